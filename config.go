@@ -1,0 +1,103 @@
+package beecloud
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// ErrInvalidConfig is returned, wrapped, when a [Config] lacks something an
+// operation needs, such as the AppSecret for signing an order.
+var ErrInvalidConfig = errors.New("beecloud: invalid config")
+
+// Config holds one BeeCloud app's credentials and the options that go with
+// them. The values come from the BeeCloud dashboard (APP → 设置).
+//
+// Printing a Config with fmt (%v, %+v, %#v, %s) or logging it with log/slog
+// shows the AppID and which secrets are set, never the secrets themselves.
+// Note that fmt prints fields of a struct it cannot call methods on
+// (unexported fields) by reflection: keep a Config in an exported field, or
+// behind a pointer, if the surrounding struct may be printed.
+//
+// A Config is a value; it is safe for concurrent use as long as nobody
+// modifies it.
+type Config struct {
+	// AppID is the BeeCloud App ID (a UUID).
+	AppID string
+	// AppSecret signs orders (BC.click's sign). With LegacyWebhook it also
+	// verifies webhooks signed with the legacy scheme.
+	AppSecret string
+	// MasterSecret verifies webhooks signed with the current scheme.
+	MasterSecret string
+	// TestSecret stands in for the AppSecret in BeeCloud's test mode; it is
+	// only used to verify legacy sandbox webhooks.
+	TestSecret string
+	// ScriptURL is where the BeeCloud button script is loaded from; empty
+	// means DefaultScriptURL. Point it at a beecloudtest sandbox in tests.
+	ScriptURL string
+
+	// LegacyWebhook enables the legacy webhook scheme (field "sign" =
+	// MD5(app_id + app_secret + timestamp)). It is off by default because
+	// that signature covers no order field: anyone holding one old message
+	// can forge another while its timestamp is fresh.
+	LegacyWebhook bool
+	// LegacyWindow is how far a legacy webhook's timestamp may be from now,
+	// in either direction. Zero means 5 minutes, as BeeCloud's own Java and
+	// .NET receivers use.
+	LegacyWindow time.Duration
+	// Now returns the current time; nil means time.Now. Tests set it.
+	Now func() time.Time
+}
+
+const redacted = "[redacted]"
+
+// String returns a description of c in which every secret is redacted.
+func (c Config) String() string {
+	return fmt.Sprintf("beecloud.Config{AppID:%q AppSecret:%s MasterSecret:%s TestSecret:%s ScriptURL:%q LegacyWebhook:%t}",
+		c.AppID, mask(c.AppSecret), mask(c.MasterSecret), mask(c.TestSecret), c.ScriptURL, c.LegacyWebhook)
+}
+
+// GoString implements fmt.GoStringer so that %#v redacts the secrets too.
+func (c Config) GoString() string { return c.String() }
+
+// LogValue implements slog.LogValuer: a logged Config shows its AppID and
+// ScriptURL, and only whether each secret is set.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("app_id", c.AppID),
+		slog.String("app_secret", mask(c.AppSecret)),
+		slog.String("master_secret", mask(c.MasterSecret)),
+		slog.String("test_secret", mask(c.TestSecret)),
+		slog.String("script_url", c.ScriptURL),
+		slog.Bool("legacy_webhook", c.LegacyWebhook),
+	)
+}
+
+// mask says whether a secret is set without showing any of it.
+func mask(secret string) string {
+	if secret == "" {
+		return `""`
+	}
+	return redacted
+}
+
+func (c Config) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// checkSigning reports what c lacks for signing orders.
+func (c Config) checkSigning() error {
+	switch {
+	case c.AppID == "" && c.AppSecret == "":
+		return fmt.Errorf("%w: AppID and AppSecret are empty", ErrInvalidConfig)
+	case c.AppID == "":
+		return fmt.Errorf("%w: AppID is empty", ErrInvalidConfig)
+	case c.AppSecret == "":
+		return fmt.Errorf("%w: AppSecret is empty", ErrInvalidConfig)
+	}
+	return nil
+}

@@ -1,0 +1,16 @@
+// Package beecloud is a server-side SDK for BeeCloud's pay button
+// (秒支付Button): it signs orders for BC.click, renders the script tag and
+// the pay button for html/template pages, and verifies and answers the
+// webhooks (回调) that BeeCloud sends when a buyer has paid.
+//
+// A merchant's server holds one [Config] per BeeCloud app. To take a
+// payment it builds an [Order], calls [Config.Params] (or [Config.Button]
+// to get ready-made HTML), and serves a [WebhookHandler] at the webhook URL
+// set on BeeCloud's dashboard. Goods are granted in the handler's Handle
+// function, never on the buyer's return_url, which the buyer controls.
+//
+// Amounts are integers in 分 (fen, 1 = ¥0.01) throughout.
+//
+// The package beecloudtest holds helpers for tests: a signer for webhook
+// bodies and a local BeeCloud sandbox that runs the whole pay flow offline.
+package beecloud
