@@ -1,0 +1,7 @@
+module github.com/paybutton/beecloud/examples
+
+go 1.24
+
+require github.com/paybutton/beecloud v0.0.0
+
+replace github.com/paybutton/beecloud => ..
