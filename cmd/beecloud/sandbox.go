@@ -1,0 +1,3 @@
+package main
+
+func (c *cli) sandbox(args []string) int { return exitUsage }

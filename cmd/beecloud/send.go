@@ -1,0 +1,3 @@
+package main
+
+func (c *cli) send(args []string) int { return exitUsage }

@@ -1,0 +1,3 @@
+package main
+
+func (c *cli) verify(args []string) int { return exitUsage }
