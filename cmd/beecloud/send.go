@@ -201,4 +201,3 @@ func printable(b []byte) string {
 	}
 	return s
 }
-
