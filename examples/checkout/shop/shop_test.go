@@ -140,7 +140,7 @@ func TestWebhookMarksOrderPaidOnce(t *testing.T) {
 	if !strings.Contains(page, `data-state="paid"`) || strings.Contains(page, `http-equiv="refresh"`) {
 		t.Errorf("result page after the webhook:\n%s\nwant paid, without refresh", page)
 	}
-	for _, want := range []string{"已支付", "Paid", "¥1.50", "ALI_WEB", "2026-05-20 13:14:00"} {
+	for _, want := range []string{"已支付", "Paid", "¥1.50", "ALI_WEB", "2026-05-20 13:14:00 UTC"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("result page lacks %q", want)
 		}

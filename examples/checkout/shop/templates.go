@@ -69,7 +69,7 @@ var resultTemplate = template.Must(template.New("result").Parse(pageHead + `{{te
 {{if eq .Order.State "paid"}}
 <dt>渠道 Channel</dt><dd>{{.Order.SubChannel}}</dd>
 {{with .Order.ChannelTransactionID}}<dt>渠道流水号 Channel no.</dt><dd>{{.}}</dd>{{end}}
-<dt>支付时间 Paid at</dt><dd>{{.Order.PaidAt.Format "2006-01-02 15:04:05"}}</dd>
+<dt>支付时间 Paid at</dt><dd>{{.Order.PaidAt.Format "2006-01-02 15:04:05 MST"}}</dd>
 {{end}}
 </dl>
 </section>
