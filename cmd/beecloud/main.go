@@ -20,7 +20,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -66,8 +65,8 @@ type cli struct {
 	client *http.Client
 	// sleep waits between resends; nil means a timer honouring ctx.
 	sleep func(ctx context.Context, d time.Duration) error
-	// listening, if set, is told the sandbox's address once it listens.
-	listening func(net.Addr)
+	// listening, if set, is told the sandbox's URL once it listens.
+	listening func(url string)
 }
 
 type command struct {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -34,8 +33,6 @@ func testCLI(env map[string]string, stdin string) (*cli, *bytes.Buffer, *bytes.B
 		getenv: func(k string) string { return env[k] },
 		client: &http.Client{Timeout: 5 * time.Second},
 		sleep:  func(context.Context, time.Duration) error { return nil },
-		listening: func(net.Addr) {
-		},
 	}, &stdout, &stderr
 }
 
