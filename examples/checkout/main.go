@@ -24,7 +24,6 @@ import (
 	"time"
 
 	"github.com/paybutton/beecloud"
-	"github.com/paybutton/beecloud/beecloudtest"
 	"github.com/paybutton/beecloud/examples/checkout/shop"
 )
 
@@ -75,36 +74,40 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	cfg := shop.Config{Store: store, Logger: log}
-	cfg.BeeCloud = beecloud.Config{
+	bc := beecloud.Config{
 		AppID:        getenv("BEECLOUD_APP_ID"),
 		AppSecret:    getenv("BEECLOUD_APP_SECRET"),
 		MasterSecret: getenv("BEECLOUD_MASTER_SECRET"),
 	}
-	switch c := cfg.BeeCloud; {
-	case c.AppID != "" && c.AppSecret != "" && c.MasterSecret != "":
-		fmt.Fprintf(stdout, "Using BeeCloud itself with app %s (from BEECLOUD_APP_ID): payments are REAL.\n", c.AppID)
-		fmt.Fprintf(stdout, "Set the app's webhook URL on BeeCloud's dashboard to a public address that reaches %s%s.\n", shopURL, shop.WebhookPath)
-	case c.AppID != "" || c.AppSecret != "" || c.MasterSecret != "":
-		return errors.New("set all of BEECLOUD_APP_ID, BEECLOUD_APP_SECRET and BEECLOUD_MASTER_SECRET to use BeeCloud, or none to run offline")
-	default:
-		sandbox, err := startSandbox(shopURL + shop.WebhookPath)
+	var (
+		served   <-chan error
+		shutdown func(context.Context) error
+	)
+	switch {
+	case bc.AppID != "" && bc.AppSecret != "" && bc.MasterSecret != "":
+		cfg.BeeCloud = bc
+		h, err := shop.New(cfg)
 		if err != nil {
 			return err
 		}
-		defer sandbox.Close()
-		cfg.BeeCloud = sandbox.Apps()[0].Config
-		cfg.BeeCloud.ScriptURL = sandbox.ScriptURL()
-		cfg.Sandbox = true
-		fmt.Fprintf(stdout, "No BEECLOUD_APP_ID set: running offline with a local BeeCloud sandbox at %s (no real money moves).\n", sandbox.URL)
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		errc := make(chan error, 1)
+		go func() { errc <- srv.Serve(ln) }()
+		served, shutdown = errc, srv.Shutdown
+		fmt.Fprintf(stdout, "Using BeeCloud itself with app %s (from BEECLOUD_APP_ID): payments are REAL.\n", bc.AppID)
+		fmt.Fprintf(stdout, "Set the app's webhook URL on BeeCloud's dashboard to a public address that reaches %s%s.\n", shopURL, shop.WebhookPath)
+	case bc.AppID != "" || bc.AppSecret != "" || bc.MasterSecret != "":
+		return errors.New("set all of BEECLOUD_APP_ID, BEECLOUD_APP_SECRET and BEECLOUD_MASTER_SECRET to use BeeCloud, or none to run offline")
+	default:
+		// Resends at BeeCloud's own pace (2 s, 4 s, …), so the log reads
+		// like production.
+		offline, err := shop.StartOffline(ln, cfg, 2*time.Second)
+		if err != nil {
+			return err
+		}
+		served, shutdown = offline.Done(), offline.Shutdown
+		fmt.Fprintf(stdout, "No BEECLOUD_APP_ID set: running offline with a local BeeCloud sandbox at %s (no real money moves).\n", offline.Sandbox.URL)
 	}
-
-	h, err := shop.New(cfg)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "Shop ready: open %s/ in a browser (Ctrl-C to stop).\n", shopURL)
 	if ready != nil {
 		ready(shopURL)
@@ -118,33 +121,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fmt.Fprintln(stdout, "Shutting down…")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	return srv.Shutdown(shutdownCtx)
-}
-
-// startSandbox starts a local BeeCloud for a demo app whose webhooks go to
-// webhookURL, paced like BeeCloud (resends after 2 s, 4 s, …) so that the
-// shop's log reads like production.
-func startSandbox(webhookURL string) (*beecloudtest.Sandbox, error) {
-	sandbox := beecloudtest.NewUnstartedSandbox(beecloudtest.App{
-		Config: beecloud.Config{
-			AppID:        demoSecret(),
-			AppSecret:    demoSecret(),
-			MasterSecret: demoSecret(),
-		},
-		WebhookURL: webhookURL,
-	})
-	sandbox.RetryBase = 2 * time.Second
-	if err := sandbox.StartAt("127.0.0.1:0"); err != nil {
-		return nil, err
-	}
-	return sandbox, nil
-}
-
-// demoSecret returns a random UUID, the shape of BeeCloud's App IDs and
-// secrets, for the sandbox's demo app.
-func demoSecret() string {
-	h := beecloud.NewOutTradeNo() // 32 random hex digits
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+	return shutdown(shutdownCtx)
 }
 
 // openStore returns the store that records handled webhooks, by kind, and
