@@ -233,13 +233,13 @@ func checkOutTradeNo(s string) string {
 	if s == "" {
 		return "is required"
 	}
-	if len(s) < 8 || len(s) > 32 {
-		return fmt.Sprintf("must be 8 to 32 letters or digits, got %d characters", utf8.RuneCountInString(s))
-	}
 	for i := 0; i < len(s); i++ {
 		if !isAlnum(s[i]) {
 			return fmt.Sprintf("must contain only ASCII letters and digits, found %q", firstRune(s[i:]))
 		}
+	}
+	if len(s) < 8 || len(s) > 32 {
+		return fmt.Sprintf("must be 8 to 32 letters or digits long, got %d", len(s))
 	}
 	return ""
 }
@@ -266,8 +266,11 @@ func checkTitle(s string) string {
 }
 
 // gbkLen returns the length of s in GBK: one byte for ASCII, two for a
-// Chinese character. Characters GBK lacks (emoji) count two as well, which
-// is stricter than BeeCloud's Java SDK and never lets a too-long title by.
+// Chinese character. Every other non-ASCII character counts two as well.
+// That matches BeeCloud's Java SDK (String.getBytes("GBK")) for everything
+// GBK encodes and for emoji (two '?' for a surrogate pair); for the few
+// BMP characters GBK lacks, which Java counts as one '?', it is stricter,
+// so it never lets by a title that BeeCloud refuses.
 func gbkLen(s string) int {
 	n := 0
 	for _, r := range s {
