@@ -62,8 +62,8 @@ func ExampleOrder_Validate() {
 		}
 	}
 	// Output:
-	// beecloud: invalid order: out_trade_no: must contain only ASCII letters and digits, found '-'; title: must not contain ' or " (BeeCloud's script builds JSON by concatenation); amount: must be a positive number of 分 (1 = ¥0.01), got 0
-	// out_trade_no: must contain only ASCII letters and digits, found '-'
+	// beecloud: invalid order: out_trade_no: must be 8 to 32 ASCII letters or digits, found '-'; title: must not contain ' or " (BeeCloud's script builds JSON by concatenation); amount: must be a positive number of 分 (1 = ¥0.01), got 0
+	// out_trade_no: must be 8 to 32 ASCII letters or digits, found '-'
 	// title: must not contain ' or " (BeeCloud's script builds JSON by concatenation)
 	// amount: must be a positive number of 分 (1 = ¥0.01), got 0
 }

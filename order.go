@@ -235,11 +235,11 @@ func checkOutTradeNo(s string) string {
 	}
 	for i := 0; i < len(s); i++ {
 		if !isAlnum(s[i]) {
-			return fmt.Sprintf("must contain only ASCII letters and digits, found %q", firstRune(s[i:]))
+			return fmt.Sprintf("must be 8 to 32 ASCII letters or digits, found %q", firstRune(s[i:]))
 		}
 	}
 	if len(s) < 8 || len(s) > 32 {
-		return fmt.Sprintf("must be 8 to 32 letters or digits long, got %d", len(s))
+		return fmt.Sprintf("must be 8 to 32 ASCII letters or digits, got %d", len(s))
 	}
 	return ""
 }
