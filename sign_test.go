@@ -262,16 +262,16 @@ func FuzzSign(f *testing.F) {
 
 var benchSink string
 
-// benchOrder is a typical order: a UUID app, a short Chinese title, a
+// signBenchInput is a typical order: a UUID app, a short Chinese title, a
 // NewOutTradeNo number.
-var benchOrder = struct {
+var signBenchInput = struct {
 	appID, title string
 	amount       int64
 	no, secret   string
 }{publicAppID, "中文 node.js water", 150, "0123456789abcdef0123456789abcdef", publicAppSecret}
 
 func BenchmarkSign(b *testing.B) {
-	o := benchOrder
+	o := signBenchInput
 	b.ReportAllocs()
 	for range b.N {
 		benchSink = Sign(o.appID, o.title, o.amount, o.no, o.secret)
@@ -281,7 +281,7 @@ func BenchmarkSign(b *testing.B) {
 // BenchmarkSignBaseline is the floor for BenchmarkSign: the idiomatic
 // md5.Sum and hex.EncodeToString over the message concatenated beforehand.
 func BenchmarkSignBaseline(b *testing.B) {
-	o := benchOrder
+	o := signBenchInput
 	msg := []byte(SignString(o.appID, o.title, o.amount, o.no, o.secret))
 	b.ReportAllocs()
 	for range b.N {
