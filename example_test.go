@@ -67,3 +67,14 @@ func ExampleOrder_Validate() {
 	// title: must not contain ' or " (BeeCloud's script builds JSON by concatenation)
 	// amount: must be a positive number of 分 (1 = ¥0.01), got 0
 }
+
+// Printing or logging a Config never shows its secrets.
+func ExampleConfig_String() {
+	cfg := beecloud.Config{
+		AppID:        "c5d1cba1-5e3f-4ba0-941d-9b0a371fe719",
+		AppSecret:    "39a7a518-9ac8-4a9e-87bc-7885f33cf18c",
+		MasterSecret: "506371c7-b095-45da-bfce-9ae857c41a85",
+	}
+	fmt.Printf("%v\n", cfg)
+	// Output: beecloud.Config{AppID:"c5d1cba1-5e3f-4ba0-941d-9b0a371fe719", AppSecret:"[redacted]", MasterSecret:"[redacted]", TestSecret:"", ScriptURL:"", LegacyWebhook:false, LegacyWindow:0s}
+}
