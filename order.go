@@ -266,11 +266,10 @@ func checkTitle(s string) string {
 }
 
 // gbkLen returns the length of s in GBK: one byte for ASCII, two for a
-// Chinese character. Every other non-ASCII character counts two as well.
-// That matches BeeCloud's Java SDK (String.getBytes("GBK")) for everything
-// GBK encodes and for emoji (two '?' for a surrogate pair); for the few
-// BMP characters GBK lacks, which Java counts as one '?', it is stricter,
-// so it never lets by a title that BeeCloud refuses.
+// Chinese character. Characters GBK lacks (emoji, Korean, most accented
+// Latin letters) count two as well: BeeCloud's Java SDK measures with
+// String.getBytes("GBK"), which turns each of them into one '?', so this
+// count is stricter and never lets by a title that the SDK refuses.
 func gbkLen(s string) int {
 	n := 0
 	for _, r := range s {
