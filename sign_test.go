@@ -140,6 +140,49 @@ func TestSignVectorsCoverage(t *testing.T) {
 	}
 }
 
+// TestSignVectorsMatchInputs checks that testdata/sign_vectors.json holds
+// exactly the inputs that testdata/gen/gen.sh signed, in order, so that a
+// hand-edited vector cannot slip in.
+func TestSignVectorsMatchInputs(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "gen", "inputs.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unhex := func(h string) string {
+		b, err := hex.DecodeString(h)
+		if err != nil {
+			t.Fatalf("inputs.tsv: %v", err)
+		}
+		return string(b)
+	}
+	var inputs []signVector
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		f := strings.Split(line, "\t")
+		if f[0] != "order" {
+			continue
+		}
+		if len(f) != 6 {
+			t.Fatalf("inputs.tsv: order line with %d fields", len(f))
+		}
+		amount, err := strconv.ParseInt(f[3], 10, 64)
+		if err != nil {
+			t.Fatalf("inputs.tsv: %v", err)
+		}
+		inputs = append(inputs, signVector{AppID: unhex(f[1]), Title: unhex(f[2]), Amount: amount, OutTradeNo: unhex(f[4]), AppSecret: unhex(f[5])})
+	}
+	vectors := loadSignVectors(t)
+	if len(vectors) != len(inputs) {
+		t.Fatalf("sign_vectors.json has %d vectors; inputs.tsv has %d orders", len(vectors), len(inputs))
+	}
+	for i, in := range inputs {
+		v := vectors[i]
+		if v.AppID != in.AppID || v.Title != in.Title || v.Amount != in.Amount || v.OutTradeNo != in.OutTradeNo || v.AppSecret != in.AppSecret {
+			t.Errorf("vector %d = %q %q %d %q %q; inputs.tsv has %q %q %d %q %q", i,
+				v.AppID, v.Title, v.Amount, v.OutTradeNo, v.AppSecret, in.AppID, in.Title, in.Amount, in.OutTradeNo, in.AppSecret)
+		}
+	}
+}
+
 func TestSignPublicVector(t *testing.T) {
 	got := Sign(publicAppID, publicTitle, publicAmount, publicOutTradeNo, publicAppSecret)
 	if got != publicSign {
