@@ -103,8 +103,12 @@ var orderTests = []orderTest{
 	{"return_url with wxmp", withOrder(func(o *Order) { o.ReturnURL, o.InstantChannel = "https://shop.example.com/done", ChannelWxMP }), "", ""},
 
 	{"optional primitives", withOrder(func(o *Order) {
-		o.Optional = map[string]any{"s": "值", "i": 1, "i8": int8(-1), "u64": uint64(math.MaxUint64), "f": 1.5, "f32": float32(2.5), "b": true, "empty": ""}
+		o.Optional = map[string]any{"s": "值", "i": 1, "i8": int8(-1), "u64": uint64(MaxAmount), "i64": int64(-MaxAmount), "int": MaxAmount, "u": uint(7), "f": 1.5, "f32": float32(2.5), "b": true, "empty": ""}
 	}), "", ""},
+	{"optional uint64 beyond 2^53", withOrder(func(o *Order) { o.Optional = map[string]any{"id": uint64(MaxAmount + 1)} }), "optional.id", "pass it as a string"},
+	{"optional int64 below -2^53", withOrder(func(o *Order) { o.Optional = map[string]any{"id": int64(-MaxAmount - 1)} }), "optional.id", "JavaScript cannot hold exactly"},
+	{"optional int beyond 2^53", withOrder(func(o *Order) { o.Optional = map[string]any{"id": math.MaxInt} }), "optional.id", "JavaScript cannot hold exactly"},
+	{"optional uint max", withOrder(func(o *Order) { o.Optional = map[string]any{"id": uint(math.MaxUint)} }), "optional.id", "JavaScript cannot hold exactly"},
 	{"optional empty map", withOrder(func(o *Order) { o.Optional = map[string]any{} }), "", ""},
 	{"optional nested map", withOrder(func(o *Order) { o.Optional = map[string]any{"k": map[string]any{"a": 1}} }), "optional.k", "no nested values"},
 	{"optional slice", withOrder(func(o *Order) { o.Optional = map[string]any{"k": []string{"a"}} }), "optional.k", "[]string"},
