@@ -87,11 +87,7 @@ func ExampleConfig_ClickScript() {
 	// <button type="button" id="pay">微信支付</button>
 	// <script>
 	// (function () {
-	// 	var el = document.getElementById("pay");
-	// 	if (!el) {
-	// 		if (window.console) console.error("beecloud: no element with id " + "pay");
-	// 		return;
-	// 	}
+	// 	var id = "pay";
 	// 	function fn(path) {
 	// 		var v = window, parts = path.split(".");
 	// 		for (var i = 0; i < parts.length && v != null; i++) v = v[parts[i]];
@@ -105,7 +101,7 @@ func ExampleConfig_ClickScript() {
 	// 		for (k in names) if (Object.prototype.hasOwnProperty.call(names, k) && (f = fn(names[k]))) ev[k] = f;
 	// 		BC.click({"title":"测试商品","amount":1,"out_trade_no":"test0001","sign":"dbc383c6aadd8cb3b3c05252cd8017c2","instant_channel":"wx","openid":"o-buyer-openid"}, ev);
 	// 	}
-	// 	el.addEventListener("click", function () {
+	// 	function click() {
 	// 		if (typeof BC !== "undefined") {
 	// 			pay();
 	// 			return;
@@ -118,7 +114,17 @@ func ExampleConfig_ClickScript() {
 	// 			pay();
 	// 		}
 	// 		document.addEventListener("beecloud:onready", ready, false);
-	// 	}, false);
+	// 	}
+	// 	function bind() {
+	// 		var el = document.getElementById(id);
+	// 		if (el) el.addEventListener("click", click, false);
+	// 		else if (window.console) console.error("beecloud: no element with id " + id);
+	// 	}
+	// 	if (document.readyState === "loading" && !document.getElementById(id)) {
+	// 		document.addEventListener("DOMContentLoaded", bind, false);
+	// 	} else {
+	// 		bind();
+	// 	}
 	// })();
 	// </script>
 }

@@ -71,7 +71,8 @@ type clickData struct {
 var scriptTagHTML = template.Must(template.New("scriptTag").Parse(
 	`<script id="spay-script" type="text/javascript" src="{{.}}"></script>`))
 
-// clickJS binds one element's click to BC.click. It is the seed's asyncPay
+// clickJS binds one element's click to BC.click, at once if the element is
+// there, else when the document has been parsed. It is the seed's asyncPay
 // without its globals: every value reaches JavaScript through html/template's
 // JS escaper, which marshals it with encoding/json and escapes <, >, &,
 // U+2028 and U+2029, so no value can end the script or become code.
@@ -83,11 +84,7 @@ var scriptTagHTML = template.Must(template.New("scriptTag").Parse(
 // case BC.click changes it.
 var clickJS = template.Must(template.New("clickScript").Parse(`<script>
 (function () {
-	var el = document.getElementById({{.ID}});
-	if (!el) {
-		if (window.console) console.error("beecloud: no element with id " + {{.ID}});
-		return;
-	}
+	var id = {{.ID}};
 {{- if or .Events .Err}}
 	function fn(path) {
 		var v = window, parts = path.split(".");
@@ -109,7 +106,7 @@ var clickJS = template.Must(template.New("clickScript").Parse(`<script>
 		BC.click({{.Params}});
 {{- end}}
 	}
-	el.addEventListener("click", function () {
+	function click() {
 		if (typeof BC !== "undefined") {
 			pay();
 			return;
@@ -122,7 +119,17 @@ var clickJS = template.Must(template.New("clickScript").Parse(`<script>
 			pay();
 		}
 		document.addEventListener("beecloud:onready", ready, false);
-	}, false);
+	}
+	function bind() {
+		var el = document.getElementById(id);
+		if (el) el.addEventListener("click", click, false);
+		else if (window.console) console.error("beecloud: no element with id " + id);
+	}
+	if (document.readyState === "loading" && !document.getElementById(id)) {
+		document.addEventListener("DOMContentLoaded", bind, false);
+	} else {
+		bind();
+	}
 })();
 </script>`))
 
@@ -205,7 +212,8 @@ func elementID(outTradeNo string) string {
 
 // ClickScript returns only the <script> that binds the click of the
 // page's element with id elementID to BC.click with c.Params(o) and the
-// functions cb names; place it after that element. It behaves as the
+// functions cb names. Place it anywhere in the page: if the element is not
+// there yet, the script binds it once the document has been parsed. It behaves as the
 // script of [Config.Button] does: a click before BeeCloud's script has
 // loaded waits for beecloud:onready, and each click calls BC.click once.
 // It does not stop the click's default action: use a

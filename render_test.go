@@ -168,6 +168,9 @@ func TestButtonInvalidOrder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.order.Validate(); !errors.Is(err, ErrInvalidOrder) {
+				t.Errorf("Validate: got %v; want ErrInvalidOrder", err)
+			}
 			h, err := renderConfig.Button("支付", tt.order)
 			if !errors.Is(err, ErrInvalidOrder) {
 				t.Fatalf("got error %v; want one matching ErrInvalidOrder", err)
@@ -253,7 +256,7 @@ func TestClickScriptElementIDIsData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `document.getElementById("x\");alert(1);//\u003c/script\u003e")`
+	want := `var id = "x\");alert(1);//\u003c/script\u003e";`
 	if !strings.Contains(string(h), want) {
 		t.Errorf("got %s; want it to contain %s", h, want)
 	}
@@ -372,7 +375,7 @@ func TestButtonIDs(t *testing.T) {
 			t.Fatalf("id %q repeated", m[1])
 		}
 		seen[m[1]] = true
-		if want := `document.getElementById("` + m[1] + `")`; !strings.Contains(string(h), want) {
+		if want := `var id = "` + m[1] + `";`; !strings.Contains(string(h), want) {
 			t.Errorf("got %s; want the script to bind %s", h, want)
 		}
 	}
@@ -399,7 +402,7 @@ func TestFuncMap(t *testing.T) {
 		string(renderConfig.ScriptTag()),
 		`class="beecloud-button">支付</button>`,
 		`class="beecloud-button">付款</button>`,
-		`document.getElementById("own")`,
+		`var id = "own";`,
 		`{"dataError":"onErr"}`,
 	} {
 		if !strings.Contains(got, want) {

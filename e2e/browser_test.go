@@ -2,7 +2,8 @@
 // headless Chromium with chromedp.
 //
 // NewBrowser(t) gives a test its own tab in one Chromium process that the
-// package shares (started on first use, stopped by TestMain). The browser
+// package shares (started on first use, stopped by the TestMain below, so
+// other test files of the package must not define one). The browser
 // is /usr/bin/chromium, or $BEECLOUD_CHROMIUM if set, run with the flags
 // the project's COMMON brief fixes and a fresh temporary user-data-dir.
 // When the browser is missing the test is skipped with a message saying
@@ -23,7 +24,8 @@
 // opened, dismissing each so the page goes on, the uncaught exceptions and
 // the console messages: Dialogs, Exceptions and Console return them, and
 // a failed test prints them and saves out/<test name>-failed.png.
-// Each tab's actions time out after tabTimeout.
+// Each tab's actions time out after tabTimeout, and each WaitJS after
+// waitTimeout.
 
 package e2e
 
@@ -43,8 +45,12 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// tabTimeout bounds everything one test does in its tab.
-const tabTimeout = 60 * time.Second
+// tabTimeout bounds everything one test does in its tab; waitTimeout bounds
+// one WaitJS, so that a page that never gets there fails fast.
+const (
+	tabTimeout  = 60 * time.Second
+	waitTimeout = 15 * time.Second
+)
 
 // outDir holds screenshots; the repository's .gitignore lists e2e/out/.
 const outDir = "out"
@@ -253,10 +259,11 @@ func (b *Browser) Click(selector string) {
 	b.Do(chromedp.Click(chromedp.CSS(selector)))
 }
 
-// WaitJS waits until the JavaScript expression is truthy.
+// WaitJS waits until the JavaScript expression is truthy, for at most
+// waitTimeout.
 func (b *Browser) WaitJS(expr string) {
 	b.t.Helper()
-	if _, err := chromedp.Run(b.ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(tabTimeout))); err != nil {
+	if _, err := chromedp.Run(b.ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(waitTimeout))); err != nil {
 		b.t.Fatalf("e2e: waiting for %s: %v", expr, err)
 	}
 }

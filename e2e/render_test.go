@@ -70,7 +70,11 @@ var onFail = function (res) {};
 <h1>{{.Heading}}</h1>
 {{range $i, $o := .Orders}}<div id="b{{$i}}">{{$o.Title}}: {{beecloudButton $.Label $o}}</div>
 {{end}}
-{{- with .Own}}<div><button type="button" id="own">{{$.Label}}</button>{{beecloudClickScript "own" . $.Callbacks}}</div>{{end}}
+{{- with .Own}}<div>
+{{- if $.OwnScriptFirst}}{{beecloudClickScript "own" . $.Callbacks}}{{end -}}
+<button type="button" id="own">{{$.Label}}</button>
+{{- if not $.OwnScriptFirst}}{{beecloudClickScript "own" . $.Callbacks}}{{end -}}
+</div>{{end}}
 {{beecloudScript}}
 </body>
 </html>
@@ -82,6 +86,8 @@ type pageData struct {
 	Orders    []beecloud.Order
 	Own       *beecloud.Order
 	Callbacks beecloud.Callbacks
+	// OwnScriptFirst puts Own's click script before its button.
+	OwnScriptFirst bool
 }
 
 // shop is a merchant's server for one page: / renders it with the
@@ -194,6 +200,34 @@ func checkData(t *testing.T, cfg beecloud.Config, got string, o beecloud.Order) 
 	}
 }
 
+// allCallbacks names every callback after the functions of payPage's head.
+var allCallbacks = beecloud.Callbacks{
+	DataError:      "shop.onDataError",
+	WxJsapiFinish:  "onFinish",
+	WxJsapiSuccess: "shop.onSuccess",
+	WxJsapiFail:    "onFail",
+	Err:            "shop.onPayError",
+}
+
+// checkCallbacks fails unless call i got the functions allCallbacks names
+// themselves, not wrappers, and BC.err is the merchant's.
+func checkCallbacks(t *testing.T, b *Browser, i int) {
+	t.Helper()
+	checks := []string{
+		`ev.dataError === window.shop.onDataError`,
+		`ev.wxJsapiFinish === window.onFinish`,
+		`ev.wxJsapiSuccess === window.shop.onSuccess`,
+		`ev.wxJsapiFail === window.onFail`,
+		`BC.err === window.shop.onPayError`,
+		`Object.keys(ev).sort().join() === "dataError,wxJsapiFail,wxJsapiFinish,wxJsapiSuccess"`,
+	}
+	for _, expr := range checks {
+		if !Eval[bool](b, fmt.Sprintf(`(function (ev) { return %s; })(window.__calls[%d].event)`, expr, i)) {
+			t.Errorf("call %d: %s is false", i, expr)
+		}
+	}
+}
+
 // checkClean fails if the page opened a dialog, threw, or sprang a trap.
 func checkClean(t *testing.T, b *Browser) {
 	t.Helper()
@@ -244,16 +278,21 @@ func TestButtonCallsBCClick(t *testing.T) {
 func TestButtonClickBeforeScriptLoads(t *testing.T) {
 	once := beecloud.Order{Title: "clicked once", Amount: 1, OutTradeNo: beecloud.NewOutTradeNo()}
 	twice := beecloud.Order{Title: "clicked twice", Amount: 2, OutTradeNo: beecloud.NewOutTradeNo()}
-	s := newShop(t, pageData{Heading: "Early click", Label: "支付", Orders: []beecloud.Order{once, twice}})
+	own := beecloud.Order{Title: "own button", Amount: 3, OutTradeNo: beecloud.NewOutTradeNo()}
+	s := newShop(t, pageData{
+		Heading: "Early click", Label: "支付", Orders: []beecloud.Order{once, twice},
+		Own: &own, Callbacks: allCallbacks,
+	})
 	s.Hold()
 	b := NewBrowser(t)
 	b.Open(s.URL)
-	b.WaitVisible("#b1 button")
+	b.WaitVisible("#own")
 
 	b.Click("#b0 button")
 	b.Click("#b1 button")
 	b.Click("#b1 button")
-	b.WaitJS(`window.__clicks === 3`)
+	b.Click("#own")
+	b.WaitJS(`window.__clicks === 4`)
 	if def := Eval[string](b, `typeof BC`); def != "undefined" {
 		t.Fatalf("typeof BC = %q before the script was released; the test needs it undefined", def)
 	}
@@ -262,11 +301,11 @@ func TestButtonClickBeforeScriptLoads(t *testing.T) {
 	s.Release()
 	b.WaitJS(`window.__stubDone`)
 	got := calls(b)
-	if len(got) != 3 {
-		t.Fatalf("got %d BC.click calls; want 3 (one per click)", len(got))
+	if len(got) != 4 {
+		t.Fatalf("got %d BC.click calls; want 4 (one per click)", len(got))
 	}
 	perOrder := map[string]int{}
-	for _, c := range got {
+	for i, c := range got {
 		if c.Ready != 1 {
 			t.Errorf("call came with %d beecloud:onready events fired; want it in the first", c.Ready)
 		}
@@ -282,15 +321,18 @@ func TestButtonClickBeforeScriptLoads(t *testing.T) {
 			checkData(t, s.cfg, c.Data, once)
 		case twice.OutTradeNo:
 			checkData(t, s.cfg, c.Data, twice)
+		case own.OutTradeNo:
+			checkData(t, s.cfg, c.Data, own)
+			checkCallbacks(t, b, i)
 		}
 	}
-	if perOrder[once.OutTradeNo] != 1 || perOrder[twice.OutTradeNo] != 2 {
-		t.Errorf("got calls per order %v; want %s once and %s twice", perOrder, once.OutTradeNo, twice.OutTradeNo)
+	if perOrder[once.OutTradeNo] != 1 || perOrder[twice.OutTradeNo] != 2 || perOrder[own.OutTradeNo] != 1 {
+		t.Errorf("got calls per order %v; want %s once, %s twice and %s once", perOrder, once.OutTradeNo, twice.OutTradeNo, own.OutTradeNo)
 	}
 
 	// Loaded now, a click calls BC.click at once.
 	b.Click("#b0 button")
-	b.WaitJS(`window.__calls.length === 4`)
+	b.WaitJS(`window.__calls.length === 5`)
 	checkClean(t, b)
 }
 
@@ -299,14 +341,7 @@ func TestButtonClickBeforeScriptLoads(t *testing.T) {
 func TestClickScriptCallbacks(t *testing.T) {
 	own := beecloud.Order{Title: "own button", Amount: 1, OutTradeNo: beecloud.NewOutTradeNo(), InstantChannel: beecloud.ChannelWx, OpenID: "o-buyer_1"}
 	s := newShop(t, pageData{
-		Heading: "Own button", Label: "微信支付", Own: &own,
-		Callbacks: beecloud.Callbacks{
-			DataError:      "shop.onDataError",
-			WxJsapiFinish:  "onFinish",
-			WxJsapiSuccess: "shop.onSuccess",
-			WxJsapiFail:    "onFail",
-			Err:            "shop.onPayError",
-		},
+		Heading: "Own button", Label: "微信支付", Own: &own, Callbacks: allCallbacks,
 	})
 	b := NewBrowser(t)
 	b.Navigate(s.URL)
@@ -322,28 +357,17 @@ func TestClickScriptCallbacks(t *testing.T) {
 	if got[0].Args != 2 {
 		t.Errorf("BC.click got %d arguments; want 2 (data, event)", got[0].Args)
 	}
-	checks := map[string]string{
-		"dataError":      `ev.dataError === window.shop.onDataError`,
-		"wxJsapiFinish":  `ev.wxJsapiFinish === window.onFinish`,
-		"wxJsapiSuccess": `ev.wxJsapiSuccess === window.shop.onSuccess`,
-		"wxJsapiFail":    `ev.wxJsapiFail === window.onFail`,
-		"BC.err":         `BC.err === window.shop.onPayError`,
-		"keys":           `Object.keys(ev).sort().join() === "dataError,wxJsapiFail,wxJsapiFinish,wxJsapiSuccess"`,
-	}
-	for name, expr := range checks {
-		if !Eval[bool](b, `(function (ev) { return `+expr+`; })(window.__calls[0].event)`) {
-			t.Errorf("%s: %s is false", name, expr)
-		}
-	}
+	checkCallbacks(t, b, 0)
 	checkClean(t, b)
 }
 
 // TestClickScriptMissingCallback checks that a name the page does not
-// define is left out, with a console error, and the click still pays.
+// define is left out, with a console error, and the click still pays; its
+// click script stands before the button it binds.
 func TestClickScriptMissingCallback(t *testing.T) {
 	own := beecloud.Order{Title: "own button", Amount: 1, OutTradeNo: beecloud.NewOutTradeNo()}
 	s := newShop(t, pageData{
-		Heading: "Missing callback", Label: "支付", Own: &own,
+		Heading: "Missing callback", Label: "支付", Own: &own, OwnScriptFirst: true,
 		Callbacks: beecloud.Callbacks{DataError: "shop.missing", WxJsapiFinish: "onFinish", Err: "nowhere.onErr"},
 	})
 	b := NewBrowser(t)
