@@ -9,35 +9,35 @@ import (
 	"github.com/paybutton/beecloud"
 )
 
-// exampleConfig is BeeCloud's public test app.
-var exampleConfig = beecloud.Config{
+// renderExampleConfig is BeeCloud's public test app.
+var renderExampleConfig = beecloud.Config{
 	AppID:     "c5d1cba1-5e3f-4ba0-941d-9b0a371fe719",
 	AppSecret: "39a7a518-9ac8-4a9e-87bc-7885f33cf18c",
 }
 
-// randomID hides the random part of a button's id so the examples' output
+// randomButtonID hides the random part of a button's id so the examples' output
 // is stable.
-var randomID = regexp.MustCompile(`-[0-9a-f]{16}"`)
+var randomButtonID = regexp.MustCompile(`-[0-9a-f]{16}"`)
 
 func ExampleConfig_ScriptTag() {
-	fmt.Println(exampleConfig.ScriptTag())
+	fmt.Println(renderExampleConfig.ScriptTag())
 	// Output:
 	// <script id="spay-script" type="text/javascript" src="https://jspay.beecloud.cn/1/pay/jsbutton/returnscripts?appId=c5d1cba1-5e3f-4ba0-941d-9b0a371fe719"></script>
 }
 
 func ExampleConfig_Button() {
 	order := beecloud.Order{Title: "测试商品", Amount: 1, OutTradeNo: "test0001"}
-	button, err := exampleConfig.Button("支付 ¥0.01", order)
+	button, err := renderExampleConfig.Button("支付 ¥0.01", order)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	// The button comes first, then the script that binds its click.
 	first, _, _ := strings.Cut(string(button), "\n")
-	fmt.Println(randomID.ReplaceAllString(first, `-…"`))
+	fmt.Println(randomButtonID.ReplaceAllString(first, `-…"`))
 
 	order.Title = `"quoted"`
-	_, err = exampleConfig.Button("支付", order)
+	_, err = renderExampleConfig.Button("支付", order)
 	fmt.Println(err)
 	// Output:
 	// <button type="button" id="beecloud-test0001-…" class="beecloud-button">支付 ¥0.01</button><script>
@@ -45,7 +45,7 @@ func ExampleConfig_Button() {
 }
 
 func ExampleConfig_FuncMap() {
-	page := template.Must(template.New("checkout").Funcs(exampleConfig.FuncMap()).Parse(
+	page := template.Must(template.New("checkout").Funcs(renderExampleConfig.FuncMap()).Parse(
 		`<p>{{.Order.Title}}: {{beecloudButton "支付" .Order}}</p>
 {{beecloudScript}}
 `))
@@ -58,7 +58,7 @@ func ExampleConfig_FuncMap() {
 		return
 	}
 	lines := strings.Split(out.String(), "\n")
-	fmt.Println(randomID.ReplaceAllString(lines[0], `-…"`))
+	fmt.Println(randomButtonID.ReplaceAllString(lines[0], `-…"`))
 	fmt.Println(lines[len(lines)-2])
 	// Output:
 	// <p>测试商品: <button type="button" id="beecloud-test0001-…" class="beecloud-button">支付</button><script>
@@ -72,7 +72,7 @@ func ExampleConfig_ClickScript() {
 		Title: "测试商品", Amount: 1, OutTradeNo: "test0001",
 		InstantChannel: beecloud.ChannelWx, OpenID: "o-buyer-openid",
 	}
-	script, err := exampleConfig.ClickScript("pay", order, beecloud.Callbacks{
+	script, err := renderExampleConfig.ClickScript("pay", order, beecloud.Callbacks{
 		WxJsapiSuccess: "shop.paid",
 		WxJsapiFail:    "shop.failed",
 		Err:            "shop.onPayError",

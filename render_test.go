@@ -22,7 +22,7 @@ func init() {
 	}
 }
 
-func updating() bool {
+func updatingGolden() bool {
 	f := flag.Lookup("update")
 	return f != nil && f.Value.String() == "true"
 }
@@ -37,9 +37,9 @@ func renderOrder() Order {
 	return Order{Title: "test", Amount: 1, OutTradeNo: "test0001"}
 }
 
-// hostile holds values that pass Validate but would break out of a naive
+// renderHostile holds values that pass Validate but would break out of a naive
 // <script> or attribute.
-var hostile = []string{
+var renderHostile = []string{
 	"</script>",
 	"<!--",
 	"<script>alert(1)</script>",
@@ -51,10 +51,10 @@ var hostile = []string{
 	"<img src=x onerror=alert(1)>",
 }
 
-func golden(t *testing.T, name string, got []byte) {
+func renderGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
 	path := filepath.Join("testdata", "render", name)
-	if updating() {
+	if updatingGolden() {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -72,7 +72,7 @@ func golden(t *testing.T, name string, got []byte) {
 }
 
 func TestScriptTagGolden(t *testing.T) {
-	golden(t, "script_tag.golden", []byte(renderConfig.ScriptTag()+"\n"))
+	renderGolden(t, "script_tag.golden", []byte(renderConfig.ScriptTag()+"\n"))
 }
 
 func TestButtonGolden(t *testing.T) {
@@ -87,7 +87,7 @@ func TestButtonGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "button.golden", []byte(h+"\n"))
+	renderGolden(t, "button.golden", []byte(h+"\n"))
 }
 
 func TestClickScriptGolden(t *testing.T) {
@@ -103,7 +103,7 @@ func TestClickScriptGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "click_script.golden", []byte(h+"\n"))
+	renderGolden(t, "click_script.golden", []byte(h+"\n"))
 }
 
 // The golden files pin the exact output; this pins that the exported
@@ -146,7 +146,7 @@ func TestScriptTag(t *testing.T) {
 			if !strings.HasPrefix(got, `<script id="spay-script" type="text/javascript" src="`) || !strings.HasSuffix(got, `"></script>`) {
 				t.Errorf("got %q; want the dashboard's tag", got)
 			}
-			if n := strings.Count(asciiLower(got), "<script"); n != 1 {
+			if n := strings.Count(renderASCIILower(got), "<script"); n != 1 {
 				t.Errorf("got %d <script in %q; want 1", n, got)
 			}
 		})
@@ -210,7 +210,7 @@ func TestClickScriptCallbacks(t *testing.T) {
 	}
 	for _, name := range valid {
 		t.Run("valid "+name, func(t *testing.T) {
-			for _, cb := range everyField(name) {
+			for _, cb := range everyCallbackField(name) {
 				if _, err := renderConfig.ClickScript("pay", renderOrder(), cb); err != nil {
 					t.Errorf("%+v: got %v; want no error", cb, err)
 				}
@@ -219,7 +219,7 @@ func TestClickScriptCallbacks(t *testing.T) {
 	}
 	for _, name := range invalid {
 		t.Run("invalid "+name, func(t *testing.T) {
-			for _, cb := range everyField(name) {
+			for _, cb := range everyCallbackField(name) {
 				h, err := renderConfig.ClickScript("pay", renderOrder(), cb)
 				if !errors.Is(err, ErrInvalidCallback) || h != "" {
 					t.Errorf("%+v: got %q, %v; want no HTML and ErrInvalidCallback", cb, h, err)
@@ -229,8 +229,8 @@ func TestClickScriptCallbacks(t *testing.T) {
 	}
 }
 
-// everyField returns Callbacks with name in each field in turn.
-func everyField(name string) []Callbacks {
+// everyCallbackField returns Callbacks with name in each field in turn.
+func everyCallbackField(name string) []Callbacks {
 	return []Callbacks{
 		{DataError: name}, {WxJsapiFinish: name}, {WxJsapiSuccess: name},
 		{WxJsapiFail: name}, {Err: name},
@@ -268,7 +268,7 @@ func TestClickScriptElementIDIsData(t *testing.T) {
 // element, that the label is text, and that BC.click's argument decodes to
 // exactly the Params.
 func TestButtonHostile(t *testing.T) {
-	for _, s := range hostile {
+	for _, s := range renderHostile {
 		t.Run(s, func(t *testing.T) {
 			o := renderOrder()
 			o.Title = s
@@ -282,8 +282,8 @@ func TestButtonHostile(t *testing.T) {
 				t.Errorf("got %s; want the label %q escaped as text", h, s)
 			}
 			want, _ := renderConfig.Params(o)
-			if got := clickArgument(t, string(h)); !reflect.DeepEqual(got, roundTrip(t, want)) {
-				t.Errorf("BC.click gets %#v; want %#v", got, roundTrip(t, want))
+			if got := clickArgument(t, string(h)); !reflect.DeepEqual(got, renderRoundTrip(t, want)) {
+				t.Errorf("BC.click gets %#v; want %#v", got, renderRoundTrip(t, want))
 			}
 		})
 	}
@@ -306,7 +306,7 @@ func clickArgument(t *testing.T, h string) map[string]any {
 	return v
 }
 
-func roundTrip(t *testing.T, p Params) map[string]any {
+func renderRoundTrip(t *testing.T, p Params) map[string]any {
 	t.Helper()
 	b, err := json.Marshal(p)
 	if err != nil {
@@ -323,7 +323,7 @@ func roundTrip(t *testing.T, p Params) map[string]any {
 // of the sequences that end or confuse one inside it.
 func checkOneScript(t *testing.T, h string) {
 	t.Helper()
-	lower := asciiLower(h)
+	lower := renderASCIILower(h)
 	if n := strings.Count(lower, "<script"); n != 1 {
 		t.Fatalf("got %d <script; want 1 in %s", n, h)
 	}
@@ -346,9 +346,9 @@ func checkOneScript(t *testing.T, h string) {
 	}
 }
 
-// asciiLower lowercases ASCII letters only, keeping every byte offset, as
+// renderASCIILower lowercases ASCII letters only, keeping every byte offset, as
 // HTML matches tag names.
-func asciiLower(s string) string {
+func renderASCIILower(s string) string {
 	b := []byte(s)
 	for i, c := range b {
 		if 'A' <= c && c <= 'Z' {
@@ -422,7 +422,7 @@ func TestFuncMap(t *testing.T) {
 }
 
 func FuzzButton(f *testing.F) {
-	for _, s := range hostile {
+	for _, s := range renderHostile {
 		f.Add(s, s, s)
 	}
 	f.Add("支付", "test", "Alice")
@@ -437,8 +437,8 @@ func FuzzButton(f *testing.F) {
 		}
 		checkOneScript(t, string(h))
 		want, _ := renderConfig.Params(o)
-		if got := clickArgument(t, string(h)); !reflect.DeepEqual(got, roundTrip(t, want)) {
-			t.Fatalf("BC.click gets %#v; want %#v", got, roundTrip(t, want))
+		if got := clickArgument(t, string(h)); !reflect.DeepEqual(got, renderRoundTrip(t, want)) {
+			t.Fatalf("BC.click gets %#v; want %#v", got, renderRoundTrip(t, want))
 		}
 	})
 }
@@ -464,8 +464,8 @@ func FuzzCallbackName(f *testing.F) {
 	})
 }
 
-// benchOrder is a typical order: Chinese title, return_url, one optional.
-var benchOrder = Order{
+// benchButtonOrder is a typical order: Chinese title, return_url, one optional.
+var benchButtonOrder = Order{
 	Title:      "测试商品 test",
 	Amount:     150,
 	OutTradeNo: "bc20261125184512a1b2c3d4",
@@ -476,7 +476,7 @@ var benchOrder = Order{
 func BenchmarkButton(b *testing.B) {
 	b.ReportAllocs()
 	for range b.N {
-		if _, err := renderConfig.Button("支付", benchOrder); err != nil {
+		if _, err := renderConfig.Button("支付", benchButtonOrder); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -487,7 +487,7 @@ func BenchmarkButton(b *testing.B) {
 func BenchmarkButtonBaseline(b *testing.B) {
 	b.ReportAllocs()
 	for range b.N {
-		p, err := renderConfig.Params(benchOrder)
+		p, err := renderConfig.Params(benchButtonOrder)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -14,8 +14,8 @@ import (
 	"github.com/paybutton/beecloud"
 )
 
-// renderConfig is BeeCloud's public test app; ScriptURL is set per test.
-var renderConfig = beecloud.Config{
+// stubConfig is BeeCloud's public test app; ScriptURL is set per test.
+var stubConfig = beecloud.Config{
 	AppID:     "c5d1cba1-5e3f-4ba0-941d-9b0a371fe719",
 	AppSecret: "39a7a518-9ac8-4a9e-87bc-7885f33cf18c",
 }
@@ -43,11 +43,11 @@ const stubScript = `(function () {
 })();
 `
 
-// payPage is a merchant's page template using the package's FuncMap. The
+// stubPage is a merchant's page template using the package's FuncMap. The
 // script tag comes last, after the buttons, as in BeeCloud's examples, so
 // that a held-back script leaves the buttons on screen. Its head sets the
 // merchant's callbacks, counts clicks, and traps alert.
-const payPage = `<!DOCTYPE html>
+const stubPage = `<!DOCTYPE html>
 <html lang="zh-CN">
 <head>
 <meta charset="utf-8">
@@ -80,7 +80,7 @@ var onFail = function (res) {};
 </html>
 `
 
-type pageData struct {
+type stubPageData struct {
 	Heading   string
 	Label     string
 	Orders    []beecloud.Order
@@ -90,14 +90,14 @@ type pageData struct {
 	OwnScriptFirst bool
 }
 
-// shop is a merchant's server for one page: / renders it with the
+// stubShop is a merchant's server for one page: / renders it with the
 // package, and /bc/returnscripts serves stubScript, at once or, after
 // Hold, only when Release is called.
-type shop struct {
+type stubShop struct {
 	*httptest.Server
 	cfg  beecloud.Config
 	tmpl *template.Template
-	data pageData
+	data stubPageData
 
 	mu     sync.Mutex
 	appIDs []string // the appId of each script request
@@ -107,9 +107,9 @@ type shop struct {
 	released chan struct{}
 }
 
-func newShop(t *testing.T, data pageData) *shop {
+func newStubShop(t *testing.T, data stubPageData) *stubShop {
 	t.Helper()
-	s := &shop{data: data, released: make(chan struct{})}
+	s := &stubShop{data: data, released: make(chan struct{})}
 	var once sync.Once
 	s.release = func() { once.Do(func() { close(s.released) }) }
 	mux := http.NewServeMux()
@@ -120,19 +120,19 @@ func newShop(t *testing.T, data pageData) *shop {
 	// waits for its handler.
 	t.Cleanup(s.Close)
 	t.Cleanup(s.release)
-	s.cfg = renderConfig
+	s.cfg = stubConfig
 	s.cfg.ScriptURL = s.URL + "/bc/returnscripts"
-	s.tmpl = template.Must(template.New("page").Funcs(s.cfg.FuncMap()).Parse(payPage))
+	s.tmpl = template.Must(template.New("page").Funcs(s.cfg.FuncMap()).Parse(stubPage))
 	return s
 }
 
 // Hold makes the script wait until Release.
-func (s *shop) Hold() { s.held = s.released }
+func (s *stubShop) Hold() { s.held = s.released }
 
 // Release lets a held script through.
-func (s *shop) Release() { s.release() }
+func (s *stubShop) Release() { s.release() }
 
-func (s *shop) page(w http.ResponseWriter, r *http.Request) {
+func (s *stubShop) page(w http.ResponseWriter, r *http.Request) {
 	var b strings.Builder
 	if err := s.tmpl.Execute(&b, s.data); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -142,7 +142,7 @@ func (s *shop) page(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprint(w, b.String())
 }
 
-func (s *shop) script(w http.ResponseWriter, r *http.Request) {
+func (s *stubShop) script(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.appIDs = append(s.appIDs, r.URL.Query().Get("appId"))
 	s.mu.Unlock()
@@ -157,25 +157,25 @@ func (s *shop) script(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprint(w, stubScript)
 }
 
-func (s *shop) scriptAppIDs() []string {
+func (s *stubShop) scriptAppIDs() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.appIDs...)
 }
 
-// call is one BC.click call as the stub recorded it.
-type call struct {
+// stubCall is one BC.click call as the stub recorded it.
+type stubCall struct {
 	Data  string `json:"data"`
 	Args  int    `json:"args"`
 	Ready int    `json:"ready"`
 }
 
-func calls(b *Browser) []call {
-	return Eval[[]call](b, `window.__calls.map(function (c) { return {data: c.data, args: c.args, ready: c.ready}; })`)
+func stubCalls(b *Browser) []stubCall {
+	return Eval[[]stubCall](b, `window.__calls.map(function (c) { return {data: c.data, args: c.args, ready: c.ready}; })`)
 }
 
-// checkData fails unless the JSON that BC.click got equals the Params of o.
-func checkData(t *testing.T, cfg beecloud.Config, got string, o beecloud.Order) {
+// checkStubData fails unless the JSON that BC.click got equals the Params of o.
+func checkStubData(t *testing.T, cfg beecloud.Config, got string, o beecloud.Order) {
 	t.Helper()
 	p, err := cfg.Params(o)
 	if err != nil {
@@ -200,8 +200,8 @@ func checkData(t *testing.T, cfg beecloud.Config, got string, o beecloud.Order) 
 	}
 }
 
-// allCallbacks names every callback after the functions of payPage's head.
-var allCallbacks = beecloud.Callbacks{
+// stubCallbacks names every callback after the functions of stubPage's head.
+var stubCallbacks = beecloud.Callbacks{
 	DataError:      "shop.onDataError",
 	WxJsapiFinish:  "onFinish",
 	WxJsapiSuccess: "shop.onSuccess",
@@ -209,9 +209,9 @@ var allCallbacks = beecloud.Callbacks{
 	Err:            "shop.onPayError",
 }
 
-// checkCallbacks fails unless call i got the functions allCallbacks names
+// checkStubCallbacks fails unless call i got the functions stubCallbacks names
 // themselves, not wrappers, and BC.err is the merchant's.
-func checkCallbacks(t *testing.T, b *Browser, i int) {
+func checkStubCallbacks(t *testing.T, b *Browser, i int) {
 	t.Helper()
 	checks := []string{
 		`ev.dataError === window.shop.onDataError`,
@@ -228,8 +228,8 @@ func checkCallbacks(t *testing.T, b *Browser, i int) {
 	}
 }
 
-// checkClean fails if the page opened a dialog, threw, or sprang a trap.
-func checkClean(t *testing.T, b *Browser) {
+// checkNothingRan fails if the page opened a dialog, threw, or sprang a trap.
+func checkNothingRan(t *testing.T, b *Browser) {
 	t.Helper()
 	if d := b.Dialogs(); len(d) != 0 {
 		t.Errorf("dialogs opened: %q", d)
@@ -247,18 +247,18 @@ func TestButtonCallsBCClick(t *testing.T) {
 		Title: "测试商品", Amount: 150, OutTradeNo: beecloud.NewOutTradeNo(),
 		ReturnURL: "https://shop.example/paid", Optional: map[string]any{"user": "u42", "n": 7},
 	}
-	s := newShop(t, pageData{Heading: "Checkout", Label: "支付 ¥1.50", Orders: []beecloud.Order{order}})
+	s := newStubShop(t, stubPageData{Heading: "Checkout", Label: "支付 ¥1.50", Orders: []beecloud.Order{order}})
 	b := NewBrowser(t)
 	b.Navigate(s.URL)
 	b.WaitJS(`window.__stubDone`)
 
 	b.Click("#b0 button")
 	b.WaitJS(`window.__calls.length > 0`)
-	got := calls(b)
+	got := stubCalls(b)
 	if len(got) != 1 {
 		t.Fatalf("got %d BC.click calls; want 1", len(got))
 	}
-	checkData(t, s.cfg, got[0].Data, order)
+	checkStubData(t, s.cfg, got[0].Data, order)
 	if got[0].Args != 1 {
 		t.Errorf("BC.click got %d arguments; want 1 (data only)", got[0].Args)
 	}
@@ -269,7 +269,7 @@ func TestButtonCallsBCClick(t *testing.T) {
 		t.Errorf("got label %q; want %q", label, "支付 ¥1.50")
 	}
 	b.Screenshot("button")
-	checkClean(t, b)
+	checkNothingRan(t, b)
 }
 
 // TestButtonClickBeforeScriptLoads clicks while BeeCloud's script is still
@@ -279,9 +279,9 @@ func TestButtonClickBeforeScriptLoads(t *testing.T) {
 	once := beecloud.Order{Title: "clicked once", Amount: 1, OutTradeNo: beecloud.NewOutTradeNo()}
 	twice := beecloud.Order{Title: "clicked twice", Amount: 2, OutTradeNo: beecloud.NewOutTradeNo()}
 	own := beecloud.Order{Title: "own button", Amount: 3, OutTradeNo: beecloud.NewOutTradeNo()}
-	s := newShop(t, pageData{
+	s := newStubShop(t, stubPageData{
 		Heading: "Early click", Label: "支付", Orders: []beecloud.Order{once, twice},
-		Own: &own, Callbacks: allCallbacks,
+		Own: &own, Callbacks: stubCallbacks,
 	})
 	s.Hold()
 	b := NewBrowser(t)
@@ -300,7 +300,7 @@ func TestButtonClickBeforeScriptLoads(t *testing.T) {
 
 	s.Release()
 	b.WaitJS(`window.__stubDone`)
-	got := calls(b)
+	got := stubCalls(b)
 	if len(got) != 4 {
 		t.Fatalf("got %d BC.click calls; want 4 (one per click)", len(got))
 	}
@@ -318,12 +318,12 @@ func TestButtonClickBeforeScriptLoads(t *testing.T) {
 		perOrder[d.OutTradeNo]++
 		switch d.OutTradeNo {
 		case once.OutTradeNo:
-			checkData(t, s.cfg, c.Data, once)
+			checkStubData(t, s.cfg, c.Data, once)
 		case twice.OutTradeNo:
-			checkData(t, s.cfg, c.Data, twice)
+			checkStubData(t, s.cfg, c.Data, twice)
 		case own.OutTradeNo:
-			checkData(t, s.cfg, c.Data, own)
-			checkCallbacks(t, b, i)
+			checkStubData(t, s.cfg, c.Data, own)
+			checkStubCallbacks(t, b, i)
 		}
 	}
 	if perOrder[once.OutTradeNo] != 1 || perOrder[twice.OutTradeNo] != 2 || perOrder[own.OutTradeNo] != 1 {
@@ -333,15 +333,15 @@ func TestButtonClickBeforeScriptLoads(t *testing.T) {
 	// Loaded now, a click calls BC.click at once.
 	b.Click("#b0 button")
 	b.WaitJS(`window.__calls.length === 5`)
-	checkClean(t, b)
+	checkNothingRan(t, b)
 }
 
 // TestClickScriptCallbacks binds the merchant's own button and checks that
 // BC.click gets the merchant's functions themselves, not wrappers.
 func TestClickScriptCallbacks(t *testing.T) {
 	own := beecloud.Order{Title: "own button", Amount: 1, OutTradeNo: beecloud.NewOutTradeNo(), InstantChannel: beecloud.ChannelWx, OpenID: "o-buyer_1"}
-	s := newShop(t, pageData{
-		Heading: "Own button", Label: "微信支付", Own: &own, Callbacks: allCallbacks,
+	s := newStubShop(t, stubPageData{
+		Heading: "Own button", Label: "微信支付", Own: &own, Callbacks: stubCallbacks,
 	})
 	b := NewBrowser(t)
 	b.Navigate(s.URL)
@@ -349,16 +349,16 @@ func TestClickScriptCallbacks(t *testing.T) {
 	b.Click("#own")
 	b.WaitJS(`window.__calls.length > 0`)
 
-	got := calls(b)
+	got := stubCalls(b)
 	if len(got) != 1 {
 		t.Fatalf("got %d BC.click calls; want 1", len(got))
 	}
-	checkData(t, s.cfg, got[0].Data, own)
+	checkStubData(t, s.cfg, got[0].Data, own)
 	if got[0].Args != 2 {
 		t.Errorf("BC.click got %d arguments; want 2 (data, event)", got[0].Args)
 	}
-	checkCallbacks(t, b, 0)
-	checkClean(t, b)
+	checkStubCallbacks(t, b, 0)
+	checkNothingRan(t, b)
 }
 
 // TestClickScriptMissingCallback checks that a name the page does not
@@ -366,7 +366,7 @@ func TestClickScriptCallbacks(t *testing.T) {
 // click script stands before the button it binds.
 func TestClickScriptMissingCallback(t *testing.T) {
 	own := beecloud.Order{Title: "own button", Amount: 1, OutTradeNo: beecloud.NewOutTradeNo()}
-	s := newShop(t, pageData{
+	s := newStubShop(t, stubPageData{
 		Heading: "Missing callback", Label: "支付", Own: &own, OwnScriptFirst: true,
 		Callbacks: beecloud.Callbacks{DataError: "shop.missing", WxJsapiFinish: "onFinish", Err: "nowhere.onErr"},
 	})
@@ -387,7 +387,7 @@ func TestClickScriptMissingCallback(t *testing.T) {
 			t.Errorf("console %q; want it to say %q", console, want)
 		}
 	}
-	checkClean(t, b)
+	checkNothingRan(t, b)
 }
 
 // TestButtonHostileValues renders values that pass Validate but would break
@@ -423,7 +423,7 @@ func TestButtonHostileValues(t *testing.T) {
 	for _, title := range titles {
 		orders = append(orders, beecloud.Order{Title: title, Amount: 1, OutTradeNo: beecloud.NewOutTradeNo(), Optional: optional})
 	}
-	s := newShop(t, pageData{Heading: "Hostile", Label: label, Orders: orders})
+	s := newStubShop(t, stubPageData{Heading: "Hostile", Label: label, Orders: orders})
 	b := NewBrowser(t)
 	b.Navigate(s.URL)
 	b.WaitJS(`window.__stubDone`)
@@ -441,9 +441,9 @@ func TestButtonHostileValues(t *testing.T) {
 		}
 		b.Click(sel)
 		b.WaitJS(fmt.Sprintf(`window.__calls.length === %d`, i+1))
-		got := calls(b)[i]
-		checkData(t, s.cfg, got.Data, o)
+		got := stubCalls(b)[i]
+		checkStubData(t, s.cfg, got.Data, o)
 	}
 	b.Screenshot("hostile")
-	checkClean(t, b)
+	checkNothingRan(t, b)
 }
