@@ -196,15 +196,16 @@ func (c Config) Button(label string, o Order) (template.HTML, error) {
 	if err != nil {
 		return "", err
 	}
-	return c.button(elementID(p.OutTradeNo), label, p)
+	return c.button(newButtonID(p.OutTradeNo), label, p)
 }
 
 func (c Config) button(id, label string, p Params) (template.HTML, error) {
 	return execute(buttonHTML, &clickData{ID: id, Label: label, Params: p}, 1280)
 }
 
-// elementID returns a fresh id for a button of the order outTradeNo.
-func elementID(outTradeNo string) string {
+// newButtonID returns a fresh id for a button of the order outTradeNo. The
+// random part need not be secret, only distinct on one page.
+func newButtonID(outTradeNo string) string {
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], rand.Uint64())
 	return "beecloud-" + outTradeNo + "-" + hex.EncodeToString(b[:])
@@ -213,10 +214,10 @@ func elementID(outTradeNo string) string {
 // ClickScript returns only the <script> that binds the click of the
 // page's element with id elementID to BC.click with c.Params(o) and the
 // functions cb names. Place it anywhere in the page: if the element is not
-// there yet, the script binds it once the document has been parsed. It behaves as the
-// script of [Config.Button] does: a click before BeeCloud's script has
-// loaded waits for beecloud:onready, and each click calls BC.click once.
-// It does not stop the click's default action: use a
+// there yet, the script binds it once the document has been parsed. It
+// behaves as the script of [Config.Button] does: a click before BeeCloud's
+// script has loaded waits for beecloud:onready, and each click calls
+// BC.click once. It does not stop the click's default action: use a
 // <button type="button">, not a submit button or a link.
 //
 // The functions are looked up when the buyer clicks, so they may be
@@ -248,12 +249,14 @@ func (c Config) clickScript(id string, p Params, cb Callbacks) (template.HTML, e
 // FuncMap returns template functions that render c's snippets, for
 // html/template's Template.Funcs:
 //
-//	{{beecloudScript}}                            c.ScriptTag()
-//	{{beecloudButton "支付" .Order}}               c.Button("支付", .Order)
-//	{{beecloudClickScript "pay" .Order .Callbacks}}  c.ClickScript("pay", .Order, .Callbacks)
+//	{{beecloudScript}}                               is c.ScriptTag()
+//	{{beecloudButton "支付" .Order}}                  is c.Button("支付", .Order)
+//	{{beecloudClickScript "pay" .Order .Callbacks}}  is c.ClickScript("pay", .Order, .Callbacks)
 //
-// An error (an invalid order) stops the template's execution and is
-// returned by Execute, so a page never shows a button that cannot pay.
+// .Order may be an Order or a *Order. An error (an invalid order) stops
+// the template's execution and is returned by Execute, so a page never
+// shows a button that cannot pay. The functions are safe for concurrent
+// use.
 func (c Config) FuncMap() template.FuncMap {
 	return template.FuncMap{
 		"beecloudScript":      c.ScriptTag,
