@@ -102,7 +102,7 @@ type stubShop struct {
 	mu     sync.Mutex
 	appIDs []string // the appId of each script request
 
-	held     chan struct{}
+	held     chan struct{} // set by Hold: the script waits for it to close
 	release  func()
 	released chan struct{}
 }
@@ -127,7 +127,11 @@ func newStubShop(t *testing.T, data stubPageData) *stubShop {
 }
 
 // Hold makes the script wait until Release.
-func (s *stubShop) Hold() { s.held = s.released }
+func (s *stubShop) Hold() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.held = s.released
+}
 
 // Release lets a held script through.
 func (s *stubShop) Release() { s.release() }
@@ -145,10 +149,11 @@ func (s *stubShop) page(w http.ResponseWriter, r *http.Request) {
 func (s *stubShop) script(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.appIDs = append(s.appIDs, r.URL.Query().Get("appId"))
+	held := s.held
 	s.mu.Unlock()
-	if s.held != nil {
+	if held != nil {
 		select {
-		case <-s.held:
+		case <-held:
 		case <-r.Context().Done():
 			return
 		}
