@@ -31,9 +31,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, nil); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "checkout:", err)
+		if errors.Is(err, flag.ErrHelp) {
+			return // -h: the usage is printed
 		}
+		fmt.Fprintln(os.Stderr, "checkout:", err)
 		os.Exit(1)
 	}
 }
@@ -67,7 +68,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
-		return fmt.Errorf("cannot listen on %s: %w\n(is another shop running there? choose another address with -addr 127.0.0.1:8081)", *addr, err)
+		return fmt.Errorf("cannot listen on %s: %w\n(is another shop running there? choose another address, such as -addr 127.0.0.1:8088)", *addr, err)
 	}
 	defer ln.Close()
 	shopURL := "http://" + ln.Addr().String()

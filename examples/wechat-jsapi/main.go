@@ -37,9 +37,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, nil); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "wechat-jsapi:", err)
+		if errors.Is(err, flag.ErrHelp) {
+			return // -h: the usage is printed
 		}
+		fmt.Fprintln(os.Stderr, "wechat-jsapi:", err)
 		os.Exit(1)
 	}
 }
@@ -54,6 +55,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8081", "the listen address")
 	baseURL := fs.String("base-url", "", "the public URL WeChat redirects back to, such as https://pay.example.com (default: the URL the browser used)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: go run ./examples/wechat-jsapi [-addr 127.0.0.1:8081] [-base-url https://pay.example.com]")
+		fmt.Fprintln(stderr, "\nWithout credentials it runs offline (fake WeChat OAuth, local BeeCloud sandbox). With")
+		fmt.Fprintln(stderr, "BEECLOUD_APP_ID, BEECLOUD_APP_SECRET, BEECLOUD_MASTER_SECRET, WECHAT_APPID and WECHAT_SECRET")
+		fmt.Fprintln(stderr, "it uses BeeCloud and WeChat; open it inside WeChat on the Official Account's 网页授权域名.")
+		fmt.Fprintln(stderr, "\nFlags:")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
