@@ -291,6 +291,13 @@ func decodeNotification(body []byte) (*Notification, []byte, error) {
 		if len(bytes.TrimSpace(body)) == 0 {
 			return nil, nil, fmt.Errorf("%w: empty body", ErrMalformedNotification)
 		}
+		// Only to describe the error; json.Valid is the faster check.
+		var v json.RawMessage
+		err := json.Unmarshal(body, &v)
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			return nil, nil, fmt.Errorf("%w: body is not valid JSON: %v (at byte %d)", ErrMalformedNotification, err, syntax.Offset)
+		}
 		return nil, nil, fmt.Errorf("%w: body is not valid JSON", ErrMalformedNotification)
 	}
 	if !utf8.Valid(body) {
@@ -298,7 +305,7 @@ func decodeNotification(body []byte) (*Notification, []byte, error) {
 	}
 	i := skipSpace(body, 0)
 	if body[i] != '{' {
-		return nil, nil, fmt.Errorf("%w: body is a JSON %s, not an object", ErrMalformedNotification, kind(body[i]))
+		return nil, nil, fmt.Errorf("%w: body is %s, not an object", ErrMalformedNotification, kind(body[i]))
 	}
 	i = skipSpace(body, i+1)
 	n := new(Notification)
