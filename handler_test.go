@@ -668,3 +668,35 @@ func FuzzWebhookHandler(f *testing.F) {
 		}
 	})
 }
+
+// nopStore claims every key, so that every request runs Handle.
+type nopStore struct{}
+
+func (nopStore) Claim(ctx context.Context, key, token string, lease time.Duration) (beecloud.ClaimState, error) {
+	return beecloud.ClaimOK, nil
+}
+func (nopStore) Complete(ctx context.Context, key, token string) error { return nil }
+func (nopStore) Release(ctx context.Context, key, token string) error  { return nil }
+
+func BenchmarkServeHTTP(b *testing.B) {
+	body := []byte(benchBody)
+	run := func(b *testing.B, store beecloud.Store) {
+		h := &beecloud.WebhookHandler{
+			Config: vecConfig,
+			Store:  store,
+			Handle: func(ctx context.Context, n *beecloud.Notification) error { return nil },
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body)))
+			if w.Body.String() != "success" {
+				b.Fatalf("answer %d %q", w.Code, w.Body.String())
+			}
+		}
+	}
+	b.Run("handled", func(b *testing.B) { run(b, nopStore{}) })
+	b.Run("duplicate", func(b *testing.B) { run(b, new(beecloud.MemStore)) })
+}
