@@ -135,7 +135,7 @@ type WebhookHandler struct {
 
 // ServeHTTP implements http.Handler.
 func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	log := h.logger()
+	log := &deliveryLog{logger: h.logger(), ctx: r.Context(), attrs: make([]slog.Attr, 0, 8)}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		reply(w, http.StatusMethodNotAllowed, "method not allowed")
@@ -143,29 +143,29 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	client, err := h.clientIP(r)
 	if err == nil {
-		log = log.With("client", client.String())
+		log.with(slog.String("client", client.String()))
 	}
 	if len(h.AllowedSenders) > 0 {
 		if err != nil {
-			log.Warn("beecloud: webhook refused: no client address", "err", err)
+			log.warn("beecloud: webhook refused: no client address", slog.Any("err", err))
 			reply(w, http.StatusForbidden, "forbidden")
 			return
 		}
 		if !containsAddr(h.AllowedSenders, client) {
-			log.Warn("beecloud: webhook refused: sender not allowed")
+			log.warn("beecloud: webhook refused: sender not allowed")
 			reply(w, http.StatusForbidden, "forbidden")
 			return
 		}
 	}
 	if h.Handle == nil {
-		log.Error("beecloud: webhook handler misconfigured: Handle is nil")
+		log.error("beecloud: webhook handler misconfigured: Handle is nil")
 		reply(w, http.StatusInternalServerError, "handler misconfigured")
 		return
 	}
 	apps := h.apps()
 	for _, c := range apps {
 		if err := c.checkWebhook(); err != nil {
-			log.Error("beecloud: webhook handler misconfigured", "err", err)
+			log.error("beecloud: webhook handler misconfigured", slog.Any("err", err))
 			reply(w, http.StatusInternalServerError, "handler misconfigured")
 			return
 		}
@@ -176,7 +176,7 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		limit = DefaultMaxBodyBytes
 	}
 	if r.ContentLength > limit {
-		log.Warn("beecloud: webhook refused: body too large", "content_length", r.ContentLength, "limit", limit)
+		log.warn("beecloud: webhook refused: body too large", slog.Int64("content_length", r.ContentLength), slog.Int64("limit", limit))
 		reply(w, http.StatusRequestEntityTooLarge, "body too large")
 		return
 	}
@@ -184,11 +184,11 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			log.Warn("beecloud: webhook refused: body too large", "limit", limit)
+			log.warn("beecloud: webhook refused: body too large", slog.Int64("limit", limit))
 			reply(w, http.StatusRequestEntityTooLarge, "body too large")
 			return
 		}
-		log.Warn("beecloud: webhook refused: reading the body failed", "err", err)
+		log.warn("beecloud: webhook refused: reading the body failed", slog.Any("err", err))
 		reply(w, http.StatusBadRequest, "cannot read body")
 		return
 	}
@@ -204,11 +204,11 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case errors.Is(err, ErrLegacyDisabled):
 			text = "legacy signature disabled"
 		}
-		log.Warn("beecloud: webhook refused", "err", err, "body_bytes", len(body))
+		log.warn("beecloud: webhook refused", slog.Any("err", err), slog.Int("body_bytes", len(body)))
 		reply(w, status, text)
 		return
 	}
-	log = log.With(
+	log.with(
 		slog.String("app_id", n.AppID),
 		slog.String("transaction_type", n.TransactionType),
 		slog.String("transaction_id", n.TransactionID),
@@ -220,7 +220,7 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // handle claims n, runs ExpectedAmount and Handle, and records the
 // outcome. It returns the answer.
-func (h *WebhookHandler) handle(ctx context.Context, log *slog.Logger, n *Notification) (int, string) {
+func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notification) (int, string) {
 	lease := h.Lease
 	if lease <= 0 {
 		lease = DefaultLease
@@ -234,19 +234,19 @@ func (h *WebhookHandler) handle(ctx context.Context, log *slog.Logger, n *Notifi
 	key, token := n.Key(), NewOutTradeNo()
 	state, err := store.Claim(ctx, key, token, lease)
 	if err != nil {
-		log.Error("beecloud: webhook store failed to claim", "err", err)
+		log.error("beecloud: webhook store failed to claim", slog.Any("err", err))
 		return http.StatusServiceUnavailable, "store unavailable"
 	}
 	switch state {
 	case ClaimDone:
-		log.Info("beecloud: webhook already handled")
+		log.info("beecloud: webhook already handled")
 		return http.StatusOK, "success"
 	case ClaimBusy:
-		log.Info("beecloud: webhook is being handled by another delivery")
+		log.info("beecloud: webhook is being handled by another delivery")
 		return http.StatusConflict, "busy"
 	case ClaimOK:
 	default:
-		log.Error("beecloud: webhook store answered an unknown claim state", "state", state.String())
+		log.error("beecloud: webhook store answered an unknown claim state", slog.String("state", state.String()))
 		return http.StatusServiceUnavailable, "store unavailable"
 	}
 
@@ -258,25 +258,25 @@ func (h *WebhookHandler) handle(ctx context.Context, log *slog.Logger, n *Notifi
 		// Also reached when Handle panics: the next delivery may try again
 		// at once instead of after the lease.
 		if err := store.Release(context.WithoutCancel(ctx), key, token); err != nil {
-			log.Error("beecloud: webhook store failed to release", "err", err)
+			log.error("beecloud: webhook store failed to release", slog.Any("err", err))
 		}
 	}()
 
 	if h.ExpectedAmount != nil {
 		want, err := h.ExpectedAmount(ctx, n)
 		if err != nil {
-			log.Error("beecloud: webhook amount lookup failed", "err", err)
+			log.error("beecloud: webhook amount lookup failed", slog.Any("err", err))
 			return http.StatusInternalServerError, "amount lookup failed"
 		}
 		if want != n.TransactionFee {
 			err := fmt.Errorf("%w: transaction_fee is %d 分, the order says %d", ErrAmountMismatch, n.TransactionFee, want)
-			log.Error("beecloud: webhook refused: AMOUNT MISMATCH", "err", err, "expected", want)
+			log.error("beecloud: webhook refused: AMOUNT MISMATCH", slog.Any("err", err), slog.Int64("expected", want))
 			return http.StatusUnprocessableEntity, "amount mismatch"
 		}
 	}
 
 	if err := h.Handle(ctx, n); err != nil {
-		log.Error("beecloud: webhook Handle failed", "err", err)
+		log.error("beecloud: webhook Handle failed", slog.Any("err", err))
 		return http.StatusInternalServerError, "handle failed"
 	}
 	completed = true
@@ -284,9 +284,9 @@ func (h *WebhookHandler) handle(ctx context.Context, log *slog.Logger, n *Notifi
 		// Handle has done its work: answering anything but success would
 		// make BeeCloud resend, and a resend after the lease would run
 		// Handle again.
-		log.Error("beecloud: webhook handled but the store failed to record it; a later duplicate may be handled again", "err", err)
+		log.error("beecloud: webhook handled but the store failed to record it; a later duplicate may be handled again", slog.Any("err", err))
 	} else {
-		log.Info("beecloud: webhook handled")
+		log.info("beecloud: webhook handled")
 	}
 	return http.StatusOK, "success"
 }
@@ -363,3 +363,26 @@ func containsAddr(prefixes []netip.Prefix, addr netip.Addr) bool {
 	}
 	return false
 }
+
+// deliveryLog writes the records about one delivery, each with the
+// attributes known so far.
+type deliveryLog struct {
+	logger *slog.Logger
+	ctx    context.Context
+	attrs  []slog.Attr
+}
+
+func (d *deliveryLog) with(attrs ...slog.Attr) { d.attrs = append(d.attrs, attrs...) }
+
+func (d *deliveryLog) log(level slog.Level, msg string, attrs ...slog.Attr) {
+	if !d.logger.Enabled(d.ctx, level) {
+		return
+	}
+	// The full slice expression makes append copy rather than write into
+	// d.attrs' spare capacity.
+	d.logger.LogAttrs(d.ctx, level, msg, append(d.attrs[:len(d.attrs):len(d.attrs)], attrs...)...)
+}
+
+func (d *deliveryLog) info(msg string, attrs ...slog.Attr)  { d.log(slog.LevelInfo, msg, attrs...) }
+func (d *deliveryLog) warn(msg string, attrs ...slog.Attr)  { d.log(slog.LevelWarn, msg, attrs...) }
+func (d *deliveryLog) error(msg string, attrs ...slog.Attr) { d.log(slog.LevelError, msg, attrs...) }
