@@ -75,7 +75,8 @@ type WebhookHandler struct {
 	// Handle does the merchant's business for a verified notification,
 	// such as marking the order paid. A nil error means done: BeeCloud is
 	// told "success" and the transaction is never handled again. An error
-	// makes BeeCloud send the message again later. ctx is not cancelled
+	// makes BeeCloud send the message again later. Check n.TradeSuccess
+	// and n.TransactionType before granting goods. ctx is not cancelled
 	// when BeeCloud hangs up, so that work that finishes is recorded; it
 	// expires with the Lease. Handle is required.
 	Handle func(ctx context.Context, n *Notification) error

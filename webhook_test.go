@@ -3,6 +3,7 @@ package beecloud_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -619,5 +620,70 @@ func BenchmarkParseNotificationBaseline(b *testing.B) {
 		if err := json.Unmarshal(body, &n); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// The signatures that Node.js, Python and Java computed
+// (testdata/webhook_vectors.json) verify in whole bodies.
+func TestParseNotificationCrossLanguageVectors(t *testing.T) {
+	var file struct {
+		Webhook []struct {
+			AppID           string            `json:"app_id"`
+			TransactionID   string            `json:"transaction_id"`
+			TransactionType string            `json:"transaction_type"`
+			ChannelType     string            `json:"channel_type"`
+			TransactionFee  int64             `json:"transaction_fee"`
+			MasterSecret    string            `json:"master_secret"`
+			Sign            map[string]string `json:"sign"`
+		}
+		Legacy []struct {
+			AppID     string            `json:"app_id"`
+			Secret    string            `json:"secret"`
+			Timestamp int64             `json:"timestamp"`
+			Sign      map[string]string `json:"sign"`
+		}
+	}
+	b, err := os.ReadFile(filepath.Join("testdata", "webhook_vectors.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &file); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range file.Webhook {
+		t.Run(v.TransactionID, func(t *testing.T) {
+			body, err := json.Marshal(map[string]any{
+				"signature": v.Sign["java"], "timestamp": 1426817510111, "channel_type": v.ChannelType,
+				"transaction_type": v.TransactionType, "transaction_id": v.TransactionID,
+				"transaction_fee": v.TransactionFee, "trade_success": true,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := beecloud.Config{AppID: v.AppID, MasterSecret: v.MasterSecret}
+			n, err := cfg.ParseNotification(body)
+			if err != nil {
+				t.Fatalf("ParseNotification: %v", err)
+			}
+			if n.TransactionFee != v.TransactionFee || n.TransactionID != v.TransactionID || n.AppID != v.AppID {
+				t.Errorf("got %+v", n)
+			}
+		})
+	}
+	for _, v := range file.Legacy {
+		t.Run(fmt.Sprint("legacy ", v.Timestamp), func(t *testing.T) {
+			body := fmt.Sprintf(`{"sign":%q,"timestamp":%d,"channel_type":"ALI","transaction_type":"PAY","transaction_id":"bc1234567","transaction_fee":1}`,
+				v.Sign["java"], v.Timestamp)
+			ts := time.UnixMilli(v.Timestamp)
+			cfg := beecloud.Config{AppID: v.AppID, MasterSecret: "m", AppSecret: v.Secret, LegacyWebhook: true,
+				Now: func() time.Time { return ts.Add(time.Minute) }}
+			n, err := cfg.ParseNotification([]byte(body))
+			if err != nil {
+				t.Fatalf("ParseNotification: %v", err)
+			}
+			if !n.Legacy || !n.Timestamp.Equal(ts) {
+				t.Errorf("got %+v", n)
+			}
+		})
 	}
 }
