@@ -21,6 +21,9 @@ const (
 	// DefaultLease is how long a delivery holds its claim on a transaction
 	// while Handle runs.
 	DefaultLease = 5 * time.Minute
+
+	// recordTimeout bounds Store.Complete and Store.Release.
+	recordTimeout = 30 * time.Second
 )
 
 // WebhookSenders returns the addresses BeeCloud sends webhooks from,
@@ -251,6 +254,11 @@ func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notifi
 		return http.StatusServiceUnavailable, "store unavailable"
 	}
 
+	// Recording the outcome gets its own time: Handle may have used up
+	// the lease.
+	record := func() (context.Context, context.CancelFunc) {
+		return context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	}
 	completed := false
 	defer func() {
 		if completed {
@@ -258,7 +266,9 @@ func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notifi
 		}
 		// Also reached when Handle panics: the next delivery may try again
 		// at once instead of after the lease.
-		if err := store.Release(context.WithoutCancel(ctx), key, token); err != nil {
+		ctx, cancel := record()
+		defer cancel()
+		if err := store.Release(ctx, key, token); err != nil {
 			log.error("beecloud: webhook store failed to release", slog.Any("err", err))
 		}
 	}()
@@ -281,7 +291,9 @@ func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notifi
 		return http.StatusInternalServerError, "handle failed"
 	}
 	completed = true
-	if err := store.Complete(context.WithoutCancel(ctx), key, token); err != nil {
+	rctx, rcancel := record()
+	defer rcancel()
+	if err := store.Complete(rctx, key, token); err != nil {
 		// Handle has done its work: answering anything but success would
 		// make BeeCloud resend, and a resend after the lease would run
 		// Handle again.

@@ -116,8 +116,11 @@ type Apps []Config
 // objects, and a key differing from a known one only in case is refused.
 // signature, timestamp, channel_type, transaction_type, transaction_id and
 // transaction_fee are required; the other known fields may be missing or
-// null. Unknown keys are ignored, whatever their value, because BeeCloud
-// adds fields over time.
+// null. transaction_id must not be empty nor longer than 128 bytes, and
+// transaction_type not empty, at most 32 bytes and without a colon, so that
+// [Notification.Key] is unambiguous. Unknown keys are ignored, whatever
+// their value, because BeeCloud adds fields over time. ParseNotification
+// reads all of body: bound its size before, as [WebhookHandler] does.
 //
 // The signature must be 32 lowercase hex digits equal to
 // [WebhookSignature] with c's AppID and MasterSecret; the comparison takes
