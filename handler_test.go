@@ -700,3 +700,38 @@ func BenchmarkServeHTTP(b *testing.B) {
 	b.Run("handled", func(b *testing.B) { run(b, nopStore{}) })
 	b.Run("duplicate", func(b *testing.B) { run(b, new(beecloud.MemStore)) })
 }
+
+// Over a real connection, as BeeCloud sends.
+func TestWebhookHandlerOverHTTP(t *testing.T) {
+	h, rec, _ := newHandler(t)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	send := func(body io.Reader) (int, string) {
+		t.Helper()
+		resp, err := http.Post(srv.URL, "application/json", body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, string(b)
+	}
+	body := beecloudtest.NotificationBody(handlerConfig, beecloudtest.Paid(testOrder))
+	for range 2 {
+		if code, got := send(bytes.NewReader(body)); code != http.StatusOK || got != "success" {
+			t.Errorf("answer %d %q; want 200 success", code, got)
+		}
+	}
+	// A body of unknown length (chunked) past the limit.
+	huge := io.MultiReader(bytes.NewReader(body[:len(body)-1]), strings.NewReader(strings.Repeat(" ", 2<<20)), strings.NewReader("}"))
+	if code, _ := send(io.NopCloser(huge)); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("2 MiB chunked body: status %d; want 413", code)
+	}
+	if rec.count() != 1 {
+		t.Errorf("Handle called %d times; want 1", rec.count())
+	}
+}
