@@ -72,7 +72,8 @@ type WebhookHandler struct {
 	Config Config
 	// Apps are further credentials accepted besides Config: the old
 	// Master Secret during a rotation, or other apps that share the URL.
-	// The Notification's AppID says which one verified a message.
+	// The Notification's AppID says which one verified a message. Config
+	// may be left without AppID and MasterSecret when Apps lists every app.
 	Apps Apps
 
 	// Handle does the merchant's business for a verified notification,
@@ -320,8 +321,11 @@ func (h *WebhookHandler) logger() *slog.Logger {
 }
 
 func (h *WebhookHandler) apps() Apps {
-	if len(h.Apps) == 0 {
+	switch {
+	case len(h.Apps) == 0:
 		return Apps{h.Config}
+	case h.Config.AppID == "" && h.Config.MasterSecret == "":
+		return h.Apps
 	}
 	return append(Apps{h.Config}, h.Apps...)
 }

@@ -430,6 +430,17 @@ func TestWebhookHandlerApps(t *testing.T) {
 	if rec.count() != 2 || rec.calls[0].AppID != vecAppID || rec.calls[1].AppID != other.AppID {
 		t.Errorf("Handle got %d calls; want one per app", rec.count())
 	}
+
+	// Config may be left out when Apps has them all.
+	h2, rec2, _ := newHandler(t)
+	h2.Config, h2.Apps = beecloud.Config{}, beecloud.Apps{other, handlerConfig}
+	wantAnswer(t, serve(h2, paidRequest()), http.StatusOK, "success")
+	if rec2.count() != 1 || rec2.calls[0].AppID != vecAppID {
+		t.Errorf("Handle got %d calls; want one", rec2.count())
+	}
+	// But a Config with only a secret, or only an AppID, is a mistake.
+	h2.Config = beecloud.Config{AppID: vecAppID}
+	wantAnswer(t, serve(h2, paidRequest()), http.StatusInternalServerError, "")
 }
 
 func TestWebhookHandlerLegacy(t *testing.T) {
