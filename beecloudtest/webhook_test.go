@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/beecloudtest"
@@ -155,4 +156,39 @@ func TestNewRequest(t *testing.T) {
 	if got == nil || got.TransactionFee != order.Amount {
 		t.Errorf("Handle got %+v", got)
 	}
+}
+
+// Whatever NotificationBody signs, ParseNotification reads back the same.
+func FuzzNotificationBodyRoundTrip(f *testing.F) {
+	f.Add("bc1234567", "PAY", "ALI", int64(150), "agent_id", "Alice")
+	f.Add("<script>&\u2028", "REFUND", "测试", int64(0), "", "\"quoted\"\n")
+	f.Add("x", "T", "C", int64(1<<62), "k", "\x00")
+	f.Fuzz(func(t *testing.T, id, typ, channel string, fee int64, key, value string) {
+		valid := id != "" && len(id) <= 128 && typ != "" && len(typ) <= 32 && !strings.Contains(typ, ":") &&
+			channel != "" && fee >= 0 && allValid(id, typ, channel, key, value)
+		if !valid {
+			return
+		}
+		in := beecloud.Notification{
+			ChannelType: channel, TransactionType: typ, TransactionID: id, TransactionFee: fee,
+			TradeSuccess: true, Optional: map[string]any{key: value}, Timestamp: time.UnixMilli(1426817510111),
+		}
+		n, err := cfg.ParseNotification(beecloudtest.NotificationBody(cfg, in))
+		if err != nil {
+			t.Fatalf("ParseNotification: %v", err)
+		}
+		if n.TransactionID != id || n.TransactionType != typ || n.ChannelType != channel || n.TransactionFee != fee ||
+			n.Optional[key] != value || !n.Timestamp.Equal(in.Timestamp) {
+			t.Fatalf("got %+v; want %+v", n, in)
+		}
+	})
+}
+
+func allValid(ss ...string) bool {
+	for _, s := range ss {
+		if !utf8.ValidString(s) {
+			return false
+		}
+	}
+	return true
 }
