@@ -21,7 +21,7 @@ const DefaultMaxEntries = 100_000
 // several servers receive webhooks.
 //
 // The zero value is a ready MemStore that keeps completed transactions for
-// MinRetention (48 hours) and holds at most DefaultMaxEntries entries. A
+// MinRetention (96 hours) and holds at most DefaultMaxEntries entries. A
 // MemStore is safe for concurrent use; do not copy one after first use.
 //
 // A MemStore never forgets a completed transaction before its retention
