@@ -786,11 +786,27 @@ func TestStartAt(t *testing.T) {
 	if status, js := get(t, sb.ScriptURL()+"?appId="+appID); status != 200 || !strings.Contains(js, "beecloud:onready") {
 		t.Errorf("script: got %d", status)
 	}
+	// A page on another origin asks before it posts JSON.
+	req, _ := http.NewRequest(http.MethodOptions, sb.URL+"/2/rest/jsbutton/click?appId="+appID, nil)
+	req.Header.Set("Origin", "http://shop.example")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	req.Header.Set("Access-Control-Request-Headers", "content-type")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("Access-Control-Allow-Origin"); resp.StatusCode != http.StatusNoContent || got != "*" ||
+		!strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Content-Type") {
+		t.Errorf("preflight: got %d, Allow-Origin %q, Allow-Headers %q", resp.StatusCode, got, resp.Header.Get("Access-Control-Allow-Headers"))
+	}
 	taken := beecloudtest.NewUnstartedSandbox()
 	if err := taken.StartAt(strings.TrimPrefix(sb.URL, "http://")); err == nil {
 		taken.Close()
 		t.Errorf("StartAt on a taken address: got nil error")
 	}
+	sb.Close()
+	sb.Close() // a second Close does nothing
 }
 
 func TestNewSandboxPanics(t *testing.T) {
