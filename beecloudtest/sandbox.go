@@ -178,8 +178,8 @@ type Sandbox struct {
 // address, like [httptest.NewServer]. The caller should call Close when
 // finished, to shut it down.
 //
-// NewSandbox panics if an app lacks an AppID or AppSecret, or if two apps
-// share an AppID.
+// NewSandbox panics if an app lacks an AppID or AppSecret, or a
+// MasterSecret when it has a WebhookURL, or if two apps share an AppID.
 func NewSandbox(apps ...App) *Sandbox {
 	s := NewUnstartedSandbox(apps...)
 	s.Start()
@@ -201,6 +201,8 @@ func NewUnstartedSandbox(apps ...App) *Sandbox {
 			panic(fmt.Sprintf("beecloudtest: app %d has no AppID", i))
 		case a.Config.AppSecret == "":
 			panic(fmt.Sprintf("beecloudtest: app %q has no AppSecret", a.Config.AppID))
+		case a.WebhookURL != "" && a.Config.MasterSecret == "":
+			panic(fmt.Sprintf("beecloudtest: app %q has a WebhookURL but no MasterSecret to sign its webhooks", a.Config.AppID))
 		}
 		if _, dup := s.apps[a.Config.AppID]; dup {
 			panic(fmt.Sprintf("beecloudtest: two apps have the AppID %q", a.Config.AppID))

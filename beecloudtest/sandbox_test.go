@@ -816,6 +816,7 @@ func TestNewSandboxPanics(t *testing.T) {
 	}{
 		{"no AppID", []beecloudtest.App{{Config: beecloud.Config{AppSecret: "s"}}}},
 		{"no AppSecret", []beecloudtest.App{{Config: beecloud.Config{AppID: "a"}}}},
+		{"WebhookURL without MasterSecret", []beecloudtest.App{{Config: beecloud.Config{AppID: "a", AppSecret: "s"}, WebhookURL: "http://127.0.0.1:9/"}}},
 		{"same AppID twice", []beecloudtest.App{{Config: testConfig}, {Config: testConfig}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
