@@ -2,11 +2,8 @@ package beecloudtest_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"time"
 
@@ -14,27 +11,21 @@ import (
 	"github.com/paybutton/beecloud/beecloudtest"
 )
 
-// A test runs the pay flow against a sandbox: the merchant's webhook
-// endpoint gets a signed webhook and answers success.
+// A test runs the pay flow against a sandbox: the shop's WebhookHandler
+// receives a signed webhook, handles it and answers success.
 func ExampleSandbox() {
 	cfg := beecloud.Config{
 		AppID:        "c5d1cba1-5e3f-4ba0-941d-9b0a371fe719",
 		AppSecret:    "39a7a518-9ac8-4a9e-87bc-7885f33cf18c",
 		MasterSecret: "506371c7-b095-45da-bfce-9ae857c41a85",
 	}
-	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		var n struct {
-			Signature      string `json:"signature"`
-			ChannelType    string `json:"channel_type"`
-			TransactionID  string `json:"transaction_id"`
-			TransactionFee int64  `json:"transaction_fee"`
-		}
-		json.Unmarshal(body, &n)
-		want := beecloud.WebhookSignature(cfg.AppID, n.TransactionID, "PAY", n.ChannelType, n.TransactionFee, cfg.MasterSecret)
-		fmt.Println("webhook:", n.TransactionID, n.TransactionFee, n.Signature == want)
-		io.WriteString(w, "success")
-	}))
+	hook := httptest.NewServer(&beecloud.WebhookHandler{
+		Config: cfg,
+		Handle: func(ctx context.Context, n *beecloud.Notification) error {
+			fmt.Println("webhook:", n.TransactionID, n.TransactionFee, n.SubChannelType)
+			return nil
+		},
+	})
 	defer hook.Close()
 
 	sb := beecloudtest.NewSandbox(beecloudtest.App{Config: cfg, WebhookURL: hook.URL})
@@ -52,10 +43,10 @@ func ExampleSandbox() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	d, _ := sb.WaitDelivery(ctx, "order0001")
-	fmt.Println("paid:", bill.SubChannel, bill.State, "acknowledged:", d.Acknowledged)
+	fmt.Println("paid:", bill.State, "acknowledged:", d.Acknowledged)
 	// Output:
-	// webhook: order0001 150 true
-	// paid: ALI_WEB paid acknowledged: true
+	// webhook: order0001 150 ALI_WEB
+	// paid: paid acknowledged: true
 }
 
 // A page whose sign is wrong gets BeeCloud's error; Pay returns it.

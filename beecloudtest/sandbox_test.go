@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -446,6 +447,15 @@ func TestPayment(t *testing.T) {
 			if n.MessageDetail["out_trade_no"] == nil && n.MessageDetail["orderId"] != "order0001" {
 				t.Errorf("message_detail names no order: %v", n.MessageDetail)
 			}
+			// The SDK's own parser accepts the body and reads the same.
+			parsed, err := testConfig.ParseNotification(got[0])
+			if err != nil {
+				t.Fatalf("ParseNotification: %v", err)
+			}
+			if parsed.ChannelType != tc.ctype || parsed.SubChannelType != tc.sub || parsed.TransactionID != "order0001" ||
+				parsed.TransactionFee != 150 || !parsed.TradeSuccess || parsed.TransactionType != "PAY" || parsed.AppID != appID {
+				t.Errorf("ParseNotification: got %+v", parsed)
+			}
 			pays := sb.Payments()
 			if len(pays) != 1 || pays[0].ChannelTransactionID == "" || n.ChannelTransactionID != pays[0].ChannelTransactionID {
 				t.Errorf("channel_transaction_id: got %q; want the payment's (%v)", n.ChannelTransactionID, pays)
@@ -827,5 +837,43 @@ func TestNewSandboxPanics(t *testing.T) {
 			}()
 			beecloudtest.NewUnstartedSandbox(tc.apps...)
 		})
+	}
+}
+
+// The SDK's WebhookHandler and the sandbox agree: a Handle that fails
+// makes the sandbox resend, and the second delivery is handled once.
+func TestWebhookHandlerInterop(t *testing.T) {
+	var mu sync.Mutex
+	var handled []string
+	calls := 0
+	h := &beecloud.WebhookHandler{
+		Config: testConfig,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Handle: func(ctx context.Context, n *beecloud.Notification) error {
+			mu.Lock()
+			defer mu.Unlock()
+			calls++
+			if calls == 1 {
+				return errors.New("the database is down")
+			}
+			handled = append(handled, n.TransactionID)
+			return nil
+		},
+		ExpectedAmount: func(ctx context.Context, n *beecloud.Notification) (int64, error) { return 150, nil },
+	}
+	hook := httptest.NewServer(h)
+	defer hook.Close()
+	sb := newSandbox(t, beecloudtest.App{Config: testConfig, WebhookURL: hook.URL})
+	if _, err := sb.Pay(appID, data("order0001"), beecloud.ChannelWxMP); err != nil {
+		t.Fatal(err)
+	}
+	d := wait(t, sb, "order0001")
+	if !d.Acknowledged || len(d.Attempts) != 2 || d.Attempts[0].StatusCode != http.StatusInternalServerError {
+		t.Errorf("delivery: got acknowledged=%v, attempts %+v; want a 500, then success", d.Acknowledged, d.Attempts)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(handled) != 1 || handled[0] != "order0001" {
+		t.Errorf("handled: got %q; want order0001 once", handled)
 	}
 }
