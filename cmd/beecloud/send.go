@@ -38,7 +38,7 @@ $BEECLOUD_MASTER_SECRET instead of flags.
 
 Example:
 
-	beecloud send -url http://127.0.0.1:8080/webhook -out-trade-no test0001 -amount 1 -optional product=test
+	beecloud send -url http://127.0.0.1:8080/beecloud/webhook -out-trade-no test0001 -amount 1 -optional product=test
 `
 
 // maxRetries is BeeCloud's schedule: 2^1 … 2^17 seconds.

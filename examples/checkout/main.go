@@ -107,7 +107,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 		served, shutdown = offline.Done(), offline.Shutdown
+		demo := offline.Sandbox.Apps()[0].Config
 		fmt.Fprintf(stdout, "No BEECLOUD_APP_ID set: running offline with a local BeeCloud sandbox at %s (no real money moves).\n", offline.Sandbox.URL)
+		fmt.Fprintf(stdout, "Demo app for this run: app_id %s, app_secret %s, master_secret %s\n", demo.AppID, demo.AppSecret, demo.MasterSecret)
 	}
 	fmt.Fprintf(stdout, "Shop ready: open %s/ in a browser (Ctrl-C to stop).\n", shopURL)
 	if ready != nil {

@@ -76,7 +76,7 @@ func TestOfflineRunsShopAndSandbox(t *testing.T) {
 		t.Errorf("the sandbox's script does not define BC:\n%.200s", script)
 	}
 	out := stop()
-	for _, want := range []string{"running offline with a local BeeCloud sandbox", "Shop ready: open " + url + "/", "Shutting down"} {
+	for _, want := range []string{"running offline with a local BeeCloud sandbox", "Demo app for this run: app_id ", "Shop ready: open " + url + "/", "Shutting down"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output:\n%s\nwant it to contain %q", out, want)
 		}

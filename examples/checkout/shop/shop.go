@@ -46,7 +46,7 @@ type Config struct {
 
 // Paths the shop serves.
 const (
-	WebhookPath = "/webhook"
+	WebhookPath = "/beecloud/webhook"
 	ResultPath  = "/result/"
 )
 

@@ -55,7 +55,7 @@ type Product struct {
 // Paths the shop serves.
 const (
 	CallbackPath = "/oauth/callback"
-	WebhookPath  = "/webhook"
+	WebhookPath  = "/beecloud/webhook"
 	ResultPath   = "/result/"
 )
 
