@@ -31,6 +31,11 @@ var (
 	// ErrAlreadyPaid means the app has already been paid for this
 	// out_trade_no, which BeeCloud requires to be unique.
 	ErrAlreadyPaid = errors.New("beecloudtest: out_trade_no already paid")
+	// ErrNoWebhook means [Sandbox.Redeliver] found no webhook to send
+	// again: the out_trade_no was not paid, or its app has no WebhookURL.
+	ErrNoWebhook = errors.New("beecloudtest: no webhook sent for this out_trade_no")
+	// ErrSandboxClosed means the sandbox was closed.
+	ErrSandboxClosed = errors.New("beecloudtest: sandbox closed")
 )
 
 // Defaults for the sandbox's time-scaled schedules. BeeCloud itself resends
@@ -137,6 +142,12 @@ func DefaultChannels() []beecloud.Channel {
 // sandbox resends it after RetryBase, twice that, and so on, until the app
 // answers a 2xx status with the body success (white space around it
 // aside), or MaxAttempts attempts were made.
+//
+// BeeCloud and the channels behind it also send a webhook again after the
+// app acknowledged it, now and then: an app must handle each payment once
+// however often it hears of it. [Sandbox.Redeliver] sends such a duplicate
+// on demand, and Duplicates makes the sandbox send every webhook again by
+// itself. A duplicate is a [Delivery] of its own, with Duplicate set.
 type Sandbox struct {
 	// URL is the sandbox's base URL, like http://127.0.0.1:38151, with no
 	// trailing slash. It is set when the sandbox starts.
@@ -154,6 +165,11 @@ type Sandbox struct {
 	PollInterval time.Duration
 	// Client sends the webhooks. Nil means a client with a 10 s timeout.
 	Client *http.Client
+	// Duplicates is how many times the sandbox sends each webhook again
+	// once the app acknowledged it, one copy after the other, as BeeCloud
+	// and the channels sometimes do. Each copy is a new Delivery with
+	// Duplicate set, itself resent until acknowledged. Zero sends none.
+	Duplicates int
 
 	apps  map[string]App
 	order []string // app IDs in the order given
@@ -343,6 +359,9 @@ type Delivery struct {
 	// GaveUp reports whether the sandbox stopped after MaxAttempts
 	// attempts without an acknowledgement.
 	GaveUp bool
+	// Duplicate reports whether this delivery sends again a webhook that
+	// was delivered before, by [Sandbox.Redeliver] or Duplicates.
+	Duplicate bool
 }
 
 // Done reports whether the delivery is over: acknowledged or given up.
@@ -387,7 +406,9 @@ func (s *Sandbox) Deliveries() []Delivery {
 
 // WaitDelivery waits until the newest webhook delivery for outTradeNo (of
 // any app) is done, acknowledged or given up, and returns a copy of it.
-// It waits for the payment too if it has not happened yet. It returns
+// It waits for the payment too if it has not happened yet. With
+// Duplicates set it returns once the last duplicate is done: the next
+// copy is added as the previous one is acknowledged. It returns
 // ctx.Err() if ctx ends first.
 func (s *Sandbox) WaitDelivery(ctx context.Context, outTradeNo string) (Delivery, error) {
 	for {
@@ -411,6 +432,68 @@ func (s *Sandbox) WaitDelivery(ctx context.Context, outTradeNo string) (Delivery
 			return Delivery{}, ctx.Err()
 		}
 	}
+}
+
+// Redeliver sends the webhook of the paid outTradeNo (of any app) again,
+// the same signed body, as BeeCloud and the channels sometimes do after the
+// app acknowledged it. It records a new [Delivery] with Duplicate set,
+// resent on the usual schedule until the app answers success, and returns
+// a copy of it once it is done. If ctx ends first it returns the delivery
+// so far and ctx.Err(); the delivery goes on until Close.
+//
+// It returns [ErrNoWebhook] when no webhook was sent for outTradeNo and
+// [ErrSandboxClosed] after Close.
+func (s *Sandbox) Redeliver(ctx context.Context, outTradeNo string) (Delivery, error) {
+	s.mu.Lock()
+	var last *Delivery
+	for _, d := range s.deliveries {
+		if d.OutTradeNo == outTradeNo {
+			last = d
+		}
+	}
+	switch {
+	case s.closed:
+		s.mu.Unlock()
+		return Delivery{}, ErrSandboxClosed
+	case last == nil:
+		s.mu.Unlock()
+		return Delivery{}, fmt.Errorf("%w: %q", ErrNoWebhook, outTradeNo)
+	}
+	d := s.duplicateLocked(last, 0)
+	s.mu.Unlock()
+	for {
+		s.mu.Lock()
+		c := copyDelivery(d)
+		changed := s.changed
+		s.mu.Unlock()
+		if c.Done() {
+			return c, nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return c, ctx.Err()
+		}
+	}
+}
+
+// duplicateLocked records a copy of d's webhook as a new delivery and
+// starts sending it, to be followed by more duplicates; s.mu must be held
+// and s not closed.
+func (s *Sandbox) duplicateLocked(d *Delivery, more int) *Delivery {
+	dup := &Delivery{
+		AppID:      d.AppID,
+		OutTradeNo: d.OutTradeNo,
+		BillID:     d.BillID,
+		URL:        d.URL,
+		Body:       d.Body,
+		Duplicate:  true,
+	}
+	s.deliveries = append(s.deliveries, dup)
+	s.wg.Add(1)
+	go s.deliver(dup, more)
+	s.notifyLocked()
+	return dup
 }
 
 // notifyLocked wakes the goroutines in WaitDelivery; s.mu must be held.

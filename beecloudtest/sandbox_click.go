@@ -358,7 +358,7 @@ func (s *Sandbox) settle(id string, state BillState) error {
 			}
 			s.deliveries = append(s.deliveries, d)
 			s.wg.Add(1)
-			go s.deliver(d)
+			go s.deliver(d, s.Duplicates)
 		}
 	}
 	s.notifyLocked()

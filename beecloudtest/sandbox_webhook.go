@@ -147,7 +147,8 @@ func randomDigits(n int) string {
 
 // deliver posts d until the app answers success or MaxAttempts attempts
 // failed, waiting RetryBase, then twice that, and so on between attempts.
-func (s *Sandbox) deliver(d *Delivery) {
+// Once the app acknowledged d, it starts the next of dups duplicates.
+func (s *Sandbox) deliver(d *Delivery, dups int) {
 	defer s.wg.Done()
 	base := s.RetryBase
 	if base <= 0 {
@@ -165,6 +166,11 @@ func (s *Sandbox) deliver(d *Delivery) {
 		switch {
 		case ok:
 			d.Acknowledged = true
+			if dups > 0 && !s.closed {
+				// Added under the same lock, so that WaitDelivery never
+				// sees the acknowledged original as the newest delivery.
+				s.duplicateLocked(d, dups-1)
+			}
 		case n >= max:
 			d.GaveUp = true
 		}
