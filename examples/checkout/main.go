@@ -46,8 +46,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "the shop's listen address")
 	storeKind := fs.String("store", "memory", "where handled webhooks are recorded: memory")
+	failFirst := fs.Int("fail-first", 0, "fail each order's first `N` payment webhooks on purpose, to watch BeeCloud resend them")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: go run ./examples/checkout [-addr 127.0.0.1:8080] [-store memory]")
+		fmt.Fprintln(stderr, "Usage: go run ./examples/checkout [-addr 127.0.0.1:8080] [-store memory] [-fail-first N]")
 		fmt.Fprintln(stderr, "\nWithout BEECLOUD_APP_ID, BEECLOUD_APP_SECRET and BEECLOUD_MASTER_SECRET the shop")
 		fmt.Fprintln(stderr, "runs offline against a local BeeCloud sandbox; with them it uses BeeCloud itself.")
 		fmt.Fprintln(stderr, "\nFlags:")
@@ -58,6 +59,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if *failFirst < 0 {
+		return fmt.Errorf("-fail-first %d: want 0 or more", *failFirst)
 	}
 
 	store, closeStore, err := openStore(ctx, *storeKind, getenv)
@@ -74,7 +78,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	shopURL := "http://" + ln.Addr().String()
 
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	cfg := shop.Config{Store: store, Logger: log}
+	cfg := shop.Config{Store: store, Logger: log, FailFirst: *failFirst}
 	bc := beecloud.Config{
 		AppID:        getenv("BEECLOUD_APP_ID"),
 		AppSecret:    getenv("BEECLOUD_APP_SECRET"),

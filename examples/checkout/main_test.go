@@ -119,6 +119,7 @@ func TestRunErrors(t *testing.T) {
 		{"partial credentials", map[string]string{"BEECLOUD_APP_ID": "x"}, []string{"-addr", "127.0.0.1:0"}, "set all of BEECLOUD_APP_ID"},
 		{"unknown store", nil, []string{"-store", "mysql"}, `unknown -store "mysql"`},
 		{"extra argument", nil, []string{"now"}, `unexpected argument "now"`},
+		{"negative fail-first", nil, []string{"-fail-first", "-1"}, "-fail-first -1: want 0 or more"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

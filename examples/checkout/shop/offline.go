@@ -2,8 +2,10 @@ package shop
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/paybutton/beecloud"
@@ -24,8 +26,14 @@ type Offline struct {
 	Orders *Orders
 
 	srv    *http.Server
+	conns  *unusedConns
+	grace  time.Duration // ShutdownGrace; tests change it
 	served chan error
 }
+
+// ShutdownGrace bounds how long [Offline.Shutdown] waits for requests
+// under way before it closes their connections.
+const ShutdownGrace = time.Second
 
 // StartOffline serves the shop on ln for a fresh demo app on a new sandbox,
 // with cfg's other fields (cfg.BeeCloud is replaced). retryBase is the
@@ -56,9 +64,12 @@ func StartOffline(ln net.Listener, cfg Config, retryBase time.Duration) (*Offlin
 		URL:     url,
 		Sandbox: sandbox,
 		Orders:  cfg.Orders,
-		srv:     &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second},
+		conns:   &unusedConns{state: make(map[net.Conn]http.ConnState)},
+		grace:   ShutdownGrace,
 		served:  make(chan error, 1),
 	}
+	o.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ConnState: o.conns.track}
+	o.srv.RegisterOnShutdown(o.conns.close)
 	go func() { o.served <- o.srv.Serve(ln) }()
 	return o, nil
 }
@@ -67,11 +78,51 @@ func StartOffline(ln net.Listener, cfg Config, retryBase time.Duration) (*Offlin
 // itself, not by Shutdown.
 func (o *Offline) Done() <-chan error { return o.served }
 
-// Shutdown stops the shop gracefully, then the sandbox.
+// Shutdown stops the shop gracefully, then the sandbox. It closes at once
+// the connections that never sent a request (browsers open spare ones,
+// which http.Server.Shutdown alone waits 5 s for), lets requests under way
+// finish for up to ShutdownGrace, or until ctx ends, and then closes every
+// connection. It returns ctx's error if ctx ended first.
 func (o *Offline) Shutdown(ctx context.Context) error {
-	err := o.srv.Shutdown(ctx)
+	grace, cancel := context.WithTimeout(ctx, o.grace)
+	defer cancel()
+	err := o.srv.Shutdown(grace)
+	if err != nil {
+		o.srv.Close() //nolint:errcheck // the listener is closed already; Close only ends connections
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			err = nil // the grace ran out, not the caller's time
+		}
+	}
 	o.Sandbox.Close()
 	return err
+}
+
+// unusedConns tracks the server's connections that have not sent a request
+// yet, so that Shutdown can close them rather than wait for them.
+type unusedConns struct {
+	mu    sync.Mutex
+	state map[net.Conn]http.ConnState
+}
+
+func (u *unusedConns) track(c net.Conn, s http.ConnState) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if s == http.StateNew {
+		u.state[c] = s
+	} else {
+		delete(u.state, c) // active, idle (Shutdown closes it), hijacked or closed
+	}
+}
+
+// close closes the connections that never sent a request. It runs when
+// Shutdown has closed the listener.
+func (u *unusedConns) close() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for c := range u.state {
+		c.Close()
+		delete(u.state, c)
+	}
 }
 
 // demoUUID returns a random UUID, the shape of BeeCloud's App IDs and

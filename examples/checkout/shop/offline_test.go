@@ -57,3 +57,41 @@ func TestOfflinePayFlow(t *testing.T) {
 		t.Errorf("result page after the webhook:\n%s\nwant paid", page)
 	}
 }
+
+// TestOfflineShutdownClosesUnusedConnections checks that a connection that
+// never sent a request, as browsers open to have one ready, does not hold
+// up Shutdown: http.Server.Shutdown alone waits 5 s for it, longer than
+// the deadline here, and the grace is made too long to help.
+func TestOfflineShutdownClosesUnusedConnections(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := StartOffline(ln, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.grace = time.Hour
+	spare, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spare.Close()
+	// The server accepts connections in order: once this request is
+	// answered, the spare connection is known to it.
+	if code, _ := get(t, o.URL+"/"); code != 200 {
+		t.Fatalf("GET /: %d", code)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+	defer cancel()
+	if err := o.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v; want nil, the spare connection closed at once", err)
+	}
+	if n, err := spare.Read(make([]byte, 1)); n != 0 || err == nil {
+		t.Errorf("spare connection: read %d bytes, %v; want it closed", n, err)
+	}
+	if _, err := o.Sandbox.Redeliver(context.Background(), "x"); err == nil {
+		t.Error("the sandbox still runs after Shutdown")
+	}
+}

@@ -39,6 +39,14 @@ type Order struct {
 	Channel              string // channel_type, such as "ALI"
 	SubChannel           string // sub_channel_type, such as "ALI_WEB"
 	ChannelTransactionID string
+
+	// Handled counts the payment webhooks the shop's Handle applied to
+	// this order. beecloud.WebhookHandler runs Handle once per payment
+	// however often BeeCloud sends it, so in a paid order it is 1.
+	Handled int
+	// FailedWebhooks counts the webhooks the shop failed on purpose, by
+	// Config.FailFirst.
+	FailedWebhooks int
 }
 
 // Payment is what a webhook tells about a paid order.
@@ -97,8 +105,9 @@ func (o *Orders) Get(outTradeNo string) (Order, bool) {
 	return *ord, true
 }
 
-// MarkPaid marks the order paid by p. It reports whether the order changed:
-// false when it was paid already (a resent webhook). An unknown order gives
+// MarkPaid marks the order paid by p and counts the call in Handled. It
+// reports whether the order changed: false when it was paid already (a
+// resent webhook that reached it anyway). An unknown order gives
 // ErrUnknownOrder, and a payment for another amount than the order's
 // ErrAmountMismatch: such an order stays unpaid.
 func (o *Orders) MarkPaid(p Payment) (changed bool, err error) {
@@ -111,6 +120,7 @@ func (o *Orders) MarkPaid(p Payment) (changed bool, err error) {
 	if p.Amount != ord.Amount {
 		return false, fmt.Errorf("%w: order %s is %d 分, the webhook says %d 分", ErrAmountMismatch, ord.OutTradeNo, ord.Amount, p.Amount)
 	}
+	ord.Handled++
 	if ord.State == StatePaid {
 		return false, nil
 	}
@@ -120,4 +130,17 @@ func (o *Orders) MarkPaid(p Payment) (changed bool, err error) {
 	ord.SubChannel = p.SubChannel
 	ord.ChannelTransactionID = p.ChannelTransactionID
 	return true, nil
+}
+
+// failWebhook reports whether the webhook for the order should fail on
+// purpose, as one of its first n, and counts it in FailedWebhooks if so.
+func (o *Orders) failWebhook(outTradeNo string, n int) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	ord, ok := o.orders[outTradeNo]
+	if !ok || ord.FailedWebhooks >= n {
+		return false
+	}
+	ord.FailedWebhooks++
+	return true
 }

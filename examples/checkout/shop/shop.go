@@ -42,6 +42,12 @@ type Config struct {
 	Logger *slog.Logger
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+	// FailFirst makes the webhook fail the first FailFirst payment
+	// webhooks of each order, with ErrFailedOnPurpose, as a shop whose
+	// database is briefly down would. It demonstrates BeeCloud's resends
+	// (after 2 s, 4 s, 8 s, …): the order ends paid all the same, marked
+	// once. Zero, for a real shop, fails none.
+	FailFirst int
 }
 
 // Paths the shop serves.
@@ -88,10 +94,23 @@ type item struct {
 	Product    Product
 	OutTradeNo string
 	ResultPath string
-	Button     template.HTML
+	// Scripts bind the product's two buttons, #pay-ID (the channel menu)
+	// and #pay-ID-wxmp (WeChat QR code at once), to BC.click.
+	Scripts template.HTML
 }
 
-// index shows the products, each with a pay button for a fresh order.
+// DirectChannel is the channel of each product's second button, which
+// skips BeeCloud's channel menu with instant_channel: WeChat Pay by QR
+// code, which a buyer on a computer scans with the phone.
+const DirectChannel = beecloud.ChannelWxMP
+
+// callbacks are the page's functions BeeCloud's script calls: BC.err shows
+// a refused BC.click (a bad sign, a disabled channel, …) to the buyer
+// rather than in the console only.
+var callbacks = beecloud.Callbacks{Err: "shop.payError"}
+
+// index shows the products, each with a pay button for a fresh order and
+// a second one that pays it with DirectChannel at once.
 func (s *shop) index(w http.ResponseWriter, r *http.Request) {
 	base := s.baseURL(r)
 	items := make([]item, 0, len(s.cfg.Products))
@@ -104,19 +123,28 @@ func (s *shop) index(w http.ResponseWriter, r *http.Request) {
 			ReturnURL:  base + ResultPath + no,
 			Optional:   map[string]any{"product": p.ID},
 		}
-		button, err := s.cfg.BeeCloud.Button("立即支付 Pay "+p.Price(), order)
+		menu, err := s.cfg.BeeCloud.ClickScript("pay-"+p.ID, order, callbacks)
+		if err != nil {
+			s.log.Error("cannot render the pay button", "product", p.ID, "err", err)
+			http.Error(w, "cannot render the pay button", http.StatusInternalServerError)
+			return
+		}
+		// The same order, so the buyer pays it once, by either button.
+		order.InstantChannel = DirectChannel
+		direct, err := s.cfg.BeeCloud.ClickScript("pay-"+p.ID+"-"+string(DirectChannel), order, callbacks)
 		if err != nil {
 			s.log.Error("cannot render the pay button", "product", p.ID, "err", err)
 			http.Error(w, "cannot render the pay button", http.StatusInternalServerError)
 			return
 		}
 		s.orders.Add(Order{OutTradeNo: no, ProductID: p.ID, Title: p.Title, Amount: p.Amount, Created: s.cfg.Now()})
-		items = append(items, item{Product: p, OutTradeNo: no, ResultPath: ResultPath + no, Button: button})
+		items = append(items, item{Product: p, OutTradeNo: no, ResultPath: ResultPath + no, Scripts: menu + direct})
 	}
 	s.render(w, http.StatusOK, indexTemplate, map[string]any{
 		"ScriptTag": s.cfg.BeeCloud.ScriptTag(),
 		"Sandbox":   s.cfg.Sandbox,
 		"Items":     items,
+		"Direct":    DirectChannel,
 	})
 }
 

@@ -23,13 +23,19 @@ var testConfig = beecloud.Config{
 // newTestShop starts a shop with its own order book.
 func newTestShop(t *testing.T) (*httptest.Server, *Orders) {
 	t.Helper()
+	return newTestShopConfig(t, Config{})
+}
+
+// newTestShopConfig starts a shop with cfg and the test's BeeCloud config,
+// order book, logger and clock.
+func newTestShopConfig(t *testing.T, cfg Config) (*httptest.Server, *Orders) {
+	t.Helper()
 	orders := NewOrders()
-	h, err := New(Config{
-		BeeCloud: testConfig,
-		Orders:   orders,
-		Logger:   slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now:      func() time.Time { return time.Date(2026, 5, 20, 13, 14, 0, 0, time.UTC) },
-	})
+	cfg.BeeCloud = testConfig
+	cfg.Orders = orders
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg.Now = func() time.Time { return time.Date(2026, 5, 20, 13, 14, 0, 0, time.UTC) }
+	h, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,6 +85,8 @@ func TestIndexHasAButtonPerProduct(t *testing.T) {
 		string(testConfig.ScriptTag()),
 		"测试商品",
 		"BeeCloud Demo Shop",
+		`"shop.payError"`, // BC.err shows refusals on the page
+		`id="pay-error"`,
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q", want)
@@ -101,6 +109,16 @@ func TestIndexHasAButtonPerProduct(t *testing.T) {
 		sign := beecloud.Sign(testConfig.AppID, p.Title, p.Amount, no, testConfig.AppSecret)
 		if !strings.Contains(page, sign) {
 			t.Errorf("page lacks the sign %s of product %s", sign, p.ID)
+		}
+		// Two buttons: the channel menu, and WeChat QR at once, for the
+		// same order.
+		for _, id := range []string{"pay-" + p.ID, "pay-" + p.ID + "-wxmp"} {
+			if !strings.Contains(page, `<button type="button"`) || !strings.Contains(page, `id="`+id+`"`) {
+				t.Errorf("page lacks the button #%s", id)
+			}
+		}
+		if direct := regexp.MustCompile(`"out_trade_no":"` + no + `"[^<]*"instant_channel":"wxmp"`); !direct.MatchString(page) {
+			t.Errorf("page lacks order %s with instant_channel wxmp", no)
 		}
 		if !strings.Contains(page, srv.URL+ResultPath+no) {
 			t.Errorf("page lacks the return_url of order %s", no)
@@ -132,8 +150,8 @@ func TestWebhookMarksOrderPaidOnce(t *testing.T) {
 		}
 	}
 	order, _ := orders.Get("order0001")
-	if order.State != StatePaid || order.SubChannel != "ALI_WEB" {
-		t.Errorf("order %+v; want paid through ALI_WEB", order)
+	if order.State != StatePaid || order.SubChannel != "ALI_WEB" || order.Handled != 1 {
+		t.Errorf("order %+v; want paid through ALI_WEB, handled once", order)
 	}
 
 	_, page = get(t, srv.URL+ResultPath+"order0001")
@@ -204,5 +222,31 @@ func TestNewRefusesIncompleteConfig(t *testing.T) {
 	cfg.MasterSecret = ""
 	if _, err := New(Config{BeeCloud: cfg}); err == nil {
 		t.Error("New accepted a config without the Master Secret")
+	}
+}
+
+func TestFailFirstFailsEachOrdersFirstWebhooks(t *testing.T) {
+	srv, orders := newTestShopConfig(t, Config{FailFirst: 2})
+	orders.Add(Order{OutTradeNo: "order0001", Amount: 150})
+	orders.Add(Order{OutTradeNo: "order0002", Amount: 1})
+	n1 := beecloudtest.Paid(beecloud.Order{OutTradeNo: "order0001", Amount: 150, InstantChannel: beecloud.ChannelAli})
+	n2 := beecloudtest.Paid(beecloud.Order{OutTradeNo: "order0002", Amount: 1, InstantChannel: beecloud.ChannelWxMP})
+
+	for i, want := range []bool{false, false, true, true} { // BeeCloud resends until success
+		code, answer := postWebhook(t, srv, testConfig, n1)
+		if got := code == http.StatusOK && answer == "success"; got != want {
+			t.Errorf("delivery %d answered %d %q; want success %t", i+1, code, answer, want)
+		}
+	}
+	order, _ := orders.Get("order0001")
+	if order.State != StatePaid || order.Handled != 1 || order.FailedWebhooks != 2 {
+		t.Errorf("order %+v; want paid, handled once after 2 failed webhooks", order)
+	}
+	// Each order fails its own first webhooks.
+	if code, answer := postWebhook(t, srv, testConfig, n2); answer == "success" {
+		t.Errorf("order0002's first delivery answered %d %q; want a failure", code, answer)
+	}
+	if order, _ := orders.Get("order0002"); order.State != StatePending || order.FailedWebhooks != 1 {
+		t.Errorf("order %+v; want pending after 1 failed webhook", order)
 	}
 }

@@ -20,6 +20,9 @@ h1{font-size:1.4rem;margin:.5rem 0 1rem}
 .price{font-size:1.2rem;color:#e4393c;margin:.4rem 0}
 .muted{color:#777;font-size:.9rem}
 button,.button{display:inline-block;background:#1aad19;color:#fff;border:0;border-radius:.4rem;padding:.6rem 1.2rem;font-size:1rem;text-decoration:none;cursor:pointer}
+button.secondary{background:#fff;color:#1aad19;box-shadow:inset 0 0 0 1px #1aad19}
+.actions{display:flex;flex-wrap:wrap;gap:.5rem}
+.alert{background:#fdecea;color:#b3261e;border-radius:.6rem;padding:.8rem 1rem;margin-bottom:.8rem;word-break:break-word}
 .state{font-size:1.3rem;margin:.6rem 0}
 .state.paid{color:#1aad19}.state.pending{color:#e6a23c}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem .8rem;margin:0}dt{color:#777}dd{margin:0;word-break:break-all}
@@ -29,17 +32,33 @@ footer{color:#999;font-size:.8rem;text-align:center;margin:1.5rem 0}
 
 var indexTemplate = template.Must(template.New("index").Parse(pageHead + `{{template "head" "秒支付 Demo Shop"}}
 {{.ScriptTag}}
+<script>
+// BC.err: BeeCloud refused the click (such as a bad sign). Tell the buyer
+// instead of leaving the button silent.
+var shop = {
+	payError: function (err) {
+		var box = document.getElementById("pay-error");
+		box.textContent = "无法发起支付 · The payment could not start: " + (err && err.ERROR ? err.ERROR : JSON.stringify(err));
+		box.hidden = false;
+	}
+};
+</script>
 </head>
 <body>
 <main>
 <h1>秒支付 示例商店 <span class="en">BeeCloud Demo Shop</span></h1>
 {{if .Sandbox}}<p class="muted">沙箱模式：不会真实扣款 · Sandbox mode: no real money moves.</p>{{end}}
+<p class="alert" id="pay-error" role="alert" hidden></p>
 {{range .Items}}
 <section class="card" id="product-{{.Product.ID}}">
 <h2>{{.Product.Title}}</h2>
 <p class="muted">{{.Product.Description}}</p>
 <p class="price">{{.Product.Price}}</p>
-{{.Button}}
+<div class="actions">
+<button type="button" id="pay-{{.Product.ID}}">立即支付 Pay {{.Product.Price}}</button>
+<button type="button" class="secondary" id="pay-{{.Product.ID}}-{{$.Direct}}">{{$.Direct.Name}} WeChat QR</button>
+</div>
+{{.Scripts}}
 <p class="muted">订单号 Order no. {{.OutTradeNo}} · <a href="{{.ResultPath}}">查看订单 View order</a></p>
 </section>
 {{end}}
@@ -70,6 +89,7 @@ var resultTemplate = template.Must(template.New("result").Parse(pageHead + `{{te
 <dt>渠道 Channel</dt><dd>{{.Order.SubChannel}}</dd>
 {{with .Order.ChannelTransactionID}}<dt>渠道流水号 Channel no.</dt><dd>{{.}}</dd>{{end}}
 <dt>支付时间 Paid at</dt><dd>{{.Order.PaidAt.Format "2006-01-02 15:04:05 MST"}}</dd>
+<dt>通知处理 Webhook handled</dt><dd id="handled">{{.Order.Handled}}×{{with .Order.FailedWebhooks}}, after {{.}} failed on purpose (-fail-first){{end}}</dd>
 {{end}}
 </dl>
 </section>

@@ -2,6 +2,7 @@ package shop
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -36,11 +37,21 @@ func (s *shop) expectedAmount(_ context.Context, n *beecloud.Notification) (int6
 	return order.Amount, nil
 }
 
-// handlePayment marks the order paid. It runs once per transaction.
+// ErrFailedOnPurpose is the error of the webhooks the shop fails by
+// [Config].FailFirst.
+var ErrFailedOnPurpose = errors.New("shop: webhook failed on purpose (-fail-first), BeeCloud will send it again")
+
+// handlePayment marks the order paid. beecloud.WebhookHandler runs it once
+// per transaction, and again only after it returned an error.
 func (s *shop) handlePayment(_ context.Context, n *beecloud.Notification) error {
 	if n.TransactionType != "PAY" || !n.TradeSuccess {
 		s.log.Info("shop: webhook ignored", "transaction_type", n.TransactionType, "trade_success", n.TradeSuccess, "out_trade_no", n.TransactionID)
 		return nil
+	}
+	if s.cfg.FailFirst > 0 && s.orders.failWebhook(n.TransactionID, s.cfg.FailFirst) {
+		// The handler answers an error, not success, and forgets that it
+		// saw this payment: BeeCloud's resend runs Handle again.
+		return fmt.Errorf("%w: order %s", ErrFailedOnPurpose, n.TransactionID)
 	}
 	changed, err := s.orders.MarkPaid(Payment{
 		OutTradeNo:           n.TransactionID,
