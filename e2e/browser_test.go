@@ -31,6 +31,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -265,6 +266,29 @@ func (b *Browser) WaitJS(expr string) {
 	b.t.Helper()
 	if _, err := chromedp.Run(b.ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(waitTimeout))); err != nil {
 		b.t.Fatalf("e2e: waiting for %s: %v", expr, err)
+	}
+}
+
+// WaitJSAcrossLoads waits, as WaitJS does, until the JavaScript
+// expression is truthy, in whatever document the tab shows: when the page
+// navigates or reloads meanwhile (a meta refresh, a script that sets
+// location), it evaluates the expression again in the new document.
+func (b *Browser) WaitJSAcrossLoads(expr string) {
+	b.t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			b.t.Fatalf("e2e: waiting for %s across page loads: %v", expr, chromedp.ErrPollingTimeout)
+		}
+		_, err := chromedp.Run(b.ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(left)))
+		switch {
+		case err == nil:
+			return
+		case errors.Is(err, chromedp.ErrPollingTimeout) || b.ctx.Err() != nil:
+			b.t.Fatalf("e2e: waiting for %s across page loads: %v", expr, err)
+		}
+		// The document went away under the poll: wait for the next one.
 	}
 }
 

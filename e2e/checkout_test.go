@@ -5,58 +5,95 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/beecloudtest"
 	"github.com/paybutton/beecloud/examples/checkout/shop"
 )
 
 // startCheckout runs the checkout example offline, as
-// "go run ./examples/checkout" does without credentials, until t ends.
-func startCheckout(t *testing.T) *shop.Offline {
+// "go run ./examples/checkout" does without credentials, with cfg's
+// options, until t ends.
+func startCheckout(t *testing.T, cfg shop.Config) *shop.Offline {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, err := shop.StartOffline(ln, shop.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, 0)
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	o, err := shop.StartOffline(ln, cfg, 0)
 	if err != nil {
 		ln.Close()
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		// Chromium opens spare connections that send no request, which
-		// http.Server.Shutdown waits 5 s for; the test need not wait.
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		defer cancel()
-		o.Shutdown(ctx) //nolint:errcheck // a deadline error here only means spare connections were left open
-
+		if err := o.Shutdown(context.Background()); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
 	})
 	return o
 }
 
-// payCheckout buys the product in the checkout shop through channel
-// (whose pay button is pressButton), and returns the paid bill once the
-// shop acknowledged its webhook.
-func payCheckout(t *testing.T, b *Browser, o *shop.Offline, product, channel, pressButton string) beecloudtest.Bill {
+// waitAcknowledged waits until the shop answered success to the newest
+// webhook of the order, and returns that delivery.
+func waitAcknowledged(t *testing.T, o *shop.Offline, outTradeNo string) beecloudtest.Delivery {
 	t.Helper()
-	b.Navigate(o.URL + "/")
-	b.Click("#product-" + product + " .beecloud-button")
-	b.Click(`#beecloud-sandbox-menu [data-channel="` + channel + `"]`)
-	b.Click(pressButton)
-	b.WaitVisible("#state") // the shop's result page: return_url
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	d, err := o.Sandbox.WaitDelivery(ctx, outTradeNo)
+	if err != nil || !d.Acknowledged {
+		t.Fatalf("the shop did not acknowledge the webhook: %+v, %v", d, err)
+	}
+	return d
+}
+
+// onlyPayment returns the sandbox's one payment.
+func onlyPayment(t *testing.T, o *shop.Offline) beecloudtest.Bill {
+	t.Helper()
 	pays := o.Sandbox.Payments()
 	if len(pays) != 1 {
 		t.Fatalf("got %d payments; want 1", len(pays))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if d, err := o.Sandbox.WaitDelivery(ctx, pays[0].Order.OutTradeNo); err != nil || !d.Acknowledged {
-		t.Fatalf("the shop did not acknowledge the webhook: %+v, %v", d, err)
-	}
 	return pays[0]
+}
+
+// payCheckout buys the product in the checkout shop through channel
+// (whose pay page button is pressButton), and returns the paid bill once
+// the buyer is back on the shop's result page.
+func payCheckout(t *testing.T, b *Browser, o *shop.Offline, product, channel, pressButton string) beecloudtest.Bill {
+	t.Helper()
+	b.Navigate(o.URL + "/")
+	b.Click("#pay-" + product)
+	b.Click(`#beecloud-sandbox-menu [data-channel="` + channel + `"]`)
+	b.Click(pressButton)
+	b.WaitVisible("#state") // the shop's result page: return_url
+	bill := onlyPayment(t, o)
+	if !strings.HasSuffix(Eval[string](b, `location.pathname`), shop.ResultPath+bill.Order.OutTradeNo) {
+		t.Errorf("return_url: got %q; want the shop's result page of %s", Eval[string](b, `location.href`), bill.Order.OutTradeNo)
+	}
+	return bill
+}
+
+// waitPaidPage waits until the result page in b says paid: the webhook
+// may come after the buyer, and the page refreshes itself until it has.
+func waitPaidPage(b *Browser) {
+	b.WaitJSAcrossLoads(`(function () { var s = document.getElementById("state"); return s && s.dataset.state === "paid"; })()`)
+}
+
+// checkOrder checks the order book: paid through sub, for the bill, by
+// one run of the webhook's Handle.
+func checkOrder(t *testing.T, o *shop.Offline, bill beecloudtest.Bill, sub string) shop.Order {
+	t.Helper()
+	order, ok := o.Orders.Get(bill.Order.OutTradeNo)
+	if !ok || order.State != shop.StatePaid || order.SubChannel != sub || order.Amount != bill.Order.Amount ||
+		order.ChannelTransactionID != bill.ChannelTransactionID || order.Handled != 1 {
+		t.Errorf("order book: got %+v; want paid through %s, handled once", order, sub)
+	}
+	return order
 }
 
 func TestCheckoutPaysThroughSandbox(t *testing.T) {
@@ -68,30 +105,161 @@ func TestCheckoutPaysThroughSandbox(t *testing.T) {
 		{"wechat QR code on a phone", "test", "wxmp", "#scan", "WX_NATIVE", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o := startCheckout(t)
+			o := startCheckout(t, shop.Config{})
 			b := NewBrowser(t)
 			if tc.phone {
 				viewPhone(b)
 			} else {
 				viewDesktop(b)
 			}
-			bill := payCheckout(t, b, o, tc.product, tc.channel, tc.button)
-			if !strings.HasSuffix(Eval[string](b, `location.pathname`), "/result/"+bill.Order.OutTradeNo) {
-				t.Errorf("return_url: got %q; want the shop's result page of %s", Eval[string](b, `location.href`), bill.Order.OutTradeNo)
+			b.Navigate(o.URL + "/")
+			b.Click("#pay-" + tc.product)
+			b.WaitVisible(`#beecloud-sandbox-menu [data-channel="` + tc.channel + `"]`)
+			if !tc.phone {
+				b.Screenshot("checkout-menu")
+			}
+			b.Click(`#beecloud-sandbox-menu [data-channel="` + tc.channel + `"]`)
+			b.Click(tc.button)
+			b.WaitVisible("#state")
+			bill := onlyPayment(t, o)
+			if got := Eval[string](b, `location.pathname`); got != shop.ResultPath+bill.Order.OutTradeNo {
+				t.Errorf("return_url: got %q; want the shop's result page of %s", got, bill.Order.OutTradeNo)
 			}
 			// The page shows what the webhook said, not what the URL says.
-			b.Navigate(o.URL + shop.ResultPath + bill.Order.OutTradeNo)
-			if got := Eval[string](b, `document.getElementById("state").dataset.state`); got != "paid" {
-				t.Errorf("result page: got state %q; want paid", got)
-			}
-			order, ok := o.Orders.Get(bill.Order.OutTradeNo)
-			if !ok || order.State != shop.StatePaid || order.SubChannel != tc.sub || order.Amount != bill.Order.Amount ||
-				order.ChannelTransactionID != bill.ChannelTransactionID {
-				t.Errorf("order book: got %+v; want paid through %s", order, tc.sub)
+			waitPaidPage(b)
+			waitAcknowledged(t, o, bill.Order.OutTradeNo)
+			checkOrder(t, o, bill, tc.sub)
+			if got := Eval[string](b, `document.getElementById("handled").textContent`); got != "1×" {
+				t.Errorf("result page: webhook handled %q; want 1×", got)
 			}
 			if !tc.phone {
-				b.Screenshot("checkout-paid")
+				b.Screenshot("checkout-result")
 			}
 		})
+	}
+}
+
+// TestCheckoutHandlesResentWebhookOnce pays in the browser, then has the
+// sandbox send the acknowledged webhook again, as BeeCloud and the
+// channels sometimes do: the shop answers success and marks the order once.
+func TestCheckoutHandlesResentWebhookOnce(t *testing.T) {
+	o := startCheckout(t, shop.Config{})
+	b := NewBrowser(t)
+	viewDesktop(b)
+	bill := payCheckout(t, b, o, "mug", "un", "#pay")
+	first := waitAcknowledged(t, o, bill.Order.OutTradeNo)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for range 2 {
+		dup, err := o.Sandbox.Redeliver(ctx, bill.Order.OutTradeNo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !dup.Acknowledged || !dup.Duplicate || len(dup.Attempts) != 1 || strings.TrimSpace(dup.Attempts[0].Response) != "success" || string(dup.Body) != string(first.Body) {
+			t.Errorf("resent webhook: got %+v; want the same webhook acknowledged with success at once", dup)
+		}
+	}
+	if n := len(o.Sandbox.Deliveries()); n != 3 {
+		t.Errorf("got %d deliveries; want the webhook and 2 duplicates", n)
+	}
+	checkOrder(t, o, bill, "UN_WEB")
+	b.Navigate(o.URL + shop.ResultPath + bill.Order.OutTradeNo)
+	waitPaidPage(b)
+	if got := Eval[string](b, `document.getElementById("handled").textContent`); got != "1×" {
+		t.Errorf("result page: webhook handled %q; want 1×", got)
+	}
+}
+
+// TestCheckoutFailFirstEndsPaidAfterResend runs the shop with -fail-first
+// 1: its first webhook answer is an error, the sandbox sends it again, and
+// the buyer's result page, pending at first, ends paid.
+func TestCheckoutFailFirstEndsPaidAfterResend(t *testing.T) {
+	o := startCheckout(t, shop.Config{FailFirst: 1})
+	b := NewBrowser(t)
+	viewDesktop(b)
+	bill := payCheckout(t, b, o, "tea", "ali", "#pay")
+	waitPaidPage(b)
+
+	d := waitAcknowledged(t, o, bill.Order.OutTradeNo)
+	n := len(d.Attempts)
+	if n < 2 {
+		t.Fatalf("delivery %+v; want at least 2 attempts", d)
+	}
+	if a := d.Attempts[0]; a.StatusCode == 200 && strings.TrimSpace(a.Response) == "success" {
+		t.Errorf("first attempt answered %d %q; want a failure", a.StatusCode, a.Response)
+	}
+	if a := d.Attempts[n-1]; a.StatusCode != 200 || strings.TrimSpace(a.Response) != "success" {
+		t.Errorf("last attempt answered %d %q; want 200 success", a.StatusCode, a.Response)
+	}
+	if order := checkOrder(t, o, bill, "ALI_WEB"); order.FailedWebhooks != 1 {
+		t.Errorf("order failed %d webhooks on purpose; want 1", order.FailedWebhooks)
+	}
+	if got := Eval[string](b, `document.getElementById("handled").textContent`); !strings.HasPrefix(got, "1×, after 1 failed") {
+		t.Errorf("result page: webhook handled %q; want once, after 1 failure", got)
+	}
+}
+
+// TestCheckoutDirectButtonSkipsMenu pays with the product's WeChat QR
+// button, whose instant_channel goes straight to the pay page.
+func TestCheckoutDirectButtonSkipsMenu(t *testing.T) {
+	o := startCheckout(t, shop.Config{})
+	b := NewBrowser(t)
+	viewDesktop(b)
+	b.Navigate(o.URL + "/")
+	b.Click("#pay-tea-" + string(shop.DirectChannel))
+	// No menu click: the sandbox's QR pay page comes at once.
+	b.Click("#scan")
+	b.WaitVisible("#state")
+	bill := onlyPayment(t, o)
+	if bill.Channel != shop.DirectChannel {
+		t.Errorf("paid through %q; want %q", bill.Channel, shop.DirectChannel)
+	}
+	if bills := o.Sandbox.Bills(); len(bills) != 1 {
+		t.Errorf("got %d bills; want 1", len(bills))
+	}
+	waitPaidPage(b)
+	waitAcknowledged(t, o, bill.Order.OutTradeNo)
+	checkOrder(t, o, bill, "WX_NATIVE")
+}
+
+// TestCheckoutBadSignShowsError runs the shop with an App Secret that is
+// not the app's, so every sign is wrong: BeeCloud refuses the click, the
+// page shows the buyer BC.err's message, and nothing is paid.
+func TestCheckoutBadSignShowsError(t *testing.T) {
+	app := beecloud.Config{AppID: "c5d1cba1-5e3f-4ba0-941d-9b0a371fe719", AppSecret: "39a7a518-9ac8-4a9e-87bc-7885f33cf18c", MasterSecret: "506371c7-b095-45da-bfce-9ae857c41a85"}
+	sb := beecloudtest.NewSandbox(beecloudtest.App{Config: app})
+	t.Cleanup(sb.Close)
+	cfg := app
+	cfg.AppSecret = "00000000-0000-0000-0000-000000000000"
+	cfg.ScriptURL = sb.ScriptURL()
+	h, err := shop.New(shop.Config{BeeCloud: cfg, Sandbox: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+
+	b := NewBrowser(t)
+	viewDesktop(b)
+	b.Navigate(srv.URL + "/")
+	if Eval[bool](b, `document.getElementById("pay-error").hidden === false`) {
+		t.Fatal("the error shows before any click")
+	}
+	b.Click("#pay-test")
+	b.WaitVisible("#pay-error")
+	msg := Eval[string](b, `document.getElementById("pay-error").textContent`)
+	if !strings.Contains(msg, "无法发起支付") || !strings.Contains(msg, beecloudtest.ErrSignMismatch.Error()) {
+		t.Errorf("page shows %q; want the sign mismatch", msg)
+	}
+	b.Screenshot("checkout-bad-sign")
+	if Eval[bool](b, `document.getElementById("beecloud-sandbox-menu") !== null`) {
+		t.Error("the channel menu opened for a refused click")
+	}
+	if got := Eval[string](b, `location.href`); got != srv.URL+"/" {
+		t.Errorf("the browser went to %s; want it to stay on the shop", got)
+	}
+	if bills, pays := sb.Bills(), sb.Payments(); len(bills) != 0 || len(pays) != 0 {
+		t.Errorf("got %d bills and %d payments; want none", len(bills), len(pays))
 	}
 }

@@ -25,7 +25,7 @@ button.secondary{background:#fff;color:#1aad19;box-shadow:inset 0 0 0 1px #1aad1
 .alert{background:#fdecea;color:#b3261e;border-radius:.6rem;padding:.8rem 1rem;margin-bottom:.8rem;word-break:break-word}
 .state{font-size:1.3rem;margin:.6rem 0}
 .state.paid{color:#1aad19}.state.pending{color:#e6a23c}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:.3rem .8rem;margin:0}dt{color:#777}dd{margin:0;word-break:break-all}
+dl{display:grid;grid-template-columns:max-content 1fr;align-items:baseline;gap:.3rem .8rem;margin:0}dt{color:#777}dd{margin:0;word-break:break-all}
 footer{color:#999;font-size:.8rem;text-align:center;margin:1.5rem 0}
 </style>
 {{end}}`
@@ -40,6 +40,7 @@ var shop = {
 		var box = document.getElementById("pay-error");
 		box.textContent = "无法发起支付 · The payment could not start: " + (err && err.ERROR ? err.ERROR : JSON.stringify(err));
 		box.hidden = false;
+		box.scrollIntoView({block: "nearest"});
 	}
 };
 </script>

@@ -12,10 +12,11 @@ body{font-family:-apple-system,"PingFang SC","Hiragino Sans GB","Microsoft YaHei
 main{max-width:32rem;margin:0 auto;padding:1rem}
 .en{color:#777;font-weight:normal;font-size:.85em}
 .card{background:#fff;border-radius:.6rem;padding:1rem;margin-bottom:.8rem}
+.card h1{font-size:1.4rem;margin:0 0 .4rem}
 .price{font-size:1.6rem;color:#222;margin:.4rem 0}
 .muted{color:#777;font-size:.85rem;word-break:break-all}
 button,.button{display:block;width:100%;box-sizing:border-box;text-align:center;background:#07c160;color:#fff;border:0;border-radius:.4rem;padding:.8rem;font-size:1.05rem;text-decoration:none}
-#message{color:#fa5151;min-height:1.2em}
+#message{color:#fa5151;min-height:1.2em}#message.ok{color:#07c160}
 .paid{color:#07c160;font-size:1.3rem}.pending{color:#e6a23c;font-size:1.3rem}
 </style>
 `
@@ -36,10 +37,18 @@ var payTemplate = template.Must(template.New("pay").Parse(head + `<title>微信�
 <script>
 var wxshop = {
 	resultPath: {{.ResultPath}},
-	show: function (text) { document.getElementById("message").textContent = text; },
+	show: function (text, ok) {
+		var m = document.getElementById("message");
+		m.textContent = text;
+		m.className = ok ? "ok" : "";
+	},
 	// wxJsapiSuccess: WeChat says the buyer paid. Only the webhook proves
-	// it, so go to the result page, which shows what the webhook set.
-	paid: function (res) { window.location.href = wxshop.resultPath; },
+	// it, so go to the result page, which shows what the webhook set, and
+	// what WeChat said, as WeChat said it.
+	paid: function (res) {
+		wxshop.show("微信支付完成，正在确认订单… · WeChat says paid; confirming the order…", true);
+		window.location.href = wxshop.resultPath + "?wx=" + encodeURIComponent((res && res.err_msg) || "");
+	},
 	failed: function (res) {
 		var cancelled = res && res.err_msg === "get_brand_wcpay_request:cancel";
 		wxshop.show(cancelled ? "已取消支付 · Payment cancelled" : "支付失败 · Payment failed: " + (res && res.err_msg));
@@ -66,6 +75,7 @@ var resultTemplate = template.Must(template.New("result").Parse(head + `<title>�
 <p class="pending" id="state" data-state="pending">等待支付结果… <span class="en">Waiting for the payment webhook…</span></p>
 {{end}}
 <p class="muted">订单号 Order no. {{.Order.OutTradeNo}}</p>
+{{with .WeChatSaid}}<p class="muted" id="wx-result">微信返回 WeChat said: {{.}}{{if not $.Order.Paid}} · 以服务器收到的通知为准 (the webhook decides){{end}}</p>{{end}}
 </section>
 <a class="button" href="/">再买一个 · Buy another</a>
 </main>

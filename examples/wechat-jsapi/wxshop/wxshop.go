@@ -287,7 +287,12 @@ func (a *app) result(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	render(w, http.StatusOK, resultTemplate, map[string]any{"Order": snapshot, "Price": yuan(snapshot.Amount)})
+	// wx is what wxJsapiSuccess got from WeChat: shown, never trusted.
+	said := r.URL.Query().Get("wx")
+	if len(said) > 64 {
+		said = strings.ToValidUTF8(said[:64], "")
+	}
+	render(w, http.StatusOK, resultTemplate, map[string]any{"Order": snapshot, "Price": yuan(snapshot.Amount), "WeChatSaid": said})
 }
 
 func (a *app) baseURL(r *http.Request) string {

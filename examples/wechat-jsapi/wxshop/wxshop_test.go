@@ -98,9 +98,12 @@ func TestOAuthThenPayInsideWeChat(t *testing.T) {
 		t.Errorf("second visit answered %d; want the pay page", resp.StatusCode)
 	}
 
-	// The result page waits for the webhook, then shows paid.
-	if _, page := fetch(t, browser, srv.URL+ResultPath+no); !strings.Contains(page, `data-state="pending"`) {
-		t.Errorf("result before the webhook:\n%s\nwant pending", page)
+	// The result page waits for the webhook, then shows paid. What
+	// wxJsapiSuccess passes on from WeChat is shown, escaped, and proves
+	// nothing.
+	if _, page := fetch(t, browser, srv.URL+ResultPath+no+"?wx=get_brand_wcpay_request%3Aok%3Cb%3E"); !strings.Contains(page, `data-state="pending"`) ||
+		!strings.Contains(page, "WeChat said: get_brand_wcpay_request:ok&lt;b&gt;") {
+		t.Errorf("result before the webhook:\n%s\nwant pending, with what WeChat said escaped", page)
 	}
 	n := beecloudtest.Paid(beecloud.Order{OutTradeNo: no, Amount: 1, InstantChannel: beecloud.ChannelWx, OpenID: fake.OpenID})
 	req := beecloudtest.NewRequest(testConfig, n)

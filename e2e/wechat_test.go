@@ -1,0 +1,103 @@
+package e2e
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paybutton/beecloud"
+	"github.com/paybutton/beecloud/beecloudtest"
+	"github.com/paybutton/beecloud/examples/wechat-jsapi/wxshop"
+)
+
+// startWeChatShop runs the wechat-jsapi example offline, wired as
+// "go run ./examples/wechat-jsapi" does without credentials: the fake
+// WeChat OAuth under /fake-wechat, and a sandbox whose app takes WeChat
+// JSAPI and sends its webhooks to the shop.
+func startWeChatShop(t *testing.T) (*httptest.Server, *beecloudtest.Sandbox, *wxshop.FakeWeChat) {
+	t.Helper()
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	app := beecloud.Config{AppID: "c5d1cba1-5e3f-4ba0-941d-9b0a371fe719", AppSecret: "39a7a518-9ac8-4a9e-87bc-7885f33cf18c", MasterSecret: "506371c7-b095-45da-bfce-9ae857c41a85"}
+	sb := beecloudtest.NewSandbox(beecloudtest.App{Config: app, Channels: []beecloud.Channel{beecloud.ChannelWx}, WebhookURL: srv.URL + wxshop.WebhookPath})
+	t.Cleanup(sb.Close)
+	fake := &wxshop.FakeWeChat{AppID: "wx520c15f417810387", Secret: "wechat-secret", OpenID: "oFakeWeChatUser0000000000001"}
+	app.ScriptURL = sb.ScriptURL()
+	h, err := wxshop.New(wxshop.Config{
+		BeeCloud: app,
+		OAuth: wxshop.OAuth{
+			AppID:        fake.AppID,
+			Secret:       fake.Secret,
+			AuthorizeURL: srv.URL + "/fake-wechat/connect/oauth2/authorize",
+			TokenURL:     srv.URL + "/fake-wechat/sns/oauth2/access_token",
+		},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux.Handle("/", h)
+	mux.Handle("/fake-wechat/", fake)
+	return srv, sb, fake
+}
+
+// TestWeChatJSAPIPaysInPlace opens the wechat-jsapi example on a phone:
+// the fake OAuth gives the page the buyer's openid, the pay button opens
+// the sandbox's stand-in for WeChat's payment sheet, and after paying,
+// wxJsapiSuccess takes the buyer to the result page, which shows the
+// order paid through WX_JSAPI once the webhook said so.
+func TestWeChatJSAPIPaysInPlace(t *testing.T) {
+	srv, sb, fake := startWeChatShop(t)
+	b := NewBrowser(t)
+	viewPhone(b)
+	b.Navigate(srv.URL + "/") // → fake WeChat authorize → /oauth/callback → /
+	b.WaitVisible("#pay")
+	if got := Eval[string](b, `location.pathname`); got != "/" {
+		t.Fatalf("after OAuth the browser is at %s; want the pay page /", got)
+	}
+	if page := Eval[string](b, `document.body.textContent`); !strings.Contains(page, fake.OpenID) {
+		t.Errorf("pay page does not show the openid %s from OAuth", fake.OpenID)
+	}
+
+	b.Click("#pay")
+	b.WaitVisible("#beecloud-sandbox-wx")
+	if Eval[bool](b, `document.getElementById("beecloud-sandbox-menu") !== null`) {
+		t.Error("the channel menu opened; instant_channel wx pays in place")
+	}
+	b.Screenshot("wechat-sheet")
+	b.Click("#beecloud-sandbox-wx-pay")
+
+	// wxJsapiSuccess passed WeChat's answer on to the result page.
+	b.WaitVisible("#wx-result")
+	if got := Eval[string](b, `document.getElementById("wx-result").textContent`); !strings.Contains(got, "get_brand_wcpay_request:ok") {
+		t.Errorf("result page shows %q; want WeChat's get_brand_wcpay_request:ok", got)
+	}
+	pays := sb.Payments()
+	if len(pays) != 1 {
+		t.Fatalf("got %d payments; want 1", len(pays))
+	}
+	p := pays[0]
+	if p.Channel != beecloud.ChannelWx || p.SubChannel != "WX_JSAPI" || p.Order.OpenID != fake.OpenID {
+		t.Errorf("payment %+v; want WX_JSAPI for openid %s", p, fake.OpenID)
+	}
+	if got := Eval[string](b, `location.pathname`); got != wxshop.ResultPath+p.Order.OutTradeNo {
+		t.Errorf("the browser is at %s; want the result page of %s", got, p.Order.OutTradeNo)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if d, err := sb.WaitDelivery(ctx, p.Order.OutTradeNo); err != nil || !d.Acknowledged {
+		t.Fatalf("the shop did not acknowledge the webhook: %+v, %v", d, err)
+	}
+	waitPaidPage(b) // the page refreshes until the webhook has come
+	if got := Eval[string](b, `document.getElementById("state").textContent`); !strings.Contains(got, "WX_JSAPI") {
+		t.Errorf("result page says %q; want paid via WX_JSAPI", got)
+	}
+	b.Screenshot("wechat-result")
+}
