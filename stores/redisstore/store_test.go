@@ -68,7 +68,7 @@ func TestContract(t *testing.T) {
 		Retention: retention,
 		Unreachable: func(t *testing.T) beecloud.Store {
 			// Port 1 on loopback refuses connections at once.
-			dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialTimeout: time.Second})
+			dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1, DialerRetries: 1, DialTimeout: time.Second})
 			t.Cleanup(func() { dead.Close() })
 			return redisstore.New(dead, nil)
 		},
