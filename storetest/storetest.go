@@ -12,7 +12,7 @@
 //
 // The suite waits for leases and retentions to run out on the backend's
 // own clock, so it sleeps: keep Options.Lease and the store's retention
-// short (well under a few seconds). Its subtests run in parallel.
+// short (well under a few seconds). Its subtests run concurrently.
 package storetest
 
 import (
@@ -58,7 +58,7 @@ type Options struct {
 }
 
 // Run checks the store that newStore returns against the contract of
-// [beecloud.Store], in parallel subtests. It calls newStore once per
+// [beecloud.Store], in subtests that run concurrently. It calls newStore once per
 // subtest, possibly concurrently; the stores it returns may share one
 // backend (a table, a key prefix) with each other and with earlier runs:
 // Run uses keys no other run uses. Run returns when every subtest has
@@ -69,9 +69,13 @@ func Run(t *testing.T, newStore func(t *testing.T) beecloud.Store, opts Options)
 		opts.Lease = 300 * time.Millisecond
 	}
 	r := &runner{newStore: newStore, opts: opts, id: randomID()}
-	// The group keeps Run from returning before its parallel subtests
-	// finish, so that callers may close the backend when Run returns.
+	// The subtests mostly wait for leases to run out, so they run at once
+	// (t.Run may be called from several goroutines), however low the
+	// -test.parallel limit, and Run returns when all have finished, so
+	// that callers may close the backend then.
 	t.Run("Store", func(t *testing.T) {
+		var wg sync.WaitGroup
+		defer wg.Wait()
 		for _, tc := range []struct {
 			name string
 			test func(t *testing.T)
@@ -91,10 +95,11 @@ func Run(t *testing.T, newStore func(t *testing.T) beecloud.Store, opts Options)
 			{"Tokens", r.testTokens},
 			{"Unreachable", r.testUnreachable},
 		} {
-			t.Run(tc.name, func(t *testing.T) {
-				t.Parallel()
-				tc.test(t)
-			})
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				t.Run(tc.name, tc.test)
+			}()
 		}
 	})
 }

@@ -3,9 +3,11 @@ package storetest_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -205,52 +207,72 @@ func TestBrokenStore(t *testing.T) {
 	runRef(t, bug)
 }
 
-// TestRunCatchesBugs checks that the suite fails each store that breaks
-// the contract, in the subtest that names the broken rule.
-func TestRunCatchesBugs(t *testing.T) {
+// child runs this test binary again with only the test named run, and
+// bug planted through envBug. It returns the output and whether the run
+// failed.
+func child(t *testing.T, run, bug string) (out []byte, failed bool) {
+	cmd := exec.Command(os.Args[0], "-test.run="+run, "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), envBug+"="+bug)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("running %s: %v", run, err)
+	}
+	return out, err != nil
+}
+
+// inChildren runs f for each bug at once, in subtests, however low the
+// -test.parallel limit: the children mostly sleep.
+func inChildren(t *testing.T, bugs []string, f func(t *testing.T, bug string)) {
 	if testing.Short() {
 		t.Skip("runs the suite in child processes")
 	}
-	for _, tc := range []struct {
-		bug      string
-		subtests []string // at least one of these must fail
-	}{
-		{"leases never run out", []string{"LeaseRunsOut", "StaleRelease", "StaleComplete"}},
-		{"done never forgotten", []string{"Retention"}},
-		{"retention too short", []string{"Retention"}},
-		{"holder cannot claim again", []string{"Claim"}},
-		{"racy claim", []string{"ConcurrentClaims", "MutualExclusion"}},
-		{"release without token check", []string{"ReleaseByOtherToken", "StaleRelease", "Tokens"}},
-		{"release done keys", []string{"CompleteThenClaim", "StaleComplete"}},
-		{"complete only by holder", []string{"CompleteByAnyToken", "StaleComplete"}},
-		{"truncate keys at NUL", []string{"Keys"}},
-		{"truncate keys to 256 bytes", []string{"Keys"}},
-		{"fold key case", []string{"Keys"}},
-		{"fold token case", []string{"Tokens"}},
-		{"truncate tokens at NUL", []string{"Tokens"}},
-		{"dead claim says done", []string{"Unreachable"}},
-		{"dead claim says busy without error", []string{"Unreachable"}},
-		{"dead complete succeeds", []string{"Unreachable"}},
-		{"dead release succeeds", []string{"Unreachable"}},
-	} {
-		t.Run(tc.bug, func(t *testing.T) {
-			t.Parallel()
-			cmd := exec.Command(os.Args[0], "-test.run=^TestBrokenStore$", "-test.v", "-test.count=1")
-			cmd.Env = append(os.Environ(), envBug+"="+tc.bug)
-			out, err := cmd.CombinedOutput()
-			var exit *exec.ExitError
-			if !errors.As(err, &exit) {
-				t.Fatalf("suite on a store with %q: err = %v; want it to fail\n%s", tc.bug, err, out)
-			}
-			failed := regexp.MustCompile(`--- FAIL: TestBrokenStore/Store/(\w+)`).FindAllStringSubmatch(string(out), -1)
-			for _, f := range failed {
-				for _, want := range tc.subtests {
-					if f[1] == want {
-						return
-					}
-				}
-			}
-			t.Fatalf("suite on a store with %q failed %v; want a failure in one of %v\n%s", tc.bug, failed, tc.subtests, out)
-		})
+	var wg sync.WaitGroup
+	for _, bug := range bugs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t.Run(bug, func(t *testing.T) { f(t, bug) })
+		}()
 	}
+	wg.Wait()
+}
+
+// TestRunCatchesBugs checks that the suite fails each store that breaks
+// the contract, in the subtest that names the broken rule.
+func TestRunCatchesBugs(t *testing.T) {
+	// Each bug, and the subtests of which at least one must fail.
+	bugs := map[string][]string{
+		"leases never run out":               {"LeaseRunsOut", "StaleRelease", "StaleComplete"},
+		"done never forgotten":               {"Retention"},
+		"retention too short":                {"Retention"},
+		"holder cannot claim again":          {"Claim"},
+		"racy claim":                         {"ConcurrentClaims", "MutualExclusion"},
+		"release without token check":        {"ReleaseByOtherToken", "StaleRelease", "Tokens"},
+		"release done keys":                  {"CompleteThenClaim", "StaleComplete"},
+		"complete only by holder":            {"CompleteByAnyToken", "StaleComplete"},
+		"truncate keys at NUL":               {"Keys"},
+		"truncate keys to 256 bytes":         {"Keys"},
+		"fold key case":                      {"Keys"},
+		"fold token case":                    {"Tokens"},
+		"truncate tokens at NUL":             {"Tokens"},
+		"dead claim says done":               {"Unreachable"},
+		"dead claim says busy without error": {"Unreachable"},
+		"dead complete succeeds":             {"Unreachable"},
+		"dead release succeeds":              {"Unreachable"},
+	}
+	failedRE := regexp.MustCompile(`--- FAIL: TestBrokenStore/Store/(\w+)`)
+	inChildren(t, slices.Sorted(maps.Keys(bugs)), func(t *testing.T, bug string) {
+		out, failed := child(t, "^TestBrokenStore$", bug)
+		if !failed {
+			t.Fatalf("suite on a store with %q passed; want it to fail\n%s", bug, out)
+		}
+		got := failedRE.FindAllStringSubmatch(string(out), -1)
+		for _, f := range got {
+			if slices.Contains(bugs[bug], f[1]) {
+				return
+			}
+		}
+		t.Fatalf("suite on a store with %q failed %v; want a failure in one of %v\n%s", bug, got, bugs[bug], out)
+	})
 }
