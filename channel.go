@@ -91,7 +91,9 @@ func (c Channel) Name() string {
 func (c Channel) NeedsOpenID() bool { return channelInfos[c].openID }
 
 // SupportsReturnURL reports whether the channel sends the buyer to
-// return_url after paying. WeChat JSAPI payment (wx, bcwx) does not.
+// return_url after paying. WeChat JSAPI payment (wx, bcwx) does not. It is
+// false for an unknown channel and for the zero Channel, where the channel
+// the buyer picks from the menu decides.
 func (c Channel) SupportsReturnURL() bool {
 	_, ok := channelInfos[c]
 	return ok && !channelInfos[c].noReturnURL

@@ -1,8 +1,10 @@
 package beecloud
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 )
@@ -14,8 +16,9 @@ var ErrInvalidConfig = errors.New("beecloud: invalid config")
 // Config holds one BeeCloud app's credentials and the options that go with
 // them. The values come from the BeeCloud dashboard (APP → 设置).
 //
-// Printing a Config with fmt (%v, %+v, %#v, %s) or logging it with log/slog
-// shows the AppID and which secrets are set, never the secrets themselves.
+// Printing a Config with fmt (any verb), logging it with log/slog or
+// marshalling it with encoding/json shows the AppID and which secrets are
+// set, never the secrets themselves.
 // Note that fmt prints fields of a struct it cannot call methods on
 // (unexported fields) by reflection: keep a Config in an exported field, or
 // behind a pointer, if the surrounding struct may be printed.
@@ -52,14 +55,26 @@ type Config struct {
 
 const redacted = "[redacted]"
 
-// String returns a description of c in which every secret is redacted.
+// String returns a description of c in which every secret is redacted:
+// a set secret shows as "[redacted]", an empty one as "".
 func (c Config) String() string {
-	return fmt.Sprintf("beecloud.Config{AppID:%q AppSecret:%s MasterSecret:%s TestSecret:%s ScriptURL:%q LegacyWebhook:%t}",
-		c.AppID, mask(c.AppSecret), mask(c.MasterSecret), mask(c.TestSecret), c.ScriptURL, c.LegacyWebhook)
+	return fmt.Sprintf("beecloud.Config{AppID:%q, AppSecret:%q, MasterSecret:%q, TestSecret:%q, ScriptURL:%q, LegacyWebhook:%t, LegacyWindow:%s}",
+		c.AppID, mask(c.AppSecret), mask(c.MasterSecret), mask(c.TestSecret), c.ScriptURL, c.LegacyWebhook, c.LegacyWindow)
 }
 
 // GoString implements fmt.GoStringer so that %#v redacts the secrets too.
 func (c Config) GoString() string { return c.String() }
+
+// Format implements fmt.Formatter: every verb prints [Config.String].
+// Without it fmt would print the fields, secrets included, by reflection
+// for the verbs that do not call String, such as %d or %t.
+func (c Config) Format(f fmt.State, verb rune) {
+	if verb == 'q' {
+		fmt.Fprintf(f, "%q", c.String())
+		return
+	}
+	io.WriteString(f, c.String())
+}
 
 // LogValue implements slog.LogValuer: a logged Config shows its AppID and
 // ScriptURL, and only whether each secret is set.
@@ -74,10 +89,36 @@ func (c Config) LogValue() slog.Value {
 	)
 }
 
+// redactedJSON is what [Config.MarshalJSON] writes.
+type redactedJSON struct {
+	AppID         string `json:"app_id"`
+	AppSecret     string `json:"app_secret"`
+	MasterSecret  string `json:"master_secret"`
+	TestSecret    string `json:"test_secret"`
+	ScriptURL     string `json:"script_url"`
+	LegacyWebhook bool   `json:"legacy_webhook"`
+}
+
+// MarshalJSON implements json.Marshaler with the keys and redacted values
+// of [Config.LogValue], so that a Config inside a struct logged by
+// slog.JSONHandler, or marshalled for a debug page, shows no secret. The
+// keys deliberately differ from the field names: unmarshalling the output
+// into a Config leaves the secrets empty rather than set to "[redacted]".
+func (c Config) MarshalJSON() ([]byte, error) {
+	return json.Marshal(redactedJSON{
+		AppID:         c.AppID,
+		AppSecret:     mask(c.AppSecret),
+		MasterSecret:  mask(c.MasterSecret),
+		TestSecret:    mask(c.TestSecret),
+		ScriptURL:     c.ScriptURL,
+		LegacyWebhook: c.LegacyWebhook,
+	})
+}
+
 // mask says whether a secret is set without showing any of it.
 func mask(secret string) string {
 	if secret == "" {
-		return `""`
+		return ""
 	}
 	return redacted
 }

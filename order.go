@@ -50,7 +50,9 @@ type Order struct {
 	// for the webhook. WeChat JSAPI payment (wx, bcwx) does not support it.
 	ReturnURL string
 	// Optional is echoed back in the webhook. Values must be strings,
-	// numbers or booleans: BeeCloud takes no nested objects.
+	// numbers or booleans: BeeCloud takes no nested objects. Integers must
+	// be within ±(2^53-1), which JavaScript holds exactly; pass larger ids
+	// as strings.
 	Optional map[string]any
 	// InstantChannel skips the channel menu and goes straight to one
 	// channel. Empty shows the menu.
@@ -233,13 +235,13 @@ func checkOutTradeNo(s string) string {
 	if s == "" {
 		return "is required"
 	}
-	if len(s) < 8 || len(s) > 32 {
-		return fmt.Sprintf("must be 8 to 32 letters or digits, got %d characters", utf8.RuneCountInString(s))
-	}
 	for i := 0; i < len(s); i++ {
 		if !isAlnum(s[i]) {
-			return fmt.Sprintf("must contain only ASCII letters and digits, found %q", firstRune(s[i:]))
+			return fmt.Sprintf("must be 8 to 32 ASCII letters or digits, found %q", firstRune(s[i:]))
 		}
+	}
+	if len(s) < 8 || len(s) > 32 {
+		return fmt.Sprintf("must be 8 to 32 ASCII letters or digits, got %d", len(s))
 	}
 	return ""
 }
@@ -266,8 +268,10 @@ func checkTitle(s string) string {
 }
 
 // gbkLen returns the length of s in GBK: one byte for ASCII, two for a
-// Chinese character. Characters GBK lacks (emoji) count two as well, which
-// is stricter than BeeCloud's Java SDK and never lets a too-long title by.
+// Chinese character. Characters GBK lacks (emoji, Korean, most accented
+// Latin letters) count two as well: BeeCloud's Java SDK measures with
+// String.getBytes("GBK"), which turns each of them into one '?', so this
+// count is stricter and never lets by a title that the SDK refuses.
 func gbkLen(s string) int {
 	n := 0
 	for _, r := range s {
@@ -314,7 +318,19 @@ func checkOptional(key string, v any) string {
 		if !utf8.ValidString(v) {
 			return "is not valid UTF-8"
 		}
-	case bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
+	case bool, int8, int16, int32, uint8, uint16, uint32:
+	case int:
+		return checkOptionalInt(int64(v))
+	case int64:
+		return checkOptionalInt(v)
+	case uint:
+		if uint64(v) > MaxAmount {
+			return optionalIntReason
+		}
+	case uint64:
+		if v > MaxAmount {
+			return optionalIntReason
+		}
 	case float32:
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 			return "must be a finite number"
@@ -327,6 +343,18 @@ func checkOptional(key string, v any) string {
 		return "must be a string, number or bool, not nil"
 	default:
 		return fmt.Sprintf("must be a string, number or bool, not %T (BeeCloud takes no nested values)", v)
+	}
+	return ""
+}
+
+// optionalIntReason refuses integers that the trip through the buyer's
+// browser would change: an order id 9007199254740993 comes back in the
+// webhook as 9007199254740992, and matches the wrong order.
+const optionalIntReason = "is beyond ±9007199254740991, which JavaScript cannot hold exactly; pass it as a string"
+
+func checkOptionalInt(v int64) string {
+	if v > MaxAmount || v < -MaxAmount {
+		return optionalIntReason
 	}
 	return ""
 }

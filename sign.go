@@ -13,7 +13,8 @@ import (
 //
 // Sign does not validate its arguments; [Config.Params] does. It agrees
 // byte for byte with the reference code in Java, PHP, C#, Python and
-// Node.js that BeeCloud published. Its only allocation is the result.
+// Node.js that BeeCloud published. Its only allocation is the result
+// when the whole message fits in 256 bytes, as it does for valid orders.
 func Sign(appID, title string, amount int64, outTradeNo, appSecret string) string {
 	var buf [256]byte // holds the whole message for any order that validates
 	msg := append(buf[:0], appID...)

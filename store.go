@@ -70,6 +70,11 @@ type Store interface {
 }
 
 // MinRetention is how long a Store must remember a completed transaction
-// by default: BeeCloud resends a webhook for about 36 hours (2 s, 4 s, …,
-// 2^17 s) until it is answered "success".
-const MinRetention = 48 * time.Hour
+// by default. A completed key must outlive every resend of its message: the
+// handler may have done the work while its "success" never reached
+// BeeCloud. BeeCloud's webhook guide gives the resends as 2 s, 4 s, …,
+// 2^17 s after the first delivery (about 36 hours), but also says each gap
+// is twice the previous one, which would put the last resend about 73 hours
+// (2^18 s) after the first. MinRetention covers the later reading, with a
+// margin for clock skew and slow deliveries.
+const MinRetention = 96 * time.Hour

@@ -1,0 +1,5 @@
+//go:build !race
+
+package beecloud
+
+const raceEnabled = false
