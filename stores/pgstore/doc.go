@@ -40,7 +40,7 @@
 // Rows whose lease or retention has run out are ignored by Claim and
 // deleted by [Store.Cleanup], which Complete runs about once an hour per
 // instance ([Options.CleanupInterval]). The table therefore holds roughly
-// the last two days of transactions (beecloud.MinRetention).
+// the transactions of the last beecloud.MinRetention (four days).
 //
 // # PostgreSQL or Redis
 //

@@ -13,10 +13,10 @@
 // handler's key (for example "beecloud:webhook:" + app + ":PAY:" + id).
 // While a delivery is being handled its value is "c" and the delivery's
 // token, with the lease as TTL; once handled, "d" and the token, with the
-// retention (48 hours by default) as TTL. Redis deletes what has expired,
-// so there is nothing to create and nothing to clean up. Claim and Release
-// are Lua scripts run with EVALSHA, atomic on the server; every call
-// touches one key, so Redis Cluster works too.
+// retention (by default beecloud.MinRetention, four days) as TTL. Redis
+// deletes what has expired, so there is nothing to create and nothing to
+// clean up. Claim and Release are Lua scripts run with EVALSHA, atomic on
+// the server; every call touches one key, so Redis Cluster works too.
 //
 // # Configuring Redis
 //
