@@ -58,11 +58,11 @@ type Options struct {
 }
 
 // Run checks the store that newStore returns against the contract of
-// [beecloud.Store], in subtests that run concurrently. It calls newStore once per
-// subtest, possibly concurrently; the stores it returns may share one
-// backend (a table, a key prefix) with each other and with earlier runs:
-// Run uses keys no other run uses. Run returns when every subtest has
-// finished.
+// [beecloud.Store], in subtests that run concurrently. It calls newStore
+// once per subtest, possibly concurrently; the stores it returns may share
+// one backend (a table, a key prefix) with each other and with earlier
+// runs: Run uses keys no other run uses. Run returns when every subtest
+// has finished.
 func Run(t *testing.T, newStore func(t *testing.T) beecloud.Store, opts Options) {
 	t.Helper()
 	if opts.Lease <= 0 {
@@ -74,6 +74,7 @@ func Run(t *testing.T, newStore func(t *testing.T) beecloud.Store, opts Options)
 	// -test.parallel limit, and Run returns when all have finished, so
 	// that callers may close the backend then.
 	t.Run("Store", func(t *testing.T) {
+		r.group = t.Name() + "/"
 		var wg sync.WaitGroup
 		defer wg.Wait()
 		for _, tc := range []struct {
@@ -111,6 +112,7 @@ type runner struct {
 	newStore func(t *testing.T) beecloud.Store
 	opts     Options
 	id       string // unique to this run, so runs can share a backend
+	group    string // name of the test that holds the subtests, and a slash
 	tokens   atomic.Int64
 }
 
@@ -122,9 +124,11 @@ func randomID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// key returns a key unique to this run and to t.
+// key returns a key unique to this run and to t, a subtest of Run. It
+// leaves out the names of the caller's tests, which may be long, so that
+// the longest keys the suite makes stay within MaxKeyBytes.
 func (r *runner) key(t *testing.T, name string) string {
-	return "storetest/" + r.id + "/" + t.Name() + "/" + name
+	return "storetest/" + r.id + "/" + strings.TrimPrefix(t.Name(), r.group) + "/" + name
 }
 
 // token returns a token not returned before.
