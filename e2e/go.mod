@@ -1,7 +1,16 @@
 module github.com/paybutton/beecloud/e2e
 
-go 1.24
+go 1.25
 
-require github.com/paybutton/beecloud v0.0.0
+require (
+	github.com/chromedp/cdproto v0.159.0
+	github.com/chromedp/chromedp v0.23.0
+	github.com/paybutton/beecloud v0.0.0
+)
+
+require (
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+	github.com/google/uuid v1.6.0 // indirect
+)
 
 replace github.com/paybutton/beecloud => ..

@@ -1,0 +1,454 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/paybutton/beecloud"
+)
+
+// stubConfig is BeeCloud's public test app; ScriptURL is set per test.
+var stubConfig = beecloud.Config{
+	AppID:     "c5d1cba1-5e3f-4ba0-941d-9b0a371fe719",
+	AppSecret: "39a7a518-9ac8-4a9e-87bc-7885f33cf18c",
+}
+
+// stubScript stands in for BeeCloud's button script: it defines BC.click,
+// which records each call in window.__calls (the data as JSON, the event
+// object itself, the number of arguments and how many beecloud:onready
+// events had been fired), and then fires beecloud:onready. BeeCloud's
+// script fires the event once; the stub fires it twice, to prove that a
+// click waiting for it still calls BC.click only once.
+const stubScript = `(function () {
+	window.__calls = [];
+	window.__ready = 0;
+	window.BC = {
+		click: function (data, event) {
+			window.__calls.push({data: JSON.stringify(data), event: event, args: arguments.length, ready: window.__ready});
+		},
+		err: function (err) { console.log(err); }
+	};
+	for (var i = 0; i < 2; i++) {
+		window.__ready++;
+		document.dispatchEvent(new CustomEvent("beecloud:onready"));
+	}
+	window.__stubDone = true;
+})();
+`
+
+// stubPage is a merchant's page template using the package's FuncMap. The
+// script tag comes last, after the buttons, as in BeeCloud's examples, so
+// that a held-back script leaves the buttons on screen. Its head sets the
+// merchant's callbacks, counts clicks, and traps alert.
+const stubPage = `<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1.0">
+<title>{{.Heading}}</title>
+<script>
+window.__clicks = 0;
+document.addEventListener("click", function () { window.__clicks++; }, true);
+window.shop = {
+	onDataError: function (msg) {},
+	onPayError: function (err) {},
+	onSuccess: function (res) {}
+};
+function onFinish(res) {}
+var onFail = function (res) {};
+</script>
+<style>body{font:16px sans-serif;margin:24px} div{margin:8px 0} button{font-size:16px;padding:6px 16px}</style>
+</head>
+<body>
+<h1>{{.Heading}}</h1>
+{{range $i, $o := .Orders}}<div id="b{{$i}}">{{$o.Title}}: {{beecloudButton $.Label $o}}</div>
+{{end}}
+{{- with .Own}}<div>
+{{- if $.OwnScriptFirst}}{{beecloudClickScript "own" . $.Callbacks}}{{end -}}
+<button type="button" id="own">{{$.Label}}</button>
+{{- if not $.OwnScriptFirst}}{{beecloudClickScript "own" . $.Callbacks}}{{end -}}
+</div>{{end}}
+{{beecloudScript}}
+</body>
+</html>
+`
+
+type stubPageData struct {
+	Heading   string
+	Label     string
+	Orders    []beecloud.Order
+	Own       *beecloud.Order
+	Callbacks beecloud.Callbacks
+	// OwnScriptFirst puts Own's click script before its button.
+	OwnScriptFirst bool
+}
+
+// stubShop is a merchant's server for one page: / renders it with the
+// package, and /bc/returnscripts serves stubScript, at once or, after
+// Hold, only when Release is called.
+type stubShop struct {
+	*httptest.Server
+	cfg  beecloud.Config
+	tmpl *template.Template
+	data stubPageData
+
+	mu     sync.Mutex
+	appIDs []string // the appId of each script request
+
+	held     chan struct{} // set by Hold: the script waits for it to close
+	release  func()
+	released chan struct{}
+}
+
+func newStubShop(t *testing.T, data stubPageData) *stubShop {
+	t.Helper()
+	s := &stubShop{data: data, released: make(chan struct{})}
+	var once sync.Once
+	s.release = func() { once.Do(func() { close(s.released) }) }
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.page)
+	mux.HandleFunc("GET /bc/returnscripts", s.script)
+	s.Server = httptest.NewServer(mux)
+	// Cleanups run last-in first-out: release a held script before Close
+	// waits for its handler.
+	t.Cleanup(s.Close)
+	t.Cleanup(s.release)
+	s.cfg = stubConfig
+	s.cfg.ScriptURL = s.URL + "/bc/returnscripts"
+	s.tmpl = template.Must(template.New("page").Funcs(s.cfg.FuncMap()).Parse(stubPage))
+	return s
+}
+
+// Hold makes the script wait until Release.
+func (s *stubShop) Hold() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.held = s.released
+}
+
+// Release lets a held script through.
+func (s *stubShop) Release() { s.release() }
+
+func (s *stubShop) page(w http.ResponseWriter, r *http.Request) {
+	var b strings.Builder
+	if err := s.tmpl.Execute(&b, s.data); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	fmt.Fprint(w, b.String())
+}
+
+func (s *stubShop) script(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.appIDs = append(s.appIDs, r.URL.Query().Get("appId"))
+	held := s.held
+	s.mu.Unlock()
+	if held != nil {
+		select {
+		case <-held:
+		case <-r.Context().Done():
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	fmt.Fprint(w, stubScript)
+}
+
+func (s *stubShop) scriptAppIDs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.appIDs...)
+}
+
+// stubCall is one BC.click call as the stub recorded it.
+type stubCall struct {
+	Data  string `json:"data"`
+	Args  int    `json:"args"`
+	Ready int    `json:"ready"`
+}
+
+func stubCalls(b *Browser) []stubCall {
+	return Eval[[]stubCall](b, `window.__calls.map(function (c) { return {data: c.data, args: c.args, ready: c.ready}; })`)
+}
+
+// checkStubData fails unless the JSON that BC.click got equals the Params of o.
+func checkStubData(t *testing.T, cfg beecloud.Config, got string, o beecloud.Order) {
+	t.Helper()
+	p, err := cfg.Params(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g, w map[string]any
+	if err := json.Unmarshal([]byte(got), &g); err != nil {
+		t.Fatalf("BC.click data %s: %v", got, err)
+	}
+	if err := json.Unmarshal(want, &w); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(g, w) {
+		t.Errorf("BC.click got data %s; want %s", got, want)
+	}
+	if g["title"] != o.Title {
+		t.Errorf("BC.click got title %q; want %q", g["title"], o.Title)
+	}
+}
+
+// stubCallbacks names every callback after the functions of stubPage's head.
+var stubCallbacks = beecloud.Callbacks{
+	DataError:      "shop.onDataError",
+	WxJsapiFinish:  "onFinish",
+	WxJsapiSuccess: "shop.onSuccess",
+	WxJsapiFail:    "onFail",
+	Err:            "shop.onPayError",
+}
+
+// checkStubCallbacks fails unless call i got the functions stubCallbacks names
+// themselves, not wrappers, and BC.err is the merchant's.
+func checkStubCallbacks(t *testing.T, b *Browser, i int) {
+	t.Helper()
+	checks := []string{
+		`ev.dataError === window.shop.onDataError`,
+		`ev.wxJsapiFinish === window.onFinish`,
+		`ev.wxJsapiSuccess === window.shop.onSuccess`,
+		`ev.wxJsapiFail === window.onFail`,
+		`BC.err === window.shop.onPayError`,
+		`Object.keys(ev).sort().join() === "dataError,wxJsapiFail,wxJsapiFinish,wxJsapiSuccess"`,
+	}
+	for _, expr := range checks {
+		if !Eval[bool](b, fmt.Sprintf(`(function (ev) { return %s; })(window.__calls[%d].event)`, expr, i)) {
+			t.Errorf("call %d: %s is false", i, expr)
+		}
+	}
+}
+
+// checkNothingRan fails if the page opened a dialog, threw, or sprang a trap.
+func checkNothingRan(t *testing.T, b *Browser) {
+	t.Helper()
+	if d := b.Dialogs(); len(d) != 0 {
+		t.Errorf("dialogs opened: %q", d)
+	}
+	if e := b.Exceptions(); len(e) != 0 {
+		t.Errorf("uncaught exceptions: %q", e)
+	}
+	if pwned := Eval[string](b, `String(window.__pwned)`); pwned != "undefined" {
+		t.Errorf("window.__pwned = %s: a value ran as code", pwned)
+	}
+}
+
+func TestButtonCallsBCClick(t *testing.T) {
+	order := beecloud.Order{
+		Title: "测试商品", Amount: 150, OutTradeNo: beecloud.NewOutTradeNo(),
+		ReturnURL: "https://shop.example/paid", Optional: map[string]any{"user": "u42", "n": 7},
+	}
+	s := newStubShop(t, stubPageData{Heading: "Checkout", Label: "支付 ¥1.50", Orders: []beecloud.Order{order}})
+	b := NewBrowser(t)
+	b.Navigate(s.URL)
+	b.WaitJS(`window.__stubDone`)
+
+	b.Click("#b0 button")
+	b.WaitJS(`window.__calls.length > 0`)
+	got := stubCalls(b)
+	if len(got) != 1 {
+		t.Fatalf("got %d BC.click calls; want 1", len(got))
+	}
+	checkStubData(t, s.cfg, got[0].Data, order)
+	if got[0].Args != 1 {
+		t.Errorf("BC.click got %d arguments; want 1 (data only)", got[0].Args)
+	}
+	if ids := s.scriptAppIDs(); len(ids) != 1 || ids[0] != s.cfg.AppID {
+		t.Errorf("script requested with appId %q; want [%q]", ids, s.cfg.AppID)
+	}
+	if label := Eval[string](b, `document.querySelector("#b0 button").textContent`); label != "支付 ¥1.50" {
+		t.Errorf("got label %q; want %q", label, "支付 ¥1.50")
+	}
+	b.Screenshot("button")
+	checkNothingRan(t, b)
+}
+
+// TestButtonClickBeforeScriptLoads clicks while BeeCloud's script is still
+// on its way: each click must reach BC.click once the script fires
+// beecloud:onready, exactly once per click.
+func TestButtonClickBeforeScriptLoads(t *testing.T) {
+	once := beecloud.Order{Title: "clicked once", Amount: 1, OutTradeNo: beecloud.NewOutTradeNo()}
+	twice := beecloud.Order{Title: "clicked twice", Amount: 2, OutTradeNo: beecloud.NewOutTradeNo()}
+	own := beecloud.Order{Title: "own button", Amount: 3, OutTradeNo: beecloud.NewOutTradeNo()}
+	s := newStubShop(t, stubPageData{
+		Heading: "Early click", Label: "支付", Orders: []beecloud.Order{once, twice},
+		Own: &own, Callbacks: stubCallbacks,
+	})
+	s.Hold()
+	b := NewBrowser(t)
+	b.Open(s.URL)
+	b.WaitVisible("#own")
+
+	b.Click("#b0 button")
+	b.Click("#b1 button")
+	b.Click("#b1 button")
+	b.Click("#own")
+	b.WaitJS(`window.__clicks === 4`)
+	if def := Eval[string](b, `typeof BC`); def != "undefined" {
+		t.Fatalf("typeof BC = %q before the script was released; the test needs it undefined", def)
+	}
+	b.Screenshot("button-before-load")
+
+	s.Release()
+	b.WaitJS(`window.__stubDone`)
+	got := stubCalls(b)
+	if len(got) != 4 {
+		t.Fatalf("got %d BC.click calls; want 4 (one per click)", len(got))
+	}
+	perOrder := map[string]int{}
+	for i, c := range got {
+		if c.Ready != 1 {
+			t.Errorf("call came with %d beecloud:onready events fired; want it in the first", c.Ready)
+		}
+		var d struct {
+			OutTradeNo string `json:"out_trade_no"`
+		}
+		if err := json.Unmarshal([]byte(c.Data), &d); err != nil {
+			t.Fatal(err)
+		}
+		perOrder[d.OutTradeNo]++
+		switch d.OutTradeNo {
+		case once.OutTradeNo:
+			checkStubData(t, s.cfg, c.Data, once)
+		case twice.OutTradeNo:
+			checkStubData(t, s.cfg, c.Data, twice)
+		case own.OutTradeNo:
+			checkStubData(t, s.cfg, c.Data, own)
+			checkStubCallbacks(t, b, i)
+		}
+	}
+	if perOrder[once.OutTradeNo] != 1 || perOrder[twice.OutTradeNo] != 2 || perOrder[own.OutTradeNo] != 1 {
+		t.Errorf("got calls per order %v; want %s once, %s twice and %s once", perOrder, once.OutTradeNo, twice.OutTradeNo, own.OutTradeNo)
+	}
+
+	// Loaded now, a click calls BC.click at once.
+	b.Click("#b0 button")
+	b.WaitJS(`window.__calls.length === 5`)
+	checkNothingRan(t, b)
+}
+
+// TestClickScriptCallbacks binds the merchant's own button and checks that
+// BC.click gets the merchant's functions themselves, not wrappers.
+func TestClickScriptCallbacks(t *testing.T) {
+	own := beecloud.Order{Title: "own button", Amount: 1, OutTradeNo: beecloud.NewOutTradeNo(), InstantChannel: beecloud.ChannelWx, OpenID: "o-buyer_1"}
+	s := newStubShop(t, stubPageData{
+		Heading: "Own button", Label: "微信支付", Own: &own, Callbacks: stubCallbacks,
+	})
+	b := NewBrowser(t)
+	b.Navigate(s.URL)
+	b.WaitJS(`window.__stubDone`)
+	b.Click("#own")
+	b.WaitJS(`window.__calls.length > 0`)
+
+	got := stubCalls(b)
+	if len(got) != 1 {
+		t.Fatalf("got %d BC.click calls; want 1", len(got))
+	}
+	checkStubData(t, s.cfg, got[0].Data, own)
+	if got[0].Args != 2 {
+		t.Errorf("BC.click got %d arguments; want 2 (data, event)", got[0].Args)
+	}
+	checkStubCallbacks(t, b, 0)
+	checkNothingRan(t, b)
+}
+
+// TestClickScriptMissingCallback checks that a name the page does not
+// define is left out, with a console error, and the click still pays; its
+// click script stands before the button it binds.
+func TestClickScriptMissingCallback(t *testing.T) {
+	own := beecloud.Order{Title: "own button", Amount: 1, OutTradeNo: beecloud.NewOutTradeNo()}
+	s := newStubShop(t, stubPageData{
+		Heading: "Missing callback", Label: "支付", Own: &own, OwnScriptFirst: true,
+		Callbacks: beecloud.Callbacks{DataError: "shop.missing", WxJsapiFinish: "onFinish", Err: "nowhere.onErr"},
+	})
+	b := NewBrowser(t)
+	b.Navigate(s.URL)
+	b.WaitJS(`window.__stubDone`)
+	b.Click("#own")
+	b.WaitJS(`window.__calls.length > 0`)
+	if keys := Eval[string](b, `Object.keys(window.__calls[0].event).join()`); keys != "wxJsapiFinish" {
+		t.Errorf("got event keys %q; want wxJsapiFinish only", keys)
+	}
+	if !Eval[bool](b, `BC.err !== undefined && BC.err.toString().indexOf("console.log") >= 0`) {
+		t.Errorf("BC.err was replaced; want the script's own")
+	}
+	console := strings.Join(b.Console(), "\n")
+	for _, want := range []string{"shop.missing is not a function", "nowhere.onErr is not a function"} {
+		if !strings.Contains(console, want) {
+			t.Errorf("console %q; want it to say %q", console, want)
+		}
+	}
+	checkNothingRan(t, b)
+}
+
+// TestButtonHostileValues renders values that pass Validate but would break
+// naive HTML or JavaScript: in the title (no quotes: Validate refuses
+// them), the optional values and keys, and the label. Nothing may run,
+// and BC.click must get every value byte for byte.
+func TestButtonHostileValues(t *testing.T) {
+	titles := []string{
+		"</script><script>alert(1)//",
+		"<!--<script>alert(1)</script>",
+		"<img src=x onerror=alert(1)>",
+		"a\u2028b\u2029c\\d&amp;😀中文",
+		`\u003c/script\u003e \x3c`,
+		"]]>--><svg onload=alert(1)>",
+	}
+	optional := map[string]any{
+		"script":     "</script><script>window.__pwned='script'</script>",
+		"comment":    "<!--<script>",
+		"img":        `<img src=x onerror="window.__pwned='img'">`,
+		"quotes":     `"'` + "`${window.__pwned='tpl'}`",
+		"separators": "\u2028\u2029",
+		"backslash":  `\\\"\n`,
+		"entity":     "&amp;&lt;&#x3c;",
+		"emoji":      "😀👍🏽",
+		"中文":         "中文",
+		"</script>":  "key",
+		"n":          42,
+		"f":          1.5,
+		"b":          true,
+	}
+	label := `</button><script>window.__pwned='label'</script><img src=x onerror="window.__pwned='label-img'"> ` + "\u2028&amp;😀支付"
+	var orders []beecloud.Order
+	for _, title := range titles {
+		orders = append(orders, beecloud.Order{Title: title, Amount: 1, OutTradeNo: beecloud.NewOutTradeNo(), Optional: optional})
+	}
+	s := newStubShop(t, stubPageData{Heading: "Hostile", Label: label, Orders: orders})
+	b := NewBrowser(t)
+	b.Navigate(s.URL)
+	b.WaitJS(`window.__stubDone`)
+	if n := Eval[int](b, `document.querySelectorAll("button.beecloud-button").length`); n != len(orders) {
+		t.Fatalf("got %d buttons; want %d", n, len(orders))
+	}
+	if n := Eval[int](b, `new Set(Array.from(document.querySelectorAll("button.beecloud-button"), function (e) { return e.id; })).size`); n != len(orders) {
+		t.Errorf("got %d distinct button ids; want %d", n, len(orders))
+	}
+
+	for i, o := range orders {
+		sel := fmt.Sprintf("#b%d button", i)
+		if got := Eval[string](b, `document.querySelector("`+sel+`").textContent`); got != label {
+			t.Errorf("button %d label %q; want %q", i, got, label)
+		}
+		b.Click(sel)
+		b.WaitJS(fmt.Sprintf(`window.__calls.length === %d`, i+1))
+		got := stubCalls(b)[i]
+		checkStubData(t, s.cfg, got.Data, o)
+	}
+	b.Screenshot("hostile")
+	checkNothingRan(t, b)
+}

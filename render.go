@@ -1,0 +1,348 @@
+package beecloud
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"math/rand/v2"
+	"net/url"
+	"strings"
+)
+
+// DefaultScriptURL is the address of BeeCloud's button script, without the
+// appId parameter. [Config.ScriptTag] uses it when Config.ScriptURL is empty.
+const DefaultScriptURL = "https://jspay.beecloud.cn/1/pay/jsbutton/returnscripts"
+
+// ErrInvalidCallback is returned, wrapped, by [Config.ClickScript] for a
+// [Callbacks] field that is not a JavaScript identifier or dotted path.
+var ErrInvalidCallback = errors.New("beecloud: invalid callback name")
+
+// Callbacks names the merchant's own global JavaScript functions that
+// BeeCloud's script calls back; the zero value names none. Each field is an
+// identifier such as "onPayError" or a dotted path such as
+// "shop.onPayError", looked up from window when the buyer clicks: declare
+// the function with function or var, or assign it to window (top-level let,
+// const and class are not properties of window). The function is passed as
+// it is, so it is called with this set to BeeCloud's event object, not to
+// the object on its path.
+//
+// A name is only ever looked up, never evaluated: a string that came from a
+// user cannot become code. Names are limited to ASCII identifiers, and
+// reserved words, names starting with "__" and the names of functions that
+// turn strings into code (eval, Function, setTimeout, setInterval,
+// constructor, …) are refused with [ErrInvalidCallback].
+type Callbacks struct {
+	// DataError is BC.click's event.dataError(msg): the data was refused.
+	DataError string
+	// WxJsapiFinish is event.wxJsapiFinish(res): WeChat JSAPI pay ended.
+	WxJsapiFinish string
+	// WxJsapiSuccess is event.wxJsapiSuccess(res): WeChat JSAPI pay succeeded.
+	WxJsapiSuccess string
+	// WxJsapiFail is event.wxJsapiFail(res): WeChat JSAPI pay failed.
+	WxJsapiFail string
+	// Err becomes BC.err(err), which receives BC.click's errors as
+	// {"ERROR": "…"}; empty keeps BeeCloud's default (console.log).
+	Err string
+}
+
+// clickEvents is BC.click's event argument as names, in its JSON keys.
+type clickEvents struct {
+	DataError      string `json:"dataError,omitempty"`
+	WxJsapiFinish  string `json:"wxJsapiFinish,omitempty"`
+	WxJsapiSuccess string `json:"wxJsapiSuccess,omitempty"`
+	WxJsapiFail    string `json:"wxJsapiFail,omitempty"`
+}
+
+// clickData is what clickJS and buttonHTML are executed with.
+type clickData struct {
+	ID     string
+	Label  string
+	Params Params
+	// Events is nil when no event callback is named, so that the script
+	// calls BC.click(data) exactly as BeeCloud's own examples do.
+	Events *clickEvents
+	Err    string
+}
+
+// scriptTagHTML is the dashboard's tag. html/template checks the URL's
+// scheme (javascript: becomes #ZgotmplZ) and escapes it for the attribute.
+var scriptTagHTML = template.Must(template.New("scriptTag").Parse(
+	`<script id="spay-script" type="text/javascript" src="{{.}}"></script>`))
+
+// clickJS binds one element's click to BC.click, at once if the element is
+// there, else when the document has been parsed. It is the seed's asyncPay
+// without its globals: every value reaches JavaScript through html/template's
+// JS escaper, which marshals it with encoding/json and escapes <, >, &,
+// U+2028 and U+2029, so no value can end the script or become code.
+//
+// A click before BeeCloud's script has defined BC waits for the
+// beecloud:onready event; each waiting click removes its own listener and
+// guards it with a flag, so every click calls BC.click exactly once however
+// often the event fires. The data object is built afresh for each call in
+// case BC.click changes it.
+var clickJS = template.Must(template.New("clickScript").Parse(`<script>
+(function () {
+	var id = {{.ID}};
+{{- if or .Events .Err}}
+	function fn(path) {
+		var v = window, parts = path.split(".");
+		for (var i = 0; i < parts.length && v != null; i++) v = v[parts[i]];
+		if (typeof v === "function") return v;
+		if (window.console) console.error("beecloud: " + path + " is not a function");
+	}
+{{- end}}
+	function pay() {
+{{- with .Err}}
+		var onErr = fn({{.}});
+		if (onErr) BC.err = onErr;
+{{- end}}
+{{- with .Events}}
+		var names = {{.}}, ev = {}, k, f;
+		for (k in names) if (Object.prototype.hasOwnProperty.call(names, k) && (f = fn(names[k]))) ev[k] = f;
+		BC.click({{$.Params}}, ev);
+{{- else}}
+		BC.click({{.Params}});
+{{- end}}
+	}
+	function click() {
+		if (typeof BC !== "undefined") {
+			pay();
+			return;
+		}
+		var done = false;
+		function ready() {
+			document.removeEventListener("beecloud:onready", ready, false);
+			if (done) return;
+			done = true;
+			pay();
+		}
+		document.addEventListener("beecloud:onready", ready, false);
+	}
+	function bind() {
+		var el = document.getElementById(id);
+		if (el) el.addEventListener("click", click, false);
+		else if (window.console) console.error("beecloud: no element with id " + id);
+	}
+	if (document.readyState === "loading" && !document.getElementById(id)) {
+		document.addEventListener("DOMContentLoaded", bind, false);
+	} else {
+		bind();
+	}
+})();
+</script>`))
+
+// buttonHTML is a pay button followed by its click script.
+var buttonHTML = template.Must(template.Must(clickJS.Clone()).New("button").Parse(
+	`<button type="button" id="{{.ID}}" class="beecloud-button">{{.Label}}</button>{{template "clickScript" .}}`))
+
+// ScriptTag returns the tag that loads BeeCloud's button script for c's
+// app, as the dashboard gives it (APP → 设置 → 秒支付button):
+//
+//	<script id="spay-script" type="text/javascript" src="https://jspay.beecloud.cn/1/pay/jsbutton/returnscripts?appId=APP_ID"></script>
+//
+// The src is c.ScriptURL, or [DefaultScriptURL] if that is empty, with the
+// query-escaped AppID added as appId (after & if ScriptURL already has a
+// query). Put it once on a page, before or after the buttons.
+func (c Config) ScriptTag() template.HTML {
+	h, err := execute(scriptTagHTML, c.scriptSrc(), 192)
+	if err != nil {
+		// Unreachable: the template is fixed and its one value is a
+		// string, which html/template always knows how to escape.
+		return ""
+	}
+	return h
+}
+
+// scriptSrc is the script's URL with appId added to its query.
+func (c Config) scriptSrc() string {
+	base := c.ScriptURL
+	if base == "" {
+		base = DefaultScriptURL
+	}
+	var fragment string
+	if i := strings.IndexByte(base, '#'); i >= 0 {
+		base, fragment = base[:i], base[i:]
+	}
+	sep := "?"
+	switch {
+	case strings.HasSuffix(base, "?") || strings.HasSuffix(base, "&"):
+		sep = ""
+	case strings.Contains(base, "?"):
+		sep = "&"
+	}
+	return base + sep + "appId=" + url.QueryEscape(c.AppID) + fragment
+}
+
+// Button returns a pay button for o: a <button type="button"> with the
+// text label (escaped, so any text is safe), followed by the inline script
+// that calls BC.click with c.Params(o) when it is clicked. The page also
+// needs [Config.ScriptTag].
+//
+// A click before BeeCloud's script has loaded is not lost: it waits for
+// the beecloud:onready event, as the seed's asyncPay does. Every click
+// calls BC.click exactly once, before or after the script has loaded; a
+// double click is two calls, as it would be with the script loaded.
+//
+// The button's id is "beecloud-" + o.OutTradeNo + "-" + 16 random hex
+// digits, and it carries the class "beecloud-button" for styling, so
+// several buttons on a page, even for the same order, never collide; the
+// script defines no global. An order or Config that [Config.Params]
+// refuses gives its error and no HTML. For callbacks, or to use a button
+// of your own, see [Config.ClickScript].
+func (c Config) Button(label string, o Order) (template.HTML, error) {
+	p, err := c.Params(o)
+	if err != nil {
+		return "", err
+	}
+	return c.button(newButtonID(p.OutTradeNo), label, p)
+}
+
+func (c Config) button(id, label string, p Params) (template.HTML, error) {
+	return execute(buttonHTML, &clickData{ID: id, Label: label, Params: p}, 1280)
+}
+
+// newButtonID returns a fresh id for a button of the order outTradeNo. The
+// random part need not be secret, only distinct on one page.
+func newButtonID(outTradeNo string) string {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], rand.Uint64())
+	return "beecloud-" + outTradeNo + "-" + hex.EncodeToString(b[:])
+}
+
+// ClickScript returns only the <script> that binds the click of the
+// page's element with id elementID to BC.click with c.Params(o) and the
+// functions cb names. Place it anywhere in the page: if the element is not
+// there yet, the script binds it once the document has been parsed. It
+// behaves as the script of [Config.Button] does: a click before BeeCloud's
+// script has loaded waits for beecloud:onready, and each click calls
+// BC.click once. It does not stop the click's default action: use a
+// <button type="button">, not a submit button or a link.
+//
+// The functions are looked up when the buyer clicks, so they may be
+// defined anywhere on the page. The error matches [ErrInvalidOrder] or
+// [ErrInvalidConfig] as [Config.Params] says, and [ErrInvalidCallback] for
+// a bad name in cb; elementID must not be empty.
+func (c Config) ClickScript(elementID string, o Order, cb Callbacks) (template.HTML, error) {
+	var errs []error
+	if elementID == "" {
+		errs = append(errs, errors.New("beecloud: empty element id"))
+	}
+	errs = append(errs, cb.validate())
+	p, err := c.Params(o)
+	errs = append(errs, err)
+	if err := errors.Join(errs...); err != nil {
+		return "", err
+	}
+	return c.clickScript(elementID, p, cb)
+}
+
+func (c Config) clickScript(id string, p Params, cb Callbacks) (template.HTML, error) {
+	d := &clickData{ID: id, Params: p, Err: cb.Err}
+	if ev := (clickEvents{cb.DataError, cb.WxJsapiFinish, cb.WxJsapiSuccess, cb.WxJsapiFail}); ev != (clickEvents{}) {
+		d.Events = &ev
+	}
+	return execute(clickJS, d, 1536)
+}
+
+// FuncMap returns template functions that render c's snippets, for
+// html/template's Template.Funcs:
+//
+//	{{beecloudScript}}                               is c.ScriptTag()
+//	{{beecloudButton "支付" .Order}}                  is c.Button("支付", .Order)
+//	{{beecloudClickScript "pay" .Order .Callbacks}}  is c.ClickScript("pay", .Order, .Callbacks)
+//
+// .Order may be an Order or a *Order. An error (an invalid order) stops
+// the template's execution and is returned by Execute, so a page never
+// shows a button that cannot pay. The functions are safe for concurrent
+// use.
+func (c Config) FuncMap() template.FuncMap {
+	return template.FuncMap{
+		"beecloudScript":      c.ScriptTag,
+		"beecloudButton":      c.Button,
+		"beecloudClickScript": c.ClickScript,
+	}
+}
+
+// execute runs t with data. It is the one place this package makes
+// template.HTML, and that is safe because t is an html/template parsed from
+// a constant: its contextual escaping has escaped every value in data for
+// where it stands (text, attribute, URL or JavaScript), and no value is
+// ever itself typed template.HTML, template.JS or template.URL.
+func execute(t *template.Template, data any, sizeHint int) (template.HTML, error) {
+	var b strings.Builder
+	b.Grow(sizeHint)
+	if err := t.Execute(&b, data); err != nil {
+		return "", fmt.Errorf("beecloud: rendering %s: %w", t.Name(), err)
+	}
+	return template.HTML(b.String()), nil
+}
+
+// maxCallbackLen bounds a callback name; real ones are short.
+const maxCallbackLen = 256
+
+func (cb Callbacks) validate() error {
+	var errs []error
+	for _, f := range [...]struct{ field, name string }{
+		{"DataError", cb.DataError},
+		{"WxJsapiFinish", cb.WxJsapiFinish},
+		{"WxJsapiSuccess", cb.WxJsapiSuccess},
+		{"WxJsapiFail", cb.WxJsapiFail},
+		{"Err", cb.Err},
+	} {
+		if f.name == "" {
+			continue
+		}
+		if reason := checkCallback(f.name); reason != "" {
+			errs = append(errs, fmt.Errorf("%w: %s %q: %s", ErrInvalidCallback, f.field, f.name, reason))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkCallback says what is wrong with a callback name, or "" if nothing.
+func checkCallback(name string) string {
+	if len(name) > maxCallbackLen {
+		return fmt.Sprintf("is longer than %d bytes", maxCallbackLen)
+	}
+	for _, part := range strings.Split(name, ".") {
+		if part == "" {
+			return "must be an identifier or a dotted path such as shop.onPayError"
+		}
+		for i := 0; i < len(part); i++ {
+			c := part[i]
+			if !(isAlnum(c) || c == '_' || c == '$') || i == 0 && '0' <= c && c <= '9' {
+				return "must be an identifier or a dotted path of ASCII letters, digits, _ and $"
+			}
+		}
+		if strings.HasPrefix(part, "__") {
+			return fmt.Sprintf("must not use %q: names starting with __ are the runtime's", part)
+		}
+		if forbiddenCallbackNames[part] {
+			return fmt.Sprintf("must not use %q: it is a reserved word or turns strings into code", part)
+		}
+	}
+	return ""
+}
+
+// forbiddenCallbackNames are JavaScript's reserved words and the names
+// that reach functions which run a string as code: BeeCloud passes its
+// callbacks messages that may echo order data.
+var forbiddenCallbackNames = map[string]bool{
+	"eval": true, "Function": true, "constructor": true, "prototype": true,
+	"setTimeout": true, "setInterval": true, "setImmediate": true,
+	"execScript": true, "AsyncFunction": true, "GeneratorFunction": true,
+
+	"await": true, "break": true, "case": true, "catch": true, "class": true,
+	"const": true, "continue": true, "debugger": true, "default": true,
+	"delete": true, "do": true, "else": true, "enum": true, "export": true,
+	"extends": true, "false": true, "finally": true, "for": true,
+	"function": true, "if": true, "implements": true, "import": true,
+	"in": true, "instanceof": true, "interface": true, "let": true,
+	"new": true, "null": true, "package": true, "private": true,
+	"protected": true, "public": true, "return": true, "static": true,
+	"super": true, "switch": true, "this": true, "throw": true, "true": true,
+	"try": true, "typeof": true, "var": true, "void": true, "while": true,
+	"with": true, "yield": true,
+}
