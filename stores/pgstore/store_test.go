@@ -171,8 +171,7 @@ func TestTableNames(t *testing.T) {
 
 func TestCleanup(t *testing.T) {
 	ctx := context.Background()
-	const retention = 200 * time.Millisecond
-	s, pool := newStore(t, pgstore.Options{Retention: retention, CleanupInterval: -1})
+	s, pool := newStore(t, pgstore.Options{Retention: time.Hour, CleanupInterval: -1})
 	table := tableName(t, s)
 	rows := func() int {
 		t.Helper()
@@ -182,10 +181,10 @@ func TestCleanup(t *testing.T) {
 		}
 		return n
 	}
-	// 2500 completed transactions (more than one cleanup batch), one claim
-	// that runs out, and one that does not.
+	// 2500 expired completions (more than one cleanup batch), a claim
+	// that has run out, one that has not, and a fresh completion.
 	_, err := pool.Exec(ctx, "INSERT INTO "+table+` (key, token, done, expires_at)
-		SELECT convert_to('old' || i, 'UTF8'), '\x00', true, now() + interval '100 milliseconds' FROM generate_series(1, 2500) i`)
+		SELECT convert_to('old' || i, 'UTF8'), '\x00', true, now() - interval '1 second' FROM generate_series(1, 2500) i`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,19 +193,20 @@ func TestCleanup(t *testing.T) {
 	if err := s.Complete(ctx, "kept", "tok"); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := s.Cleanup(ctx); err != nil || n != 0 && n != 1 {
-		t.Fatalf("Cleanup before anything expired = %d, %v; want at most the 1ms claim", n, err)
-	}
-	time.Sleep(150 * time.Millisecond)
+	time.Sleep(10 * time.Millisecond) // for the 1ms lease
 	n, err := s.Cleanup(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := rows(); got != 2 || n < 2500 {
-		t.Fatalf("after Cleanup: deleted %d, %d rows left; want 2500+ deleted, 2 left (held, kept)", n, got)
+	if got := rows(); n != 2501 || got != 2 {
+		t.Fatalf("Cleanup deleted %d, left %d rows; want 2501 deleted, 2 left (held, kept)", n, got)
+	}
+	if n, err := s.Cleanup(ctx); n != 0 || err != nil {
+		t.Fatalf("Cleanup again = %d, %v; want 0, nil", n, err)
 	}
 	mustClaim(t, s, "held", "b", time.Hour, beecloud.ClaimBusy)
 	mustClaim(t, s, "kept", "b", time.Hour, beecloud.ClaimDone)
+	mustClaim(t, s, "short", "b", time.Hour, beecloud.ClaimOK)
 }
 
 func TestCleanupByComplete(t *testing.T) {
