@@ -53,7 +53,8 @@ func (s ClaimState) String() string {
 //     (no entry, a released claim, or a claim whose lease ran out because
 //     its holder died) it records a claim of key by token that lasts for
 //     lease, and returns ClaimOK. Of many concurrent Claims of one key, at
-//     most one returns ClaimOK while its lease lasts.
+//     most one returns ClaimOK while its lease lasts. A lease of zero or
+//     less is an error.
 //   - Complete marks key done, whoever holds the claim now: the work has
 //     happened. A completed key stays ClaimDone for at least the store's
 //     retention, which must be at least [MinRetention] by default.

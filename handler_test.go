@@ -1,0 +1,748 @@
+package beecloud_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/paybutton/beecloud"
+	"github.com/paybutton/beecloud/beecloudtest"
+)
+
+var handlerConfig = beecloud.Config{
+	AppID:        vecAppID,
+	AppSecret:    "39a7a518-9ac8-4a9e-87bc-7885f33cf18c",
+	MasterSecret: "8f1b2c3d-4e5f-4a6b-9c7d-0e1f2a3b4c5d",
+	TestSecret:   "2c0c5e0d-7a3b-4b8e-8f0e-3f4d5c6b7a80",
+}
+
+// recorder is a Handle function that counts its calls and fails or
+// blocks on demand.
+type recorder struct {
+	mu    sync.Mutex
+	calls []*beecloud.Notification
+	err   error
+}
+
+func (r *recorder) handle(ctx context.Context, n *beecloud.Notification) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, n)
+	return r.err
+}
+
+func (r *recorder) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.calls)
+}
+
+// newHandler returns a handler for handlerConfig whose log goes to the
+// returned buffer.
+func newHandler(t *testing.T) (*beecloud.WebhookHandler, *recorder, *syncBuffer) {
+	t.Helper()
+	rec := new(recorder)
+	logs := new(syncBuffer)
+	h := &beecloud.WebhookHandler{
+		Config: handlerConfig,
+		Handle: rec.handle,
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+	return h, rec, logs
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+func serve(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+func post(body string) *http.Request {
+	r := httptest.NewRequest(http.MethodPost, "/webhook", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	return r
+}
+
+func paidRequest() *http.Request {
+	return beecloudtest.NewRequest(handlerConfig, beecloudtest.Paid(testOrder))
+}
+
+func wantAnswer(t *testing.T, w *httptest.ResponseRecorder, status int, body string) {
+	t.Helper()
+	if w.Code != status {
+		t.Errorf("status %d; want %d (body %q)", w.Code, status, w.Body.String())
+	}
+	if body != "" && w.Body.String() != body {
+		t.Errorf("body %q; want %q", w.Body.String(), body)
+	}
+	if status != http.StatusOK && w.Body.String() == "success" {
+		t.Errorf("answered success with status %d", w.Code)
+	}
+	if ct := w.Header().Get("Content-Type"); ct != "text/plain; charset=utf-8" {
+		t.Errorf("Content-Type %q; want text/plain; charset=utf-8", ct)
+	}
+}
+
+func TestWebhookHandlerSuccess(t *testing.T) {
+	h, rec, _ := newHandler(t)
+	w := serve(h, paidRequest())
+	wantAnswer(t, w, http.StatusOK, "success")
+	if rec.count() != 1 {
+		t.Fatalf("Handle called %d times; want 1", rec.count())
+	}
+	n := rec.calls[0]
+	if n.TransactionID != testOrder.OutTradeNo || n.TransactionFee != testOrder.Amount || n.AppID != vecAppID || n.ChannelType != "ALI" {
+		t.Errorf("Handle got %+v", n)
+	}
+}
+
+func TestWebhookHandlerMethods(t *testing.T) {
+	for _, method := range []string{http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions, http.MethodPatch} {
+		t.Run(method, func(t *testing.T) {
+			h, rec, _ := newHandler(t)
+			r := paidRequest()
+			r.Method = method
+			w := serve(h, r)
+			wantAnswer(t, w, http.StatusMethodNotAllowed, "")
+			if got := w.Header().Get("Allow"); got != "POST" {
+				t.Errorf("Allow %q; want %q", got, "POST")
+			}
+			if rec.count() != 0 {
+				t.Errorf("Handle called")
+			}
+		})
+	}
+}
+
+func TestWebhookHandlerBodyLimit(t *testing.T) {
+	valid := string(beecloudtest.NotificationBody(handlerConfig, beecloudtest.Paid(testOrder)))
+	padded := strings.Replace(valid, `"optional":{`, `"optional":{"pad":"`+strings.Repeat("x", 2<<20)+`",`, 1)
+	tests := []struct {
+		name          string
+		max           int64
+		body          string
+		contentLength int64 // -1: unknown (chunked)
+		status        int
+	}{
+		{"2 MiB, default limit", 0, padded, int64(len(padded)), http.StatusRequestEntityTooLarge},
+		{"2 MiB chunked, default limit", 0, padded, -1, http.StatusRequestEntityTooLarge},
+		{"over a small limit", 100, valid, int64(len(valid)), http.StatusRequestEntityTooLarge},
+		{"over a small limit, chunked", 100, valid, -1, http.StatusRequestEntityTooLarge},
+		{"content length lies", 100, valid, 50, http.StatusRequestEntityTooLarge},
+		{"exactly the limit", int64(len(valid)), valid, int64(len(valid)), http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, rec, _ := newHandler(t)
+			h.MaxBodyBytes = tt.max
+			r := post(tt.body)
+			r.RemoteAddr = beecloudtest.SenderAddr
+			r.ContentLength = tt.contentLength
+			w := serve(h, r)
+			wantAnswer(t, w, tt.status, "")
+			if tt.status != http.StatusOK && rec.count() != 0 {
+				t.Errorf("Handle called %d times", rec.count())
+			}
+		})
+	}
+}
+
+func TestWebhookHandlerRefusesBadBodies(t *testing.T) {
+	corpus := append(badBodies(t), testdataBodies(t)...)
+	corpus = append(corpus, hugeBody())
+	for _, tt := range corpus {
+		t.Run(tt.name, func(t *testing.T) {
+			h, rec, _ := newHandler(t)
+			w := serve(h, post(tt.body))
+			status := http.StatusForbidden
+			switch {
+			case tt.name == "2 MiB":
+				status = http.StatusRequestEntityTooLarge
+			case errors.Is(tt.want, beecloud.ErrMalformedNotification):
+				status = http.StatusBadRequest
+			}
+			wantAnswer(t, w, status, "")
+			if rec.count() != 0 {
+				t.Errorf("Handle called for a refused body")
+			}
+		})
+	}
+}
+
+func TestWebhookHandlerMisconfigured(t *testing.T) {
+	tests := []struct {
+		name string
+		h    *beecloud.WebhookHandler
+	}{
+		{"zero value", &beecloud.WebhookHandler{}},
+		{"no Handle", &beecloud.WebhookHandler{Config: handlerConfig}},
+		{"no master secret", &beecloud.WebhookHandler{Config: beecloud.Config{AppID: vecAppID, AppSecret: handlerConfig.AppSecret}, Handle: new(recorder).handle}},
+		{"bad extra app", &beecloud.WebhookHandler{Config: handlerConfig, Apps: beecloud.Apps{{AppID: "x"}}, Handle: new(recorder).handle}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			logs := new(syncBuffer)
+			tt.h.Logger = slog.New(slog.NewTextHandler(logs, nil))
+			w := serve(tt.h, paidRequest())
+			wantAnswer(t, w, http.StatusInternalServerError, "")
+			if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "misconfigured") {
+				t.Errorf("log %q; want an error saying the handler is misconfigured", logs.String())
+			}
+		})
+	}
+}
+
+func TestWebhookHandlerHandleError(t *testing.T) {
+	h, rec, logs := newHandler(t)
+	rec.err = errors.New("database down")
+	wantAnswer(t, serve(h, paidRequest()), http.StatusInternalServerError, "")
+	if !strings.Contains(logs.String(), "database down") {
+		t.Errorf("log %q does not show Handle's error", logs.String())
+	}
+	// BeeCloud sends again: Handle runs again, and succeeds this time.
+	rec.err = nil
+	wantAnswer(t, serve(h, paidRequest()), http.StatusOK, "success")
+	// Then never again.
+	wantAnswer(t, serve(h, paidRequest()), http.StatusOK, "success")
+	if rec.count() != 2 {
+		t.Errorf("Handle called %d times; want 2", rec.count())
+	}
+}
+
+func TestWebhookHandlerDuplicates(t *testing.T) {
+	h, rec, _ := newHandler(t)
+	entered, release := make(chan struct{}), make(chan struct{})
+	var calls atomic.Int32
+	h.Handle = func(ctx context.Context, n *beecloud.Notification) error {
+		if calls.Add(1) == 1 {
+			close(entered)
+			<-release
+		}
+		return rec.handle(ctx, n)
+	}
+	first := make(chan *httptest.ResponseRecorder)
+	go func() { first <- serve(h, paidRequest()) }()
+	<-entered
+
+	// In flight: refused so that BeeCloud retries later.
+	wantAnswer(t, serve(h, paidRequest()), http.StatusConflict, "")
+	// Another transaction is not held up.
+	other := beecloudtest.Paid(beecloud.Order{Title: "x", Amount: 1, OutTradeNo: "other0001"})
+	wantAnswer(t, serve(h, beecloudtest.NewRequest(handlerConfig, other)), http.StatusOK, "success")
+	// The same transaction id in a refund is another transaction.
+	refund := beecloudtest.Paid(testOrder)
+	refund.TransactionType = "REFUND"
+	wantAnswer(t, serve(h, beecloudtest.NewRequest(handlerConfig, refund)), http.StatusOK, "success")
+
+	close(release)
+	wantAnswer(t, <-first, http.StatusOK, "success")
+	// After success: success without Handle.
+	for range 3 {
+		wantAnswer(t, serve(h, paidRequest()), http.StatusOK, "success")
+	}
+	if got := calls.Load(); got != 3 {
+		t.Errorf("Handle called %d times; want 3 (one per transaction)", got)
+	}
+}
+
+func TestWebhookHandlerPanicReleases(t *testing.T) {
+	h, rec, _ := newHandler(t)
+	h.Handle = func(ctx context.Context, n *beecloud.Notification) error { panic("boom") }
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the panic did not reach the server")
+			}
+		}()
+		serve(h, paidRequest())
+	}()
+	h.Handle = rec.handle
+	wantAnswer(t, serve(h, paidRequest()), http.StatusOK, "success")
+	if rec.count() != 1 {
+		t.Errorf("Handle called %d times after the panic; want 1", rec.count())
+	}
+}
+
+func TestWebhookHandlerContext(t *testing.T) {
+	h, _, _ := newHandler(t)
+	var handleErr error
+	var deadline time.Duration
+	h.Lease = time.Minute
+	h.Handle = func(ctx context.Context, n *beecloud.Notification) error {
+		handleErr = ctx.Err()
+		d, _ := ctx.Deadline()
+		deadline = time.Until(d)
+		return nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // BeeCloud hung up
+	wantAnswer(t, serve(h, paidRequest().WithContext(ctx)), http.StatusOK, "success")
+	if handleErr != nil {
+		t.Errorf("Handle's context: %v; want not cancelled when the client hangs up", handleErr)
+	}
+	if deadline <= 0 || deadline > time.Minute {
+		t.Errorf("Handle's deadline in %s; want within the lease (1m)", deadline)
+	}
+}
+
+func TestWebhookHandlerAmount(t *testing.T) {
+	lookupErr := errors.New("no such order")
+	tests := []struct {
+		name   string
+		amount int64
+		err    error
+		status int
+		calls  int
+		log    string
+	}{
+		{"match", testOrder.Amount, nil, http.StatusOK, 1, "handled"},
+		{"mismatch", testOrder.Amount + 1, nil, http.StatusUnprocessableEntity, 0, "amount mismatch"},
+		{"unknown order", 0, lookupErr, http.StatusInternalServerError, 0, "no such order"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, rec, logs := newHandler(t)
+			h.ExpectedAmount = func(ctx context.Context, n *beecloud.Notification) (int64, error) {
+				if n.TransactionID != testOrder.OutTradeNo {
+					t.Errorf("ExpectedAmount asked for %q", n.TransactionID)
+				}
+				return tt.amount, tt.err
+			}
+			wantAnswer(t, serve(h, paidRequest()), tt.status, "")
+			if rec.count() != tt.calls {
+				t.Errorf("Handle called %d times; want %d", rec.count(), tt.calls)
+			}
+			if !strings.Contains(logs.String(), tt.log) {
+				t.Errorf("log %q; want it to contain %q", logs.String(), tt.log)
+			}
+			if tt.status != http.StatusOK && !strings.Contains(logs.String(), "level=ERROR") {
+				t.Errorf("log %q; want an error record", logs.String())
+			}
+			// Once the records are right, the resend goes through.
+			tt.amount, tt.err = testOrder.Amount, nil
+			wantAnswer(t, serve(h, paidRequest()), http.StatusOK, "success")
+			if rec.count() != 1 {
+				t.Errorf("Handle called %d times in all; want 1", rec.count())
+			}
+		})
+	}
+}
+
+func TestWebhookHandlerAllowedSenders(t *testing.T) {
+	proxy := "10.0.0.2:55123"
+	tests := []struct {
+		name       string
+		header     string // ClientIPHeader
+		remoteAddr string
+		xff        []string
+		status     int
+	}{
+		{"BeeCloud", "", "123.57.146.46:1234", nil, http.StatusOK},
+		{"BeeCloud's other address", "", "182.92.114.175:1234", nil, http.StatusOK},
+		{"BeeCloud over IPv6-mapped IPv4", "", "[::ffff:182.92.114.175]:1234", nil, http.StatusOK},
+		{"stranger", "", "203.0.113.9:1234", nil, http.StatusForbidden},
+		{"behind a proxy, no header option", "", proxy, []string{"123.57.146.46"}, http.StatusForbidden},
+		{"no port", "", "123.57.146.46", nil, http.StatusOK},
+		{"garbage RemoteAddr", "", "pipe", nil, http.StatusForbidden},
+		{"proxy header", "X-Forwarded-For", proxy, []string{"123.57.146.46"}, http.StatusOK},
+		{"proxy header, chain", "X-Forwarded-For", proxy, []string{"198.51.100.1, 123.57.146.46"}, http.StatusOK},
+		{"proxy header, spoofed first", "X-Forwarded-For", proxy, []string{"123.57.146.46, 203.0.113.9"}, http.StatusForbidden},
+		{"proxy header, spoofed first line", "X-Forwarded-For", proxy, []string{"123.57.146.46", "203.0.113.9"}, http.StatusForbidden},
+		{"proxy header missing", "X-Forwarded-For", "123.57.146.46:1234", nil, http.StatusForbidden},
+		{"proxy header garbage", "X-Forwarded-For", proxy, []string{"unknown"}, http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, rec, _ := newHandler(t)
+			h.AllowedSenders = beecloud.WebhookSenders()
+			h.ClientIPHeader = tt.header
+			r := paidRequest()
+			r.RemoteAddr = tt.remoteAddr
+			for _, v := range tt.xff {
+				r.Header.Add("X-Forwarded-For", v)
+			}
+			wantAnswer(t, serve(h, r), tt.status, "")
+			if want := map[bool]int{true: 1, false: 0}[tt.status == http.StatusOK]; rec.count() != want {
+				t.Errorf("Handle called %d times; want %d", rec.count(), want)
+			}
+		})
+	}
+	t.Run("off by default", func(t *testing.T) {
+		h, _, _ := newHandler(t)
+		r := paidRequest()
+		r.RemoteAddr = "203.0.113.9:1234"
+		wantAnswer(t, serve(h, r), http.StatusOK, "success")
+	})
+	t.Run("own prefixes", func(t *testing.T) {
+		h, _, _ := newHandler(t)
+		h.AllowedSenders = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+		r := paidRequest()
+		r.RemoteAddr = "10.1.2.3:1234"
+		wantAnswer(t, serve(h, r), http.StatusOK, "success")
+	})
+}
+
+func TestWebhookSendersIsACopy(t *testing.T) {
+	s := beecloud.WebhookSenders()
+	s[0] = netip.MustParsePrefix("0.0.0.0/0")
+	if got := beecloud.WebhookSenders()[0].String(); got != "123.57.146.46/32" {
+		t.Errorf("WebhookSenders()[0] = %q after changing a copy; want 123.57.146.46/32", got)
+	}
+}
+
+func TestWebhookHandlerApps(t *testing.T) {
+	other := beecloud.Config{AppID: "c5d1cba1-5e3f-4ba0-941d-9b0a371fe719", MasterSecret: "other-master"}
+	h, rec, _ := newHandler(t)
+	h.Apps = beecloud.Apps{other}
+	wantAnswer(t, serve(h, paidRequest()), http.StatusOK, "success")
+	// The same order number in the other app is another transaction.
+	wantAnswer(t, serve(h, beecloudtest.NewRequest(other, beecloudtest.Paid(testOrder))), http.StatusOK, "success")
+	if rec.count() != 2 || rec.calls[0].AppID != vecAppID || rec.calls[1].AppID != other.AppID {
+		t.Errorf("Handle got %d calls; want one per app", rec.count())
+	}
+
+	// Config may be left out when Apps has them all.
+	h2, rec2, _ := newHandler(t)
+	h2.Config, h2.Apps = beecloud.Config{}, beecloud.Apps{other, handlerConfig}
+	wantAnswer(t, serve(h2, paidRequest()), http.StatusOK, "success")
+	if rec2.count() != 1 || rec2.calls[0].AppID != vecAppID {
+		t.Errorf("Handle got %d calls; want one", rec2.count())
+	}
+	// But a Config with only a secret, or only an AppID, is a mistake.
+	h2.Config = beecloud.Config{AppID: vecAppID}
+	wantAnswer(t, serve(h2, paidRequest()), http.StatusInternalServerError, "")
+}
+
+func TestWebhookHandlerLegacy(t *testing.T) {
+	now := time.Date(2016, 5, 1, 12, 0, 0, 0, time.UTC)
+	legacy := beecloudtest.Paid(testOrder)
+	legacy.Legacy, legacy.Timestamp = true, now
+
+	h, rec, _ := newHandler(t)
+	wantAnswer(t, serve(h, beecloudtest.NewRequest(handlerConfig, legacy)), http.StatusForbidden, "legacy signature disabled")
+	h.Config.LegacyWebhook = true
+	h.Config.Now = func() time.Time { return now.Add(10 * time.Minute) }
+	wantAnswer(t, serve(h, beecloudtest.NewRequest(handlerConfig, legacy)), http.StatusForbidden, "stale notification")
+	h.Config.Now = func() time.Time { return now.Add(time.Minute) }
+	wantAnswer(t, serve(h, beecloudtest.NewRequest(handlerConfig, legacy)), http.StatusOK, "success")
+	if rec.count() != 1 || !rec.calls[0].Legacy {
+		t.Errorf("Handle got %d calls; want one legacy notification", rec.count())
+	}
+}
+
+// failingStore fails on demand.
+type failingStore struct {
+	beecloud.MemStore
+	claim, complete error
+}
+
+func (s *failingStore) Claim(ctx context.Context, key, token string, lease time.Duration) (beecloud.ClaimState, error) {
+	if s.claim != nil {
+		return 0, s.claim
+	}
+	return s.MemStore.Claim(ctx, key, token, lease)
+}
+
+func (s *failingStore) Complete(ctx context.Context, key, token string) error {
+	if s.complete != nil {
+		return s.complete
+	}
+	return s.MemStore.Complete(ctx, key, token)
+}
+
+func TestWebhookHandlerStoreFailure(t *testing.T) {
+	h, rec, logs := newHandler(t)
+	store := &failingStore{claim: errors.New("connection refused")}
+	h.Store = store
+	wantAnswer(t, serve(h, paidRequest()), http.StatusServiceUnavailable, "")
+	if rec.count() != 0 {
+		t.Errorf("Handle called without a claim")
+	}
+	// Handle did its work but the completion is lost: still success, since
+	// a resend could only do the work twice, and a loud log.
+	store.claim, store.complete = nil, errors.New("connection reset")
+	wantAnswer(t, serve(h, paidRequest()), http.StatusOK, "success")
+	if !strings.Contains(logs.String(), "connection reset") || !strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("log %q; want an error about the lost completion", logs.String())
+	}
+	// The in-memory store rejecting new claims when full means a retry.
+	h2, rec2, _ := newHandler(t)
+	h2.Store = &beecloud.MemStore{MaxEntries: 1}
+	wantAnswer(t, serve(h2, beecloudtest.NewRequest(handlerConfig, beecloudtest.Paid(beecloud.Order{Title: "x", Amount: 1, OutTradeNo: "first0001"}))), http.StatusOK, "success")
+	wantAnswer(t, serve(h2, paidRequest()), http.StatusServiceUnavailable, "")
+	if rec2.count() != 1 {
+		t.Errorf("Handle called %d times; want 1", rec2.count())
+	}
+}
+
+func TestWebhookHandlerLogsNoSecret(t *testing.T) {
+	h, rec, logs := newHandler(t)
+	h.ExpectedAmount = func(ctx context.Context, n *beecloud.Notification) (int64, error) { return testOrder.Amount, nil }
+	valid := beecloudtest.NewRequest(handlerConfig, beecloudtest.Paid(testOrder))
+	serve(h, valid)                                                           // handled
+	serve(h, paidRequest())                                                   // duplicate
+	serve(h, post(vecBody))                                                   // bad signature for this app
+	serve(h, post(swap(t, `"transaction_fee":1,`, `"transaction_fee":1.5,`))) // malformed
+	rec.err = fmt.Errorf("handle failed with %v", h.Config)                   // a Config printed by the merchant
+	serve(h, beecloudtest.NewRequest(handlerConfig, beecloudtest.Paid(beecloud.Order{Title: "x", Amount: 150, OutTradeNo: "failing001"})))
+	legacy := beecloudtest.Paid(testOrder)
+	legacy.Legacy = true
+	serve(h, beecloudtest.NewRequest(handlerConfig, legacy)) // legacy disabled
+	h.ExpectedAmount = func(ctx context.Context, n *beecloud.Notification) (int64, error) { return 1, nil }
+	serve(h, beecloudtest.NewRequest(handlerConfig, beecloudtest.Paid(beecloud.Order{Title: "x", Amount: 150, OutTradeNo: "mismatch01"})))
+	broken := &beecloud.WebhookHandler{Config: handlerConfig, Logger: h.Logger}
+	serve(broken, paidRequest())
+
+	out := logs.String()
+	for _, secret := range []string{handlerConfig.MasterSecret, handlerConfig.AppSecret, handlerConfig.TestSecret} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log shows a secret %q:\n%s", secret, out)
+		}
+	}
+	for _, bodyPart := range []string{"message_detail", "TRADE_SUCCESS", "agent_id", vecSignature} {
+		if strings.Contains(out, bodyPart) {
+			t.Errorf("log shows the body (%q):\n%s", bodyPart, out)
+		}
+	}
+	for _, want := range []string{"handled", "already handled", "bad signature", "malformed", "legacy", "amount mismatch", "misconfigured", "transaction_id=" + testOrder.OutTradeNo, "client=123.57.146.46"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestWebhookHandlerConcurrentDeliveries plays BeeCloud: 1,000 deliveries
+// of 100 transactions from many goroutines, each resent until it is
+// answered success, while Handle fails 30% of the time. Every transaction
+// must be handled successfully exactly once, and never by two Handles at
+// a time.
+func TestWebhookHandlerConcurrentDeliveries(t *testing.T) {
+	const transactions, deliveries, workers = 100, 1000, 16
+	var (
+		mu        sync.Mutex
+		running   = map[string]int{}
+		succeeded = map[string]int{}
+		overlaps  atomic.Int32
+		failures  atomic.Int32
+	)
+	h := &beecloud.WebhookHandler{
+		Config: handlerConfig,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Handle: func(ctx context.Context, n *beecloud.Notification) error {
+			mu.Lock()
+			running[n.TransactionID]++
+			if running[n.TransactionID] > 1 {
+				overlaps.Add(1)
+			}
+			mu.Unlock()
+			runtime.Gosched() // let duplicates arrive while this runs
+			fail := rand.Float64() < 0.3
+			mu.Lock()
+			running[n.TransactionID]--
+			if !fail {
+				succeeded[n.TransactionID]++
+			}
+			mu.Unlock()
+			if fail {
+				failures.Add(1)
+				return errors.New("flaky")
+			}
+			return nil
+		},
+	}
+	bodies := make([][]byte, transactions)
+	for i := range bodies {
+		o := beecloud.Order{Title: "x", Amount: int64(i + 1), OutTradeNo: fmt.Sprintf("order%05d", i)}
+		bodies[i] = beecloudtest.NotificationBody(handlerConfig, beecloudtest.Paid(o))
+	}
+	// Every transaction once, then resends and duplicates at random.
+	order := make([]int, deliveries)
+	for i := range order {
+		order[i] = i % transactions
+		if i >= transactions {
+			order[i] = rand.IntN(transactions)
+		}
+	}
+	rand.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	queue := make(chan []byte, deliveries)
+	for _, i := range order {
+		queue <- bodies[i]
+	}
+	close(queue)
+
+	var wg sync.WaitGroup
+	var lost atomic.Int32
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for body := range queue {
+				for try := 0; ; try++ {
+					if try == 10000 {
+						lost.Add(1)
+						break
+					}
+					r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+					w := serve(h, r)
+					if w.Code == http.StatusOK && w.Body.String() == "success" {
+						break
+					}
+					if w.Code != http.StatusConflict && w.Code != http.StatusInternalServerError {
+						t.Errorf("answer %d %q", w.Code, w.Body.String())
+						return
+					}
+					runtime.Gosched()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+
+	if n := lost.Load(); n != 0 {
+		t.Errorf("%d deliveries never answered success", n)
+	}
+	if n := overlaps.Load(); n != 0 {
+		t.Errorf("Handle ran %d times while another Handle ran for the same transaction", n)
+	}
+	if len(succeeded) != transactions {
+		t.Errorf("%d transactions handled; want %d", len(succeeded), transactions)
+	}
+	for id, n := range succeeded {
+		if n != 1 {
+			t.Errorf("transaction %s handled successfully %d times; want 1", id, n)
+		}
+	}
+	if failures.Load() == 0 {
+		t.Errorf("Handle never failed: the test proves nothing about retries")
+	}
+}
+
+func FuzzWebhookHandler(f *testing.F) {
+	f.Add([]byte(vecBody))
+	f.Add(beecloudtest.NotificationBody(handlerConfig, beecloudtest.Paid(testOrder)))
+	for _, b := range badBodies(f) {
+		f.Add([]byte(b.body))
+	}
+	h := &beecloud.WebhookHandler{
+		Config: handlerConfig,
+		Apps:   beecloud.Apps{vecConfig},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		_, verr := h.Apps.ParseNotification(body)
+		_, cerr := h.Config.ParseNotification(body)
+		verifies := verr == nil || cerr == nil
+		called := false
+		h.Handle = func(ctx context.Context, n *beecloud.Notification) error {
+			called = true
+			return errors.New("not recorded as done")
+		}
+		w := serve(h, httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body)))
+		if called && !verifies {
+			t.Fatalf("Handle called for a body that does not verify")
+		}
+		if w.Body.String() == "success" {
+			t.Fatalf("answered success though Handle failed")
+		}
+		if verifies && !called && len(body) <= beecloud.DefaultMaxBodyBytes {
+			t.Fatalf("verified body not handled: %d %q", w.Code, w.Body.String())
+		}
+	})
+}
+
+// nopStore claims every key, so that every request runs Handle.
+type nopStore struct{}
+
+func (nopStore) Claim(ctx context.Context, key, token string, lease time.Duration) (beecloud.ClaimState, error) {
+	return beecloud.ClaimOK, nil
+}
+func (nopStore) Complete(ctx context.Context, key, token string) error { return nil }
+func (nopStore) Release(ctx context.Context, key, token string) error  { return nil }
+
+func BenchmarkServeHTTP(b *testing.B) {
+	body := []byte(benchBody)
+	run := func(b *testing.B, store beecloud.Store) {
+		h := &beecloud.WebhookHandler{
+			Config: vecConfig,
+			Store:  store,
+			Handle: func(ctx context.Context, n *beecloud.Notification) error { return nil },
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for range b.N {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body)))
+			if w.Body.String() != "success" {
+				b.Fatalf("answer %d %q", w.Code, w.Body.String())
+			}
+		}
+	}
+	b.Run("handled", func(b *testing.B) { run(b, nopStore{}) })
+	b.Run("duplicate", func(b *testing.B) { run(b, new(beecloud.MemStore)) })
+}
+
+// Over a real connection, as BeeCloud sends.
+func TestWebhookHandlerOverHTTP(t *testing.T) {
+	h, rec, _ := newHandler(t)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	send := func(body io.Reader) (int, string) {
+		t.Helper()
+		resp, err := http.Post(srv.URL, "application/json", body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, string(b)
+	}
+	body := beecloudtest.NotificationBody(handlerConfig, beecloudtest.Paid(testOrder))
+	for range 2 {
+		if code, got := send(bytes.NewReader(body)); code != http.StatusOK || got != "success" {
+			t.Errorf("answer %d %q; want 200 success", code, got)
+		}
+	}
+	// A body of unknown length (chunked) past the limit.
+	huge := io.MultiReader(bytes.NewReader(body[:len(body)-1]), strings.NewReader(strings.Repeat(" ", 2<<20)), strings.NewReader("}"))
+	if code, _ := send(io.NopCloser(huge)); code != http.StatusRequestEntityTooLarge {
+		t.Errorf("2 MiB chunked body: status %d; want 413", code)
+	}
+	if rec.count() != 1 {
+		t.Errorf("Handle called %d times; want 1", rec.count())
+	}
+}
