@@ -327,3 +327,17 @@ func TestInvalidArguments(t *testing.T) {
 		t.Error("Release with a long key = nil; want an error")
 	}
 }
+
+func TestHandlers(t *testing.T) {
+	pool := newPool(t)
+	opts := pgstore.Options{Table: newTable(t, pool)}
+	storetest.RunHandlers(t, func(t *testing.T) beecloud.Store {
+		// Each instance has its own pool and creates the schema at
+		// start-up, as separate processes would.
+		s := pgstore.New(newPool(t), &opts)
+		if err := s.CreateSchema(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}

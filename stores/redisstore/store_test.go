@@ -218,3 +218,12 @@ func TestInvalidArguments(t *testing.T) {
 		t.Error("zero Store: Release = nil; want an error")
 	}
 }
+
+func TestHandlers(t *testing.T) {
+	c := newClient(t)
+	opts := redisstore.Options{Prefix: newPrefix(t, c)}
+	storetest.RunHandlers(t, func(t *testing.T) beecloud.Store {
+		// Each instance has its own client, as separate processes would.
+		return redisstore.New(newClient(t), &opts)
+	})
+}
