@@ -17,7 +17,9 @@ func TestMemStore(t *testing.T) {
 }
 
 func TestRunHandlers(t *testing.T) {
-	shared := newRefStore("", time.Hour)
+	// One MemStore shared by the three handlers, as if one process served
+	// them all.
+	shared := new(beecloud.MemStore)
 	storetest.RunHandlers(t, func(t *testing.T) beecloud.Store { return shared })
 }
 
