@@ -13,6 +13,10 @@
 // The suite waits for leases and retentions to run out on the backend's
 // own clock, so it sleeps: keep Options.Lease and the store's retention
 // short (well under a few seconds). Its subtests run concurrently.
+//
+// [RunHandlers] then checks the store end to end: several
+// beecloud.WebhookHandler instances, each with its own connection to the
+// backend, receiving the same webhooks at once.
 package storetest
 
 import (

@@ -47,9 +47,11 @@ type Options struct {
 // Store is a beecloud.Store in a PostgreSQL table, shared by every server
 // instance that uses the same table. Leases and retention are measured by
 // the database's clock, so instances whose clocks disagree still agree on
-// who holds a claim. Each method is a single statement, atomic on its own.
+// who holds a claim. Claim, Complete and Release are each one statement,
+// atomic on its own.
 //
-// Make one with [New]; a Store is safe for concurrent use.
+// Make one with [New]; the zero Store has no database, and its methods
+// return an error. A Store is safe for concurrent use.
 type Store struct {
 	pool     *pgxpool.Pool
 	table    string // quoted identifier

@@ -40,8 +40,8 @@ type Options struct {
 // run as Lua scripts, atomic on the server; Complete is one SET.
 //
 // Every call touches a single key, so the Store works with Redis Cluster
-// and Ring clients too. Make one with [New]; a Store is safe for
-// concurrent use.
+// and Ring clients too. Make one with [New]; the zero Store has no client,
+// and its methods return an error. A Store is safe for concurrent use.
 type Store struct {
 	client redis.UniversalClient
 	prefix string
