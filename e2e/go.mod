@@ -6,6 +6,7 @@ require (
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
 	github.com/paybutton/beecloud v0.0.0
+	github.com/paybutton/beecloud/examples v0.0.0
 )
 
 require (
@@ -14,3 +15,5 @@ require (
 )
 
 replace github.com/paybutton/beecloud => ..
+
+replace github.com/paybutton/beecloud/examples => ../examples
