@@ -2,6 +2,16 @@ module github.com/paybutton/beecloud/stores/redisstore
 
 go 1.24
 
-require github.com/paybutton/beecloud v0.0.0
+require (
+	github.com/paybutton/beecloud v0.0.0
+	github.com/redis/go-redis/v9 v9.22.0
+)
+
+require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/google/uuid v1.6.0 // indirect
+	go.uber.org/atomic v1.11.0 // indirect
+	golang.org/x/sys v0.30.0 // indirect
+)
 
 replace github.com/paybutton/beecloud => ../..

@@ -1,0 +1,61 @@
+package pgstore_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net/http"
+	"os"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/paybutton/beecloud"
+	"github.com/paybutton/beecloud/stores/pgstore"
+)
+
+// Every instance of the server opens its own pool to the one database,
+// creates the table if needed, and shares it through its WebhookHandler.
+func Example() {
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pool.Close()
+	store := pgstore.New(pool, nil)
+	if err := store.CreateSchema(ctx); err != nil {
+		log.Fatal(err)
+	}
+
+	http.Handle("/beecloud/webhook", &beecloud.WebhookHandler{
+		Config: beecloud.Config{
+			AppID:        os.Getenv("BEECLOUD_APP_ID"),
+			MasterSecret: os.Getenv("BEECLOUD_MASTER_SECRET"),
+		},
+		Store: store,
+		Handle: func(ctx context.Context, n *beecloud.Notification) error {
+			// Runs once per transaction, whichever instance receives it.
+			return markPaid(ctx, pool, n.TransactionID)
+		},
+	})
+	log.Fatal(http.ListenAndServe(":8080", nil))
+}
+
+func markPaid(ctx context.Context, pool *pgxpool.Pool, outTradeNo string) error {
+	_, err := pool.Exec(ctx, `UPDATE orders SET paid = true WHERE out_trade_no = $1`, outTradeNo)
+	return err
+}
+
+// SchemaSQL needs no connection: print it into a migration file. The
+// table here is in a schema of its own.
+func ExampleStore_SchemaSQL() {
+	store := pgstore.New(nil, &pgstore.Options{Table: "billing.webhook_claims"})
+	fmt.Print(store.SchemaSQL())
+	// Output:
+	// CREATE TABLE IF NOT EXISTS "billing"."webhook_claims" (
+	// 	key        bytea       PRIMARY KEY,
+	// 	token      bytea       NOT NULL,
+	// 	done       boolean     NOT NULL,
+	// 	expires_at timestamptz NOT NULL
+	// );
+	// CREATE INDEX IF NOT EXISTS "webhook_claims_expires_at_idx" ON "billing"."webhook_claims" (expires_at);
+}

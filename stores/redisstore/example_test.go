@@ -1,0 +1,37 @@
+package redisstore_test
+
+import (
+	"context"
+	"log"
+	"net/http"
+	"os"
+
+	"github.com/paybutton/beecloud"
+	"github.com/paybutton/beecloud/stores/redisstore"
+	"github.com/redis/go-redis/v9"
+)
+
+// Every instance of the server has its own client to the one Redis and
+// shares it through its WebhookHandler.
+func Example() {
+	opts, err := redis.ParseURL(os.Getenv("REDIS_URL")) // redis://localhost:6379/0
+	if err != nil {
+		log.Fatal(err)
+	}
+	rdb := redis.NewClient(opts)
+	defer rdb.Close()
+
+	http.Handle("/beecloud/webhook", &beecloud.WebhookHandler{
+		Config: beecloud.Config{
+			AppID:        os.Getenv("BEECLOUD_APP_ID"),
+			MasterSecret: os.Getenv("BEECLOUD_MASTER_SECRET"),
+		},
+		Store: redisstore.New(rdb, nil),
+		Handle: func(ctx context.Context, n *beecloud.Notification) error {
+			// Runs once per transaction, whichever instance receives it.
+			log.Printf("paid: %s, %d 分", n.TransactionID, n.TransactionFee)
+			return nil
+		},
+	})
+	log.Fatal(http.ListenAndServe(":8080", nil))
+}

@@ -1,0 +1,606 @@
+// Package storetest checks that a [beecloud.Store] honours the contract
+// documented on that interface, the way testing/fstest.TestFS checks an
+// fs.FS and golang.org/x/net/nettest.TestConn checks a net.Conn.
+//
+// Run it from a test of the store's package, against the real backend:
+//
+//	func TestStore(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) beecloud.Store {
+//			return mystore.New(db, mystore.Options{Retention: time.Second})
+//		}, storetest.Options{Retention: time.Second})
+//	}
+//
+// The suite waits for leases and retentions to run out on the backend's
+// own clock, so it sleeps: keep Options.Lease and the store's retention
+// short (well under a few seconds). Its subtests run concurrently.
+//
+// [RunHandlers] then checks the store end to end: several
+// beecloud.WebhookHandler instances, each with its own connection to the
+// backend, receiving the same webhooks at once.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/paybutton/beecloud"
+)
+
+// Sizes the contract of [beecloud.Store] allows for keys and tokens.
+const (
+	// MaxKeyBytes is the longest key a Store must accept.
+	MaxKeyBytes = 512
+	// MaxTokenBytes is the longest token a Store must accept.
+	MaxTokenBytes = 64
+)
+
+// Options configures [Run]. The zero value runs every check that needs no
+// knowledge of how the store was set up.
+type Options struct {
+	// Retention is the retention of the stores that newStore returns.
+	// Non-zero (use about a second) makes Run check that a completed key
+	// stays done for that long and is forgotten, ClaimOK again, shortly
+	// after. Zero means the stores keep their default retention, which Run
+	// cannot wait for: it checks only that completed keys stay done.
+	Retention time.Duration
+	// Lease is the short lease with which Run checks that the claim of a
+	// holder that died runs out; zero means 300ms. Raise it if the backend
+	// is slow to answer.
+	Lease time.Duration
+	// Unreachable, if not nil, returns a store whose backend cannot be
+	// reached (for example, a client for a closed port on 127.0.0.1). Run
+	// checks that each of its methods returns an error promptly and that
+	// Claim never reports ClaimDone.
+	Unreachable func(t *testing.T) beecloud.Store
+}
+
+// Run checks the store that newStore returns against the contract of
+// [beecloud.Store], in subtests that run concurrently. It calls newStore
+// once per subtest, possibly concurrently; the stores it returns may share
+// one backend (a table, a key prefix) with each other and with earlier
+// runs: Run uses keys no other run uses. Run returns when every subtest
+// has finished.
+func Run(t *testing.T, newStore func(t *testing.T) beecloud.Store, opts Options) {
+	t.Helper()
+	if opts.Lease <= 0 {
+		opts.Lease = 300 * time.Millisecond
+	}
+	r := &runner{newStore: newStore, opts: opts, id: randomID()}
+	// The subtests mostly wait for leases to run out, so they run at once
+	// (t.Run may be called from several goroutines), however low the
+	// -test.parallel limit, and Run returns when all have finished, so
+	// that callers may close the backend then.
+	t.Run("Store", func(t *testing.T) {
+		r.group = t.Name() + "/"
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		for _, tc := range []struct {
+			name string
+			test func(t *testing.T)
+		}{
+			{"Claim", r.testClaim},
+			{"CompleteThenClaim", r.testCompleteThenClaim},
+			{"CompleteByAnyToken", r.testCompleteByAnyToken},
+			{"ReleaseThenClaim", r.testReleaseThenClaim},
+			{"ReleaseByOtherToken", r.testReleaseByOtherToken},
+			{"LeaseRunsOut", r.testLeaseRunsOut},
+			{"StaleRelease", r.testStaleRelease},
+			{"StaleComplete", r.testStaleComplete},
+			{"Retention", r.testRetention},
+			{"ConcurrentClaims", r.testConcurrentClaims},
+			{"MutualExclusion", r.testMutualExclusion},
+			{"Keys", r.testKeys},
+			{"Tokens", r.testTokens},
+			{"Unreachable", r.testUnreachable},
+		} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				t.Run(tc.name, tc.test)
+			}()
+		}
+	})
+}
+
+// long is a lease that no check outlasts.
+const long = 5 * time.Minute
+
+type runner struct {
+	newStore func(t *testing.T) beecloud.Store
+	opts     Options
+	id       string // unique to this run, so runs can share a backend
+	group    string // name of the test that holds the subtests, and a slash
+	tokens   atomic.Int64
+}
+
+func randomID() string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand.Read does not fail on supported platforms
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// key returns a key unique to this run and to t, a subtest of Run. It
+// leaves out the names of the caller's tests, which may be long, so that
+// the longest keys the suite makes stay within MaxKeyBytes.
+func (r *runner) key(t *testing.T, name string) string {
+	return "storetest/" + r.id + "/" + strings.TrimPrefix(t.Name(), r.group) + "/" + name
+}
+
+// token returns a token not returned before.
+func (r *runner) token() string {
+	return "tok-" + r.id + "-" + strconv.FormatInt(r.tokens.Add(1), 10)
+}
+
+// slack is how long after a lease or retention ran out by the local clock
+// the suite waits before it expects the backend to agree. The backend
+// starts counting while serving the call, which ends before the local
+// clock is read, so only rounding (Redis counts milliseconds) and timer
+// granularity need covering.
+func (r *runner) slack(d time.Duration) time.Duration {
+	return 50*time.Millisecond + d/10
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+// claim calls Claim and fails t unless it returns want.
+func claim(t *testing.T, s beecloud.Store, key, token string, lease time.Duration, want beecloud.ClaimState) {
+	t.Helper()
+	got, err := s.Claim(ctx(t), key, token, lease)
+	if err != nil {
+		t.Fatalf("Claim(%q, %q): %v", short(key), short(token), err)
+	}
+	if got != want {
+		t.Fatalf("Claim(%q, %q) = %v; want %v", short(key), short(token), got, want)
+	}
+}
+
+// claimBefore is claim for a check that only holds until deadline (the
+// end of a lease or of the retention, by the local clock): if Claim
+// returns later than that, its answer proves nothing and is not checked.
+func claimBefore(t *testing.T, s beecloud.Store, key, token string, lease time.Duration, want beecloud.ClaimState, deadline time.Time) {
+	t.Helper()
+	got, err := s.Claim(ctx(t), key, token, lease)
+	if err != nil {
+		t.Fatalf("Claim(%q, %q): %v", short(key), short(token), err)
+	}
+	if time.Now().After(deadline) {
+		t.Logf("Claim(%q, %q) returned too late to be checked (%v); backend too slow for Lease %v?", short(key), short(token), got, lease)
+		return
+	}
+	if got != want {
+		t.Fatalf("Claim(%q, %q) = %v; want %v", short(key), short(token), got, want)
+	}
+}
+
+func complete(t *testing.T, s beecloud.Store, key, token string) {
+	t.Helper()
+	if err := s.Complete(ctx(t), key, token); err != nil {
+		t.Fatalf("Complete(%q, %q): %v", short(key), short(token), err)
+	}
+}
+
+func release(t *testing.T, s beecloud.Store, key, token string) {
+	t.Helper()
+	if err := s.Release(ctx(t), key, token); err != nil {
+		t.Fatalf("Release(%q, %q): %v", short(key), short(token), err)
+	}
+}
+
+// short keeps failure messages about 512-byte keys readable.
+func short(s string) string {
+	if len(s) <= 80 {
+		return s
+	}
+	return s[:40] + "…(" + strconv.Itoa(len(s)) + " bytes)…" + s[len(s)-30:]
+}
+
+func sleepUntil(t time.Time) { time.Sleep(time.Until(t)) }
+
+func (r *runner) testClaim(t *testing.T) {
+	s := r.newStore(t)
+	k := r.key(t, "k")
+	a, b := r.token(), r.token()
+	claim(t, s, k, a, long, beecloud.ClaimOK)
+	claim(t, s, k, b, long, beecloud.ClaimBusy)
+	// The holder claiming again (a retried call) keeps its claim.
+	claim(t, s, k, a, long, beecloud.ClaimOK)
+	claim(t, s, k, b, long, beecloud.ClaimBusy)
+	// Claims are per key.
+	claim(t, s, r.key(t, "other"), b, long, beecloud.ClaimOK)
+	claim(t, s, k, r.token(), long, beecloud.ClaimBusy)
+}
+
+func (r *runner) testCompleteThenClaim(t *testing.T) {
+	s := r.newStore(t)
+	k := r.key(t, "k")
+	a, b := r.token(), r.token()
+	claim(t, s, k, a, long, beecloud.ClaimOK)
+	complete(t, s, k, a)
+	claim(t, s, k, b, long, beecloud.ClaimDone)
+	claim(t, s, k, a, long, beecloud.ClaimDone)
+	// Completing twice is harmless, and releasing a done key does nothing.
+	complete(t, s, k, a)
+	release(t, s, k, a)
+	release(t, s, k, b)
+	claim(t, s, k, r.token(), long, beecloud.ClaimDone)
+	// A done key does not make its neighbours done.
+	claim(t, s, r.key(t, "other"), b, long, beecloud.ClaimOK)
+}
+
+func (r *runner) testCompleteByAnyToken(t *testing.T) {
+	s := r.newStore(t)
+	// Complete records that the work happened, whoever holds the claim.
+	k := r.key(t, "held")
+	a, b := r.token(), r.token()
+	claim(t, s, k, a, long, beecloud.ClaimOK)
+	complete(t, s, k, b)
+	claim(t, s, k, r.token(), long, beecloud.ClaimDone)
+	// Even with no claim at all (it ran out and was cleaned up).
+	k = r.key(t, "unclaimed")
+	complete(t, s, k, r.token())
+	claim(t, s, k, r.token(), long, beecloud.ClaimDone)
+}
+
+func (r *runner) testReleaseThenClaim(t *testing.T) {
+	s := r.newStore(t)
+	k := r.key(t, "k")
+	a, b := r.token(), r.token()
+	claim(t, s, k, a, long, beecloud.ClaimOK)
+	release(t, s, k, a) // Handle failed
+	claim(t, s, k, b, long, beecloud.ClaimOK)
+	claim(t, s, k, r.token(), long, beecloud.ClaimBusy)
+	// Releasing a key nobody claimed does nothing and is no error.
+	k = r.key(t, "unclaimed")
+	release(t, s, k, a)
+	claim(t, s, k, a, long, beecloud.ClaimOK)
+}
+
+func (r *runner) testReleaseByOtherToken(t *testing.T) {
+	s := r.newStore(t)
+	k := r.key(t, "k")
+	a, b := r.token(), r.token()
+	claim(t, s, k, a, long, beecloud.ClaimOK)
+	release(t, s, k, b)
+	claim(t, s, k, r.token(), long, beecloud.ClaimBusy)
+	release(t, s, k, a)
+	claim(t, s, k, b, long, beecloud.ClaimOK)
+}
+
+// claimShort claims key for a short lease and returns the local time by
+// which the claim certainly started.
+func (r *runner) claimShort(t *testing.T, s beecloud.Store, key, token string) (started time.Time) {
+	t.Helper()
+	started = time.Now()
+	claim(t, s, key, token, r.opts.Lease, beecloud.ClaimOK)
+	return started
+}
+
+// waitLease waits until a claim of the short lease made by a call that
+// returned before now has run out on the backend.
+func (r *runner) waitLease() {
+	time.Sleep(r.opts.Lease + r.slack(r.opts.Lease))
+}
+
+func (r *runner) testLeaseRunsOut(t *testing.T) {
+	s := r.newStore(t)
+	k := r.key(t, "k")
+	a, b := r.token(), r.token()
+	started := r.claimShort(t, s, k, a)
+	claimBefore(t, s, k, b, long, beecloud.ClaimBusy, started.Add(r.opts.Lease))
+	// The holder died in the middle of Handle: no Complete, no Release.
+	r.waitLease()
+	claim(t, s, k, b, long, beecloud.ClaimOK)
+	claim(t, s, k, a, long, beecloud.ClaimBusy)
+}
+
+func (r *runner) testStaleRelease(t *testing.T) {
+	s := r.newStore(t)
+	k := r.key(t, "k")
+	a, b := r.token(), r.token()
+	r.claimShort(t, s, k, a)
+	r.waitLease()
+	claim(t, s, k, b, long, beecloud.ClaimOK)
+	// The old holder wakes up, fails, and releases: b keeps its claim.
+	release(t, s, k, a)
+	claim(t, s, k, r.token(), long, beecloud.ClaimBusy)
+	release(t, s, k, b)
+	claim(t, s, k, r.token(), long, beecloud.ClaimOK)
+}
+
+func (r *runner) testStaleComplete(t *testing.T) {
+	s := r.newStore(t)
+	k := r.key(t, "k")
+	a, b := r.token(), r.token()
+	r.claimShort(t, s, k, a)
+	r.waitLease()
+	claim(t, s, k, b, long, beecloud.ClaimOK)
+	// The old holder was slow, not dead: its work happened.
+	complete(t, s, k, a)
+	claim(t, s, k, r.token(), long, beecloud.ClaimDone)
+	// And the new holder, failing, cannot undo that.
+	release(t, s, k, b)
+	claim(t, s, k, r.token(), long, beecloud.ClaimDone)
+}
+
+func (r *runner) testRetention(t *testing.T) {
+	s := r.newStore(t)
+	k := r.key(t, "k")
+	a := r.token()
+	claim(t, s, k, a, long, beecloud.ClaimOK)
+	started := time.Now()
+	complete(t, s, k, a)
+	completed := time.Now()
+	claim(t, s, k, r.token(), long, beecloud.ClaimDone)
+	ret := r.opts.Retention
+	if ret <= 0 {
+		// The default retention is at least beecloud.MinRetention: far
+		// longer than this test, so the key must stay done throughout.
+		time.Sleep(r.opts.Lease)
+		claim(t, s, k, r.token(), long, beecloud.ClaimDone)
+		return
+	}
+	// Done until the very end of the retention…
+	sleepUntil(started.Add(ret - r.slack(ret)))
+	claimBefore(t, s, k, r.token(), long, beecloud.ClaimDone, started.Add(ret))
+	// …and forgotten after it, so that the backend does not fill up.
+	sleepUntil(completed.Add(ret + r.slack(ret)))
+	claim(t, s, k, r.token(), long, beecloud.ClaimOK)
+}
+
+func (r *runner) testConcurrentClaims(t *testing.T) {
+	s := r.newStore(t)
+	const keys, claimers = 4, 24
+	for i := range keys {
+		k := r.key(t, strconv.Itoa(i))
+		counts := r.claimAll(t, s, k, claimers)
+		if counts[beecloud.ClaimOK] != 1 || counts[beecloud.ClaimBusy] != claimers-1 {
+			t.Fatalf("%d concurrent claims of one key: got %v; want 1 ok, %d busy", claimers, counts, claimers-1)
+		}
+	}
+	// After completion, everyone hears done.
+	k := r.key(t, "done")
+	a := r.token()
+	claim(t, s, k, a, long, beecloud.ClaimOK)
+	complete(t, s, k, a)
+	if counts := r.claimAll(t, s, k, claimers); counts[beecloud.ClaimDone] != claimers {
+		t.Fatalf("%d concurrent claims of a done key: got %v; want %d done", claimers, counts, claimers)
+	}
+}
+
+// claimAll claims key from n goroutines at once and counts the answers.
+func (r *runner) claimAll(t *testing.T, s beecloud.Store, key string, n int) map[beecloud.ClaimState]int {
+	t.Helper()
+	var (
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		counts = map[beecloud.ClaimState]int{}
+		start  = make(chan struct{})
+		c      = ctx(t)
+	)
+	for range n {
+		token := r.token()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			st, err := s.Claim(c, key, token, long)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				t.Errorf("Claim(%q, %q): %v", key, token, err)
+				return
+			}
+			counts[st]++
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	return counts
+}
+
+// testMutualExclusion has workers race to claim, hold and release one key
+// and checks that no two ever hold it at once.
+func (r *runner) testMutualExclusion(t *testing.T) {
+	s := r.newStore(t)
+	k := r.key(t, "k")
+	const workers, rounds = 6, 15
+	var (
+		holders atomic.Int32
+		wins    atomic.Int32
+		wg      sync.WaitGroup
+		c       = ctx(t)
+	)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range rounds {
+				token := r.token()
+				st, err := s.Claim(c, k, token, long)
+				if err != nil {
+					t.Errorf("Claim: %v", err)
+					return
+				}
+				if st != beecloud.ClaimOK {
+					continue
+				}
+				wins.Add(1)
+				if n := holders.Add(1); n != 1 {
+					t.Errorf("%d callers hold the claim at once; want 1", n)
+				}
+				time.Sleep(time.Millisecond)
+				holders.Add(-1)
+				if err := s.Release(c, k, token); err != nil {
+					t.Errorf("Release: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if wins.Load() == 0 {
+		t.Error("no worker ever got the claim")
+	}
+}
+
+// oddKeys are keys that break stores which build queries, patterns or
+// scripts out of them, or store them as text.
+func (r *runner) oddKeys(t *testing.T) map[string]string {
+	base := r.key(t, "")
+	pad := func(name, fill string) string {
+		k := base + name + "/"
+		for len(k)+len(fill) <= MaxKeyBytes {
+			k += fill
+		}
+		// Fill the last bytes with ASCII so that the key is exactly
+		// MaxKeyBytes long and still valid UTF-8 when fill is.
+		return k + strings.Repeat("z", MaxKeyBytes-len(k))
+	}
+	maxASCII := pad("ascii", "x")
+	return map[string]string{
+		// Keys that differ only in their last byte, for stores that
+		// truncate keys or hash a prefix of them.
+		"max ascii":      maxASCII,
+		"max ascii last": maxASCII[:MaxKeyBytes-1] + "y",
+		"empty suffix":   base,
+		"max chinese":    pad("chinese", "支付"),
+		"max NUL":        pad("nul", "\x00"),
+		"max invalid":    pad("invalid", "\xff\xfe"),
+		"NUL inside":     base + "a\x00b",
+		"NUL at end":     base + "a\x00",
+		"quotes":         base + `'"` + "`" + `\'; DROP TABLE webhooks; --`,
+		"patterns":       base + `%_*?[a-z]^$.+(%s)\`,
+		"lua":            base + `]] .. redis.call('FLUSHALL') .. [[`,
+		"whitespace":     base + " \t\r\n\v\f",
+		"control":        base + "\x01\x1b[31m\x7f",
+		"nfc":            base + "caf\u00e9",
+		"nfd":            base + "cafe\u0301",
+		"emoji":          base + "💳🐝",
+		"upper":          base + "KEY",
+		"lower":          base + "key",
+		"colon braces":   base + "{app}:PAY:bc1234567",
+		"surrogate-ish":  base + "\xed\xa0\x80",
+	}
+}
+
+func (r *runner) testKeys(t *testing.T) {
+	s := r.newStore(t)
+	keys := r.oddKeys(t)
+	tokens := map[string]string{}
+	for name, k := range keys {
+		if len(k) > MaxKeyBytes {
+			t.Fatalf("key %s is %d bytes; the suite must stay within %d", name, len(k), MaxKeyBytes)
+		}
+		tokens[name] = r.token()
+		claim(t, s, k, tokens[name], long, beecloud.ClaimOK)
+	}
+	// Every key was distinct: each is now busy, none done.
+	for name, k := range keys {
+		t.Run(name, func(t *testing.T) {
+			claim(t, s, k, r.token(), long, beecloud.ClaimBusy)
+		})
+	}
+	// Release half, complete the other half; each key keeps its own state.
+	i := 0
+	released := map[string]bool{}
+	for name, k := range keys {
+		if i%2 == 0 {
+			release(t, s, k, tokens[name])
+			released[name] = true
+		} else {
+			complete(t, s, k, tokens[name])
+		}
+		i++
+	}
+	for name, k := range keys {
+		t.Run(name, func(t *testing.T) {
+			want := beecloud.ClaimDone
+			if released[name] {
+				want = beecloud.ClaimOK
+			}
+			claim(t, s, k, r.token(), long, want)
+		})
+	}
+}
+
+func (r *runner) testTokens(t *testing.T) {
+	s := r.newStore(t)
+	max := func(fill string) string {
+		tok := ""
+		for len(tok)+len(fill) <= MaxTokenBytes {
+			tok += fill
+		}
+		return tok + strings.Repeat("0", MaxTokenBytes-len(tok))
+	}
+	// Each pair differs in a way a careless store could lose.
+	pairs := []struct{ name, a, b string }{
+		{"NUL inside", "tok\x00a", "tok\x00b"},
+		{"NUL at end", "tok", "tok\x00"},
+		{"case", "TOKEN", "token"},
+		{"max length", max("t"), max("t")[:MaxTokenBytes-1] + "u"},
+		{"max chinese", max("令牌"), max("令牌")[:MaxTokenBytes-1] + "1"},
+		{"max NUL", max("\x00"), max("\x00")[:MaxTokenBytes-1] + "\x01"},
+		{"invalid UTF-8", "\xff\xfe", "\xff\xfd"},
+		{"quotes", `'"\`, `'"\\`},
+		{"empty", "", " "},
+	}
+	for _, p := range pairs {
+		t.Run(p.name, func(t *testing.T) {
+			if len(p.a) > MaxTokenBytes || len(p.b) > MaxTokenBytes || p.a == p.b {
+				t.Fatalf("bad pair %q, %q", p.a, p.b)
+			}
+			k := r.key(t, "k")
+			claim(t, s, k, p.a, long, beecloud.ClaimOK)
+			claim(t, s, k, p.b, long, beecloud.ClaimBusy)
+			claim(t, s, k, p.a, long, beecloud.ClaimOK)
+			release(t, s, k, p.b) // not the holder: nothing happens
+			claim(t, s, k, r.token(), long, beecloud.ClaimBusy)
+			release(t, s, k, p.a)
+			claim(t, s, k, p.b, long, beecloud.ClaimOK)
+			complete(t, s, k, p.b)
+			claim(t, s, k, p.a, long, beecloud.ClaimDone)
+		})
+	}
+}
+
+func (r *runner) testUnreachable(t *testing.T) {
+	if r.opts.Unreachable == nil {
+		t.Skip("storetest: Options.Unreachable is nil")
+	}
+	s := r.opts.Unreachable(t)
+	k, tok := r.key(t, "k"), r.token()
+	c, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := s.Claim(c, k, tok, long)
+	if err == nil {
+		t.Errorf("Claim on an unreachable backend = %v, nil; want an error", st)
+	}
+	if st == beecloud.ClaimDone {
+		t.Errorf("Claim on an unreachable backend = %v, %v; want never done", st, err)
+	}
+	if err := s.Complete(c, k, tok); err == nil {
+		t.Error("Complete on an unreachable backend = nil; want an error")
+	}
+	if err := s.Release(c, k, tok); err == nil {
+		t.Error("Release on an unreachable backend = nil; want an error")
+	}
+	if c.Err() != nil {
+		t.Errorf("an unreachable backend took more than 10s to fail: %v", c.Err())
+	}
+}

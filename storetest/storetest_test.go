@@ -1,0 +1,282 @@
+package storetest_test
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/paybutton/beecloud"
+	"github.com/paybutton/beecloud/storetest"
+)
+
+// refStore is a plain in-memory Store that honours the contract, unless
+// bug names a way to break it.
+type refStore struct {
+	bug       string
+	retention time.Duration
+
+	mu      sync.Mutex
+	entries map[string]entry
+}
+
+type entry struct {
+	token   string
+	done    bool
+	expires time.Time
+}
+
+func newRefStore(bug string, retention time.Duration) *refStore {
+	return &refStore{bug: bug, retention: retention, entries: map[string]entry{}}
+}
+
+func (s *refStore) normalize(key string) string {
+	switch s.bug {
+	case "truncate keys at NUL":
+		if i := strings.IndexByte(key, 0); i >= 0 {
+			key = key[:i]
+		}
+	case "truncate keys to 256 bytes":
+		if len(key) > 256 {
+			key = key[:256]
+		}
+	case "fold key case":
+		key = strings.ToLower(key)
+	}
+	return key
+}
+
+func (s *refStore) sameToken(a, b string) bool {
+	switch s.bug {
+	case "fold token case":
+		return strings.EqualFold(a, b)
+	case "truncate tokens at NUL":
+		a, _, _ = strings.Cut(a, "\x00")
+		b, _, _ = strings.Cut(b, "\x00")
+	}
+	return a == b
+}
+
+func (s *refStore) Claim(ctx context.Context, key, token string, lease time.Duration) (beecloud.ClaimState, error) {
+	key = s.normalize(key)
+	if s.bug == "racy claim" {
+		// Read, then write under a separate lock: the classic race.
+		s.mu.Lock()
+		e, ok := s.entries[key]
+		s.mu.Unlock()
+		time.Sleep(time.Millisecond)
+		if ok && e.done {
+			return beecloud.ClaimDone, nil
+		}
+		if ok && time.Now().Before(e.expires) && e.token != token {
+			return beecloud.ClaimBusy, nil
+		}
+		s.mu.Lock()
+		s.entries[key] = entry{token: token, expires: time.Now().Add(lease)}
+		s.mu.Unlock()
+		return beecloud.ClaimOK, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	e, ok := s.entries[key]
+	expired := ok && !now.Before(e.expires)
+	switch s.bug {
+	case "leases never run out":
+		expired = ok && e.done && !now.Before(e.expires)
+	case "done never forgotten":
+		expired = ok && !e.done && !now.Before(e.expires)
+	}
+	if ok && !expired {
+		if e.done {
+			return beecloud.ClaimDone, nil
+		}
+		if !s.sameToken(e.token, token) || s.bug == "holder cannot claim again" {
+			return beecloud.ClaimBusy, nil
+		}
+	}
+	s.entries[key] = entry{token: token, expires: now.Add(lease)}
+	return beecloud.ClaimOK, nil
+}
+
+func (s *refStore) Complete(ctx context.Context, key, token string) error {
+	key = s.normalize(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.bug == "complete only by holder" && !s.sameToken(s.entries[key].token, token) {
+		return nil
+	}
+	ret := s.retention
+	if s.bug == "retention too short" {
+		ret /= 2
+	}
+	s.entries[key] = entry{token: token, done: true, expires: time.Now().Add(ret)}
+	return nil
+}
+
+func (s *refStore) Release(ctx context.Context, key, token string) error {
+	key = s.normalize(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.entries[key]
+	switch {
+	case !ok:
+	case s.bug == "release without token check" && !e.done:
+		delete(s.entries, key)
+	case s.bug == "release done keys":
+		delete(s.entries, key)
+	case !e.done && s.sameToken(e.token, token):
+		delete(s.entries, key)
+	}
+	return nil
+}
+
+// deadStore fails as a store whose backend is down must, unless bug
+// names a way to get it wrong.
+type deadStore struct{ bug string }
+
+var errDown = errors.New("backend down")
+
+func (d deadStore) Claim(context.Context, string, string, time.Duration) (beecloud.ClaimState, error) {
+	switch d.bug {
+	case "dead claim says done":
+		return beecloud.ClaimDone, errDown
+	case "dead claim says busy without error":
+		return beecloud.ClaimBusy, nil
+	}
+	return 0, errDown
+}
+
+func (d deadStore) Complete(context.Context, string, string) error {
+	if d.bug == "dead complete succeeds" {
+		return nil
+	}
+	return errDown
+}
+
+func (d deadStore) Release(context.Context, string, string) error {
+	if d.bug == "dead release succeeds" {
+		return nil
+	}
+	return errDown
+}
+
+const (
+	testRetention = 500 * time.Millisecond
+	testLease     = 150 * time.Millisecond
+)
+
+func runRef(t *testing.T, bug string) {
+	storetest.Run(t, func(t *testing.T) beecloud.Store {
+		return newRefStore(bug, testRetention)
+	}, storetest.Options{
+		Retention:   testRetention,
+		Lease:       testLease,
+		Unreachable: func(t *testing.T) beecloud.Store { return deadStore{bug} },
+	})
+}
+
+func TestRun(t *testing.T) {
+	// A long test name must not push the suite's keys past MaxKeyBytes.
+	t.Run(strings.Repeat("long name ", 60), func(t *testing.T) {
+		runRef(t, "")
+	})
+}
+
+// TestRunDefaultRetention runs the suite the way a store with its default
+// (48h) retention is tested.
+func TestRunDefaultRetention(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) beecloud.Store {
+		return newRefStore("", beecloud.MinRetention)
+	}, storetest.Options{Lease: testLease})
+}
+
+const envBug = "STORETEST_BUG"
+
+// TestBrokenStore is run by TestRunCatchesBugs in a child process, with
+// the bug to plant in envBug.
+func TestBrokenStore(t *testing.T) {
+	bug := os.Getenv(envBug)
+	if bug == "" {
+		t.Skip("run by TestRunCatchesBugs")
+	}
+	runRef(t, bug)
+}
+
+// child runs this test binary again with only the test named run, and
+// bug planted through envBug. It returns the output and whether the run
+// failed.
+func child(t *testing.T, run, bug string) (out []byte, failed bool) {
+	cmd := exec.Command(os.Args[0], "-test.run="+run, "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), envBug+"="+bug)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("running %s: %v", run, err)
+	}
+	return out, err != nil
+}
+
+// inChildren runs f for each bug at once, in subtests, however low the
+// -test.parallel limit: the children mostly sleep.
+func inChildren(t *testing.T, bugs []string, f func(t *testing.T, bug string)) {
+	if testing.Short() {
+		t.Skip("runs the suite in child processes")
+	}
+	var wg sync.WaitGroup
+	for _, bug := range bugs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t.Run(bug, func(t *testing.T) { f(t, bug) })
+		}()
+	}
+	wg.Wait()
+}
+
+// TestRunCatchesBugs checks that the suite fails each store that breaks
+// the contract, in the subtest that names the broken rule.
+func TestRunCatchesBugs(t *testing.T) {
+	// Each bug, and the subtests of which at least one must fail.
+	bugs := map[string][]string{
+		"leases never run out":               {"LeaseRunsOut", "StaleRelease", "StaleComplete"},
+		"done never forgotten":               {"Retention"},
+		"retention too short":                {"Retention"},
+		"holder cannot claim again":          {"Claim"},
+		"racy claim":                         {"ConcurrentClaims", "MutualExclusion"},
+		"release without token check":        {"ReleaseByOtherToken", "StaleRelease", "Tokens"},
+		"release done keys":                  {"CompleteThenClaim", "StaleComplete"},
+		"complete only by holder":            {"CompleteByAnyToken", "StaleComplete"},
+		"truncate keys at NUL":               {"Keys"},
+		"truncate keys to 256 bytes":         {"Keys"},
+		"fold key case":                      {"Keys"},
+		"fold token case":                    {"Tokens"},
+		"truncate tokens at NUL":             {"Tokens"},
+		"dead claim says done":               {"Unreachable"},
+		"dead claim says busy without error": {"Unreachable"},
+		"dead complete succeeds":             {"Unreachable"},
+		"dead release succeeds":              {"Unreachable"},
+	}
+	failedRE := regexp.MustCompile(`--- FAIL: TestBrokenStore/Store/(\w+)`)
+	inChildren(t, slices.Sorted(maps.Keys(bugs)), func(t *testing.T, bug string) {
+		// Only the subtests that should catch the bug run, to save time.
+		out, failed := child(t, "^TestBrokenStore$/^Store$/^("+strings.Join(bugs[bug], "|")+")$", bug)
+		if !failed {
+			t.Fatalf("suite on a store with %q passed; want it to fail\n%s", bug, out)
+		}
+		got := failedRE.FindAllStringSubmatch(string(out), -1)
+		for _, f := range got {
+			if slices.Contains(bugs[bug], f[1]) {
+				return
+			}
+		}
+		t.Fatalf("suite on a store with %q failed %v; want a failure in one of %v\n%s", bug, got, bugs[bug], out)
+	})
+}
