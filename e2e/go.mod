@@ -1,6 +1,6 @@
 module github.com/paybutton/beecloud/e2e
 
-go 1.25
+go 1.25.0
 
 require (
 	github.com/chromedp/cdproto v0.159.0
@@ -17,3 +17,7 @@ require (
 replace github.com/paybutton/beecloud => ..
 
 replace github.com/paybutton/beecloud/examples => ../examples
+
+replace github.com/paybutton/beecloud/stores/pgstore => ../stores/pgstore
+
+replace github.com/paybutton/beecloud/stores/redisstore => ../stores/redisstore

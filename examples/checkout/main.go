@@ -23,8 +23,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/examples/checkout/shop"
+	"github.com/paybutton/beecloud/stores/pgstore"
+	"github.com/paybutton/beecloud/stores/redisstore"
+	"github.com/redis/go-redis/v9"
 )
 
 func main() {
@@ -45,10 +49,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs := flag.NewFlagSet("checkout", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "the shop's listen address")
-	storeKind := fs.String("store", "memory", "where handled webhooks are recorded: memory")
+	storeKind := fs.String("store", "memory", "where handled webhooks are recorded: memory, postgres or redis")
+	postgresURL := fs.String("postgres", "", "PostgreSQL `URL` for -store postgres, such as postgres://user:pass@127.0.0.1:5432/shop (default $BEECLOUD_POSTGRES)")
+	redisURL := fs.String("redis", "", "Redis `URL` for -store redis, such as redis://127.0.0.1:6379/0 (default $BEECLOUD_REDIS)")
 	failFirst := fs.Int("fail-first", 0, "fail each order's first `N` payment webhooks on purpose, to watch BeeCloud resend them")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: go run ./examples/checkout [-addr 127.0.0.1:8080] [-store memory] [-fail-first N]")
+		fmt.Fprintln(stderr, "Usage: go run ./examples/checkout [-addr 127.0.0.1:8080] [-store memory|postgres|redis] [-fail-first N]")
 		fmt.Fprintln(stderr, "\nWithout BEECLOUD_APP_ID, BEECLOUD_APP_SECRET and BEECLOUD_MASTER_SECRET the shop")
 		fmt.Fprintln(stderr, "runs offline against a local BeeCloud sandbox; with them it uses BeeCloud itself.")
 		fmt.Fprintln(stderr, "\nFlags:")
@@ -64,11 +70,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return fmt.Errorf("-fail-first %d: want 0 or more", *failFirst)
 	}
 
-	store, closeStore, err := openStore(ctx, *storeKind, getenv)
+	if *postgresURL == "" {
+		*postgresURL = getenv("BEECLOUD_POSTGRES")
+	}
+	if *redisURL == "" {
+		*redisURL = getenv("BEECLOUD_REDIS")
+	}
+	store, closeStore, err := openStore(ctx, *storeKind, *postgresURL, *redisURL)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
+	fmt.Fprintf(stdout, "Handled webhooks are recorded in %s.\n", storeDescriptions[*storeKind])
 
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -131,12 +144,53 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return shutdown(shutdownCtx)
 }
 
+// storeDescriptions says where each -store keeps its records.
+var storeDescriptions = map[string]string{
+	"memory":   "memory (one process; forgotten on restart)",
+	"postgres": "PostgreSQL, table " + pgstore.DefaultTable + " (shared by every instance)",
+	"redis":    "Redis, keys " + redisstore.DefaultPrefix + "* (shared by every instance)",
+}
+
 // openStore returns the store that records handled webhooks, by kind, and
-// a function that closes it. This is the one place that chooses a store.
-func openStore(_ context.Context, kind string, _ func(string) string) (beecloud.Store, func(), error) {
+// a function that closes it. This is the one place that chooses a store:
+// memory for one process, PostgreSQL or Redis when several instances of
+// the shop share one webhook URL. It checks the connection at once, so
+// that a wrong URL fails at start rather than at the first payment, and
+// creates pgstore's table if it is missing.
+func openStore(ctx context.Context, kind, postgresURL, redisURL string) (beecloud.Store, func(), error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
 	switch kind {
 	case "memory":
 		return new(beecloud.MemStore), func() {}, nil
+	case "postgres":
+		if postgresURL == "" {
+			return nil, nil, errors.New("-store postgres needs -postgres URL or BEECLOUD_POSTGRES")
+		}
+		pool, err := pgxpool.New(ctx, postgresURL)
+		if err != nil {
+			return nil, nil, fmt.Errorf("-store postgres: %w", err)
+		}
+		store := pgstore.New(pool, nil)
+		if err := store.CreateSchema(ctx); err != nil {
+			pool.Close()
+			return nil, nil, fmt.Errorf("-store postgres: %w", err)
+		}
+		return store, pool.Close, nil
+	case "redis":
+		if redisURL == "" {
+			return nil, nil, errors.New("-store redis needs -redis URL or BEECLOUD_REDIS")
+		}
+		opts, err := redis.ParseURL(redisURL)
+		if err != nil {
+			return nil, nil, fmt.Errorf("-store redis: %w", err)
+		}
+		client := redis.NewClient(opts)
+		if err := client.Ping(ctx).Err(); err != nil {
+			client.Close()
+			return nil, nil, fmt.Errorf("-store redis: cannot reach %s: %w", opts.Addr, err)
+		}
+		return redisstore.New(client, nil), func() { client.Close() }, nil
 	}
-	return nil, nil, fmt.Errorf("unknown -store %q (want memory)", kind)
+	return nil, nil, fmt.Errorf("unknown -store %q (want memory, postgres or redis)", kind)
 }

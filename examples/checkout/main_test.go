@@ -118,6 +118,10 @@ func TestRunErrors(t *testing.T) {
 		{"address in use", nil, []string{"-addr", busy.Addr().String()}, "cannot listen on " + busy.Addr().String()},
 		{"partial credentials", map[string]string{"BEECLOUD_APP_ID": "x"}, []string{"-addr", "127.0.0.1:0"}, "set all of BEECLOUD_APP_ID"},
 		{"unknown store", nil, []string{"-store", "mysql"}, `unknown -store "mysql"`},
+		{"postgres without URL", nil, []string{"-store", "postgres"}, "-store postgres needs -postgres URL or BEECLOUD_POSTGRES"},
+		{"redis without URL", nil, []string{"-store", "redis"}, "-store redis needs -redis URL or BEECLOUD_REDIS"},
+		{"redis bad URL", nil, []string{"-store", "redis", "-redis", "http://127.0.0.1:6379"}, "-store redis: "},
+		{"postgres bad URL", map[string]string{"BEECLOUD_POSTGRES": "postgres://%zz"}, []string{"-store", "postgres"}, "-store postgres: "},
 		{"extra argument", nil, []string{"now"}, `unexpected argument "now"`},
 		{"negative fail-first", nil, []string{"-fail-first", "-1"}, "-fail-first -1: want 0 or more"},
 	}
