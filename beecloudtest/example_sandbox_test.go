@@ -61,3 +61,38 @@ func ExampleSandbox_Pay_signMismatch() {
 	fmt.Println(errors.Is(err, beecloudtest.ErrSignMismatch), len(sb.Payments()))
 	// Output: true 0
 }
+
+// BeeCloud sometimes sends a webhook again after the shop answered
+// success. Redeliver does so on demand, to test that the shop handles the
+// payment once: WebhookHandler acknowledges the duplicate without running
+// Handle again.
+func ExampleSandbox_Redeliver() {
+	cfg := beecloud.Config{AppID: "my-app", AppSecret: "app-secret", MasterSecret: "master-secret"}
+	handled := 0
+	hook := httptest.NewServer(&beecloud.WebhookHandler{
+		Config: cfg,
+		Handle: func(context.Context, *beecloud.Notification) error { handled++; return nil },
+	})
+	defer hook.Close()
+	sb := beecloudtest.NewSandbox(beecloudtest.App{Config: cfg, WebhookURL: hook.URL})
+	defer sb.Close()
+
+	params, _ := cfg.Params(beecloud.Order{Title: "test", Amount: 1, OutTradeNo: "test0001"})
+	if _, err := sb.Pay(cfg.AppID, params, beecloud.ChannelWxMP); err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	first, _ := sb.WaitDelivery(ctx, "test0001")
+	again, err := sb.Redeliver(ctx, "test0001")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("first:", first.Acknowledged, "duplicate:", again.Duplicate, again.Acknowledged, again.Attempts[0].Response)
+	fmt.Println("handled:", handled)
+	// Output:
+	// first: true duplicate: true true success
+	// handled: 1
+}

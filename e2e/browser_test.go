@@ -17,6 +17,7 @@
 //	b.WaitVisible("#pay")
 //	b.Click("#pay")                   // a real mouse click at the element
 //	b.WaitJS(`window.__calls.length > 0`)
+//	b.WaitJSAcrossLoads(`ready()`)    // the page may reload meanwhile
 //	n := Eval[int](b, `window.__calls.length`)
 //	b.Screenshot("paid")              // writes out/paid.png (gitignored)
 //

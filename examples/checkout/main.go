@@ -7,6 +7,24 @@
 // button script and the pay pages and sends the shop signed webhooks. With
 // BEECLOUD_APP_ID, BEECLOUD_APP_SECRET and BEECLOUD_MASTER_SECRET set it
 // serves BeeCloud's real script instead, and payments are real.
+//
+// Each product has two buttons: 立即支付 opens BeeCloud's channel menu, and
+// 微信扫码支付 skips it with instant_channel wxmp. A click BeeCloud refuses
+// (a wrong App Secret gives a bad sign) shows BC.err's message on the page.
+//
+// Flags:
+//
+//	-store memory|postgres|redis   where handled webhooks are recorded, so
+//	                               that each payment is handled once; use
+//	                               postgres or redis when several instances
+//	                               share one webhook URL
+//	-postgres URL, -redis URL      the database (or BEECLOUD_POSTGRES,
+//	                               BEECLOUD_REDIS); pgstore's table is
+//	                               created at start if missing
+//	-fail-first N                  fail each order's first N webhooks on
+//	                               purpose, to watch BeeCloud resend them
+//	                               (after 2 s, 4 s, …) and the order end
+//	                               paid, handled once
 package main
 
 import (
