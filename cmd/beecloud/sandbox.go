@@ -12,7 +12,7 @@ import (
 )
 
 const sandboxUsage = `Usage: beecloud sandbox [-addr 127.0.0.1:8090] [-app-id ID -app-secret SECRET [-master-secret SECRET]]
-	[-webhook-url URL] [-channels ali,wxmp,wx,un] [-retry-base 2s]
+	[-webhook-url URL] [-channels ali,wxmp,wx,un] [-retry-base 2s] [-duplicates N]
 
 Sandbox runs a local, fake BeeCloud so that a shop written in any language
 can take the whole pay flow offline: it serves the button script, checks
@@ -20,6 +20,8 @@ each BC.click (sign, fields) the way BeeCloud does, shows the channel menu
 and a pay page per channel, sends the buyer back to return_url, and POSTs a
 signed webhook to -webhook-url, resending it on BeeCloud's schedule (after
 2 s, 4 s, 8 s, …, scaled by -retry-base) until the answer is "success".
+With -duplicates N it then sends each webhook N more times, as BeeCloud and
+the channels sometimes do: the shop must handle each payment once.
 No real money moves.
 
 It prints the script tag to paste into your page instead of BeeCloud's, and
@@ -48,6 +50,7 @@ func (c *cli) sandbox(args []string) int {
 	webhookURL := fs.String("webhook-url", "", "where to POST webhooks; empty sends none")
 	channelList := fs.String("channels", "ali,wxmp,wx,un", "the app's enabled channels, in menu order")
 	retryBase := fs.Duration("retry-base", 2*time.Second, "wait before the first webhook resend; each next wait doubles (BeeCloud: 2s)")
+	duplicates := fs.Int("duplicates", 0, "send each acknowledged webhook this many more times, as BeeCloud sometimes does")
 	if code, done := c.parse(fs, args); done {
 		return code
 	}
@@ -66,6 +69,8 @@ func (c *cli) sandbox(args []string) int {
 		return c.usageError(name, "-webhook-url needs -master-secret (or $%s) to sign the webhooks", envMasterSecret)
 	case *retryBase <= 0:
 		return c.usageError(name, "-retry-base must be positive")
+	case *duplicates < 0:
+		return c.usageError(name, "-duplicates must be 0 or more")
 	}
 	if *webhookURL != "" && !strings.HasPrefix(*webhookURL, "http://") && !strings.HasPrefix(*webhookURL, "https://") {
 		return c.usageError(name, "-webhook-url %q must start with http:// or https://", *webhookURL)
@@ -82,6 +87,7 @@ func (c *cli) sandbox(args []string) int {
 	}
 	sandbox := beecloudtest.NewUnstartedSandbox(app)
 	sandbox.RetryBase = *retryBase
+	sandbox.Duplicates = *duplicates
 	if err := sandbox.StartAt(*addr); err != nil {
 		return c.errorf(name, "%v\n(is another sandbox running? choose another address with -addr 127.0.0.1:8091)", err)
 	}
@@ -100,6 +106,9 @@ func (c *cli) sandbox(args []string) int {
 	fmt.Fprintf(w, "Channels: %s\n", *channelList)
 	if *webhookURL != "" {
 		fmt.Fprintf(w, "Webhooks: POST %s, resent after %s, %s, … until it answers success\n", *webhookURL, *retryBase, 2**retryBase)
+		if *duplicates > 0 {
+			fmt.Fprintf(w, "Then each webhook is sent %d more times, as BeeCloud sometimes does\n", *duplicates)
+		}
 	} else {
 		fmt.Fprintln(w, "Webhooks: none (no -webhook-url)")
 	}
@@ -108,7 +117,7 @@ func (c *cli) sandbox(args []string) int {
 		c.listening(sandbox.URL)
 	}
 
-	printed := map[string]int{} // bill ID → attempts printed
+	var printed []int // attempts printed, by delivery
 	tick := time.NewTicker(pollDeliveries)
 	defer tick.Stop()
 	for {
@@ -118,19 +127,25 @@ func (c *cli) sandbox(args []string) int {
 			fmt.Fprintln(w, "Stopping the sandbox…")
 			return exitOK
 		case <-tick.C:
-			c.printDeliveries(sandbox, printed)
+			printed = c.printDeliveries(sandbox, printed)
 		}
 	}
 }
 
-// printDeliveries prints the webhook attempts not printed yet.
-func (c *cli) printDeliveries(s *beecloudtest.Sandbox, printed map[string]int) {
-	for _, d := range s.Deliveries() {
-		for i := printed[d.BillID]; i < len(d.Attempts); i++ {
+// printDeliveries prints the webhook attempts not printed yet. printed
+// holds how many attempts of each delivery, by index in s.Deliveries(),
+// have been printed; it returns printed updated.
+func (c *cli) printDeliveries(s *beecloudtest.Sandbox, printed []int) []int {
+	for j, d := range s.Deliveries() {
+		if j == len(printed) {
+			printed = append(printed, 0)
+		}
+		for i := printed[j]; i < len(d.Attempts); i++ {
 			printAttempt(c.stdout, d, i)
 		}
-		printed[d.BillID] = len(d.Attempts)
+		printed[j] = len(d.Attempts)
 	}
+	return printed
 }
 
 func printAttempt(w io.Writer, d beecloudtest.Delivery, i int) {
@@ -139,7 +154,11 @@ func printAttempt(w io.Writer, d beecloudtest.Delivery, i int) {
 	if a.Err != nil {
 		result = unwrapURLError(a.Err).Error()
 	}
-	fmt.Fprintf(w, "%s webhook for order %s, attempt %d → %s\n", a.At.Format("15:04:05"), d.OutTradeNo, i+1, result)
+	what := "webhook"
+	if d.Duplicate {
+		what = "duplicate webhook"
+	}
+	fmt.Fprintf(w, "%s %s for order %s, attempt %d → %s\n", a.At.Format("15:04:05"), what, d.OutTradeNo, i+1, result)
 	if i == len(d.Attempts)-1 && d.GaveUp {
 		fmt.Fprintf(w, "%s webhook for order %s: gave up after %d attempts\n", a.At.Format("15:04:05"), d.OutTradeNo, len(d.Attempts))
 	}

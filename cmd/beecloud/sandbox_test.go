@@ -140,6 +140,7 @@ func TestSandboxErrors(t *testing.T) {
 		{"webhook without master secret", map[string]string{envAppID: testAppID, envAppSecret: testAppSecret}, []string{"-webhook-url", "http://127.0.0.1:9/"}, exitUsage, "-webhook-url needs -master-secret"},
 		{"bad webhook url", nil, []string{"-webhook-url", "127.0.0.1:9/webhook"}, exitUsage, "must start with http://"},
 		{"bad retry base", nil, []string{"-retry-base", "-1s"}, exitUsage, "-retry-base must be positive"},
+		{"negative duplicates", nil, []string{"-duplicates", "-1"}, exitUsage, "-duplicates must be 0 or more"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -171,6 +172,7 @@ func TestSandboxPrintsDeliveries(t *testing.T) {
 	defer srv.Close()
 	sb := beecloudtest.NewUnstartedSandbox(beecloudtest.App{Config: testConfig, WebhookURL: srv.URL})
 	sb.RetryBase = time.Millisecond
+	sb.Duplicates = 1
 	sb.Start()
 	defer sb.Close()
 	order := beecloud.Order{Title: "测试商品", Amount: 1, OutTradeNo: "test0001"}
@@ -188,12 +190,12 @@ func TestSandboxPrintsDeliveries(t *testing.T) {
 	}
 
 	c, stdout, _ := testCLI(nil, "")
-	printed := map[string]int{}
-	c.printDeliveries(sb, printed)
+	printed := c.printDeliveries(sb, nil)
 	c.printDeliveries(sb, printed) // nothing new: nothing printed twice
 	got := regexp.MustCompile(`\d\d:\d\d:\d\d `).ReplaceAllString(stdout.String(), "")
 	want := "webhook for order test0001, attempt 1 → 503: \"not yet\\n\"\n" +
-		"webhook for order test0001, attempt 2 → 200: success\n"
+		"webhook for order test0001, attempt 2 → 200: success\n" +
+		"duplicate webhook for order test0001, attempt 1 → 200: success\n"
 	if got != want {
 		t.Errorf("got %q; want %q", got, want)
 	}
