@@ -1,6 +1,7 @@
 package beecloud_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -537,9 +538,20 @@ func FuzzParseNotification(f *testing.F) {
 			if n.Signature != want || n.TransactionFee < 0 || n.TransactionID == "" {
 				t.Fatalf("accepted %+v", n)
 			}
-			var v any
-			if err := json.Unmarshal(body, &v); err != nil {
+			// What a merchant's own encoding/json reads from the body must be
+			// what was verified.
+			var w wireBaseline
+			d := json.NewDecoder(bytes.NewReader(body))
+			d.UseNumber()
+			if err := d.Decode(&w); err != nil {
 				t.Fatalf("accepted a body encoding/json refuses: %v", err)
+			}
+			if w.TransactionID != n.TransactionID || w.TransactionType != n.TransactionType ||
+				w.ChannelType != n.ChannelType || w.TransactionFee != n.TransactionFee ||
+				w.Timestamp != n.Timestamp.UnixMilli() || w.TradeSuccess != n.TradeSuccess ||
+				w.SubChannelType != n.SubChannelType || w.ChannelTransactionID != n.ChannelTransactionID ||
+				!n.Legacy && w.Signature != n.Signature || !reflect.DeepEqual(w.Optional, n.Optional) {
+				t.Fatalf("encoding/json reads %+v; ParseNotification %+v", w, n)
 			}
 		}
 	})
@@ -618,6 +630,39 @@ func BenchmarkParseNotificationBaseline(b *testing.B) {
 	for range b.N {
 		var n wireBaseline
 		if err := json.Unmarshal(body, &n); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// deepOptionalBody is the vector's genuine webhook replayed with an
+// optional (which no signature covers) nested as deep as encoding/json
+// allows: what anyone holding one genuine message can send.
+var deepOptionalBody = []byte(`{"signature":"` + vecSignature + `","timestamp":1,"channel_type":"BC",` +
+	`"transaction_type":"PAY","transaction_id":"` + vecTxID + `","transaction_fee":1,"optional":` +
+	strings.Repeat(`{"a":`, 9000) + `1` + strings.Repeat(`}`, 9000) + `}`)
+
+// BenchmarkParseNotificationDeepOptional must stay within a small factor
+// of its baseline: the work must grow with the body's length, not with its
+// length times its depth.
+func BenchmarkParseNotificationDeepOptional(b *testing.B) {
+	b.SetBytes(int64(len(deepOptionalBody)))
+	b.ReportAllocs()
+	for range b.N {
+		if _, err := vecConfig.ParseNotification(deepOptionalBody); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParseNotificationDeepOptionalBaseline decodes the same body
+// with encoding/json.
+func BenchmarkParseNotificationDeepOptionalBaseline(b *testing.B) {
+	b.SetBytes(int64(len(deepOptionalBody)))
+	b.ReportAllocs()
+	for range b.N {
+		var n wireBaseline
+		if err := json.Unmarshal(deepOptionalBody, &n); err != nil {
 			b.Fatal(err)
 		}
 	}
