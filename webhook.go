@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -461,10 +462,11 @@ func decodeUint(key string, v []byte) (int64, error) {
 		if c < '0' || c > '9' {
 			return 0, malformed(key, "must be an integer, without fraction or exponent")
 		}
-		if x > (1<<63-1-9)/10 {
+		d := int64(c - '0')
+		if x > (math.MaxInt64-d)/10 {
 			return 0, malformed(key, "is too large")
 		}
-		x = x*10 + int64(c-'0')
+		x = x*10 + d
 	}
 	return x, nil
 }

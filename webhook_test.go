@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -160,6 +161,10 @@ func TestParseNotificationTolerates(t *testing.T) {
 				return reflect.DeepEqual(n.Optional["agent_id"], map[string]any{"a": []any{"b", json.Number("1.25")}})
 			}},
 		{"unknown channel", vecBodyFor(t, "PAYPAL_X", "PAY", vecTxID, 1), func(n *beecloud.Notification) bool { return n.ChannelType == "PAYPAL_X" }},
+		{"largest int64 fee", vecBodyFor(t, "BC", "PAY", vecTxID, math.MaxInt64),
+			func(n *beecloud.Notification) bool { return n.TransactionFee == math.MaxInt64 }},
+		{"largest int64 timestamp", swap(t, `"timestamp":1426817510111`, `"timestamp":9223372036854775807`),
+			func(n *beecloud.Notification) bool { return n.Timestamp.UnixMilli() == math.MaxInt64 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
