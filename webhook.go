@@ -42,9 +42,14 @@ var (
 // The current signature covers only the app, TransactionID,
 // TransactionType, ChannelType and TransactionFee: the other fields, though
 // they come from BeeCloud, could be altered by anyone replaying a genuine
-// message. Grant goods on the signed fields and your own order records;
-// treat Optional and MessageDetail as information. A legacy signature
-// (Legacy true) covers no field at all, only the app and the timestamp.
+// message. Even the signed fields are hashed end to end without
+// separators, so one signature holds for TransactionID "order1234" with
+// TransactionType "PAY" and for "order123" with "4PAY": compare
+// TransactionType with the constant you expect and TransactionFee with
+// your own order's amount (see [WebhookHandler].ExpectedAmount). Grant
+// goods on the signed fields and your own order records; treat Optional
+// and MessageDetail as information. A legacy signature (Legacy true)
+// covers no field at all, only the app and the timestamp.
 type Notification struct {
 	// Signature is the body's signature, or its legacy "sign" if Legacy.
 	Signature string
