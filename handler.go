@@ -98,10 +98,12 @@ type WebhookHandler struct {
 	ExpectedAmount func(ctx context.Context, n *Notification) (int64, error)
 
 	// Store records claimed and handled transactions. Share one Store
-	// (a database) among every instance of a server. Nil means an
-	// in-memory [MemStore] created on first use, which is enough for a
-	// single process; its memory is lost on restart, when a handled
-	// transaction that BeeCloud sends again is handled again.
+	// (a database) among every instance of a server. Nil means a zero
+	// [MemStore] created on first use, which is enough for a single
+	// process that handles fewer than [DefaultMaxEntries] transactions in
+	// [MinRetention] (beyond that it answers 503); its memory is lost on
+	// restart, when a handled transaction that BeeCloud sends again is
+	// handled again.
 	Store Store
 	// Lease is how long one delivery may hold a transaction while
 	// ExpectedAmount and Handle run; zero means DefaultLease (5 minutes).
