@@ -44,10 +44,14 @@ func WebhookSenders() []netip.Prefix {
 // for about 36 hours.
 //
 // Handle runs at most once per transaction (app, transaction type and
-// transaction id) among all the handlers that share one Store: a
+// transaction id) among all the handlers that share one Store, for as
+// long as the Store remembers it ([MinRetention] by default): a
 // duplicate that arrives while Handle runs is answered 409 Conflict, one
 // that arrives after Handle succeeded is answered "success" without
 // calling Handle, and one that arrives after Handle failed calls it again.
+// The signature covers no timestamp, so anyone who has seen a genuine
+// message can replay it after that: let Handle act on the state of your
+// own order (mark it paid if it is unpaid), not on the message alone.
 //
 // The answers other than "success", all text/plain:
 //
@@ -78,10 +82,11 @@ type WebhookHandler struct {
 
 	// Handle does the merchant's business for a verified notification,
 	// such as marking the order paid. A nil error means done: BeeCloud is
-	// told "success" and the transaction is never handled again. An error
-	// makes BeeCloud send the message again later. Check n.TradeSuccess
-	// and n.TransactionType before granting goods. ctx is not cancelled
-	// when BeeCloud hangs up, so that work that finishes is recorded; it
+	// told "success" and the Store keeps the transaction from being
+	// handled again (see above for how long). An error makes BeeCloud
+	// send the message again later. Check n.TradeSuccess and
+	// n.TransactionType before granting goods. ctx is not cancelled when
+	// BeeCloud hangs up, so that work that finishes is recorded; it
 	// expires with the Lease. Handle is required.
 	Handle func(ctx context.Context, n *Notification) error
 
