@@ -1,0 +1,436 @@
+package beecloudtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/paybutton/beecloud"
+)
+
+// Errors the sandbox reports for a BC.click it refuses. The script passes
+// the message to BC.err as {"ERROR": "…"}; [Sandbox.Pay] returns the error.
+// A bad field gives a *[beecloud.ValidationError] naming the field, so
+// errors.Is(err, beecloud.ErrInvalidOrder) holds for it.
+var (
+	// ErrUnknownApp means the appId is not one of the sandbox's apps.
+	ErrUnknownApp = errors.New("beecloudtest: unknown appId")
+	// ErrSignMismatch means data.sign is not the MD5 of appId + title +
+	// amount + out_trade_no + appSecret.
+	ErrSignMismatch = errors.New("beecloudtest: sign mismatch")
+	// ErrChannelNotEnabled means the chosen channel is not among the app's
+	// enabled channels.
+	ErrChannelNotEnabled = errors.New("beecloudtest: channel not enabled for this app")
+	// ErrAlreadyPaid means the app has already been paid for this
+	// out_trade_no, which BeeCloud requires to be unique.
+	ErrAlreadyPaid = errors.New("beecloudtest: out_trade_no already paid")
+)
+
+// Defaults for the sandbox's time-scaled schedules. BeeCloud itself resends
+// a webhook after 2 s, 4 s, 8 s, … 2^17 s and polls a QR bill every 3 s;
+// the sandbox runs 1000 and 30 times faster unless told otherwise.
+const (
+	// DefaultRetryBase is the wait before the first resend of a webhook.
+	DefaultRetryBase = 2 * time.Millisecond
+	// DefaultMaxAttempts is BeeCloud's number of webhook attempts: the
+	// first one and 17 resends.
+	DefaultMaxAttempts = 18
+	// DefaultPollInterval is how often a QR pay page polls its bill.
+	DefaultPollInterval = 100 * time.Millisecond
+)
+
+// App is one BeeCloud app the sandbox serves.
+type App struct {
+	// Config holds the app's AppID, its AppSecret, which checks the sign of
+	// every BC.click, and its MasterSecret, which signs its webhooks. The
+	// other fields are not used.
+	Config beecloud.Config
+	// Channels lists the app's enabled channels in menu order, as set on
+	// BeeCloud's dashboard. Nil means [DefaultChannels].
+	Channels []beecloud.Channel
+	// WebhookURL receives the app's webhooks. Empty means payments are
+	// recorded but no webhook is sent.
+	WebhookURL string
+}
+
+// DefaultChannels returns the channels an [App] with nil Channels enables:
+// Alipay, WeChat QR code, WeChat JSAPI and UnionPay.
+func DefaultChannels() []beecloud.Channel {
+	return []beecloud.Channel{beecloud.ChannelAli, beecloud.ChannelWxMP, beecloud.ChannelWx, beecloud.ChannelUN}
+}
+
+// A Sandbox is a local BeeCloud: it serves the button script, checks each
+// BC.click the way BeeCloud does, shows the channel menu and a pay page
+// per channel, and on payment sends the app a signed webhook, resending it
+// on BeeCloud's schedule, scaled down, until the app answers success.
+//
+// Start one with [NewSandbox] in a test, point [beecloud.Config].ScriptURL
+// at [Sandbox.ScriptURL], and inspect what happened with [Sandbox.Bills],
+// [Sandbox.Payments] and [Sandbox.Deliveries]; [Sandbox.Pay] pays without
+// a browser. A standalone server (as the beecloud CLI runs) uses
+// [NewUnstartedSandbox] and [Sandbox.StartAt]; its page at URL lists the
+// apps, bills and webhooks.
+//
+// The exported fields configure the sandbox; set them before it starts.
+// Their zero values are useful. After it starts, a Sandbox is safe for
+// concurrent use. It is for tests and local development only: it takes
+// every payment the buyer clicks through, and its pages need no login.
+//
+// # In the browser
+//
+// The script at ScriptURL()+"?appId=APP" defines window.BC = {click, err}
+// (err defaults to console.log) and then fires the DOM event
+// beecloud:onready, as BeeCloud's does. BC.click(data, event) sends data
+// to the sandbox, which checks every rule of BeeCloud's (through
+// [beecloud.Order.Validate]; amount must be an integer, or a string of
+// digits as the seed's examples send it), the sign against the app's
+// AppSecret, and that an instant_channel is enabled. A refusal reaches
+// event.dataError and then BC.err as {"ERROR": message}, where message is
+// the error's text: "beecloudtest: sign mismatch: …", "beecloudtest:
+// channel not enabled for this app: …", "beecloudtest: unknown appId …",
+// or "beecloud: invalid order: FIELD: …" naming each bad field.
+//
+// Otherwise the script shows the channel menu, #beecloud-sandbox-menu: a
+// modal on a desktop, a bottom sheet when the viewport is at most 640 px
+// wide, listing the app's channels by their Chinese names, each a
+// button[data-channel=CODE]. WeChat JSAPI (wx, bcwx) is listed only when
+// data has an openid, as BeeCloud offers it only inside WeChat.
+// instant_channel skips the menu.
+//
+// A channel's pay page shows the order and the buttons #pay (支付成功),
+// #fail (支付失败) and #cancel (取消). A QR channel's page (wxmp, bcwxmp,
+// bcaliqr) shows a QR-code-like picture, #qr, has #scan (模拟扫码并支付)
+// instead of #pay, and polls the bill every PollInterval until it is paid.
+// After paying, the browser goes to
+// return_url?bill_no=OUT_TRADE_NO&spay_result=SUCCESS&total_fee=FEN, or
+// to the sandbox's result page if data has no return_url. 支付失败 shows
+// the result page and 取消 goes back to the merchant's page; neither sends
+// a webhook.
+//
+// WeChat JSAPI bills (wx, bcwx) are paid in place, as inside WeChat: the
+// script calls WeixinJSBridge.invoke("getBrandWCPayRequest", …), then
+// event.wxJsapiSuccess or event.wxJsapiFail, then event.wxJsapiFinish,
+// each with WeChat's result, such as {err_msg:
+// "get_brand_wcpay_request:ok"} (or ":fail", ":cancel"); return_url is
+// never used. On a page without a WeixinJSBridge the sandbox defines a
+// fake one that asks in a sheet, #beecloud-sandbox-wx, with the buttons
+// #beecloud-sandbox-wx-pay, -fail and -cancel.
+//
+// With data.debug true the script logs each step to the console and to a
+// panel on the page, #beecloud-sandbox-debug, rather than in BeeCloud's
+// alerts, so that a headless browser never waits on a dialog.
+//
+// # Webhooks
+//
+// A payment is POSTed to the app's WebhookURL as BeeCloud's JSON body:
+// channel_type and sub_channel_type from the channel, transaction_id the
+// out_trade_no, transaction_fee the amount, optional echoed, a plausible
+// message_detail and channel_transaction_id, signed with the current
+// scheme, [beecloud.WebhookSignature] with the app's MasterSecret. The
+// sandbox resends it after RetryBase, twice that, and so on, until the app
+// answers a 2xx status with the body success (white space around it
+// aside), or MaxAttempts attempts were made.
+type Sandbox struct {
+	// URL is the sandbox's base URL, like http://127.0.0.1:38151, with no
+	// trailing slash. It is set when the sandbox starts.
+	URL string
+
+	// RetryBase is the wait before the first resend of an unacknowledged
+	// webhook; each later wait doubles, as BeeCloud's 2 s, 4 s, 8 s, ….
+	// Zero means DefaultRetryBase; 2*time.Second is BeeCloud's own pace.
+	RetryBase time.Duration
+	// MaxAttempts bounds the attempts to deliver one webhook. Zero means
+	// DefaultMaxAttempts.
+	MaxAttempts int
+	// PollInterval is how often a QR pay page asks whether its bill has
+	// been paid. Zero means DefaultPollInterval; BeeCloud polls every 3 s.
+	PollInterval time.Duration
+	// Client sends the webhooks. Nil means a client with a 10 s timeout.
+	Client *http.Client
+
+	apps  map[string]App
+	order []string // app IDs in the order given
+
+	ts  *httptest.Server // Start
+	srv *http.Server     // StartAt
+
+	ctx    context.Context // canceled by Close: stops webhook resends
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // webhook deliveries
+
+	mu         sync.Mutex
+	closed     bool
+	bills      []*Bill
+	byID       map[string]*Bill
+	payments   []*Bill
+	deliveries []*Delivery
+	changed    chan struct{} // closed and replaced on every change
+}
+
+// NewSandbox starts and returns a sandbox serving apps on a loopback
+// address, like [httptest.NewServer]. The caller should call Close when
+// finished, to shut it down.
+//
+// NewSandbox panics if an app lacks an AppID or AppSecret, or a
+// MasterSecret when it has a WebhookURL, or if two apps share an AppID.
+func NewSandbox(apps ...App) *Sandbox {
+	s := NewUnstartedSandbox(apps...)
+	s.Start()
+	return s
+}
+
+// NewUnstartedSandbox returns a sandbox serving apps that is not yet
+// started, so that its fields can be set. Start it with [Sandbox.Start] or
+// [Sandbox.StartAt]. It panics where [NewSandbox] does.
+func NewUnstartedSandbox(apps ...App) *Sandbox {
+	s := &Sandbox{
+		apps:    make(map[string]App, len(apps)),
+		byID:    make(map[string]*Bill),
+		changed: make(chan struct{}),
+	}
+	for i, a := range apps {
+		switch {
+		case a.Config.AppID == "":
+			panic(fmt.Sprintf("beecloudtest: app %d has no AppID", i))
+		case a.Config.AppSecret == "":
+			panic(fmt.Sprintf("beecloudtest: app %q has no AppSecret", a.Config.AppID))
+		case a.WebhookURL != "" && a.Config.MasterSecret == "":
+			panic(fmt.Sprintf("beecloudtest: app %q has a WebhookURL but no MasterSecret to sign its webhooks", a.Config.AppID))
+		}
+		if _, dup := s.apps[a.Config.AppID]; dup {
+			panic(fmt.Sprintf("beecloudtest: two apps have the AppID %q", a.Config.AppID))
+		}
+		if a.Channels == nil {
+			a.Channels = DefaultChannels()
+		} else {
+			a.Channels = slices.Clone(a.Channels)
+		}
+		s.apps[a.Config.AppID] = a
+		s.order = append(s.order, a.Config.AppID)
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s
+}
+
+// Start starts the sandbox on a loopback address chosen by the system.
+// It panics if the sandbox was started before.
+func (s *Sandbox) Start() {
+	if s.URL != "" {
+		panic("beecloudtest: Sandbox already started")
+	}
+	s.ts = httptest.NewServer(s.handler())
+	s.URL = s.ts.URL
+}
+
+// StartAt starts the sandbox listening on the TCP address addr, such as
+// "127.0.0.1:8090" or ":8090", for a standalone server. If addr has no
+// host, or an unspecified one, URL uses 127.0.0.1. It returns the error
+// from listening, and panics if the sandbox was started before.
+func (s *Sandbox) StartAt(addr string) error {
+	if s.URL != "" {
+		panic("beecloudtest: Sandbox already started")
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("beecloudtest: start sandbox: %w", err)
+	}
+	tcp := ln.Addr().(*net.TCPAddr)
+	host := tcp.IP.String()
+	if tcp.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	s.URL = "http://" + net.JoinHostPort(host, fmt.Sprint(tcp.Port))
+	s.srv = &http.Server{Handler: s.handler(), ReadHeaderTimeout: 10 * time.Second}
+	go s.srv.Serve(ln) //nolint:errcheck // Serve returns ErrServerClosed after Close.
+	return nil
+}
+
+// Close stops resending webhooks, waits for deliveries under way to stop,
+// and shuts the server down. Bills, payments and deliveries can still be
+// read after Close.
+func (s *Sandbox) Close() {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	s.wg.Wait()
+	if s.ts != nil {
+		s.ts.Close()
+	}
+	if s.srv != nil {
+		s.srv.Close()
+	}
+}
+
+// ScriptURL returns the address of the sandbox's button script without its
+// appId parameter, for [beecloud.Config].ScriptURL: the script tag adds
+// ?appId=. It mirrors BeeCloud's /1/pay/jsbutton/returnscripts.
+func (s *Sandbox) ScriptURL() string { return s.URL + scriptPath }
+
+// Apps returns the sandbox's apps in the order given, with Channels filled
+// in.
+func (s *Sandbox) Apps() []App {
+	out := make([]App, 0, len(s.order))
+	for _, id := range s.order {
+		a := s.apps[id]
+		a.Channels = slices.Clone(a.Channels)
+		out = append(out, a)
+	}
+	return out
+}
+
+// BillState is where a [Bill] stands.
+type BillState string
+
+// The states of a bill.
+const (
+	BillPending   BillState = "pending"   // the pay page is open
+	BillPaid      BillState = "paid"      // the buyer paid
+	BillFailed    BillState = "failed"    // the buyer pressed 支付失败
+	BillCancelled BillState = "cancelled" // the buyer pressed 取消
+)
+
+// Bill is one attempt to pay an order through one channel: the sandbox
+// makes one each time a buyer picks a channel, after the BC.click data
+// passed every check.
+type Bill struct {
+	// ID names the bill in the sandbox's pay page URLs.
+	ID string
+	// AppID is the app the order was signed for.
+	AppID string
+	// Order is the BC.click data as the sandbox read it.
+	Order beecloud.Order
+	// Channel is the channel the buyer picked, or the instant_channel.
+	Channel beecloud.Channel
+	// SubChannel is the BeeCloud channel, such as ALI_WEB or ALI_WAP: the
+	// webhook's sub_channel_type.
+	SubChannel string
+	// Mobile reports whether the buyer's browser counted as mobile (a
+	// narrow viewport or a phone's user agent).
+	Mobile bool
+	// State is where the bill stands.
+	State BillState
+	// Created is when the buyer picked the channel; Updated when State
+	// last changed.
+	Created, Updated time.Time
+	// ChannelTransactionID is the channel's own number for a paid bill,
+	// as the webhook's channel_transaction_id carries it.
+	ChannelTransactionID string
+
+	page string // the merchant page BC.click ran on, for 取消
+}
+
+// Delivery is the webhook for one payment and every attempt so far to
+// deliver it.
+type Delivery struct {
+	// AppID and OutTradeNo name the order paid; BillID the bill.
+	AppID, OutTradeNo, BillID string
+	// URL is the app's WebhookURL.
+	URL string
+	// Body is the JSON body, the same for every attempt.
+	Body []byte
+	// Attempts lists the attempts so far, oldest first.
+	Attempts []Attempt
+	// Acknowledged reports whether the app answered success.
+	Acknowledged bool
+	// GaveUp reports whether the sandbox stopped after MaxAttempts
+	// attempts without an acknowledgement.
+	GaveUp bool
+}
+
+// Done reports whether the delivery is over: acknowledged or given up.
+func (d Delivery) Done() bool { return d.Acknowledged || d.GaveUp }
+
+// Attempt is one POST of a webhook.
+type Attempt struct {
+	// At is when the request was sent.
+	At time.Time
+	// StatusCode is the answer's HTTP status, or 0 if there was none.
+	StatusCode int
+	// Response holds the start of the answer's body (up to 1 KiB).
+	Response string
+	// Err is the error that kept the request from being answered.
+	Err error
+}
+
+// Bills returns a copy of every bill, oldest first.
+func (s *Sandbox) Bills() []Bill {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return copyBills(s.bills)
+}
+
+// Payments returns a copy of the paid bills, in the order they were paid.
+func (s *Sandbox) Payments() []Bill {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return copyBills(s.payments)
+}
+
+// Deliveries returns a copy of every webhook delivery, oldest first.
+func (s *Sandbox) Deliveries() []Delivery {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Delivery, len(s.deliveries))
+	for i, d := range s.deliveries {
+		out[i] = copyDelivery(d)
+	}
+	return out
+}
+
+// WaitDelivery waits until the newest webhook delivery for outTradeNo (of
+// any app) is done, acknowledged or given up, and returns a copy of it.
+// It waits for the payment too if it has not happened yet. It returns
+// ctx.Err() if ctx ends first.
+func (s *Sandbox) WaitDelivery(ctx context.Context, outTradeNo string) (Delivery, error) {
+	for {
+		s.mu.Lock()
+		var found *Delivery
+		for _, d := range s.deliveries {
+			if d.OutTradeNo == outTradeNo {
+				found = d
+			}
+		}
+		if found != nil && found.Done() {
+			d := copyDelivery(found)
+			s.mu.Unlock()
+			return d, nil
+		}
+		changed := s.changed
+		s.mu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return Delivery{}, ctx.Err()
+		}
+	}
+}
+
+// notifyLocked wakes the goroutines in WaitDelivery; s.mu must be held.
+func (s *Sandbox) notifyLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+func copyBills(bills []*Bill) []Bill {
+	out := make([]Bill, len(bills))
+	for i, b := range bills {
+		out[i] = *b
+		out[i].Order.Optional = maps.Clone(b.Order.Optional)
+	}
+	return out
+}
+
+func copyDelivery(d *Delivery) Delivery {
+	c := *d
+	c.Body = slices.Clone(d.Body)
+	c.Attempts = slices.Clone(d.Attempts)
+	return c
+}

@@ -1,0 +1,225 @@
+package beecloudtest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/paybutton/beecloud"
+)
+
+// notification is a webhook body as BeeCloud sends it (SPEC §6), keys in
+// BeeCloud's order.
+type notification struct {
+	Signature            string         `json:"signature"`
+	Timestamp            int64          `json:"timestamp"`
+	ChannelType          string         `json:"channel_type"`
+	SubChannelType       string         `json:"sub_channel_type"`
+	TransactionType      string         `json:"transaction_type"`
+	TransactionID        string         `json:"transaction_id"`
+	TransactionFee       int64          `json:"transaction_fee"`
+	TradeSuccess         bool           `json:"trade_success"`
+	MessageDetail        map[string]any `json:"message_detail"`
+	Optional             map[string]any `json:"optional"`
+	ChannelTransactionID string         `json:"channel_transaction_id"`
+}
+
+// webhookBody returns the webhook for the paid bill b, signed with the
+// current scheme and the app's MasterSecret.
+func webhookBody(app App, b *Bill) []byte {
+	channelType := b.Channel.ChannelType()
+	n := notification{
+		Signature:            beecloud.WebhookSignature(app.Config.AppID, b.Order.OutTradeNo, "PAY", channelType, b.Order.Amount, app.Config.MasterSecret),
+		Timestamp:            b.Updated.UnixMilli(),
+		ChannelType:          channelType,
+		SubChannelType:       b.SubChannel,
+		TransactionType:      "PAY",
+		TransactionID:        b.Order.OutTradeNo,
+		TransactionFee:       b.Order.Amount,
+		TradeSuccess:         true,
+		MessageDetail:        messageDetail(b),
+		Optional:             b.Order.Optional,
+		ChannelTransactionID: b.ChannelTransactionID,
+	}
+	if n.Optional == nil {
+		n.Optional = map[string]any{}
+	}
+	body, err := json.Marshal(n)
+	if err != nil {
+		// Every value above comes from a validated order: strings, int64,
+		// finite float64 and bools always marshal.
+		panic("beecloudtest: marshal webhook: " + err.Error())
+	}
+	return body
+}
+
+// messageDetail returns a plausible raw notification of b's channel, in
+// the shape the channel itself uses.
+func messageDetail(b *Bill) map[string]any {
+	o := b.Order
+	yuan := yuan(o.Amount)
+	when := b.Updated.In(chinaTime)
+	switch b.Channel.ChannelType() {
+	case "ALI":
+		return map[string]any{
+			"trade_no":     b.ChannelTransactionID,
+			"out_trade_no": o.OutTradeNo,
+			"trade_status": "TRADE_SUCCESS",
+			"total_fee":    yuan,
+			"subject":      o.Title,
+			"buyer_email":  "sandbox-buyer@example.com",
+			"notify_time":  when.Format(time.DateTime),
+		}
+	case "WX":
+		d := map[string]any{
+			"return_code":    "SUCCESS",
+			"result_code":    "SUCCESS",
+			"transaction_id": b.ChannelTransactionID,
+			"out_trade_no":   o.OutTradeNo,
+			"total_fee":      o.Amount,
+			"fee_type":       "CNY",
+			"trade_type":     strings.TrimPrefix(b.SubChannel, "WX_"),
+			"bank_type":      "CFT",
+			"time_end":       when.Format("20060102150405"),
+		}
+		if o.OpenID != "" {
+			d["openid"] = o.OpenID
+		}
+		return d
+	case "UN":
+		return map[string]any{
+			"orderId":  o.OutTradeNo,
+			"queryId":  b.ChannelTransactionID,
+			"respCode": "00",
+			"respMsg":  "success",
+			"txnAmt":   strconv.FormatInt(o.Amount, 10),
+			"txnTime":  when.Format("20060102150405"),
+		}
+	}
+	return map[string]any{
+		"trade_no":     b.ChannelTransactionID,
+		"out_trade_no": o.OutTradeNo,
+		"trade_status": "SUCCESS",
+		"total_fee":    o.Amount,
+		"channel":      b.SubChannel,
+		"success_time": when.Format(time.DateTime),
+	}
+}
+
+var chinaTime = time.FixedZone("CST", 8*60*60)
+
+// yuan formats an amount in 分 as yuan with two decimals: 10 → "0.10".
+func yuan(fen int64) string {
+	return fmt.Sprintf("%d.%02d", fen/100, fen%100)
+}
+
+// channelTransactionID makes a number in the style of the channel's own:
+// Alipay's and WeChat's 28 digits, UnionPay's 21.
+func channelTransactionID(channelType string, t time.Time) string {
+	t = t.In(chinaTime)
+	switch channelType {
+	case "ALI":
+		return t.Format("20060102") + "21001004" + randomDigits(12)
+	case "WX":
+		return "4200000" + randomDigits(3) + t.Format("20060102") + randomDigits(10)
+	case "UN":
+		return t.Format("0102150405") + randomDigits(11)
+	}
+	return randomHex(16)
+}
+
+func randomDigits(n int) string {
+	var b strings.Builder
+	for range n {
+		d, _ := rand.Int(rand.Reader, big.NewInt(10))
+		b.WriteByte(byte('0' + d.Int64()))
+	}
+	return b.String()
+}
+
+// deliver posts d until the app answers success or MaxAttempts attempts
+// failed, waiting RetryBase, then twice that, and so on between attempts.
+func (s *Sandbox) deliver(d *Delivery) {
+	defer s.wg.Done()
+	base := s.RetryBase
+	if base <= 0 {
+		base = DefaultRetryBase
+	}
+	max := s.MaxAttempts
+	if max <= 0 {
+		max = DefaultMaxAttempts
+	}
+	wait := base
+	for n := 1; ; n++ {
+		a, ok := s.attempt(d)
+		s.mu.Lock()
+		d.Attempts = append(d.Attempts, a)
+		switch {
+		case ok:
+			d.Acknowledged = true
+		case n >= max:
+			d.GaveUp = true
+		}
+		done := d.Done()
+		s.notifyLocked()
+		s.mu.Unlock()
+		if done {
+			return
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-s.ctx.Done():
+			t.Stop()
+			return
+		}
+		if wait < time.Duration(1<<62) {
+			wait *= 2
+		}
+	}
+}
+
+// attempt posts d once and reports whether the app acknowledged it: a 2xx
+// answer whose body is success, surrounding white space aside.
+func (s *Sandbox) attempt(d *Delivery) (Attempt, bool) {
+	a := Attempt{At: time.Now()}
+	client := s.Client
+	if client == nil {
+		client = defaultClient
+	}
+	ctx, cancel := context.WithCancel(s.ctx)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(d.Body))
+	if err != nil {
+		a.Err = err
+		return a, false
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "beecloudtest-sandbox")
+	resp, err := client.Do(req)
+	if err != nil {
+		a.Err = err
+		return a, false
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) //nolint:errcheck // draining lets the connection be reused.
+	a.StatusCode = resp.StatusCode
+	a.Response = string(body)
+	if err != nil {
+		a.Err = err
+		return a, false
+	}
+	ok := resp.StatusCode >= 200 && resp.StatusCode < 300 && strings.TrimSpace(a.Response) == "success"
+	return a, ok
+}
+
+var defaultClient = &http.Client{Timeout: 10 * time.Second}

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/paybutton/beecloud"
+	"github.com/paybutton/beecloud/beecloudtest"
+)
+
+const sandboxUsage = `Usage: beecloud sandbox [-addr 127.0.0.1:8090] [-app-id ID -app-secret SECRET [-master-secret SECRET]]
+	[-webhook-url URL] [-channels ali,wxmp,wx,un] [-retry-base 2s]
+
+Sandbox runs a local, fake BeeCloud so that a shop written in any language
+can take the whole pay flow offline: it serves the button script, checks
+each BC.click (sign, fields) the way BeeCloud does, shows the channel menu
+and a pay page per channel, sends the buyer back to return_url, and POSTs a
+signed webhook to -webhook-url, resending it on BeeCloud's schedule (after
+2 s, 4 s, 8 s, …, scaled by -retry-base) until the answer is "success".
+No real money moves.
+
+It prints the script tag to paste into your page instead of BeeCloud's, and
+one line per webhook attempt. Without credentials it makes random demo ones
+and prints them: sign your orders with that App Secret and verify webhooks
+with that Master Secret. The Master Secret is needed only with -webhook-url.
+
+Channels are instant_channel codes: ali (支付宝), wxmp (微信扫码), wx
+(微信公众号, needs openid), un (银联), unwap, bckj, jd, bd, yee, kuaiqian,
+wxwap, bcwxmp, bcwx, bcwxwap, bcaliqr, bcali.
+
+The App ID and secrets may come from $BEECLOUD_APP_ID, $BEECLOUD_APP_SECRET
+and $BEECLOUD_MASTER_SECRET instead of flags. Stop it with Ctrl-C.
+`
+
+// pollDeliveries is how often sandbox looks for new webhook attempts to
+// print.
+const pollDeliveries = 200 * time.Millisecond
+
+func (c *cli) sandbox(args []string) int {
+	const name = "sandbox"
+	fs := c.newFlagSet(name, sandboxUsage)
+	var cr credentials
+	cr.define(fs, true, true)
+	addr := fs.String("addr", "127.0.0.1:8090", "listen address; port 0 picks a free port")
+	webhookURL := fs.String("webhook-url", "", "where to POST webhooks; empty sends none")
+	channelList := fs.String("channels", "ali,wxmp,wx,un", "the app's enabled channels, in menu order")
+	retryBase := fs.Duration("retry-base", 2*time.Second, "wait before the first webhook resend; each next wait doubles (BeeCloud: 2s)")
+	if code, done := c.parse(fs, args); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return c.usageError(name, "unexpected argument %q", fs.Arg(0))
+	}
+	cr.fill(c.getenv)
+	generated := cr.appID == "" && cr.appSecret == "" && cr.masterSecret == ""
+	if generated {
+		cr = credentials{appID: demoUUID(), appSecret: demoUUID(), masterSecret: demoUUID()}
+	}
+	switch {
+	case cr.missing(true, false) != "":
+		return c.usageError(name, "missing %s (or give no credentials at all for random demo ones)", cr.missing(true, false))
+	case *webhookURL != "" && cr.masterSecret == "":
+		return c.usageError(name, "-webhook-url needs -master-secret (or $%s) to sign the webhooks", envMasterSecret)
+	case *retryBase <= 0:
+		return c.usageError(name, "-retry-base must be positive")
+	}
+	if *webhookURL != "" && !strings.HasPrefix(*webhookURL, "http://") && !strings.HasPrefix(*webhookURL, "https://") {
+		return c.usageError(name, "-webhook-url %q must start with http:// or https://", *webhookURL)
+	}
+	channels, err := parseChannels(*channelList)
+	if err != nil {
+		return c.usageError(name, "%v", err)
+	}
+
+	app := beecloudtest.App{
+		Config:     beecloud.Config{AppID: cr.appID, AppSecret: cr.appSecret, MasterSecret: cr.masterSecret},
+		Channels:   channels,
+		WebhookURL: *webhookURL,
+	}
+	sandbox := beecloudtest.NewUnstartedSandbox(app)
+	sandbox.RetryBase = *retryBase
+	if err := sandbox.StartAt(*addr); err != nil {
+		return c.errorf(name, "%v\n(is another sandbox running? choose another address with -addr 127.0.0.1:8091)", err)
+	}
+	defer sandbox.Close()
+
+	cfg := app.Config
+	cfg.ScriptURL = sandbox.ScriptURL()
+	w := c.stdout
+	fmt.Fprintf(w, "BeeCloud sandbox listening on %s (no real money moves)\n\n", sandbox.URL)
+	if generated {
+		fmt.Fprintln(w, "Demo credentials (random, for this run only):")
+		fmt.Fprintf(w, "  app_id:        %s\n  app_secret:    %s\n  master_secret: %s\n\n", cr.appID, cr.appSecret, cr.masterSecret)
+	} else {
+		fmt.Fprintf(w, "App %s (secrets as given)\n\n", cr.appID)
+	}
+	fmt.Fprintf(w, "Channels: %s\n", *channelList)
+	if *webhookURL != "" {
+		fmt.Fprintf(w, "Webhooks: POST %s, resent after %s, %s, … until it answers success\n", *webhookURL, *retryBase, 2**retryBase)
+	} else {
+		fmt.Fprintln(w, "Webhooks: none (no -webhook-url)")
+	}
+	fmt.Fprintf(w, "\nPaste this script tag into your page in place of BeeCloud's:\n\n%s\n\nCtrl-C to stop.\n", cfg.ScriptTag())
+	if c.listening != nil {
+		c.listening(sandbox.URL)
+	}
+
+	printed := map[string]int{} // bill ID → attempts printed
+	tick := time.NewTicker(pollDeliveries)
+	defer tick.Stop()
+	for {
+		select {
+		case <-c.ctx.Done():
+			c.printDeliveries(sandbox, printed)
+			fmt.Fprintln(w, "Stopping the sandbox…")
+			return exitOK
+		case <-tick.C:
+			c.printDeliveries(sandbox, printed)
+		}
+	}
+}
+
+// printDeliveries prints the webhook attempts not printed yet.
+func (c *cli) printDeliveries(s *beecloudtest.Sandbox, printed map[string]int) {
+	for _, d := range s.Deliveries() {
+		for i := printed[d.BillID]; i < len(d.Attempts); i++ {
+			printAttempt(c.stdout, d, i)
+		}
+		printed[d.BillID] = len(d.Attempts)
+	}
+}
+
+func printAttempt(w io.Writer, d beecloudtest.Delivery, i int) {
+	a := d.Attempts[i]
+	result := fmt.Sprintf("%d: %s", a.StatusCode, printable([]byte(a.Response)))
+	if a.Err != nil {
+		result = unwrapURLError(a.Err).Error()
+	}
+	fmt.Fprintf(w, "%s webhook for order %s, attempt %d → %s\n", a.At.Format("15:04:05"), d.OutTradeNo, i+1, result)
+	if i == len(d.Attempts)-1 && d.GaveUp {
+		fmt.Fprintf(w, "%s webhook for order %s: gave up after %d attempts\n", a.At.Format("15:04:05"), d.OutTradeNo, len(d.Attempts))
+	}
+}
+
+// parseChannels parses a comma-separated list of instant_channel codes.
+func parseChannels(list string) ([]beecloud.Channel, error) {
+	var out []beecloud.Channel
+	for _, s := range strings.Split(list, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		ch := beecloud.Channel(s)
+		if !ch.Known() {
+			return nil, fmt.Errorf("unknown channel %q in -channels", s)
+		}
+		out = append(out, ch)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("-channels lists no channel")
+	}
+	return out, nil
+}
+
+// demoUUID returns a random UUID, the shape of BeeCloud's App IDs and
+// secrets.
+func demoUUID() string {
+	h := beecloud.NewOutTradeNo() // 32 random hex digits
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}

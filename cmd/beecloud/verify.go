@@ -1,0 +1,222 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/paybutton/beecloud"
+)
+
+const verifyUsage = `Usage: beecloud verify -app-id ID -master-secret SECRET [file|-]
+
+Verify checks a webhook body the way your server should, with
+Config.ParseNotification: one JSON object with BeeCloud's fields and types,
+and a signature equal to the lowercase hex MD5 of
+app_id + transaction_id + transaction_type + channel_type + transaction_fee + master_secret.
+
+The body is read from the file, or from stdin when the file is "-" or
+missing. Pass the raw bytes your server received: a body parsed and
+re-encoded by a framework no longer verifies.
+
+On success verify prints the notification's fields and exits 0. Otherwise it
+prints which check failed and exits 1; for a wrong signature it prints the
+signature expected and the one received, and the string that was hashed with
+the Master Secret masked (unless -show-secret).
+
+With -legacy, bodies signed with the legacy scheme (field "sign" =
+MD5(app_id + app_secret + timestamp)) are accepted too, within 5 minutes of
+now; they need -app-secret.
+
+The App ID and secrets may come from $BEECLOUD_APP_ID,
+$BEECLOUD_MASTER_SECRET and $BEECLOUD_APP_SECRET instead of flags.
+
+Example:
+
+	beecloud verify -app-id ID -master-secret SECRET webhook.json
+	pbpaste | beecloud verify -
+`
+
+// maxBody bounds the body verify reads, as WebhookHandler does.
+const maxBody = beecloud.DefaultMaxBodyBytes
+
+func (c *cli) verify(args []string) int {
+	const name = "verify"
+	fs := c.newFlagSet(name, verifyUsage)
+	var cr credentials
+	cr.define(fs, false, true)
+	fs.StringVar(&cr.appSecret, "app-secret", "", "BeeCloud App Secret, for -legacy (default $"+envAppSecret+")")
+	legacy := fs.Bool("legacy", false, "also accept bodies signed with the legacy scheme (field \"sign\")")
+	showSecret := fs.Bool("show-secret", false, "print the Master Secret in the hashed string instead of masking it")
+	if code, done := c.parse(fs, args); done {
+		return code
+	}
+	if fs.NArg() > 1 {
+		return c.usageError(name, "want one file (or - for stdin), got %d arguments", fs.NArg())
+	}
+	cr.fill(c.getenv)
+	if m := cr.missing(false, true); m != "" {
+		return c.usageError(name, "missing %s", m)
+	}
+	if *legacy && cr.appSecret == "" {
+		return c.usageError(name, "-legacy needs -app-secret (or $%s)", envAppSecret)
+	}
+
+	src, body, err := c.readBody(fs.Arg(0))
+	if err != nil {
+		return c.errorf(name, "%v", err)
+	}
+	cfg := beecloud.Config{AppID: cr.appID, MasterSecret: cr.masterSecret, AppSecret: cr.appSecret, LegacyWebhook: *legacy}
+	n, err := cfg.ParseNotification(body)
+	if err != nil {
+		c.explainFailure(cfg, body, err, *showSecret)
+		return exitFailure
+	}
+	fmt.Fprintf(c.stdout, "OK: %s is a valid webhook for app %s\n", src, n.AppID)
+	printNotification(c.stdout, n)
+	return exitOK
+}
+
+// readBody reads the webhook body from the named file, or from stdin for
+// "" and "-". It returns a name for the source.
+func (c *cli) readBody(file string) (string, []byte, error) {
+	var r io.Reader
+	src := "stdin"
+	if file == "" || file == "-" {
+		r = c.stdin
+	} else {
+		f, err := os.Open(file)
+		if err != nil {
+			return "", nil, err
+		}
+		defer f.Close()
+		r, src = f, file
+	}
+	body, err := io.ReadAll(io.LimitReader(r, maxBody+1))
+	if err != nil {
+		return "", nil, fmt.Errorf("reading %s: %w", src, err)
+	}
+	if len(body) > maxBody {
+		return "", nil, fmt.Errorf("%s is larger than %d bytes: not a webhook body", src, maxBody)
+	}
+	return src, body, nil
+}
+
+// explainFailure prints which check refused the body and, for a wrong
+// signature, what was expected.
+func (c *cli) explainFailure(cfg beecloud.Config, body []byte, err error, showSecret bool) {
+	w := c.stderr
+	check := "the body"
+	switch {
+	case errors.Is(err, beecloud.ErrInvalidConfig):
+		check = "the credentials"
+	case errors.Is(err, beecloud.ErrMalformedNotification):
+		check = "the body's fields (JSON shape and types)"
+	case errors.Is(err, beecloud.ErrBadSignature):
+		check = "the signature"
+	case errors.Is(err, beecloud.ErrLegacyDisabled):
+		check = "the signature scheme"
+	case errors.Is(err, beecloud.ErrStaleNotification):
+		check = "the legacy timestamp"
+	}
+	fmt.Fprintf(w, "FAILED: %s: %v\n", check, err)
+	switch {
+	case errors.Is(err, beecloud.ErrBadSignature):
+		explainSignature(w, cfg, body, showSecret)
+	case errors.Is(err, beecloud.ErrLegacyDisabled):
+		fmt.Fprintln(w, "The body carries the legacy \"sign\" field; run with -legacy -app-secret SECRET to accept it.")
+	}
+}
+
+// looseBody is a webhook body decoded without checks, to show what a bad
+// signature should have been.
+type looseBody struct {
+	Signature       *string     `json:"signature"`
+	Sign            *string     `json:"sign"`
+	Timestamp       json.Number `json:"timestamp"`
+	ChannelType     string      `json:"channel_type"`
+	TransactionType string      `json:"transaction_type"`
+	TransactionID   string      `json:"transaction_id"`
+	TransactionFee  json.Number `json:"transaction_fee"`
+}
+
+func explainSignature(w io.Writer, cfg beecloud.Config, body []byte, showSecret bool) {
+	var b looseBody
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.UseNumber()
+	if err := d.Decode(&b); err != nil {
+		return
+	}
+	mask := func(secret string) string {
+		if showSecret {
+			return secret
+		}
+		return maskSecret(secret)
+	}
+	if b.Signature == nil && b.Sign != nil {
+		ts, err := b.Timestamp.Int64()
+		if err != nil {
+			return
+		}
+		fmt.Fprintf(w, "  got:      %s (legacy \"sign\")\n", *b.Sign)
+		fmt.Fprintf(w, "  expected: %s\n", beecloud.LegacyWebhookSign(cfg.AppID, cfg.AppSecret, ts))
+		fmt.Fprintln(w, "  hashed:   app_id + app_secret + timestamp")
+		fmt.Fprintf(w, "            = %s%s%d\n", cfg.AppID, mask(cfg.AppSecret), ts)
+		return
+	}
+	if b.Signature == nil {
+		return
+	}
+	fee, err := strconv.ParseInt(b.TransactionFee.String(), 10, 64)
+	if err != nil {
+		return
+	}
+	expected := beecloud.WebhookSignature(cfg.AppID, b.TransactionID, b.TransactionType, b.ChannelType, fee, cfg.MasterSecret)
+	fmt.Fprintf(w, "  got:      %s\n", *b.Signature)
+	fmt.Fprintf(w, "  expected: %s\n", expected)
+	fmt.Fprintln(w, "  hashed:   app_id + transaction_id + transaction_type + channel_type + transaction_fee + master_secret")
+	fmt.Fprintf(w, "            = %s%s%s%s%d%s\n", cfg.AppID, b.TransactionID, b.TransactionType, b.ChannelType, fee, mask(cfg.MasterSecret))
+	if cfg.AppSecret != "" && beecloud.WebhookSignature(cfg.AppID, b.TransactionID, b.TransactionType, b.ChannelType, fee, cfg.AppSecret) == *b.Signature {
+		fmt.Fprintln(w, "  The body was signed with the App Secret: webhooks are signed with the Master Secret.")
+	} else {
+		fmt.Fprintln(w, "  Check that -master-secret is the app's Master Secret (not the App Secret) and -app-id the app's ID,")
+		fmt.Fprintln(w, "  and that the body is the raw bytes received.")
+	}
+}
+
+// printNotification prints n's fields, one per line.
+func printNotification(w io.Writer, n *beecloud.Notification) {
+	line := func(k, v string) { fmt.Fprintf(w, "%-23s %s\n", k+":", v) }
+	scheme := "signature (current scheme)"
+	if n.Legacy {
+		scheme = "sign (legacy scheme)"
+	}
+	line("signed with", scheme)
+	line("transaction_type", n.TransactionType)
+	line("transaction_id", n.TransactionID)
+	line("transaction_fee", fmt.Sprintf("%d (分, ¥%s)", n.TransactionFee, yuan(n.TransactionFee)))
+	line("trade_success", strconv.FormatBool(n.TradeSuccess))
+	line("channel_type", n.ChannelType)
+	line("sub_channel_type", n.SubChannelType)
+	line("channel_transaction_id", n.ChannelTransactionID)
+	line("timestamp", fmt.Sprintf("%d (%s)", n.Timestamp.UnixMilli(), n.Timestamp.UTC().Format(time.RFC3339Nano)))
+	if n.Optional != nil {
+		opt, _ := json.Marshal(n.Optional)
+		line("optional", string(opt))
+	}
+	if n.MessageDetail != nil {
+		var compact bytes.Buffer
+		if json.Compact(&compact, n.MessageDetail) == nil {
+			line("message_detail", compact.String())
+		}
+	}
+	if !n.TradeSuccess {
+		fmt.Fprintln(w, strings.Repeat(" ", 24)+"(trade_success is false: do not grant goods)")
+	}
+}

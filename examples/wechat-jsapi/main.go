@@ -1,0 +1,154 @@
+// Command wechat-jsapi is a page that takes WeChat Pay inside WeChat
+// (微信公众号支付, instant_channel "wx") with BeeCloud's pay button: it gets
+// the buyer's openid through WeChat's web OAuth (snsapi_base), then calls
+// BC.click with the openid and reacts to wxJsapiSuccess and wxJsapiFail.
+//
+//	go run ./examples/wechat-jsapi
+//
+// Without credentials it runs offline: a fake WeChat OAuth endpoint in this
+// program hands out a test openid, and a local BeeCloud sandbox plays
+// WeChat's payment sheet and sends the webhook. With BEECLOUD_APP_ID,
+// BEECLOUD_APP_SECRET, BEECLOUD_MASTER_SECRET, WECHAT_APPID and
+// WECHAT_SECRET set it talks to BeeCloud and WeChat; the page must then be
+// opened inside WeChat, on the domain set as the Official Account's
+// 网页授权域名 (see -base-url).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/paybutton/beecloud"
+	"github.com/paybutton/beecloud/beecloudtest"
+	"github.com/paybutton/beecloud/examples/wechat-jsapi/wxshop"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, nil); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return // -h: the usage is printed
+		}
+		fmt.Fprintln(os.Stderr, "wechat-jsapi:", err)
+		os.Exit(1)
+	}
+}
+
+// fakeWeChatPrefix is where the offline fake WeChat OAuth is served.
+const fakeWeChatPrefix = "/fake-wechat"
+
+// run serves the page until ctx ends; ready, if not nil, is called with
+// its URL once it serves.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready func(url string)) error {
+	fs := flag.NewFlagSet("wechat-jsapi", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8081", "the listen address")
+	baseURL := fs.String("base-url", "", "the public URL WeChat redirects back to, such as https://pay.example.com (default: the URL the browser used)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: go run ./examples/wechat-jsapi [-addr 127.0.0.1:8081] [-base-url https://pay.example.com]")
+		fmt.Fprintln(stderr, "\nWithout credentials it runs offline (fake WeChat OAuth, local BeeCloud sandbox). With")
+		fmt.Fprintln(stderr, "BEECLOUD_APP_ID, BEECLOUD_APP_SECRET, BEECLOUD_MASTER_SECRET, WECHAT_APPID and WECHAT_SECRET")
+		fmt.Fprintln(stderr, "it uses BeeCloud and WeChat; open it inside WeChat on the Official Account's 网页授权域名.")
+		fmt.Fprintln(stderr, "\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w\n(is another program using it? choose another address with -addr)", *addr, err)
+	}
+	defer ln.Close()
+	url := "http://" + ln.Addr().String()
+
+	cfg := wxshop.Config{BaseURL: *baseURL, Logger: slog.New(slog.NewTextHandler(stderr, nil))}
+	cfg.BeeCloud = beecloud.Config{
+		AppID:        getenv("BEECLOUD_APP_ID"),
+		AppSecret:    getenv("BEECLOUD_APP_SECRET"),
+		MasterSecret: getenv("BEECLOUD_MASTER_SECRET"),
+	}
+	cfg.OAuth = wxshop.OAuth{AppID: getenv("WECHAT_APPID"), Secret: getenv("WECHAT_SECRET")}
+	var fake *wxshop.FakeWeChat
+	all := cfg.BeeCloud.AppID != "" && cfg.BeeCloud.AppSecret != "" && cfg.BeeCloud.MasterSecret != "" && cfg.OAuth.AppID != "" && cfg.OAuth.Secret != ""
+	some := cfg.BeeCloud.AppID != "" || cfg.BeeCloud.AppSecret != "" || cfg.BeeCloud.MasterSecret != "" || cfg.OAuth.AppID != "" || cfg.OAuth.Secret != ""
+	switch {
+	case all:
+		fmt.Fprintf(stdout, "Using BeeCloud (app %s) and WeChat (Official Account %s): payments are REAL.\n", cfg.BeeCloud.AppID, cfg.OAuth.AppID)
+		fmt.Fprintln(stdout, "Open the page inside WeChat, on the Official Account's 网页授权域名 (pass it as -base-url), with its webhook URL set on BeeCloud's dashboard to …"+wxshop.WebhookPath+".")
+	case some:
+		return errors.New("set all of BEECLOUD_APP_ID, BEECLOUD_APP_SECRET, BEECLOUD_MASTER_SECRET, WECHAT_APPID and WECHAT_SECRET, or none to run offline")
+	default:
+		sandbox := beecloudtest.NewUnstartedSandbox(beecloudtest.App{
+			Config:     beecloud.Config{AppID: demoSecret(), AppSecret: demoSecret(), MasterSecret: demoSecret()},
+			Channels:   []beecloud.Channel{beecloud.ChannelWx},
+			WebhookURL: url + wxshop.WebhookPath,
+		})
+		sandbox.RetryBase = 2 * time.Second
+		if err := sandbox.StartAt("127.0.0.1:0"); err != nil {
+			return err
+		}
+		defer sandbox.Close()
+		cfg.BeeCloud = sandbox.Apps()[0].Config
+		cfg.BeeCloud.ScriptURL = sandbox.ScriptURL()
+
+		fake = &wxshop.FakeWeChat{AppID: "wx" + demoSecret()[:16], Secret: demoSecret(), OpenID: "oFakeWeChatUser" + demoSecret()[:13]}
+		cfg.OAuth = wxshop.OAuth{
+			AppID:        fake.AppID,
+			Secret:       fake.Secret,
+			AuthorizeURL: url + fakeWeChatPrefix + "/connect/oauth2/authorize",
+			TokenURL:     url + fakeWeChatPrefix + "/sns/oauth2/access_token",
+		}
+		fmt.Fprintf(stdout, "No credentials set: running offline with a fake WeChat OAuth (openid %s)\n", fake.OpenID)
+		fmt.Fprintf(stdout, "and a local BeeCloud sandbox at %s that plays WeChat's payment sheet (no real money moves).\n", sandbox.URL)
+	}
+
+	shop, err := wxshop.New(cfg)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", shop)
+	if fake != nil {
+		mux.Handle(fakeWeChatPrefix+"/", fake)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	fmt.Fprintf(stdout, "Ready: open %s/ (Ctrl-C to stop).\n", url)
+	if ready != nil {
+		ready(url)
+	}
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(stdout, "Shutting down…")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+// demoSecret returns a random UUID, the shape of BeeCloud's App IDs and
+// secrets, for the sandbox's demo app.
+func demoSecret() string {
+	h := beecloud.NewOutTradeNo() // 32 random hex digits
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}

@@ -1,0 +1,136 @@
+package wxshop
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestAuthCodeURL(t *testing.T) {
+	o := OAuth{AppID: "wx520c15f417810387"}
+	got := o.AuthCodeURL("https://shop.example.com/oauth/callback", "s1")
+	want := "https://open.weixin.qq.com/connect/oauth2/authorize?appid=wx520c15f417810387" +
+		"&redirect_uri=https%3A%2F%2Fshop.example.com%2Foauth%2Fcallback" +
+		"&response_type=code&scope=snsapi_base&state=s1#wechat_redirect"
+	if got != want {
+		t.Errorf("got %q; want %q", got, want)
+	}
+}
+
+// fakeServer serves a FakeWeChat and returns an OAuth pointed at it.
+func fakeServer(t *testing.T) (*FakeWeChat, OAuth, *httptest.Server) {
+	t.Helper()
+	fake := &FakeWeChat{AppID: "wxtest", Secret: "wxsecret", OpenID: "oTestUser0000000000000000001"}
+	srv := httptest.NewServer(fake)
+	t.Cleanup(srv.Close)
+	return fake, OAuth{
+		AppID:        fake.AppID,
+		Secret:       fake.Secret,
+		AuthorizeURL: srv.URL + "/connect/oauth2/authorize",
+		TokenURL:     srv.URL + "/sns/oauth2/access_token",
+		Client:       srv.Client(),
+	}, srv
+}
+
+// authorize follows the authorize URL one step and returns the code and
+// state the fake redirected back with.
+func authorize(t *testing.T, o OAuth, redirectURI, state string) (code, gotState string) {
+	t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(o.AuthCodeURL(redirectURI, state))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("authorize status %d; want 302", resp.StatusCode)
+	}
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(loc.String(), redirectURI+"?") {
+		t.Errorf("redirected to %q; want %q with a query", loc, redirectURI)
+	}
+	return loc.Query().Get("code"), loc.Query().Get("state")
+}
+
+func TestOAuthExchange(t *testing.T) {
+	fake, o, _ := fakeServer(t)
+	code, state := authorize(t, o, "http://127.0.0.1:8081/oauth/callback", "xyz")
+	if state != "xyz" {
+		t.Errorf("state %q; want %q", state, "xyz")
+	}
+	openid, err := o.Exchange(context.Background(), code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if openid != fake.OpenID {
+		t.Errorf("got %q; want %q", openid, fake.OpenID)
+	}
+	// A code works once, as WeChat's do.
+	if _, err := o.Exchange(context.Background(), code); !errors.Is(err, ErrOAuth) || !strings.Contains(err.Error(), "40029") {
+		t.Errorf("second exchange: got %v; want ErrOAuth with errcode 40029", err)
+	}
+}
+
+func TestOAuthExchangeErrors(t *testing.T) {
+	_, o, srv := fakeServer(t)
+	code, _ := authorize(t, o, "http://127.0.0.1:8081/cb", "s")
+
+	wrongSecret := o
+	wrongSecret.Secret = "nope"
+	notJSON := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<html>")) }))
+	defer notJSON.Close()
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close()
+
+	tests := []struct {
+		name string
+		o    OAuth
+		code string
+		want string
+	}{
+		{"no code", o, "", "no code"},
+		{"unknown code", o, "bogus", "errcode 40029"},
+		{"wrong secret", wrongSecret, code, "errcode 40125"},
+		{"not json", OAuth{TokenURL: notJSON.URL}, "c", "bad answer"},
+		{"http error", OAuth{TokenURL: srv.URL + "/nowhere"}, "c", "HTTP 404"},
+		{"unreachable", OAuth{TokenURL: down.URL}, "c", "connect"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			openid, err := tt.o.Exchange(context.Background(), tt.code)
+			if !errors.Is(err, ErrOAuth) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %q, %v; want ErrOAuth containing %q", openid, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestFakeWeChatRefusesBadAuthorize(t *testing.T) {
+	_, o, srv := fakeServer(t)
+	tests := []struct {
+		name, query string
+	}{
+		{"wrong appid", "appid=other&redirect_uri=http%3A%2F%2Fa%2Fcb&response_type=code&scope=snsapi_base"},
+		{"wrong scope", "appid=wxtest&redirect_uri=http%3A%2F%2Fa%2Fcb&response_type=code&scope=snsapi_userinfo2"},
+		{"bad redirect", "appid=wxtest&redirect_uri=javascript%3Aalert(1)&response_type=code&scope=snsapi_base"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := srv.Client().Get(o.AuthorizeURL + "?" + tt.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Errorf("status %d; want 400", resp.StatusCode)
+			}
+		})
+	}
+}

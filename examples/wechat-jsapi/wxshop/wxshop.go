@@ -1,0 +1,315 @@
+// Package wxshop is the wechat-jsapi example: a page opened inside WeChat
+// that gets the buyer's openid through WeChat's web OAuth (网页授权,
+// snsapi_base) and then pays with WeChat JSAPI (instant_channel "wx"),
+// reacting to BC.click's wxJsapiSuccess and wxJsapiFail callbacks.
+package wxshop
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/paybutton/beecloud"
+)
+
+// Config configures the shop.
+type Config struct {
+	// BeeCloud is the app's configuration; ScriptURL points at a sandbox
+	// when the example runs offline.
+	BeeCloud beecloud.Config
+	// OAuth gets the buyer's openid from WeChat (or the example's fake).
+	OAuth OAuth
+	// Store de-duplicates webhooks; nil means in memory.
+	Store beecloud.Store
+	// BaseURL is the shop's public address, used for OAuth's redirect_uri;
+	// empty means the address the browser used. WeChat only redirects to
+	// the domain set as 网页授权域名 on the Official Account.
+	BaseURL string
+	// CookieKey signs the cookie that remembers the openid; nil means a
+	// random key, so that a restart asks WeChat again.
+	CookieKey []byte
+	// Product is what the page sells; the zero value means a ¥0.01 测试商品.
+	Product Product
+	// Logger gets one line per webhook; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Product is the one thing on sale.
+type Product struct {
+	Title  string
+	Amount int64 // 分
+}
+
+// Paths the shop serves.
+const (
+	CallbackPath = "/oauth/callback"
+	WebhookPath  = "/beecloud/webhook"
+	ResultPath   = "/result/"
+)
+
+const (
+	openIDCookie = "wx_openid"
+	stateCookie  = "wx_oauth_state"
+)
+
+type app struct {
+	cfg    Config
+	key    []byte
+	log    *slog.Logger
+	mu     sync.Mutex
+	orders map[string]*order
+}
+
+type order struct {
+	OutTradeNo string
+	Title      string
+	Amount     int64
+	OpenID     string
+	Paid       bool
+	Channel    string
+}
+
+// New returns the shop's handler.
+func New(cfg Config) (http.Handler, error) {
+	bc := cfg.BeeCloud
+	if bc.AppID == "" || bc.AppSecret == "" || bc.MasterSecret == "" {
+		return nil, fmt.Errorf("wxshop: BeeCloud config needs AppID, AppSecret and MasterSecret: %v", bc)
+	}
+	if cfg.OAuth.AppID == "" || cfg.OAuth.Secret == "" {
+		return nil, errors.New("wxshop: OAuth needs the Official Account's AppID and Secret")
+	}
+	if cfg.Product == (Product{}) {
+		cfg.Product = Product{Title: "测试商品", Amount: 1}
+	}
+	cfg.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
+	a := &app{cfg: cfg, key: cfg.CookieKey, log: cfg.Logger, orders: make(map[string]*order)}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	if len(a.key) == 0 {
+		a.key = make([]byte, 32)
+		rand.Read(a.key)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", a.pay)
+	mux.HandleFunc("GET "+CallbackPath, a.callback)
+	mux.HandleFunc("GET "+ResultPath+"{no}", a.result)
+	mux.Handle("POST "+WebhookPath, &beecloud.WebhookHandler{
+		Config:         bc,
+		Store:          cfg.Store,
+		Logger:         a.log,
+		ExpectedAmount: a.expectedAmount,
+		Handle:         a.handle,
+	})
+	return mux, nil
+}
+
+// pay shows the pay page to a buyer whose openid is known, and sends any
+// other to WeChat's OAuth first.
+func (a *app) pay(w http.ResponseWriter, r *http.Request) {
+	openid, ok := a.openID(r)
+	if !ok {
+		a.startOAuth(w, r)
+		return
+	}
+	p := a.cfg.Product
+	o := beecloud.Order{
+		Title:          p.Title,
+		Amount:         p.Amount,
+		OutTradeNo:     beecloud.NewOutTradeNo(),
+		InstantChannel: beecloud.ChannelWx,
+		OpenID:         openid,
+		// No ReturnURL: WeChat JSAPI payment does not support it. The
+		// wxJsapiSuccess callback takes the buyer to the result page.
+	}
+	script, err := a.cfg.BeeCloud.ClickScript("pay", o, beecloud.Callbacks{
+		WxJsapiSuccess: "wxshop.paid",
+		WxJsapiFail:    "wxshop.failed",
+		DataError:      "wxshop.dataError",
+		Err:            "wxshop.error",
+	})
+	if err != nil {
+		a.log.Error("wxshop: cannot render the pay script", "err", err)
+		http.Error(w, "cannot render the pay button", http.StatusInternalServerError)
+		return
+	}
+	a.mu.Lock()
+	if len(a.orders) >= maxOrders {
+		a.forgetUnpaid()
+	}
+	a.orders[o.OutTradeNo] = &order{OutTradeNo: o.OutTradeNo, Title: o.Title, Amount: o.Amount, OpenID: openid}
+	a.mu.Unlock()
+	render(w, http.StatusOK, payTemplate, map[string]any{
+		"ScriptTag":   a.cfg.BeeCloud.ScriptTag(),
+		"ClickScript": script,
+		"Product":     p,
+		"Price":       yuan(p.Amount),
+		"OpenID":      openid,
+		"OutTradeNo":  o.OutTradeNo,
+		"ResultPath":  ResultPath + o.OutTradeNo,
+	})
+}
+
+// maxOrders bounds the order book: every view of the pay page makes an
+// order, and a real shop would keep them in its database instead.
+const maxOrders = 10000
+
+// forgetUnpaid drops up to a tenth of the unpaid orders. a.mu is held.
+func (a *app) forgetUnpaid() {
+	n := maxOrders / 10
+	for no, o := range a.orders {
+		if n == 0 {
+			return
+		}
+		if !o.Paid {
+			delete(a.orders, no)
+			n--
+		}
+	}
+}
+
+// startOAuth sends the browser to WeChat's authorize page with a fresh
+// state, remembered in a cookie, that the callback must see again.
+func (a *app) startOAuth(w http.ResponseWriter, r *http.Request) {
+	b := make([]byte, 16)
+	rand.Read(b)
+	state := hex.EncodeToString(b)
+	http.SetCookie(w, &http.Cookie{
+		Name: stateCookie, Value: state, Path: CallbackPath,
+		MaxAge: 600, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil,
+	})
+	http.Redirect(w, r, a.cfg.OAuth.AuthCodeURL(a.baseURL(r)+CallbackPath, state), http.StatusFound)
+}
+
+// callback is OAuth's redirect_uri: it checks the state, trades the code
+// for the openid and remembers the openid in a signed cookie.
+func (a *app) callback(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	c, err := r.Cookie(stateCookie)
+	if err != nil || q.Get("state") == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(q.Get("state"))) != 1 {
+		http.Error(w, "授权已过期，请重新打开页面 · The sign-in expired or was not started here; open the page again.", http.StatusBadRequest)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	openid, err := a.cfg.OAuth.Exchange(ctx, q.Get("code"))
+	if err != nil {
+		a.log.Warn("wxshop: oauth failed", "err", err)
+		http.Error(w, "微信授权失败 · WeChat sign-in failed", http.StatusBadGateway)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: stateCookie, Path: CallbackPath, MaxAge: -1})
+	http.SetCookie(w, &http.Cookie{
+		Name: openIDCookie, Value: a.signOpenID(openid), Path: "/",
+		MaxAge: 7200, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil,
+	})
+	http.Redirect(w, r, "/", http.StatusFound)
+}
+
+// signOpenID makes the cookie value openid.MAC, so that a buyer cannot
+// pay as someone else by editing the cookie.
+func (a *app) signOpenID(openid string) string {
+	return openid + "." + a.mac(openid)
+}
+
+func (a *app) mac(openid string) string {
+	m := hmac.New(sha256.New, a.key)
+	m.Write([]byte(openid))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func (a *app) openID(r *http.Request) (string, bool) {
+	c, err := r.Cookie(openIDCookie)
+	if err != nil {
+		return "", false
+	}
+	openid, sig, ok := strings.Cut(c.Value, ".")
+	if !ok || openid == "" || !hmac.Equal([]byte(sig), []byte(a.mac(openid))) {
+		return "", false
+	}
+	return openid, true
+}
+
+func (a *app) expectedAmount(_ context.Context, n *beecloud.Notification) (int64, error) {
+	if n.TransactionType != "PAY" {
+		return n.TransactionFee, nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	o, ok := a.orders[n.TransactionID]
+	if !ok {
+		return 0, fmt.Errorf("wxshop: unknown order %q", n.TransactionID)
+	}
+	return o.Amount, nil
+}
+
+func (a *app) handle(_ context.Context, n *beecloud.Notification) error {
+	if n.TransactionType != "PAY" || !n.TradeSuccess {
+		return nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	o, ok := a.orders[n.TransactionID]
+	if !ok {
+		return fmt.Errorf("wxshop: unknown order %q", n.TransactionID)
+	}
+	if !o.Paid {
+		o.Paid, o.Channel = true, n.SubChannelType
+		a.log.Info("wxshop: order paid", "out_trade_no", o.OutTradeNo, "amount", n.TransactionFee, "channel", n.SubChannelType)
+	}
+	return nil
+}
+
+// result shows the order as the webhook left it; wxJsapiSuccess only
+// brings the buyer here, it proves nothing.
+func (a *app) result(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	o, ok := a.orders[r.PathValue("no")]
+	var snapshot order
+	if ok {
+		snapshot = *o
+	}
+	a.mu.Unlock()
+	if !ok {
+		http.Error(w, "订单不存在 · Order not found", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	render(w, http.StatusOK, resultTemplate, map[string]any{"Order": snapshot, "Price": yuan(snapshot.Amount)})
+}
+
+func (a *app) baseURL(r *http.Request) string {
+	if a.cfg.BaseURL != "" {
+		return a.cfg.BaseURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+func render(w http.ResponseWriter, code int, t *template.Template, data any) {
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, data); err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	w.Write(buf.Bytes())
+}
+
+func yuan(fen int64) string { return fmt.Sprintf("¥%d.%02d", fen/100, fen%100) }
