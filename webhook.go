@@ -176,7 +176,7 @@ func parseNotification(body []byte, cfgs []Config) (*Notification, error) {
 		// Decoded only now: building maps is the costly part of a body, and
 		// a forged one should not get that far.
 		v, _ := decodeValue(optional, 0)
-		n.Optional = v.(map[string]any)
+		n.Optional, _ = v.(map[string]any) // always a map: optional starts with '{'
 	}
 	return n, nil
 }
