@@ -160,6 +160,10 @@ func TestParseNotificationTolerates(t *testing.T) {
 			func(n *beecloud.Notification) bool {
 				return reflect.DeepEqual(n.Optional["agent_id"], map[string]any{"a": []any{"b", json.Number("1.25")}})
 			}},
+		{"known keys nested", swap(t, `{"signature"`, `{"x":{"transaction_fee":1000,"signature":"00000000000000000000000000000000"},"y":[{"transaction_id":"other"}],"signature"`),
+			func(n *beecloud.Notification) bool {
+				return n.TransactionFee == 1 && n.TransactionID == vecTxID && n.Signature == vecSignature
+			}},
 		{"unknown channel", vecBodyFor(t, "PAYPAL_X", "PAY", vecTxID, 1), func(n *beecloud.Notification) bool { return n.ChannelType == "PAYPAL_X" }},
 		{"largest int64 fee", vecBodyFor(t, "BC", "PAY", vecTxID, math.MaxInt64),
 			func(n *beecloud.Notification) bool { return n.TransactionFee == math.MaxInt64 }},
@@ -401,6 +405,8 @@ func badBodies(t testing.TB) []badBody {
 		bad("fee missing", `"transaction_fee":1,`, ``, M, "transaction_fee"),
 		bad("fee twice", `"transaction_fee":1,`, `"transaction_fee":1,"transaction_fee":1000,`, M, "transaction_fee"),
 		bad("fee in other case", `"transaction_fee":1,`, `"transaction_fee":1,"Transaction_Fee":1000,`, M, "transaction_fee"),
+		bad("fee twice, once escaped", `"transaction_fee":1,`, `"transaction_fee":1,"transaction\u005ffee":1000,`, M, "transaction_fee"),
+		bad("signature twice, once folded", `"transaction_fee":1,`, `"transaction_fee":1,"\u017fignature":"00000000000000000000000000000000",`, M, "signature"),
 		bad("timestamp string", `"timestamp":1426817510111`, `"timestamp":"1426817510111"`, M, "timestamp"),
 		bad("timestamp fraction", `"timestamp":1426817510111`, `"timestamp":1426817510111.5`, M, "timestamp"),
 		bad("timestamp missing", `"timestamp":1426817510111,`, ``, M, "timestamp"),
