@@ -311,7 +311,7 @@ func decodeNotification(body []byte) (n *Notification, sig, optional []byte, err
 		err := json.Unmarshal(body, &v)
 		var syntax *json.SyntaxError
 		if errors.As(err, &syntax) {
-			return nil, nil, nil, fmt.Errorf("%w: body is not valid JSON: %v (at byte %d)", ErrMalformedNotification, err, syntax.Offset)
+			return nil, nil, nil, fmt.Errorf("%w: body is not valid JSON: %w (at byte %d)", ErrMalformedNotification, err, syntax.Offset)
 		}
 		return nil, nil, nil, fmt.Errorf("%w: body is not valid JSON", ErrMalformedNotification)
 	}

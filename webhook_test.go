@@ -469,6 +469,18 @@ func TestParseNotificationBadBodies(t *testing.T) {
 	}
 }
 
+// The cause of a syntax error stays reachable, with its offset.
+func TestParseNotificationSyntaxErrorWrapped(t *testing.T) {
+	_, err := vecConfig.ParseNotification([]byte(`{"signature":}`))
+	var syntax *json.SyntaxError
+	if !errors.As(err, &syntax) || !errors.Is(err, beecloud.ErrMalformedNotification) {
+		t.Fatalf("got %v; want a %v wrapping a *json.SyntaxError", err, beecloud.ErrMalformedNotification)
+	}
+	if syntax.Offset != 14 { // encoding/json counts the bad byte
+		t.Errorf("Offset = %d; want 14", syntax.Offset)
+	}
+}
+
 func hugeBody() badBody {
 	pad := strings.Repeat("x", 2<<20)
 	return badBody{"2 MiB", strings.Replace(vecBody, `"optional":{`, `"optional":{"pad":"`+pad+`",`, 1) + "}", beecloud.ErrMalformedNotification, ""}
