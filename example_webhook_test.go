@@ -25,6 +25,9 @@ func ExampleWebhookHandler() {
 		Config: cfg,
 		// The amount BeeCloud reports must be the one the order was made for.
 		ExpectedAmount: func(ctx context.Context, n *beecloud.Notification) (int64, error) {
+			if n.TransactionType != "PAY" {
+				return n.TransactionFee, nil // not an order: Handle ignores it
+			}
 			amount, ok := orders[n.TransactionID]
 			if !ok {
 				return 0, fmt.Errorf("no order %q", n.TransactionID)
@@ -33,6 +36,9 @@ func ExampleWebhookHandler() {
 		},
 		// Runs once per transaction, however often BeeCloud sends it.
 		Handle: func(ctx context.Context, n *beecloud.Notification) error {
+			if n.TransactionType != "PAY" || !n.TradeSuccess {
+				return nil // refunds and the like: nothing to grant
+			}
 			fmt.Printf("order %s paid: %d 分 via %s\n", n.TransactionID, n.TransactionFee, n.SubChannelType)
 			return nil
 		},

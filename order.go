@@ -109,10 +109,7 @@ func (c Config) Params(o Order) (Params, error) {
 		OpenID:         o.OpenID,
 	}
 	if len(o.Optional) > 0 {
-		p.Optional = make(map[string]any, len(o.Optional))
-		for k, v := range o.Optional {
-			p.Optional[k] = v
-		}
+		p.Optional = maps.Clone(o.Optional)
 	}
 	if o.NoAliGuide {
 		p.NeedAliGuide = new(bool)
