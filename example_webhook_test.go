@@ -23,11 +23,8 @@ func ExampleWebhookHandler() {
 
 	h := &beecloud.WebhookHandler{
 		Config: cfg,
-		// The amount BeeCloud reports must be the one the order was made for.
+		// A payment's amount must be the one the order was made for.
 		ExpectedAmount: func(ctx context.Context, n *beecloud.Notification) (int64, error) {
-			if n.TransactionType != "PAY" {
-				return n.TransactionFee, nil // not an order: Handle ignores it
-			}
 			amount, ok := orders[n.TransactionID]
 			if !ok {
 				return 0, fmt.Errorf("no order %q", n.TransactionID)

@@ -91,15 +91,16 @@ type WebhookHandler struct {
 	Handle func(ctx context.Context, n *Notification) error
 
 	// ExpectedAmount, if set, returns the amount in 分 the merchant's own
-	// records expect for n (for a payment, the order's Amount for
-	// n.TransactionID; return n.TransactionFee to skip the check for a
-	// transaction type you do not check). It runs after the duplicate
-	// check and before Handle. An error (say, an unknown order) is
-	// answered 500 so that BeeCloud sends again; a different amount is
-	// answered 422, logged at error level with [ErrAmountMismatch], and
-	// never reaches Handle. BeeCloud keeps sending such a message for 36
-	// hours, which leaves time to look into it: it means a bug in the
-	// order records or a tampered order.
+	// records expect for a payment: the Amount of the order
+	// n.TransactionID. It is asked only for payments (TransactionType
+	// "PAY"); refunds and transfers, whose fee may be a part of an order,
+	// go to Handle unchecked. It runs after the duplicate check and before
+	// Handle. An error (say, an unknown order) is answered 500 so that
+	// BeeCloud sends again; a different amount is answered 422, logged at
+	// error level with [ErrAmountMismatch], and never reaches Handle.
+	// BeeCloud keeps sending such a message for days, which leaves time to
+	// look into it: it means a bug in the order records or a tampered
+	// order.
 	ExpectedAmount func(ctx context.Context, n *Notification) (int64, error)
 
 	// Store records claimed and handled transactions. Share one Store
@@ -281,7 +282,7 @@ func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notifi
 		}
 	}()
 
-	if h.ExpectedAmount != nil {
+	if h.ExpectedAmount != nil && n.TransactionType == "PAY" {
 		want, err := h.ExpectedAmount(ctx, n)
 		if err != nil {
 			log.error("beecloud: webhook amount lookup failed", slog.Any("err", err))

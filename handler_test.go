@@ -358,6 +358,31 @@ func TestWebhookHandlerAmount(t *testing.T) {
 	}
 }
 
+// A refund may be for part of an order: ExpectedAmount, which checks
+// payments, is not asked, and Handle sees the refund.
+func TestWebhookHandlerAmountCheckOnlyForPayments(t *testing.T) {
+	h, rec, _ := newHandler(t)
+	asked := 0
+	h.ExpectedAmount = func(ctx context.Context, n *beecloud.Notification) (int64, error) {
+		asked++
+		return testOrder.Amount, nil
+	}
+	refund := beecloudtest.Paid(testOrder)
+	refund.TransactionType = "REFUND"
+	refund.TransactionFee = testOrder.Amount - 1
+	wantAnswer(t, serve(h, beecloudtest.NewRequest(handlerConfig, refund)), http.StatusOK, "success")
+	if asked != 0 {
+		t.Errorf("ExpectedAmount asked %d times for a refund; want 0", asked)
+	}
+	if rec.count() != 1 {
+		t.Errorf("Handle called %d times for the refund; want 1", rec.count())
+	}
+	wantAnswer(t, serve(h, paidRequest()), http.StatusOK, "success")
+	if asked != 1 {
+		t.Errorf("ExpectedAmount asked %d times for a payment; want 1", asked)
+	}
+}
+
 func TestWebhookHandlerAllowedSenders(t *testing.T) {
 	proxy := "10.0.0.2:55123"
 	tests := []struct {
