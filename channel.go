@@ -95,8 +95,8 @@ func (c Channel) NeedsOpenID() bool { return channelInfos[c].openID }
 // false for an unknown channel and for the zero Channel, where the channel
 // the buyer picks from the menu decides.
 func (c Channel) SupportsReturnURL() bool {
-	_, ok := channelInfos[c]
-	return ok && !channelInfos[c].noReturnURL
+	info, ok := channelInfos[c]
+	return ok && !info.noReturnURL
 }
 
 // QRCode reports whether the channel shows a QR code to scan with a phone

@@ -23,7 +23,7 @@ func ExampleWebhookHandler() {
 
 	h := &beecloud.WebhookHandler{
 		Config: cfg,
-		// The amount BeeCloud reports must be the one the order was made for.
+		// A payment's amount must be the one the order was made for.
 		ExpectedAmount: func(ctx context.Context, n *beecloud.Notification) (int64, error) {
 			amount, ok := orders[n.TransactionID]
 			if !ok {
@@ -33,6 +33,9 @@ func ExampleWebhookHandler() {
 		},
 		// Runs once per transaction, however often BeeCloud sends it.
 		Handle: func(ctx context.Context, n *beecloud.Notification) error {
+			if n.TransactionType != "PAY" || !n.TradeSuccess {
+				return nil // refunds and the like: nothing to grant
+			}
 			fmt.Printf("order %s paid: %d 分 via %s\n", n.TransactionID, n.TransactionFee, n.SubChannelType)
 			return nil
 		},

@@ -44,10 +44,14 @@ func WebhookSenders() []netip.Prefix {
 // for about 36 hours.
 //
 // Handle runs at most once per transaction (app, transaction type and
-// transaction id) among all the handlers that share one Store: a
+// transaction id) among all the handlers that share one Store, for as
+// long as the Store remembers it ([MinRetention] by default): a
 // duplicate that arrives while Handle runs is answered 409 Conflict, one
 // that arrives after Handle succeeded is answered "success" without
 // calling Handle, and one that arrives after Handle failed calls it again.
+// The signature covers no timestamp, so anyone who has seen a genuine
+// message can replay it after that: let Handle act on the state of your
+// own order (mark it paid if it is unpaid), not on the message alone.
 //
 // The answers other than "success", all text/plain:
 //
@@ -78,30 +82,34 @@ type WebhookHandler struct {
 
 	// Handle does the merchant's business for a verified notification,
 	// such as marking the order paid. A nil error means done: BeeCloud is
-	// told "success" and the transaction is never handled again. An error
-	// makes BeeCloud send the message again later. Check n.TradeSuccess
-	// and n.TransactionType before granting goods. ctx is not cancelled
-	// when BeeCloud hangs up, so that work that finishes is recorded; it
+	// told "success" and the Store keeps the transaction from being
+	// handled again (see above for how long). An error makes BeeCloud
+	// send the message again later. Check n.TradeSuccess and
+	// n.TransactionType before granting goods. ctx is not cancelled when
+	// BeeCloud hangs up, so that work that finishes is recorded; it
 	// expires with the Lease. Handle is required.
 	Handle func(ctx context.Context, n *Notification) error
 
 	// ExpectedAmount, if set, returns the amount in 分 the merchant's own
-	// records expect for n (for a payment, the order's Amount for
-	// n.TransactionID; return n.TransactionFee to skip the check for a
-	// transaction type you do not check). It runs after the duplicate
-	// check and before Handle. An error (say, an unknown order) is
-	// answered 500 so that BeeCloud sends again; a different amount is
-	// answered 422, logged at error level with [ErrAmountMismatch], and
-	// never reaches Handle. BeeCloud keeps sending such a message for 36
-	// hours, which leaves time to look into it: it means a bug in the
-	// order records or a tampered order.
+	// records expect for a payment: the Amount of the order
+	// n.TransactionID. It is asked only for payments (TransactionType
+	// "PAY"); refunds and transfers, whose fee may be a part of an order,
+	// go to Handle unchecked. It runs after the duplicate check and before
+	// Handle. An error (say, an unknown order) is answered 500 so that
+	// BeeCloud sends again; a different amount is answered 422, logged at
+	// error level with [ErrAmountMismatch], and never reaches Handle.
+	// BeeCloud keeps sending such a message for days, which leaves time to
+	// look into it: it means a bug in the order records or a tampered
+	// order.
 	ExpectedAmount func(ctx context.Context, n *Notification) (int64, error)
 
 	// Store records claimed and handled transactions. Share one Store
-	// (a database) among every instance of a server. Nil means an
-	// in-memory [MemStore] created on first use, which is enough for a
-	// single process; its memory is lost on restart, when a handled
-	// transaction that BeeCloud sends again is handled again.
+	// (a database) among every instance of a server. Nil means a zero
+	// [MemStore] created on first use, which is enough for a single
+	// process that handles fewer than [DefaultMaxEntries] transactions in
+	// [MinRetention] (beyond that it answers 503); its memory is lost on
+	// restart, when a handled transaction that BeeCloud sends again is
+	// handled again.
 	Store Store
 	// Lease is how long one delivery may hold a transaction while
 	// ExpectedAmount and Handle run; zero means DefaultLease (5 minutes).
@@ -274,7 +282,7 @@ func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notifi
 		}
 	}()
 
-	if h.ExpectedAmount != nil {
+	if h.ExpectedAmount != nil && n.TransactionType == "PAY" {
 		want, err := h.ExpectedAmount(ctx, n)
 		if err != nil {
 			log.error("beecloud: webhook amount lookup failed", slog.Any("err", err))

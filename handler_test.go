@@ -358,6 +358,31 @@ func TestWebhookHandlerAmount(t *testing.T) {
 	}
 }
 
+// A refund may be for part of an order: ExpectedAmount, which checks
+// payments, is not asked, and Handle sees the refund.
+func TestWebhookHandlerAmountCheckOnlyForPayments(t *testing.T) {
+	h, rec, _ := newHandler(t)
+	asked := 0
+	h.ExpectedAmount = func(ctx context.Context, n *beecloud.Notification) (int64, error) {
+		asked++
+		return testOrder.Amount, nil
+	}
+	refund := beecloudtest.Paid(testOrder)
+	refund.TransactionType = "REFUND"
+	refund.TransactionFee = testOrder.Amount - 1
+	wantAnswer(t, serve(h, beecloudtest.NewRequest(handlerConfig, refund)), http.StatusOK, "success")
+	if asked != 0 {
+		t.Errorf("ExpectedAmount asked %d times for a refund; want 0", asked)
+	}
+	if rec.count() != 1 {
+		t.Errorf("Handle called %d times for the refund; want 1", rec.count())
+	}
+	wantAnswer(t, serve(h, paidRequest()), http.StatusOK, "success")
+	if asked != 1 {
+		t.Errorf("ExpectedAmount asked %d times for a payment; want 1", asked)
+	}
+}
+
 func TestWebhookHandlerAllowedSenders(t *testing.T) {
 	proxy := "10.0.0.2:55123"
 	tests := []struct {
@@ -744,5 +769,117 @@ func TestWebhookHandlerOverHTTP(t *testing.T) {
 	}
 	if rec.count() != 1 {
 		t.Errorf("Handle called %d times; want 1", rec.count())
+	}
+}
+
+// callStore records the calls a handler makes, and answers Claim with
+// state and claimErr.
+type callStore struct {
+	state    beecloud.ClaimState
+	claimErr error
+
+	mu     sync.Mutex
+	calls  []string
+	tokens []string
+	ctxErr []error
+}
+
+func (s *callStore) record(call, key, token string, ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, call+" "+key)
+	s.tokens = append(s.tokens, token)
+	s.ctxErr = append(s.ctxErr, ctx.Err())
+}
+
+func (s *callStore) Claim(ctx context.Context, key, token string, lease time.Duration) (beecloud.ClaimState, error) {
+	s.record("Claim", key, token, ctx)
+	return s.state, s.claimErr
+}
+
+func (s *callStore) Complete(ctx context.Context, key, token string) error {
+	s.record("Complete", key, token, ctx)
+	return nil
+}
+
+func (s *callStore) Release(ctx context.Context, key, token string) error {
+	s.record("Release", key, token, ctx)
+	return nil
+}
+
+// TestWebhookHandlerStoreCalls checks that every path through the handler
+// leaves the Store right: a claim is completed once Handle succeeded,
+// released on every other outcome (panics included), and left alone when
+// it was not granted; Complete and Release run with a live context.
+func TestWebhookHandlerStoreCalls(t *testing.T) {
+	ok := func(ctx context.Context, n *beecloud.Notification) error { return nil }
+	fail := func(ctx context.Context, n *beecloud.Notification) error { return errors.New("fail") }
+	amount := func(a int64, err error) func(context.Context, *beecloud.Notification) (int64, error) {
+		return func(context.Context, *beecloud.Notification) (int64, error) { return a, err }
+	}
+	tests := []struct {
+		name     string
+		state    beecloud.ClaimState
+		claimErr error
+		handle   func(context.Context, *beecloud.Notification) error
+		expected func(context.Context, *beecloud.Notification) (int64, error)
+		lease    time.Duration
+		status   int
+		calls    []string
+	}{
+		{"handled", beecloud.ClaimOK, nil, ok, nil, 0, http.StatusOK, []string{"Claim", "Complete"}},
+		{"handle fails", beecloud.ClaimOK, nil, fail, nil, 0, http.StatusInternalServerError, []string{"Claim", "Release"}},
+		{"handle panics", beecloud.ClaimOK, nil, func(context.Context, *beecloud.Notification) error { panic("boom") }, nil, 0, 0, []string{"Claim", "Release"}},
+		{"amount matches", beecloud.ClaimOK, nil, ok, amount(testOrder.Amount, nil), 0, http.StatusOK, []string{"Claim", "Complete"}},
+		{"amount differs", beecloud.ClaimOK, nil, ok, amount(testOrder.Amount+1, nil), 0, http.StatusUnprocessableEntity, []string{"Claim", "Release"}},
+		{"amount lookup fails", beecloud.ClaimOK, nil, ok, amount(0, errors.New("no order")), 0, http.StatusInternalServerError, []string{"Claim", "Release"}},
+		{"amount lookup panics", beecloud.ClaimOK, nil, ok, func(context.Context, *beecloud.Notification) (int64, error) { panic("boom") }, 0, 0, []string{"Claim", "Release"}},
+		{"handle outlives the lease", beecloud.ClaimOK, nil, func(ctx context.Context, n *beecloud.Notification) error {
+			<-ctx.Done()
+			return nil
+		}, nil, time.Millisecond, http.StatusOK, []string{"Claim", "Complete"}},
+		{"done before", beecloud.ClaimDone, nil, fail, nil, 0, http.StatusOK, []string{"Claim"}},
+		{"busy", beecloud.ClaimBusy, nil, fail, nil, 0, http.StatusConflict, []string{"Claim"}},
+		{"claim fails", 0, errors.New("down"), fail, nil, 0, http.StatusServiceUnavailable, []string{"Claim"}},
+		{"unknown claim state", beecloud.ClaimState(42), nil, fail, nil, 0, http.StatusServiceUnavailable, []string{"Claim"}},
+	}
+	key := vecAppID + ":PAY:" + testOrder.OutTradeNo
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := &callStore{state: tt.state, claimErr: tt.claimErr}
+			h, _, _ := newHandler(t)
+			h.Store, h.Handle, h.ExpectedAmount, h.Lease = store, tt.handle, tt.expected, tt.lease
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			r := paidRequest().WithContext(ctx)
+			var w *httptest.ResponseRecorder
+			func() {
+				defer func() {
+					if p := recover(); (p != nil) != (tt.status == 0) {
+						t.Errorf("panic %v; want one: %t", p, tt.status == 0)
+					}
+				}()
+				cancel() // BeeCloud hung up: the bookkeeping must go on
+				w = serve(h, r)
+			}()
+			if tt.status != 0 && w.Code != tt.status {
+				t.Errorf("status %d; want %d", w.Code, tt.status)
+			}
+			var want []string
+			for _, c := range tt.calls {
+				want = append(want, c+" "+key)
+			}
+			if fmt.Sprint(store.calls) != fmt.Sprint(want) {
+				t.Fatalf("store calls %q; want %q", store.calls, want)
+			}
+			for i := range store.tokens {
+				if store.tokens[i] != store.tokens[0] {
+					t.Errorf("%s with token %q; Claim had %q", store.calls[i], store.tokens[i], store.tokens[0])
+				}
+				if i > 0 && store.ctxErr[i] != nil {
+					t.Errorf("%s with a dead context: %v", store.calls[i], store.ctxErr[i])
+				}
+			}
+		})
 	}
 }

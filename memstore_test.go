@@ -184,3 +184,82 @@ func TestMemStoreConcurrentClaims(t *testing.T) {
 		}
 	}
 }
+
+// TestMemStoreBoundUnderLoad runs claims, completions and releases of many
+// keys from many goroutines while the clock moves, against a small
+// MemStore whose entries must often be evicted. Each step (a Claim and
+// what follows from its answer) runs under a lock so that the test's own
+// record of completions is exact: the store never holds more than
+// MaxEntries entries, never answers ClaimDone for a key nobody completed,
+// and never forgets a completion within its retention.
+func TestMemStoreBoundUnderLoad(t *testing.T) {
+	const max, workers, rounds, keys = 50, 8, 400, 120
+	const lease, retention = 5 * time.Minute, time.Hour
+	clk := newClock()
+	s := &beecloud.MemStore{Now: clk.now, MaxEntries: max, Retention: retention}
+	ctx := context.Background()
+	var (
+		mu        sync.Mutex
+		completed = map[string]time.Time{} // key → when it was last completed
+		full      int
+	)
+	step := func(key, token string, complete bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		state, err := s.Claim(ctx, key, token, lease)
+		if errors.Is(err, beecloud.ErrStoreFull) {
+			full++
+			return
+		}
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		doneAt, done := completed[key]
+		switch {
+		case state == beecloud.ClaimDone && !done:
+			t.Errorf("Claim(%s) = done; nobody completed it", key)
+		case state == beecloud.ClaimOK && done && clk.now().Sub(doneAt) < retention:
+			t.Errorf("Claim(%s) = ok %s after its completion; the retention is %s", key, clk.now().Sub(doneAt), retention)
+		case state == beecloud.ClaimOK && complete:
+			if err := s.Complete(ctx, key, token); err != nil {
+				t.Error(err)
+			}
+			completed[key] = clk.now()
+		case state == beecloud.ClaimOK:
+			if err := s.Release(ctx, key, token); err != nil {
+				t.Error(err)
+			}
+		}
+		if n := s.Len(); n > max {
+			t.Errorf("Len() = %d; MaxEntries is %d", n, max)
+		}
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range rounds {
+				if i%10 == 0 {
+					clk.advance(time.Minute)
+				}
+				// Some claims are left to run out with their lease.
+				key, token := fmt.Sprint("k", (w*rounds+i*7)%keys), fmt.Sprint("t", w, "-", i)
+				if i%5 != 4 {
+					step(key, token, i%3 == 0)
+					continue
+				}
+				mu.Lock()
+				if _, err := s.Claim(ctx, key, token, lease); err != nil && !errors.Is(err, beecloud.ErrStoreFull) {
+					t.Error(err)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if full == 0 {
+		t.Errorf("the store was never full: the test proves nothing about eviction")
+	}
+}

@@ -1,6 +1,7 @@
 package beecloud
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -109,10 +110,7 @@ func (c Config) Params(o Order) (Params, error) {
 		OpenID:         o.OpenID,
 	}
 	if len(o.Optional) > 0 {
-		p.Optional = make(map[string]any, len(o.Optional))
-		for k, v := range o.Optional {
-			p.Optional[k] = v
-		}
+		p.Optional = maps.Clone(o.Optional)
 	}
 	if o.NoAliGuide {
 		p.NeedAliGuide = new(bool)
@@ -339,6 +337,10 @@ func checkOptional(key string, v any) string {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return "must be a finite number"
 		}
+	case json.Number:
+		// As Notification.Optional holds numbers, so that a webhook's
+		// optional can be passed on unchanged.
+		return checkOptionalNumber(v)
 	case nil:
 		return "must be a string, number or bool, not nil"
 	default:
@@ -350,6 +352,20 @@ func checkOptional(key string, v any) string {
 // optionalIntReason refuses integers that the trip through the buyer's
 // browser would change: an order id 9007199254740993 comes back in the
 // webhook as 9007199254740992, and matches the wrong order.
+func checkOptionalNumber(n json.Number) string {
+	if i, err := n.Int64(); err == nil {
+		return checkOptionalInt(i)
+	}
+	f, err := n.Float64()
+	if err != nil || !json.Valid([]byte(n)) {
+		return "is not a valid finite number: " + shortQuote(string(n))
+	}
+	if !strings.ContainsAny(string(n), ".eE") || f == math.Trunc(f) && math.Abs(f) > MaxAmount {
+		return optionalIntReason
+	}
+	return ""
+}
+
 const optionalIntReason = "is beyond ±9007199254740991, which JavaScript cannot hold exactly; pass it as a string"
 
 func checkOptionalInt(v int64) string {

@@ -109,6 +109,14 @@ var orderTests = []orderTest{
 	{"optional int64 below -2^53", withOrder(func(o *Order) { o.Optional = map[string]any{"id": int64(-MaxAmount - 1)} }), "optional.id", "JavaScript cannot hold exactly"},
 	{"optional int beyond 2^53", withOrder(func(o *Order) { o.Optional = map[string]any{"id": math.MaxInt} }), "optional.id", "JavaScript cannot hold exactly"},
 	{"optional uint max", withOrder(func(o *Order) { o.Optional = map[string]any{"id": uint(math.MaxUint)} }), "optional.id", "JavaScript cannot hold exactly"},
+	{"optional json.Number from a webhook", withOrder(func(o *Order) {
+		o.Optional = map[string]any{"i": json.Number("42"), "f": json.Number("-1.5e3"), "max": json.Number("9007199254740991")}
+	}), "", ""},
+	{"optional json.Number beyond 2^53", withOrder(func(o *Order) { o.Optional = map[string]any{"k": json.Number("9007199254740992")} }), "optional.k", "pass it as a string"},
+	{"optional json.Number beyond int64", withOrder(func(o *Order) { o.Optional = map[string]any{"k": json.Number("123456789012345678901234")} }), "optional.k", "pass it as a string"},
+	{"optional json.Number integral exponent", withOrder(func(o *Order) { o.Optional = map[string]any{"k": json.Number("1e20")} }), "optional.k", "pass it as a string"},
+	{"optional json.Number out of range", withOrder(func(o *Order) { o.Optional = map[string]any{"k": json.Number("1e400")} }), "optional.k", "valid finite number"},
+	{"optional json.Number not a number", withOrder(func(o *Order) { o.Optional = map[string]any{"k": json.Number("0x10")} }), "optional.k", "valid finite number"},
 	{"optional empty map", withOrder(func(o *Order) { o.Optional = map[string]any{} }), "", ""},
 	{"optional nested map", withOrder(func(o *Order) { o.Optional = map[string]any{"k": map[string]any{"a": 1}} }), "optional.k", "no nested values"},
 	{"optional slice", withOrder(func(o *Order) { o.Optional = map[string]any{"k": []string{"a"}} }), "optional.k", "[]string"},

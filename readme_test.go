@@ -18,9 +18,9 @@ func TestREADMEIntegrationCompiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, after, ok := strings.Cut(string(readme), "## Integrate in 20 lines")
+	_, after, ok := strings.Cut(string(readme), "## Integrate in 25 lines")
 	if !ok {
-		t.Fatal(`README.md has no "## Integrate in 20 lines" section`)
+		t.Fatal(`README.md has no "## Integrate in 25 lines" section`)
 	}
 	_, block, ok := strings.Cut(after, "```go\n")
 	if !ok {

@@ -22,6 +22,8 @@ const (
 	ClaimDone
 )
 
+// String returns "ok", "busy" or "done", or "ClaimState(N)" for a value
+// outside the constants.
 func (s ClaimState) String() string {
 	switch s {
 	case ClaimOK:

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -41,9 +42,14 @@ var (
 // The current signature covers only the app, TransactionID,
 // TransactionType, ChannelType and TransactionFee: the other fields, though
 // they come from BeeCloud, could be altered by anyone replaying a genuine
-// message. Grant goods on the signed fields and your own order records;
-// treat Optional and MessageDetail as information. A legacy signature
-// (Legacy true) covers no field at all, only the app and the timestamp.
+// message. Even the signed fields are hashed end to end without
+// separators, so one signature holds for TransactionID "order1234" with
+// TransactionType "PAY" and for "order123" with "4PAY": compare
+// TransactionType with the constant you expect and TransactionFee with
+// your own order's amount (see [WebhookHandler].ExpectedAmount). Grant
+// goods on the signed fields and your own order records; treat Optional
+// and MessageDetail as information. A legacy signature (Legacy true)
+// covers no field at all, only the app and the timestamp.
 type Notification struct {
 	// Signature is the body's signature, or its legacy "sign" if Legacy.
 	Signature string
@@ -159,12 +165,18 @@ func parseNotification(body []byte, cfgs []Config) (*Notification, error) {
 			return nil, err
 		}
 	}
-	n, sig, err := decodeNotification(body)
+	n, sig, optional, err := decodeNotification(body)
 	if err != nil {
 		return nil, err
 	}
 	if err := verify(n, sig, cfgs); err != nil {
 		return nil, err
+	}
+	if optional != nil {
+		// Decoded only now: building maps is the costly part of a body, and
+		// a forged one should not get that far.
+		v, _ := decodeValue(optional, 0)
+		n.Optional, _ = v.(map[string]any) // always a map: optional starts with '{'
 	}
 	return n, nil
 }
@@ -287,38 +299,38 @@ func malformed(field, format string, args ...any) error {
 }
 
 // decodeNotification reads body in one pass after checking that it is
-// valid JSON and UTF-8. It returns the signature bytes (aliasing body) to
-// compare.
-func decodeNotification(body []byte) (*Notification, []byte, error) {
+// valid JSON and UTF-8. It returns the signature bytes to compare and the
+// optional object, undecoded, both aliasing body.
+func decodeNotification(body []byte) (n *Notification, sig, optional []byte, err error) {
 	if !json.Valid(body) {
 		if len(bytes.TrimSpace(body)) == 0 {
-			return nil, nil, fmt.Errorf("%w: empty body", ErrMalformedNotification)
+			return nil, nil, nil, fmt.Errorf("%w: empty body", ErrMalformedNotification)
 		}
 		// Only to describe the error; json.Valid is the faster check.
 		var v json.RawMessage
 		err := json.Unmarshal(body, &v)
 		var syntax *json.SyntaxError
 		if errors.As(err, &syntax) {
-			return nil, nil, fmt.Errorf("%w: body is not valid JSON: %v (at byte %d)", ErrMalformedNotification, err, syntax.Offset)
+			return nil, nil, nil, fmt.Errorf("%w: body is not valid JSON: %w (at byte %d)", ErrMalformedNotification, err, syntax.Offset)
 		}
-		return nil, nil, fmt.Errorf("%w: body is not valid JSON", ErrMalformedNotification)
+		return nil, nil, nil, fmt.Errorf("%w: body is not valid JSON", ErrMalformedNotification)
 	}
 	if !utf8.Valid(body) {
-		return nil, nil, fmt.Errorf("%w: body is not valid UTF-8", ErrMalformedNotification)
+		return nil, nil, nil, fmt.Errorf("%w: body is not valid UTF-8", ErrMalformedNotification)
 	}
 	i := skipSpace(body, 0)
 	if body[i] != '{' {
-		return nil, nil, fmt.Errorf("%w: body is %s, not an object", ErrMalformedNotification, kind(body[i]))
+		return nil, nil, nil, fmt.Errorf("%w: body is %s, not an object", ErrMalformedNotification, kind(body[i]))
 	}
 	i = skipSpace(body, i+1)
-	n := new(Notification)
-	var sig, sign []byte
+	n = new(Notification)
+	var sign []byte
 	seen := 0
 	for body[i] != '}' {
 		end := skipString(body, i)
 		key, err := decodeString(body[i:end])
 		if err != nil {
-			return nil, nil, fmt.Errorf("%w: bad key", ErrMalformedNotification)
+			return nil, nil, nil, fmt.Errorf("%w: bad key", ErrMalformedNotification)
 		}
 		i = skipSpace(body, end)
 		i = skipSpace(body, i+1) // past ':'
@@ -333,13 +345,13 @@ func decodeNotification(body []byte) (*Notification, []byte, error) {
 		if bit == 0 {
 			for _, k := range knownKeys {
 				if strings.EqualFold(k, key) {
-					return nil, nil, malformed(k, "key %s differs from %q only in case", shortQuote(key), k)
+					return nil, nil, nil, malformed(k, "key %s differs from %q only in case", shortQuote(key), k)
 				}
 			}
 			continue
 		}
 		if seen&bit != 0 {
-			return nil, nil, malformed(key, "appears more than once")
+			return nil, nil, nil, malformed(key, "appears more than once")
 		}
 		seen |= bit
 		if v[0] == 'n' && bit&(fRequired|fSignature|fSign) == 0 {
@@ -348,11 +360,11 @@ func decodeNotification(body []byte) (*Notification, []byte, error) {
 		switch bit {
 		case fSignature, fSign:
 			if v[0] != '"' {
-				return nil, nil, malformed(key, "must be a string, got %s", kind(v[0]))
+				return nil, nil, nil, malformed(key, "must be a string, got %s", kind(v[0]))
 			}
 			s := v[1 : len(v)-1]
 			if !isLowerHex32(s) {
-				return nil, nil, fmt.Errorf("%w: %s must be 32 lowercase hex digits", ErrBadSignature, key)
+				return nil, nil, nil, fmt.Errorf("%w: %s must be 32 lowercase hex digits", ErrBadSignature, key)
 			}
 			if bit == fSignature {
 				sig = s
@@ -362,37 +374,37 @@ func decodeNotification(body []byte) (*Notification, []byte, error) {
 		case fTimestamp:
 			ms, err := decodeUint(key, v)
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			n.Timestamp = time.UnixMilli(ms)
 		case fTransactionFee:
 			fee, err := decodeUint(key, v)
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, nil, err
 			}
 			n.TransactionFee = fee
 		case fTradeSuccess:
 			if v[0] != 't' && v[0] != 'f' {
-				return nil, nil, malformed(key, "must be a boolean, got %s", kind(v[0]))
+				return nil, nil, nil, malformed(key, "must be a boolean, got %s", kind(v[0]))
 			}
 			n.TradeSuccess = v[0] == 't'
 		case fMessageDetail:
 			if v[0] != '{' {
-				return nil, nil, malformed(key, "must be an object, got %s", kind(v[0]))
+				return nil, nil, nil, malformed(key, "must be an object, got %s", kind(v[0]))
 			}
 			n.MessageDetail = append(json.RawMessage(nil), v...)
 		case fOptional:
 			if v[0] != '{' {
-				return nil, nil, malformed(key, "must be an object, got %s", kind(v[0]))
+				return nil, nil, nil, malformed(key, "must be an object, got %s", kind(v[0]))
 			}
-			n.Optional = decodeObject(v)
+			optional = v
 		default:
 			if v[0] != '"' {
-				return nil, nil, malformed(key, "must be a string, got %s", kind(v[0]))
+				return nil, nil, nil, malformed(key, "must be a string, got %s", kind(v[0]))
 			}
 			s, err := decodeString(v)
 			if err != nil {
-				return nil, nil, malformed(key, "bad string")
+				return nil, nil, nil, malformed(key, "bad string")
 			}
 			switch bit {
 			case fChannelType:
@@ -412,7 +424,7 @@ func decodeNotification(body []byte) (*Notification, []byte, error) {
 	if missing := fRequired &^ seen; missing != 0 {
 		for i, k := range knownKeys {
 			if missing&(1<<i) != 0 {
-				return nil, nil, malformed(k, "is missing")
+				return nil, nil, nil, malformed(k, "is missing")
 			}
 		}
 	}
@@ -424,21 +436,21 @@ func decodeNotification(body []byte) (*Notification, []byte, error) {
 		n.Legacy = true
 		sig = sign
 	default:
-		return nil, nil, malformed("signature", "is missing")
+		return nil, nil, nil, malformed("signature", "is missing")
 	}
 	switch {
 	case n.TransactionID == "":
-		return nil, nil, malformed("transaction_id", "is empty")
+		return nil, nil, nil, malformed("transaction_id", "is empty")
 	case len(n.TransactionID) > maxTransactionID:
-		return nil, nil, malformed("transaction_id", "is longer than %d bytes", maxTransactionID)
+		return nil, nil, nil, malformed("transaction_id", "is longer than %d bytes", maxTransactionID)
 	case n.TransactionType == "":
-		return nil, nil, malformed("transaction_type", "is empty")
+		return nil, nil, nil, malformed("transaction_type", "is empty")
 	case len(n.TransactionType) > maxTransactionType || strings.ContainsRune(n.TransactionType, ':'):
-		return nil, nil, malformed("transaction_type", "is not a transaction type")
+		return nil, nil, nil, malformed("transaction_type", "is not a transaction type")
 	case n.ChannelType == "":
-		return nil, nil, malformed("channel_type", "is empty")
+		return nil, nil, nil, malformed("channel_type", "is empty")
 	}
-	return n, sig, nil
+	return n, sig, optional, nil
 }
 
 // decodeUint parses a JSON number that must be a non-negative integer
@@ -455,10 +467,11 @@ func decodeUint(key string, v []byte) (int64, error) {
 		if c < '0' || c > '9' {
 			return 0, malformed(key, "must be an integer, without fraction or exponent")
 		}
-		if x > (1<<63-1-9)/10 {
+		d := int64(c - '0')
+		if x > (math.MaxInt64-d)/10 {
 			return 0, malformed(key, "is too large")
 		}
-		x = x*10 + int64(c-'0')
+		x = x*10 + d
 	}
 	return x, nil
 }
@@ -566,52 +579,51 @@ func decodeString(v []byte) (string, error) {
 	return s, err
 }
 
-// decodeObject decodes the JSON object v the way encoding/json does with
-// UseNumber: numbers become json.Number, and of repeated keys the last
-// wins.
-func decodeObject(v []byte) map[string]any {
-	m := make(map[string]any)
-	i := skipSpace(v, 1)
-	for v[i] != '}' {
-		end := skipString(v, i)
-		key, _ := decodeString(v[i:end])
-		i = skipSpace(v, end)
-		i = skipSpace(v, i+1)
-		end = skipValue(v, i)
-		m[key] = decodeValue(v[i:end])
-		i = skipSpace(v, end)
-		if v[i] == ',' {
-			i = skipSpace(v, i+1)
-		}
-	}
-	return m
-}
-
-func decodeValue(v []byte) any {
-	switch v[0] {
+// decodeValue decodes the JSON value that starts at b[i] the way
+// encoding/json decodes into an interface with UseNumber (numbers become
+// json.Number; of repeated keys the last wins), and returns the index
+// after it. It reads each byte once, so that its time grows with the
+// length of b, whatever the nesting.
+func decodeValue(b []byte, i int) (any, int) {
+	switch b[i] {
 	case '"':
-		s, _ := decodeString(v)
-		return s
+		end := skipString(b, i)
+		s, _ := decodeString(b[i:end])
+		return s, end
 	case '{':
-		return decodeObject(v)
-	case '[':
-		a := []any{}
-		i := skipSpace(v, 1)
-		for v[i] != ']' {
-			end := skipValue(v, i)
-			a = append(a, decodeValue(v[i:end]))
-			i = skipSpace(v, end)
-			if v[i] == ',' {
-				i = skipSpace(v, i+1)
+		m := make(map[string]any)
+		i = skipSpace(b, i+1)
+		for b[i] != '}' {
+			end := skipString(b, i)
+			key, _ := decodeString(b[i:end])
+			i = skipSpace(b, end)
+			m[key], i = decodeValue(b, skipSpace(b, i+1))
+			i = skipSpace(b, i)
+			if b[i] == ',' {
+				i = skipSpace(b, i+1)
 			}
 		}
-		return a
+		return m, i + 1
+	case '[':
+		a := []any{}
+		i = skipSpace(b, i+1)
+		for b[i] != ']' {
+			var x any
+			x, i = decodeValue(b, i)
+			a = append(a, x)
+			i = skipSpace(b, i)
+			if b[i] == ',' {
+				i = skipSpace(b, i+1)
+			}
+		}
+		return a, i + 1
 	case 't':
-		return true
+		return true, i + len("true")
 	case 'f':
-		return false
+		return false, i + len("false")
 	case 'n':
-		return nil
+		return nil, i + len("null")
 	}
-	return json.Number(v)
+	end := skipValue(b, i)
+	return json.Number(b[i:end]), end
 }

@@ -1,9 +1,11 @@
 package beecloud_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -158,7 +160,15 @@ func TestParseNotificationTolerates(t *testing.T) {
 			func(n *beecloud.Notification) bool {
 				return reflect.DeepEqual(n.Optional["agent_id"], map[string]any{"a": []any{"b", json.Number("1.25")}})
 			}},
+		{"known keys nested", swap(t, `{"signature"`, `{"x":{"transaction_fee":1000,"signature":"00000000000000000000000000000000"},"y":[{"transaction_id":"other"}],"signature"`),
+			func(n *beecloud.Notification) bool {
+				return n.TransactionFee == 1 && n.TransactionID == vecTxID && n.Signature == vecSignature
+			}},
 		{"unknown channel", vecBodyFor(t, "PAYPAL_X", "PAY", vecTxID, 1), func(n *beecloud.Notification) bool { return n.ChannelType == "PAYPAL_X" }},
+		{"largest int64 fee", vecBodyFor(t, "BC", "PAY", vecTxID, math.MaxInt64),
+			func(n *beecloud.Notification) bool { return n.TransactionFee == math.MaxInt64 }},
+		{"largest int64 timestamp", swap(t, `"timestamp":1426817510111`, `"timestamp":9223372036854775807`),
+			func(n *beecloud.Notification) bool { return n.Timestamp.UnixMilli() == math.MaxInt64 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -395,6 +405,8 @@ func badBodies(t testing.TB) []badBody {
 		bad("fee missing", `"transaction_fee":1,`, ``, M, "transaction_fee"),
 		bad("fee twice", `"transaction_fee":1,`, `"transaction_fee":1,"transaction_fee":1000,`, M, "transaction_fee"),
 		bad("fee in other case", `"transaction_fee":1,`, `"transaction_fee":1,"Transaction_Fee":1000,`, M, "transaction_fee"),
+		bad("fee twice, once escaped", `"transaction_fee":1,`, `"transaction_fee":1,"transaction\u005ffee":1000,`, M, "transaction_fee"),
+		bad("signature twice, once folded", `"transaction_fee":1,`, `"transaction_fee":1,"\u017fignature":"00000000000000000000000000000000",`, M, "signature"),
 		bad("timestamp string", `"timestamp":1426817510111`, `"timestamp":"1426817510111"`, M, "timestamp"),
 		bad("timestamp fraction", `"timestamp":1426817510111`, `"timestamp":1426817510111.5`, M, "timestamp"),
 		bad("timestamp missing", `"timestamp":1426817510111,`, ``, M, "timestamp"),
@@ -454,6 +466,18 @@ func TestParseNotificationBadBodies(t *testing.T) {
 				t.Errorf("error %q should name %q and not the secret", msg, tt.field)
 			}
 		})
+	}
+}
+
+// The cause of a syntax error stays reachable, with its offset.
+func TestParseNotificationSyntaxErrorWrapped(t *testing.T) {
+	_, err := vecConfig.ParseNotification([]byte(`{"signature":}`))
+	var syntax *json.SyntaxError
+	if !errors.As(err, &syntax) || !errors.Is(err, beecloud.ErrMalformedNotification) {
+		t.Fatalf("got %v; want a %v wrapping a *json.SyntaxError", err, beecloud.ErrMalformedNotification)
+	}
+	if syntax.Offset != 14 { // encoding/json counts the bad byte
+		t.Errorf("Offset = %d; want 14", syntax.Offset)
 	}
 }
 
@@ -537,9 +561,20 @@ func FuzzParseNotification(f *testing.F) {
 			if n.Signature != want || n.TransactionFee < 0 || n.TransactionID == "" {
 				t.Fatalf("accepted %+v", n)
 			}
-			var v any
-			if err := json.Unmarshal(body, &v); err != nil {
+			// What a merchant's own encoding/json reads from the body must be
+			// what was verified.
+			var w wireBaseline
+			d := json.NewDecoder(bytes.NewReader(body))
+			d.UseNumber()
+			if err := d.Decode(&w); err != nil {
 				t.Fatalf("accepted a body encoding/json refuses: %v", err)
+			}
+			if w.TransactionID != n.TransactionID || w.TransactionType != n.TransactionType ||
+				w.ChannelType != n.ChannelType || w.TransactionFee != n.TransactionFee ||
+				w.Timestamp != n.Timestamp.UnixMilli() || w.TradeSuccess != n.TradeSuccess ||
+				w.SubChannelType != n.SubChannelType || w.ChannelTransactionID != n.ChannelTransactionID ||
+				!n.Legacy && w.Signature != n.Signature || !reflect.DeepEqual(w.Optional, n.Optional) {
+				t.Fatalf("encoding/json reads %+v; ParseNotification %+v", w, n)
 			}
 		}
 	})
@@ -618,6 +653,39 @@ func BenchmarkParseNotificationBaseline(b *testing.B) {
 	for range b.N {
 		var n wireBaseline
 		if err := json.Unmarshal(body, &n); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// deepOptionalBody is the vector's genuine webhook replayed with an
+// optional (which no signature covers) nested as deep as encoding/json
+// allows: what anyone holding one genuine message can send.
+var deepOptionalBody = []byte(`{"signature":"` + vecSignature + `","timestamp":1,"channel_type":"BC",` +
+	`"transaction_type":"PAY","transaction_id":"` + vecTxID + `","transaction_fee":1,"optional":` +
+	strings.Repeat(`{"a":`, 9000) + `1` + strings.Repeat(`}`, 9000) + `}`)
+
+// BenchmarkParseNotificationDeepOptional must stay within a small factor
+// of its baseline: the work must grow with the body's length, not with its
+// length times its depth.
+func BenchmarkParseNotificationDeepOptional(b *testing.B) {
+	b.SetBytes(int64(len(deepOptionalBody)))
+	b.ReportAllocs()
+	for range b.N {
+		if _, err := vecConfig.ParseNotification(deepOptionalBody); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParseNotificationDeepOptionalBaseline decodes the same body
+// with encoding/json.
+func BenchmarkParseNotificationDeepOptionalBaseline(b *testing.B) {
+	b.SetBytes(int64(len(deepOptionalBody)))
+	b.ReportAllocs()
+	for range b.N {
+		var n wireBaseline
+		if err := json.Unmarshal(deepOptionalBody, &n); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"time"
@@ -21,13 +22,6 @@ func Paid(o beecloud.Order) beecloud.Notification {
 	channel, sub := "BC", "BC_NATIVE"
 	if o.InstantChannel.Known() {
 		channel, sub = o.InstantChannel.ChannelType(), o.InstantChannel.BeeCloudChannel(false)
-	}
-	var optional map[string]any
-	if o.Optional != nil {
-		optional = make(map[string]any, len(o.Optional))
-		for k, v := range o.Optional {
-			optional[k] = v
-		}
 	}
 	channelID := "4200" + o.OutTradeNo
 	detail, err := json.Marshal(map[string]any{
@@ -47,7 +41,7 @@ func Paid(o beecloud.Order) beecloud.Notification {
 		TransactionFee:       o.Amount,
 		TradeSuccess:         true,
 		MessageDetail:        detail,
-		Optional:             optional,
+		Optional:             maps.Clone(o.Optional),
 		ChannelTransactionID: channelID,
 	}
 }
