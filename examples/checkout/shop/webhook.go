@@ -22,12 +22,9 @@ func (s *shop) webhookHandler() http.Handler {
 	}
 }
 
-// expectedAmount is the amount the shop's own order says, which the
-// webhook's transaction_fee must equal.
+// expectedAmount is the amount the shop's own order says, which a
+// payment's transaction_fee must equal. The handler asks only for payments.
 func (s *shop) expectedAmount(_ context.Context, n *beecloud.Notification) (int64, error) {
-	if n.TransactionType != "PAY" {
-		return n.TransactionFee, nil // the shop does not check refunds
-	}
 	order, ok := s.orders.Get(n.TransactionID)
 	if !ok {
 		// An error, not "success": BeeCloud sends again, which gives a

@@ -243,9 +243,6 @@ func (a *app) openID(r *http.Request) (string, bool) {
 }
 
 func (a *app) expectedAmount(_ context.Context, n *beecloud.Notification) (int64, error) {
-	if n.TransactionType != "PAY" {
-		return n.TransactionFee, nil
-	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	o, ok := a.orders[n.TransactionID]
