@@ -269,11 +269,13 @@ func (s *Sandbox) StartAt(addr string) error {
 }
 
 // Close stops resending webhooks, waits for deliveries under way to stop,
-// and shuts the server down. Bills, payments and deliveries can still be
+// ends the waits of [Sandbox.WaitDelivery] and [Sandbox.Redeliver], and
+// shuts the server down. Bills, payments and deliveries can still be
 // read after Close.
 func (s *Sandbox) Close() {
 	s.mu.Lock()
 	s.closed = true
+	s.notifyLocked() // wakes WaitDelivery and Redeliver
 	s.mu.Unlock()
 	s.cancel()
 	s.wg.Wait()
@@ -409,27 +411,42 @@ func (s *Sandbox) Deliveries() []Delivery {
 // It waits for the payment too if it has not happened yet. With
 // Duplicates set it returns once the last duplicate is done: the next
 // copy is added as the previous one is acknowledged. It returns
-// ctx.Err() if ctx ends first.
+// ctx.Err() if ctx ends first, and [ErrSandboxClosed] once the sandbox is
+// closed, with the delivery so far: Close stops it unfinished.
 func (s *Sandbox) WaitDelivery(ctx context.Context, outTradeNo string) (Delivery, error) {
-	for {
-		s.mu.Lock()
+	return s.wait(ctx, func() *Delivery {
 		var found *Delivery
 		for _, d := range s.deliveries {
 			if d.OutTradeNo == outTradeNo {
 				found = d
 			}
 		}
-		if found != nil && found.Done() {
-			d := copyDelivery(found)
-			s.mu.Unlock()
-			return d, nil
+		return found
+	})
+}
+
+// wait waits until the delivery find returns, with s.mu held, is done,
+// and returns a copy of it; see [Sandbox.WaitDelivery].
+func (s *Sandbox) wait(ctx context.Context, find func() *Delivery) (Delivery, error) {
+	for {
+		s.mu.Lock()
+		var c Delivery
+		d := find()
+		if d != nil {
+			c = copyDelivery(d)
 		}
-		changed := s.changed
+		closed, changed := s.closed, s.changed
 		s.mu.Unlock()
+		switch {
+		case c.Done():
+			return c, nil
+		case closed:
+			return c, ErrSandboxClosed
+		}
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			return Delivery{}, ctx.Err()
+			return c, ctx.Err()
 		}
 	}
 }
@@ -439,7 +456,8 @@ func (s *Sandbox) WaitDelivery(ctx context.Context, outTradeNo string) (Delivery
 // app acknowledged it. It records a new [Delivery] with Duplicate set,
 // resent on the usual schedule until the app answers success, and returns
 // a copy of it once it is done. If ctx ends first it returns the delivery
-// so far and ctx.Err(); the delivery goes on until Close.
+// so far and ctx.Err(); the delivery goes on until Close. If the sandbox
+// is closed first it returns the delivery so far and [ErrSandboxClosed].
 //
 // It returns [ErrNoWebhook] when no webhook was sent for outTradeNo and
 // [ErrSandboxClosed] after Close.
@@ -461,20 +479,7 @@ func (s *Sandbox) Redeliver(ctx context.Context, outTradeNo string) (Delivery, e
 	}
 	d := s.duplicateLocked(last, 0)
 	s.mu.Unlock()
-	for {
-		s.mu.Lock()
-		c := copyDelivery(d)
-		changed := s.changed
-		s.mu.Unlock()
-		if c.Done() {
-			return c, nil
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return c, ctx.Err()
-		}
-	}
+	return s.wait(ctx, func() *Delivery { return d })
 }
 
 // duplicateLocked records a copy of d's webhook as a new delivery and

@@ -146,3 +146,48 @@ func TestDuplicatesSendsEveryWebhookAgain(t *testing.T) {
 		}
 	}
 }
+
+// A delivery that Close stops is never done: WaitDelivery and Redeliver
+// waiting on it must return, not block until their context ends.
+func TestCloseEndsWaits(t *testing.T) {
+	rc := newReceiver(t, "fail") // never acknowledges
+	sb := beecloudtest.NewUnstartedSandbox(beecloudtest.App{Config: testConfig, WebhookURL: rc.URL})
+	sb.RetryBase = time.Hour
+	sb.Start()
+	if _, err := sb.Pay(appID, data("order0001"), ""); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	type result struct {
+		name string
+		d    beecloudtest.Delivery
+		err  error
+	}
+	results := make(chan result, 3)
+	go func() {
+		d, err := sb.WaitDelivery(ctx, "order0001")
+		results <- result{"WaitDelivery", d, err}
+	}()
+	go func() {
+		d, err := sb.Redeliver(ctx, "order0001")
+		results <- result{"Redeliver", d, err}
+	}()
+	go func() {
+		d, err := sb.WaitDelivery(ctx, "order0002") // never paid
+		results <- result{"WaitDelivery of an unpaid order", d, err}
+	}()
+	// Close once the duplicate's first attempt was made, so that
+	// Redeliver is waiting for its resend.
+	for len(rc.received()) < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	sb.Close()
+	for range 3 {
+		r := <-results
+		if !errors.Is(r.err, beecloudtest.ErrSandboxClosed) || r.d.Done() {
+			t.Errorf("%s after Close: got done=%v, %v; want an unfinished delivery and ErrSandboxClosed", r.name, r.d.Done(), r.err)
+		}
+	}
+}
