@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 	"time"
 
@@ -72,8 +73,13 @@ func (c *cli) sandbox(args []string) int {
 	case *duplicates < 0:
 		return c.usageError(name, "-duplicates must be 0 or more")
 	}
-	if *webhookURL != "" && !strings.HasPrefix(*webhookURL, "http://") && !strings.HasPrefix(*webhookURL, "https://") {
-		return c.usageError(name, "-webhook-url %q must start with http:// or https://", *webhookURL)
+	shownURL := ""
+	if *webhookURL != "" {
+		u, err := url.Parse(*webhookURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c.usageError(name, "-webhook-url is not an http or https URL such as http://127.0.0.1:8080/webhook")
+		}
+		shownURL = u.Redacted() // never print the password of http://user:password@host/
 	}
 	channels, err := parseChannels(*channelList)
 	if err != nil {
@@ -105,7 +111,7 @@ func (c *cli) sandbox(args []string) int {
 	}
 	fmt.Fprintf(w, "Channels: %s\n", *channelList)
 	if *webhookURL != "" {
-		fmt.Fprintf(w, "Webhooks: POST %s, resent after %s, %s, … until it answers success\n", *webhookURL, *retryBase, 2**retryBase)
+		fmt.Fprintf(w, "Webhooks: POST %s, resent after %s, %s, … until it answers success\n", shownURL, *retryBase, 2**retryBase)
 		if *duplicates > 0 {
 			fmt.Fprintf(w, "Then each webhook is sent %d more times, as BeeCloud sometimes does\n", *duplicates)
 		}

@@ -120,6 +120,17 @@ func TestSandboxGivenCredentials(t *testing.T) {
 	}
 }
 
+func TestSandboxRedactsWebhookPassword(t *testing.T) {
+	_, stdout, _ := startSandbox(t, nil, "-addr", "127.0.0.1:0", "-webhook-url", "http://shop:hunter2@127.0.0.1:9/webhook")
+	out := stdout.String()
+	if strings.Contains(out, "hunter2") {
+		t.Errorf("output shows the webhook URL's password:\n%s", out)
+	}
+	if want := "Webhooks: POST http://shop:xxxxx@127.0.0.1:9/webhook"; !strings.Contains(out, want) {
+		t.Errorf("output:\n%s\nwant it to contain %q", out, want)
+	}
+}
+
 func TestSandboxErrors(t *testing.T) {
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -138,7 +149,8 @@ func TestSandboxErrors(t *testing.T) {
 		{"no channel", nil, []string{"-channels", ","}, exitUsage, "lists no channel"},
 		{"app id without secret", map[string]string{envAppID: testAppID}, nil, exitUsage, "missing -app-secret"},
 		{"webhook without master secret", map[string]string{envAppID: testAppID, envAppSecret: testAppSecret}, []string{"-webhook-url", "http://127.0.0.1:9/"}, exitUsage, "-webhook-url needs -master-secret"},
-		{"bad webhook url", nil, []string{"-webhook-url", "127.0.0.1:9/webhook"}, exitUsage, "must start with http://"},
+		{"bad webhook url", nil, []string{"-webhook-url", "127.0.0.1:9/webhook"}, exitUsage, "is not an http or https URL"},
+		{"webhook url without host", nil, []string{"-webhook-url", "http:///webhook"}, exitUsage, "is not an http or https URL"},
 		{"bad retry base", nil, []string{"-retry-base", "-1s"}, exitUsage, "-retry-base must be positive"},
 		{"negative duplicates", nil, []string{"-duplicates", "-1"}, exitUsage, "-duplicates must be 0 or more"},
 	}
