@@ -1,0 +1,89 @@
+package beecloudtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/paybutton/beecloud"
+)
+
+// FuzzHandler sends the sandbox's endpoints what any browser may: any
+// method, path, query, Host and body. No request may panic, every JSON
+// answer must be JSON, and the hostile text in the bills' data, the
+// buyer's page and the request must never reach an HTML page, a script
+// or a JSON answer unescaped. "BILL" in the path stands for a pending
+// bill's ID, "PAID" for a paid one's.
+func FuzzHandler(f *testing.F) {
+	const hostile = "<hostile"
+	app := App{
+		Config:   beecloud.Config{AppID: "app", AppSecret: "s", MasterSecret: "m"},
+		Channels: beecloud.Channels(),
+	}
+	s := NewUnstartedSandbox(app)
+	defer s.Close()
+	h := s.handler()
+	newBill := func(ch beecloud.Channel) string {
+		o := beecloud.Order{Title: hostile + ">&", Amount: 150, OutTradeNo: beecloud.NewOutTradeNo(), OpenID: hostile,
+			Optional: map[string]any{hostile: hostile + "\u2028"}}
+		b, err := s.newBill(app, click{order: o}, ch, true, "http://shop.example/"+hostile+`">`)
+		if err != nil {
+			f.Fatal(err)
+		}
+		return b.ID
+	}
+	pending, paid := newBill(beecloud.ChannelWxMP), newBill(beecloud.ChannelAli)
+	if err := s.settle(paid, BillPaid); err != nil {
+		f.Fatal(err)
+	}
+	signed := `{"data":{"title":"<hostile","amount":1,"out_trade_no":"order0001","sign":"` +
+		beecloud.Sign("app", hostile, 1, "order0001", "s") + `"},"channel":"wx","mobile":true,"page":"<hostile"}`
+	for _, seed := range []struct {
+		method, target, host string
+		body                 string
+	}{
+		{"GET", "/1/pay/jsbutton/returnscripts?appId=app", "127.0.0.1:1", ""},
+		{"GET", "/1/pay/jsbutton/returnscripts?appId=%3Chostile", "<hostile", ""},
+		{"POST", "/2/rest/jsbutton/click?appId=app", "127.0.0.1:1", signed},
+		{"POST", "/2/rest/jsbutton/click?appId=app", "127.0.0.1:1", `{"data":{"amount":"1e9","optional":{"a":[1]}},"channel":"<hostile"}`},
+		{"POST", "/2/rest/jsbutton/click?appId=<hostile", "h", `{"data":null}`},
+		{"OPTIONS", "/2/rest/jsbutton/click", "h", ""},
+		{"GET", "/sandbox/pay/BILL", "127.0.0.1:1", ""},
+		{"GET", "/sandbox/pay/PAID", "127.0.0.1:1", ""},
+		{"POST", "/sandbox/pay/BILL/cancel", "127.0.0.1:1", ""},
+		{"POST", "/sandbox/pay/PAID/fail", "127.0.0.1:1", ""},
+		{"GET", "/sandbox/bill/PAID", "127.0.0.1:1", ""},
+		{"GET", "/sandbox/qr/BILL.svg", "127.0.0.1:1", ""},
+		{"GET", "/sandbox/result?bill_no=%3Chostile&spay_result=%3Chostile&total_fee=-1", "127.0.0.1:1", ""},
+		{"GET", "/sandbox/result?bill=PAID", "127.0.0.1:1", ""},
+		{"GET", "/", "<hostile", ""},
+	} {
+		f.Add(seed.method, seed.target, seed.host, []byte(seed.body))
+	}
+	f.Fuzz(func(t *testing.T, method, target, host string, body []byte) {
+		target = strings.NewReplacer("BILL", pending, "PAID", paid).Replace(target)
+		req, err := http.NewRequest(method, "http://sandbox.test"+target, bytes.NewReader(body))
+		if err != nil || !strings.HasPrefix(req.URL.Path, "/") {
+			return
+		}
+		req.Host = host
+		if strings.Contains(target, "/pay/") && len(body)%2 == 1 {
+			req.Header.Set("Accept", "application/json")
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		ct := rec.Header().Get("Content-Type")
+		got := rec.Body.Bytes()
+		if strings.HasPrefix(ct, "application/json") && !json.Valid(got) {
+			t.Fatalf("%s %s: answer is not JSON: %s", method, target, got)
+		}
+		if strings.HasPrefix(ct, "text/html") || strings.HasPrefix(ct, "text/javascript") || strings.HasPrefix(ct, "application/json") {
+			if bytes.Contains(got, []byte(hostile)) {
+				t.Fatalf("%s %s (Host %q): %s answer carries %q unescaped:\n%s", method, target, host, ct, hostile, got)
+			}
+		}
+	})
+}
