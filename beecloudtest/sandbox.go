@@ -163,7 +163,8 @@ type Sandbox struct {
 	// PollInterval is how often a QR pay page asks whether its bill has
 	// been paid. Zero means DefaultPollInterval; BeeCloud polls every 3 s.
 	PollInterval time.Duration
-	// Client sends the webhooks. Nil means a client with a 10 s timeout.
+	// Client sends the webhooks. Nil means a client of the sandbox's own
+	// with a 10 s timeout, whose idle connections Close closes.
 	Client *http.Client
 	// Duplicates is how many times the sandbox sends each webhook again
 	// once the app acknowledged it, one copy after the other, as BeeCloud
@@ -177,6 +178,7 @@ type Sandbox struct {
 	ts  *httptest.Server // Start
 	srv *http.Server     // StartAt
 
+	client *http.Client    // used when Client is nil
 	ctx    context.Context // canceled by Close: stops webhook resends
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // webhook deliveries
@@ -231,6 +233,7 @@ func NewUnstartedSandbox(apps ...App) *Sandbox {
 		s.apps[a.Config.AppID] = a
 		s.order = append(s.order, a.Config.AppID)
 	}
+	s.client = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone(), Timeout: 10 * time.Second}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s
 }
@@ -279,6 +282,7 @@ func (s *Sandbox) Close() {
 	s.mu.Unlock()
 	s.cancel()
 	s.wg.Wait()
+	s.client.CloseIdleConnections()
 	if s.ts != nil {
 		s.ts.Close()
 	}

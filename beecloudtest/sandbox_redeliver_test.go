@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
@@ -188,6 +190,44 @@ func TestCloseEndsWaits(t *testing.T) {
 		r := <-results
 		if !errors.Is(r.err, beecloudtest.ErrSandboxClosed) || r.d.Done() {
 			t.Errorf("%s after Close: got done=%v, %v; want an unfinished delivery and ErrSandboxClosed", r.name, r.d.Done(), r.err)
+		}
+	}
+}
+
+// Close leaves no connection to the app's webhook URL open: a test that
+// checks for leaked goroutines, or a merchant server shut down gracefully,
+// would otherwise wait on the sandbox's idle keep-alive connection.
+func TestCloseClosesWebhookConnections(t *testing.T) {
+	var open atomic.Int32
+	hook := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "success")
+	}))
+	hook.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		switch st {
+		case http.StateNew:
+			open.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			open.Add(-1)
+		}
+	}
+	hook.Start()
+	defer hook.Close()
+	// StartAt, as the beecloud CLI runs it: httptest.Server.Close would
+	// close http.DefaultTransport's idle connections for any sandbox.
+	sb := beecloudtest.NewUnstartedSandbox(beecloudtest.App{Config: testConfig, WebhookURL: hook.URL})
+	if err := sb.StartAt("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sb.Pay(appID, data("order0001"), ""); err != nil {
+		t.Fatal(err)
+	}
+	if d := wait(t, sb, "order0001"); !d.Acknowledged {
+		t.Fatalf("delivery %+v; want it acknowledged", d)
+	}
+	sb.Close()
+	for deadline := time.Now().Add(5 * time.Second); open.Load() > 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d connections to the webhook URL still open after Close", open.Load())
 		}
 	}
 }

@@ -199,7 +199,7 @@ func (s *Sandbox) attempt(d *Delivery) (Attempt, bool) {
 	a := Attempt{At: time.Now()}
 	client := s.Client
 	if client == nil {
-		client = defaultClient
+		client = s.client
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	defer cancel()
@@ -227,5 +227,3 @@ func (s *Sandbox) attempt(d *Delivery) (Attempt, bool) {
 	ok := resp.StatusCode >= 200 && resp.StatusCode < 300 && strings.TrimSpace(a.Response) == "success"
 	return a, ok
 }
-
-var defaultClient = &http.Client{Timeout: 10 * time.Second}
