@@ -120,6 +120,24 @@
     document.head.appendChild(s);
   }
 
+  function sheetHead(title) {
+    var head = el('div', 'bcs-head');
+    head.appendChild(el('span', 'bcs-head-title', title));
+    return head;
+  }
+
+  // orderBox shows the order's title and amount, as the click answer r
+  // carries them; textContent keeps the merchant's title plain text.
+  function orderBox(r, className) {
+    var order = el('div', className);
+    order.appendChild(el('div', 'bcs-order-title', r.title));
+    var amount = el('div', 'bcs-order-amount');
+    amount.appendChild(el('span', 'bcs-yen', '¥'));
+    amount.appendChild(el('span', 'bcs-order-yuan', r.yuan));
+    order.appendChild(amount);
+    return order;
+  }
+
   function closeMenu() {
     var old = document.getElementById('beecloud-sandbox-menu');
     if (old) old.parentNode.removeChild(old);
@@ -137,8 +155,7 @@
     sheet.setAttribute('aria-modal', 'true');
     sheet.setAttribute('aria-label', '选择支付方式');
 
-    var head = el('div', 'bcs-head');
-    head.appendChild(el('span', 'bcs-head-title', '选择支付方式'));
+    var head = sheetHead('选择支付方式');
     var close = el('button', 'bcs-close', '×');
     close.type = 'button';
     close.setAttribute('data-action', 'close');
@@ -146,14 +163,7 @@
     close.onclick = closeMenu;
     head.appendChild(close);
     sheet.appendChild(head);
-
-    var order = el('div', 'bcs-order');
-    order.appendChild(el('div', 'bcs-order-title', r.title));
-    var amount = el('div', 'bcs-order-amount');
-    amount.appendChild(el('span', 'bcs-yen', '¥'));
-    amount.appendChild(el('span', 'bcs-order-yuan', r.yuan));
-    order.appendChild(amount);
-    sheet.appendChild(order);
+    sheet.appendChild(orderBox(r, 'bcs-order'));
 
     var list = el('ul', 'bcs-list');
     (r.channels || []).forEach(function (c) {
@@ -224,16 +234,8 @@
     var sheet = el('div', 'bcs-sheet');
     sheet.setAttribute('role', 'dialog');
     sheet.setAttribute('aria-label', '微信支付');
-    var head = el('div', 'bcs-head');
-    head.appendChild(el('span', 'bcs-head-title', '微信支付'));
-    sheet.appendChild(head);
-    var order = el('div', 'bcs-order bcs-center');
-    order.appendChild(el('div', 'bcs-order-title', r.title));
-    var amount = el('div', 'bcs-order-amount');
-    amount.appendChild(el('span', 'bcs-yen', '¥'));
-    amount.appendChild(el('span', 'bcs-order-yuan', r.yuan));
-    order.appendChild(amount);
-    sheet.appendChild(order);
+    sheet.appendChild(sheetHead('微信支付'));
+    sheet.appendChild(orderBox(r, 'bcs-order bcs-center'));
     var actions = el('div', 'bcs-actions');
     [['pay', '支付成功', 'ok'], ['fail', '支付失败', 'fail'], ['cancel', '取消', 'cancel']].forEach(function (a) {
       var b = el('button', 'bcs-btn bcs-btn-' + a[0], a[1]);
