@@ -205,7 +205,7 @@ func keyIndex(field string) int {
 func (s *Sandbox) check(appID string, data []byte) (App, click, error) {
 	app, ok := s.apps[appID]
 	if !ok {
-		return App{}, click{}, fmt.Errorf("%w %q: the sandbox serves %s", ErrUnknownApp, appID, strings.Join(quoteAll(s.order), ", "))
+		return App{}, click{}, s.unknownApp(appID)
 	}
 	c, err := readClick(data)
 	if err != nil {

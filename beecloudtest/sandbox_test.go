@@ -877,3 +877,22 @@ func TestWebhookHandlerInterop(t *testing.T) {
 		t.Errorf("handled: got %q; want order0001 once", handled)
 	}
 }
+
+func TestPayUnknownAppNamesTheApps(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		apps []beecloudtest.App
+		want string
+	}{
+		{"no app", nil, `beecloudtest: unknown appId "nope": the sandbox serves no app`},
+		{"one app", []beecloudtest.App{{Config: testConfig}}, `beecloudtest: unknown appId "nope": the sandbox serves "` + appID + `"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sb := newSandbox(t, tc.apps...)
+			_, err := sb.Pay("nope", data("order0001"), "")
+			if !errors.Is(err, beecloudtest.ErrUnknownApp) || err.Error() != tc.want {
+				t.Errorf("got %v; want %q", err, tc.want)
+			}
+		})
+	}
+}
