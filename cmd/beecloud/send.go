@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -187,13 +188,15 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-// printable quotes an answer body unless it is short plain text.
+// printable quotes an answer body unless it is short plain text: a
+// control character, such as a terminal escape, is never printed as is.
 func printable(b []byte) string {
 	s := string(b)
 	if s == "" {
 		return "(empty body)"
 	}
-	if !utf8.ValidString(s) || strings.ContainsAny(s, "\r\n\t") || len(s) > 200 {
+	plain := utf8.ValidString(s) && strings.IndexFunc(s, func(r rune) bool { return !strconv.IsPrint(r) }) < 0
+	if !plain || len(s) > 200 {
 		if len(s) > 200 {
 			s = s[:200] + "…"
 		}

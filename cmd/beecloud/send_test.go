@@ -189,3 +189,21 @@ func TestSendVerbosePrintsVerifiableBody(t *testing.T) {
 		t.Errorf("verify refused the body send sent: %s", v.stderr)
 	}
 }
+
+// The answer of a webhook endpoint is printed to a terminal: a control
+// character in it must not reach the terminal as is.
+func TestPrintable(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"success", "success"},
+		{"", "(empty body)"},
+		{"签名错误", "签名错误"},
+		{"a\nb", `"a\nb"`},
+		{"\x1b]0;pwned\x07\x1b[2J", `"\x1b]0;pwned\a\x1b[2J"`},
+		{"ok\u202etxt", `"ok\u202etxt"`},
+		{"\xff", `"\xff"`},
+	} {
+		if got := printable([]byte(tc.in)); got != tc.want {
+			t.Errorf("printable(%q): got %s; want %s", tc.in, got, tc.want)
+		}
+	}
+}
