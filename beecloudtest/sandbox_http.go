@@ -437,11 +437,21 @@ type indexApp struct {
 	Names     []string
 }
 
+// redact hides the password of a webhook URL such as
+// http://user:password@host/, as url.Error does in Last.
+func redact(raw string) string {
+	if u, err := url.Parse(raw); err == nil {
+		return u.Redacted()
+	}
+	return raw
+}
+
 // serveIndex shows the sandbox's apps, bills and webhooks.
 func (s *Sandbox) serveIndex(w http.ResponseWriter, r *http.Request) {
 	p := indexPage{Base: base(r), Bills: s.Bills()}
 	for _, d := range s.Deliveries() {
 		id := indexDelivery{Delivery: d}
+		id.URL = redact(d.URL)
 		if n := len(d.Attempts); n > 0 {
 			a := d.Attempts[n-1]
 			if a.Err != nil {
@@ -454,6 +464,7 @@ func (s *Sandbox) serveIndex(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, a := range s.Apps() {
 		ia := indexApp{App: a}
+		ia.WebhookURL = redact(a.WebhookURL)
 		ia.ScriptTag = fmt.Sprintf(`<script id="spay-script" type="text/javascript" src="%s%s?appId=%s"></script>`, p.Base, scriptPath, url.QueryEscape(a.Config.AppID))
 		for _, ch := range a.Channels {
 			ia.Names = append(ia.Names, fmt.Sprintf("%s (%s)", ch.Name(), ch))

@@ -896,3 +896,22 @@ func TestPayUnknownAppNamesTheApps(t *testing.T) {
 		})
 	}
 }
+
+func TestIndexHidesWebhookPassword(t *testing.T) {
+	const hook = "http://shop:hunter2@127.0.0.1:9/webhook"
+	sb := beecloudtest.NewUnstartedSandbox(beecloudtest.App{Config: testConfig, WebhookURL: hook})
+	sb.MaxAttempts = 1
+	sb.Start()
+	defer sb.Close()
+	if _, err := sb.Pay(appID, data("order0001"), ""); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, sb, "order0001")
+	_, index := get(t, sb.URL+"/")
+	if strings.Contains(index, "hunter2") {
+		t.Errorf("the index page shows the webhook URL's password:\n%s", index)
+	}
+	if want := "http://shop:xxxxx@127.0.0.1:9/webhook"; strings.Count(index, want) != 2 {
+		t.Errorf("the index page shows %q %d times; want twice, for the app and its delivery", want, strings.Count(index, want))
+	}
+}
