@@ -323,6 +323,9 @@ func (s *Sandbox) Pay(appID string, data any, ch beecloud.Channel) (Bill, error)
 	return copyBills([]*Bill{b})[0], nil
 }
 
+// errNoBill means a pay page's button named a bill the sandbox never made.
+var errNoBill = errors.New("beecloudtest: no bill")
+
 // settle moves a pending bill to state; a payment starts its webhook.
 func (s *Sandbox) settle(id string, state BillState) error {
 	s.mu.Lock()
@@ -330,7 +333,7 @@ func (s *Sandbox) settle(id string, state BillState) error {
 	b, ok := s.byID[id]
 	switch {
 	case !ok:
-		return fmt.Errorf("beecloudtest: no bill %q", id)
+		return fmt.Errorf("%w %q", errNoBill, id)
 	case b.State == state:
 		return nil // a second click on the same button
 	case b.State != BillPending:

@@ -319,11 +319,15 @@ func (s *Sandbox) serveAction(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Access-Control-Allow-Origin", "*")
 	}
 	if err != nil {
+		status := http.StatusConflict
+		if errors.Is(err, errNoBill) {
+			status = http.StatusNotFound
+		}
 		if asJSON {
-			writeJSON(w, http.StatusConflict, billStatus{Error: err.Error()})
+			writeJSON(w, status, billStatus{Error: err.Error()})
 			return
 		}
-		http.Error(w, err.Error(), http.StatusConflict)
+		http.Error(w, err.Error(), status)
 		return
 	}
 	b, _ := s.bill(id)

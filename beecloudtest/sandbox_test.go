@@ -915,3 +915,27 @@ func TestIndexHidesWebhookPassword(t *testing.T) {
 		t.Errorf("the index page shows %q %d times; want twice, for the app and its delivery", want, strings.Count(index, want))
 	}
 }
+
+func TestNoSuchBill(t *testing.T) {
+	sb := newSandbox(t, beecloudtest.App{Config: testConfig})
+	for _, tc := range []struct {
+		method, path, accept string
+	}{
+		{"GET", "/sandbox/pay/nope", ""},
+		{"POST", "/sandbox/pay/nope/pay", ""},
+		{"POST", "/sandbox/pay/nope/cancel", "application/json"},
+		{"GET", "/sandbox/bill/nope", ""},
+		{"GET", "/sandbox/qr/nope.svg", ""},
+	} {
+		req, _ := http.NewRequest(tc.method, sb.URL+tc.path, nil)
+		req.Header.Set("Accept", tc.accept)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s %s: got status %d; want %d", tc.method, tc.path, resp.StatusCode, http.StatusNotFound)
+		}
+	}
+}
