@@ -86,7 +86,11 @@ func (c *cli) send(args []string) int {
 	}
 	u, err := url.Parse(*target)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return c.usageError(name, "-url %q is not an http or https URL", *target)
+		shown := *target
+		if err == nil {
+			shown = u.Redacted() // hide the password of scheme://user:password@host/
+		}
+		return c.usageError(name, "-url %q is not an http or https URL", shown)
 	}
 	amount, err := parseFen(*amountText)
 	if err != nil {

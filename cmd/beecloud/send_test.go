@@ -207,3 +207,17 @@ func TestPrintable(t *testing.T) {
 		}
 	}
 }
+
+func TestSendNeverPrintsURLPassword(t *testing.T) {
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close()
+	for _, target := range []string{
+		"ftp://shop:hunter2@127.0.0.1:1/webhook",                       // refused
+		strings.Replace(down.URL, "://", "://shop:hunter2@", 1) + "/x", // unreachable
+	} {
+		r := runCLI(t, nil, "", "send", "-url", target, "-app-id", testAppID, "-master-secret", testMasterSecret, "-out-trade-no", "test0001", "-amount", "1")
+		if r.code == exitOK || strings.Contains(r.stdout+r.stderr, "hunter2") {
+			t.Errorf("send -url %s: exit code %d, output:\n%s%s\nwant a failure that masks the password", target, r.code, r.stdout, r.stderr)
+		}
+	}
+}
