@@ -87,22 +87,18 @@ func (c *cli) run(args []string) int {
 		c.usage(c.stderr)
 		return exitUsage
 	}
-	name := args[0]
+	name, rest := args[0], args[1:]
 	switch name {
 	case "-h", "-help", "--help", "help":
-		if len(args) > 1 {
-			for _, cmd := range commands {
-				if cmd.name == args[1] {
-					return cmd.run(c, []string{"-h"})
-				}
-			}
+		if len(rest) == 0 {
+			c.usage(c.stdout)
+			return exitOK
 		}
-		c.usage(c.stdout)
-		return exitOK
+		name, rest = rest[0], []string{"-h"} // help COMMAND: COMMAND -h
 	}
 	for _, cmd := range commands {
 		if cmd.name == name {
-			return cmd.run(c, args[1:])
+			return cmd.run(c, rest)
 		}
 	}
 	fmt.Fprintf(c.stderr, "beecloud: unknown command %q\n\n", name)

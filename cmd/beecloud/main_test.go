@@ -57,6 +57,7 @@ func TestRunCommands(t *testing.T) {
 		{name: "unknown command", args: []string{"pay"}, code: exitUsage, stderr: `unknown command "pay"`, noStdout: true},
 		{name: "help", args: []string{"-h"}, code: exitOK, stdout: "sandbox"},
 		{name: "help command", args: []string{"help", "verify"}, code: exitOK, stderr: "Usage: beecloud verify"},
+		{name: "help unknown command", args: []string{"help", "pay"}, code: exitUsage, stderr: `unknown command "pay"`, noStdout: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
