@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/paybutton/beecloud"
@@ -95,7 +97,14 @@ func (c *cli) sandbox(args []string) int {
 	sandbox.RetryBase = *retryBase
 	sandbox.Duplicates = *duplicates
 	if err := sandbox.StartAt(*addr); err != nil {
-		return c.errorf(name, "%v\n(is another sandbox running? choose another address with -addr 127.0.0.1:8091)", err)
+		var addrErr *net.AddrError
+		switch {
+		case errors.As(err, &addrErr):
+			return c.usageError(name, "-addr %q: %s", *addr, addrErr.Err)
+		case errors.Is(err, syscall.EADDRINUSE):
+			return c.errorf(name, "%v\n(is another sandbox running? choose another address with -addr 127.0.0.1:8091)", err)
+		}
+		return c.errorf(name, "%v", err)
 	}
 	defer sandbox.Close()
 

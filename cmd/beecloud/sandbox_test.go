@@ -145,6 +145,8 @@ func TestSandboxErrors(t *testing.T) {
 		want string
 	}{
 		{"address in use", nil, []string{"-addr", busy.Addr().String()}, exitFailure, "choose another address with -addr"},
+		{"bad port", nil, []string{"-addr", "127.0.0.1:99999"}, exitUsage, `-addr "127.0.0.1:99999"`},
+		{"bad address", nil, []string{"-addr", "127.0.0.1"}, exitUsage, `-addr "127.0.0.1"`},
 		{"unknown channel", nil, []string{"-channels", "ali,paypal"}, exitUsage, `unknown channel "paypal"`},
 		{"no channel", nil, []string{"-channels", ","}, exitUsage, "lists no channel"},
 		{"app id without secret", map[string]string{envAppID: testAppID}, nil, exitUsage, "missing -app-secret"},
@@ -159,6 +161,9 @@ func TestSandboxErrors(t *testing.T) {
 			r := runCLI(t, tt.env, "", append([]string{"sandbox"}, tt.args...)...)
 			if r.code != tt.code || !strings.Contains(r.stderr, tt.want) {
 				t.Errorf("exit code %d, stderr %q; want %d and %q", r.code, r.stderr, tt.code, tt.want)
+			}
+			if tt.name != "address in use" && strings.Contains(r.stderr, "another sandbox") {
+				t.Errorf("stderr %q blames another sandbox", r.stderr)
 			}
 		})
 	}
