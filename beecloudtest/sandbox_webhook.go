@@ -2,7 +2,6 @@ package beecloudtest
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
@@ -201,9 +200,7 @@ func (s *Sandbox) attempt(d *Delivery) (Attempt, bool) {
 	if client == nil {
 		client = s.client
 	}
-	ctx, cancel := context.WithCancel(s.ctx)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader(d.Body))
+	req, err := http.NewRequestWithContext(s.ctx, http.MethodPost, d.URL, bytes.NewReader(d.Body))
 	if err != nil {
 		a.Err = err
 		return a, false
