@@ -199,12 +199,18 @@ func printable(b []byte) string {
 	if s == "" {
 		return "(empty body)"
 	}
-	plain := utf8.ValidString(s) && strings.IndexFunc(s, func(r rune) bool { return !strconv.IsPrint(r) }) < 0
-	if !plain || len(s) > 200 {
-		if len(s) > 200 {
-			s = s[:200] + "…"
-		}
-		return fmt.Sprintf("%q", s)
+	if len(s) > 200 {
+		return strconv.Quote(s[:200] + "…")
 	}
-	return s
+	return safe(s)
+}
+
+// safe returns s as is when it is printable text, and quoted otherwise, so
+// that text from the network never reaches the terminal as a control
+// character, such as an escape sequence.
+func safe(s string) string {
+	if utf8.ValidString(s) && strings.IndexFunc(s, func(r rune) bool { return !strconv.IsPrint(r) }) < 0 {
+		return s
+	}
+	return strconv.Quote(s)
 }

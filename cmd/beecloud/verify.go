@@ -164,7 +164,7 @@ func explainSignature(w io.Writer, cfg beecloud.Config, body []byte, showSecret 
 		if err != nil {
 			return
 		}
-		fmt.Fprintf(w, "  got:      %s (legacy \"sign\")\n", *b.Sign)
+		fmt.Fprintf(w, "  got:      %s (legacy \"sign\")\n", safe(*b.Sign))
 		fmt.Fprintf(w, "  expected: %s\n", beecloud.LegacyWebhookSign(cfg.AppID, cfg.AppSecret, ts))
 		fmt.Fprintln(w, "  hashed:   app_id + app_secret + timestamp")
 		fmt.Fprintf(w, "            = %s%s%d\n", cfg.AppID, mask(cfg.AppSecret), ts)
@@ -178,10 +178,10 @@ func explainSignature(w io.Writer, cfg beecloud.Config, body []byte, showSecret 
 		return
 	}
 	expected := beecloud.WebhookSignature(cfg.AppID, b.TransactionID, b.TransactionType, b.ChannelType, fee, cfg.MasterSecret)
-	fmt.Fprintf(w, "  got:      %s\n", *b.Signature)
+	fmt.Fprintf(w, "  got:      %s\n", safe(*b.Signature))
 	fmt.Fprintf(w, "  expected: %s\n", expected)
 	fmt.Fprintln(w, "  hashed:   app_id + transaction_id + transaction_type + channel_type + transaction_fee + master_secret")
-	fmt.Fprintf(w, "            = %s%s%s%s%d%s\n", cfg.AppID, b.TransactionID, b.TransactionType, b.ChannelType, fee, mask(cfg.MasterSecret))
+	fmt.Fprintf(w, "            = %s%s\n", safe(cfg.AppID+b.TransactionID+b.TransactionType+b.ChannelType+strconv.FormatInt(fee, 10)), mask(cfg.MasterSecret))
 	if cfg.AppSecret != "" && beecloud.WebhookSignature(cfg.AppID, b.TransactionID, b.TransactionType, b.ChannelType, fee, cfg.AppSecret) == *b.Signature {
 		fmt.Fprintln(w, "  The body was signed with the App Secret: webhooks are signed with the Master Secret.")
 	} else {
@@ -192,7 +192,7 @@ func explainSignature(w io.Writer, cfg beecloud.Config, body []byte, showSecret 
 
 // printNotification prints n's fields, one per line.
 func printNotification(w io.Writer, n *beecloud.Notification) {
-	line := func(k, v string) { fmt.Fprintf(w, "%-23s %s\n", k+":", v) }
+	line := func(k, v string) { fmt.Fprintf(w, "%-23s %s\n", k+":", safe(v)) }
 	scheme := "signature (current scheme)"
 	if n.Legacy {
 		scheme = "sign (legacy scheme)"

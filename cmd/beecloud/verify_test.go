@@ -3,8 +3,10 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/beecloudtest"
@@ -122,8 +124,9 @@ func FuzzVerify(f *testing.F) {
 	f.Add(paidBody(testConfig))
 	f.Add(`{"signature":"x","transaction_fee":"1"}`)
 	f.Add(`{"signature":"00000000000000000000000000000000","timestamp":1,"channel_type":"ALI","transaction_type":"PAY","transaction_id":"a","transaction_fee":1e400}`)
+	f.Add(`{"signature":"\u001b[2J","timestamp":1,"channel_type":"A\u202eLI","transaction_type":"PAY","transaction_id":"a\u0007","transaction_fee":1}`)
 	f.Fuzz(func(t *testing.T, body string) {
-		c, _, stderr := testCLI(nil, body)
+		c, stdout, stderr := testCLI(nil, body)
 		code := c.run([]string{"verify", "-app-id", testAppID, "-master-secret", testMasterSecret, "-"})
 		if code != exitOK && code != exitFailure {
 			t.Errorf("exit code %d", code)
@@ -131,5 +134,27 @@ func FuzzVerify(f *testing.F) {
 		if strings.Contains(stderr.String(), testMasterSecret) {
 			t.Errorf("the Master Secret was printed")
 		}
+		out := stdout.String() + stderr.String()
+		if i := strings.IndexFunc(out, func(r rune) bool { return r != '\n' && !strconv.IsPrint(r) }); i >= 0 || !utf8.ValidString(out) {
+			t.Errorf("verify printed a control character or invalid UTF-8:\n%q", out)
+		}
 	})
+}
+
+// A webhook body comes from anywhere: the fields verify prints from it
+// must not carry a terminal escape to the terminal, whether the body
+// verifies or not.
+func TestVerifyQuotesControlCharacters(t *testing.T) {
+	n := beecloudtest.Paid(beecloud.Order{OutTradeNo: "test0001", Amount: 1})
+	n.ChannelType, n.SubChannelType, n.TransactionType = "ALI\x1b[2J", "ALI_WEB\x1b]0;x\x07", "PAY\u202e"
+	n.ChannelTransactionID = "\x1b[31m"
+	good := string(beecloudtest.NotificationBody(testConfig, n))
+	n.Signature = "\x1b[2Jforged"
+	bad := string(beecloudtest.NotificationBody(testConfig, n))
+	for _, body := range []string{good, bad} {
+		r := runCLI(t, nil, body, "verify", "-app-id", testAppID, "-master-secret", testMasterSecret)
+		if out := r.stdout + r.stderr; strings.ContainsAny(out, "\x1b\x07\u202e") {
+			t.Errorf("verify printed a control character (exit %d):\n%q", r.code, out)
+		}
+	}
 }
