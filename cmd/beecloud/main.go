@@ -156,7 +156,7 @@ func (c *cli) parse(fs *flag.FlagSet, args []string) (code int, done bool) {
 	return exitOK, false
 }
 
-// fail prints a usage error for the command and returns exitUsage.
+// usageError prints a usage error for the command and returns exitUsage.
 func (c *cli) usageError(cmd, format string, args ...any) int {
 	fmt.Fprintf(c.stderr, "beecloud %s: %s\n", cmd, fmt.Sprintf(format, args...))
 	fmt.Fprintf(c.stderr, "Run \"beecloud %s -h\" for usage.\n", cmd)
@@ -169,6 +169,7 @@ func (c *cli) errorf(cmd, format string, args ...any) int {
 	return exitFailure
 }
 
+// warnf prints a warning for the command; the command goes on.
 func (c *cli) warnf(cmd, format string, args ...any) {
 	fmt.Fprintf(c.stderr, "beecloud %s: warning: %s\n", cmd, fmt.Sprintf(format, args...))
 }
