@@ -86,8 +86,9 @@ func DefaultChannels() []beecloud.Channel {
 // Make a Sandbox with NewSandbox or NewUnstartedSandbox; the zero value
 // is not usable. The exported fields configure the sandbox; set them
 // before it starts. Their zero values are useful. After it starts, a
-// Sandbox is safe for concurrent use. It is for tests and local development only: it takes
-// every payment the buyer clicks through, and its pages need no login.
+// Sandbox is safe for concurrent use. It is for tests and local
+// development only: it takes every payment the buyer clicks through, and
+// its pages need no login.
 //
 // # In the browser
 //
