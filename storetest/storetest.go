@@ -86,6 +86,7 @@ func Run(t *testing.T, newStore func(t *testing.T) beecloud.Store, opts Options)
 			test func(t *testing.T)
 		}{
 			{"Claim", r.testClaim},
+			{"NonPositiveLease", r.testNonPositiveLease},
 			{"CompleteThenClaim", r.testCompleteThenClaim},
 			{"CompleteByAnyToken", r.testCompleteByAnyToken},
 			{"ReleaseThenClaim", r.testReleaseThenClaim},
@@ -221,6 +222,20 @@ func (r *runner) testClaim(t *testing.T) {
 	// Claims are per key.
 	claim(t, s, r.key(t, "other"), b, long, beecloud.ClaimOK)
 	claim(t, s, k, r.token(), long, beecloud.ClaimBusy)
+}
+
+// testNonPositiveLease checks that a lease of zero or less is an error
+// that leaves the key free, rather than a claim that ends at once or, worse,
+// one under some default lease.
+func (r *runner) testNonPositiveLease(t *testing.T) {
+	s := r.newStore(t)
+	k := r.key(t, "k")
+	for _, lease := range []time.Duration{0, -time.Nanosecond, -time.Minute} {
+		if st, err := s.Claim(ctx(t), k, r.token(), lease); err == nil {
+			t.Errorf("Claim with lease %v = %v, nil; want an error", lease, st)
+		}
+	}
+	claim(t, s, k, r.token(), long, beecloud.ClaimOK)
 }
 
 func (r *runner) testCompleteThenClaim(t *testing.T) {

@@ -66,6 +66,9 @@ func (s *refStore) sameToken(a, b string) bool {
 
 func (s *refStore) Claim(ctx context.Context, key, token string, lease time.Duration) (beecloud.ClaimState, error) {
 	key = s.normalize(key)
+	if lease <= 0 && s.bug != "non-positive lease accepted" {
+		return 0, errors.New("lease not positive")
+	}
 	if s.bug == "racy claim" {
 		// Read, then write under a separate lock: the classic race.
 		s.mu.Lock()
@@ -250,6 +253,7 @@ func TestRunCatchesBugs(t *testing.T) {
 		"done never forgotten":               {"Retention"},
 		"retention too short":                {"Retention"},
 		"holder cannot claim again":          {"Claim"},
+		"non-positive lease accepted":        {"NonPositiveLease"},
 		"racy claim":                         {"ConcurrentClaims", "MutualExclusion"},
 		"release without token check":        {"ReleaseByOtherToken", "StaleRelease", "Tokens"},
 		"release done keys":                  {"CompleteThenClaim", "StaleComplete"},
