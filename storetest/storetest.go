@@ -94,6 +94,7 @@ func Run(t *testing.T, newStore func(t *testing.T) beecloud.Store, opts Options)
 			{"LeaseRunsOut", r.testLeaseRunsOut},
 			{"StaleRelease", r.testStaleRelease},
 			{"StaleComplete", r.testStaleComplete},
+			{"CompleteOutlivesLease", r.testCompleteOutlivesLease},
 			{"Retention", r.testRetention},
 			{"ConcurrentClaims", r.testConcurrentClaims},
 			{"MutualExclusion", r.testMutualExclusion},
@@ -347,6 +348,23 @@ func (r *runner) testStaleComplete(t *testing.T) {
 	claim(t, s, k, r.token(), long, beecloud.ClaimDone)
 	// And the new holder, failing, cannot undo that.
 	release(t, s, k, b)
+	claim(t, s, k, r.token(), long, beecloud.ClaimDone)
+}
+
+// testCompleteOutlivesLease checks that a completion lasts for the
+// retention, not for what was left of the lease it completed (as a Redis
+// SET … KEEPTTL, or an UPDATE that keeps expires_at, would have it). With
+// the default retention, no other check would notice.
+func (r *runner) testCompleteOutlivesLease(t *testing.T) {
+	if ret := r.opts.Retention; ret > 0 && ret <= r.opts.Lease+2*r.slack(r.opts.Lease) {
+		t.Skipf("storetest: Options.Retention %v is too short beside Options.Lease %v for this check", ret, r.opts.Lease)
+	}
+	s := r.newStore(t)
+	k := r.key(t, "k")
+	a := r.token()
+	r.claimShort(t, s, k, a)
+	complete(t, s, k, a)
+	r.waitLease()
 	claim(t, s, k, r.token(), long, beecloud.ClaimDone)
 }
 

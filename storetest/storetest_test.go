@@ -116,11 +116,17 @@ func (s *refStore) Complete(ctx context.Context, key, token string) error {
 	if s.bug == "complete only by holder" && !s.sameToken(s.entries[key].token, token) {
 		return nil
 	}
-	ret := s.retention
-	if s.bug == "retention too short" {
-		ret /= 2
+	expires := time.Now().Add(s.retention)
+	switch s.bug {
+	case "retention too short":
+		expires = time.Now().Add(s.retention / 2)
+	case "done keeps the lease":
+		// Like a Redis SET … KEEPTTL: the completion ends with the claim.
+		if e, ok := s.entries[key]; ok && !e.done {
+			expires = e.expires
+		}
 	}
-	s.entries[key] = entry{token: token, done: true, expires: time.Now().Add(ret)}
+	s.entries[key] = entry{token: token, done: true, expires: expires}
 	return nil
 }
 
@@ -254,6 +260,7 @@ func TestRunCatchesBugs(t *testing.T) {
 		"retention too short":                {"Retention"},
 		"holder cannot claim again":          {"Claim"},
 		"non-positive lease accepted":        {"NonPositiveLease"},
+		"done keeps the lease":               {"CompleteOutlivesLease"},
 		"racy claim":                         {"ConcurrentClaims", "MutualExclusion"},
 		"release without token check":        {"ReleaseByOtherToken", "StaleRelease", "Tokens"},
 		"release done keys":                  {"CompleteThenClaim", "StaleComplete"},
