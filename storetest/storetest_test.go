@@ -200,7 +200,7 @@ func TestRun(t *testing.T) {
 }
 
 // TestRunDefaultRetention runs the suite the way a store with its default
-// (48h) retention is tested.
+// (beecloud.MinRetention) retention is tested.
 func TestRunDefaultRetention(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) beecloud.Store {
 		return newRefStore("", beecloud.MinRetention)
