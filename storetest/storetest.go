@@ -97,6 +97,7 @@ func Run(t *testing.T, newStore func(t *testing.T) beecloud.Store, opts Options)
 			{"CompleteOutlivesLease", r.testCompleteOutlivesLease},
 			{"Retention", r.testRetention},
 			{"ConcurrentClaims", r.testConcurrentClaims},
+			{"ConcurrentTakeover", r.testConcurrentTakeover},
 			{"MutualExclusion", r.testMutualExclusion},
 			{"Keys", r.testKeys},
 			{"Tokens", r.testTokens},
@@ -410,6 +411,22 @@ func (r *runner) testConcurrentClaims(t *testing.T) {
 	complete(t, s, k, a)
 	if counts := r.claimAll(t, s, k, claimers); counts[beecloud.ClaimDone] != claimers {
 		t.Fatalf("%d concurrent claims of a done key: got %v; want %d done", claimers, counts, claimers)
+	}
+}
+
+// testConcurrentTakeover checks that of many deliveries that find a dead
+// holder's claim run out at once, one takes it over: a store that deletes
+// or updates the expired entry apart from recording its own claim lets
+// several through.
+func (r *runner) testConcurrentTakeover(t *testing.T) {
+	s := r.newStore(t)
+	const claimers = 24
+	k := r.key(t, "k")
+	r.claimShort(t, s, k, r.token())
+	r.waitLease()
+	counts := r.claimAll(t, s, k, claimers)
+	if counts[beecloud.ClaimOK] != 1 || counts[beecloud.ClaimBusy] != claimers-1 {
+		t.Fatalf("%d concurrent claims of a key whose lease ran out: got %v; want 1 ok, %d busy", claimers, counts, claimers-1)
 	}
 }
 

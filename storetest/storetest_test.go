@@ -86,6 +86,19 @@ func (s *refStore) Claim(ctx context.Context, key, token string, lease time.Dura
 		s.mu.Unlock()
 		return beecloud.ClaimOK, nil
 	}
+	if s.bug == "racy takeover" {
+		// The expired claim is taken over by a separate read and write.
+		s.mu.Lock()
+		e, ok := s.entries[key]
+		s.mu.Unlock()
+		if ok && !e.done && !time.Now().Before(e.expires) {
+			time.Sleep(time.Millisecond)
+			s.mu.Lock()
+			s.entries[key] = entry{token: token, expires: time.Now().Add(lease)}
+			s.mu.Unlock()
+			return beecloud.ClaimOK, nil
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
@@ -262,6 +275,7 @@ func TestRunCatchesBugs(t *testing.T) {
 		"non-positive lease accepted":        {"NonPositiveLease"},
 		"done keeps the lease":               {"CompleteOutlivesLease"},
 		"racy claim":                         {"ConcurrentClaims", "MutualExclusion"},
+		"racy takeover":                      {"ConcurrentTakeover"},
 		"release without token check":        {"ReleaseByOtherToken", "StaleRelease", "Tokens"},
 		"release done keys":                  {"CompleteThenClaim", "StaleComplete"},
 		"complete only by holder":            {"CompleteByAnyToken", "StaleComplete"},
