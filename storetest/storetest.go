@@ -86,6 +86,7 @@ func Run(t *testing.T, newStore func(t *testing.T) beecloud.Store, opts Options)
 			test func(t *testing.T)
 		}{
 			{"Claim", r.testClaim},
+			{"NonPositiveLease", r.testNonPositiveLease},
 			{"CompleteThenClaim", r.testCompleteThenClaim},
 			{"CompleteByAnyToken", r.testCompleteByAnyToken},
 			{"ReleaseThenClaim", r.testReleaseThenClaim},
@@ -93,8 +94,10 @@ func Run(t *testing.T, newStore func(t *testing.T) beecloud.Store, opts Options)
 			{"LeaseRunsOut", r.testLeaseRunsOut},
 			{"StaleRelease", r.testStaleRelease},
 			{"StaleComplete", r.testStaleComplete},
+			{"CompleteOutlivesLease", r.testCompleteOutlivesLease},
 			{"Retention", r.testRetention},
 			{"ConcurrentClaims", r.testConcurrentClaims},
+			{"ConcurrentTakeover", r.testConcurrentTakeover},
 			{"MutualExclusion", r.testMutualExclusion},
 			{"Keys", r.testKeys},
 			{"Tokens", r.testTokens},
@@ -223,6 +226,20 @@ func (r *runner) testClaim(t *testing.T) {
 	claim(t, s, k, r.token(), long, beecloud.ClaimBusy)
 }
 
+// testNonPositiveLease checks that a lease of zero or less is an error
+// that leaves the key free, rather than a claim that ends at once or, worse,
+// one under some default lease.
+func (r *runner) testNonPositiveLease(t *testing.T) {
+	s := r.newStore(t)
+	k := r.key(t, "k")
+	for _, lease := range []time.Duration{0, -time.Nanosecond, -time.Minute} {
+		if st, err := s.Claim(ctx(t), k, r.token(), lease); err == nil {
+			t.Errorf("Claim with lease %v = %v, nil; want an error", lease, st)
+		}
+	}
+	claim(t, s, k, r.token(), long, beecloud.ClaimOK)
+}
+
 func (r *runner) testCompleteThenClaim(t *testing.T) {
 	s := r.newStore(t)
 	k := r.key(t, "k")
@@ -335,6 +352,23 @@ func (r *runner) testStaleComplete(t *testing.T) {
 	claim(t, s, k, r.token(), long, beecloud.ClaimDone)
 }
 
+// testCompleteOutlivesLease checks that a completion lasts for the
+// retention, not for what was left of the lease it completed (as a Redis
+// SET … KEEPTTL, or an UPDATE that keeps expires_at, would have it). With
+// the default retention, no other check would notice.
+func (r *runner) testCompleteOutlivesLease(t *testing.T) {
+	if ret := r.opts.Retention; ret > 0 && ret <= r.opts.Lease+2*r.slack(r.opts.Lease) {
+		t.Skipf("storetest: Options.Retention %v is too short beside Options.Lease %v for this check", ret, r.opts.Lease)
+	}
+	s := r.newStore(t)
+	k := r.key(t, "k")
+	a := r.token()
+	r.claimShort(t, s, k, a)
+	complete(t, s, k, a)
+	r.waitLease()
+	claim(t, s, k, r.token(), long, beecloud.ClaimDone)
+}
+
 func (r *runner) testRetention(t *testing.T) {
 	s := r.newStore(t)
 	k := r.key(t, "k")
@@ -377,6 +411,22 @@ func (r *runner) testConcurrentClaims(t *testing.T) {
 	complete(t, s, k, a)
 	if counts := r.claimAll(t, s, k, claimers); counts[beecloud.ClaimDone] != claimers {
 		t.Fatalf("%d concurrent claims of a done key: got %v; want %d done", claimers, counts, claimers)
+	}
+}
+
+// testConcurrentTakeover checks that of many deliveries that find a dead
+// holder's claim run out at once, one takes it over: a store that deletes
+// or updates the expired entry apart from recording its own claim lets
+// several through.
+func (r *runner) testConcurrentTakeover(t *testing.T) {
+	s := r.newStore(t)
+	const claimers = 24
+	k := r.key(t, "k")
+	r.claimShort(t, s, k, r.token())
+	r.waitLease()
+	counts := r.claimAll(t, s, k, claimers)
+	if counts[beecloud.ClaimOK] != 1 || counts[beecloud.ClaimBusy] != claimers-1 {
+		t.Fatalf("%d concurrent claims of a key whose lease ran out: got %v; want 1 ok, %d busy", claimers, counts, claimers-1)
 	}
 }
 

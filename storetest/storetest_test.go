@@ -66,6 +66,9 @@ func (s *refStore) sameToken(a, b string) bool {
 
 func (s *refStore) Claim(ctx context.Context, key, token string, lease time.Duration) (beecloud.ClaimState, error) {
 	key = s.normalize(key)
+	if lease <= 0 && s.bug != "non-positive lease accepted" {
+		return 0, errors.New("lease not positive")
+	}
 	if s.bug == "racy claim" {
 		// Read, then write under a separate lock: the classic race.
 		s.mu.Lock()
@@ -82,6 +85,19 @@ func (s *refStore) Claim(ctx context.Context, key, token string, lease time.Dura
 		s.entries[key] = entry{token: token, expires: time.Now().Add(lease)}
 		s.mu.Unlock()
 		return beecloud.ClaimOK, nil
+	}
+	if s.bug == "racy takeover" {
+		// The expired claim is taken over by a separate read and write.
+		s.mu.Lock()
+		e, ok := s.entries[key]
+		s.mu.Unlock()
+		if ok && !e.done && !time.Now().Before(e.expires) {
+			time.Sleep(time.Millisecond)
+			s.mu.Lock()
+			s.entries[key] = entry{token: token, expires: time.Now().Add(lease)}
+			s.mu.Unlock()
+			return beecloud.ClaimOK, nil
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -113,11 +129,17 @@ func (s *refStore) Complete(ctx context.Context, key, token string) error {
 	if s.bug == "complete only by holder" && !s.sameToken(s.entries[key].token, token) {
 		return nil
 	}
-	ret := s.retention
-	if s.bug == "retention too short" {
-		ret /= 2
+	expires := time.Now().Add(s.retention)
+	switch s.bug {
+	case "retention too short":
+		expires = time.Now().Add(s.retention / 2)
+	case "done keeps the lease":
+		// Like a Redis SET … KEEPTTL: the completion ends with the claim.
+		if e, ok := s.entries[key]; ok && !e.done {
+			expires = e.expires
+		}
 	}
-	s.entries[key] = entry{token: token, done: true, expires: time.Now().Add(ret)}
+	s.entries[key] = entry{token: token, done: true, expires: expires}
 	return nil
 }
 
@@ -191,7 +213,7 @@ func TestRun(t *testing.T) {
 }
 
 // TestRunDefaultRetention runs the suite the way a store with its default
-// (48h) retention is tested.
+// (beecloud.MinRetention) retention is tested.
 func TestRunDefaultRetention(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) beecloud.Store {
 		return newRefStore("", beecloud.MinRetention)
@@ -250,7 +272,10 @@ func TestRunCatchesBugs(t *testing.T) {
 		"done never forgotten":               {"Retention"},
 		"retention too short":                {"Retention"},
 		"holder cannot claim again":          {"Claim"},
+		"non-positive lease accepted":        {"NonPositiveLease"},
+		"done keeps the lease":               {"CompleteOutlivesLease"},
 		"racy claim":                         {"ConcurrentClaims", "MutualExclusion"},
+		"racy takeover":                      {"ConcurrentTakeover"},
 		"release without token check":        {"ReleaseByOtherToken", "StaleRelease", "Tokens"},
 		"release done keys":                  {"CompleteThenClaim", "StaleComplete"},
 		"complete only by holder":            {"CompleteByAnyToken", "StaleComplete"},

@@ -129,7 +129,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		errc := make(chan error, 1)
 		go func() { errc <- srv.Serve(ln) }()
-		served, shutdown = errc, srv.Shutdown
+		served, shutdown = errc, func(ctx context.Context) error {
+			// Requests under way get shop.ShutdownGrace to finish; then
+			// every connection is cut, for a spare one a browser opened
+			// and never used would hold Shutdown for 5 s.
+			grace, cancel := context.WithTimeout(ctx, shop.ShutdownGrace)
+			defer cancel()
+			if err := srv.Shutdown(grace); err != nil {
+				return srv.Close()
+			}
+			return nil
+		}
 		fmt.Fprintf(stdout, "Using BeeCloud itself with app %s (from BEECLOUD_APP_ID): payments are REAL.\n", bc.AppID)
 		fmt.Fprintf(stdout, "Set the app's webhook URL on BeeCloud's dashboard to a public address that reaches %s%s.\n", shopURL, shop.WebhookPath)
 	case bc.AppID != "" || bc.AppSecret != "" || bc.MasterSecret != "":

@@ -137,3 +137,22 @@ func TestRunErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestCtrlCWithSpareConnection checks that Ctrl-C stops the shop cleanly
+// while a browser holds a connection it opened and never used (browsers
+// open spare ones), which http.Server.Shutdown alone waits 5 s for. The
+// offline shop is checked in package shop; this is the real-BeeCloud mode.
+func TestCtrlCWithSpareConnection(t *testing.T) {
+	env := map[string]string{
+		"BEECLOUD_APP_ID":        "c5d1cba1-5e3f-4ba0-941d-9b0a371fe719",
+		"BEECLOUD_APP_SECRET":    "39a7a518-9ac8-4a9e-87bc-7885f33cf18c",
+		"BEECLOUD_MASTER_SECRET": "506371c7-b095-45da-bfce-9ae857c41a85",
+	}
+	url, stop := start(t, env, "-addr", "127.0.0.1:0")
+	spare, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spare.Close()
+	stop() // fails the test unless run returns nil
+}

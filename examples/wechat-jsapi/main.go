@@ -141,9 +141,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case <-ctx.Done():
 	}
 	fmt.Fprintln(stdout, "Shutting down…")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// Requests under way get a second to finish; then every connection is
+	// cut, for a spare one a browser opened and never used would hold
+	// Shutdown for 5 s.
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	return srv.Shutdown(shutdownCtx)
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return srv.Close()
+	}
+	return nil
 }
 
 // demoSecret returns a random UUID, the shape of BeeCloud's App IDs and

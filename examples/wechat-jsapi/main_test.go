@@ -78,3 +78,32 @@ func TestRunErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestCtrlCWithSpareConnection checks that Ctrl-C stops the example cleanly
+// while a browser holds a connection it opened and never used (browsers
+// open spare ones), which http.Server.Shutdown alone waits 5 s for.
+func TestCtrlCWithSpareConnection(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out bytes.Buffer
+	urls := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, func(string) string { return "" }, &out, io.Discard, func(u string) { urls <- u })
+	}()
+	var url string
+	select {
+	case url = <-urls:
+	case err := <-done:
+		t.Fatalf("run returned %v before serving", err)
+	}
+	spare, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spare.Close()
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("run returned %v after Ctrl-C with a spare connection open; want nil", err)
+	}
+}

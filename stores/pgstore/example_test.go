@@ -32,17 +32,21 @@ func Example() {
 			MasterSecret: os.Getenv("BEECLOUD_MASTER_SECRET"),
 		},
 		Store: store,
+		ExpectedAmount: func(ctx context.Context, n *beecloud.Notification) (int64, error) {
+			var amount int64
+			err := pool.QueryRow(ctx, `SELECT amount FROM orders WHERE out_trade_no = $1`, n.TransactionID).Scan(&amount)
+			return amount, err
+		},
 		Handle: func(ctx context.Context, n *beecloud.Notification) error {
+			if n.TransactionType != "PAY" || !n.TradeSuccess {
+				return nil // refunds and transfers: not handled here
+			}
 			// Runs once per transaction, whichever instance receives it.
-			return markPaid(ctx, pool, n.TransactionID)
+			_, err := pool.Exec(ctx, `UPDATE orders SET paid = true WHERE out_trade_no = $1`, n.TransactionID)
+			return err
 		},
 	})
 	log.Fatal(http.ListenAndServe(":8080", nil))
-}
-
-func markPaid(ctx context.Context, pool *pgxpool.Pool, outTradeNo string) error {
-	_, err := pool.Exec(ctx, `UPDATE orders SET paid = true WHERE out_trade_no = $1`, outTradeNo)
-	return err
 }
 
 // SchemaSQL needs no connection: print it into a migration file. The

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -89,7 +90,7 @@ func New(pool *pgxpool.Pool, opts *Options) *Store {
 	s := &Store{
 		pool:     pool,
 		table:    pgx.Identifier(parts).Sanitize(),
-		index:    pgx.Identifier{parts[len(parts)-1] + "_expires_at_idx"}.Sanitize(),
+		index:    pgx.Identifier{indexName(parts[len(parts)-1])}.Sanitize(),
 		lockKey:  "beecloud/pgstore " + o.Table,
 		ret:      o.Retention,
 		interval: o.CleanupInterval,
@@ -115,6 +116,25 @@ ON CONFLICT (key) DO UPDATE SET token = excluded.token, done = true, expires_at 
 	s.cleanupSQL = `DELETE FROM ` + s.table + ` WHERE key IN (
 	SELECT key FROM ` + s.table + ` WHERE expires_at < now() LIMIT $1 FOR UPDATE SKIP LOCKED)`
 	return s
+}
+
+// maxIdentifier is how many bytes of an identifier PostgreSQL keeps.
+const maxIdentifier = 63
+
+// indexName names the expires_at index of table: the table's name and
+// "_expires_at_idx". PostgreSQL would cut that to 63 bytes, which for a
+// table name of 63 bytes or more is the table's own name, so that
+// CREATE INDEX IF NOT EXISTS would skip the index; such names are cut,
+// and a hash of the whole name keeps them apart.
+func indexName(table string) string {
+	const suffix = "_expires_at_idx"
+	if len(table) < maxIdentifier {
+		return table + suffix // what PostgreSQL keeps of it is distinct
+	}
+	h := fnv.New32a()
+	h.Write([]byte(table))
+	head := strings.ToValidUTF8(table[:maxIdentifier-len(suffix)-9], "")
+	return fmt.Sprintf("%s_%08x%s", head, h.Sum32(), suffix)
 }
 
 // Claim implements beecloud.Store in one INSERT … ON CONFLICT statement.

@@ -341,3 +341,31 @@ func TestHandlers(t *testing.T) {
 		return s
 	})
 }
+
+// TestLongTableNameGetsItsIndex checks that a table name of PostgreSQL's
+// 63-byte limit still gets its expires_at index: the index name made by
+// appending to it must not be cut down to the table's own name, or CREATE
+// INDEX IF NOT EXISTS skips it without an error and Cleanup scans the
+// whole table.
+func TestLongTableNameGetsItsIndex(t *testing.T) {
+	ctx := context.Background()
+	pool := newPool(t)
+	base := newTable(t, pool) // dropped at the end
+	for _, table := range []string{
+		// 63 bytes: the index name, cut to 63, would be the table's.
+		base + strings.Repeat("x", 63-len(base)),
+		base + strings.Repeat("支", (63-len(base))/3) + strings.Repeat("z", (63-len(base))%3),
+	} {
+		t.Cleanup(func() {
+			pool.Exec(context.Background(), "DROP TABLE IF EXISTS "+pgx.Identifier{table}.Sanitize())
+		})
+		if err := pgstore.New(pool, &pgstore.Options{Table: table}).CreateSchema(ctx); err != nil {
+			t.Fatalf("CreateSchema(%s): %v", table, err)
+		}
+		var n int
+		err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_indexes WHERE tablename = $1 AND indexdef LIKE '%(expires_at)'`, table).Scan(&n)
+		if err != nil || n != 1 {
+			t.Errorf("expires_at indexes on %s: %d, %v; want 1", table, n, err)
+		}
+	}
+}

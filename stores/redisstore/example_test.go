@@ -28,7 +28,12 @@ func Example() {
 		},
 		Store: redisstore.New(rdb, nil),
 		Handle: func(ctx context.Context, n *beecloud.Notification) error {
+			if n.TransactionType != "PAY" || !n.TradeSuccess {
+				return nil // refunds and transfers: not handled here
+			}
 			// Runs once per transaction, whichever instance receives it.
+			// Check n.TransactionFee against the order (or set
+			// ExpectedAmount) before granting anything.
 			log.Printf("paid: %s, %d 分", n.TransactionID, n.TransactionFee)
 			return nil
 		},

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 )
@@ -31,17 +32,13 @@ const fakeCodeLifetime = 5 * time.Minute
 
 func (f *FakeWeChat) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
-	case hasSuffix(r.URL.Path, "/connect/oauth2/authorize"):
+	case strings.HasSuffix(r.URL.Path, "/connect/oauth2/authorize"):
 		f.authorize(w, r)
-	case hasSuffix(r.URL.Path, "/sns/oauth2/access_token"):
+	case strings.HasSuffix(r.URL.Path, "/sns/oauth2/access_token"):
 		f.token(w, r)
 	default:
 		http.NotFound(w, r)
 	}
-}
-
-func hasSuffix(path, suffix string) bool {
-	return len(path) >= len(suffix) && path[len(path)-len(suffix):] == suffix
 }
 
 func (f *FakeWeChat) authorize(w http.ResponseWriter, r *http.Request) {

@@ -95,6 +95,12 @@ func (o OAuth) Exchange(ctx context.Context, code string) (openid string, err er
 	}
 	resp, err := client.Do(req)
 	if err != nil {
+		// The *url.Error names the request's URL, whose query holds the
+		// secret: name the endpoint alone, since the error gets logged.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = base
+		}
 		return "", fmt.Errorf("%w: %w", ErrOAuth, err)
 	}
 	defer resp.Body.Close()

@@ -134,3 +134,30 @@ func TestFakeWeChatRefusesBadAuthorize(t *testing.T) {
 		})
 	}
 }
+
+// TestOAuthExchangeErrorHidesSecret checks that a failed token request
+// does not put the Official Account's secret, which travels in the query,
+// into the error the shop logs.
+func TestOAuthExchangeErrorHidesSecret(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		panic(http.ErrAbortHandler) // the connection drops mid-answer
+	}))
+	defer srv.Close()
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	for name, tokenURL := range map[string]string{
+		"connection refused": closed.URL + "/sns/oauth2/access_token",
+		"connection dropped": srv.URL + "/sns/oauth2/access_token",
+	} {
+		t.Run(name, func(t *testing.T) {
+			o := OAuth{AppID: "wxtest", Secret: "wx-secret-that-must-not-leak", TokenURL: tokenURL}
+			_, err := o.Exchange(context.Background(), "code-1")
+			if !errors.Is(err, ErrOAuth) {
+				t.Fatalf("got %v; want ErrOAuth", err)
+			}
+			if strings.Contains(err.Error(), o.Secret) {
+				t.Errorf("error %q shows the secret", err)
+			}
+		})
+	}
+}

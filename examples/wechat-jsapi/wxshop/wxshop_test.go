@@ -175,3 +175,40 @@ func TestForgedOpenIDCookieIsIgnored(t *testing.T) {
 		t.Errorf("status %d; want 302 to OAuth: a forged cookie must not set the openid", resp.StatusCode)
 	}
 }
+
+// TestWebhookPaysOnlyTheOrdersAmount checks that a payment webhook for
+// another amount than the order's, or a refund, leaves the order unpaid.
+func TestWebhookPaysOnlyTheOrdersAmount(t *testing.T) {
+	srv, fake, browser := newTestShop(t)
+	_, page := fetch(t, browser, srv.URL+"/")
+	m := outTradeNoRE.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("pay page has no order number:\n%s", page)
+	}
+	no := m[1]
+	post := func(n beecloud.Notification) string {
+		t.Helper()
+		req := beecloudtest.NewRequest(testConfig, n)
+		req.URL, _ = url.Parse(srv.URL + WebhookPath)
+		req.RequestURI = ""
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	order := beecloud.Order{OutTradeNo: no, Amount: 1, InstantChannel: beecloud.ChannelWx, OpenID: fake.OpenID}
+	wrong := beecloudtest.Paid(order)
+	wrong.TransactionFee = 2
+	if got := post(wrong); got == "success" {
+		t.Errorf("webhook for 2 分 on a 1 分 order answered %q; want a refusal", got)
+	}
+	refund := beecloudtest.Paid(order)
+	refund.TransactionType = "REFUND"
+	post(refund)
+	if _, page := fetch(t, browser, srv.URL+ResultPath+no); !strings.Contains(page, `data-state="pending"`) {
+		t.Errorf("result after a wrong amount and a refund:\n%s\nwant pending", page)
+	}
+}
