@@ -31,8 +31,9 @@ var (
 	// ErrAlreadyPaid means the app has already been paid for this
 	// out_trade_no, which BeeCloud requires to be unique.
 	ErrAlreadyPaid = errors.New("beecloudtest: out_trade_no already paid")
-	// ErrNoWebhook means [Sandbox.Redeliver] found no webhook to send
-	// again: the out_trade_no was not paid, or its app has no WebhookURL.
+	// ErrNoWebhook means no webhook was sent for the out_trade_no: for
+	// [Sandbox.Redeliver], it was not paid or its app has no WebhookURL;
+	// for [Sandbox.WaitDelivery], it was paid to an app without one.
 	ErrNoWebhook = errors.New("beecloudtest: no webhook sent for this out_trade_no")
 	// ErrSandboxClosed means the sandbox was closed.
 	ErrSandboxClosed = errors.New("beecloudtest: sandbox closed")
@@ -418,31 +419,40 @@ func (s *Sandbox) Deliveries() []Delivery {
 // Duplicates set it returns once the last duplicate is done: the next
 // copy is added as the previous one is acknowledged. It returns
 // ctx.Err() if ctx ends first, and [ErrSandboxClosed] once the sandbox is
-// closed, with the delivery so far: Close stops it unfinished.
+// closed, with the delivery so far: Close stops it unfinished. If
+// outTradeNo was paid to an app without a WebhookURL, and no webhook was
+// sent for it, it returns [ErrNoWebhook] at once.
 func (s *Sandbox) WaitDelivery(ctx context.Context, outTradeNo string) (Delivery, error) {
-	return s.wait(ctx, func() *Delivery {
+	return s.wait(ctx, func() (*Delivery, error) {
 		var found *Delivery
 		for _, d := range s.deliveries {
 			if d.OutTradeNo == outTradeNo {
 				found = d
 			}
 		}
-		return found
+		paid := slices.ContainsFunc(s.payments, func(b *Bill) bool { return b.Order.OutTradeNo == outTradeNo })
+		if found == nil && paid {
+			return nil, fmt.Errorf("%w: %q was paid to an app without a WebhookURL", ErrNoWebhook, outTradeNo)
+		}
+		return found, nil
 	})
 }
 
 // wait waits until the delivery find returns, with s.mu held, is done,
-// and returns a copy of it; see [Sandbox.WaitDelivery].
-func (s *Sandbox) wait(ctx context.Context, find func() *Delivery) (Delivery, error) {
+// and returns a copy of it, or find's error; see [Sandbox.WaitDelivery].
+func (s *Sandbox) wait(ctx context.Context, find func() (*Delivery, error)) (Delivery, error) {
 	for {
 		s.mu.Lock()
 		var c Delivery
-		d := find()
+		d, err := find()
 		if d != nil {
 			c = copyDelivery(d)
 		}
 		closed, changed := s.closed, s.changed
 		s.mu.Unlock()
+		if err != nil {
+			return c, err
+		}
 		switch {
 		case c.Done():
 			return c, nil
@@ -485,7 +495,7 @@ func (s *Sandbox) Redeliver(ctx context.Context, outTradeNo string) (Delivery, e
 	}
 	d := s.duplicateLocked(last, 0)
 	s.mu.Unlock()
-	return s.wait(ctx, func() *Delivery { return d })
+	return s.wait(ctx, func() (*Delivery, error) { return d, nil })
 }
 
 // duplicateLocked records a copy of d's webhook as a new delivery and

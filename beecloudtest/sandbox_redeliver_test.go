@@ -231,3 +231,17 @@ func TestCloseClosesWebhookConnections(t *testing.T) {
 		}
 	}
 }
+
+// A payment to an app without a WebhookURL sends no webhook: WaitDelivery
+// says so at once rather than waiting for its context to end.
+func TestWaitDeliveryWithoutWebhookURL(t *testing.T) {
+	sb := newSandbox(t, beecloudtest.App{Config: testConfig})
+	if _, err := sb.Pay(appID, data("order0001"), ""); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := sb.WaitDelivery(ctx, "order0001"); !errors.Is(err, beecloudtest.ErrNoWebhook) {
+		t.Errorf("got %v; want ErrNoWebhook", err)
+	}
+}
