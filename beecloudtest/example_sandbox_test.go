@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
+	"sync/atomic"
 	"time"
 
 	"github.com/paybutton/beecloud"
@@ -68,10 +69,10 @@ func ExampleSandbox_Pay_signMismatch() {
 // Handle again.
 func ExampleSandbox_Redeliver() {
 	cfg := beecloud.Config{AppID: "my-app", AppSecret: "app-secret", MasterSecret: "master-secret"}
-	handled := 0
+	var handled atomic.Int32 // Handle runs on the server's goroutines
 	hook := httptest.NewServer(&beecloud.WebhookHandler{
 		Config: cfg,
-		Handle: func(context.Context, *beecloud.Notification) error { handled++; return nil },
+		Handle: func(context.Context, *beecloud.Notification) error { handled.Add(1); return nil },
 	})
 	defer hook.Close()
 	sb := beecloudtest.NewSandbox(beecloudtest.App{Config: cfg, WebhookURL: hook.URL})
@@ -91,7 +92,7 @@ func ExampleSandbox_Redeliver() {
 		return
 	}
 	fmt.Println("first:", first.Acknowledged, "duplicate:", again.Duplicate, again.Acknowledged, again.Attempts[0].Response)
-	fmt.Println("handled:", handled)
+	fmt.Println("handled:", handled.Load())
 	// Output:
 	// first: true duplicate: true true success
 	// handled: 1
