@@ -243,17 +243,20 @@
       b.id = 'beecloud-sandbox-wx-' + a[0];
       b.setAttribute('data-action', a[0]);
       b.onclick = function () {
+        // One answer per sheet, as in WeChat: a second press does nothing.
+        var btns = actions.querySelectorAll('button');
+        for (var i = 0; i < btns.length; i++) btns[i].disabled = true;
         fetch(cfg.base + '/sandbox/pay/' + r.bill + '/' + a[0], {
           method: 'POST', headers: { Accept: 'application/json' }
         }).then(function (resp) { return resp.json(); }).then(function (st) {
-          root.parentNode.removeChild(root);
+          if (root.parentNode) root.parentNode.removeChild(root);
           var res = { err_msg: 'get_brand_wcpay_request:' + a[2] };
           if (st.ERROR) res = { err_msg: 'get_brand_wcpay_request:fail', err_desc: st.ERROR };
           else if (a[2] === 'fail') res.err_desc = 'beecloudtest: the buyer pressed 支付失败';
           delete pending[r.bill];
           cb(res);
         }, function (e) {
-          root.parentNode.removeChild(root);
+          if (root.parentNode) root.parentNode.removeChild(root);
           cb({ err_msg: 'get_brand_wcpay_request:fail', err_desc: String(e) });
         });
       };
