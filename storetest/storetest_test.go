@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -304,4 +305,58 @@ func TestRunCatchesBugs(t *testing.T) {
 		}
 		t.Fatalf("suite on a store with %q failed %v; want a failure in one of %v\n%s", bug, got, bugs[bug], out)
 	})
+}
+
+func TestRoundTripMemStore(t *testing.T) {
+	s := new(beecloud.MemStore)
+	long := strings.Repeat("k", storetest.MaxKeyBytes+10)
+	for i, kt := range [][2]string{
+		{"a", "t"},
+		{"\x00\xff", ""},
+		{long, strings.Repeat("t", storetest.MaxTokenBytes)},
+		{"令牌", strings.Repeat("t", storetest.MaxTokenBytes+5)},
+	} {
+		storetest.RoundTrip(t, s, strconv.Itoa(i)+kt[0], kt[1])
+	}
+}
+
+// RoundTrip must fail on a store that forgets completions.
+func TestRoundTripCatchesForgetfulStore(t *testing.T) {
+	ft := &fakeT{TB: t}
+	func() {
+		defer func() { recover() }() // fakeT.Fatal ends the goroutine's work with a panic
+		storetest.RoundTrip(ft, forgetful{new(beecloud.MemStore)}, "key", "token")
+	}()
+	if !ft.failed {
+		t.Error("RoundTrip passed a store that forgets completions")
+	}
+}
+
+// forgetful is a Store whose Complete releases instead.
+type forgetful struct{ *beecloud.MemStore }
+
+func (f forgetful) Complete(ctx context.Context, key, token string) error {
+	return f.MemStore.Release(ctx, key, token)
+}
+
+// fakeT records a failure instead of failing the test.
+type fakeT struct {
+	testing.TB
+	failed bool
+}
+
+func (f *fakeT) Helper() {}
+func (f *fakeT) Fatal(args ...any) {
+	f.failed = true
+	panic("fatal")
+}
+func (f *fakeT) Fatalf(format string, args ...any) {
+	f.failed = true
+	panic("fatal")
+}
+
+func BenchmarkMemStore(b *testing.B) {
+	s := &beecloud.MemStore{Retention: time.Nanosecond}
+	b.Run("serial", func(b *testing.B) { storetest.BenchClaimComplete(b, s) })
+	b.Run("parallel", func(b *testing.B) { storetest.BenchClaimCompleteParallel(b, s) })
 }

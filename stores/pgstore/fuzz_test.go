@@ -1,14 +1,13 @@
 package pgstore_test
 
 import (
-	"context"
 	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/stores/pgstore"
+	"github.com/paybutton/beecloud/storetest"
 )
 
 // FuzzKeys checks that any key and token within the contract's sizes
@@ -30,43 +29,6 @@ func FuzzKeys(f *testing.F) {
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	var n atomic.Int64
 	f.Fuzz(func(t *testing.T, key, token string) {
-		checkKey(t, s, run+"/"+strconv.FormatInt(n.Add(1), 10)+"/"+key, token)
+		storetest.RoundTrip(t, s, run+"/"+strconv.FormatInt(n.Add(1), 10)+"/"+key, token)
 	})
-}
-
-// checkKey runs one delivery's life through s with key and token, cut to
-// the contract's sizes, and a token that differs from token.
-func checkKey(t *testing.T, s beecloud.Store, key, token string) {
-	key = key[:min(len(key), 512)]
-	token = token[:min(len(token), 64)]
-	other := token + "x"
-	if len(other) > 64 {
-		other = token[:63] + string([]byte{token[63] ^ 1})
-	}
-	ctx := context.Background()
-	step := func(name string, got, want beecloud.ClaimState, err error) {
-		t.Helper()
-		if err != nil || got != want {
-			t.Fatalf("%s: Claim(%q, …) = %v, %v; want %v", name, key, got, err, want)
-		}
-	}
-	st, err := s.Claim(ctx, key, token, time.Minute)
-	step("first", st, beecloud.ClaimOK, err)
-	st, err = s.Claim(ctx, key, other, time.Minute)
-	step("other token", st, beecloud.ClaimBusy, err)
-	if err := s.Release(ctx, key, other); err != nil {
-		t.Fatal(err)
-	}
-	st, err = s.Claim(ctx, key, other, time.Minute)
-	step("after a release by another token", st, beecloud.ClaimBusy, err)
-	if err := s.Release(ctx, key, token); err != nil {
-		t.Fatal(err)
-	}
-	st, err = s.Claim(ctx, key, other, time.Minute)
-	step("after release", st, beecloud.ClaimOK, err)
-	if err := s.Complete(ctx, key, other); err != nil {
-		t.Fatal(err)
-	}
-	st, err = s.Claim(ctx, key, token, time.Minute)
-	step("after complete", st, beecloud.ClaimDone, err)
 }
