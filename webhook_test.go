@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/beecloudtest"
 )
@@ -67,9 +69,7 @@ func TestParseNotificationVector(t *testing.T) {
 		ChannelTransactionID: "2015052300001000620053541865",
 		AppID:                vecAppID,
 	}
-	if !reflect.DeepEqual(n, want) {
-		t.Errorf("got %+v; want %+v", n, want)
-	}
+	assert.Equal(t, want, n, "the SPEC §6 body, decoded") // a field-by-field diff on failure
 	if got, want := n.Key(), vecAppID+":PAY:"+vecTxID; got != want {
 		t.Errorf("Key() = %q; want %q", got, want)
 	}
@@ -591,9 +591,7 @@ func TestNotificationBodyRoundTrip(t *testing.T) {
 	want.Signature = n.Signature
 	want.Timestamp = time.UnixMilli(1426817510111)
 	want.Optional["n"] = json.Number("3")
-	if !reflect.DeepEqual(n, &want) {
-		t.Errorf("got %+v; want %+v", n, &want)
-	}
+	assert.Equal(t, &want, n, "beecloudtest's body, decoded")
 }
 
 // benchBody is a realistic webhook of about 1 KB: SPEC §6's shape with an
