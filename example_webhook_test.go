@@ -22,7 +22,7 @@ func ExampleWebhookHandler() {
 	orders := map[string]int64{"bc1234567": 150} // out_trade_no → amount in 分
 
 	h := &beecloud.WebhookHandler{
-		Config: cfg,
+		Apps: beecloud.Apps{cfg},
 		// A payment's amount must be the one the order was made for.
 		ExpectedAmount: func(ctx context.Context, n *beecloud.Notification) (int64, error) {
 			amount, ok := orders[n.TransactionID]

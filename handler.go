@@ -71,13 +71,12 @@ func WebhookSenders() []netip.Prefix {
 // first request and do not change them after; the handler is safe for
 // concurrent use.
 type WebhookHandler struct {
-	// Config holds the app's AppID and MasterSecret (and, for legacy
-	// webhooks, LegacyWebhook with the AppSecret or TestSecret).
-	Config Config
-	// Apps are further credentials accepted besides Config: the old
-	// Master Secret during a rotation, or other apps that share the URL.
-	// The Notification's AppID says which one verified a message. Config
-	// may be left without AppID and MasterSecret when Apps lists every app.
+	// Apps are the credentials that verify webhooks: usually one Config
+	// with the app's AppID and MasterSecret (and, for legacy webhooks,
+	// LegacyWebhook with the AppSecret or TestSecret); during a Master
+	// Secret rotation the new and the old one; or several apps that share
+	// the URL. The Notification's AppID says which one verified a message.
+	// Apps is required.
 	Apps Apps
 
 	// Handle does the merchant's business for a verified notification,
@@ -329,13 +328,10 @@ func (h *WebhookHandler) logger() *slog.Logger {
 }
 
 func (h *WebhookHandler) apps() Apps {
-	switch {
-	case len(h.Apps) == 0:
-		return Apps{h.Config}
-	case h.Config.AppID == "" && h.Config.MasterSecret == "":
-		return h.Apps
+	if len(h.Apps) == 0 {
+		return Apps{{}} // refused by checkWebhook: no AppID, no MasterSecret
 	}
-	return append(Apps{h.Config}, h.Apps...)
+	return h.Apps
 }
 
 func (h *WebhookHandler) store() Store {

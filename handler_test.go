@@ -57,7 +57,7 @@ func newHandler(t *testing.T) (*beecloud.WebhookHandler, *recorder, *syncBuffer)
 	rec := new(recorder)
 	logs := new(syncBuffer)
 	h := &beecloud.WebhookHandler{
-		Config: handlerConfig,
+		Apps:   beecloud.Apps{handlerConfig},
 		Handle: rec.handle,
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
@@ -205,9 +205,9 @@ func TestWebhookHandlerMisconfigured(t *testing.T) {
 		h    *beecloud.WebhookHandler
 	}{
 		{"zero value", &beecloud.WebhookHandler{}},
-		{"no Handle", &beecloud.WebhookHandler{Config: handlerConfig}},
-		{"no master secret", &beecloud.WebhookHandler{Config: beecloud.Config{AppID: vecAppID, AppSecret: handlerConfig.AppSecret}, Handle: new(recorder).handle}},
-		{"bad extra app", &beecloud.WebhookHandler{Config: handlerConfig, Apps: beecloud.Apps{{AppID: "x"}}, Handle: new(recorder).handle}},
+		{"no Handle", &beecloud.WebhookHandler{Apps: beecloud.Apps{handlerConfig}}},
+		{"no master secret", &beecloud.WebhookHandler{Apps: beecloud.Apps{beecloud.Config{AppID: vecAppID, AppSecret: handlerConfig.AppSecret}}, Handle: new(recorder).handle}},
+		{"bad extra app", &beecloud.WebhookHandler{Apps: beecloud.Apps{handlerConfig, {AppID: "x"}}, Handle: new(recorder).handle}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -448,7 +448,7 @@ func TestWebhookSendersIsACopy(t *testing.T) {
 func TestWebhookHandlerApps(t *testing.T) {
 	other := beecloud.Config{AppID: "c5d1cba1-5e3f-4ba0-941d-9b0a371fe719", MasterSecret: "other-master"}
 	h, rec, _ := newHandler(t)
-	h.Apps = beecloud.Apps{other}
+	h.Apps = beecloud.Apps{handlerConfig, other}
 	wantAnswer(t, serve(h, paidRequest()), http.StatusOK, "success")
 	// The same order number in the other app is another transaction.
 	wantAnswer(t, serve(h, beecloudtest.NewRequest(other, beecloudtest.Paid(testOrder))), http.StatusOK, "success")
@@ -456,15 +456,18 @@ func TestWebhookHandlerApps(t *testing.T) {
 		t.Errorf("Handle got %d calls; want one per app", rec.count())
 	}
 
-	// Config may be left out when Apps has them all.
+	// The order of Apps does not matter.
 	h2, rec2, _ := newHandler(t)
-	h2.Config, h2.Apps = beecloud.Config{}, beecloud.Apps{other, handlerConfig}
+	h2.Apps = beecloud.Apps{other, handlerConfig}
 	wantAnswer(t, serve(h2, paidRequest()), http.StatusOK, "success")
 	if rec2.count() != 1 || rec2.calls[0].AppID != vecAppID {
 		t.Errorf("Handle got %d calls; want one", rec2.count())
 	}
-	// But a Config with only a secret, or only an AppID, is a mistake.
-	h2.Config = beecloud.Config{AppID: vecAppID}
+	// But an app with only a secret, or only an AppID, is a mistake, and
+	// so is no app at all.
+	h2.Apps = beecloud.Apps{other, {AppID: vecAppID}}
+	wantAnswer(t, serve(h2, paidRequest()), http.StatusInternalServerError, "")
+	h2.Apps = nil
 	wantAnswer(t, serve(h2, paidRequest()), http.StatusInternalServerError, "")
 }
 
@@ -475,10 +478,10 @@ func TestWebhookHandlerLegacy(t *testing.T) {
 
 	h, rec, _ := newHandler(t)
 	wantAnswer(t, serve(h, beecloudtest.NewRequest(handlerConfig, legacy)), http.StatusForbidden, "legacy signature disabled")
-	h.Config.LegacyWebhook = true
-	h.Config.Now = func() time.Time { return now.Add(10 * time.Minute) }
+	h.Apps[0].LegacyWebhook = true
+	h.Apps[0].Now = func() time.Time { return now.Add(10 * time.Minute) }
 	wantAnswer(t, serve(h, beecloudtest.NewRequest(handlerConfig, legacy)), http.StatusForbidden, "stale notification")
-	h.Config.Now = func() time.Time { return now.Add(time.Minute) }
+	h.Apps[0].Now = func() time.Time { return now.Add(time.Minute) }
 	wantAnswer(t, serve(h, beecloudtest.NewRequest(handlerConfig, legacy)), http.StatusOK, "success")
 	if rec.count() != 1 || !rec.calls[0].Legacy {
 		t.Errorf("Handle got %d calls; want one legacy notification", rec.count())
@@ -538,14 +541,14 @@ func TestWebhookHandlerLogsNoSecret(t *testing.T) {
 	serve(h, paidRequest())                                                   // duplicate
 	serve(h, post(vecBody))                                                   // bad signature for this app
 	serve(h, post(swap(t, `"transaction_fee":1,`, `"transaction_fee":1.5,`))) // malformed
-	rec.err = fmt.Errorf("handle failed with %v", h.Config)                   // a Config printed by the merchant
+	rec.err = fmt.Errorf("handle failed with %v", h.Apps[0])                  // a Config printed by the merchant
 	serve(h, beecloudtest.NewRequest(handlerConfig, beecloudtest.Paid(beecloud.Order{Title: "x", Amount: 150, OutTradeNo: "failing001"})))
 	legacy := beecloudtest.Paid(testOrder)
 	legacy.Legacy = true
 	serve(h, beecloudtest.NewRequest(handlerConfig, legacy)) // legacy disabled
 	h.ExpectedAmount = func(ctx context.Context, n *beecloud.Notification) (int64, error) { return 1, nil }
 	serve(h, beecloudtest.NewRequest(handlerConfig, beecloudtest.Paid(beecloud.Order{Title: "x", Amount: 150, OutTradeNo: "mismatch01"})))
-	broken := &beecloud.WebhookHandler{Config: handlerConfig, Logger: h.Logger}
+	broken := &beecloud.WebhookHandler{Apps: beecloud.Apps{handlerConfig}, Logger: h.Logger}
 	serve(broken, paidRequest())
 
 	out := logs.String()
@@ -581,7 +584,7 @@ func TestWebhookHandlerConcurrentDeliveries(t *testing.T) {
 		failures  atomic.Int32
 	)
 	h := &beecloud.WebhookHandler{
-		Config: handlerConfig,
+		Apps:   beecloud.Apps{handlerConfig},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Handle: func(ctx context.Context, n *beecloud.Notification) error {
 			mu.Lock()
@@ -679,14 +682,12 @@ func FuzzWebhookHandler(f *testing.F) {
 		f.Add([]byte(b.body))
 	}
 	h := &beecloud.WebhookHandler{
-		Config: handlerConfig,
-		Apps:   beecloud.Apps{vecConfig},
+		Apps:   beecloud.Apps{handlerConfig, vecConfig},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		_, verr := h.Apps.ParseNotification(body)
-		_, cerr := h.Config.ParseNotification(body)
-		verifies := verr == nil || cerr == nil
+		verifies := verr == nil
 		called := false
 		h.Handle = func(ctx context.Context, n *beecloud.Notification) error {
 			called = true
@@ -718,7 +719,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 	body := []byte(benchBody)
 	run := func(b *testing.B, store beecloud.Store) {
 		h := &beecloud.WebhookHandler{
-			Config: vecConfig,
+			Apps:   beecloud.Apps{vecConfig},
 			Store:  store,
 			Handle: func(ctx context.Context, n *beecloud.Notification) error { return nil },
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),

@@ -72,6 +72,24 @@ type Store interface {
 	Release(ctx context.Context, key, token string) error
 }
 
+// TxStore is a [Store] that can run the merchant's work and record its
+// completion in one transaction of its backend, so that either both happen
+// or neither does. A [WebhookHandler] whose Store is a TxStore calls
+// CompleteTx instead of running Handle and then Complete: a crash or an
+// outage between the two can no longer leave work done but unrecorded.
+//
+// CompleteTx must be called by the holder of the claim (token). It starts
+// a transaction, calls work with a context that carries it (how work
+// reaches the transaction is the implementation's business), and, if work
+// returns nil, marks key done in the same transaction and commits. If work
+// fails, or key was completed meanwhile by another token, it rolls back
+// and returns an error; an error from the commit itself may mean either
+// outcome, and the next Claim tells which.
+type TxStore interface {
+	Store
+	CompleteTx(ctx context.Context, key, token string, work func(ctx context.Context) error) error
+}
+
 // MinRetention is how long a Store must remember a completed transaction
 // by default. A completed key must outlive every resend of its message: the
 // handler may have done the work while its "success" never reached

@@ -36,6 +36,16 @@ var (
 	ErrAmountMismatch = errors.New("beecloud: amount mismatch")
 )
 
+// The transaction types BeeCloud sends in a webhook's transaction_type.
+// BeeCloud adds no new ones: a webhook with any other type is malformed.
+const (
+	TransactionPay          = "PAY"
+	TransactionRefund       = "REFUND"
+	TransactionTransfer     = "TRANSFER"
+	TransactionSubscription = "SUBSCRIPTION"
+	TransactionSign         = "SIGN"
+)
+
 // Notification is one webhook (回调) from BeeCloud, verified. Amounts are in
 // 分 (1 = ¥0.01).
 //

@@ -21,7 +21,7 @@ func ExampleSandbox() {
 		MasterSecret: "506371c7-b095-45da-bfce-9ae857c41a85",
 	}
 	hook := httptest.NewServer(&beecloud.WebhookHandler{
-		Config: cfg,
+		Apps: beecloud.Apps{cfg},
 		Handle: func(ctx context.Context, n *beecloud.Notification) error {
 			fmt.Println("webhook:", n.TransactionID, n.TransactionFee, n.SubChannelType)
 			return nil
@@ -71,7 +71,7 @@ func ExampleSandbox_Redeliver() {
 	cfg := beecloud.Config{AppID: "my-app", AppSecret: "app-secret", MasterSecret: "master-secret"}
 	var handled atomic.Int32 // Handle runs on the server's goroutines
 	hook := httptest.NewServer(&beecloud.WebhookHandler{
-		Config: cfg,
+		Apps:   beecloud.Apps{cfg},
 		Handle: func(context.Context, *beecloud.Notification) error { handled.Add(1); return nil },
 	})
 	defer hook.Close()

@@ -17,7 +17,7 @@ func ExampleNewRequest() {
 	order := beecloud.Order{Title: "测试商品", Amount: 1990, OutTradeNo: "bc20260101x1"}
 
 	h := &beecloud.WebhookHandler{
-		Config: cfg,
+		Apps: beecloud.Apps{cfg},
 		Handle: func(ctx context.Context, n *beecloud.Notification) error {
 			fmt.Println("paid:", n.TransactionID, n.TransactionFee)
 			return nil

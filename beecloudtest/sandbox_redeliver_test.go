@@ -60,7 +60,7 @@ func TestRedeliverSendsTheSameWebhookAgain(t *testing.T) {
 func TestRedeliverIsHandledOnce(t *testing.T) {
 	var handled atomic.Int32
 	hook := httptest.NewServer(&beecloud.WebhookHandler{
-		Config: testConfig,
+		Apps:   beecloud.Apps{testConfig},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Handle: func(context.Context, *beecloud.Notification) error { handled.Add(1); return nil },
 	})

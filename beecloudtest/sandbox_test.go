@@ -847,7 +847,7 @@ func TestWebhookHandlerInterop(t *testing.T) {
 	var handled []string
 	calls := 0
 	h := &beecloud.WebhookHandler{
-		Config: testConfig,
+		Apps:   beecloud.Apps{testConfig},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Handle: func(ctx context.Context, n *beecloud.Notification) error {
 			mu.Lock()

@@ -137,7 +137,7 @@ func TestNotificationBodyPanics(t *testing.T) {
 func TestNewRequest(t *testing.T) {
 	var got *beecloud.Notification
 	h := &beecloud.WebhookHandler{
-		Config:         cfg,
+		Apps:           beecloud.Apps{cfg},
 		AllowedSenders: beecloud.WebhookSenders(),
 		Handle: func(ctx context.Context, n *beecloud.Notification) error {
 			got = n

@@ -97,7 +97,7 @@ func newSandboxShop(t *testing.T, sb *beecloudtest.Sandbox, cfg beecloud.Config,
 func newTestSandbox(t *testing.T, channels ...beecloud.Channel) *beecloudtest.Sandbox {
 	t.Helper()
 	hook := httptest.NewServer(&beecloud.WebhookHandler{
-		Config: sandboxConfig,
+		Apps:   beecloud.Apps{sandboxConfig},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Handle: func(context.Context, *beecloud.Notification) error { return nil },
 	})

@@ -91,7 +91,7 @@ func RunHandlers(t *testing.T, newInstance func(t *testing.T) beecloud.Store) {
 	servers := make([]*httptest.Server, handlerInstances)
 	for i := range servers {
 		h := &beecloud.WebhookHandler{
-			Config: cfg,
+			Apps:   beecloud.Apps{cfg},
 			Store:  newInstance(t),
 			Handle: handle,
 			// Nobody dies here: a lease that never runs out during the

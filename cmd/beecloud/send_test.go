@@ -24,7 +24,7 @@ type merchant struct {
 
 func (m *merchant) server(t *testing.T) *httptest.Server {
 	h := &beecloud.WebhookHandler{
-		Config: testConfig,
+		Apps:   beecloud.Apps{testConfig},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Handle: func(_ context.Context, n *beecloud.Notification) error {
 			m.mu.Lock()

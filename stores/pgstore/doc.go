@@ -7,7 +7,7 @@
 //	…
 //	store := pgstore.New(pool, nil)
 //	if err := store.CreateSchema(ctx); err != nil { … }
-//	h := &beecloud.WebhookHandler{Config: cfg, Store: store, Handle: grant}
+//	h := &beecloud.WebhookHandler{Apps: beecloud.Apps{cfg}, Store: store, Handle: grant}
 //
 // # Schema
 //

@@ -27,10 +27,10 @@ func Example() {
 	}
 
 	http.Handle("/beecloud/webhook", &beecloud.WebhookHandler{
-		Config: beecloud.Config{
+		Apps: beecloud.Apps{{
 			AppID:        os.Getenv("BEECLOUD_APP_ID"),
 			MasterSecret: os.Getenv("BEECLOUD_MASTER_SECRET"),
-		},
+		}},
 		Store: store,
 		ExpectedAmount: func(ctx context.Context, n *beecloud.Notification) (int64, error) {
 			var amount int64

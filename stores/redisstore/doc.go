@@ -5,7 +5,7 @@
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
 //	store := redisstore.New(rdb, nil)
-//	h := &beecloud.WebhookHandler{Config: cfg, Store: store, Handle: grant}
+//	h := &beecloud.WebhookHandler{Apps: beecloud.Apps{cfg}, Store: store, Handle: grant}
 //
 // # Keys
 //

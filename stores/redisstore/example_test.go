@@ -22,10 +22,10 @@ func Example() {
 	defer rdb.Close()
 
 	http.Handle("/beecloud/webhook", &beecloud.WebhookHandler{
-		Config: beecloud.Config{
+		Apps: beecloud.Apps{{
 			AppID:        os.Getenv("BEECLOUD_APP_ID"),
 			MasterSecret: os.Getenv("BEECLOUD_MASTER_SECRET"),
-		},
+		}},
 		Store: redisstore.New(rdb, nil),
 		Handle: func(ctx context.Context, n *beecloud.Notification) error {
 			if n.TransactionType != "PAY" || !n.TradeSuccess {

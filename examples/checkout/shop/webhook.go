@@ -14,7 +14,7 @@ import (
 // shop checks the amount against its order and marks the order paid.
 func (s *shop) webhookHandler() http.Handler {
 	return &beecloud.WebhookHandler{
-		Config:         s.cfg.BeeCloud,
+		Apps:           beecloud.Apps{s.cfg.BeeCloud},
 		Store:          s.cfg.Store,
 		Logger:         s.log,
 		ExpectedAmount: s.expectedAmount,

@@ -107,7 +107,7 @@ func New(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("GET "+CallbackPath, a.callback)
 	mux.HandleFunc("GET "+ResultPath+"{no}", a.result)
 	mux.Handle("POST "+WebhookPath, &beecloud.WebhookHandler{
-		Config:         bc,
+		Apps:           beecloud.Apps{bc},
 		Store:          cfg.Store,
 		Logger:         a.log,
 		ExpectedAmount: a.expectedAmount,
