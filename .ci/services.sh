@@ -22,9 +22,9 @@ fi
   "$pgbin/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE beecloud_test" >/dev/null
 
 if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes >/dev/null
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly yes --dir /tmp --daemonize yes >/dev/null
   for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
 fi
 
-echo "export BEECLOUD_TEST_POSTGRES=postgres://postgres@127.0.0.1:$PG_PORT/beecloud_test?sslmode=disable"
-echo "export BEECLOUD_TEST_REDIS=redis://127.0.0.1:$REDIS_PORT/0"
+echo "export BEECLOUD_POSTGRES=postgres://postgres@127.0.0.1:$PG_PORT/beecloud_test?sslmode=disable"
+echo "export BEECLOUD_REDIS=redis://127.0.0.1:$REDIS_PORT/0"

@@ -16,11 +16,11 @@ import (
 )
 
 // storeURLs returns the -postgres and -redis URLs for a test of kind, from
-// BEECLOUD_TEST_POSTGRES and BEECLOUD_TEST_REDIS, or skips t (fails it
+// BEECLOUD_POSTGRES and BEECLOUD_REDIS, or skips t (fails it
 // under CI=true) when kind's is not set.
 func storeURLs(t *testing.T, kind string) (postgresURL, redisURL string) {
 	t.Helper()
-	env := map[string]string{"postgres": "BEECLOUD_TEST_POSTGRES", "redis": "BEECLOUD_TEST_REDIS"}[kind]
+	env := map[string]string{"postgres": "BEECLOUD_POSTGRES", "redis": "BEECLOUD_REDIS"}[kind]
 	if env == "" {
 		return "", ""
 	}

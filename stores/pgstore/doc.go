@@ -3,7 +3,7 @@
 // webhook (or its resend, or a duplicate) reaches, the handler's Handle
 // function runs once per transaction.
 //
-//	pool, err := pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
+//	pool, err := pgxpool.New(ctx, os.Getenv("BEECLOUD_POSTGRES"))
 //	…
 //	store := pgstore.New(pool, nil)
 //	if err := store.CreateSchema(ctx); err != nil { … }

@@ -16,7 +16,7 @@ import (
 // creates the table if needed, and shares it through its WebhookHandler.
 func Example() {
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, os.Getenv("DATABASE_URL"))
+	pool, err := pgxpool.New(ctx, os.Getenv("BEECLOUD_POSTGRES"))
 	if err != nil {
 		log.Fatal(err)
 	}

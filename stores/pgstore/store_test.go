@@ -17,7 +17,7 @@ import (
 	"github.com/paybutton/beecloud/storetest"
 )
 
-const envDSN = "BEECLOUD_TEST_POSTGRES"
+const envDSN = "BEECLOUD_POSTGRES"
 
 // dsn returns the test database's URL, or skips t (fails it under CI) when
 // there is none.

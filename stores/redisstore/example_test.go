@@ -14,7 +14,7 @@ import (
 // Every instance of the server has its own client to the one Redis and
 // shares it through its WebhookHandler.
 func Example() {
-	opts, err := redis.ParseURL(os.Getenv("REDIS_URL")) // redis://localhost:6379/0
+	opts, err := redis.ParseURL(os.Getenv("BEECLOUD_REDIS")) // redis://localhost:6379/0
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-const envURL = "BEECLOUD_TEST_REDIS"
+const envURL = "BEECLOUD_REDIS"
 
 // newClient returns a client of its own for the test Redis, or skips t
 // (fails it under CI) when there is none.
