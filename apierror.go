@@ -56,9 +56,12 @@ type APIError struct {
 
 // Error returns "beecloud: BeeCloud result_code CODE (NAME): MESSAGE:
 // DETAIL". It holds only what BeeCloud answered, never a secret.
-func (e *APIError) Error() string {
+func (e *APIError) Error() string { return "beecloud: " + e.text() }
+
+// text is the message without the package prefix.
+func (e *APIError) text() string {
 	var b strings.Builder
-	b.WriteString("beecloud: BeeCloud result_code ")
+	b.WriteString("BeeCloud result_code ")
 	b.WriteString(strconv.Itoa(e.Code))
 	if e.Code >= 0 && e.Code < len(codeNames) {
 		b.WriteString(" (")
@@ -89,6 +92,15 @@ func shortText(s string, n int) string {
 }
 
 func startsRune(b byte) bool { return b&0xC0 != 0x80 }
+
+// opError is an *APIError with the call it answered.
+type opError struct {
+	op  string
+	err *APIError
+}
+
+func (e *opError) Error() string { return "beecloud: " + e.op + ": " + e.err.text() }
+func (e *opError) Unwrap() error { return e.err }
 
 // Errors of the [Client], matched with errors.Is.
 var (

@@ -108,10 +108,16 @@ type call struct {
 	method string // GET, POST or PUT
 	path   string // such as /2/rest/bills, escaped
 	params map[string]any
-	master bool // signed with the Master Secret
+	master bool   // signed with the Master Secret
+	about  string // what the call is about, for errors
 }
 
-func (k call) String() string { return k.method + " " + k.path }
+func (k call) String() string {
+	if k.about != "" {
+		return k.method + " " + k.path + " (" + k.about + ")"
+	}
+	return k.method + " " + k.path
+}
 
 func (c *Client) httpClient() *http.Client {
 	if c.HTTPClient != nil {
@@ -243,7 +249,7 @@ func (a answer) outcome(k call) verdict {
 		code := *env.ResultCode
 		switch {
 		case code != CodeOK:
-			return verdict{err: fmt.Errorf("beecloud: %s: %w", k, &APIError{Code: code, Message: env.ResultMsg, Detail: env.ErrDetail, HTTPStatus: a.status}), retry: a.status >= 500}
+			return verdict{err: &opError{op: k.String(), err: &APIError{Code: code, Message: env.ResultMsg, Detail: env.ErrDetail, HTTPStatus: a.status}}, retry: a.status >= 500}
 		case a.status >= 200 && a.status < 300:
 			return verdict{}
 		}

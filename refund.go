@@ -211,7 +211,7 @@ func (c *Client) Refund(ctx context.Context, r RefundRequest) (*RefundResult, er
 	if err := c.checkConfig(false); err != nil {
 		return nil, fmt.Errorf("%w (Refund looks a refund up when its answer is lost)", err)
 	}
-	k := call{method: "POST", path: "/2/rest/refund", params: params, master: true}
+	k := call{method: "POST", path: "/2/rest/refund", params: params, master: true, about: "refund_no " + r.RefundNo + ", out_trade_no " + r.OutTradeNo}
 	var lost []error
 	for sends := 1; ; sends++ {
 		a := c.roundTrip(ctx, k)
