@@ -244,7 +244,9 @@ func TestClientEndpoints(t *testing.T) {
 		},
 		{
 			"count refunds",
-			func(c *Client) (any, error) { return c.CountRefunds(ctx, RefundQuery{OutTradeNo: "order0001", Limit: 3}) },
+			func(c *Client) (any, error) {
+				return c.CountRefunds(ctx, RefundQuery{OutTradeNo: "order0001", Limit: 3})
+			},
 			ok(`"count":0`), "GET", "/2/rest/refunds/count", map[string]any{"bill_no": "order0001"}, "app", 0,
 		},
 		{
