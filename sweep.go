@@ -122,6 +122,9 @@ func (h *WebhookHandler) Sweep(ctx context.Context, c *Client, pending []string,
 	defer limit.Stop()
 feed:
 	for i := range orders {
+		if ctx.Err() != nil {
+			break
+		}
 		if i > 0 && interval > 0 {
 			select {
 			case <-limit.C:
