@@ -27,6 +27,9 @@ const (
 	restRefundStatusPath = "/2/rest/refund/status"
 )
 
+// maxRefunds bounds the refunds the sandbox remembers.
+const maxRefunds = 10000
+
 // restWindow is how far a call's timestamp may be from the sandbox's
 // clock.
 const restWindow = 5 * time.Minute
@@ -69,6 +72,8 @@ type Refund struct {
 	// Created is when the refund was asked for; Updated when State last
 	// changed.
 	Created, Updated time.Time
+
+	bill *Bill // the refunded bill, kept should the sandbox forget it
 }
 
 // Refunds returns a copy of every refund, oldest first.
@@ -79,6 +84,7 @@ func (s *Sandbox) Refunds() []Refund {
 	for i, r := range s.rest.refunds {
 		out[i] = *r
 		out[i].Optional = maps.Clone(r.Optional)
+		out[i].bill = nil
 	}
 	return out
 }
@@ -641,9 +647,16 @@ func (s *Sandbox) restRefund(q *restReq) (map[string]any, *restErr) {
 	r := &Refund{
 		ID: randomHex(16), AppID: b.AppID, BillID: b.ID, OutTradeNo: billNo, RefundNo: refundNo,
 		Amount: fee, Optional: optional, NeedApproval: approval, State: RefundPending,
-		Created: q.now, Updated: q.now,
+		Created: q.now, Updated: q.now, bill: b,
 	}
 	s.rest.refunds = append(s.rest.refunds, r)
+	if len(s.rest.refunds) > maxRefunds {
+		// Forget the oldest finished refund: a long-running sandbox keeps
+		// bounded memory.
+		if i := slices.IndexFunc(s.rest.refunds, func(r *Refund) bool { return r.State != RefundPending }); i >= 0 {
+			s.rest.refunds = slices.Delete(s.rest.refunds, i, i+1)
+		}
+	}
 	if !approval {
 		s.succeedLocked(q.app, b, r)
 	}
@@ -704,7 +717,7 @@ func (s *Sandbox) restApprove(q *restReq) (map[string]any, *restErr) {
 			continue
 		}
 		r := s.rest.refunds[i]
-		b := s.byID[r.BillID]
+		b := r.bill
 		switch {
 		case r.State != RefundPending:
 			results[id] = "NOT_PENDING: the pre-refund is " + string(r.State)
@@ -759,7 +772,7 @@ func (s *Sandbox) selectRefunds(q *restReq, keep func(*Refund) bool) []*Refund {
 	var out []*Refund
 	for i := len(s.rest.refunds) - 1; i >= 0; i-- {
 		r := s.rest.refunds[i]
-		if keep(r) && (channel == "" || channelType(s.byID[r.BillID].Channel) == channel) {
+		if keep(r) && (channel == "" || channelType(r.bill.Channel) == channel) {
 			out = append(out, r)
 		}
 	}
@@ -768,7 +781,7 @@ func (s *Sandbox) selectRefunds(q *restReq, keep func(*Refund) bool) []*Refund {
 
 // refundJSON is r as BeeCloud's answers carry it; s.mu held.
 func (s *Sandbox) refundJSON(r *Refund, detail bool) map[string]any {
-	b := s.byID[r.BillID]
+	b := r.bill
 	m := map[string]any{
 		"id":          r.ID,
 		"bill_no":     r.OutTradeNo,
@@ -849,7 +862,7 @@ func (s *Sandbox) restRefundStatus(q *restReq) (map[string]any, *restErr) {
 	defer s.mu.Unlock()
 	for i := len(s.rest.refunds) - 1; i >= 0; i-- {
 		r := s.rest.refunds[i]
-		if r.AppID != q.app.Config.AppID || r.RefundNo != refundNo || channelType(s.byID[r.BillID].Channel) != channel {
+		if r.AppID != q.app.Config.AppID || r.RefundNo != refundNo || channelType(r.bill.Channel) != channel {
 			continue
 		}
 		status := map[RefundState]string{RefundPending: "PROCESSING", RefundSucceeded: "SUCCESS", RefundDenied: "FAIL"}[r.State]
