@@ -261,3 +261,20 @@ func TestReconcileRacesWebhook(t *testing.T) {
 	}
 	t.Logf("Reconcile found the webhook being handled %d times", busy)
 }
+
+func TestReconcileHandlePanics(t *testing.T) {
+	s := newShop(t)
+	s.handleFn = func(*beecloud.Notification) error { panic("boom") }
+	no := s.order(5)
+	s.sb.DropWebhook(no)
+	s.pay(t, no, 5)
+	res := s.handler.Sweep(context.Background(), s.client, []string{no}, beecloud.SweepOptions{})
+	require.ErrorContains(t, res.Failed[no], "Handle panicked: boom")
+
+	s.mu.Lock()
+	s.handleFn = nil
+	s.mu.Unlock()
+	paid, err := s.handler.Reconcile(context.Background(), s.client, no)
+	require.NoError(t, err, "the claim was released")
+	assert.True(t, paid)
+}

@@ -460,3 +460,38 @@ func TestRESTFaults(t *testing.T) {
 		assert.False(t, errors.As(err, &apiErr))
 	})
 }
+
+// TestRESTRefundWebhookResent checks that a REFUND webhook is signed and
+// resent until acknowledged, like a PAY one.
+func TestRESTRefundWebhookResent(t *testing.T) {
+	// The payment is acknowledged; the refund's first two attempts fail.
+	rc := newReceiver(t, "success", "500 down", "busy", "success")
+	sb := newSandbox(t, beecloudtest.App{Config: testConfig, WebhookURL: rc.URL})
+	ctx := context.Background()
+	b, err := sb.Pay(appID, data("refund0001"), beecloud.ChannelAli)
+	require.NoError(t, err)
+	_, err = sb.WaitDelivery(ctx, b.Order.OutTradeNo)
+	require.NoError(t, err)
+	client := &beecloud.Client{Config: testConfig, BaseURL: sb.URL}
+	no := beecloud.NewRefundNo(time.Now())
+	_, err = client.Refund(ctx, beecloud.RefundRequest{OutTradeNo: "refund0001", RefundNo: no, Amount: 150})
+	require.NoError(t, err)
+	d, err := sb.WaitDelivery(ctx, "refund0001")
+	require.NoError(t, err)
+	require.True(t, d.Acknowledged)
+	assert.Len(t, d.Attempts, 3)
+	assert.Equal(t, []int{500, 200, 200}, []int{d.Attempts[0].StatusCode, d.Attempts[1].StatusCode, d.Attempts[2].StatusCode})
+
+	n, err := testConfig.ParseNotification(d.Body)
+	require.NoError(t, err, "the REFUND webhook verifies with the Master Secret")
+	assert.Equal(t, beecloud.TransactionRefund, n.TransactionType)
+	assert.Equal(t, no, n.TransactionID)
+	assert.Equal(t, int64(150), n.TransactionFee)
+	assert.Equal(t, "ALI_WEB", n.SubChannelType)
+	assert.Equal(t, b.ChannelTransactionID, n.ChannelTransactionID)
+
+	d, err = sb.Redeliver(ctx, "refund0001")
+	require.NoError(t, err)
+	assert.Equal(t, beecloud.TransactionRefund, d.TransactionType, "a duplicate keeps the type")
+	assert.Equal(t, no, d.RefundNo)
+}
