@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/paybutton/beecloud"
+	"github.com/paybutton/beecloud/internal/channel"
 )
 
 // The keys of BC.click's data (SPEC §3). Others are ignored, as BeeCloud
@@ -265,7 +266,7 @@ func (s *Sandbox) newBill(app App, c click, ch beecloud.Channel, mobile bool, pa
 		AppID:      app.Config.AppID,
 		Order:      c.order,
 		Channel:    ch,
-		SubChannel: ch.BeeCloudChannel(mobile),
+		SubChannel: channel.Sub(string(ch), mobile),
 		Mobile:     mobile,
 		State:      BillPending,
 		Created:    now,
@@ -349,7 +350,7 @@ func (s *Sandbox) settle(id string, state BillState) error {
 	b.State = state
 	b.Updated = time.Now()
 	if state == BillPaid {
-		b.ChannelTransactionID = channelTransactionID(b.Channel.ChannelType(), b.Updated)
+		b.ChannelTransactionID = channelTransactionID(channel.Type(string(b.Channel)), b.Updated)
 		s.payments = append(s.payments, b)
 		if app := s.apps[b.AppID]; app.WebhookURL != "" && !s.closed {
 			d := &Delivery{

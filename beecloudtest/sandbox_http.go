@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/paybutton/beecloud"
+	"github.com/paybutton/beecloud/internal/channel"
 )
 
 // The sandbox's paths. scriptPath and clickPath mirror BeeCloud's.
@@ -226,7 +227,7 @@ func cors(w http.ResponseWriter, r *http.Request) {
 // look is how a channel shows on the menu and pay page: an icon glyph and
 // its brand colour.
 func look(ch beecloud.Channel) (glyph, color string) {
-	sub := ch.BeeCloudChannel(false)
+	sub := channel.Sub(string(ch), false)
 	switch {
 	case strings.Contains(sub, "WX") || sub == "BC_NATIVE":
 		return "微", "#07c160"
@@ -248,7 +249,7 @@ func look(ch beecloud.Channel) (glyph, color string) {
 
 func menuItemFor(ch beecloud.Channel, mobile bool) menuItem {
 	glyph, color := look(ch)
-	return menuItem{Code: ch, Name: ch.Name(), Sub: ch.BeeCloudChannel(mobile), Glyph: glyph, Color: color, QR: ch.QRCode()}
+	return menuItem{Code: ch, Name: ch.Name(), Sub: channel.Sub(string(ch), mobile), Glyph: glyph, Color: color, QR: channel.QRCode(string(ch))}
 }
 
 // bill returns a copy of the bill id.
@@ -283,7 +284,7 @@ func (s *Sandbox) servePayPage(w http.ResponseWriter, r *http.Request) {
 	}
 	render(w, http.StatusOK, "pay.html", payPage{
 		Bill: b, Base: base(r), Name: b.Channel.Name(), Glyph: glyph, Color: color,
-		Yuan: yuan(b.Order.Amount), QR: b.Channel.QRCode(), PollMillis: poll.Milliseconds(),
+		Yuan: yuan(b.Order.Amount), QR: channel.QRCode(string(b.Channel)), PollMillis: poll.Milliseconds(),
 	})
 }
 

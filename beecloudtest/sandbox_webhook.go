@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/paybutton/beecloud"
+	"github.com/paybutton/beecloud/internal/channel"
 )
 
 // notification is a webhook body as BeeCloud sends it (SPEC §6), keys in
@@ -34,7 +35,7 @@ type notification struct {
 // webhookBody returns the webhook for the paid bill b, signed with the
 // current scheme and the app's MasterSecret.
 func webhookBody(app App, b *Bill) []byte {
-	channelType := b.Channel.ChannelType()
+	channelType := channel.Type(string(b.Channel))
 	n := notification{
 		Signature:            beecloud.WebhookSignature(app.Config.AppID, b.Order.OutTradeNo, "PAY", channelType, b.Order.Amount, app.Config.MasterSecret),
 		Timestamp:            b.Updated.UnixMilli(),
@@ -66,7 +67,7 @@ func messageDetail(b *Bill) map[string]any {
 	o := b.Order
 	yuan := yuan(o.Amount)
 	when := b.Updated.In(chinaTime)
-	switch b.Channel.ChannelType() {
+	switch channel.Type(string(b.Channel)) {
 	case "ALI":
 		return map[string]any{
 			"trade_no":     b.ChannelTransactionID,
