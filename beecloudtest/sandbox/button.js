@@ -167,9 +167,10 @@
   // dialog shows root, whose element sheet is a modal dialog, as the
   // WAI-ARIA dialog pattern has it: focus moves into the sheet and stays
   // there (Tab and Shift+Tab wrap), Escape calls onEscape, the page behind
-  // does not scroll, and closing gives focus back to where it was.
-  // It returns the function that closes the dialog.
-  function dialog(root, sheet, onEscape) {
+  // does not scroll, and closing gives focus back to where it was. Focus
+  // starts on the element first, if given. It returns the function that
+  // closes the dialog.
+  function dialog(root, sheet, onEscape, first) {
     var before = document.activeElement;
     var html = document.documentElement, overflow = html.style.overflow;
     sheet.setAttribute('role', 'dialog');
@@ -216,7 +217,7 @@
     style(function () {
       if (closed) return;
       root.style.visibility = '';
-      (focusable()[0] || sheet).focus();
+      (first || focusable()[0] || sheet).focus();
     });
     return function close(keepFocus) {
       if (closed) return;
@@ -277,11 +278,10 @@
     }
     sheet.appendChild(list);
     sheet.appendChild(el('div', 'bcs-foot', 'BeeCloud 本地沙箱 · 不会产生真实扣款'));
-    // The close button comes last in the tab order, after the channels.
     head.appendChild(close);
     root.appendChild(sheet);
     root.onclick = function (e) { if (e.target === root) closeMenu(); };
-    var close_ = dialog(root, sheet, function () { closeMenu(); });
+    var close_ = dialog(root, sheet, function () { closeMenu(); }, list.querySelector('button'));
     closeMenu = function (keepFocus) {
       closeMenu = function () {};
       close_(keepFocus);
