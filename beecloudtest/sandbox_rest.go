@@ -682,6 +682,7 @@ func (s *Sandbox) succeedLocked(app App, b *Bill, r *Refund) {
 		RefundNo:        r.RefundNo,
 	}
 	s.deliveries = append(s.deliveries, d)
+	s.forgetLocked()
 	s.wg.Add(1)
 	go s.deliver(d, s.Duplicates)
 }

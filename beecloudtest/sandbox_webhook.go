@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/paybutton/beecloud"
+	"github.com/paybutton/beecloud/internal/channel"
 	"github.com/paybutton/beecloud/internal/webhookack"
 )
 
@@ -53,7 +54,7 @@ func refundWebhookBody(app App, b *Bill, r *Refund) []byte {
 }
 
 // channelType is the webhook's channel_type for a payment through ch.
-func channelType(ch beecloud.Channel) string { return ch.ChannelType() }
+func channelType(ch beecloud.Channel) string { return channel.Type(string(ch)) }
 
 // mustJSON marshals a channel detail, which holds only strings and
 // integers.
@@ -83,7 +84,7 @@ func messageDetail(b *Bill) map[string]any {
 	o := b.Order
 	yuan := yuan(o.Amount)
 	when := b.Updated.In(chinaTime)
-	switch b.Channel.ChannelType() {
+	switch channelType(b.Channel) {
 	case "ALI":
 		return map[string]any{
 			"trade_no":     b.ChannelTransactionID,
