@@ -483,9 +483,13 @@ func (r *refundFake) answer(c fakeCall) (int, string) {
 		if r.lookup == "fail" {
 			return 400, "bad"
 		}
+		fee := 50
+		if r.lookup == "other" {
+			fee = 70
+		}
 		no := c.Params["refund_no"].(string)
 		if id, found := r.refunds[no]; found {
-			return 200, ok(`"refunds":[{"id":"` + id + `","bill_no":"order0001","refund_no":"` + no + `","refund_fee":50,"total_fee":150,"finish":true,"result":true,"create_time":1}]`)
+			return 200, ok(`"refunds":[{"id":"` + id + `","bill_no":"order0001","refund_no":"` + no + `","refund_fee":` + fmt.Sprint(fee) + `,"total_fee":150,"finish":true,"result":true,"create_time":1}]`)
 		}
 		return 200, ok(`"refunds":[]`)
 	}
@@ -515,6 +519,7 @@ func TestRefundIsNeverSentTwice(t *testing.T) {
 		{"lost, lookup fails", []string{"apply+lost"}, "fail", 1, 1, nil, ErrUnknownOutcome, "looking it up by refund_no failed"},
 		{"refused", []string{"code12"}, "", 1, 0, nil, &APIError{}, "REFUND_AMOUNT_TOO_LARGE"},
 		{"lost, then refused", []string{"lost", "code12"}, "", 2, 0, nil, ErrUnknownOutcome, "sending it again failed"},
+		{"lost, another refund has the number", []string{"apply+lost"}, "other", 1, 1, nil, ErrUnknownOutcome, "refund numbers must be unique"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -184,8 +184,8 @@ func checkFlat(p *problems, field string, m map[string]any) {
 //
 // A refund is never sent twice blindly. When its answer is lost (the
 // connection broke, a timeout, an error page), Refund looks the refund up
-// by its refund_no: if BeeCloud has it, Refund returns it with Recovered
-// set; if not, Refund sends it once more and looks again. When that does
+// by its refund_no: if BeeCloud has it (for the same order and amount),
+// Refund returns it with Recovered set; if not, Refund sends it once more and looks again. When that does
 // not settle it (the lookup failed, or the context ended), the error
 // wraps [ErrUnknownOutcome] and says what is known: look the refund up
 // with [Client.Refunds] before sending it again, with the same RefundNo.
@@ -246,6 +246,8 @@ func (c *Client) Refund(ctx context.Context, r RefundRequest) (*RefundResult, er
 		switch {
 		case werr != nil:
 			return nil, fmt.Errorf("%w: refund %s of order %s: sent %d time(s), the answer was lost (%v), and looking it up by refund_no failed (%v): look it up before sending it again", ErrUnknownOutcome, r.RefundNo, r.OutTradeNo, sends, v.err, werr)
+		case found != nil && (found.Amount != r.Amount || found.OutTradeNo != r.OutTradeNo):
+			return nil, fmt.Errorf("%w: refund %s of order %s: the answer was lost (%v), and BeeCloud's refund with this refund_no is of %d 分 for order %s: refund numbers must be unique", ErrUnknownOutcome, r.RefundNo, r.OutTradeNo, v.err, found.Amount, found.OutTradeNo)
 		case found != nil:
 			return &RefundResult{ID: found.ID, Recovered: true}, nil
 		case sends >= 2:
