@@ -77,7 +77,7 @@ func (f *fakeBeeCloud) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, secret := range []string{apiConfig.AppSecret, apiConfig.MasterSecret, apiConfig.TestSecret} {
 		if strings.Contains(everything, secret) || strings.Contains(everything, url.QueryEscape(secret)) {
-			f.t.Errorf("%s %s: the request carries a secret", r.Method, r.URL.Path)
+			assert.Fail(f.t, "the request carries a secret", "%s %s", r.Method, r.URL.Path)
 		}
 	}
 	c := fakeCall{Method: r.Method, Path: r.URL.Path}
@@ -85,10 +85,10 @@ func (f *fakeBeeCloud) serve(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet {
 		raw = []byte(r.URL.Query().Get("para"))
 		if len(body) > 0 {
-			f.t.Errorf("GET %s has a body", r.URL.Path)
+			assert.Fail(f.t, "a GET with a body", r.URL.Path)
 		}
 	} else if ct := r.Header.Get("Content-Type"); ct != "application/json" {
-		f.t.Errorf("%s %s: got Content-Type %q; want application/json", r.Method, r.URL.Path, ct)
+		assert.Fail(f.t, "wrong Content-Type", "%s %s: got %q; want application/json", r.Method, r.URL.Path, ct)
 	}
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.UseNumber()
@@ -105,7 +105,7 @@ func (f *fakeBeeCloud) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if d := time.Since(time.UnixMilli(ts)); d > time.Minute || d < -time.Minute {
-		f.t.Errorf("%s %s: timestamp %d is not now in milliseconds", r.Method, r.URL.Path, ts)
+		assert.Fail(f.t, "timestamp not now in milliseconds", "%s %s: %d", r.Method, r.URL.Path, ts)
 	}
 	switch sign {
 	case APISign(appID, ts, apiConfig.AppSecret):
@@ -309,9 +309,7 @@ func TestAPIErrors(t *testing.T) {
 func assertNoSecret(t *testing.T, text string) {
 	t.Helper()
 	for _, secret := range []string{apiConfig.AppSecret, apiConfig.MasterSecret, apiConfig.TestSecret} {
-		if strings.Contains(text, secret) {
-			t.Errorf("got %q; it holds a secret", text)
-		}
+		assert.NotContains(t, text, secret, "a secret in an error")
 	}
 }
 
@@ -389,9 +387,8 @@ func TestQueryBackoffIsJitteredAndGrows(t *testing.T) {
 		require.NoError(t, c.wait(ctx, n))
 		d := time.Since(start)
 		lo := (retryBase << (n - 1)) / 2
-		if d < lo || d > retryBase<<(n-1)+time.Second {
-			t.Errorf("wait %d: got %s; want about [%s, %s)", n, d, lo, retryBase<<(n-1))
-		}
+		assert.GreaterOrEqual(t, d, lo, "wait %d", n)
+		assert.LessOrEqual(t, d, retryBase<<(n-1)+time.Second, "wait %d", n)
 	}
 }
 
@@ -743,9 +740,7 @@ func TestAPIErrorText(t *testing.T) {
 		{APIError{Code: -1}, "beecloud: BeeCloud result_code -1"},
 	}
 	for _, tt := range tests {
-		if got := tt.err.Error(); got != tt.want {
-			t.Errorf("got %q; want %q", got, tt.want)
-		}
+		assert.Equal(t, tt.want, tt.err.Error())
 	}
 	long := APIError{Code: 14, Detail: strings.Repeat("界", 400)}
 	assert.LessOrEqual(t, len(long.Error()), 600, "a long detail is cut")
