@@ -300,6 +300,106 @@ func (c *Client) query(ctx context.Context, k call, decode func([]byte) error) e
 	}
 }
 
+// get sends the query GET path with params and decodes its answer.
+func get[T any](ctx context.Context, c *Client, path string, params map[string]any, decode func([]byte) (T, error)) (T, error) {
+	var out T
+	err := c.query(ctx, call{method: http.MethodGet, path: path, params: params}, func(body []byte) (err error) {
+		out, err = decode(body)
+		return err
+	})
+	return out, err
+}
+
+// listing holds the filters that bill and refund queries share.
+type listing struct {
+	outTradeNo, channel string
+	since, until        time.Time
+	skip, limit         int
+	detail              bool
+}
+
+// params checks l into p and returns its parameters; a count takes no
+// skip, limit or need_detail.
+func (l listing) params(p *problems, count bool) map[string]any {
+	m := map[string]any{}
+	if l.outTradeNo != "" {
+		if reason := checkOutTradeNo(l.outTradeNo); reason != "" {
+			p.add("OutTradeNo", reason)
+		}
+		m["bill_no"] = l.outTradeNo
+	}
+	checkChannel(p, "Channel", l.channel)
+	if l.channel != "" {
+		m["channel"] = l.channel
+	}
+	checkSpan(p, l.since, l.until)
+	if !l.since.IsZero() {
+		m["start_time"] = l.since.UnixMilli()
+	}
+	if !l.until.IsZero() {
+		m["end_time"] = l.until.UnixMilli()
+	}
+	if count {
+		return m
+	}
+	checkPage(p, l.skip, l.limit)
+	if l.skip > 0 {
+		m["skip"] = l.skip
+	}
+	if l.limit > 0 {
+		m["limit"] = l.limit
+	}
+	if l.detail {
+		m["need_detail"] = true
+	}
+	return m
+}
+
+// decodeList decodes the list under key of an answer, converting each
+// record with conv.
+func decodeList[W, T any](body []byte, key string, conv func(*W) (T, error)) ([]T, error) {
+	var a map[string]json.RawMessage
+	if err := json.Unmarshal(body, &a); err != nil {
+		return nil, err
+	}
+	var wire []W
+	if raw, ok := a[key]; ok {
+		if err := json.Unmarshal(raw, &wire); err != nil {
+			return nil, fmt.Errorf("%s: %w", key, err)
+		}
+	}
+	out := make([]T, 0, len(wire))
+	for i := range wire {
+		v, err := conv(&wire[i])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// decodeOne decodes the record under key of an answer with conv.
+func decodeOne[W, T any](body []byte, key string, conv func(*W) (T, error)) (*T, error) {
+	var a map[string]json.RawMessage
+	if err := json.Unmarshal(body, &a); err != nil {
+		return nil, err
+	}
+	raw, ok := a[key]
+	if !ok || string(raw) == "null" {
+		return nil, fmt.Errorf("no %s", key)
+	}
+	var w W
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	v, err := conv(&w)
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
 // wait sleeps before attempt n+1, unless ctx ends first or its deadline
 // is sooner than the end of the wait.
 func (c *Client) wait(ctx context.Context, n int) error {
@@ -324,9 +424,6 @@ func (c *Client) wait(ctx context.Context, n int) error {
 		return context.Cause(ctx)
 	}
 }
-
-// millis converts t to BeeCloud's milliseconds.
-func millis(t time.Time) int64 { return t.UnixMilli() }
 
 // fromMillis converts BeeCloud's milliseconds to a time; 0 is the zero
 // time.
