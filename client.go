@@ -289,13 +289,13 @@ func (c *Client) query(ctx context.Context, k call, decode func([]byte) error) e
 			return err
 		}
 		if ctx.Err() != nil {
-			return fmt.Errorf("%w (%v)", err, context.Cause(ctx))
+			return fmt.Errorf("%w (%w)", err, context.Cause(ctx))
 		}
 		if n >= queryAttempts {
 			return fmt.Errorf("%w (gave up after %d attempts)", err, n)
 		}
 		if werr := c.wait(ctx, n); werr != nil {
-			return fmt.Errorf("%w (not retried: %v)", err, werr)
+			return fmt.Errorf("%w (not retried: %w)", err, werr)
 		}
 	}
 }
@@ -409,8 +409,8 @@ func (c *Client) wait(ctx context.Context, n int) error {
 	} else {
 		// Full jitter over [base·2^(n-1)/2, base·2^(n-1)): callers that
 		// failed together do not retry together.
-		max := retryBase << (n - 1)
-		d = max/2 + rand.N(max/2)
+		ceiling := retryBase << (n - 1)
+		d = ceiling/2 + rand.N(ceiling/2) //nolint:gosec // jitter needs no unpredictability
 	}
 	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
 		return errors.New("the context's deadline comes before the next attempt")

@@ -524,18 +524,19 @@ func TestRefundIsNeverSentTwice(t *testing.T) {
 			f := newFake(t, rf.answer)
 			no := NewRefundNo(time.Now())
 			got, err := f.client().Refund(context.Background(), RefundRequest{OutTradeNo: "order0001", RefundNo: no, Amount: 50})
-			switch want := tt.wantErr.(type) {
-			case nil:
+			var apiErr *APIError
+			switch {
+			case tt.wantErr == nil:
 				require.NoError(t, err)
 				assert.Equal(t, tt.want, got)
-			case *APIError:
-				require.ErrorAs(t, err, &want)
+			case errors.As(tt.wantErr, &apiErr):
+				require.ErrorAs(t, err, &apiErr)
 			default:
-				require.ErrorIs(t, err, want)
+				require.ErrorIs(t, err, tt.wantErr)
 			}
 			if tt.wantText != "" {
-				assert.ErrorContains(t, err, tt.wantText)
-				assert.ErrorContains(t, err, no, "the error names the refund")
+				require.ErrorContains(t, err, tt.wantText)
+				require.ErrorContains(t, err, no, "the error names the refund")
 				assertNoSecret(t, err.Error())
 			}
 			rf.mu.Lock()
@@ -562,8 +563,8 @@ func TestRefundRetriesWhenNeverSent(t *testing.T) {
 	c.BaseURL = "http://127.0.0.1:1" // nothing listens: the dial fails
 	_, err := c.Refund(context.Background(), RefundRequest{OutTradeNo: "order0001", RefundNo: NewRefundNo(time.Now()), Amount: 1})
 	require.Error(t, err)
-	assert.NotErrorIs(t, err, ErrUnknownOutcome, "a refund that never left is known not to be made")
-	assert.ErrorContains(t, err, "connect")
+	require.NotErrorIs(t, err, ErrUnknownOutcome, "a refund that never left is known not to be made")
+	require.ErrorContains(t, err, "connect")
 }
 
 func TestApproveRefundsLostAnswer(t *testing.T) {

@@ -36,12 +36,12 @@ func NewRefundNo(t time.Time) string {
 	var b [MaxRefundNoLen]byte
 	copy(b[:], t.In(beijing).Format("20060102"))
 	var r [MaxRefundNoLen - refundDateLen]byte
-	rand.Read(r[:]) //nolint:errcheck // crypto/rand.Read never fails (Go 1.24).
+	rand.Read(r[:])
 	for i, x := range r {
 		// 248 = 4·62: dropping 248…255 keeps the letters uniform.
 		for x >= 248 {
 			var one [1]byte
-			rand.Read(one[:]) //nolint:errcheck // as above
+			rand.Read(one[:])
 			x = one[0]
 		}
 		b[refundDateLen+i] = alnum[x%62]
@@ -219,7 +219,7 @@ func (c *Client) Refund(ctx context.Context, r RefundRequest) (*RefundResult, er
 			res, err := decodeRefundResult(a.body)
 			if err != nil {
 				// BeeCloud said OK: the refund is made.
-				return nil, fmt.Errorf("%w: refund %s of order %s: BeeCloud accepted it (result_code 0) but the answer is malformed: %v", ErrUnknownOutcome, r.RefundNo, r.OutTradeNo, err)
+				return nil, fmt.Errorf("%w: refund %s of order %s: BeeCloud accepted it (result_code 0) but the answer is malformed: %w", ErrUnknownOutcome, r.RefundNo, r.OutTradeNo, err)
 			}
 			return res, nil
 		}
@@ -231,7 +231,7 @@ func (c *Client) Refund(ctx context.Context, r RefundRequest) (*RefundResult, er
 				}
 			}
 			if len(lost) > 0 {
-				return nil, fmt.Errorf("%w: refund %s of order %s: the first answer was lost (%v), BeeCloud had no record of it, and sending it again failed: %w", ErrUnknownOutcome, r.RefundNo, r.OutTradeNo, lost[0], v.err)
+				return nil, fmt.Errorf("%w: refund %s of order %s: the first answer was lost (%w), BeeCloud had no record of it, and sending it again failed: %w", ErrUnknownOutcome, r.RefundNo, r.OutTradeNo, lost[0], v.err)
 			}
 			return nil, v.err
 		}
@@ -244,13 +244,13 @@ func (c *Client) Refund(ctx context.Context, r RefundRequest) (*RefundResult, er
 		}
 		switch {
 		case werr != nil:
-			return nil, fmt.Errorf("%w: refund %s of order %s: sent %d time(s), the answer was lost (%v), and looking it up by refund_no failed (%v): look it up before sending it again", ErrUnknownOutcome, r.RefundNo, r.OutTradeNo, sends, v.err, werr)
+			return nil, fmt.Errorf("%w: refund %s of order %s: sent %d time(s), the answer was lost (%w), and looking it up by refund_no failed (%w): look it up before sending it again", ErrUnknownOutcome, r.RefundNo, r.OutTradeNo, sends, v.err, werr)
 		case found != nil && (found.Amount != r.Amount || found.OutTradeNo != r.OutTradeNo):
-			return nil, fmt.Errorf("%w: refund %s of order %s: the answer was lost (%v), and BeeCloud's refund with this refund_no is of %d 分 for order %s: refund numbers must be unique", ErrUnknownOutcome, r.RefundNo, r.OutTradeNo, v.err, found.Amount, found.OutTradeNo)
+			return nil, fmt.Errorf("%w: refund %s of order %s: the answer was lost (%w), and BeeCloud's refund with this refund_no is of %d 分 for order %s: refund numbers must be unique", ErrUnknownOutcome, r.RefundNo, r.OutTradeNo, v.err, found.Amount, found.OutTradeNo)
 		case found != nil:
 			return &RefundResult{ID: found.ID, Recovered: true}, nil
 		case sends >= 2:
-			return nil, fmt.Errorf("%w: refund %s of order %s: sent twice, both answers were lost (%v; %v), and BeeCloud has no record of it yet: look it up by refund_no before sending it again", ErrUnknownOutcome, r.RefundNo, r.OutTradeNo, lost[0], v.err)
+			return nil, fmt.Errorf("%w: refund %s of order %s: sent twice, both answers were lost (%w; %w), and BeeCloud has no record of it yet: look it up by refund_no before sending it again", ErrUnknownOutcome, r.RefundNo, r.OutTradeNo, lost[0], v.err)
 		}
 	}
 }

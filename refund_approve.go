@@ -94,12 +94,10 @@ type ApprovalResult struct {
 // set) before sending it again.
 func (c *Client) ApproveRefunds(ctx context.Context, a RefundApproval) (*ApprovalResult, error) {
 	p := problems{op: "refund approval"}
-	switch {
-	case a.Channel == "":
+	if a.Channel == "" {
 		p.add("Channel", `is required, such as "ALI"`)
-	default:
-		checkChannel(&p, "Channel", a.Channel)
 	}
+	checkChannel(&p, "Channel", a.Channel)
 	if len(a.IDs) == 0 {
 		p.add("IDs", "is required: the pre-refunds' record ids")
 	}
@@ -131,7 +129,7 @@ func (c *Client) ApproveRefunds(ctx context.Context, a RefundApproval) (*Approva
 				URL       string            `json:"url"`
 			}
 			if err := json.Unmarshal(ans.body, &body); err != nil {
-				return nil, fmt.Errorf("%w: %s: BeeCloud accepted it (result_code 0) but the answer is malformed: %v", ErrUnknownOutcome, k, err)
+				return nil, fmt.Errorf("%w: %s: BeeCloud accepted it (result_code 0) but the answer is malformed: %w", ErrUnknownOutcome, k, err)
 			}
 			return &ApprovalResult{Results: body.ResultMap, URL: body.URL}, nil
 		case v.lost:

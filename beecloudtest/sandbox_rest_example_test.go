@@ -23,7 +23,10 @@ func ExampleSandbox_FailNext() {
 	sb := beecloudtest.NewSandbox(beecloudtest.App{Config: cfg})
 	defer sb.Close()
 	params, _ := cfg.Params(beecloud.Order{Title: "测试", Amount: 150, OutTradeNo: "order0001"})
-	sb.Pay(cfg.AppID, params, beecloud.ChannelAli)
+	if _, err := sb.Pay(cfg.AppID, params, beecloud.ChannelAli); err != nil {
+		fmt.Println(err)
+		return
+	}
 
 	client := &beecloud.Client{Config: cfg, BaseURL: sb.URL}
 	ctx := context.Background()

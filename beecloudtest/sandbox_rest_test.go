@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -75,12 +74,11 @@ func (s *restShop) notifications() []beecloud.Notification {
 	return append([]beecloud.Notification(nil), s.notes...)
 }
 
-func requireCode(t *testing.T, err error, code int) *beecloud.APIError {
+func requireCode(t *testing.T, err error, code int) {
 	t.Helper()
 	var apiErr *beecloud.APIError
 	require.ErrorAs(t, err, &apiErr)
 	require.Equal(t, code, apiErr.Code, "got %v", err)
-	return apiErr
 }
 
 func TestRESTBills(t *testing.T) {
@@ -236,7 +234,9 @@ func TestRESTRefundRefusals(t *testing.T) {
 	wrong := *s.client
 	wrong.Config.MasterSecret = testConfig.AppSecret
 	_, err = wrong.Refund(ctx, beecloud.RefundRequest{OutTradeNo: b.Order.OutTradeNo, RefundNo: beecloud.NewRefundNo(time.Now()), Amount: 1})
-	apiErr := requireCode(t, err, beecloud.CodeAppInvalid)
+	requireCode(t, err, beecloud.CodeAppInvalid)
+	var apiErr *beecloud.APIError
+	require.ErrorAs(t, err, &apiErr)
 	assert.Contains(t, apiErr.Detail, "Master Secret")
 	assert.Contains(t, apiErr.Detail, "signed with the other secret")
 
@@ -457,7 +457,7 @@ func TestRESTFaults(t *testing.T) {
 		_, err = s.client.Refunds(ctx, beecloud.RefundQuery{})
 		require.ErrorContains(t, err, "HTTP 500")
 		var apiErr *beecloud.APIError
-		assert.False(t, errors.As(err, &apiErr))
+		assert.NotErrorAs(t, err, &apiErr)
 	})
 }
 

@@ -157,7 +157,7 @@ func randomDigits(n int) string {
 	var b strings.Builder
 	for range n {
 		d, _ := rand.Int(rand.Reader, big.NewInt(10))
-		b.WriteByte(byte('0' + d.Int64()))
+		b.WriteByte("0123456789"[d.Int64()])
 	}
 	return b.String()
 }
@@ -171,9 +171,9 @@ func (s *Sandbox) deliver(d *Delivery, dups int) {
 	if base <= 0 {
 		base = DefaultRetryBase
 	}
-	max := s.MaxAttempts
-	if max <= 0 {
-		max = DefaultMaxAttempts
+	attempts := s.MaxAttempts
+	if attempts <= 0 {
+		attempts = DefaultMaxAttempts
 	}
 	if s.dropDelivery(d) {
 		return
@@ -191,7 +191,7 @@ func (s *Sandbox) deliver(d *Delivery, dups int) {
 				// sees the acknowledged original as the newest delivery.
 				s.duplicateLocked(d, dups-1)
 			}
-		case n >= max:
+		case n >= attempts:
 			d.GaveUp = true
 		}
 		done := d.Done()
