@@ -68,9 +68,10 @@ type Client struct {
 	// beecloudtest Sandbox's URL in tests.
 	BaseURL string
 	// HTTPClient sends the requests. Nil means a client with a 30-second
-	// timeout per request and bounded connect, TLS handshake and
-	// response-header timeouts. A client without a timeout waits as long
-	// as the context lets it.
+	// timeout per request, bounded connect, TLS handshake and
+	// response-header timeouts, and no redirects (BeeCloud sends none; a
+	// redirect means a wrong BaseURL). A client without a timeout waits as
+	// long as the context lets it.
 	HTTPClient *http.Client
 
 	// retryWait, if set, replaces the wait before attempt n+1 (tests).
@@ -79,6 +80,9 @@ type Client struct {
 
 var defaultHTTPClient = &http.Client{
 	Timeout: 30 * time.Second,
+	// A redirect would turn a refund's POST into a GET, or send it
+	// elsewhere: the answer says where, for BaseURL.
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	Transport: &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -186,8 +190,9 @@ func (c *Client) newRequest(ctx context.Context, k call) (*http.Request, error) 
 
 // answer is one HTTP answer, or why there was none.
 type answer struct {
-	status int
-	body   []byte
+	status   int
+	body     []byte
+	location string // a redirect's target
 	err    error // no complete answer
 	sent   bool  // the request may have reached BeeCloud
 }
@@ -210,7 +215,7 @@ func (c *Client) roundTrip(ctx context.Context, k call) answer {
 	case len(body) > maxAnswerBytes:
 		return answer{status: resp.StatusCode, err: fmt.Errorf("beecloud: %s: HTTP %d: the answer is larger than %d bytes", k, resp.StatusCode, maxAnswerBytes), sent: true}
 	}
-	return answer{status: resp.StatusCode, body: body, sent: true}
+	return answer{status: resp.StatusCode, body: body, location: resp.Header.Get("Location"), sent: true}
 }
 
 // notSent reports whether err shows that the request never left: the
@@ -263,6 +268,8 @@ func (a answer) outcome(k call) verdict {
 		return verdict{fmt.Errorf("beecloud: %s: BeeCloud failed: %s", k, text), true, true}
 	case a.status >= 200 && a.status < 300:
 		return verdict{fmt.Errorf("beecloud: %s: malformed answer (no result_code): %s", k, text), false, true}
+	case a.status >= 300 && a.status < 400 && a.location != "":
+		return verdict{fmt.Errorf("beecloud: %s: redirected to %s: BeeCloud does not redirect; check BaseURL", k, shortText(a.location, 200)), false, false}
 	case a.status == http.StatusTooManyRequests:
 		return verdict{fmt.Errorf("beecloud: %s: rate limited: %s", k, text), true, false}
 	}

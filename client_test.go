@@ -129,8 +129,12 @@ func (f *fakeBeeCloud) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	status, answer := f.answer(c)
-	if status == lostAnswer {
+	switch status {
+	case lostAnswer:
 		panic(http.ErrAbortHandler)
+	case -301:
+		http.Redirect(w, r, "https://api.example"+r.URL.Path, http.StatusMovedPermanently)
+		return
 	}
 	writeFake(w, status, answer)
 }
@@ -342,6 +346,7 @@ func TestQueryRetries(t *testing.T) {
 		{"429 is retried", []int{429}, 2, "", false},
 		{"a 404 page is not retried", []int{404}, 1, "unexpected answer without result_code: HTTP 404", false},
 		{"a 200 without result_code is not retried", []int{-200}, 1, "malformed answer (no result_code)", false},
+		{"a redirect is not followed", []int{-301}, 1, "redirected to https://api.example/2/rest/bills/count: BeeCloud does not redirect; check BaseURL", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -359,6 +364,8 @@ func TestQueryRetries(t *testing.T) {
 					return 500, `{"result_code":14,"result_msg":"RUNTIME_ERROR","err_detail":""}`
 				case -200:
 					return 200, `<html>gateway</html>`
+				case -301:
+					return -301, ""
 				case lostAnswer:
 					return s, ""
 				default:
