@@ -193,8 +193,8 @@ type answer struct {
 	status   int
 	body     []byte
 	location string // a redirect's target
-	err    error // no complete answer
-	sent   bool  // the request may have reached BeeCloud
+	err      error  // no complete answer
+	sent     bool   // the request may have reached BeeCloud
 }
 
 // roundTrip sends one request.
