@@ -92,7 +92,7 @@ func (s *Sandbox) handler() http.Handler {
 	mux.HandleFunc("GET "+iconPath, serveStatic("image/svg+xml", favicon))
 	mux.HandleFunc("GET /favicon.ico", serveStatic("image/svg+xml", favicon))
 	mux.HandleFunc("GET /{$}", s.serveIndex)
-	mux.HandleFunc("/", s.serveNotFound)
+	mux.HandleFunc("GET /", s.serveNotFound)
 	return mux
 }
 
