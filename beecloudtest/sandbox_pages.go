@@ -388,7 +388,12 @@ func (s *Sandbox) serveChanges(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		version, changed, closed := s.version, s.changed, s.closed
 		s.mu.Unlock()
-		if version != after || closed {
+		if closed {
+			// The dashboard waits a while before asking again.
+			writeJSON(w, http.StatusServiceUnavailable, billStatus{Error: ErrSandboxClosed.Error()})
+			return
+		}
+		if version != after {
 			writeJSON(w, http.StatusOK, map[string]uint64{"version": version})
 			return
 		}
