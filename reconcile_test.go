@@ -233,7 +233,7 @@ func TestReconcileRacesWebhook(t *testing.T) {
 	s := newShop(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	busy := 0
+	busy, byReconcile := 0, 0
 	for range 100 {
 		no := s.order(7)
 		params, err := shopConfig.Params(beecloud.Order{Title: "测试", Amount: 7, OutTradeNo: no})
@@ -259,8 +259,13 @@ func TestReconcileRacesWebhook(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, d.Acknowledged)
 		require.Equal(t, 1, s.handleCount(no), "order %s", no)
+		s.mu.Lock()
+		if s.last[shopConfig.AppID+":PAY:"+no].Signature == "" {
+			byReconcile++
+		}
+		s.mu.Unlock()
 	}
-	t.Logf("Reconcile found the webhook being handled %d times", busy)
+	t.Logf("Handle ran once per order: %d times from Reconcile, %d from the webhook; Reconcile found the webhook busy %d times", byReconcile, 100-byReconcile, busy)
 }
 
 func TestReconcileHandlePanics(t *testing.T) {
