@@ -59,8 +59,10 @@ export GOPROXY GOWORK=off GOFLAGS="-mod=mod -modcacherw" \
   GONOSUMDB=github.com/paybutton GOPRIVATE= GONOPROXY= \
   GOMODCACHE="$tmp/modcache" GOBIN="$tmp/bin" GOTOOLCHAIN=local
 
+# user runs one command of the user's, quietly unless it fails.
 user() {
-  if ! "$@"; then
+  if ! "$@" >"$tmp/out" 2>&1; then
+    cat "$tmp/out" >&2
     echo "release check: FAILED: $*" >&2
     status=1
     return 1
@@ -93,8 +95,10 @@ func main() {
 }
 EOF
 go mod init example.com/shop >/dev/null 2>&1
-if user go get "$root@$RELEASE_VERSION" "$root/beecloudtest@$RELEASE_VERSION" \
-  "$root/stores/pgstore@$RELEASE_VERSION" "$root/stores/redisstore@$RELEASE_VERSION"; then
+# First the stores alone, as a user who adds one to a project: they must
+# bring the root module at the release, not a version that does not exist.
+if user go get "$root/stores/pgstore@$RELEASE_VERSION" "$root/stores/redisstore@$RELEASE_VERSION" &&
+  user go get "$root@$RELEASE_VERSION" "$root/beecloudtest@$RELEASE_VERSION"; then
   # Each of our modules resolves to the release, from the zips.
   for m in "$root" "$root/stores/pgstore" "$root/stores/redisstore"; do
     got=$(go list -m -f '{{.Version}}{{with .Replace}} => {{.Path}} {{.Version}}{{end}}' "$m")

@@ -112,7 +112,7 @@ func publish(src, subdir, out string, m module.Version, t time.Time) (*modfile.F
 	if err != nil {
 		return nil, err
 	}
-	f, err := modfile.ParseLax(filepath.Join(dir, "go.mod"), gomod, nil)
+	f, err := modfile.Parse(filepath.Join(dir, "go.mod"), gomod, nil)
 	if err != nil {
 		return nil, err
 	}
