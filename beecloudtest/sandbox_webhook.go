@@ -139,7 +139,7 @@ func randomDigits(n int) string {
 	var b strings.Builder
 	for range n {
 		d, _ := rand.Int(rand.Reader, big.NewInt(10))
-		b.WriteByte(byte('0' + d.Int64()))
+		b.WriteString(d.String())
 	}
 	return b.String()
 }
