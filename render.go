@@ -72,7 +72,7 @@ var scriptTagHTML = template.Must(template.New("scriptTag").Parse(
 	`<script id="spay-script" type="text/javascript" src="{{.}}"></script>`))
 
 // clickJS binds one element's click to BC.click, at once if the element is
-// there, else when the document has been parsed. It is the seed's asyncPay
+// there, else when the document has been parsed. It is BeeCloud's sample asyncPay
 // without its globals: every value reaches JavaScript through html/template's
 // JS escaper, which marshals it with encoding/json and escapes <, >, &,
 // U+2028 and U+2029, so no value can end the script or become code.
@@ -181,7 +181,7 @@ func (c Config) scriptSrc() string {
 // needs [Config.ScriptTag].
 //
 // A click before BeeCloud's script has loaded is not lost: it waits for
-// the beecloud:onready event, as the seed's asyncPay does. Every click
+// the beecloud:onready event, as BeeCloud's sample asyncPay does. Every click
 // calls BC.click exactly once, before or after the script has loaded; a
 // double click is two calls, as it would be with the script loaded.
 //

@@ -98,7 +98,7 @@ func DefaultChannels() []beecloud.Channel {
 // beecloud:onready, as BeeCloud's does. BC.click(data, event) sends data
 // to the sandbox, which checks every rule of BeeCloud's (through
 // [beecloud.Order.Validate]; amount must be an integer, or a string of
-// digits as the seed's examples send it), the sign against the app's
+// digits as BeeCloud's examples send it), the sign against the app's
 // AppSecret, and that an instant_channel is enabled. A refusal reaches
 // event.dataError and then BC.err as {"ERROR": message}, where message is
 // the error's text: "beecloudtest: sign mismatch: …", "beecloudtest:

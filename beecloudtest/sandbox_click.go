@@ -18,8 +18,8 @@ import (
 	"github.com/paybutton/beecloud"
 )
 
-// The keys of BC.click's data (SPEC §3). Others are ignored, as BeeCloud
-// ignores them (the seed's PHP example sends app_id too).
+// The keys of BC.click's data, in the order BeeCloud documents them. Others
+// are ignored, as BeeCloud ignores them (its PHP example sends app_id too).
 var dataKeys = []string{
 	"out_trade_no", "title", "amount", "sign", "return_url", "debug", "optional",
 	"instant_channel", "need_ali_guide", "openid", "use_app",
@@ -134,7 +134,7 @@ func readClick(data []byte) (click, error) {
 }
 
 // readAmount reads data.amount: a JSON integer, or a string of decimal
-// digits as the seed's Java, Python, C# and Node.js examples send it.
+// digits as BeeCloud's Java, Python, C# and Node.js examples send it.
 func readAmount(v any, add func(field, format string, args ...any)) int64 {
 	var text string
 	switch v := v.(type) {
@@ -190,7 +190,7 @@ func jsonType(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// keyIndex orders problems as BC.click's keys are listed in SPEC §3.
+// keyIndex orders problems as BC.click's keys are listed in dataKeys.
 func keyIndex(field string) int {
 	field, _, _ = strings.Cut(field, ".")
 	if i := slices.Index(dataKeys, field); i >= 0 {

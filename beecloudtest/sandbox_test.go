@@ -20,7 +20,7 @@ import (
 	"github.com/paybutton/beecloud/beecloudtest"
 )
 
-// The public test vector's credentials (SPEC §2, §6).
+// The credentials of BeeCloud's public test vectors (button README, webhook example).
 const (
 	appID        = "c5d1cba1-5e3f-4ba0-941d-9b0a371fe719"
 	appSecret    = "39a7a518-9ac8-4a9e-87bc-7885f33cf18c"

@@ -15,7 +15,7 @@ import (
 	"github.com/paybutton/beecloud"
 )
 
-// notification is a webhook body as BeeCloud sends it (SPEC §6), keys in
+// notification is a webhook body as BeeCloud sends it, keys in
 // BeeCloud's order.
 type notification struct {
 	Signature            string         `json:"signature"`
