@@ -55,18 +55,20 @@ status=0
 # keeps these zips out of the developer's cache.
 cache=$(go env GOMODCACHE)
 GOPROXY="file://$tmp/proxy,file://$cache/cache/download,$(go env GOPROXY)"
-export GOPROXY GOWORK=off GOFLAGS="-mod=mod -modcacherw" \
+export GOPROXY GOWORK=off GOFLAGS="-mod=mod -modcacherw -trimpath" \
   GONOSUMDB=github.com/paybutton GOPRIVATE= GONOPROXY= \
   GOMODCACHE="$tmp/modcache" GOBIN="$tmp/bin" GOTOOLCHAIN=local
 
 # user runs one command of the user's, quietly unless it fails.
 user() {
+  local t0=$SECONDS
   if ! "$@" >"$tmp/out" 2>&1; then
     cat "$tmp/out" >&2
     echo "release check: FAILED: $*" >&2
     status=1
     return 1
   fi
+  echo "  $(printf '%3d' $((SECONDS - t0)))s  $*"
 }
 
 mkdir "$tmp/shop"
