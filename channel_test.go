@@ -9,7 +9,7 @@ import (
 	"github.com/paybutton/beecloud/internal/channel"
 )
 
-// channelTests is SPEC §4: every instant_channel code with the BeeCloud
+// channelTests is BeeCloud's channel table: every instant_channel code with the BeeCloud
 // channel it maps to on desktop and on mobile, and its channel_type.
 var channelTests = []struct {
 	c                  Channel
@@ -35,7 +35,7 @@ var channelTests = []struct {
 	{ChannelKuaiqian, "kuaiqian", "KUAIQIAN_WEB", "KUAIQIAN_WAP", "KUAIQIAN", false, false, false},
 }
 
-// webhookChannelTypes are the channel_type values of SPEC §4.
+// webhookChannelTypes are the channel_type values of BeeCloud's channel table.
 var webhookChannelTypes = []string{"WX", "ALI", "UN", "KUAIQIAN", "JD", "BD", "YEE", "PAYPAL", "BC"}
 
 func TestChannels(t *testing.T) {

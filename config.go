@@ -77,7 +77,7 @@ func (c Config) Format(f fmt.State, verb rune) {
 		fmt.Fprintf(f, "%q", c.String())
 		return
 	}
-	io.WriteString(f, c.String())
+	io.WriteString(f, c.String()) //nolint:errcheck // a fmt.Formatter cannot report a write error
 }
 
 // LogValue implements slog.LogValuer: a logged Config shows its AppID and

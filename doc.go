@@ -11,6 +11,13 @@
 //
 // Amounts are integers in 分 (fen, 1 = ¥0.01) throughout.
 //
+// Several server instances behind one webhook URL share a [Store] so that
+// Handle still runs once per transaction: PostgreSQL and Redis ones are in
+// the modules github.com/paybutton/beecloud/stores/pgstore and
+// github.com/paybutton/beecloud/stores/redisstore, each its own module so
+// that an application pulls in only the database driver it uses.
+//
 // The package beecloudtest holds helpers for tests: a signer for webhook
 // bodies and a local BeeCloud sandbox that runs the whole pay flow offline.
+// The package storetest checks a Store implementation against the contract.
 package beecloud

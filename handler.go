@@ -317,7 +317,7 @@ func reply(w http.ResponseWriter, status int, text string) {
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	io.WriteString(w, text)
+	io.WriteString(w, text) //nolint:errcheck // BeeCloud went away: it sends the notification again
 }
 
 func (h *WebhookHandler) logger() *slog.Logger {

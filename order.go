@@ -349,7 +349,7 @@ func checkOptional(key string, v any) string {
 	return ""
 }
 
-// optionalIntReason refuses integers that the trip through the buyer's
+// checkOptionalNumber refuses integers that the trip through the buyer's
 // browser would change: an order id 9007199254740993 comes back in the
 // webhook as 9007199254740992, and matches the wrong order.
 func checkOptionalNumber(n json.Number) string {

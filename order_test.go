@@ -430,7 +430,7 @@ func TestParamsSignsEveryVector(t *testing.T) {
 
 var (
 	outTradeNoRE = regexp.MustCompile(`^[0-9a-f]{32}$`)
-	// specOutTradeNoRE is SPEC §3's rule, which the Java and PHP SDKs enforce.
+	// specOutTradeNoRE is BeeCloud's documented rule, which its Java and PHP SDKs enforce.
 	specOutTradeNoRE = regexp.MustCompile(`^[0-9A-Za-z]{8,32}$`)
 )
 

@@ -28,7 +28,7 @@ func updatingGolden() bool {
 	return f != nil && f.Value.String() == "true"
 }
 
-// renderConfig is the public test app of SPEC §2.
+// renderConfig is BeeCloud's public test app.
 var renderConfig = Config{
 	AppID:     "c5d1cba1-5e3f-4ba0-941d-9b0a371fe719",
 	AppSecret: "39a7a518-9ac8-4a9e-87bc-7885f33cf18c",

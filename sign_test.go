@@ -13,7 +13,7 @@ import (
 	"unicode/utf8"
 )
 
-// The public vector of SPEC §2 (beecloud-button README).
+// BeeCloud's public order vector (the beecloud-button README).
 const (
 	publicAppID      = "c5d1cba1-5e3f-4ba0-941d-9b0a371fe719"
 	publicAppSecret  = "39a7a518-9ac8-4a9e-87bc-7885f33cf18c"
@@ -23,7 +23,7 @@ const (
 	publicSign       = "e68639606d2d0a99b2e2c8872729d004"
 )
 
-// referenceLanguages are the implementations of the seed's sample code that
+// referenceLanguages are the implementations of BeeCloud's sample code that
 // testdata/gen/gen.sh runs; every vector carries a signature from each.
 var referenceLanguages = []string{"node", "python", "java"}
 
@@ -241,7 +241,7 @@ func TestSignAllocs(t *testing.T) {
 }
 
 func TestWebhookSignature(t *testing.T) {
-	// SPEC §6's public vector (beecloud-dotnet BCUtilTests.cs).
+	// BeeCloud's public webhook vector (beecloud-dotnet BCUtilTests.cs).
 	const want = "e204d63775d3d29dafe6788a0a978755"
 	got := WebhookSignature("afae2a33-c9cb-4139-88c9-af5c1df472e1", "5f0c1466d8bd11e6b66d00163e005bb3",
 		"PAY", "BC", 1, "506371c7-b095-45da-bfce-9ae857c41a85")
@@ -265,7 +265,7 @@ func TestWebhookSignature(t *testing.T) {
 }
 
 func TestLegacyWebhookSign(t *testing.T) {
-	// The seed's demo app at SPEC §6's example timestamp, as Node.js,
+	// BeeCloud's demo app at its webhook example's timestamp, as Node.js,
 	// Python and Java compute it (testdata/gen/gen.sh).
 	const want = "856e43f6e96ee84355fc358513fb7868"
 	if got := LegacyWebhookSign(publicAppID, publicAppSecret, 1426817510111); got != want {

@@ -19,7 +19,7 @@ import (
 	"github.com/paybutton/beecloud/beecloudtest"
 )
 
-// The public vector of SPEC §6 (beecloud-dotnet BCUtilTests.cs).
+// BeeCloud's public webhook vector (beecloud-dotnet BCUtilTests.cs).
 const (
 	vecAppID     = "afae2a33-c9cb-4139-88c9-af5c1df472e1"
 	vecMaster    = "506371c7-b095-45da-bfce-9ae857c41a85"
@@ -27,7 +27,7 @@ const (
 	vecSignature = "e204d63775d3d29dafe6788a0a978755"
 )
 
-// vecBody is a webhook in the shape of SPEC §6's example, signed as the
+// vecBody is a webhook in the shape of BeeCloud's example, signed as the
 // public vector: PAY, BC, fee 1.
 const vecBody = `{"signature":"e204d63775d3d29dafe6788a0a978755","timestamp":1426817510111,` +
 	`"channel_type":"BC","sub_channel_type":"BC_NATIVE","transaction_type":"PAY",` +
@@ -69,7 +69,7 @@ func TestParseNotificationVector(t *testing.T) {
 		ChannelTransactionID: "2015052300001000620053541865",
 		AppID:                vecAppID,
 	}
-	assert.Equal(t, want, n, "the SPEC §6 body, decoded") // a field-by-field diff on failure
+	assert.Equal(t, want, n, "BeeCloud's example body, decoded") // a field-by-field diff on failure
 	if got, want := n.Key(), vecAppID+":PAY:"+vecTxID; got != want {
 		t.Errorf("Key() = %q; want %q", got, want)
 	}
@@ -594,7 +594,7 @@ func TestNotificationBodyRoundTrip(t *testing.T) {
 	assert.Equal(t, &want, n, "beecloudtest's body, decoded")
 }
 
-// benchBody is a realistic webhook of about 1 KB: SPEC §6's shape with an
+// benchBody is a realistic webhook of about 1 KB: BeeCloud's example's shape with an
 // Alipay notification as message_detail, signed as the public vector.
 const benchBody = `{"signature":"e204d63775d3d29dafe6788a0a978755","timestamp":1426817510111,` +
 	`"channel_type":"BC","sub_channel_type":"BC_NATIVE","transaction_type":"PAY",` +

@@ -21,7 +21,7 @@ import (
 	"github.com/paybutton/beecloud/internal/channel"
 )
 
-// The public test vector's credentials (SPEC §2, §6).
+// The credentials of BeeCloud's public test vectors (button README, webhook example).
 const (
 	appID        = "c5d1cba1-5e3f-4ba0-941d-9b0a371fe719"
 	appSecret    = "39a7a518-9ac8-4a9e-87bc-7885f33cf18c"
@@ -55,7 +55,9 @@ func newReceiver(t *testing.T, answers ...string) *receiver {
 		rc.mu.Unlock()
 		if code, text, ok := strings.Cut(answer, " "); ok && len(code) == 3 {
 			var status int
-			fmt.Sscan(code, &status)
+			if _, err := fmt.Sscan(code, &status); err != nil {
+				panic(fmt.Sprintf("recorder answer %q: %v", answer, err)) // a mistake in the test's table
+			}
 			w.WriteHeader(status)
 			io.WriteString(w, text)
 			return
@@ -505,8 +507,8 @@ func TestResend(t *testing.T) {
 	}
 	for i := 1; i < len(d.Attempts); i++ {
 		gap := d.Attempts[i].At.Sub(d.Attempts[i-1].At)
-		if min := sb.RetryBase << (i - 1); gap < min {
-			t.Errorf("wait before attempt %d: got %v; want at least %v", i+1, gap, min)
+		if least := sb.RetryBase << (i - 1); gap < least {
+			t.Errorf("wait before attempt %d: got %v; want at least %v", i+1, gap, least)
 		}
 	}
 	if got := rc.received(); len(got) != 4 || !bytes.Equal(got[0], got[3]) {
@@ -625,7 +627,9 @@ func TestQRPolling(t *testing.T) {
 	poll := func() map[string]any {
 		_, body := get(t, sb.URL+"/sandbox/bill/"+bill)
 		var st map[string]any
-		json.Unmarshal([]byte(body), &st)
+		if err := json.Unmarshal([]byte(body), &st); err != nil {
+			t.Fatalf("bill status %q: %v", body, err)
+		}
 		return st
 	}
 	if st := poll(); st["state"] != "pending" || st["next"] != nil {
@@ -671,7 +675,9 @@ func TestWeChatJSAPI(t *testing.T) {
 	}
 	dl := wait(t, sb, "order0001")
 	var n map[string]any
-	json.Unmarshal(dl.Body, &n)
+	if err := json.Unmarshal(dl.Body, &n); err != nil {
+		t.Fatalf("webhook body %s: %v", dl.Body, err)
+	}
 	detail, _ := n["message_detail"].(map[string]any)
 	if n["sub_channel_type"] != "WX_JSAPI" || detail["openid"] != "o3kKrjlUsMnv__cK5DYZMl0JoAkY" || detail["trade_type"] != "JSAPI" {
 		t.Errorf("body: got %s", dl.Body)

@@ -25,7 +25,7 @@ var cfg = beecloud.Config{
 var order = beecloud.Order{Title: "测试", Amount: 150, OutTradeNo: "bc1234567", InstantChannel: beecloud.ChannelWxMP,
 	Optional: map[string]any{"agent_id": "Alice"}}
 
-// The SPEC §6 public vector, made by the signer.
+// BeeCloud's public webhook vector, made by the signer.
 func TestNotificationBodyVector(t *testing.T) {
 	n := beecloud.Notification{ChannelType: "BC", TransactionType: "PAY", TransactionID: "5f0c1466d8bd11e6b66d00163e005bb3", TransactionFee: 1, Timestamp: time.UnixMilli(1426817510111)}
 	var got map[string]any

@@ -5,7 +5,7 @@ go 1.25.0
 require (
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
-	github.com/paybutton/beecloud v0.0.0
+	github.com/paybutton/beecloud v0.1.0
 	github.com/paybutton/beecloud/examples v0.0.0
 )
 

@@ -4,9 +4,9 @@ go 1.25.0
 
 require (
 	github.com/jackc/pgx/v5 v5.12.0
-	github.com/paybutton/beecloud v0.0.0
-	github.com/paybutton/beecloud/stores/pgstore v0.0.0
-	github.com/paybutton/beecloud/stores/redisstore v0.0.0
+	github.com/paybutton/beecloud v0.1.0
+	github.com/paybutton/beecloud/stores/pgstore v0.1.0
+	github.com/paybutton/beecloud/stores/redisstore v0.1.0
 	github.com/redis/go-redis/v9 v9.22.0
 )
 

@@ -54,7 +54,7 @@ func benchPrefix() string {
 func claimComplete(ctx context.Context, s beecloud.Store, prefix string) error {
 	key := prefix + strconv.FormatInt(benchKeys.Add(1), 10)
 	if st, err := s.Claim(ctx, key, "token", time.Minute); err != nil || st != beecloud.ClaimOK {
-		return fmt.Errorf("Claim(%q) = %v, %v; want ok", key, st, err)
+		return fmt.Errorf("Claim(%q) = %v, %v; want ok", key, st, err) //nolint:errorlint // err may be nil: a report, not a wrapped error
 	}
 	return s.Complete(ctx, key, "token")
 }

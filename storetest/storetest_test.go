@@ -324,7 +324,7 @@ func TestRoundTripMemStore(t *testing.T) {
 func TestRoundTripCatchesForgetfulStore(t *testing.T) {
 	ft := &fakeT{TB: t}
 	func() {
-		defer func() { recover() }() // fakeT.Fatal ends the goroutine's work with a panic
+		defer func() { _ = recover() }() // fakeT.Fatal ends the goroutine's work with a panic
 		storetest.RoundTrip(ft, forgetful{new(beecloud.MemStore)}, "key", "token")
 	}()
 	if !ft.failed {

@@ -12,7 +12,7 @@ import (
 // not given.
 const (
 	envAppID        = "BEECLOUD_APP_ID"
-	envAppSecret    = "BEECLOUD_APP_SECRET"
+	envAppSecret    = "BEECLOUD_APP_SECRET" //nolint:gosec // G101: the name of a variable, not a secret
 	envMasterSecret = "BEECLOUD_MASTER_SECRET"
 )
 

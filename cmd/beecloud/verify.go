@@ -91,7 +91,7 @@ func (c *cli) readBody(file string) (string, []byte, error) {
 	if file == "" || file == "-" {
 		r = c.stdin
 	} else {
-		f, err := os.Open(file)
+		f, err := os.Open(file) //nolint:gosec // G304: the file the user named
 		if err != nil {
 			return "", nil, err
 		}

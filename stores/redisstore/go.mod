@@ -1,9 +1,9 @@
 module github.com/paybutton/beecloud/stores/redisstore
 
-go 1.24
+go 1.24.0
 
 require (
-	github.com/paybutton/beecloud v0.0.0
+	github.com/paybutton/beecloud v0.1.0
 	github.com/redis/go-redis/v9 v9.22.0
 )
 
@@ -13,5 +13,3 @@ require (
 	go.uber.org/atomic v1.11.0 // indirect
 	golang.org/x/sys v0.30.0 // indirect
 )
-
-replace github.com/paybutton/beecloud => ../..

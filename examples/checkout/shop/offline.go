@@ -88,7 +88,7 @@ func (o *Offline) Shutdown(ctx context.Context) error {
 	defer cancel()
 	err := o.srv.Shutdown(grace)
 	if err != nil {
-		o.srv.Close() //nolint:errcheck // the listener is closed already; Close only ends connections
+		o.srv.Close() // the listener is closed already; Close only ends connections
 		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 			err = nil // the grace ran out, not the caller's time
 		}

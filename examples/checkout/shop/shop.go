@@ -188,5 +188,5 @@ func (s *shop) render(w http.ResponseWriter, code int, t *template.Template, dat
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
-	w.Write(buf.Bytes())
+	w.Write(buf.Bytes()) //nolint:errcheck // the client went away
 }

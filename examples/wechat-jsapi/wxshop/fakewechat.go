@@ -75,14 +75,14 @@ func (f *FakeWeChat) authorize(w http.ResponseWriter, r *http.Request) {
 	rq.Set("state", q.Get("state"))
 	redirect.RawQuery = rq.Encode()
 	redirect.Fragment = ""
-	http.Redirect(w, r, redirect.String(), http.StatusFound)
+	http.Redirect(w, r, redirect.String(), http.StatusFound) //nolint:gosec // G710: a fake OAuth server redirects where it is told, as WeChat does for a registered domain
 }
 
 func (f *FakeWeChat) token(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	fail := func(code int, msg string) {
-		json.NewEncoder(w).Encode(map[string]any{"errcode": code, "errmsg": msg})
+		json.NewEncoder(w).Encode(map[string]any{"errcode": code, "errmsg": msg}) //nolint:errcheck // the client went away
 	}
 	switch {
 	case q.Get("appid") != f.AppID:
@@ -104,7 +104,7 @@ func (f *FakeWeChat) token(w http.ResponseWriter, r *http.Request) {
 		fail(40029, "invalid code")
 		return
 	}
-	json.NewEncoder(w).Encode(tokenResponse{
+	json.NewEncoder(w).Encode(tokenResponse{ //nolint:errcheck // the client went away
 		AccessToken: randomHex(32),
 		ExpiresIn:   7200,
 		OpenID:      f.OpenID,

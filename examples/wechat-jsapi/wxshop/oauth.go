@@ -15,7 +15,7 @@ import (
 // WeChat's web OAuth (网页授权) endpoints.
 const (
 	WeChatAuthorizeURL = "https://open.weixin.qq.com/connect/oauth2/authorize"
-	WeChatTokenURL     = "https://api.weixin.qq.com/sns/oauth2/access_token"
+	WeChatTokenURL     = "https://api.weixin.qq.com/sns/oauth2/access_token" //nolint:gosec // G101: a URL, not a credential
 )
 
 // ErrOAuth is matched by errors.Is for every failed code exchange.

@@ -311,7 +311,7 @@ func render(w http.ResponseWriter, code int, t *template.Template, data any) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
-	w.Write(buf.Bytes())
+	w.Write(buf.Bytes()) //nolint:errcheck // the client went away
 }
 
 func yuan(fen int64) string { return fmt.Sprintf("¥%d.%02d", fen/100, fen%100) }
