@@ -121,7 +121,7 @@ func RunHandlers(t *testing.T, newInstance func(t *testing.T) beecloud.Store) {
 		body := beecloudtest.NotificationBody(cfg, beecloud.Notification{
 			ChannelType:     "ALI",
 			SubChannelType:  "ALI_WEB",
-			TransactionType: "PAY",
+			TransactionType: beecloud.TransactionPay,
 			TransactionID:   ids[i],
 			TransactionFee:  int64(100 + i),
 			TradeSuccess:    true,
