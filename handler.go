@@ -274,6 +274,11 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusMethodNotAllowed, "method not allowed")
 		return
 	}
+	if err := h.Validate(); err != nil {
+		log.error("beecloud: webhook handler misconfigured", slog.Any("err", err))
+		reply(w, http.StatusInternalServerError, "handler misconfigured")
+		return
+	}
 	client, err := h.clientIP(r)
 	if err == nil {
 		log.with(slog.String("client", client.String()))
@@ -289,11 +294,6 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			reply(w, http.StatusForbidden, "forbidden")
 			return
 		}
-	}
-	if err := h.Validate(); err != nil {
-		log.error("beecloud: webhook handler misconfigured", slog.Any("err", err))
-		reply(w, http.StatusInternalServerError, "handler misconfigured")
-		return
 	}
 
 	body, status, text := h.readBody(w, r, log)
@@ -345,17 +345,17 @@ func (h *WebhookHandler) readBody(w http.ResponseWriter, r *http.Request, log *d
 	if timeout <= 0 {
 		timeout = DefaultReadTimeout
 	}
-	rc := http.NewResponseController(w)
-	if rc.SetReadDeadline(time.Now().Add(timeout)) == nil {
-		// Cleared once read, so that the server's watch on the idle
-		// connection does not time out while Handle runs; the server sets
-		// its own deadline again before the next request.
-		defer rc.SetReadDeadline(time.Time{})
-	}
+	// Where the ResponseWriter cannot set a deadline, the body is read
+	// without one. The server clears the deadline once the body has been
+	// read to its end (and watches for the client hanging up without one),
+	// and keeps it after a failure, so that it gives up draining the rest
+	// of a body that trickles.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
 	body, err := readAll(http.MaxBytesReader(w, r.Body, limit), r.ContentLength)
 	if err == nil {
 		return body, 0, ""
 	}
+	w.Header().Set("Connection", "close")
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
@@ -396,7 +396,7 @@ func reply(w http.ResponseWriter, status int, text string) {
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	io.WriteString(w, text)
+	_, _ = io.WriteString(w, text) // the client may have gone
 }
 
 func (h *WebhookHandler) logger() *slog.Logger {
