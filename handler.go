@@ -268,7 +268,7 @@ func (h *WebhookHandler) Validate() error {
 
 // ServeHTTP implements http.Handler.
 func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	log := &deliveryLog{logger: h.logger(), ctx: r.Context(), attrs: make([]slog.Attr, 0, 8)}
+	log := newDeliveryLog(h.logger(), r.Context())
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		reply(w, http.StatusMethodNotAllowed, "method not allowed")
@@ -280,7 +280,7 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	client, err := h.clientIP(r)
-	if err == nil {
+	if err == nil && log.on {
 		log.with(slog.String("client", client.String()))
 	}
 	if len(h.AllowedSenders) > 0 {
@@ -316,12 +316,14 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(w, status, text)
 		return
 	}
-	log.with(
-		slog.String("app_id", n.AppID),
-		slog.String("transaction_type", n.TransactionType),
-		slog.String("transaction_id", n.TransactionID),
-		slog.Int64("transaction_fee", n.TransactionFee),
-	)
+	if log.on {
+		log.with(
+			slog.String("app_id", n.AppID),
+			slog.String("transaction_type", n.TransactionType),
+			slog.String("transaction_id", n.TransactionID),
+			slog.Int64("transaction_fee", n.TransactionFee),
+		)
+	}
 	status, text = h.handle(r.Context(), log, n)
 	reply(w, status, text)
 }
@@ -463,6 +465,17 @@ type deliveryLog struct {
 	logger *slog.Logger
 	ctx    context.Context
 	attrs  []slog.Attr
+	// on is false when the logger drops even errors: then the attributes
+	// are not worth making.
+	on bool
+}
+
+func newDeliveryLog(logger *slog.Logger, ctx context.Context) *deliveryLog {
+	d := &deliveryLog{logger: logger, ctx: ctx, on: logger.Enabled(ctx, slog.LevelError)}
+	if d.on {
+		d.attrs = make([]slog.Attr, 0, 8)
+	}
+	return d
 }
 
 func (d *deliveryLog) with(attrs ...slog.Attr) { d.attrs = append(d.attrs, attrs...) }

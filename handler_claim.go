@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -44,7 +46,7 @@ func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notifi
 	// Every Store call outlives BeeCloud hanging up: a Handle cut short, or
 	// a completion not recorded, would only mean a resend.
 	base := context.WithoutCancel(ctx)
-	cctx, cancel := context.WithTimeout(base, storeCallTimeout)
+	cctx, cancel := callContext(base, store, storeCallTimeout)
 	state, err := store.Claim(cctx, key, token, lease)
 	cancel()
 	if err != nil {
@@ -218,6 +220,15 @@ func (h *WebhookHandler) runTx(work, base context.Context, tx TxStore, c *claim,
 	return http.StatusServiceUnavailable, "store unavailable"
 }
 
+// callContext bounds one call to store by timeout. A MemStore never
+// waits for a network, so its calls go without the timer.
+func callContext(base context.Context, store Store, timeout time.Duration) (context.Context, context.CancelFunc) {
+	if _, ok := store.(*MemStore); ok {
+		return base, func() {}
+	}
+	return context.WithTimeout(base, timeout)
+}
+
 func (h *WebhookHandler) budget(d, def time.Duration) time.Duration {
 	if d > 0 {
 		return d
@@ -246,15 +257,26 @@ func (h *WebhookHandler) Shutdown(ctx context.Context) error {
 }
 
 // newDeliveryToken returns a token that tells one delivery's claim from
-// every other's: 32 random hex digits.
+// every other's, in this process and in others sharing the Store: a
+// random prefix drawn once per process, and a counter. It makes no system
+// call, unlike a fresh random number per delivery.
 func newDeliveryToken() string {
-	var b [16]byte
-	if _, err := crand.Read(b[:]); err != nil {
+	return tokenPrefix + strconv.FormatUint(tokenCounter.Add(1), 36)
+}
+
+var (
+	// tokenPrefix is 16 random hex digits: with 2^64 values, two
+	// processes drawing the same one is not a concern.
+	tokenPrefix  = randomHex(8)
+	tokenCounter atomic.Uint64
+)
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := crand.Read(b); err != nil {
 		panic(err) // crypto/rand.Read does not fail on supported platforms
 	}
-	var out [32]byte
-	hex.Encode(out[:], b[:])
-	return string(out[:])
+	return hex.EncodeToString(b)
 }
 
 // claim is one delivery's hold on a transaction: a heartbeat renews it
@@ -388,7 +410,7 @@ func (c *claim) complete(base context.Context, budget, maxWait time.Duration) (i
 	deadline := time.Now().Add(budget)
 	wait := 10 * time.Millisecond
 	for attempts := 1; ; attempts++ {
-		ctx, cancel := context.WithTimeout(base, min(max(time.Until(deadline), 100*time.Millisecond), storeCallTimeout))
+		ctx, cancel := callContext(base, c.store, min(max(time.Until(deadline), 100*time.Millisecond), storeCallTimeout))
 		err := c.store.Complete(ctx, c.key, c.token)
 		cancel()
 		if err == nil || c.sawDone() {

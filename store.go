@@ -42,8 +42,8 @@ const (
 	// MaxStoreKeyBytes bounds a key. The handler's keys, made by
 	// [Notification.Key], are far shorter.
 	MaxStoreKeyBytes = 512
-	// MaxStoreTokenBytes bounds a token. The handler's tokens are 32 hex
-	// digits.
+	// MaxStoreTokenBytes bounds a token. The handler's tokens are at
+	// most 29 bytes of letters and digits.
 	MaxStoreTokenBytes = 64
 )
 
