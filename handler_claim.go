@@ -4,6 +4,7 @@ import (
 	"context"
 	crand "crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -46,6 +47,9 @@ func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notifi
 	// Every Store call outlives BeeCloud hanging up: a Handle cut short, or
 	// a completion not recorded, would only mean a resend.
 	base := context.WithoutCancel(ctx)
+	// The records about this delivery may outlive the request too (the
+	// heartbeat's, the background's).
+	log.ctx = base
 	cctx, cancel := callContext(base, store, storeCallTimeout)
 	state, err := store.Claim(cctx, key, token, lease)
 	cancel()
@@ -186,17 +190,20 @@ func (h *WebhookHandler) runTx(work, base context.Context, tx TxStore, c *claim,
 	})
 	c.stop()
 	switch {
-	case err == nil:
-		log.info("beecloud: webhook handled")
-		return http.StatusOK, "success"
 	case handleErr != nil:
 		c.release(base)
 		log.error("beecloud: webhook Handle failed", slog.Any("err", handleErr))
 		return http.StatusInternalServerError, "handle failed"
 	case !ran:
+		if err == nil {
+			err = errors.New("CompleteTx returned nil without running Handle")
+		}
 		c.release(base)
 		log.error("beecloud: webhook store failed to start its transaction", slog.Any("err", err))
 		return http.StatusServiceUnavailable, "store unavailable"
+	case err == nil:
+		log.info("beecloud: webhook handled")
+		return http.StatusOK, "success"
 	}
 	// Handle returned nil, but the commit failed, was refused (the claim
 	// was lost), or is in doubt: the claim's state tells which.

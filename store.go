@@ -82,8 +82,8 @@ const (
 //   - Release removes the claim on key if token still holds it, so the
 //     next delivery can try again; it does nothing if the claim has
 //     expired and been taken by another token, or if key is done.
-//   - When the backend cannot be reached or fails, every method returns a
-//     non-nil error. Claim must never report ClaimDone unless the store
+//   - Every method returns soon after ctx is done. When the backend cannot
+//     be reached or fails, every method returns a non-nil error. Claim must never report ClaimDone unless the store
 //     really recorded a completion: a wrong ClaimDone loses a payment. An
 //     error may hide a call that took effect (a reply lost on the way):
 //     the handler retries Complete, which is idempotent, and asks Claim.
