@@ -78,11 +78,13 @@ func WebhookSenders() []netip.Prefix {
 //     error level; duplicates meanwhile get 409 (or 503 while the store is
 //     down). [WebhookHandler.Shutdown] waits for those completions.
 //   - If the Store is a [TxStore], Handle runs inside CompleteTx, so its
-//     effect (on the same database) and the completion commit together.
-//     "success" is answered only when the commit is known to have
-//     happened; when it failed or is in doubt, Claim tells which, and
-//     while the store cannot tell, the answer is 503: the resend finds the
-//     transaction done, or runs Handle on a clean slate.
+//     effect, written through the transaction its ctx carries, and the
+//     completion commit together. "success" is answered only when the
+//     commit is known to have happened; when it failed or is in doubt,
+//     Claim tells which, and while the store cannot tell, the answer is
+//     503: the resend finds the transaction done, or runs Handle on a
+//     clean slate. An effect Handle writes elsewhere is not rolled back,
+//     so a failed commit repeats it.
 //
 // What can still run Handle twice, short of a TxStore: a server that dies
 // after Handle returned and before the completion was recorded (once the
