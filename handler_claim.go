@@ -26,6 +26,50 @@ const (
 	storeCallTimeout = 10 * time.Second
 )
 
+// How one delivery's store calls interleave with everything else; each
+// case is what the code below does, and a test covers it.
+//
+//  1. A duplicate while Handle runs: its Claim finds the holder's claim,
+//     renewed by the heartbeat, and answers 409, however long Handle takes.
+//  2. A renewal and a Release: stop waits for a renewal under way before
+//     Release, so no renewal re-creates a released claim.
+//  3. A renewal and Complete: renewals go on while Complete is retried. A
+//     renewal after the completion sees ClaimDone and changes nothing; seen
+//     after Handle succeeded, it means a Complete whose answer was lost
+//     landed, and the retries stop.
+//  4. The claim lost: a renewal finds ClaimBusy (the lease ran out during
+//     an outage and a resend took over) or, before Handle returned,
+//     ClaimDone. Handle's context is cancelled with ErrClaimLost and it is
+//     logged at error level; if Handle succeeds anyway its completion is
+//     still recorded (the work happened), and Release does nothing.
+//  5. The store down while the claim is held: renewals are retried every
+//     Lease/10. Once the lease has certainly run out by the local clock
+//     (from the start of the last renewal that succeeded) it is logged at
+//     error level. No other delivery can claim while the store is down;
+//     when it comes back, the first of a renewal and a resend's Claim
+//     wins, and if the resend wins, case 4.
+//  6. Complete failing for the whole inline budget: the answer is success
+//     and the heartbeat and the retries go on in the background for up to
+//     completeBackground. Duplicates get 409 while the claim lives, 503
+//     while the store is down, success once the completion landed. If the
+//     background gives up, the claim runs out and a later duplicate runs
+//     Handle again, logged at error level.
+//  7. The process dying between Handle and the completion: the claim runs
+//     out and a resend runs Handle again. With a TxStore nothing was
+//     committed, so that resend starts from a clean slate.
+//  8. A TxStore's CompleteTx failing after Handle returned nil: Claim with
+//     the same token tells ClaimDone (committed: success), ClaimOK (not
+//     committed and still held: Release, 503), ClaimBusy (taken over, so
+//     the commit was refused: 409), or nothing while the store is down
+//     (Release, a no-op if done, and 503: the resend finds out).
+//  9. Handle or ExpectedAmount panicking: the heartbeat stops, the claim is
+//     released and the panic goes on to the server, which answers nothing;
+//     BeeCloud resends.
+//  10. BeeCloud hanging up: the store calls and Handle run on a context
+//     without its cancellation, so the work and its record go on.
+//  11. trade_success false: refused before Claim, so a replay that flips it
+//     can neither reach Handle nor mark the transaction done.
+
 // handle claims n, runs ExpectedAmount and Handle under the claim, and
 // records the outcome. It returns the answer. It is the one path every
 // verified notification takes.
