@@ -26,8 +26,8 @@ const (
 	storeCallTimeout = 10 * time.Second
 )
 
-// How one delivery's store calls interleave with everything else; each
-// case is what the code below does, and a test covers it.
+// How one delivery's store calls interleave with everything else, case
+// by case, as the code below handles them.
 //
 //  1. A duplicate while Handle runs: its Claim finds the holder's claim,
 //     renewed by the heartbeat, and answers 409, however long Handle takes.

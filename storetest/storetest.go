@@ -12,7 +12,11 @@
 //
 // The suite waits for leases and retentions to run out on the backend's
 // own clock, so it sleeps: keep Options.Lease and the store's retention
-// short (well under a few seconds). Its subtests run concurrently.
+// short (well under a few seconds). Its subtests run concurrently. A
+// store that is a beecloud.TxStore is also checked for CompleteTx: it
+// commits only for the claim's holder, checked at the commit, lets
+// work's failures and panics roll back, and keeps the key unlocked while
+// work runs.
 //
 // [RunHandlers] then checks the store end to end: several
 // beecloud.WebhookHandler instances, each with its own connection to the
@@ -54,7 +58,8 @@ type Options struct {
 }
 
 // Run checks the store that newStore returns against the contract of
-// [beecloud.Store], in subtests that run concurrently. It calls newStore
+// [beecloud.Store], and of [beecloud.TxStore] if it is one (the Tx
+// subtests skip otherwise), in subtests that run concurrently. It calls newStore
 // once per subtest, possibly concurrently; the stores it returns may share
 // one backend (a table, a key prefix) with each other and with earlier
 // runs: Run uses keys no other run uses. Run returns when every subtest
@@ -97,6 +102,14 @@ func Run(t *testing.T, newStore func(t *testing.T) beecloud.Store, opts Options)
 			{"Keys", r.testKeys},
 			{"Tokens", r.testTokens},
 			{"Unreachable", r.testUnreachable},
+			{"TxCommit", r.testTxCommit},
+			{"TxWorkFails", r.testTxWorkFails},
+			{"TxPanic", r.testTxPanic},
+			{"TxLostClaim", r.testTxLostClaim},
+			{"TxAfterDone", r.testTxAfterDone},
+			{"TxExpiredUntaken", r.testTxExpiredUntaken},
+			{"TxFenced", r.testTxFenced},
+			{"TxNoLock", r.testTxNoLock},
 		} {
 			wg.Add(1)
 			go func() {
