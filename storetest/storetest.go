@@ -78,39 +78,7 @@ func Run(t *testing.T, newStore func(t *testing.T) beecloud.Store, opts Options)
 		r.group = t.Name() + "/"
 		var wg sync.WaitGroup
 		defer wg.Wait()
-		for _, tc := range []struct {
-			name string
-			test func(t *testing.T)
-		}{
-			{"Claim", r.testClaim},
-			{"Renew", r.testRenew},
-			{"RenewAfterLoss", r.testRenewAfterLoss},
-			{"RenewAfterExpiry", r.testRenewAfterExpiry},
-			{"NonPositiveLease", r.testNonPositiveLease},
-			{"CompleteThenClaim", r.testCompleteThenClaim},
-			{"CompleteByAnyToken", r.testCompleteByAnyToken},
-			{"ReleaseThenClaim", r.testReleaseThenClaim},
-			{"ReleaseByOtherToken", r.testReleaseByOtherToken},
-			{"LeaseRunsOut", r.testLeaseRunsOut},
-			{"StaleRelease", r.testStaleRelease},
-			{"StaleComplete", r.testStaleComplete},
-			{"CompleteOutlivesLease", r.testCompleteOutlivesLease},
-			{"Retention", r.testRetention},
-			{"ConcurrentClaims", r.testConcurrentClaims},
-			{"ConcurrentTakeover", r.testConcurrentTakeover},
-			{"MutualExclusion", r.testMutualExclusion},
-			{"Keys", r.testKeys},
-			{"Tokens", r.testTokens},
-			{"Unreachable", r.testUnreachable},
-			{"TxCommit", r.testTxCommit},
-			{"TxWorkFails", r.testTxWorkFails},
-			{"TxPanic", r.testTxPanic},
-			{"TxLostClaim", r.testTxLostClaim},
-			{"TxAfterDone", r.testTxAfterDone},
-			{"TxExpiredUntaken", r.testTxExpiredUntaken},
-			{"TxFenced", r.testTxFenced},
-			{"TxNoLock", r.testTxNoLock},
-		} {
+		for _, tc := range r.checks() {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -118,6 +86,46 @@ func Run(t *testing.T, newStore func(t *testing.T) beecloud.Store, opts Options)
 			}()
 		}
 	})
+}
+
+// check is one subtest of Run.
+type check struct {
+	name string
+	test func(t *testing.T)
+}
+
+// checks lists Run's subtests.
+func (r *runner) checks() []check {
+	return []check{
+		{"Claim", r.testClaim},
+		{"Renew", r.testRenew},
+		{"RenewAfterLoss", r.testRenewAfterLoss},
+		{"RenewAfterExpiry", r.testRenewAfterExpiry},
+		{"NonPositiveLease", r.testNonPositiveLease},
+		{"CompleteThenClaim", r.testCompleteThenClaim},
+		{"CompleteByAnyToken", r.testCompleteByAnyToken},
+		{"ReleaseThenClaim", r.testReleaseThenClaim},
+		{"ReleaseByOtherToken", r.testReleaseByOtherToken},
+		{"LeaseRunsOut", r.testLeaseRunsOut},
+		{"StaleRelease", r.testStaleRelease},
+		{"StaleComplete", r.testStaleComplete},
+		{"CompleteOutlivesLease", r.testCompleteOutlivesLease},
+		{"Retention", r.testRetention},
+		{"ConcurrentClaims", r.testConcurrentClaims},
+		{"ConcurrentTakeover", r.testConcurrentTakeover},
+		{"MutualExclusion", r.testMutualExclusion},
+		{"Keys", r.testKeys},
+		{"Tokens", r.testTokens},
+		{"Unreachable", r.testUnreachable},
+		{"TxCommit", r.testTxCommit},
+		{"TxWorkFails", r.testTxWorkFails},
+		{"TxPanic", r.testTxPanic},
+		{"TxLostClaim", r.testTxLostClaim},
+		{"TxAfterDone", r.testTxAfterDone},
+		{"TxExpiredUntaken", r.testTxExpiredUntaken},
+		{"TxFenced", r.testTxFenced},
+		{"TxNoLock", r.testTxNoLock},
+	}
 }
 
 // long is a lease that no check outlasts.
