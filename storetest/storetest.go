@@ -47,8 +47,8 @@ type Options struct {
 	// cannot wait for: it checks only that completed keys stay done.
 	Retention time.Duration
 	// Lease is the short lease with which Run checks that the claim of a
-	// holder that died runs out; zero means 300ms. Raise it if the backend
-	// is slow to answer.
+	// holder that died runs out, and that renewals extend it; zero means
+	// 300ms. Raise it if the backend is slow to answer.
 	Lease time.Duration
 	// Unreachable, if not nil, returns a store whose backend cannot be
 	// reached (for example, a client for a closed port on 127.0.0.1). Run
