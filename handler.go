@@ -182,7 +182,8 @@ type WebhookHandler struct {
 	Lease time.Duration
 	// HandleTimeout bounds ExpectedAmount and Handle together: their ctx
 	// ends then. Zero means DefaultHandleTimeout (5 minutes). A Handle
-	// that ignores its ctx keeps the claim renewed until it returns.
+	// that ignores its ctx keeps the claim renewed until it returns, so
+	// that no resend runs it twice; the overrun is logged at error level.
 	HandleTimeout time.Duration
 	// MaxBodyBytes bounds the body; zero means DefaultMaxBodyBytes (1 MiB).
 	// A larger body is answered 413 without being parsed.

@@ -99,7 +99,7 @@ func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notifi
 	defer lose(nil)
 	work, cancelWork := context.WithTimeout(work, timeout)
 	defer cancelWork()
-	c.hold(lose)
+	c.hold(lose, timeout)
 
 	finished := false
 	defer func() {
@@ -123,10 +123,13 @@ func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notifi
 // claim if it was granted, or else nil and the answer.
 func (h *WebhookHandler) claim(base context.Context, log *deliveryLog, n *Notification) (*claim, int, string) {
 	lease := h.Lease
-	if lease <= 0 {
+	switch {
+	case lease <= 0:
 		lease = DefaultLease
+	case lease < MinLease:
+		lease = MinLease // Validate refuses it; handle may be reached without Validate
 	}
-	c := &claim{store: h.store(), key: n.Key(), token: newDeliveryToken(), lease: lease, log: log}
+	c := &claim{base: base, store: h.store(), key: n.Key(), token: newDeliveryToken(), lease: lease, log: log}
 	ctx, cancel := callContext(base, c.store, storeCallTimeout)
 	c.started = time.Now()
 	state, err := c.store.Claim(ctx, c.key, c.token, lease)
@@ -340,6 +343,7 @@ func randomHex(n int) string {
 // claim is one delivery's hold on a transaction: a heartbeat renews it
 // every third of the lease until it is stopped.
 type claim struct {
+	base       context.Context // for the store calls: the request's values, no cancellation
 	store      Store
 	key, token string
 	lease      time.Duration
@@ -357,14 +361,16 @@ type claim struct {
 	renewing  chan struct{} // closed when the renewal under way ends
 	doneSeen  bool          // a renewal found the key done
 	handleErr error
+	timeout   time.Duration // HandleTimeout
+	overdue   bool          // Handle ran past timeout, and that was logged
 }
 
 // hold starts the heartbeat; lose cancels Handle's context if the claim
 // turns out lost.
-func (c *claim) hold(lose context.CancelCauseFunc) {
+func (c *claim) hold(lose context.CancelCauseFunc, timeout time.Duration) {
 	c.mu.Lock() // the first beat must not read c.beat before it is set
 	defer c.mu.Unlock()
-	c.lose = lose
+	c.lose, c.timeout = lose, timeout
 	c.until = c.started.Add(c.lease)
 	c.beat = time.AfterFunc(c.lease/3, c.renew)
 }
@@ -382,7 +388,7 @@ func (c *claim) renew() {
 	c.mu.Unlock()
 
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), c.lease/3)
+	ctx, cancel := context.WithTimeout(c.base, c.lease/3)
 	state, err := c.store.Claim(ctx, c.key, c.token, c.lease)
 	cancel()
 
@@ -391,6 +397,14 @@ func (c *claim) renew() {
 	defer close(running)
 	c.renewing = nil
 	next := c.lease / 3
+	if !c.returned && !c.overdue && time.Since(c.started) > c.timeout {
+		// Its ctx has ended: a Handle that does not return holds the
+		// transaction, and BeeCloud gives up resending after a day and a
+		// half.
+		c.overdue = true
+		c.log.error("beecloud: webhook Handle still running past HandleTimeout; the transaction stays claimed until it returns",
+			slog.Duration("handle_timeout", c.timeout))
+	}
 	switch {
 	case err == nil && state == ClaimOK:
 		c.until = start.Add(c.lease)

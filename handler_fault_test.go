@@ -597,3 +597,45 @@ func TestWebhookHandlerTradeSuccessReplay(t *testing.T) {
 		t.Errorf("log lacks a warning about trade_success:\n%s", logs.String())
 	}
 }
+
+// TestWebhookHandlerHandleOverdue runs a Handle that ignores its context
+// past HandleTimeout: the claim stays renewed (no resend runs Handle
+// beside it), the overrun is logged at error level, and its success is
+// recorded.
+func TestWebhookHandlerHandleOverdue(t *testing.T) {
+	logs := new(syncBuffer)
+	var ctxErr atomic.Value
+	l := newLedger()
+	h := &beecloud.WebhookHandler{
+		Apps:          beecloud.Apps{handlerConfig},
+		Lease:         150 * time.Millisecond,
+		HandleTimeout: 20 * time.Millisecond,
+		Handle: l.wrap(func(ctx context.Context, n *beecloud.Notification) error {
+			time.Sleep(300 * time.Millisecond)
+			ctxErr.Store(fmt.Sprint(ctx.Err()))
+			return nil
+		}),
+		Logger: slog.New(slog.NewTextHandler(logs, nil)),
+	}
+	ids, bs := bodies(1, "overdue")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		code, text := direct(h)(bs[0])
+		l.answered(ids[0], code, text)
+	}()
+	time.Sleep(200 * time.Millisecond) // past the first lease
+	code, text := direct(h)(bs[0])
+	l.answered(ids[0], code, text)
+	if code != http.StatusConflict {
+		t.Errorf("resend during the overdue Handle answered %d %q; want 409", code, text)
+	}
+	<-done
+	l.check(t, ids)
+	if got := ctxErr.Load(); got != context.DeadlineExceeded.Error() {
+		t.Errorf("Handle's ctx after HandleTimeout: %v; want %v", got, context.DeadlineExceeded)
+	}
+	if out := logs.String(); !strings.Contains(out, "level=ERROR") || !strings.Contains(out, "past HandleTimeout") {
+		t.Errorf("log lacks an error about the overdue Handle:\n%s", out)
+	}
+}
