@@ -639,3 +639,78 @@ func TestWebhookHandlerHandleOverdue(t *testing.T) {
 		t.Errorf("log lacks an error about the overdue Handle:\n%s", out)
 	}
 }
+
+// orderStore records the order of the calls a delivery makes, and holds
+// the first renewal until unblock is closed.
+type orderStore struct {
+	beecloud.MemStore
+	mu       sync.Mutex
+	events   []string
+	tokens   map[string]bool
+	renewing chan struct{}
+	unblock  chan struct{}
+}
+
+func (s *orderStore) event(e string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.events = append(s.events, e)
+}
+
+func (s *orderStore) Claim(ctx context.Context, key, token string, lease time.Duration) (beecloud.ClaimState, error) {
+	s.mu.Lock()
+	renewal := s.tokens[token]
+	s.tokens[token] = true
+	s.mu.Unlock()
+	if !renewal {
+		s.event("claim")
+		return s.MemStore.Claim(ctx, key, token, lease)
+	}
+	s.event("renewal starts")
+	close(s.renewing)
+	<-s.unblock
+	st, err := s.MemStore.Claim(ctx, key, token, lease)
+	s.event("renewal ends")
+	return st, err
+}
+
+func (s *orderStore) Release(ctx context.Context, key, token string) error {
+	s.event("release")
+	return s.MemStore.Release(ctx, key, token)
+}
+
+// TestWebhookHandlerReleaseAfterRenewal fails Handle while a renewal is
+// under way: the claim is released only after the renewal returned, so
+// that the renewal cannot bring back a claim that was let go, and the
+// resend runs Handle at once rather than after the lease.
+func TestWebhookHandlerReleaseAfterRenewal(t *testing.T) {
+	store := &orderStore{tokens: map[string]bool{}, renewing: make(chan struct{}), unblock: make(chan struct{})}
+	var calls atomic.Int32
+	h := &beecloud.WebhookHandler{
+		Apps:  beecloud.Apps{handlerConfig},
+		Store: store,
+		Lease: beecloud.MinLease,
+		Handle: func(ctx context.Context, n *beecloud.Notification) error {
+			if calls.Add(1) > 1 {
+				return nil
+			}
+			<-store.renewing
+			time.AfterFunc(50*time.Millisecond, func() { close(store.unblock) })
+			return errors.New("database blip")
+		},
+		Logger: quietLogger(),
+	}
+	_, bs := bodies(1, "renewrel")
+	if code, _ := direct(h)(bs[0]); code != http.StatusInternalServerError {
+		t.Fatalf("first delivery answered %d; want 500", code)
+	}
+	store.mu.Lock()
+	got := strings.Join(store.events, ", ")
+	store.mu.Unlock()
+	if want := "claim, renewal starts, renewal ends, release"; got != want {
+		t.Errorf("store calls: %s; want %s", got, want)
+	}
+	if code, text := direct(h)(bs[0]); code != http.StatusOK || text != "success" {
+		t.Errorf("resend answered %d %q; want success at once", code, text)
+	}
+}
