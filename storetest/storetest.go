@@ -248,8 +248,12 @@ func (r *runner) testRenew(t *testing.T) {
 	s := r.newStore(t)
 	k := r.key(t, "k")
 	a, b := r.token(), r.token()
-	lease := r.opts.Lease
-	first := r.claimShort(t, s, k, a)
+	// Twice the short lease, so that the window in which the renewed claim
+	// must still hold, between the first lease's end (and its slack) and
+	// the renewed one's, is wide enough on a busy machine.
+	lease := 2 * r.opts.Lease
+	first := time.Now()
+	claim(t, s, k, a, lease, beecloud.ClaimOK)
 	// Renew twice, each time a third of the lease after the last, as the
 	// handler's heartbeat does, so that the claim lasts past the first
 	// lease's end.
