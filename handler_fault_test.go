@@ -617,10 +617,10 @@ func TestWebhookHandlerHandleOverdue(t *testing.T) {
 	l := newLedger()
 	h := &beecloud.WebhookHandler{
 		Apps:          beecloud.Apps{handlerConfig},
-		Lease:         150 * time.Millisecond,
+		Lease:         500 * time.Millisecond,
 		HandleTimeout: 20 * time.Millisecond,
 		Handle: l.wrap(func(ctx context.Context, n *beecloud.Notification) error {
-			time.Sleep(300 * time.Millisecond)
+			time.Sleep(time.Second)
 			ctxErr.Store(fmt.Sprint(ctx.Err()))
 			return nil
 		}),
@@ -633,7 +633,7 @@ func TestWebhookHandlerHandleOverdue(t *testing.T) {
 		code, text := direct(h)(bs[0])
 		l.answered(ids[0], code, text)
 	}()
-	time.Sleep(200 * time.Millisecond) // past the first lease
+	time.Sleep(700 * time.Millisecond) // past the first lease
 	code, text := direct(h)(bs[0])
 	l.answered(ids[0], code, text)
 	if code != http.StatusConflict {
