@@ -12,7 +12,11 @@
 //
 // The suite waits for leases and retentions to run out on the backend's
 // own clock, so it sleeps: keep Options.Lease and the store's retention
-// short (well under a few seconds). Its subtests run concurrently.
+// short (well under a few seconds). Its subtests run concurrently. A
+// store that is a beecloud.TxStore is also checked for CompleteTx: it
+// commits only for the claim's holder, checked at the commit, lets
+// work's failures and panics roll back, and keeps the key unlocked while
+// work runs.
 //
 // [RunHandlers] then checks the store end to end: several
 // beecloud.WebhookHandler instances, each with its own connection to the
@@ -33,14 +37,6 @@ import (
 	"github.com/paybutton/beecloud"
 )
 
-// Sizes the contract of [beecloud.Store] allows for keys and tokens.
-const (
-	// MaxKeyBytes is the longest key a Store must accept.
-	MaxKeyBytes = 512
-	// MaxTokenBytes is the longest token a Store must accept.
-	MaxTokenBytes = 64
-)
-
 // Options configures [Run]. The zero value runs every check that needs no
 // knowledge of how the store was set up.
 type Options struct {
@@ -51,8 +47,8 @@ type Options struct {
 	// cannot wait for: it checks only that completed keys stay done.
 	Retention time.Duration
 	// Lease is the short lease with which Run checks that the claim of a
-	// holder that died runs out; zero means 300ms. Raise it if the backend
-	// is slow to answer.
+	// holder that died runs out, and that renewals extend it; zero means
+	// 300ms. Raise it if the backend is slow to answer.
 	Lease time.Duration
 	// Unreachable, if not nil, returns a store whose backend cannot be
 	// reached (for example, a client for a closed port on 127.0.0.1). Run
@@ -62,7 +58,8 @@ type Options struct {
 }
 
 // Run checks the store that newStore returns against the contract of
-// [beecloud.Store], in subtests that run concurrently. It calls newStore
+// [beecloud.Store], and of [beecloud.TxStore] if it is one (the Tx
+// subtests skip otherwise), in subtests that run concurrently. It calls newStore
 // once per subtest, possibly concurrently; the stores it returns may share
 // one backend (a table, a key prefix) with each other and with earlier
 // runs: Run uses keys no other run uses. Run returns when every subtest
@@ -81,28 +78,7 @@ func Run(t *testing.T, newStore func(t *testing.T) beecloud.Store, opts Options)
 		r.group = t.Name() + "/"
 		var wg sync.WaitGroup
 		defer wg.Wait()
-		for _, tc := range []struct {
-			name string
-			test func(t *testing.T)
-		}{
-			{"Claim", r.testClaim},
-			{"NonPositiveLease", r.testNonPositiveLease},
-			{"CompleteThenClaim", r.testCompleteThenClaim},
-			{"CompleteByAnyToken", r.testCompleteByAnyToken},
-			{"ReleaseThenClaim", r.testReleaseThenClaim},
-			{"ReleaseByOtherToken", r.testReleaseByOtherToken},
-			{"LeaseRunsOut", r.testLeaseRunsOut},
-			{"StaleRelease", r.testStaleRelease},
-			{"StaleComplete", r.testStaleComplete},
-			{"CompleteOutlivesLease", r.testCompleteOutlivesLease},
-			{"Retention", r.testRetention},
-			{"ConcurrentClaims", r.testConcurrentClaims},
-			{"ConcurrentTakeover", r.testConcurrentTakeover},
-			{"MutualExclusion", r.testMutualExclusion},
-			{"Keys", r.testKeys},
-			{"Tokens", r.testTokens},
-			{"Unreachable", r.testUnreachable},
-		} {
+		for _, tc := range r.checks() {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -110,6 +86,46 @@ func Run(t *testing.T, newStore func(t *testing.T) beecloud.Store, opts Options)
 			}()
 		}
 	})
+}
+
+// check is one subtest of Run.
+type check struct {
+	name string
+	test func(t *testing.T)
+}
+
+// checks lists Run's subtests.
+func (r *runner) checks() []check {
+	return []check{
+		{"Claim", r.testClaim},
+		{"Renew", r.testRenew},
+		{"RenewAfterLoss", r.testRenewAfterLoss},
+		{"RenewAfterExpiry", r.testRenewAfterExpiry},
+		{"NonPositiveLease", r.testNonPositiveLease},
+		{"CompleteThenClaim", r.testCompleteThenClaim},
+		{"CompleteByAnyToken", r.testCompleteByAnyToken},
+		{"ReleaseThenClaim", r.testReleaseThenClaim},
+		{"ReleaseByOtherToken", r.testReleaseByOtherToken},
+		{"LeaseRunsOut", r.testLeaseRunsOut},
+		{"StaleRelease", r.testStaleRelease},
+		{"StaleComplete", r.testStaleComplete},
+		{"CompleteOutlivesLease", r.testCompleteOutlivesLease},
+		{"Retention", r.testRetention},
+		{"ConcurrentClaims", r.testConcurrentClaims},
+		{"ConcurrentTakeover", r.testConcurrentTakeover},
+		{"MutualExclusion", r.testMutualExclusion},
+		{"Keys", r.testKeys},
+		{"Tokens", r.testTokens},
+		{"Unreachable", r.testUnreachable},
+		{"TxCommit", r.testTxCommit},
+		{"TxWorkFails", r.testTxWorkFails},
+		{"TxPanic", r.testTxPanic},
+		{"TxLostClaim", r.testTxLostClaim},
+		{"TxAfterDone", r.testTxAfterDone},
+		{"TxExpiredUntaken", r.testTxExpiredUntaken},
+		{"TxFenced", r.testTxFenced},
+		{"TxNoLock", r.testTxNoLock},
+	}
 }
 
 // long is a lease that no check outlasts.
@@ -133,7 +149,7 @@ func randomID() string {
 
 // key returns a key unique to this run and to t, a subtest of Run. It
 // leaves out the names of the caller's tests, which may be long, so that
-// the longest keys the suite makes stay within MaxKeyBytes.
+// the longest keys the suite makes stay within [beecloud.MaxStoreKeyBytes].
 func (r *runner) key(t *testing.T, name string) string {
 	return "storetest/" + r.id + "/" + strings.TrimPrefix(t.Name(), r.group) + "/" + name
 }
@@ -223,6 +239,75 @@ func (r *runner) testClaim(t *testing.T) {
 	claim(t, s, k, b, long, beecloud.ClaimBusy)
 	// Claims are per key.
 	claim(t, s, r.key(t, "other"), b, long, beecloud.ClaimOK)
+	claim(t, s, k, r.token(), long, beecloud.ClaimBusy)
+}
+
+// testRenew checks that the holder's Claim renews its lease from the
+// renewal: the handler's heartbeat while a long Handle runs.
+func (r *runner) testRenew(t *testing.T) {
+	s := r.newStore(t)
+	// The renewal's lease replaces the claim's: renewed with a short lease,
+	// a long claim runs out after the short one.
+	k := r.key(t, "shortened")
+	a, b := r.token(), r.token()
+	claim(t, s, k, a, long, beecloud.ClaimOK)
+	claim(t, s, k, a, r.opts.Lease, beecloud.ClaimOK)
+	r.waitLease()
+	claim(t, s, k, b, long, beecloud.ClaimOK)
+
+	// Renewed every third of the lease, as the heartbeat does, a claim
+	// lasts past its first lease's end. The lease is twice the short one,
+	// so that the window in which the renewed claim must still hold,
+	// between the first lease's end (and its slack) and the renewed one's,
+	// is wide enough on a busy machine.
+	k = r.key(t, "extended")
+	a, b = r.token(), r.token()
+	lease := 2 * r.opts.Lease
+	first := time.Now()
+	claim(t, s, k, a, lease, beecloud.ClaimOK)
+	var renewed time.Time
+	for i := range 2 {
+		sleepUntil(first.Add(time.Duration(i+1) * lease / 3))
+		renewed = time.Now()
+		claimBefore(t, s, k, a, lease, beecloud.ClaimOK, first.Add(lease))
+	}
+	sleepUntil(first.Add(lease + r.slack(lease)))
+	claimBefore(t, s, k, b, long, beecloud.ClaimBusy, renewed.Add(lease))
+	// Unrenewed, the claim runs out like any other.
+	sleepUntil(renewed.Add(lease + r.slack(lease)))
+	claim(t, s, k, b, long, beecloud.ClaimOK)
+	// And a renewal of a completed key says so and changes nothing.
+	complete(t, s, k, b)
+	claim(t, s, k, b, long, beecloud.ClaimDone)
+	claim(t, s, k, r.token(), long, beecloud.ClaimDone)
+}
+
+// testRenewAfterLoss checks that a holder whose lease ran out and was
+// taken over cannot renew its way back in.
+func (r *runner) testRenewAfterLoss(t *testing.T) {
+	s := r.newStore(t)
+	k := r.key(t, "k")
+	a, b := r.token(), r.token()
+	r.claimShort(t, s, k, a)
+	r.waitLease()
+	claim(t, s, k, b, long, beecloud.ClaimOK)
+	claim(t, s, k, a, long, beecloud.ClaimBusy)
+	claim(t, s, k, a, r.opts.Lease, beecloud.ClaimBusy)
+	// b still holds it.
+	claim(t, s, k, r.token(), long, beecloud.ClaimBusy)
+	claim(t, s, k, b, long, beecloud.ClaimOK)
+}
+
+// testRenewAfterExpiry checks that a holder whose lease ran out while no
+// one else took the key (the store was unreachable for the heartbeat)
+// renews it, and holds it again.
+func (r *runner) testRenewAfterExpiry(t *testing.T) {
+	s := r.newStore(t)
+	k := r.key(t, "k")
+	a := r.token()
+	r.claimShort(t, s, k, a)
+	r.waitLease()
+	claim(t, s, k, a, long, beecloud.ClaimOK)
 	claim(t, s, k, r.token(), long, beecloud.ClaimBusy)
 }
 
@@ -515,19 +600,19 @@ func (r *runner) oddKeys(t *testing.T) map[string]string {
 	base := r.key(t, "")
 	pad := func(name, fill string) string {
 		k := base + name + "/"
-		for len(k)+len(fill) <= MaxKeyBytes {
+		for len(k)+len(fill) <= beecloud.MaxStoreKeyBytes {
 			k += fill
 		}
 		// Fill the last bytes with ASCII so that the key is exactly
-		// MaxKeyBytes long and still valid UTF-8 when fill is.
-		return k + strings.Repeat("z", MaxKeyBytes-len(k))
+		// beecloud.MaxStoreKeyBytes long and still valid UTF-8 when fill is.
+		return k + strings.Repeat("z", beecloud.MaxStoreKeyBytes-len(k))
 	}
 	maxASCII := pad("ascii", "x")
 	return map[string]string{
 		// Keys that differ only in their last byte, for stores that
 		// truncate keys or hash a prefix of them.
 		"max ascii":      maxASCII,
-		"max ascii last": maxASCII[:MaxKeyBytes-1] + "y",
+		"max ascii last": maxASCII[:beecloud.MaxStoreKeyBytes-1] + "y",
 		"empty suffix":   base,
 		"max chinese":    pad("chinese", "支付"),
 		"max NUL":        pad("nul", "\x00"),
@@ -554,8 +639,8 @@ func (r *runner) testKeys(t *testing.T) {
 	keys := r.oddKeys(t)
 	tokens := map[string]string{}
 	for name, k := range keys {
-		if len(k) > MaxKeyBytes {
-			t.Fatalf("key %s is %d bytes; the suite must stay within %d", name, len(k), MaxKeyBytes)
+		if len(k) > beecloud.MaxStoreKeyBytes {
+			t.Fatalf("key %s is %d bytes; the suite must stay within %d", name, len(k), beecloud.MaxStoreKeyBytes)
 		}
 		tokens[name] = r.token()
 		claim(t, s, k, tokens[name], long, beecloud.ClaimOK)
@@ -593,26 +678,26 @@ func (r *runner) testTokens(t *testing.T) {
 	s := r.newStore(t)
 	max := func(fill string) string {
 		tok := ""
-		for len(tok)+len(fill) <= MaxTokenBytes {
+		for len(tok)+len(fill) <= beecloud.MaxStoreTokenBytes {
 			tok += fill
 		}
-		return tok + strings.Repeat("0", MaxTokenBytes-len(tok))
+		return tok + strings.Repeat("0", beecloud.MaxStoreTokenBytes-len(tok))
 	}
 	// Each pair differs in a way a careless store could lose.
 	pairs := []struct{ name, a, b string }{
 		{"NUL inside", "tok\x00a", "tok\x00b"},
 		{"NUL at end", "tok", "tok\x00"},
 		{"case", "TOKEN", "token"},
-		{"max length", max("t"), max("t")[:MaxTokenBytes-1] + "u"},
-		{"max chinese", max("令牌"), max("令牌")[:MaxTokenBytes-1] + "1"},
-		{"max NUL", max("\x00"), max("\x00")[:MaxTokenBytes-1] + "\x01"},
+		{"max length", max("t"), max("t")[:beecloud.MaxStoreTokenBytes-1] + "u"},
+		{"max chinese", max("令牌"), max("令牌")[:beecloud.MaxStoreTokenBytes-1] + "1"},
+		{"max NUL", max("\x00"), max("\x00")[:beecloud.MaxStoreTokenBytes-1] + "\x01"},
 		{"invalid UTF-8", "\xff\xfe", "\xff\xfd"},
 		{"quotes", `'"\`, `'"\\`},
 		{"empty", "", " "},
 	}
 	for _, p := range pairs {
 		t.Run(p.name, func(t *testing.T) {
-			if len(p.a) > MaxTokenBytes || len(p.b) > MaxTokenBytes || p.a == p.b {
+			if len(p.a) > beecloud.MaxStoreTokenBytes || len(p.b) > beecloud.MaxStoreTokenBytes || p.a == p.b {
 				t.Fatalf("bad pair %q, %q", p.a, p.b)
 			}
 			k := r.key(t, "k")

@@ -32,6 +32,7 @@ type entry struct {
 	token   string
 	done    bool
 	expires time.Time
+	past    string // the token that held the claim before token took it over
 }
 
 func newRefStore(bug string, retention time.Duration) *refStore {
@@ -111,6 +112,10 @@ func (s *refStore) Claim(ctx context.Context, key, token string, lease time.Dura
 	case "done never forgotten":
 		expired = ok && !e.done && !now.Before(e.expires)
 	}
+	if s.bug == "renewal takes a lost claim back" && ok && !e.done && e.past == token {
+		s.entries[key] = entry{token: token, expires: now.Add(lease)}
+		return beecloud.ClaimOK, nil
+	}
 	if ok && !expired {
 		if e.done {
 			return beecloud.ClaimDone, nil
@@ -118,8 +123,15 @@ func (s *refStore) Claim(ctx context.Context, key, token string, lease time.Dura
 		if !s.sameToken(e.token, token) || s.bug == "holder cannot claim again" {
 			return beecloud.ClaimBusy, nil
 		}
+		if s.bug == "renewal keeps the old lease" {
+			return beecloud.ClaimOK, nil
+		}
 	}
-	s.entries[key] = entry{token: token, expires: now.Add(lease)}
+	past := ""
+	if ok && !e.done && e.token != token {
+		past = e.token
+	}
+	s.entries[key] = entry{token: token, expires: now.Add(lease), past: past}
 	return beecloud.ClaimOK, nil
 }
 
@@ -161,6 +173,27 @@ func (s *refStore) Release(ctx context.Context, key, token string) error {
 	return nil
 }
 
+// refTxStore is a refStore that is also a TxStore: work's effect is not
+// modelled, only the commit of the completion, unless bug names a way to
+// break the contract.
+type refTxStore struct{ *refStore }
+
+func (s refTxStore) CompleteTx(ctx context.Context, key, token string, work func(ctx context.Context) error) error {
+	err := work(ctx)
+	if err != nil && s.bug != "tx commits failed work" {
+		return err
+	}
+	key = s.normalize(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.entries[key]
+	if (e.done || e.token != token) && s.bug != "tx ignores the holder" {
+		return errors.New("claim lost")
+	}
+	s.entries[key] = entry{token: token, done: true, expires: time.Now().Add(s.retention)}
+	return err
+}
+
 // deadStore fails as a store whose backend is down must, unless bug
 // names a way to get it wrong.
 type deadStore struct{ bug string }
@@ -198,7 +231,7 @@ const (
 
 func runRef(t *testing.T, bug string) {
 	storetest.Run(t, func(t *testing.T) beecloud.Store {
-		return newRefStore(bug, testRetention)
+		return refTxStore{newRefStore(bug, testRetention)}
 	}, storetest.Options{
 		Retention:   testRetention,
 		Lease:       testLease,
@@ -273,6 +306,8 @@ func TestRunCatchesBugs(t *testing.T) {
 		"done never forgotten":               {"Retention"},
 		"retention too short":                {"Retention"},
 		"holder cannot claim again":          {"Claim"},
+		"renewal keeps the old lease":        {"Renew"},
+		"renewal takes a lost claim back":    {"RenewAfterLoss"},
 		"non-positive lease accepted":        {"NonPositiveLease"},
 		"done keeps the lease":               {"CompleteOutlivesLease"},
 		"racy claim":                         {"ConcurrentClaims", "MutualExclusion"},
@@ -289,6 +324,8 @@ func TestRunCatchesBugs(t *testing.T) {
 		"dead claim says busy without error": {"Unreachable"},
 		"dead complete succeeds":             {"Unreachable"},
 		"dead release succeeds":              {"Unreachable"},
+		"tx commits failed work":             {"TxWorkFails"},
+		"tx ignores the holder":              {"TxLostClaim", "TxAfterDone", "TxFenced"},
 	}
 	failedRE := regexp.MustCompile(`--- FAIL: TestBrokenStore/Store/(\w+)`)
 	inChildren(t, slices.Sorted(maps.Keys(bugs)), func(t *testing.T, bug string) {
@@ -309,12 +346,12 @@ func TestRunCatchesBugs(t *testing.T) {
 
 func TestRoundTripMemStore(t *testing.T) {
 	s := new(beecloud.MemStore)
-	long := strings.Repeat("k", storetest.MaxKeyBytes+10)
+	long := strings.Repeat("k", beecloud.MaxStoreKeyBytes+10)
 	for i, kt := range [][2]string{
 		{"a", "t"},
 		{"\x00\xff", ""},
-		{long, strings.Repeat("t", storetest.MaxTokenBytes)},
-		{"令牌", strings.Repeat("t", storetest.MaxTokenBytes+5)},
+		{long, strings.Repeat("t", beecloud.MaxStoreTokenBytes)},
+		{"令牌", strings.Repeat("t", beecloud.MaxStoreTokenBytes+5)},
 	} {
 		storetest.RoundTrip(t, s, strconv.Itoa(i)+kt[0], kt[1])
 	}
