@@ -4,11 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/paybutton/beecloud"
+	"github.com/paybutton/beecloud/beecloudtest"
+	"github.com/paybutton/beecloud/storetest"
 )
 
 // clock is an injectable time source.
@@ -40,6 +47,14 @@ func claim(t *testing.T, s beecloud.Store, key, token string, lease time.Duratio
 	if got != want {
 		t.Fatalf("Claim(%q, %q) = %v; want %v", key, token, got, want)
 	}
+}
+
+// The contract every Store is held to, with real time.
+func TestMemStoreStoretest(t *testing.T) {
+	const retention, lease = 500 * time.Millisecond, 150 * time.Millisecond
+	storetest.Run(t, func(t *testing.T) beecloud.Store {
+		return &beecloud.MemStore{Retention: retention}
+	}, storetest.Options{Retention: retention, Lease: lease})
 }
 
 func TestMemStoreContract(t *testing.T) {
@@ -97,39 +112,166 @@ func TestMemStoreRetention(t *testing.T) {
 	claim(t, s, "k", "b", time.Minute, beecloud.ClaimDone)
 }
 
+// forgetLog is a slog.Handler that records the keys a MemStore warns it
+// forgot.
+type forgetLog struct {
+	mu   sync.Mutex
+	keys []string
+}
+
+func (l *forgetLog) Enabled(context.Context, slog.Level) bool { return true }
+func (l *forgetLog) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *forgetLog) WithGroup(string) slog.Handler            { return l }
+func (l *forgetLog) Handle(_ context.Context, r slog.Record) error {
+	if r.Level != slog.LevelWarn {
+		return nil
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "key" {
+			l.mu.Lock()
+			l.keys = append(l.keys, a.Value.String())
+			l.mu.Unlock()
+		}
+		return true
+	})
+	return nil
+}
+
+func (l *forgetLog) forgot() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.keys...)
+}
+
 func TestMemStoreFull(t *testing.T) {
 	clk := newClock()
-	s := &beecloud.MemStore{Now: clk.now, MaxEntries: 3}
+	log := new(forgetLog)
+	s := &beecloud.MemStore{Now: clk.now, MaxEntries: 3, Logger: slog.New(log)}
 	ctx := context.Background()
-	claim(t, s, "claimed", "a", time.Hour, beecloud.ClaimOK)
-	claim(t, s, "done", "a", time.Hour, beecloud.ClaimOK)
-	if err := s.Complete(ctx, "done", "a"); err != nil {
+	claim(t, s, "done1", "a", time.Hour, beecloud.ClaimOK)
+	if err := s.Complete(ctx, "done1", "a"); err != nil {
 		t.Fatal(err)
 	}
-	claim(t, s, "short", "a", time.Minute, beecloud.ClaimOK)
+	clk.advance(time.Second)
+	claim(t, s, "claimed", "a", time.Hour, beecloud.ClaimOK)
+	claim(t, s, "done2", "a", time.Hour, beecloud.ClaimOK)
+	if err := s.Complete(ctx, "done2", "a"); err != nil {
+		t.Fatal(err)
+	}
 
-	// Full, nothing may be forgotten: refused, and nothing dropped.
+	// Full: a new payment is still recorded; the oldest completion goes,
+	// with a warning, and nothing else.
+	claim(t, s, "short", "a", time.Minute, beecloud.ClaimOK)
+	if got := log.forgot(); !slices.Equal(got, []string{"done1"}) {
+		t.Fatalf("forgot %q; want [done1]", got)
+	}
+	claim(t, s, "done1", "b", time.Hour, beecloud.ClaimOK) // forgotten: handled again; done2 goes
+	claim(t, s, "claimed", "b", time.Hour, beecloud.ClaimBusy)
+	claim(t, s, "short", "b", time.Hour, beecloud.ClaimBusy)
+	if got := log.forgot(); !slices.Equal(got, []string{"done1", "done2"}) {
+		t.Fatalf("forgot %q; want [done1 done2]", got)
+	}
+
+	// Only live claims left: refused, and no claim dropped.
 	if _, err := s.Claim(ctx, "new", "b", time.Minute); !errors.Is(err, beecloud.ErrStoreFull) {
 		t.Fatalf("got %v; want %v", err, beecloud.ErrStoreFull)
 	}
-	claim(t, s, "claimed", "b", time.Hour, beecloud.ClaimBusy)
-	claim(t, s, "done", "b", time.Hour, beecloud.ClaimDone)
-	// Keys already held still work when full.
+	claim(t, s, "claimed", "c", time.Hour, beecloud.ClaimBusy)
+	claim(t, s, "done1", "c", time.Hour, beecloud.ClaimBusy)
+	// The holder of a claim renews it, full or not.
 	claim(t, s, "short", "a", time.Minute, beecloud.ClaimOK)
-
-	// Once a lease runs out, its entry makes room.
-	clk.advance(2 * time.Minute)
-	claim(t, s, "new", "b", time.Minute, beecloud.ClaimOK)
 	if got := s.Len(); got != 3 {
 		t.Errorf("Len() = %d; want 3", got)
 	}
-	claim(t, s, "done", "c", time.Hour, beecloud.ClaimDone)
 
-	// Completed entries go once their retention has passed.
+	// Once a lease runs out, its entry makes room.
+	clk.advance(2 * time.Minute)
+	claim(t, s, "new", "b", time.Minute, beecloud.ClaimOK) // short's lease ran out
+	if got := s.Len(); got != 3 {
+		t.Errorf("Len() = %d; want 3", got)
+	}
+	if err := s.Complete(ctx, "new", "b"); err != nil {
+		t.Fatal(err)
+	}
+
+	// Everything runs out: claims with their lease, completions with the
+	// retention, without a scan.
 	clk.advance(beecloud.MinRetention)
-	claim(t, s, "newer", "b", time.Minute, beecloud.ClaimOK)
+	if got := s.Len(); got != 0 {
+		t.Errorf("Len() = %d after everything expired; want 0", got)
+	}
+	if got := len(log.forgot()); got != 2 {
+		t.Errorf("%d warnings; want 2: a completion that expires is not forgotten early", got)
+	}
+}
+
+// A renewed claim outlives its first lease: the queue keeps the renewal,
+// and the first lease's expiry does not remove it.
+func TestMemStoreRenewal(t *testing.T) {
+	clk := newClock()
+	s := &beecloud.MemStore{Now: clk.now, MaxEntries: 2}
+	const lease = time.Minute
+	claim(t, s, "k", "a", lease, beecloud.ClaimOK)
+	for range 5 {
+		clk.advance(lease - time.Second)
+		claim(t, s, "k", "a", lease, beecloud.ClaimOK)   // renewed by its holder
+		claim(t, s, "k", "b", lease, beecloud.ClaimBusy) // still held
+	}
+	// Renewals under another lease are kept apart and still in order.
+	claim(t, s, "k", "a", time.Hour, beecloud.ClaimOK)
+	clk.advance(2 * lease)
+	claim(t, s, "k", "b", lease, beecloud.ClaimBusy)
+	claim(t, s, "other", "b", lease, beecloud.ClaimOK)
+	if _, err := s.Claim(context.Background(), "third", "b", lease); !errors.Is(err, beecloud.ErrStoreFull) {
+		t.Fatalf("got %v; want %v", err, beecloud.ErrStoreFull)
+	}
+	clk.advance(time.Hour)
+	claim(t, s, "k", "b", lease, beecloud.ClaimOK)
 	if got := s.Len(); got != 1 {
-		t.Errorf("Len() = %d after everything expired; want 1", got)
+		t.Errorf("Len() = %d; want 1", got)
+	}
+}
+
+// A small store under more payments than it holds answers every one
+// "success", remembers the newest, and never refuses while it can forget
+// completed ones.
+func TestMemStoreFullHandler(t *testing.T) {
+	const max, payments = 1_000, 1_500
+	log := new(forgetLog)
+	store := &beecloud.MemStore{MaxEntries: max, Logger: slog.New(log)}
+	handled := 0
+	h := &beecloud.WebhookHandler{
+		Apps:   beecloud.Apps{vecConfig},
+		Handle: func(context.Context, *beecloud.Notification) error { handled++; return nil },
+		Store:  store,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	deliver := func(n beecloud.Notification) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, beecloudtest.NewRequest(vecConfig, n))
+		return rec
+	}
+	paid := func(i int) beecloud.Notification {
+		return beecloudtest.Paid(beecloud.Order{Title: "测试", Amount: int64(100 + i), OutTradeNo: fmt.Sprintf("order%05d", i)})
+	}
+	for i := range payments {
+		if rec := deliver(paid(i)); rec.Code != http.StatusOK || rec.Body.String() != "success" {
+			t.Fatalf("payment %d: answered %d %q; want 200 success", i, rec.Code, rec.Body)
+		}
+	}
+	if handled != payments || store.Len() != max {
+		t.Fatalf("handled %d, store holds %d; want %d and %d", handled, store.Len(), payments, max)
+	}
+	if got := len(log.forgot()); got != payments-max {
+		t.Errorf("%d warnings of forgotten completions; want %d", got, payments-max)
+	}
+	// The newest is remembered: its resend is answered without Handle.
+	if rec := deliver(paid(payments - 1)); rec.Code != http.StatusOK || rec.Body.String() != "success" || handled != payments {
+		t.Errorf("resend of the newest: %d %q, handled %d times in all; want success without Handle", rec.Code, rec.Body, handled)
+	}
+	// The oldest was forgotten first, as the warning said.
+	if got, want := log.forgot()[0], vecAppID+":PAY:order00000"; got != want {
+		t.Errorf("first forgotten %q; want %q", got, want)
 	}
 }
 
@@ -187,49 +329,79 @@ func TestMemStoreConcurrentClaims(t *testing.T) {
 
 // TestMemStoreBoundUnderLoad runs claims, completions and releases of many
 // keys from many goroutines while the clock moves, against a small
-// MemStore whose entries must often be evicted. Each step (a Claim and
-// what follows from its answer) runs under a lock so that the test's own
-// record of completions is exact: the store never holds more than
-// MaxEntries entries, never answers ClaimDone for a key nobody completed,
-// and never forgets a completion within its retention.
+// MemStore that must often forget. Each step (a Claim and what follows
+// from its answer, or a move of the clock) runs under a lock so that the
+// test's own record is exact: the store never holds more than MaxEntries
+// entries, never answers ClaimDone for a key nobody completed, forgets a
+// completion within its retention only with a warning naming it, never
+// lets a live claim be taken, and refuses only when every entry is a live
+// claim.
 func TestMemStoreBoundUnderLoad(t *testing.T) {
 	const max, workers, rounds, keys = 50, 8, 400, 120
 	const lease, retention = 5 * time.Minute, time.Hour
 	clk := newClock()
-	s := &beecloud.MemStore{Now: clk.now, MaxEntries: max, Retention: retention}
+	log := new(forgetLog)
+	s := &beecloud.MemStore{Now: clk.now, MaxEntries: max, Retention: retention, Logger: slog.New(log)}
 	ctx := context.Background()
+	type held struct {
+		token string
+		until time.Time
+	}
 	var (
 		mu        sync.Mutex
 		completed = map[string]time.Time{} // key → when it was last completed
+		claims    = map[string]held{}      // key → the claim left to run out
 		full      int
 	)
-	step := func(key, token string, complete bool) {
+	liveClaims := func() int {
+		n := 0
+		for _, c := range claims {
+			if clk.now().Before(c.until) {
+				n++
+			}
+		}
+		return n
+	}
+	forgotten := func(key string) bool { return slices.Contains(log.forgot(), key) }
+	step := func(key, token string, complete, keep bool) {
 		mu.Lock()
 		defer mu.Unlock()
 		state, err := s.Claim(ctx, key, token, lease)
 		if errors.Is(err, beecloud.ErrStoreFull) {
 			full++
+			if n := liveClaims(); n != max {
+				t.Errorf("Claim(%s) refused with %d live claims; MaxEntries is %d", key, n, max)
+			}
 			return
 		}
 		if err != nil {
 			t.Error(err)
 			return
 		}
+		now := clk.now()
 		doneAt, done := completed[key]
+		c, claimed := claims[key]
 		switch {
 		case state == beecloud.ClaimDone && !done:
 			t.Errorf("Claim(%s) = done; nobody completed it", key)
-		case state == beecloud.ClaimOK && done && clk.now().Sub(doneAt) < retention:
-			t.Errorf("Claim(%s) = ok %s after its completion; the retention is %s", key, clk.now().Sub(doneAt), retention)
+		case state == beecloud.ClaimOK && claimed && now.Before(c.until):
+			t.Errorf("Claim(%s) = ok while %s holds it for %s more", key, c.token, c.until.Sub(now))
+		case state == beecloud.ClaimOK && done && now.Sub(doneAt) < retention && !forgotten(key):
+			t.Errorf("Claim(%s) = ok %s after its completion, without a warning; the retention is %s", key, now.Sub(doneAt), retention)
+		case state == beecloud.ClaimOK && keep:
+			claims[key] = held{token, now.Add(lease)}
+			delete(completed, key)
 		case state == beecloud.ClaimOK && complete:
 			if err := s.Complete(ctx, key, token); err != nil {
 				t.Error(err)
 			}
-			completed[key] = clk.now()
+			completed[key] = now
+			delete(claims, key)
 		case state == beecloud.ClaimOK:
 			if err := s.Release(ctx, key, token); err != nil {
 				t.Error(err)
 			}
+			delete(claims, key)
 		}
 		if n := s.Len(); n > max {
 			t.Errorf("Len() = %d; MaxEntries is %d", n, max)
@@ -242,24 +414,19 @@ func TestMemStoreBoundUnderLoad(t *testing.T) {
 			defer wg.Done()
 			for i := range rounds {
 				if i%10 == 0 {
+					mu.Lock()
 					clk.advance(time.Minute)
+					mu.Unlock()
 				}
 				// Some claims are left to run out with their lease.
 				key, token := fmt.Sprint("k", (w*rounds+i*7)%keys), fmt.Sprint("t", w, "-", i)
-				if i%5 != 4 {
-					step(key, token, i%3 == 0)
-					continue
-				}
-				mu.Lock()
-				if _, err := s.Claim(ctx, key, token, lease); err != nil && !errors.Is(err, beecloud.ErrStoreFull) {
-					t.Error(err)
-				}
-				mu.Unlock()
+				step(key, token, i%3 == 0, i%5 == 4)
 			}
 		}()
 	}
 	wg.Wait()
-	if full == 0 {
-		t.Errorf("the store was never full: the test proves nothing about eviction")
+	if len(log.forgot()) == 0 {
+		t.Errorf("the store never forgot a completion: the test proves nothing about eviction")
 	}
+	t.Logf("%d completions forgotten early, %d claims refused as full", len(log.forgot()), full)
 }
