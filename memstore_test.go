@@ -430,3 +430,45 @@ func TestMemStoreBoundUnderLoad(t *testing.T) {
 	}
 	t.Logf("%d completions forgotten early, %d claims refused as full", len(log.forgot()), full)
 }
+
+// BenchmarkMemStoreClaim measures a delivery's store work (Claim of a new
+// key, then Complete) on a full store, which forgets its oldest completion
+// each time: the cost must not grow with the number of entries.
+// entries=2000 is the baseline for entries=200000.
+func BenchmarkMemStoreClaim(b *testing.B) {
+	for _, entries := range []int{2_000, 200_000} {
+		b.Run(fmt.Sprint("entries=", entries), func(b *testing.B) {
+			ctx := context.Background()
+			s := &beecloud.MemStore{MaxEntries: entries, Logger: slog.New(disabled{})}
+			key := func(i int) string { return fmt.Sprintf("%s:PAY:%032x", vecAppID, i) }
+			// Fill it twice, so that its queues have reached their size.
+			for i := range 2 * entries {
+				if _, err := s.Claim(ctx, key(i), "t", time.Minute); err != nil {
+					b.Fatal(err)
+				}
+				if err := s.Complete(ctx, key(i), "t"); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				k := key(2*entries + i)
+				if state, err := s.Claim(ctx, k, "t", time.Minute); state != beecloud.ClaimOK || err != nil {
+					b.Fatal(state, err)
+				}
+				if err := s.Complete(ctx, k, "t"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// disabled is a slog.Handler that takes no record.
+type disabled struct{}
+
+func (disabled) Enabled(context.Context, slog.Level) bool  { return false }
+func (disabled) Handle(context.Context, slog.Record) error { return nil }
+func (d disabled) WithAttrs([]slog.Attr) slog.Handler      { return d }
+func (d disabled) WithGroup(string) slog.Handler           { return d }
