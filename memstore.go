@@ -62,8 +62,7 @@ type MemStore struct {
 	// which is the order of their expiry.
 	done memQueue
 	// claims holds the claims per lease in the order they were made or
-	// renewed, which for one lease is the order of their expiry. An empty
-	// queue is dropped by compact.
+	// renewed, which for one lease is the order of their expiry.
 	claims map[time.Duration]*memQueue
 	// items counts the items of done and claims, stale ones included.
 	items int
@@ -192,15 +191,23 @@ func (s *MemStore) expire() int64 {
 	}
 	now := s.now().UnixNano()
 	s.expireQueue(&s.done, true, now)
-	for _, q := range s.claims {
-		s.expireQueue(q, false, now)
+	for lease, q := range s.claims {
+		// Keep a few empty queues for the leases in use: the handler's
+		// lease, usually. Callers that vary the lease get theirs dropped.
+		if s.expireQueue(q, false, now) == 0 && len(s.claims) > maxIdleLeases {
+			delete(s.claims, lease)
+		}
 	}
 	return now
 }
 
+// maxIdleLeases is how many lease queues may be left empty.
+const maxIdleLeases = 4
+
 // expireQueue drops from q's head the items whose time has come, removing
-// their entries unless they are stale.
-func (s *MemStore) expireQueue(q *memQueue, done bool, now int64) {
+// their entries unless they are stale, and returns how many items are
+// left.
+func (s *MemStore) expireQueue(q *memQueue, done bool, now int64) int {
 	for q.len() > 0 {
 		it := q.peek()
 		if now < it.until {
@@ -212,6 +219,7 @@ func (s *MemStore) expireQueue(q *memQueue, done bool, now int64) {
 		q.pop()
 		s.items--
 	}
+	return q.len()
 }
 
 // makeRoom makes sure one more entry fits, forgetting the oldest

@@ -232,6 +232,26 @@ func TestMemStoreRenewal(t *testing.T) {
 	}
 }
 
+// Claims of different leases expire each in its time: a short one that
+// ran out makes room even behind a long one made before it.
+func TestMemStoreMixedLeases(t *testing.T) {
+	clk := newClock()
+	s := &beecloud.MemStore{Now: clk.now, MaxEntries: 2}
+	claim(t, s, "long", "a", time.Hour, beecloud.ClaimOK)
+	claim(t, s, "short", "a", time.Minute, beecloud.ClaimOK)
+	clk.advance(2 * time.Minute)
+	claim(t, s, "new", "b", time.Minute, beecloud.ClaimOK)
+	claim(t, s, "long", "b", time.Minute, beecloud.ClaimBusy)
+	// Many leases, each used once: all run out, none is kept for ever.
+	for i := range 100 {
+		clk.advance(time.Hour)
+		claim(t, s, fmt.Sprint("k", i), "a", time.Duration(i+1)*time.Second, beecloud.ClaimOK)
+	}
+	if got := s.Len(); got != 1 {
+		t.Errorf("Len() = %d; want 1", got)
+	}
+}
+
 // A small store under more payments than it holds answers every one
 // "success", remembers the newest, and never refuses while it can forget
 // completed ones.
