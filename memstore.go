@@ -32,10 +32,11 @@ const DefaultMaxEntries = 100_000
 // at warn level, and succeeds. Forgetting a completion is the lesser harm
 // (a late resend of that transaction would run Handle again, where
 // refusing would leave every new payment unrecorded until the retention
-// passed), and it needs a store sized far below the traffic: at the
-// default size, 100,000 transactions within 96 hours. Claim fails with
-// [ErrStoreFull] only when every entry is a live claim. Released claims
-// are removed at once.
+// passed), and it happens only to a store too small for its traffic: at
+// the default size, more than 100,000 transactions within 96 hours. Claim
+// fails with [ErrStoreFull] only when every entry is a live claim.
+// Released claims are removed at once; a Claim by the holder of a live
+// claim renews its lease.
 //
 // Every operation takes constant time, amortized, whatever the number of
 // entries: entries expire from queues kept in time order, never by a scan.
