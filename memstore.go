@@ -99,24 +99,29 @@ func (s *MemStore) Claim(ctx context.Context, key, token string, lease time.Dura
 	}
 	s.mu.Lock()
 	now := s.expire()
+	state, forgot, err := s.claim(key, token, lease, now)
+	s.mu.Unlock()
+	s.logForgotten(forgot, now)
+	return state, err
+}
+
+// claim is Claim under s.mu, with the entries already expired. It returns
+// the completions it forgot to make room, to be logged without the lock.
+func (s *MemStore) claim(key, token string, lease time.Duration, now int64) (ClaimState, []memItem, error) {
 	e, ok := s.entries[key]
 	if ok && now < e.until {
 		switch {
 		case e.done:
-			s.mu.Unlock()
-			return ClaimDone, nil
+			return ClaimDone, nil, nil
 		case e.token != token:
-			s.mu.Unlock()
-			return ClaimBusy, nil
+			return ClaimBusy, nil, nil
 		}
 	}
 	var forgot []memItem
 	if !ok {
 		var err error
 		if forgot, err = s.makeRoom(); err != nil {
-			s.mu.Unlock()
-			s.logForgotten(forgot, now)
-			return 0, err
+			return 0, forgot, err
 		}
 	}
 	until := now + int64(lease)
@@ -126,12 +131,8 @@ func (s *MemStore) Claim(ctx context.Context, key, token string, lease time.Dura
 		q = new(memQueue)
 		s.claims[lease] = q
 	}
-	q.push(memItem{key, until})
-	s.items++
-	s.compact()
-	s.mu.Unlock()
-	s.logForgotten(forgot, now)
-	return ClaimOK, nil
+	s.push(q, memItem{key, until})
+	return ClaimOK, forgot, nil
 }
 
 // Complete implements [Store].
@@ -141,23 +142,38 @@ func (s *MemStore) Complete(ctx context.Context, key, token string) error {
 	}
 	s.mu.Lock()
 	now := s.expire()
+	forgot, err := s.complete(key, now)
+	s.mu.Unlock()
+	s.logForgotten(forgot, now)
+	return err
+}
+
+// complete is Complete under s.mu, with the entries already expired.
+func (s *MemStore) complete(key string, now int64) ([]memItem, error) {
 	var forgot []memItem
 	if _, ok := s.entries[key]; !ok {
 		var err error
 		if forgot, err = s.makeRoom(); err != nil {
-			s.mu.Unlock()
-			s.logForgotten(forgot, now)
-			return err
+			return forgot, err
 		}
 	}
 	until := now + int64(s.retention())
 	s.entries[key] = memEntry{until: until, done: true}
-	s.done.push(memItem{key, until})
+	s.push(&s.done, memItem{key, until})
+	return forgot, nil
+}
+
+// push adds it to q, then drops the stale items if they have come to
+// outnumber the entries, so that the queues' memory stays proportional to
+// the entries. Dropping is linear in the items but happens once per as
+// many pushes: constant time per push, amortized. s.mu is held.
+func (s *MemStore) push(q *memQueue, it memItem) {
+	q.push(it)
 	s.items++
-	s.compact()
-	s.mu.Unlock()
-	s.logForgotten(forgot, now)
-	return nil
+	const slack = 1024
+	if s.items > 2*len(s.entries)+slack {
+		s.compact()
+	}
 }
 
 // Release implements [Store].
@@ -247,15 +263,9 @@ func (s *MemStore) makeRoom() ([]memItem, error) {
 	return forgot, nil
 }
 
-// compact drops the stale items once they outnumber the entries, so that
-// the queues' memory stays proportional to the entries. The work is
-// linear in the items but happens once per as many pushes: constant per
-// operation, amortized. s.mu is held.
+// compact drops the stale items of every queue, and the empty queues of
+// claims. s.mu is held.
 func (s *MemStore) compact() {
-	const slack = 1024
-	if s.items <= 2*len(s.entries)+slack {
-		return
-	}
 	s.items = s.done.keep(func(it memItem) bool {
 		e, ok := s.entries[it.key]
 		return it.current(e, ok, true)

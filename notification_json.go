@@ -406,32 +406,9 @@ func decodeValue(b []byte, i int) (any, int) {
 		s, _ := decodeString(b[i:end])
 		return s, end
 	case '{':
-		m := make(map[string]any)
-		i = skipSpace(b, i+1)
-		for b[i] != '}' {
-			end := skipString(b, i)
-			key, _ := decodeString(b[i:end])
-			i = skipSpace(b, end)
-			m[key], i = decodeValue(b, skipSpace(b, i+1))
-			i = skipSpace(b, i)
-			if b[i] == ',' {
-				i = skipSpace(b, i+1)
-			}
-		}
-		return m, i + 1
+		return decodeObjectValue(b, i)
 	case '[':
-		a := []any{}
-		i = skipSpace(b, i+1)
-		for b[i] != ']' {
-			var x any
-			x, i = decodeValue(b, i)
-			a = append(a, x)
-			i = skipSpace(b, i)
-			if b[i] == ',' {
-				i = skipSpace(b, i+1)
-			}
-		}
-		return a, i + 1
+		return decodeArrayValue(b, i)
 	case 't':
 		return true, i + len("true")
 	case 'f':
@@ -441,4 +418,37 @@ func decodeValue(b []byte, i int) (any, int) {
 	}
 	end := skipValue(b, i)
 	return json.Number(b[i:end]), end
+}
+
+// decodeObjectValue is decodeValue for the object at b[i].
+func decodeObjectValue(b []byte, i int) (map[string]any, int) {
+	m := make(map[string]any)
+	i = skipSpace(b, i+1)
+	for b[i] != '}' {
+		end := skipString(b, i)
+		key, _ := decodeString(b[i:end])
+		i = skipSpace(b, end)
+		m[key], i = decodeValue(b, skipSpace(b, i+1))
+		i = skipSpace(b, i)
+		if b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+	}
+	return m, i + 1
+}
+
+// decodeArrayValue is decodeValue for the array at b[i].
+func decodeArrayValue(b []byte, i int) ([]any, int) {
+	a := []any{}
+	i = skipSpace(b, i+1)
+	for b[i] != ']' {
+		var x any
+		x, i = decodeValue(b, i)
+		a = append(a, x)
+		i = skipSpace(b, i)
+		if b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+	}
+	return a, i + 1
 }
