@@ -65,8 +65,8 @@ type MemStore struct {
 	// claims holds the claims per lease in the order they were made or
 	// renewed, which for one lease is the order of their expiry.
 	claims map[time.Duration]*memQueue
-	// items counts the items of done and claims, stale ones included.
-	items int
+	// claimItems counts the items of claims, stale ones included.
+	claimItems int
 }
 
 type memEntry struct {
@@ -78,7 +78,8 @@ type memEntry struct {
 // memItem is an entry in a queue: it is stale once the entry was removed
 // or replaced (its until or done differs), and is then skipped. Renewing,
 // completing or releasing a claim leaves its old item behind rather than
-// search for it; stale items leave at the head, or when compact drops them.
+// search for it; stale items leave at the head, or once they outnumber
+// the entries (see maxStale).
 type memItem struct {
 	key   string
 	until int64
@@ -131,7 +132,10 @@ func (s *MemStore) claim(key, token string, lease time.Duration, now int64) (Cla
 		q = new(memQueue)
 		s.claims[lease] = q
 	}
-	s.push(q, memItem{key, until})
+	q.push(memItem{key, until})
+	if s.claimItems++; s.claimItems > maxStale(len(s.entries)) {
+		s.compactClaims()
+	}
 	return ClaimOK, forgot, nil
 }
 
@@ -159,21 +163,28 @@ func (s *MemStore) complete(key string, now int64) ([]memItem, error) {
 	}
 	until := now + int64(s.retention())
 	s.entries[key] = memEntry{until: until, done: true}
-	s.push(&s.done, memItem{key, until})
+	s.done.push(memItem{key, until})
+	if s.done.len() > maxStale(len(s.entries)) {
+		s.done.keep(s.currentDone)
+	}
 	return forgot, nil
 }
 
-// push adds it to q, then drops the stale items if they have come to
-// outnumber the entries, so that the queues' memory stays proportional to
-// the entries. Dropping is linear in the items but happens once per as
-// many pushes: constant time per push, amortized. s.mu is held.
-func (s *MemStore) push(q *memQueue, it memItem) {
-	q.push(it)
-	s.items++
-	const slack = 1024
-	if s.items > 2*len(s.entries)+slack {
-		s.compact()
-	}
+// maxStale is how many items a kind of queue may hold for n entries
+// before its stale items are dropped. Renewing, completing or releasing a
+// claim leaves its old item behind; dropping them is linear in the items
+// but happens once per as many pushes: constant time per push, amortized.
+// The queues' memory stays proportional to the entries.
+func maxStale(n int) int { return 2*n + 1024 }
+
+func (s *MemStore) currentDone(it memItem) bool {
+	e, ok := s.entries[it.key]
+	return it.current(e, ok, true)
+}
+
+func (s *MemStore) currentClaim(it memItem) bool {
+	e, ok := s.entries[it.key]
+	return it.current(e, ok, false)
 }
 
 // Release implements [Store].
@@ -211,7 +222,10 @@ func (s *MemStore) expire() int64 {
 	for lease, q := range s.claims {
 		// Keep a few empty queues for the leases in use: the handler's
 		// lease, usually. Callers that vary the lease get theirs dropped.
-		if s.expireQueue(q, false, now) == 0 && len(s.claims) > maxIdleLeases {
+		n := q.len()
+		left := s.expireQueue(q, false, now)
+		s.claimItems -= n - left
+		if left == 0 && len(s.claims) > maxIdleLeases {
 			delete(s.claims, lease)
 		}
 	}
@@ -223,18 +237,23 @@ const maxIdleLeases = 4
 
 // expireQueue drops from q's head the items whose time has come, removing
 // their entries unless they are stale, and returns how many items are
-// left.
+// left. A queue of claims also drops the stale items at its head at once:
+// a claim is usually completed or released long before its lease ends.
 func (s *MemStore) expireQueue(q *memQueue, done bool, now int64) int {
 	for q.len() > 0 {
 		it := q.peek()
-		if now < it.until {
+		if done && now < it.until {
 			break
 		}
-		if e, ok := s.entries[it.key]; it.current(e, ok, done) {
+		e, ok := s.entries[it.key]
+		current := it.current(e, ok, done)
+		if current && now < it.until {
+			break
+		}
+		if current {
 			delete(s.entries, it.key)
 		}
 		q.pop()
-		s.items--
 	}
 	return q.len()
 }
@@ -251,7 +270,6 @@ func (s *MemStore) makeRoom() ([]memItem, error) {
 	for len(s.entries) >= max && s.done.len() > 0 {
 		it := s.done.peek()
 		s.done.pop()
-		s.items--
 		if e, ok := s.entries[it.key]; it.current(e, ok, true) {
 			delete(s.entries, it.key)
 			forgot = append(forgot, it)
@@ -263,22 +281,16 @@ func (s *MemStore) makeRoom() ([]memItem, error) {
 	return forgot, nil
 }
 
-// compact drops the stale items of every queue, and the empty queues of
-// claims. s.mu is held.
-func (s *MemStore) compact() {
-	s.items = s.done.keep(func(it memItem) bool {
-		e, ok := s.entries[it.key]
-		return it.current(e, ok, true)
-	})
+// compactClaims drops the stale items of the claims, and their empty
+// queues. s.mu is held.
+func (s *MemStore) compactClaims() {
+	s.claimItems = 0
 	for lease, q := range s.claims {
-		n := q.keep(func(it memItem) bool {
-			e, ok := s.entries[it.key]
-			return it.current(e, ok, false)
-		})
+		n := q.keep(s.currentClaim)
 		if n == 0 {
 			delete(s.claims, lease)
 		}
-		s.items += n
+		s.claimItems += n
 	}
 }
 
