@@ -355,8 +355,19 @@ func TestAppsParseNotification(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n.AppID != other.AppID || !n.Legacy {
-			t.Errorf("got AppID %q, Legacy %t; want %q, true", n.AppID, n.Legacy, other.AppID)
+		if n.AppID != other.AppID || !n.Legacy || n.Test {
+			t.Errorf("got AppID %q, Legacy %t, Test %t; want %q, true, false", n.AppID, n.Legacy, n.Test, other.AppID)
+		}
+		// Signed with that app's TestSecret: a sandbox payment, marked.
+		sandbox := legacy
+		sandbox.TestSecret = "legacy-test-secret"
+		n, err = beecloud.Apps{vecConfig, sandbox}.ParseNotification(beecloudtest.NotificationBody(
+			beecloud.Config{AppID: sandbox.AppID, TestSecret: sandbox.TestSecret}, paid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.AppID != other.AppID || !n.Test {
+			t.Errorf("got AppID %q, Test %t; want %q, true", n.AppID, n.Test, other.AppID)
 		}
 		// The same body, signed for vecConfig's app: not accepted by the
 		// legacy app, refused by vecConfig.
