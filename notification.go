@@ -61,7 +61,9 @@ const (
 // MaxTransactionIDLength is the longest transaction_id a webhook may
 // carry: BeeCloud's bill numbers (the button's out_trade_no), refund
 // numbers and transfer numbers are all at most 32 ASCII letters and
-// digits.
+// digits. Their shortest is 8, but a webhook's transaction_id needs only
+// one: a short number cannot be read as anything else, and refusing a
+// genuine message would leave its transaction unrecorded.
 const MaxTransactionIDLength = 32
 
 // Notification is one webhook (回调) from BeeCloud, verified. Amounts are in
