@@ -492,3 +492,145 @@ func (disabled) Enabled(context.Context, slog.Level) bool  { return false }
 func (disabled) Handle(context.Context, slog.Record) error { return nil }
 func (d disabled) WithAttrs([]slog.Attr) slog.Handler      { return d }
 func (d disabled) WithGroup(string) slog.Handler           { return d }
+
+// memModel is the MemStore's contract written plainly, with scans:
+// FuzzMemStore holds the MemStore's queues to it. Completions made at the
+// same instant are equally old, so when the model must forget one, it
+// checks and takes the one the MemStore says it forgot (pending).
+type memModel struct {
+	max       int
+	retention time.Duration
+	entries   map[string]*modelEntry
+	pending   []string // the completions the MemStore forgot in this operation
+	err       error
+}
+
+type modelEntry struct {
+	token string
+	until time.Time
+	done  bool
+}
+
+func (m *memModel) expire(now time.Time) {
+	for k, e := range m.entries {
+		if !now.Before(e.until) {
+			delete(m.entries, k)
+		}
+	}
+}
+
+func (m *memModel) makeRoom() error {
+	for len(m.entries) >= m.max {
+		var oldest time.Time
+		for _, e := range m.entries {
+			if e.done && (oldest.IsZero() || e.until.Before(oldest)) {
+				oldest = e.until
+			}
+		}
+		if oldest.IsZero() {
+			return beecloud.ErrStoreFull
+		}
+		if len(m.pending) == 0 {
+			m.err = fmt.Errorf("forgot nothing; want a completion of %s", oldest.Add(-m.retention))
+			return nil
+		}
+		key := m.pending[0]
+		m.pending = m.pending[1:]
+		if e, ok := m.entries[key]; !ok || !e.done || !e.until.Equal(oldest) {
+			m.err = fmt.Errorf("forgot %s; want a completion of %s", key, oldest.Add(-m.retention))
+		}
+		delete(m.entries, key)
+	}
+	return nil
+}
+
+func (m *memModel) claim(now time.Time, key, token string, lease time.Duration) (beecloud.ClaimState, error) {
+	m.expire(now)
+	e, ok := m.entries[key]
+	switch {
+	case ok && e.done:
+		return beecloud.ClaimDone, nil
+	case ok && e.token != token:
+		return beecloud.ClaimBusy, nil
+	case !ok:
+		if err := m.makeRoom(); err != nil {
+			return 0, err
+		}
+	}
+	m.entries[key] = &modelEntry{token: token, until: now.Add(lease)}
+	return beecloud.ClaimOK, nil
+}
+
+func (m *memModel) complete(now time.Time, key string) error {
+	m.expire(now)
+	if _, ok := m.entries[key]; !ok {
+		if err := m.makeRoom(); err != nil {
+			return err
+		}
+	}
+	m.entries[key] = &modelEntry{until: now.Add(m.retention), done: true}
+	return nil
+}
+
+func (m *memModel) release(key, token string) {
+	if e, ok := m.entries[key]; ok && !e.done && e.token == token {
+		delete(m.entries, key)
+	}
+}
+
+// FuzzMemStore runs a sequence of operations, one per byte pair, on a
+// small MemStore and on memModel, and compares every answer, the entries
+// held and the completions forgotten.
+func FuzzMemStore(f *testing.F) {
+	f.Add([]byte{0, 0, 1, 1, 2, 2, 3, 3, 0, 4, 1, 5, 0, 6, 3, 40, 0, 7})
+	f.Add([]byte{0, 0, 0, 8, 0, 16, 0, 24, 0, 32, 3, 200, 0, 0, 1, 1, 0, 3})
+	f.Add([]byte{0, 0, 3, 10, 0, 0, 3, 10, 0, 0, 3, 250, 0, 1, 1, 1, 2, 1})
+	f.Add([]byte("000000000002001010000A11101910010"))
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		clk := newClock()
+		log := new(forgetLog)
+		const max, retention = 4, 30 * time.Minute
+		s := &beecloud.MemStore{Now: clk.now, MaxEntries: max, Retention: retention, Logger: slog.New(log)}
+		m := &memModel{max: max, retention: retention, entries: map[string]*modelEntry{}}
+		ctx := context.Background()
+		leases := [...]time.Duration{time.Minute, 2 * time.Minute, 10 * time.Minute}
+		forgotten := 0
+		for i := 0; i+1 < len(ops); i += 2 {
+			op, arg := ops[i]%4, ops[i+1]
+			key, token, lease := fmt.Sprint("k", arg%6), fmt.Sprint("t", arg/6%3), leases[arg/18%3]
+			var got, want beecloud.ClaimState
+			var err, werr error
+			switch op {
+			case 0:
+				got, err = s.Claim(ctx, key, token, lease)
+			case 1:
+				err = s.Complete(ctx, key, token)
+			case 2:
+				err = s.Release(ctx, key, token)
+			case 3:
+				clk.advance(time.Duration(arg) * 15 * time.Second)
+			}
+			all := log.forgot()
+			m.pending = all[forgotten:]
+			forgotten = len(all)
+			switch op {
+			case 0:
+				want, werr = m.claim(clk.now(), key, token, lease)
+			case 1:
+				werr = m.complete(clk.now(), key)
+			case 2:
+				m.release(key, token)
+			}
+			if got != want || errors.Is(err, beecloud.ErrStoreFull) != (werr != nil) || err != nil && werr == nil {
+				t.Fatalf("op %d (%d %s %s %s): got %v, %v; want %v, %v", i/2, op, key, token, lease, got, err, want, werr)
+			}
+			if m.err != nil || len(m.pending) > 0 {
+				t.Fatalf("op %d (%d %s): %v; also forgot %q", i/2, op, key, m.err, m.pending)
+			}
+			m.expire(clk.now())
+			if got, want := s.Len(), len(m.entries); got != want {
+				t.Fatalf("op %d: Len() = %d; want %d", i/2, got, want)
+			}
+		}
+	})
+}
