@@ -4,11 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/paybutton/beecloud"
+	"github.com/paybutton/beecloud/beecloudtest"
+	"github.com/paybutton/beecloud/storetest"
 )
 
 // clock is an injectable time source.
@@ -40,6 +47,14 @@ func claim(t *testing.T, s beecloud.Store, key, token string, lease time.Duratio
 	if got != want {
 		t.Fatalf("Claim(%q, %q) = %v; want %v", key, token, got, want)
 	}
+}
+
+// The contract every Store is held to, with real time.
+func TestMemStoreStoretest(t *testing.T) {
+	const retention, lease = 500 * time.Millisecond, 150 * time.Millisecond
+	storetest.Run(t, func(t *testing.T) beecloud.Store {
+		return &beecloud.MemStore{Retention: retention}
+	}, storetest.Options{Retention: retention, Lease: lease})
 }
 
 func TestMemStoreContract(t *testing.T) {
@@ -97,39 +112,186 @@ func TestMemStoreRetention(t *testing.T) {
 	claim(t, s, "k", "b", time.Minute, beecloud.ClaimDone)
 }
 
+// forgetLog is a slog.Handler that records the keys a MemStore warns it
+// forgot.
+type forgetLog struct {
+	mu   sync.Mutex
+	keys []string
+}
+
+func (l *forgetLog) Enabled(context.Context, slog.Level) bool { return true }
+func (l *forgetLog) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *forgetLog) WithGroup(string) slog.Handler            { return l }
+func (l *forgetLog) Handle(_ context.Context, r slog.Record) error {
+	if r.Level != slog.LevelWarn {
+		return nil
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "key" {
+			l.mu.Lock()
+			l.keys = append(l.keys, a.Value.String())
+			l.mu.Unlock()
+		}
+		return true
+	})
+	return nil
+}
+
+func (l *forgetLog) forgot() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.keys...)
+}
+
 func TestMemStoreFull(t *testing.T) {
 	clk := newClock()
-	s := &beecloud.MemStore{Now: clk.now, MaxEntries: 3}
+	log := new(forgetLog)
+	s := &beecloud.MemStore{Now: clk.now, MaxEntries: 3, Logger: slog.New(log)}
 	ctx := context.Background()
-	claim(t, s, "claimed", "a", time.Hour, beecloud.ClaimOK)
-	claim(t, s, "done", "a", time.Hour, beecloud.ClaimOK)
-	if err := s.Complete(ctx, "done", "a"); err != nil {
+	claim(t, s, "done1", "a", time.Hour, beecloud.ClaimOK)
+	if err := s.Complete(ctx, "done1", "a"); err != nil {
 		t.Fatal(err)
 	}
-	claim(t, s, "short", "a", time.Minute, beecloud.ClaimOK)
+	clk.advance(time.Second)
+	claim(t, s, "claimed", "a", time.Hour, beecloud.ClaimOK)
+	claim(t, s, "done2", "a", time.Hour, beecloud.ClaimOK)
+	if err := s.Complete(ctx, "done2", "a"); err != nil {
+		t.Fatal(err)
+	}
 
-	// Full, nothing may be forgotten: refused, and nothing dropped.
+	// Full: a new payment is still recorded; the oldest completion goes,
+	// with a warning, and nothing else.
+	claim(t, s, "short", "a", time.Minute, beecloud.ClaimOK)
+	if got := log.forgot(); !slices.Equal(got, []string{"done1"}) {
+		t.Fatalf("forgot %q; want [done1]", got)
+	}
+	claim(t, s, "done1", "b", time.Hour, beecloud.ClaimOK) // forgotten: handled again; done2 goes
+	claim(t, s, "claimed", "b", time.Hour, beecloud.ClaimBusy)
+	claim(t, s, "short", "b", time.Hour, beecloud.ClaimBusy)
+	if got := log.forgot(); !slices.Equal(got, []string{"done1", "done2"}) {
+		t.Fatalf("forgot %q; want [done1 done2]", got)
+	}
+
+	// Only live claims left: refused, and no claim dropped.
 	if _, err := s.Claim(ctx, "new", "b", time.Minute); !errors.Is(err, beecloud.ErrStoreFull) {
 		t.Fatalf("got %v; want %v", err, beecloud.ErrStoreFull)
 	}
-	claim(t, s, "claimed", "b", time.Hour, beecloud.ClaimBusy)
-	claim(t, s, "done", "b", time.Hour, beecloud.ClaimDone)
-	// Keys already held still work when full.
+	claim(t, s, "claimed", "c", time.Hour, beecloud.ClaimBusy)
+	claim(t, s, "done1", "c", time.Hour, beecloud.ClaimBusy)
+	// The holder of a claim renews it, full or not.
 	claim(t, s, "short", "a", time.Minute, beecloud.ClaimOK)
-
-	// Once a lease runs out, its entry makes room.
-	clk.advance(2 * time.Minute)
-	claim(t, s, "new", "b", time.Minute, beecloud.ClaimOK)
 	if got := s.Len(); got != 3 {
 		t.Errorf("Len() = %d; want 3", got)
 	}
-	claim(t, s, "done", "c", time.Hour, beecloud.ClaimDone)
 
-	// Completed entries go once their retention has passed.
+	// Once a lease runs out, its entry makes room.
+	clk.advance(2 * time.Minute)
+	claim(t, s, "new", "b", time.Minute, beecloud.ClaimOK) // short's lease ran out
+	if got := s.Len(); got != 3 {
+		t.Errorf("Len() = %d; want 3", got)
+	}
+	if err := s.Complete(ctx, "new", "b"); err != nil {
+		t.Fatal(err)
+	}
+
+	// Everything runs out: claims with their lease, completions with the
+	// retention, without a scan.
 	clk.advance(beecloud.MinRetention)
-	claim(t, s, "newer", "b", time.Minute, beecloud.ClaimOK)
+	if got := s.Len(); got != 0 {
+		t.Errorf("Len() = %d after everything expired; want 0", got)
+	}
+	if got := len(log.forgot()); got != 2 {
+		t.Errorf("%d warnings; want 2: a completion that expires is not forgotten early", got)
+	}
+}
+
+// A renewed claim outlives its first lease: the queue keeps the renewal,
+// and the first lease's expiry does not remove it.
+func TestMemStoreRenewal(t *testing.T) {
+	clk := newClock()
+	s := &beecloud.MemStore{Now: clk.now, MaxEntries: 2}
+	const lease = time.Minute
+	claim(t, s, "k", "a", lease, beecloud.ClaimOK)
+	for range 5 {
+		clk.advance(lease - time.Second)
+		claim(t, s, "k", "a", lease, beecloud.ClaimOK)   // renewed by its holder
+		claim(t, s, "k", "b", lease, beecloud.ClaimBusy) // still held
+	}
+	// Renewals under another lease are kept apart and still in order.
+	claim(t, s, "k", "a", time.Hour, beecloud.ClaimOK)
+	clk.advance(2 * lease)
+	claim(t, s, "k", "b", lease, beecloud.ClaimBusy)
+	claim(t, s, "other", "b", lease, beecloud.ClaimOK)
+	if _, err := s.Claim(context.Background(), "third", "b", lease); !errors.Is(err, beecloud.ErrStoreFull) {
+		t.Fatalf("got %v; want %v", err, beecloud.ErrStoreFull)
+	}
+	clk.advance(time.Hour)
+	claim(t, s, "k", "b", lease, beecloud.ClaimOK)
 	if got := s.Len(); got != 1 {
-		t.Errorf("Len() = %d after everything expired; want 1", got)
+		t.Errorf("Len() = %d; want 1", got)
+	}
+}
+
+// Claims of different leases expire each in its time: a short one that
+// ran out makes room even behind a long one made before it.
+func TestMemStoreMixedLeases(t *testing.T) {
+	clk := newClock()
+	s := &beecloud.MemStore{Now: clk.now, MaxEntries: 2}
+	claim(t, s, "long", "a", time.Hour, beecloud.ClaimOK)
+	claim(t, s, "short", "a", time.Minute, beecloud.ClaimOK)
+	clk.advance(2 * time.Minute)
+	claim(t, s, "new", "b", time.Minute, beecloud.ClaimOK)
+	claim(t, s, "long", "b", time.Minute, beecloud.ClaimBusy)
+	// Many leases, each used once: all run out, none is kept for ever.
+	for i := range 100 {
+		clk.advance(time.Hour)
+		claim(t, s, fmt.Sprint("k", i), "a", time.Duration(i+1)*time.Second, beecloud.ClaimOK)
+	}
+	if got := s.Len(); got != 1 {
+		t.Errorf("Len() = %d; want 1", got)
+	}
+}
+
+// A small store under more payments than it holds answers every one
+// "success", remembers the newest, and never refuses while it can forget
+// completed ones.
+func TestMemStoreFullHandler(t *testing.T) {
+	const max, payments = 1_000, 1_500
+	log := new(forgetLog)
+	store := &beecloud.MemStore{MaxEntries: max, Logger: slog.New(log)}
+	handled := 0
+	h := &beecloud.WebhookHandler{
+		Apps:   beecloud.Apps{vecConfig},
+		Handle: func(context.Context, *beecloud.Notification) error { handled++; return nil },
+		Store:  store,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	deliver := func(n beecloud.Notification) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, beecloudtest.NewRequest(vecConfig, n))
+		return rec
+	}
+	paid := func(i int) beecloud.Notification {
+		return beecloudtest.Paid(beecloud.Order{Title: "测试", Amount: int64(100 + i), OutTradeNo: fmt.Sprintf("order%05d", i)})
+	}
+	for i := range payments {
+		if rec := deliver(paid(i)); rec.Code != http.StatusOK || rec.Body.String() != "success" {
+			t.Fatalf("payment %d: answered %d %q; want 200 success", i, rec.Code, rec.Body)
+		}
+	}
+	if handled != payments || store.Len() != max {
+		t.Fatalf("handled %d, store holds %d; want %d and %d", handled, store.Len(), payments, max)
+	}
+	if got := len(log.forgot()); got != payments-max {
+		t.Errorf("%d warnings of forgotten completions; want %d", got, payments-max)
+	}
+	// The newest is remembered: its resend is answered without Handle.
+	if rec := deliver(paid(payments - 1)); rec.Code != http.StatusOK || rec.Body.String() != "success" || handled != payments {
+		t.Errorf("resend of the newest: %d %q, handled %d times in all; want success without Handle", rec.Code, rec.Body, handled)
+	}
+	// The oldest was forgotten first, as the warning said.
+	if got, want := log.forgot()[0], vecAppID+":PAY:order00000"; got != want {
+		t.Errorf("first forgotten %q; want %q", got, want)
 	}
 }
 
@@ -187,49 +349,79 @@ func TestMemStoreConcurrentClaims(t *testing.T) {
 
 // TestMemStoreBoundUnderLoad runs claims, completions and releases of many
 // keys from many goroutines while the clock moves, against a small
-// MemStore whose entries must often be evicted. Each step (a Claim and
-// what follows from its answer) runs under a lock so that the test's own
-// record of completions is exact: the store never holds more than
-// MaxEntries entries, never answers ClaimDone for a key nobody completed,
-// and never forgets a completion within its retention.
+// MemStore that must often forget. Each step (a Claim and what follows
+// from its answer, or a move of the clock) runs under a lock so that the
+// test's own record is exact: the store never holds more than MaxEntries
+// entries, never answers ClaimDone for a key nobody completed, forgets a
+// completion within its retention only with a warning naming it, never
+// lets a live claim be taken, and refuses only when every entry is a live
+// claim.
 func TestMemStoreBoundUnderLoad(t *testing.T) {
 	const max, workers, rounds, keys = 50, 8, 400, 120
 	const lease, retention = 5 * time.Minute, time.Hour
 	clk := newClock()
-	s := &beecloud.MemStore{Now: clk.now, MaxEntries: max, Retention: retention}
+	log := new(forgetLog)
+	s := &beecloud.MemStore{Now: clk.now, MaxEntries: max, Retention: retention, Logger: slog.New(log)}
 	ctx := context.Background()
+	type held struct {
+		token string
+		until time.Time
+	}
 	var (
 		mu        sync.Mutex
 		completed = map[string]time.Time{} // key → when it was last completed
+		claims    = map[string]held{}      // key → the claim left to run out
 		full      int
 	)
-	step := func(key, token string, complete bool) {
+	liveClaims := func() int {
+		n := 0
+		for _, c := range claims {
+			if clk.now().Before(c.until) {
+				n++
+			}
+		}
+		return n
+	}
+	forgotten := func(key string) bool { return slices.Contains(log.forgot(), key) }
+	step := func(key, token string, complete, keep bool) {
 		mu.Lock()
 		defer mu.Unlock()
 		state, err := s.Claim(ctx, key, token, lease)
 		if errors.Is(err, beecloud.ErrStoreFull) {
 			full++
+			if n := liveClaims(); n != max {
+				t.Errorf("Claim(%s) refused with %d live claims; MaxEntries is %d", key, n, max)
+			}
 			return
 		}
 		if err != nil {
 			t.Error(err)
 			return
 		}
+		now := clk.now()
 		doneAt, done := completed[key]
+		c, claimed := claims[key]
 		switch {
 		case state == beecloud.ClaimDone && !done:
 			t.Errorf("Claim(%s) = done; nobody completed it", key)
-		case state == beecloud.ClaimOK && done && clk.now().Sub(doneAt) < retention:
-			t.Errorf("Claim(%s) = ok %s after its completion; the retention is %s", key, clk.now().Sub(doneAt), retention)
+		case state == beecloud.ClaimOK && claimed && now.Before(c.until):
+			t.Errorf("Claim(%s) = ok while %s holds it for %s more", key, c.token, c.until.Sub(now))
+		case state == beecloud.ClaimOK && done && now.Sub(doneAt) < retention && !forgotten(key):
+			t.Errorf("Claim(%s) = ok %s after its completion, without a warning; the retention is %s", key, now.Sub(doneAt), retention)
+		case state == beecloud.ClaimOK && keep:
+			claims[key] = held{token, now.Add(lease)}
+			delete(completed, key)
 		case state == beecloud.ClaimOK && complete:
 			if err := s.Complete(ctx, key, token); err != nil {
 				t.Error(err)
 			}
-			completed[key] = clk.now()
+			completed[key] = now
+			delete(claims, key)
 		case state == beecloud.ClaimOK:
 			if err := s.Release(ctx, key, token); err != nil {
 				t.Error(err)
 			}
+			delete(claims, key)
 		}
 		if n := s.Len(); n > max {
 			t.Errorf("Len() = %d; MaxEntries is %d", n, max)
@@ -242,24 +434,203 @@ func TestMemStoreBoundUnderLoad(t *testing.T) {
 			defer wg.Done()
 			for i := range rounds {
 				if i%10 == 0 {
+					mu.Lock()
 					clk.advance(time.Minute)
+					mu.Unlock()
 				}
 				// Some claims are left to run out with their lease.
 				key, token := fmt.Sprint("k", (w*rounds+i*7)%keys), fmt.Sprint("t", w, "-", i)
-				if i%5 != 4 {
-					step(key, token, i%3 == 0)
-					continue
-				}
-				mu.Lock()
-				if _, err := s.Claim(ctx, key, token, lease); err != nil && !errors.Is(err, beecloud.ErrStoreFull) {
-					t.Error(err)
-				}
-				mu.Unlock()
+				step(key, token, i%3 == 0, i%5 == 4)
 			}
 		}()
 	}
 	wg.Wait()
-	if full == 0 {
-		t.Errorf("the store was never full: the test proves nothing about eviction")
+	if len(log.forgot()) == 0 {
+		t.Errorf("the store never forgot a completion: the test proves nothing about eviction")
 	}
+	t.Logf("%d completions forgotten early, %d claims refused as full", len(log.forgot()), full)
+}
+
+// BenchmarkMemStoreClaim measures a delivery's store work (Claim of a new
+// key, then Complete) on a full store, which forgets its oldest completion
+// each time: the cost must not grow with the number of entries.
+// entries=2000 is the baseline for entries=200000.
+func BenchmarkMemStoreClaim(b *testing.B) {
+	for _, entries := range []int{2_000, 200_000} {
+		b.Run(fmt.Sprint("entries=", entries), func(b *testing.B) {
+			ctx := context.Background()
+			s := &beecloud.MemStore{MaxEntries: entries, Logger: slog.New(disabled{})}
+			key := func(i int) string { return fmt.Sprintf("%s:PAY:%032x", vecAppID, i) }
+			// Fill it twice, so that its queues have reached their size.
+			for i := range 2 * entries {
+				if _, err := s.Claim(ctx, key(i), "t", time.Minute); err != nil {
+					b.Fatal(err)
+				}
+				if err := s.Complete(ctx, key(i), "t"); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				k := key(2*entries + i)
+				if state, err := s.Claim(ctx, k, "t", time.Minute); state != beecloud.ClaimOK || err != nil {
+					b.Fatal(state, err)
+				}
+				if err := s.Complete(ctx, k, "t"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// disabled is a slog.Handler that takes no record.
+type disabled struct{}
+
+func (disabled) Enabled(context.Context, slog.Level) bool  { return false }
+func (disabled) Handle(context.Context, slog.Record) error { return nil }
+func (d disabled) WithAttrs([]slog.Attr) slog.Handler      { return d }
+func (d disabled) WithGroup(string) slog.Handler           { return d }
+
+// memModel is the MemStore's contract written plainly, with scans:
+// FuzzMemStore holds the MemStore's queues to it. Completions made at the
+// same instant are equally old, so when the model must forget one, it
+// checks and takes the one the MemStore says it forgot (pending).
+type memModel struct {
+	max       int
+	retention time.Duration
+	entries   map[string]*modelEntry
+	pending   []string // the completions the MemStore forgot in this operation
+	err       error
+}
+
+type modelEntry struct {
+	token string
+	until time.Time
+	done  bool
+}
+
+func (m *memModel) expire(now time.Time) {
+	for k, e := range m.entries {
+		if !now.Before(e.until) {
+			delete(m.entries, k)
+		}
+	}
+}
+
+func (m *memModel) makeRoom() error {
+	for len(m.entries) >= m.max {
+		var oldest time.Time
+		for _, e := range m.entries {
+			if e.done && (oldest.IsZero() || e.until.Before(oldest)) {
+				oldest = e.until
+			}
+		}
+		if oldest.IsZero() {
+			return beecloud.ErrStoreFull
+		}
+		if len(m.pending) == 0 {
+			m.err = fmt.Errorf("forgot nothing; want a completion of %s", oldest.Add(-m.retention))
+			return nil
+		}
+		key := m.pending[0]
+		m.pending = m.pending[1:]
+		if e, ok := m.entries[key]; !ok || !e.done || !e.until.Equal(oldest) {
+			m.err = fmt.Errorf("forgot %s; want a completion of %s", key, oldest.Add(-m.retention))
+		}
+		delete(m.entries, key)
+	}
+	return nil
+}
+
+func (m *memModel) claim(now time.Time, key, token string, lease time.Duration) (beecloud.ClaimState, error) {
+	m.expire(now)
+	e, ok := m.entries[key]
+	switch {
+	case ok && e.done:
+		return beecloud.ClaimDone, nil
+	case ok && e.token != token:
+		return beecloud.ClaimBusy, nil
+	case !ok:
+		if err := m.makeRoom(); err != nil {
+			return 0, err
+		}
+	}
+	m.entries[key] = &modelEntry{token: token, until: now.Add(lease)}
+	return beecloud.ClaimOK, nil
+}
+
+func (m *memModel) complete(now time.Time, key string) error {
+	m.expire(now)
+	if _, ok := m.entries[key]; !ok {
+		if err := m.makeRoom(); err != nil {
+			return err
+		}
+	}
+	m.entries[key] = &modelEntry{until: now.Add(m.retention), done: true}
+	return nil
+}
+
+func (m *memModel) release(key, token string) {
+	if e, ok := m.entries[key]; ok && !e.done && e.token == token {
+		delete(m.entries, key)
+	}
+}
+
+// FuzzMemStore runs a sequence of operations, one per byte pair, on a
+// small MemStore and on memModel, and compares every answer, the entries
+// held and the completions forgotten.
+func FuzzMemStore(f *testing.F) {
+	f.Add([]byte{0, 0, 1, 1, 2, 2, 3, 3, 0, 4, 1, 5, 0, 6, 3, 40, 0, 7})
+	f.Add([]byte{0, 0, 0, 8, 0, 16, 0, 24, 0, 32, 3, 200, 0, 0, 1, 1, 0, 3})
+	f.Add([]byte{0, 0, 3, 10, 0, 0, 3, 10, 0, 0, 3, 250, 0, 1, 1, 1, 2, 1})
+	f.Add([]byte("000000000002001010000A11101910010"))
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		clk := newClock()
+		log := new(forgetLog)
+		const max, retention = 4, 30 * time.Minute
+		s := &beecloud.MemStore{Now: clk.now, MaxEntries: max, Retention: retention, Logger: slog.New(log)}
+		m := &memModel{max: max, retention: retention, entries: map[string]*modelEntry{}}
+		ctx := context.Background()
+		leases := [...]time.Duration{time.Minute, 2 * time.Minute, 10 * time.Minute}
+		forgotten := 0
+		for i := 0; i+1 < len(ops); i += 2 {
+			op, arg := ops[i]%4, ops[i+1]
+			key, token, lease := fmt.Sprint("k", arg%6), fmt.Sprint("t", arg/6%3), leases[arg/18%3]
+			var got, want beecloud.ClaimState
+			var err, werr error
+			switch op {
+			case 0:
+				got, err = s.Claim(ctx, key, token, lease)
+			case 1:
+				err = s.Complete(ctx, key, token)
+			case 2:
+				err = s.Release(ctx, key, token)
+			case 3:
+				clk.advance(time.Duration(arg) * 15 * time.Second)
+			}
+			all := log.forgot()
+			m.pending = all[forgotten:]
+			forgotten = len(all)
+			switch op {
+			case 0:
+				want, werr = m.claim(clk.now(), key, token, lease)
+			case 1:
+				werr = m.complete(clk.now(), key)
+			case 2:
+				m.release(key, token)
+			}
+			if got != want || errors.Is(err, beecloud.ErrStoreFull) != (werr != nil) || err != nil && werr == nil {
+				t.Fatalf("op %d (%d %s %s %s): got %v, %v; want %v, %v", i/2, op, key, token, lease, got, err, want, werr)
+			}
+			if m.err != nil || len(m.pending) > 0 {
+				t.Fatalf("op %d (%d %s): %v; also forgot %q", i/2, op, key, m.err, m.pending)
+			}
+			m.expire(clk.now())
+			if got, want := s.Len(), len(m.entries); got != want {
+				t.Fatalf("op %d: Len() = %d; want %d", i/2, got, want)
+			}
+		}
+	})
 }

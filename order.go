@@ -53,7 +53,8 @@ type Order struct {
 	// Optional is echoed back in the webhook. Values must be strings,
 	// numbers or booleans: BeeCloud takes no nested objects. Integers must
 	// be within ±(2^53-1), which JavaScript holds exactly; pass larger ids
-	// as strings.
+	// as strings. Keys must not be empty nor "__proto__", which the
+	// buyer's browser drops without a word.
 	Optional map[string]any
 	// InstantChannel skips the channel menu and goes straight to one
 	// channel. Empty shows the menu.
@@ -310,6 +311,12 @@ func checkOptional(key string, v any) string {
 	}
 	if !utf8.ValidString(key) {
 		return "key is not valid UTF-8"
+	}
+	if key == "__proto__" {
+		// In the object literal the page hands BC.click, a "__proto__" key
+		// sets the object's prototype instead of adding a key, so the
+		// value would never reach BeeCloud nor come back in the webhook.
+		return "key __proto__ is not allowed: browsers drop it silently"
 	}
 	switch v := v.(type) {
 	case string:

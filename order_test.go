@@ -128,6 +128,7 @@ var orderTests = []orderTest{
 	{"optional float32 -Inf", withOrder(func(o *Order) { o.Optional = map[string]any{"k": float32(math.Inf(-1))} }), "optional.k", "finite"},
 	{"optional empty key", withOrder(func(o *Order) { o.Optional = map[string]any{"": "v"} }), "optional.", "key must not be empty"},
 	{"optional invalid UTF-8 key", withOrder(func(o *Order) { o.Optional = map[string]any{"k\xff": "v"} }), "optional.k\xff", "key is not valid UTF-8"},
+	{"optional __proto__ key", withOrder(func(o *Order) { o.Optional = map[string]any{"__proto__": "v"} }), "optional.__proto__", "browsers drop"},
 	{"optional invalid UTF-8 value", withOrder(func(o *Order) { o.Optional = map[string]any{"k": "v\xff"} }), "optional.k", "UTF-8"},
 
 	{"instant_channel unknown", withOrder(func(o *Order) { o.InstantChannel = "alipay" }), "instant_channel", `unknown channel "alipay"`},

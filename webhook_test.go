@@ -2,13 +2,20 @@ package beecloud_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"math"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -164,7 +171,11 @@ func TestParseNotificationTolerates(t *testing.T) {
 			func(n *beecloud.Notification) bool {
 				return n.TransactionFee == 1 && n.TransactionID == vecTxID && n.Signature == vecSignature
 			}},
-		{"unknown channel", vecBodyFor(t, "PAYPAL_X", "PAY", vecTxID, 1), func(n *beecloud.Notification) bool { return n.ChannelType == "PAYPAL_X" }},
+		{"PAYPAL refund", vecBodyFor(t, beecloud.ChannelTypePayPal, beecloud.TransactionRefund, vecTxID, 1),
+			func(n *beecloud.Notification) bool { return n.ChannelType == "PAYPAL" && n.TransactionType == "REFUND" }},
+		{"one-letter id", vecBodyFor(t, "BC", "PAY", "Z", 1), func(n *beecloud.Notification) bool { return n.TransactionID == "Z" }},
+		{"32-byte id", vecBodyFor(t, "BC", "PAY", strings.Repeat("9", 32), 1),
+			func(n *beecloud.Notification) bool { return len(n.TransactionID) == 32 }},
 		{"largest int64 fee", vecBodyFor(t, "BC", "PAY", vecTxID, math.MaxInt64),
 			func(n *beecloud.Notification) bool { return n.TransactionFee == math.MaxInt64 }},
 		{"largest int64 timestamp", swap(t, `"timestamp":1426817510111`, `"timestamp":9223372036854775807`),
@@ -255,6 +266,10 @@ func TestParseNotificationLegacy(t *testing.T) {
 			if err == nil && (!n.Legacy || n.AppID != vecAppID || n.TransactionFee != 10) {
 				t.Errorf("got %+v; want a legacy notification of app %s", n, vecAppID)
 			}
+			// A sandbox payment never passes for a real one.
+			if wantTest := tt.secret == cfg.TestSecret; err == nil && n.Test != wantTest {
+				t.Errorf("Test = %t; want %t (signed with the TestSecret)", n.Test, wantTest)
+			}
 		})
 	}
 }
@@ -275,6 +290,7 @@ func TestParseNotificationInvalidConfig(t *testing.T) {
 		{"legacy without secrets", beecloud.Config{AppID: vecAppID, MasterSecret: vecMaster, LegacyWebhook: true}},
 		{"negative window", beecloud.Config{AppID: vecAppID, MasterSecret: vecMaster, LegacyWindow: -time.Second}},
 		{"colon in app id", beecloud.Config{AppID: "a:b", MasterSecret: vecMaster}},
+		{"test secret is the app secret", beecloud.Config{AppID: vecAppID, MasterSecret: vecMaster, LegacyWebhook: true, AppSecret: "s", TestSecret: "s"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -339,8 +355,19 @@ func TestAppsParseNotification(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n.AppID != other.AppID || !n.Legacy {
-			t.Errorf("got AppID %q, Legacy %t; want %q, true", n.AppID, n.Legacy, other.AppID)
+		if n.AppID != other.AppID || !n.Legacy || n.Test {
+			t.Errorf("got AppID %q, Legacy %t, Test %t; want %q, true, false", n.AppID, n.Legacy, n.Test, other.AppID)
+		}
+		// Signed with that app's TestSecret: a sandbox payment, marked.
+		sandbox := legacy
+		sandbox.TestSecret = "legacy-test-secret"
+		n, err = beecloud.Apps{vecConfig, sandbox}.ParseNotification(beecloudtest.NotificationBody(
+			beecloud.Config{AppID: sandbox.AppID, TestSecret: sandbox.TestSecret}, paid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.AppID != other.AppID || !n.Test {
+			t.Errorf("got AppID %q, Test %t; want %q, true", n.AppID, n.Test, other.AppID)
 		}
 		// The same body, signed for vecConfig's app: not accepted by the
 		// legacy app, refused by vecConfig.
@@ -424,9 +451,21 @@ func badBodies(t testing.TB) []badBody {
 		bad("legacy sign uppercase", `"signature":"e204d63775d3d29dafe6788a0a978755"`, `"sign":"E204D63775D3D29DAFE6788A0A978755"`, S, "sign"),
 		bad("transaction id empty", `"transaction_id":"5f0c1466d8bd11e6b66d00163e005bb3"`, `"transaction_id":""`, M, "transaction_id"),
 		bad("transaction id number", `"transaction_id":"5f0c1466d8bd11e6b66d00163e005bb3"`, `"transaction_id":5`, M, "transaction_id"),
-		bad("transaction id too long", `"transaction_id":"5f0c1466d8bd11e6b66d00163e005bb3"`, `"transaction_id":"`+strings.Repeat("a", 129)+`"`, M, "transaction_id"),
+		bad("transaction id too long", `"transaction_id":"5f0c1466d8bd11e6b66d00163e005bb3"`, `"transaction_id":"5f0c1466d8bd11e6b66d00163e005bb3a"`, M, "transaction_id"),
+		bad("transaction id with hyphens", `"transaction_id":"5f0c1466d8bd11e6b66d00163e005bb3"`, `"transaction_id":"5f0c1466-d8bd-11e6-b66d-00163e005bb3"`, M, "transaction_id"),
+		bad("transaction id with colon", `"transaction_id":"5f0c1466d8bd11e6b66d00163e005bb3"`, `"transaction_id":"PAY:5f0c1466"`, M, "transaction_id"),
+		bad("transaction id with space", `"transaction_id":"5f0c1466d8bd11e6b66d00163e005bb3"`, `"transaction_id":"5f0c1466 "`, M, "transaction_id"),
+		bad("transaction id underscore", `"transaction_id":"5f0c1466d8bd11e6b66d00163e005bb3"`, `"transaction_id":"order_1234"`, M, "transaction_id"),
+		bad("transaction id full-width digits", `"transaction_id":"5f0c1466d8bd11e6b66d00163e005bb3"`, `"transaction_id":"order１２３"`, M, "transaction_id"),
 		bad("transaction type empty", `"transaction_type":"PAY"`, `"transaction_type":""`, M, "transaction_type"),
 		bad("transaction type with colon", `"transaction_type":"PAY"`, `"transaction_type":"PAY:X"`, M, "transaction_type"),
+		bad("transaction type lowercase", `"transaction_type":"PAY"`, `"transaction_type":"pay"`, M, "transaction_type"),
+		bad("transaction type re-cut", `"transaction_type":"PAY"`, `"transaction_type":"4PAY"`, M, "transaction_type"),
+		bad("transaction type unknown", `"transaction_type":"PAY"`, `"transaction_type":"REVERT"`, M, "transaction_type"),
+		bad("channel type unknown", `"channel_type":"BC"`, `"channel_type":"PAYPAL_X"`, M, "channel_type"),
+		bad("channel type lowercase", `"channel_type":"BC"`, `"channel_type":"bc"`, M, "channel_type"),
+		bad("channel type sub channel", `"channel_type":"BC"`, `"channel_type":"BC_NATIVE"`, M, "channel_type"),
+		bad("channel type empty", `"channel_type":"BC"`, `"channel_type":""`, M, "channel_type"),
 		bad("transaction type array", `"transaction_type":"PAY"`, `"transaction_type":["PAY"]`, M, "transaction_type"),
 		bad("channel type missing", `"channel_type":"BC",`, ``, M, "channel_type"),
 		bad("channel type bool", `"channel_type":"BC"`, `"channel_type":false`, M, "channel_type"),
@@ -558,7 +597,10 @@ func FuzzParseNotification(f *testing.F) {
 			if n.Legacy {
 				want = beecloud.LegacyWebhookSign(n.AppID, "app-secret", n.Timestamp.UnixMilli())
 			}
-			if n.Signature != want || n.TransactionFee < 0 || n.TransactionID == "" {
+			if n.Signature != want || n.TransactionFee < 0 || !isBeeCloudNumber(n.TransactionID) ||
+				!slices.Contains([]string{"PAY", "REFUND", "TRANSFER", "SUBSCRIPTION", "SIGN"}, n.TransactionType) ||
+				!slices.Contains([]string{"WX", "ALI", "UN", "KUAIQIAN", "JD", "BD", "YEE", "PAYPAL", "BC"}, n.ChannelType) ||
+				n.Test && !n.Legacy {
 				t.Fatalf("accepted %+v", n)
 			}
 			// What a merchant's own encoding/json reads from the body must be
@@ -578,6 +620,19 @@ func FuzzParseNotification(f *testing.F) {
 			}
 		}
 	})
+}
+
+// isBeeCloudNumber reports whether s is 1 to 32 ASCII letters and digits.
+func isBeeCloudNumber(s string) bool {
+	if s == "" || len(s) > beecloud.MaxTransactionIDLength {
+		return false
+	}
+	for _, r := range s {
+		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 func TestNotificationBodyRoundTrip(t *testing.T) {
@@ -752,4 +807,159 @@ func TestParseNotificationCrossLanguageVectors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// resplits returns every other way to read the signed string id + typ +
+// channel + fee as those four fields, with the fee written as the body
+// would carry it: a JSON integer where the digits allow one, else a
+// string. The first return is the genuine cut's fee, for building bodies.
+func resplits(id, typ, channel string, fee int64) [][4]string {
+	signed := id + typ + channel + strconv.FormatInt(fee, 10)
+	var out [][4]string
+	for a := 0; a <= len(signed); a++ {
+		for b := a; b <= len(signed); b++ {
+			for c := b; c <= len(signed); c++ {
+				cut := [4]string{signed[:a], signed[a:b], signed[b:c], signed[c:]}
+				if cut == [4]string{id, typ, channel, strconv.FormatInt(fee, 10)} {
+					continue
+				}
+				out = append(out, cut)
+			}
+		}
+	}
+	return out
+}
+
+// resplitBody is a body in vecBody's shape with the signed fields of cut
+// and signature sig. The fee is a JSON integer where its digits allow one,
+// else a string: all the attacker can send.
+func resplitBody(cut [4]string, sig string) []byte {
+	fee := strconv.Quote(cut[3])
+	if n, err := strconv.ParseInt(cut[3], 10, 64); err == nil && strconv.FormatInt(n, 10) == cut[3] {
+		fee = cut[3]
+	}
+	return fmt.Appendf(nil, `{"signature":%q,"timestamp":1426817510111,"channel_type":%q,"sub_channel_type":"BC_NATIVE",`+
+		`"transaction_type":%q,"transaction_id":%q,"transaction_fee":%s,"trade_success":true,`+
+		`"optional":{"agent_id":"Alice"},"channel_transaction_id":"2015052300001000620053541865"}`,
+		sig, cut[2], cut[1], cut[0], fee)
+}
+
+// The signature hashes the signed fields without separators. For a
+// genuine body, every other cut of its signed string carries a valid
+// signature; each must be refused as malformed by ParseNotification,
+// before any Store or Handle sees it.
+func TestParseNotificationResplit(t *testing.T) {
+	genuine := []struct {
+		id, typ, channel string
+		fee              int64
+	}{
+		{vecTxID, beecloud.TransactionPay, beecloud.ChannelTypeBC, 1},
+		{"order1234", beecloud.TransactionPay, beecloud.ChannelTypeWx, 150},               // "order123" + "4PAY"
+		{"order123", beecloud.TransactionPay, beecloud.ChannelTypePayPal, 150},            // "order123PAY" + "PAY" + "PAL"
+		{"order123PAY", beecloud.TransactionPay, beecloud.ChannelTypePayPal, 150},         // an id that ends in a type
+		{"order123PAY", beecloud.TransactionPay, beecloud.ChannelTypeWx, 50},              // "WX1" + 50 instead of "WX" + 150
+		{"bill2026REFUND", beecloud.TransactionRefund, beecloud.ChannelTypeUN, 1},         // type after a type
+		{"20261130SIGN", beecloud.TransactionSign, beecloud.ChannelTypeBC, 10},            // digits, then a type
+		{"t0TRANSFERBC", beecloud.TransactionTransfer, beecloud.ChannelTypeBC, 0},         // a type and a channel in the id
+		{"SUBSCRIPTIONALI", beecloud.TransactionSubscription, beecloud.ChannelTypeAli, 9}, // all letters
+		{"2026113000011", beecloud.TransactionRefund, beecloud.ChannelTypeKuaiqian, 1500},
+	}
+	handled := 0
+	h := &beecloud.WebhookHandler{
+		Apps:   beecloud.Apps{vecConfig},
+		Handle: func(context.Context, *beecloud.Notification) error { handled++; return nil },
+		Store:  new(beecloud.MemStore),
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	tried := 0
+	for _, g := range genuine {
+		sig := beecloud.WebhookSignature(vecAppID, g.id, g.typ, g.channel, g.fee, vecMaster)
+		cut := [4]string{g.id, g.typ, g.channel, strconv.FormatInt(g.fee, 10)}
+		if _, err := vecConfig.ParseNotification(resplitBody(cut, sig)); err != nil {
+			t.Fatalf("genuine %q: %v", cut, err)
+		}
+		for _, cut := range resplits(g.id, g.typ, g.channel, g.fee) {
+			tried++
+			body := resplitBody(cut, sig)
+			n, err := vecConfig.ParseNotification(body)
+			if !errors.Is(err, beecloud.ErrMalformedNotification) {
+				t.Errorf("re-cut %q of %q: got %+v, %v; want %v", cut, g, n, err, beecloud.ErrMalformedNotification)
+				continue
+			}
+			if tried%16 != 0 {
+				continue // the handler runs ParseNotification first: a sample shows it
+			}
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(body))
+			h.ServeHTTP(rec, req)
+			if rec.Code != http.StatusBadRequest {
+				t.Errorf("re-cut %q: handler answered %d %q; want 400", cut, rec.Code, rec.Body)
+			}
+		}
+	}
+	if handled != 0 || h.Store.(*beecloud.MemStore).Len() != 0 {
+		t.Errorf("Handle ran %d times and the store holds %d entries; want 0 and 0", handled, h.Store.(*beecloud.MemStore).Len())
+	}
+	if tried < 5000 {
+		t.Errorf("tried %d re-cuts; the genuine bodies should give thousands", tried)
+	}
+	t.Logf("refused all %d re-cuts of %d genuine bodies", tried, len(genuine))
+}
+
+// Every type and channel BeeCloud sends is accepted.
+func TestParseNotificationClosedSets(t *testing.T) {
+	types := []string{beecloud.TransactionPay, beecloud.TransactionRefund, beecloud.TransactionTransfer,
+		beecloud.TransactionSubscription, beecloud.TransactionSign}
+	channels := []string{beecloud.ChannelTypeWx, beecloud.ChannelTypeAli, beecloud.ChannelTypeUN, beecloud.ChannelTypeKuaiqian,
+		beecloud.ChannelTypeJD, beecloud.ChannelTypeBD, beecloud.ChannelTypeYee, beecloud.ChannelTypePayPal, beecloud.ChannelTypeBC}
+	for _, typ := range types {
+		for _, channel := range channels {
+			n, err := vecConfig.ParseNotification([]byte(vecBodyFor(t, channel, typ, vecTxID, 1)))
+			if err != nil {
+				t.Errorf("%s %s: %v", typ, channel, err)
+				continue
+			}
+			if n.TransactionType != typ || n.ChannelType != channel {
+				t.Errorf("got %s %s; want %s %s", n.TransactionType, n.ChannelType, typ, channel)
+			}
+		}
+	}
+}
+
+// FuzzParseNotificationResplit cuts the signed string of a genuine body
+// anywhere: what verifies must be the genuine reading.
+func FuzzParseNotificationResplit(f *testing.F) {
+	f.Add("order123", "PAY", "PAYPAL", int64(150), uint(11), uint(14), uint(17))
+	f.Add("order1234", "PAY", "WX", int64(150), uint(8), uint(12), uint(14))
+	f.Add("bc1234567", "REFUND", "ALI", int64(0), uint(3), uint(3), uint(40))
+	f.Fuzz(func(t *testing.T, id, typ, channel string, fee int64, a, b, c uint) {
+		if fee < 0 {
+			fee = -(fee + 1)
+		}
+		sig := beecloud.WebhookSignature(vecAppID, id, typ, channel, fee, vecMaster)
+		signed := id + typ + channel + strconv.FormatInt(fee, 10)
+		cuts := []int{int(a % uint(len(signed)+1)), int(b % uint(len(signed)+1)), int(c % uint(len(signed)+1))}
+		slices.Sort(cuts)
+		cut := [4]string{signed[:cuts[0]], signed[cuts[0]:cuts[1]], signed[cuts[1]:cuts[2]], signed[cuts[2]:]}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(vecBody), &m); err != nil {
+			t.Fatal(err)
+		}
+		m["transaction_id"], m["transaction_type"], m["channel_type"], m["signature"] = cut[0], cut[1], cut[2], sig
+		m["transaction_fee"] = json.Number(cut[3])
+		if !json.Valid([]byte(cut[3])) {
+			m["transaction_fee"] = cut[3]
+		}
+		body, err := json.Marshal(m)
+		if err != nil {
+			return // invalid UTF-8 in a field: nothing to send
+		}
+		n, err := vecConfig.ParseNotification(body)
+		if err != nil {
+			return
+		}
+		if n.TransactionID != id || n.TransactionType != typ || n.ChannelType != channel || n.TransactionFee != fee {
+			t.Fatalf("signed %q read as %q %q %q %d", signed, n.TransactionID, n.TransactionType, n.ChannelType, n.TransactionFee)
+		}
+	})
 }

@@ -162,10 +162,13 @@ func TestNewRequest(t *testing.T) {
 func FuzzNotificationBodyRoundTrip(f *testing.F) {
 	f.Add("bc1234567", "PAY", "ALI", int64(150), "agent_id", "Alice")
 	f.Add("<script>&\u2028", "REFUND", "测试", int64(0), "", "\"quoted\"\n")
-	f.Add("x", "T", "C", int64(1<<62), "k", "\x00")
+	f.Add("x", "SIGN", "PAYPAL", int64(1<<62), "k", "\x00")
 	f.Fuzz(func(t *testing.T, id, typ, channel string, fee int64, key, value string) {
-		valid := id != "" && len(id) <= 128 && typ != "" && len(typ) <= 32 && !strings.Contains(typ, ":") &&
-			channel != "" && fee >= 0 && allValid(id, typ, channel, key, value)
+		// ParseNotification takes only BeeCloud's types, channels and numbers.
+		valid := id != "" && len(id) <= beecloud.MaxTransactionIDLength && strings.Trim(id, alnum) == "" &&
+			strings.Contains(" PAY REFUND TRANSFER SUBSCRIPTION SIGN ", " "+typ+" ") && strings.Trim(typ, alnum) == "" &&
+			strings.Contains(" WX ALI UN KUAIQIAN JD BD YEE PAYPAL BC ", " "+channel+" ") && strings.Trim(channel, alnum) == "" &&
+			fee >= 0 && allValid(id, typ, channel, key, value)
 		if !valid {
 			return
 		}
@@ -183,6 +186,8 @@ func FuzzNotificationBodyRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+const alnum = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 func allValid(ss ...string) bool {
 	for _, s := range ss {

@@ -1,0 +1,168 @@
+package beecloud
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Errors of [Config.ParseNotification] and [WebhookHandler], matched with
+// errors.Is. The errors returned wrap them with a message that names the
+// field at fault; they never contain a secret, a signature, or the body.
+var (
+	// ErrMalformedNotification means the body is not a webhook BeeCloud
+	// could have sent: not one JSON object, a known field of the wrong
+	// type, a required field missing or repeated, a transaction type or
+	// channel type BeeCloud does not send, or a transaction id that is not
+	// one of BeeCloud's numbers.
+	ErrMalformedNotification = errors.New("beecloud: malformed notification")
+	// ErrBadSignature means the body's signature is not 32 lowercase hex
+	// digits or was not made with any configured app's secret.
+	ErrBadSignature = errors.New("beecloud: bad signature")
+	// ErrLegacyDisabled means the body is signed with the legacy scheme
+	// (field "sign"), which no configured app accepts: see
+	// [Config].LegacyWebhook.
+	ErrLegacyDisabled = errors.New("beecloud: legacy webhook signature disabled")
+	// ErrStaleNotification means a correctly signed legacy webhook's
+	// timestamp is further from now than [Config].LegacyWindow.
+	ErrStaleNotification = errors.New("beecloud: stale notification")
+	// ErrAmountMismatch means a verified webhook's transaction_fee differs
+	// from the amount the merchant's own order records. See
+	// [WebhookHandler].ExpectedAmount.
+	ErrAmountMismatch = errors.New("beecloud: amount mismatch")
+)
+
+// The transaction types BeeCloud sends in a webhook's transaction_type.
+// BeeCloud adds no new ones: a webhook with any other type is malformed.
+const (
+	TransactionPay          = "PAY"
+	TransactionRefund       = "REFUND"
+	TransactionTransfer     = "TRANSFER"
+	TransactionSubscription = "SUBSCRIPTION"
+	TransactionSign         = "SIGN"
+)
+
+// The channel types BeeCloud sends in a webhook's channel_type: the pay
+// channel's family, of which sub_channel_type is the precise channel.
+// BeeCloud adds no new ones: a webhook with any other channel type is
+// malformed.
+const (
+	ChannelTypeWx       = "WX"       // WeChat Pay (微信支付)
+	ChannelTypeAli      = "ALI"      // Alipay (支付宝)
+	ChannelTypeUN       = "UN"       // UnionPay (银联)
+	ChannelTypeKuaiqian = "KUAIQIAN" // 快钱
+	ChannelTypeJD       = "JD"       // JD Pay (京东支付)
+	ChannelTypeBD       = "BD"       // Baidu Wallet (百度钱包)
+	ChannelTypeYee      = "YEE"      // YeePay (易宝支付)
+	ChannelTypePayPal   = "PAYPAL"   // PayPal
+	ChannelTypeBC       = "BC"       // BeeCloud's own channels (BC_NATIVE, BC_EXPRESS, …)
+)
+
+// MaxTransactionIDLength is the longest transaction_id a webhook may
+// carry: BeeCloud's bill numbers (the button's out_trade_no), refund
+// numbers and transfer numbers are all at most 32 ASCII letters and
+// digits. Their shortest is 8, but a webhook's transaction_id needs only
+// one: a short number cannot be read as anything else, and refusing a
+// genuine message would leave its transaction unrecorded.
+const MaxTransactionIDLength = 32
+
+// Notification is one webhook (回调) from BeeCloud, verified. Amounts are in
+// 分 (1 = ¥0.01).
+//
+// The current signature covers only the app, TransactionID,
+// TransactionType, ChannelType and TransactionFee: the other fields, though
+// they come from BeeCloud, could be altered by anyone replaying a genuine
+// message. Grant goods on the signed fields and your own order records
+// (see [WebhookHandler].ExpectedAmount); treat Optional and MessageDetail
+// as information. A legacy signature (Legacy true) covers no field at all,
+// only the app and the timestamp.
+//
+// The signed fields are hashed end to end without separators, so that
+// one signature would hold for TransactionID "order1234" with type "PAY"
+// and for "order123" with "4PAY". [Config.ParseNotification] therefore
+// refuses, as malformed, a TransactionType or ChannelType outside the
+// constants above and a TransactionID other than 1 to 32 letters and
+// digits; with those rules a signature has exactly one reading.
+type Notification struct {
+	// Signature is the body's signature, or its legacy "sign" if Legacy.
+	Signature string
+	// Timestamp is when BeeCloud sent the message (from milliseconds).
+	Timestamp time.Time
+	// ChannelType is the pay channel's family: one of the ChannelType
+	// constants, such as [ChannelTypeAli].
+	ChannelType string
+	// SubChannelType is the precise channel, such as "ALI_WEB" or
+	// "BC_NATIVE"; it may be empty.
+	SubChannelType string
+	// TransactionType is one of the Transaction constants, such as
+	// [TransactionPay].
+	TransactionType string
+	// TransactionID is the order's out_trade_no for a payment (the refund
+	// number for a refund, the transfer number for a transfer): 1 to
+	// [MaxTransactionIDLength] ASCII letters and digits.
+	TransactionID string
+	// TransactionFee is the amount in 分; never negative.
+	TransactionFee int64
+	// TradeSuccess reports whether the transaction succeeded. BeeCloud
+	// sends webhooks only for successful transactions today. It is not
+	// signed.
+	TradeSuccess bool
+	// MessageDetail is the channel's own notification, a JSON object whose
+	// shape differs per channel, or nil if the body had none.
+	MessageDetail json.RawMessage
+	// Optional is the order's optional data, echoed. Numbers are
+	// json.Number, so that no digit is lost; nil if the body had none.
+	Optional map[string]any
+	// ChannelTransactionID is the channel's own order number; it may be
+	// empty.
+	ChannelTransactionID string
+
+	// AppID is the App ID of the Config the message was verified with.
+	AppID string
+	// Legacy reports whether the message was signed with the legacy scheme
+	// (field "sign") rather than the current one (field "signature").
+	Legacy bool
+	// Test reports whether the message was signed with the app's
+	// TestSecret: it comes from BeeCloud's test mode (the sandbox), where
+	// no money moves. Only a legacy message can be a test one; never
+	// grant goods for it in production.
+	Test bool
+}
+
+// Key returns the key under which a [WebhookHandler] records n in its
+// [Store]: AppID, TransactionType and TransactionID joined by colons. It
+// is unique per transaction, and BeeCloud's resends of one message share
+// it.
+func (n *Notification) Key() string {
+	return n.AppID + ":" + n.TransactionType + ":" + n.TransactionID
+}
+
+// checkSigned reports, as ErrMalformedNotification, a signed field of n
+// that BeeCloud never sends: its transaction type and channel type are
+// closed sets, and its transaction numbers are letters and digits.
+func checkSigned(n *Notification) error {
+	switch n.TransactionType {
+	case TransactionPay, TransactionRefund, TransactionTransfer, TransactionSubscription, TransactionSign:
+	default:
+		return malformed("transaction_type", "%s is not a BeeCloud transaction type (PAY, REFUND, TRANSFER, SUBSCRIPTION, SIGN)", shortQuote(n.TransactionType))
+	}
+	switch n.ChannelType {
+	case ChannelTypeWx, ChannelTypeAli, ChannelTypeUN, ChannelTypeKuaiqian, ChannelTypeJD,
+		ChannelTypeBD, ChannelTypeYee, ChannelTypePayPal, ChannelTypeBC:
+	default:
+		return malformed("channel_type", "%s is not a BeeCloud channel type (WX, ALI, UN, KUAIQIAN, JD, BD, YEE, PAYPAL, BC)", shortQuote(n.ChannelType))
+	}
+	id := n.TransactionID
+	switch {
+	case id == "":
+		return malformed("transaction_id", "is empty")
+	case len(id) > MaxTransactionIDLength:
+		return malformed("transaction_id", "is %d bytes long; BeeCloud's numbers have at most %d", len(id), MaxTransactionIDLength)
+	}
+	for i := 0; i < len(id); i++ {
+		if !isAlnum(id[i]) {
+			return malformed("transaction_id", "must be ASCII letters and digits, found %q", firstRune(id[i:]))
+		}
+	}
+	return nil
+}

@@ -1,0 +1,181 @@
+package beecloud
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"reflect"
+	"testing"
+	"unicode/utf8"
+)
+
+// This file holds the proof and the measurement behind the hand-written
+// reader of notification_json.go: decodeTokens, the same strict rules on
+// encoding/json's Decoder walking tokens, is both the oracle of the
+// differential fuzz and the alternative the benchmarks weigh.
+
+// decodeTokens is decodeNotification written on encoding/json's Decoder:
+// Token for the keys, Decode into a json.RawMessage for each value, and
+// the same wireDecoder for the rules. It returns the optional object
+// decoded, as a caller would need it.
+func decodeTokens(body []byte) (*Notification, []byte, map[string]any, error) {
+	if !utf8.Valid(body) {
+		return nil, nil, nil, malformed("body", "is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, nil, nil, malformed("body", "is not an object: %v", err)
+	}
+	d := wireDecoder{n: new(Notification)}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, nil, nil, malformed("body", "bad key: %v", err)
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, nil, nil, malformed("body", "bad value: %v", err)
+		}
+		if err := d.member(tok.(string), v); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, nil, nil, malformed("body", "unclosed object: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, nil, nil, malformed("body", "data after the object")
+	}
+	if err := d.finish(); err != nil {
+		return nil, nil, nil, err
+	}
+	var optional map[string]any
+	if d.optional != nil {
+		od := json.NewDecoder(bytes.NewReader(d.optional))
+		od.UseNumber()
+		if err := od.Decode(&optional); err != nil {
+			return nil, nil, nil, malformed("optional", "%v", err)
+		}
+	}
+	return d.n, d.sig, optional, nil
+}
+
+// decodeAll is decodeNotification with the optional object decoded, as
+// parseNotification does once the signature is verified.
+func decodeAll(body []byte) (*Notification, []byte, map[string]any, error) {
+	n, sig, optional, err := decodeNotification(body)
+	if err != nil || optional == nil {
+		return n, sig, nil, err
+	}
+	v, _ := decodeValue(optional, 0)
+	return n, sig, v.(map[string]any), nil
+}
+
+// wireUnmarshal is what a plain json.Unmarshal decodes a webhook into.
+type wireUnmarshal struct {
+	Signature            string          `json:"signature"`
+	Sign                 string          `json:"sign"`
+	Timestamp            int64           `json:"timestamp"`
+	ChannelType          string          `json:"channel_type"`
+	SubChannelType       string          `json:"sub_channel_type"`
+	TransactionType      string          `json:"transaction_type"`
+	TransactionID        string          `json:"transaction_id"`
+	TransactionFee       int64           `json:"transaction_fee"`
+	TradeSuccess         bool            `json:"trade_success"`
+	MessageDetail        json.RawMessage `json:"message_detail"`
+	Optional             map[string]any  `json:"optional"`
+	ChannelTransactionID string          `json:"channel_transaction_id"`
+}
+
+// FuzzDecodeNotificationDifferential is the hand-written reader's proof:
+// for any body, it accepts exactly what the Decoder-based reader accepts,
+// and both read the values a merchant's own encoding/json reads.
+func FuzzDecodeNotificationDifferential(f *testing.F) {
+	f.Add([]byte(scanBody))
+	f.Add([]byte(`{"signature":"e204d63775d3d29dafe6788a0a978755","timestamp":1,"channel_type":"BC","transaction_type":"PAY","transaction_id":"a1","transaction_fee":0,"optional":null}`))
+	f.Add([]byte(`{"sign":"e204d63775d3d29dafe6788a0a978755","timestamp":1,"channel_type":"ALI","transaction_type":"REFUND","transaction_id":"a","transaction_fee":1,"Transaction_Fee":2}`))
+	f.Add([]byte(`{"signature":"e204d63775d3d29dafe6788a0a978755","timestamp":1,"channel_type":"B\u0043","transaction_type":"PAY","transaction_id":"x","transaction_fee":1e2}`))
+	f.Add([]byte(`{"signature":"e204d63775d3d29dafe6788a0a978755","timestamp":1,"channel_type":"BC","transaction_type":"PAY","transaction_id":"x","transaction_fee":1,"optional":{"a":[1,{"b":-2.5e3}],"a":"x"}} `))
+	f.Add([]byte(`{"signature":"e204d63775d3d29dafe6788a0a978755","timestamp":1,"channel_type":"BC","transaction_type":"PAY","transaction_id":"x","transaction_fee":1}{}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		n, sig, optional, err := decodeAll(body)
+		tn, tsig, toptional, terr := decodeTokens(body)
+		if (err == nil) != (terr == nil) {
+			t.Fatalf("hand-written: %v; Decoder-based: %v", err, terr)
+		}
+		if err != nil {
+			if !errors.Is(err, ErrMalformedNotification) && !errors.Is(err, ErrBadSignature) {
+				t.Fatalf("error %v matches no sentinel", err)
+			}
+			return
+		}
+		if !reflect.DeepEqual(n, tn) || !bytes.Equal(sig, tsig) || !reflect.DeepEqual(optional, toptional) {
+			t.Fatalf("hand-written read %+v %q %v; Decoder-based %+v %q %v", n, sig, optional, tn, tsig, toptional)
+		}
+		var w wireUnmarshal
+		d := json.NewDecoder(bytes.NewReader(body))
+		d.UseNumber()
+		if err := d.Decode(&w); err != nil {
+			t.Fatalf("accepted a body encoding/json refuses: %v", err)
+		}
+		signature := w.Signature
+		if n.Legacy {
+			signature = w.Sign
+		}
+		if w.TransactionID != n.TransactionID || w.TransactionType != n.TransactionType ||
+			w.ChannelType != n.ChannelType || w.TransactionFee != n.TransactionFee ||
+			w.Timestamp != n.Timestamp.UnixMilli() || w.TradeSuccess != n.TradeSuccess ||
+			w.SubChannelType != n.SubChannelType || w.ChannelTransactionID != n.ChannelTransactionID ||
+			signature != n.Signature || !reflect.DeepEqual(w.Optional, optional) ||
+			!bytes.Equal(w.MessageDetail, n.MessageDetail) && !(w.MessageDetail == nil && string(n.MessageDetail) == "null") {
+			t.Fatalf("encoding/json reads %+v; decodeNotification %+v", w, n)
+		}
+	})
+}
+
+// scanBody is a realistic webhook of about 1 KB, as BenchmarkParseNotification's.
+const scanBody = `{"signature":"e204d63775d3d29dafe6788a0a978755","timestamp":1426817510111,` +
+	`"channel_type":"BC","sub_channel_type":"BC_NATIVE","transaction_type":"PAY",` +
+	`"transaction_id":"5f0c1466d8bd11e6b66d00163e005bb3","transaction_fee":1,"trade_success":true,` +
+	`"message_detail":{"discount":"0.00","payment_type":"1","subject":"测试商品","trade_no":"2015052300001000620053541865",` +
+	`"buyer_email":"13909965298","gmt_create":"2015-05-23 22:26:13","notify_type":"trade_status_sync",` +
+	`"quantity":"1","out_trade_no":"5f0c1466d8bd11e6b66d00163e005bb3","seller_id":"2088911169888888",` +
+	`"notify_time":"2015-05-23 22:26:14","body":"测试商品 x1","trade_status":"TRADE_SUCCESS",` +
+	`"is_total_fee_adjust":"N","total_fee":"0.01","gmt_payment":"2015-05-23 22:26:14",` +
+	`"seller_email":"pay@example.com","price":"0.01","buyer_id":"2088202888888888",` +
+	`"notify_id":"2b5e5d0a3f8a5b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b","use_coupon":"N",` +
+	`"sign_type":"RSA","sign":"Q3VyaW91cyB0aGF0IHlvdSBkZWNvZGVkIHRoaXMuIEl0IGlzIG5vdCBhIHNpZ25hdHVyZS4="},` +
+	`"optional":{"agent_id":"Alice","user_id":12345678901234567,"vip":true},` +
+	`"channel_transaction_id":"2015052300001000620053541865"}`
+
+// BenchmarkDecodeNotification is the hand-written reader, optional
+// decoded: to compare with BenchmarkDecodeUnmarshal.
+func BenchmarkDecodeNotification(b *testing.B) {
+	benchDecode(b, func(body []byte) error { _, _, _, err := decodeAll(body); return err })
+}
+
+// BenchmarkDecodeTokens is the same rules on encoding/json's Decoder.
+func BenchmarkDecodeTokens(b *testing.B) {
+	benchDecode(b, func(body []byte) error { _, _, _, err := decodeTokens(body); return err })
+}
+
+// BenchmarkDecodeUnmarshal is the baseline: a bare json.Unmarshal of the
+// same body, with none of the rules.
+func BenchmarkDecodeUnmarshal(b *testing.B) {
+	benchDecode(b, func(body []byte) error { var w wireUnmarshal; return json.Unmarshal(body, &w) })
+}
+
+func benchDecode(b *testing.B, decode func([]byte) error) {
+	body := []byte(scanBody)
+	if err := decode(body); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for range b.N {
+		if err := decode(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
