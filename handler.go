@@ -442,7 +442,7 @@ func (h *WebhookHandler) store() Store {
 	if h.Store != nil {
 		return h.Store
 	}
-	h.storeOnce.Do(func() { h.memStore = new(MemStore) })
+	h.storeOnce.Do(func() { h.memStore = &MemStore{Logger: h.logger()} })
 	return h.memStore
 }
 
