@@ -166,8 +166,8 @@ type WebhookHandler struct {
 	ExpectedAmount func(ctx context.Context, n *Notification) (int64, error)
 
 	// Store records claimed and handled transactions. Share one Store
-	// (a database) among every instance of a server. Nil means a zero
-	// [MemStore] created on first use, which is enough for a single
+	// (a database) among every instance of a server. Nil means a
+	// [MemStore] that logs to Logger, created on first use, which is enough for a single
 	// process; its memory is lost on restart, when a handled transaction
 	// that BeeCloud sends again is handled again.
 	Store Store
