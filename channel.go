@@ -11,8 +11,9 @@ import (
 // "show the menu".
 //
 // Channel values outside the constants below are refused by
-// [Order.Validate]; the webhook's channel_type and sub_channel_type are
-// plain strings instead, since BeeCloud adds channels over time.
+// [Order.Validate]. A webhook's channel_type is one of the ChannelType
+// constants instead, such as [ChannelTypeAli], and its sub_channel_type a
+// plain string (see [SubChannelName]).
 type Channel string
 
 // The instant_channel codes the BeeCloud button script accepts.

@@ -50,6 +50,19 @@
 // a webhook again after it was acknowledged: [Sandbox.Redeliver] on
 // demand, Duplicates for every one. An app must handle each payment once.
 //
+// # The REST API
+//
+// The sandbox also serves BeeCloud's REST API at URL, for a
+// [beecloud.Client] whose BaseURL is set to it: bill and refund queries,
+// refunds (partial up to the paid amount, pre-refunds awaiting approval)
+// with REFUND webhooks signed and resent like payments, BeeCloud's signing
+// checks and result codes. [Sandbox.FailNext] makes the next calls fail (a
+// 5xx, an answer lost after the work was done, latency) and
+// [Sandbox.DropWebhook] drops an order's payment webhook, so a test can
+// prove that its retries and [beecloud.WebhookHandler.Reconcile] recover.
+// [Sandbox.WaitDelivery] and [Sandbox.Redeliver] work on an order's newest
+// delivery, which after a refund is the REFUND one.
+//
 // # Bounds
 //
 // A sandbox keeps at most MaxBills bills ([DefaultMaxBills] unless set),
