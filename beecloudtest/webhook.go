@@ -68,8 +68,8 @@ type wireNotification struct {
 // as [beecloud.Config.ParseNotification] checks it. n.AppID is ignored.
 //
 // If n.Legacy is set, the body is signed with the legacy scheme instead
-// (field "sign"): with cfg.AppSecret, or with cfg.TestSecret, as BeeCloud's
-// test mode does, when the AppSecret is empty.
+// (field "sign"): with cfg.TestSecret, as BeeCloud's test mode does, when
+// n.Test is set or the AppSecret is empty; with cfg.AppSecret otherwise.
 //
 // A zero n.Timestamp means cfg.Now(), or time.Now() if cfg.Now is nil. A
 // non-empty n.Signature is written as is instead of a computed signature,
@@ -108,11 +108,11 @@ func NotificationBody(cfg beecloud.Config, n beecloud.Notification) []byte {
 		w.Sign = n.Signature
 		if w.Sign == "" {
 			secret := cfg.AppSecret
-			if secret == "" {
+			if n.Test || secret == "" {
 				secret = cfg.TestSecret
 			}
 			if secret == "" {
-				panic("beecloudtest: NotificationBody: legacy signing needs cfg.AppSecret or cfg.TestSecret")
+				panic("beecloudtest: NotificationBody: legacy signing needs cfg.AppSecret, or cfg.TestSecret for a test-mode n")
 			}
 			w.Sign = beecloud.LegacyWebhookSign(cfg.AppID, secret, w.Timestamp)
 		}

@@ -107,6 +107,22 @@ func TestNotificationBodyTimestamp(t *testing.T) {
 	}
 }
 
+func TestNotificationBodyTestMode(t *testing.T) {
+	c := cfg
+	c.LegacyWebhook = true
+	for _, test := range []bool{false, true} {
+		n := beecloudtest.Paid(order)
+		n.Legacy, n.Test = true, test
+		got, err := c.ParseNotification(beecloudtest.NotificationBody(c, n))
+		if err != nil {
+			t.Fatalf("Test %t: %v", test, err)
+		}
+		if got.Test != test {
+			t.Errorf("a legacy body made with Test %t parses with Test %t", test, got.Test)
+		}
+	}
+}
+
 func TestNotificationBodyPanics(t *testing.T) {
 	legacy := beecloudtest.Paid(order)
 	legacy.Legacy = true
