@@ -97,7 +97,8 @@ end
 return 0
 `)
 
-// Claim implements beecloud.Store in one Lua script.
+// Claim implements beecloud.Store in one Lua script. A Claim by the token
+// that holds the claim renews it: its TTL starts again at lease.
 func (s *Store) Claim(ctx context.Context, key, token string, lease time.Duration) (beecloud.ClaimState, error) {
 	if err := s.check(key, token); err != nil {
 		return 0, err
