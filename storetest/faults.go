@@ -65,7 +65,7 @@ type FaultOptions struct {
 	// Spread is the time over which the first deliveries of the
 	// transactions are sent; zero means 8s. Faults happen during it.
 	Spread time.Duration
-	// Lease is the handlers' Lease; zero means 2s.
+	// Lease is the handlers' Lease; zero means 3s.
 	Lease time.Duration
 	// Timeout bounds the whole run: a transaction not answered "success"
 	// by then is lost. Zero means Spread plus 40s.
@@ -169,7 +169,7 @@ func RunFaults(t *testing.T, opts FaultOptions) *FaultReport {
 		opts.Spread = 8 * time.Second
 	}
 	if opts.Lease <= 0 {
-		opts.Lease = 2 * time.Second
+		opts.Lease = 3 * time.Second
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = opts.Spread + 40*time.Second
@@ -371,7 +371,7 @@ func (f *faultRun) run() *FaultReport {
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	t.Cleanup(client.CloseIdleConnections)
-	answers := &tally{counts: map[int]int{}}
+	answers := &statusTally{counts: map[int]int{}}
 	run := randomID()
 	ids := make([]string, f.opts.Transactions)
 	var (
@@ -460,7 +460,7 @@ func (f *faultRun) run() *FaultReport {
 
 // send delivers body until it is answered "success", and reports whether
 // it was before deadline.
-func (f *faultRun) send(client *http.Client, servers []*httptest.Server, id string, body []byte, deadline time.Time, answers *tally) bool {
+func (f *faultRun) send(client *http.Client, servers []*httptest.Server, id string, body []byte, deadline time.Time, answers *statusTally) bool {
 	// BeeCloud waits 2s, 4s, 8s, …; this is the same doubling, faster.
 	wait := 20 * time.Millisecond
 	for time.Now().Before(deadline) {
@@ -517,6 +517,18 @@ func (f *faultRun) attempt(client *http.Client, url string, body []byte) (int, s
 	return resp.StatusCode, string(text)
 }
 
+// statusTally counts answers by status code.
+type statusTally struct {
+	mu     sync.Mutex
+	counts map[int]int
+}
+
+func (t *statusTally) add(status int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.counts[status]++
+}
+
 // countingHandler is a slog.Handler that counts records by message and
 // level, and drops them.
 type countingHandler struct {
@@ -526,8 +538,8 @@ type countingHandler struct {
 }
 
 func (h *countingHandler) Enabled(context.Context, slog.Level) bool { return true }
-func (h *countingHandler) WithAttrs([]slog.Attr) slog.Handler      { return h }
-func (h *countingHandler) WithGroup(string) slog.Handler           { return h }
+func (h *countingHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *countingHandler) WithGroup(string) slog.Handler            { return h }
 
 func (h *countingHandler) Handle(_ context.Context, r slog.Record) error {
 	if r.Level >= slog.LevelError {

@@ -21,12 +21,6 @@ const DefaultTable = "beecloud_webhooks"
 // itself when [Options.CleanupInterval] is zero.
 const DefaultCleanupInterval = time.Hour
 
-// Limits from the contract of beecloud.Store.
-const (
-	maxKeyBytes   = 512
-	maxTokenBytes = 64
-)
-
 // Options configures a [Store]. The zero value uses DefaultTable, keeps
 // completed transactions for beecloud.MinRetention and cleans up hourly.
 type Options struct {
@@ -251,11 +245,11 @@ func (s *Store) check(key, token string) error {
 	if s.pool == nil {
 		return errNoPool
 	}
-	if len(key) > maxKeyBytes {
-		return fmt.Errorf("pgstore: key is %d bytes; at most %d are allowed", len(key), maxKeyBytes)
+	if len(key) > beecloud.MaxStoreKeyBytes {
+		return fmt.Errorf("pgstore: key is %d bytes; at most %d are allowed", len(key), beecloud.MaxStoreKeyBytes)
 	}
-	if len(token) > maxTokenBytes {
-		return fmt.Errorf("pgstore: token is %d bytes; at most %d are allowed", len(token), maxTokenBytes)
+	if len(token) > beecloud.MaxStoreTokenBytes {
+		return fmt.Errorf("pgstore: token is %d bytes; at most %d are allowed", len(token), beecloud.MaxStoreTokenBytes)
 	}
 	return nil
 }

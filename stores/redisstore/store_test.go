@@ -21,6 +21,13 @@ const envURL = "BEECLOUD_REDIS"
 // (fails it under CI) when there is none.
 func newClient(t testing.TB) *redis.Client {
 	t.Helper()
+	return newClientPool(t, 0)
+}
+
+// newClientPool is newClient with a pool of poolSize connections; zero
+// means go-redis's default.
+func newClientPool(t testing.TB, poolSize int) *redis.Client {
+	t.Helper()
 	u := os.Getenv(envURL)
 	if u == "" {
 		msg := envURL + ` is not set: run eval "$(bash .ci/services.sh)" to start Redis on loopback`
@@ -33,6 +40,7 @@ func newClient(t testing.TB) *redis.Client {
 	if err != nil {
 		t.Fatalf("%s: %v", envURL, err)
 	}
+	opts.PoolSize = poolSize
 	c := redis.NewClient(opts)
 	t.Cleanup(func() { c.Close() })
 	return c
@@ -223,8 +231,11 @@ func TestHandlers(t *testing.T) {
 	c := newClient(t)
 	opts := redisstore.Options{Prefix: newPrefix(t, c)}
 	storetest.RunHandlers(t, func(t *testing.T) beecloud.Store {
-		// Each instance has its own client, as separate processes would.
-		return redisstore.New(newClient(t), &opts)
+		// Each instance has its own client, as separate processes would,
+		// with a pool for the 600 deliveries RunHandlers sends at once:
+		// the default (10 per CPU) makes lease renewals queue behind
+		// them until the leases run out.
+		return redisstore.New(newClientPool(t, 200), &opts)
 	})
 }
 
