@@ -60,9 +60,9 @@
 //
 // Choose pgstore when the service already has PostgreSQL: nothing new to
 // run or back up, completions are durable (they survive a restart or a
-// failover like the rest of your data), and the table sits beside your
-// orders table for inspection with SQL. A claim costs one round trip and
-// one row write.
+// failover like the rest of your data), the merchant's writes commit with
+// the completion (see above), and the table sits beside your orders table
+// for inspection with SQL. A claim costs one round trip and one row write.
 //
 // Choose the redisstore package when you already run Redis and want the
 // lowest latency, with retention handled by key expiry. Redis must then
