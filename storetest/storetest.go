@@ -232,17 +232,18 @@ func (r *runner) testRenew(t *testing.T) {
 	// Renew twice, each time a third of the lease after the last, as the
 	// handler's heartbeat does, so that the claim lasts past the first
 	// lease's end.
-	var renewed time.Time
+	var renewed, returned time.Time
 	for i := range 2 {
 		sleepUntil(first.Add(time.Duration(i+1) * lease / 3))
 		renewed = time.Now()
 		claimBefore(t, s, k, a, lease, beecloud.ClaimOK, renewed.Add(lease))
+		returned = time.Now() // the renewed lease ends by returned+lease
 	}
 	// Past the first lease's end (and its slack), before the renewed one's.
 	sleepUntil(first.Add(lease + r.slack(lease)))
 	claimBefore(t, s, k, b, long, beecloud.ClaimBusy, renewed.Add(lease))
 	// Unrenewed, the claim runs out like any other.
-	sleepUntil(renewed.Add(lease + r.slack(lease)))
+	sleepUntil(returned.Add(lease + r.slack(lease)))
 	claim(t, s, k, b, long, beecloud.ClaimOK)
 	// And a renewal of a completed key says so and changes nothing.
 	complete(t, s, k, b)
