@@ -63,7 +63,7 @@ type FaultOptions struct {
 	// Transactions is how many transactions are sent; zero means 200.
 	Transactions int
 	// Spread is the time over which the first deliveries of the
-	// transactions are sent; zero means 8s. Faults happen during it.
+	// transactions are sent; zero means 10s. Faults happen during it.
 	Spread time.Duration
 	// Lease is the handlers' Lease; zero means 3s.
 	Lease time.Duration
@@ -144,10 +144,21 @@ func (r *FaultReport) String() string {
 // lease, 10% of the clients hang up before the answer, opts.Proxy cuts
 // the store's connections, and opts.Restart restarts the backend.
 //
+// Each outage (a cut, a restart) is shorter than the lease, and the next
+// cut comes after the last one ended: the handlers' renewals must keep
+// their claims through them. A store unreachable for longer than the lease
+// lets a resend take over the claim of a Handle still running; if that
+// Handle ignores its cancelled context, its effect is written twice,
+// unless the store is a beecloud.TxStore whose transaction holds it (the
+// loser's commit is refused). No lease can prevent that, so RunFaults does
+// not provoke it.
+//
 // The merchant's own effects are the judge. RunFaults logs a
 // [FaultReport] and fails t unless every transaction's effect exists
 // exactly once at the end (none handled twice, none lost) and every
 // "success" was answered for a transaction whose effect already existed.
+// For the first transactions that break the promise it logs their
+// histories: every delivery, store call and Handle, in order.
 func RunFaults(t *testing.T, opts FaultOptions) *FaultReport {
 	t.Helper()
 	if opts.NewInstance == nil {
@@ -166,7 +177,7 @@ func RunFaults(t *testing.T, opts FaultOptions) *FaultReport {
 		opts.Transactions = 200
 	}
 	if opts.Spread <= 0 {
-		opts.Spread = 8 * time.Second
+		opts.Spread = 10 * time.Second
 	}
 	if opts.Lease <= 0 {
 		opts.Lease = 3 * time.Second
@@ -174,7 +185,7 @@ func RunFaults(t *testing.T, opts FaultOptions) *FaultReport {
 	if opts.Timeout <= 0 {
 		opts.Timeout = opts.Spread + 40*time.Second
 	}
-	f := &faultRun{opts: opts, t: t, handled: map[string]int{}, running: map[string]int{}}
+	f := &faultRun{opts: opts, t: t, handled: map[string]int{}, running: map[string]int{}, traces: map[string][]string{}}
 	seed := rand.Uint64()
 	t.Logf("storetest: RunFaults seed %d", seed)
 	f.rng = rand.New(rand.NewPCG(seed, seed^0x5eed))
@@ -195,8 +206,79 @@ type faultRun struct {
 	mu       sync.Mutex
 	handled  map[string]int // in-memory effects, when opts.Effect is nil
 	running  map[string]int // Handle calls under way per transaction
+	early    []string       // transactions answered success before their effect existed
 	report   FaultReport
 	problems []string // first few descriptions of failures
+
+	start  time.Time
+	traceM sync.Mutex
+	traces map[string][]string // what happened to each transaction, in order
+}
+
+// trace notes an event in the history of transaction id, printed if the
+// transaction breaks the promise.
+func (f *faultRun) trace(id, format string, args ...any) {
+	line := fmt.Sprintf("%8.3fs ", time.Since(f.start).Seconds()) + fmt.Sprintf(format, args...)
+	f.traceM.Lock()
+	defer f.traceM.Unlock()
+	f.traces[id] = append(f.traces[id], line)
+}
+
+// idOf returns the transaction id of a store key, app:type:id.
+func idOf(key string) string { return key[strings.LastIndexByte(key, ':')+1:] }
+
+// tracedStore records every call of the store of instance inst in the
+// history of its transaction.
+type tracedStore struct {
+	s    beecloud.Store
+	inst int
+	f    *faultRun
+}
+
+func (s tracedStore) Claim(ctx context.Context, key, token string, lease time.Duration) (beecloud.ClaimState, error) {
+	t0 := time.Since(s.f.start)
+	st, err := s.s.Claim(ctx, key, token, lease)
+	answer := st.String()
+	if err != nil {
+		answer = "error: " + err.Error()
+	}
+	s.f.trace(idOf(key), "i%d Claim %s -> %s (sent at %.3fs)", s.inst, token, answer, t0.Seconds())
+	return st, err
+}
+
+func (s tracedStore) Complete(ctx context.Context, key, token string) error {
+	t0 := time.Since(s.f.start)
+	err := s.s.Complete(ctx, key, token)
+	s.f.trace(idOf(key), "i%d Complete %s -> %v (sent at %.3fs)", s.inst, token, errText(err), t0.Seconds())
+	return err
+}
+
+func (s tracedStore) Release(ctx context.Context, key, token string) error {
+	t0 := time.Since(s.f.start)
+	err := s.s.Release(ctx, key, token)
+	s.f.trace(idOf(key), "i%d Release %s -> %v (sent at %.3fs)", s.inst, token, errText(err), t0.Seconds())
+	return err
+}
+
+// tracedTxStore is a tracedStore of a beecloud.TxStore, which stays one.
+type tracedTxStore struct {
+	tracedStore
+	tx beecloud.TxStore
+}
+
+func (s tracedTxStore) CompleteTx(ctx context.Context, key, token string, work func(ctx context.Context) error) error {
+	t0 := time.Since(s.f.start)
+	s.f.trace(idOf(key), "i%d CompleteTx %s begins", s.inst, token)
+	err := s.tx.CompleteTx(ctx, key, token, work)
+	s.f.trace(idOf(key), "i%d CompleteTx %s -> %v (began at %.3fs)", s.inst, token, errText(err), t0.Seconds())
+	return err
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	return "error: " + err.Error()
 }
 
 func (f *faultRun) float() float64 {
@@ -254,11 +336,18 @@ func (f *faultRun) handle(ctx context.Context, n *beecloud.Notification) error {
 	}()
 
 	r := f.float()
+	defer func() {
+		if p := recover(); p != nil {
+			f.trace(id, "Handle panics")
+			panic(p)
+		}
+	}()
 	fail := r < faultFailRate
 	panics := !fail && r < faultFailRate+faultPanicRate
 	slow := !fail && !panics && r < faultFailRate+faultPanicRate+faultSlowRate
 	// A few milliseconds of work widen the windows in which a duplicate,
 	// a cut or a restart can fall.
+	f.trace(id, "Handle starts (fail %v, panic %v, slow %v)", fail, panics, slow)
 	time.Sleep(f.duration(3 * time.Millisecond))
 	if slow {
 		f.count(func(r *FaultReport) { r.Slow++ })
@@ -270,11 +359,14 @@ func (f *faultRun) handle(ctx context.Context, n *beecloud.Notification) error {
 		return f.fault(panics)
 	}
 	if err := f.opts.Effect(ctx, n); err != nil {
+		f.trace(id, "Handle: effect failed: %v", err)
 		return err
 	}
+	f.trace(id, "Handle: effect written")
 	if fail || panics {
 		return f.fault(panics)
 	}
+	f.trace(id, "Handle returns nil")
 	return nil
 }
 
@@ -313,11 +405,16 @@ func (f *faultRun) run() *FaultReport {
 		MasterSecret: "storetest-master-secret-" + randomID(),
 	}
 	logs := &countingHandler{}
+	f.start = time.Now()
 	servers := make([]*httptest.Server, faultInstances)
 	for i := range servers {
+		var store beecloud.Store = tracedStore{f.opts.NewInstance(t), i, f}
+		if tx, ok := store.(tracedStore).s.(beecloud.TxStore); ok {
+			store = tracedTxStore{store.(tracedStore), tx}
+		}
 		h := &beecloud.WebhookHandler{
 			Apps:   beecloud.Apps{cfg},
-			Store:  f.opts.NewInstance(t),
+			Store:  store,
 			Handle: f.handle,
 			Lease:  f.opts.Lease,
 			Logger: slog.New(logs),
@@ -330,7 +427,7 @@ func (f *faultRun) run() *FaultReport {
 		t.Cleanup(srv.Close)
 	}
 
-	start := time.Now()
+	start := f.start
 	deadline := start.Add(f.opts.Timeout)
 	stopFaults := make(chan struct{})
 	var faults sync.WaitGroup
@@ -342,9 +439,13 @@ func (f *faultRun) run() *FaultReport {
 				select {
 				case <-stopFaults:
 					return
+				// Each cut lasts CutFor and the next one comes at least
+				// half of that after its end: outages do not run together
+				// into a longer one.
 				case <-time.After(f.opts.CutFor/2 + f.duration(2*f.opts.CutFor)):
 				}
 				p.Cut(f.opts.CutFor)
+				time.Sleep(f.opts.CutFor)
 			}
 		}()
 	}
@@ -427,6 +528,7 @@ func (f *faultRun) run() *FaultReport {
 	}
 	rep.ErrorLogs = int(logs.errors.Load())
 	final := time.Now().Add(30 * time.Second)
+	var broken []string
 	for i, id := range ids {
 		n, err := f.effects(id, final)
 		switch {
@@ -435,13 +537,16 @@ func (f *faultRun) run() *FaultReport {
 		case n > 1:
 			rep.HandledTwice++
 			f.problem("transaction %s: effect %d times", id, n)
+			broken = append(broken, id)
 		case n == 0:
 			rep.Lost++
 			f.problem("transaction %s: no effect (answered success: %v)", id, succeeded[i].Load())
+			broken = append(broken, id)
 		}
 	}
 	f.mu.Lock()
 	problems := f.problems
+	broken = append(broken, f.early...)
 	f.mu.Unlock()
 	rep.Elapsed = time.Since(start)
 	t.Logf("storetest: RunFaults: %v", &rep)
@@ -451,6 +556,13 @@ func (f *faultRun) run() *FaultReport {
 	for _, p := range problems {
 		t.Logf("storetest: %s", p)
 	}
+	// The histories of the first broken transactions: the interleaving
+	// that broke the promise.
+	f.traceM.Lock()
+	for _, id := range broken[:min(3, len(broken))] {
+		t.Logf("storetest: history of %s:\n\t%s", id, strings.Join(f.traces[id], "\n\t"))
+	}
+	f.traceM.Unlock()
 	if rep.HandledTwice != 0 || rep.SuccessWithoutEffect != 0 || rep.Lost != 0 {
 		t.Errorf("storetest: exactly-once broken: handled twice %d, success without effect %d, lost %d; want 0, 0, 0",
 			rep.HandledTwice, rep.SuccessWithoutEffect, rep.Lost)
@@ -464,7 +576,10 @@ func (f *faultRun) send(client *http.Client, servers []*httptest.Server, id stri
 	// BeeCloud waits 2s, 4s, 8s, …; this is the same doubling, faster.
 	wait := 20 * time.Millisecond
 	for time.Now().Before(deadline) {
-		status, text := f.attempt(client, servers[f.intN(len(servers))].URL, body)
+		inst := f.intN(len(servers))
+		sent := time.Since(f.start)
+		status, text := f.attempt(client, servers[inst].URL, body)
+		f.trace(id, "delivery to i%d answered %d %q (sent at %.3fs)", inst, status, text, sent.Seconds())
 		answers.add(status)
 		switch {
 		case status == http.StatusOK && text == "success":
@@ -475,6 +590,9 @@ func (f *faultRun) send(client *http.Client, servers []*httptest.Server, id stri
 			} else if n == 0 {
 				f.count(func(r *FaultReport) { r.SuccessWithoutEffect++ })
 				f.problem("transaction %s answered success with no effect", id)
+				f.mu.Lock()
+				f.early = append(f.early, id)
+				f.mu.Unlock()
 			}
 			return true
 		case status == http.StatusBadRequest, status == http.StatusForbidden,

@@ -49,6 +49,17 @@ func roundTrip(c net.Conn, line string) error {
 	return nil
 }
 
+// dialTrip connects to addr and sends a line through: a refused
+// connection may fail in the dial itself (a reset before connect returns).
+func dialTrip(t *testing.T, addr, line string) error {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return roundTrip(c, line)
+}
+
 func dial(t *testing.T, addr string) net.Conn {
 	t.Helper()
 	c, err := net.Dial("tcp", addr)
@@ -73,12 +84,12 @@ func TestProxy(t *testing.T) {
 		t.Error("a connection made before Cut still works; want it broken")
 	}
 	// New connections are refused while the cut lasts…
-	if err := roundTrip(dial(t, p.Addr()), "during cut"); err == nil && time.Since(start) < cut {
+	if err := dialTrip(t, p.Addr(), "during cut"); err == nil && time.Since(start) < cut {
 		t.Error("a connection made during the cut works; want it refused")
 	}
 	// …and work again after it.
 	time.Sleep(time.Until(start.Add(cut + 50*time.Millisecond)))
-	if err := roundTrip(dial(t, p.Addr()), "after"); err != nil {
+	if err := dialTrip(t, p.Addr(), "after"); err != nil {
 		t.Errorf("a connection made after the cut: %v", err)
 	}
 	if p.Cuts() != 1 || p.Refused() < 1 {
@@ -111,7 +122,7 @@ func TestProxyTargetDown(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
 	p := storetest.NewProxy(t, addr)
-	if err := roundTrip(dial(t, p.Addr()), "nobody"); err == nil {
+	if err := dialTrip(t, p.Addr(), "nobody"); err == nil {
 		t.Fatal("a connection to a target that is down works")
 	}
 	if p.Refused() != 1 {
