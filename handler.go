@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -182,7 +183,8 @@ type WebhookHandler struct {
 	Lease time.Duration
 	// HandleTimeout bounds ExpectedAmount and Handle together: their ctx
 	// ends then. Zero means DefaultHandleTimeout (5 minutes). A Handle
-	// that ignores its ctx keeps the claim renewed until it returns.
+	// that ignores its ctx keeps the claim renewed until it returns, so
+	// that no resend runs it twice; the overrun is logged at error level.
 	HandleTimeout time.Duration
 	// MaxBodyBytes bounds the body; zero means DefaultMaxBodyBytes (1 MiB).
 	// A larger body is answered 413 without being parsed.
@@ -228,8 +230,8 @@ type WebhookHandler struct {
 
 // Validate reports what keeps h from handling webhooks: no Apps, an app
 // that cannot verify webhooks (see [Config.ParseNotification]), no Handle,
-// a Lease below MinLease, a negative timeout or size, or an invalid
-// AllowedSenders prefix. The error wraps [ErrInvalidConfig] and names
+// a Store that is a nil pointer, a Lease below MinLease, a negative
+// timeout or size, or an invalid AllowedSenders prefix. The error wraps [ErrInvalidConfig] and names
 // every problem. ServeHTTP answers 500 to every request while Validate
 // fails: call it at startup.
 func (h *WebhookHandler) Validate() error {
@@ -247,6 +249,11 @@ func (h *WebhookHandler) Validate() error {
 	}
 	if h.Handle == nil {
 		bad("Handle is nil")
+	}
+	if h.Store != nil {
+		if v := reflect.ValueOf(h.Store); v.Kind() == reflect.Pointer && v.IsNil() {
+			bad("Store is a nil %T", h.Store)
+		}
 	}
 	if h.Lease != 0 && h.Lease < MinLease {
 		bad("Lease %v is below MinLease (%v)", h.Lease, MinLease)
@@ -281,21 +288,8 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusInternalServerError, "handler misconfigured")
 		return
 	}
-	client, err := h.clientIP(r)
-	if err == nil && log.on {
-		log.with(slog.String("client", client.String()))
-	}
-	if len(h.AllowedSenders) > 0 {
-		if err != nil {
-			log.warn("beecloud: webhook refused: no client address", slog.Any("err", err))
-			reply(w, http.StatusForbidden, "forbidden")
-			return
-		}
-		if !containsAddr(h.AllowedSenders, client) {
-			log.warn("beecloud: webhook refused: sender not allowed")
-			reply(w, http.StatusForbidden, "forbidden")
-			return
-		}
+	if !h.admit(w, r, log) {
+		return
 	}
 
 	body, status, text := h.readBody(w, r, log)
@@ -328,6 +322,32 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	status, text = h.handle(r.Context(), log, n)
 	reply(w, status, text)
+}
+
+// admit checks the client's address against AllowedSenders, and notes it
+// for the log. It answers and returns false if the client is refused.
+func (h *WebhookHandler) admit(w http.ResponseWriter, r *http.Request, log *deliveryLog) bool {
+	if len(h.AllowedSenders) == 0 && !log.on {
+		return true
+	}
+	client, err := h.clientIP(r)
+	if err == nil && log.on {
+		log.with(slog.String("client", client.String()))
+	}
+	if len(h.AllowedSenders) == 0 {
+		return true
+	}
+	if err != nil {
+		log.warn("beecloud: webhook refused: no client address", slog.Any("err", err))
+		reply(w, http.StatusForbidden, "forbidden")
+		return false
+	}
+	if !containsAddr(h.AllowedSenders, client) {
+		log.warn("beecloud: webhook refused: sender not allowed")
+		reply(w, http.StatusForbidden, "forbidden")
+		return false
+	}
+	return true
 }
 
 // readBody reads r's body within MaxBodyBytes and ReadTimeout. On failure
@@ -395,10 +415,18 @@ func readAll(r io.Reader, size int64) ([]byte, error) {
 	}
 }
 
+// Header values of every answer, shared rather than made per answer:
+// net/http copies a handler's header map before writing it, and nothing
+// appends to these slices.
+var (
+	textPlain = []string{"text/plain; charset=utf-8"}
+	noSniff   = []string{"nosniff"}
+)
+
 func reply(w http.ResponseWriter, status int, text string) {
 	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("X-Content-Type-Options", "nosniff")
+	h["Content-Type"] = textPlain
+	h["X-Content-Type-Options"] = noSniff
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, text) // the client may have gone
 }

@@ -26,8 +26,8 @@ const (
 	storeCallTimeout = 10 * time.Second
 )
 
-// How one delivery's store calls interleave with everything else; each
-// case is what the code below does, and a test covers it.
+// How one delivery's store calls interleave with everything else, case
+// by case, as the code below handles them.
 //
 //  1. A duplicate while Handle runs: its Claim finds the holder's claim,
 //     renewed by the heartbeat, and answers 409, however long Handle takes.
@@ -81,39 +81,16 @@ func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notifi
 		log.warn("beecloud: webhook refused: trade_success is false")
 		return http.StatusUnprocessableEntity, "trade not successful"
 	}
-	lease := h.Lease
-	if lease <= 0 {
-		lease = DefaultLease
-	}
-	store := h.store()
-	key := n.Key()
-	token := newDeliveryToken()
 	// Every Store call outlives BeeCloud hanging up: a Handle cut short, or
 	// a completion not recorded, would only mean a resend.
 	base := context.WithoutCancel(ctx)
 	// The records about this delivery may outlive the request too (the
 	// heartbeat's, the background's).
 	log.ctx = base
-	cctx, cancel := callContext(base, store, storeCallTimeout)
-	state, err := store.Claim(cctx, key, token, lease)
-	cancel()
-	if err != nil {
-		log.error("beecloud: webhook store failed to claim the transaction", slog.Any("err", err))
-		return http.StatusServiceUnavailable, "store unavailable"
+	c, status, text := h.claim(base, log, n)
+	if c == nil {
+		return status, text
 	}
-	switch state {
-	case ClaimDone:
-		log.info("beecloud: webhook already handled")
-		return http.StatusOK, "success"
-	case ClaimBusy:
-		log.info("beecloud: webhook is being handled by another delivery")
-		return http.StatusConflict, "busy"
-	case ClaimOK:
-	default:
-		log.error("beecloud: webhook store answered an unknown claim state", slog.String("state", state.String()))
-		return http.StatusServiceUnavailable, "store unavailable"
-	}
-
 	timeout := h.HandleTimeout
 	if timeout <= 0 {
 		timeout = DefaultHandleTimeout
@@ -122,11 +99,7 @@ func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notifi
 	defer lose(nil)
 	work, cancelWork := context.WithTimeout(work, timeout)
 	defer cancelWork()
-	c := &claim{store: store, key: key, token: token, lease: lease, log: log, lose: lose, started: time.Now()}
-	c.until = c.started.Add(lease)
-	c.mu.Lock() // the first beat may not read c.beat before it is set
-	c.beat = time.AfterFunc(lease/3, c.renew)
-	c.mu.Unlock()
+	c.hold(lose, timeout)
 
 	finished := false
 	defer func() {
@@ -137,15 +110,45 @@ func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notifi
 			c.release(base)
 		}
 	}()
-	var status int
-	var text string
-	if tx, ok := store.(TxStore); ok {
+	if tx, ok := c.store.(TxStore); ok {
 		status, text = h.runTx(work, base, tx, c, n)
 	} else {
 		status, text = h.run(work, base, c, n)
 	}
 	finished = true
 	return status, text
+}
+
+// claim claims n's transaction for a new delivery token. It returns the
+// claim if it was granted, or else nil and the answer.
+func (h *WebhookHandler) claim(base context.Context, log *deliveryLog, n *Notification) (*claim, int, string) {
+	lease := h.Lease
+	switch {
+	case lease <= 0:
+		lease = DefaultLease
+	case lease < MinLease:
+		lease = MinLease // Validate refuses it; handle may be reached without Validate
+	}
+	c := &claim{base: base, store: h.store(), key: n.Key(), token: newDeliveryToken(), lease: lease, log: log}
+	ctx, cancel := callContext(base, c.store, storeCallTimeout)
+	c.started = time.Now()
+	state, err := c.store.Claim(ctx, c.key, c.token, lease)
+	cancel()
+	switch {
+	case err != nil:
+		log.error("beecloud: webhook store failed to claim the transaction", slog.Any("err", err))
+		return nil, http.StatusServiceUnavailable, "store unavailable"
+	case state == ClaimOK:
+		return c, 0, ""
+	case state == ClaimDone:
+		log.info("beecloud: webhook already handled")
+		return nil, http.StatusOK, "success"
+	case state == ClaimBusy:
+		log.info("beecloud: webhook is being handled by another delivery")
+		return nil, http.StatusConflict, "busy"
+	}
+	log.error("beecloud: webhook store answered an unknown claim state", slog.String("state", state.String()))
+	return nil, http.StatusServiceUnavailable, "store unavailable"
 }
 
 // checkAmount asks ExpectedAmount about a payment or a refund. It returns
@@ -251,6 +254,13 @@ func (h *WebhookHandler) runTx(work, base context.Context, tx TxStore, c *claim,
 	}
 	// Handle returned nil, but the commit failed, was refused (the claim
 	// was lost), or is in doubt: the claim's state tells which.
+	return h.afterFailedCommit(base, c, err)
+}
+
+// afterFailedCommit finds out what became of a CompleteTx whose work
+// succeeded but which returned err, and answers accordingly.
+func (h *WebhookHandler) afterFailedCommit(base context.Context, c *claim, err error) (int, string) {
+	log := c.log
 	state, cerr := c.recheck(base, h.budget(h.inlineBudget, completeInline))
 	switch {
 	case cerr == nil && state == ClaimDone:
@@ -333,6 +343,7 @@ func randomHex(n int) string {
 // claim is one delivery's hold on a transaction: a heartbeat renews it
 // every third of the lease until it is stopped.
 type claim struct {
+	base       context.Context // for the store calls: the request's values, no cancellation
 	store      Store
 	key, token string
 	lease      time.Duration
@@ -350,6 +361,18 @@ type claim struct {
 	renewing  chan struct{} // closed when the renewal under way ends
 	doneSeen  bool          // a renewal found the key done
 	handleErr error
+	timeout   time.Duration // HandleTimeout
+	overdue   bool          // Handle ran past timeout, and that was logged
+}
+
+// hold starts the heartbeat; lose cancels Handle's context if the claim
+// turns out lost.
+func (c *claim) hold(lose context.CancelCauseFunc, timeout time.Duration) {
+	c.mu.Lock() // the first beat must not read c.beat before it is set
+	defer c.mu.Unlock()
+	c.lose, c.timeout = lose, timeout
+	c.until = c.started.Add(c.lease)
+	c.beat = time.AfterFunc(c.lease/3, c.renew)
 }
 
 // renew runs on the heartbeat's timer: it claims the key again with the
@@ -362,10 +385,13 @@ func (c *claim) renew() {
 	}
 	running := make(chan struct{})
 	c.renewing = running
+	// A renewal that is slow (the store's pool is busy) is still of use
+	// while the lease lasts.
+	timeout := max(c.lease/3, time.Until(c.until))
 	c.mu.Unlock()
 
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), c.lease/3)
+	ctx, cancel := context.WithTimeout(c.base, timeout)
 	state, err := c.store.Claim(ctx, c.key, c.token, c.lease)
 	cancel()
 
@@ -374,6 +400,14 @@ func (c *claim) renew() {
 	defer close(running)
 	c.renewing = nil
 	next := c.lease / 3
+	if !c.returned && !c.overdue && time.Since(c.started) > c.timeout {
+		// Its ctx has ended: a Handle that does not return holds the
+		// transaction, and BeeCloud gives up resending after a day and a
+		// half.
+		c.overdue = true
+		c.log.error("beecloud: webhook Handle still running past HandleTimeout; the transaction stays claimed until it returns",
+			slog.Duration("handle_timeout", c.timeout))
+	}
 	switch {
 	case err == nil && state == ClaimOK:
 		c.until = start.Add(c.lease)
