@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ import (
 // an append-only file, so that a restart keeps what was written.
 type redisServer struct {
 	t    testing.TB
+	aof  string // "yes", or "no" for the control
 	bin  string
 	dir  string
 	addr string
@@ -40,7 +42,10 @@ func startRedis(t testing.TB) *redisServer {
 		}
 		t.Skip(msg)
 	}
-	s := &redisServer{t: t, bin: bin, dir: t.TempDir(), addr: freeAddr(t)}
+	s := &redisServer{t: t, aof: "yes", bin: bin, dir: t.TempDir(), addr: freeAddr(t)}
+	if os.Getenv(envControl) != "" {
+		s.aof = "no"
+	}
 	if err := s.start(); err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +66,7 @@ func freeAddr(t testing.TB) string {
 func (s *redisServer) start() error {
 	_, port, _ := net.SplitHostPort(s.addr)
 	s.cmd = exec.Command(s.bin, "--port", port, "--bind", "127.0.0.1",
-		"--appendonly", "yes", "--dir", s.dir, "--save", "", "--daemonize", "no")
+		"--appendonly", s.aof, "--dir", s.dir, "--save", "", "--daemonize", "no")
 	if err := s.cmd.Start(); err != nil {
 		return err
 	}
@@ -95,6 +100,11 @@ func (s *redisServer) restart(down time.Duration) error {
 	return s.start()
 }
 
+// envControl, set, makes TestFaults the control that
+// TestFaultsControl runs: Redis without its append-only file, and a
+// shorter run.
+const envControl = "REDISSTORE_FAULTS_CONTROL"
+
 // TestFaults runs the fault-injection suite: three handlers on one Redis
 // through a proxy that cuts their connections, Redis killed with SIGKILL
 // and started again (with its append-only file) twice.
@@ -102,12 +112,13 @@ func TestFaults(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fault-injection suite: skipped with -short")
 	}
+	control := os.Getenv(envControl) != ""
 	// go-redis logs every failed dial; the cuts make hundreds.
 	redis.SetLogger(quietLogger{})
 	srv := startRedis(t)
 	proxy := storetest.NewProxy(t, srv.addr)
 	prefix := "beecloud-faults:" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":"
-	storetest.RunFaults(t, storetest.FaultOptions{
+	opts := storetest.FaultOptions{
 		NewInstance: func(t *testing.T) beecloud.Store {
 			c := redis.NewClient(&redis.Options{
 				Addr:        proxy.Addr(),
@@ -126,7 +137,34 @@ func TestFaults(t *testing.T) {
 			}
 			return nil
 		},
-	})
+	}
+	if control {
+		opts.Transactions, opts.Spread = 80, 5*time.Second
+	}
+	storetest.RunFaults(t, opts)
+}
+
+// TestFaultsControl runs TestFaults in a child process against a Redis
+// without persistence, and checks that it fails with transactions handled
+// twice: the restarts in TestFaults do test that completions survive them.
+func TestFaultsControl(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault-injection suite: skipped with -short")
+	}
+	if os.Getenv(envControl) != "" {
+		t.Skip("the child of TestFaultsControl runs TestFaults only")
+	}
+	startRedis(t) // skips or fails here rather than in the child
+	cmd := exec.Command(os.Args[0], "-test.run=^TestFaults$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(), envControl+"=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("TestFaults passed on a Redis without persistence; want transactions handled twice\n%s", out)
+	}
+	if !regexp.MustCompile(`handled twice [1-9]`).Match(out) {
+		t.Fatalf("TestFaults on a Redis without persistence failed, but not with transactions handled twice\n%s", out)
+	}
+	t.Logf("%s", regexp.MustCompile(`RunFaults: .*`).Find(out))
 }
 
 // quietLogger drops go-redis's internal log lines.
