@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/paybutton/beecloud"
@@ -20,6 +21,9 @@ var ErrClaimLost = errors.New("pgstore: the claim is no longer held by this deli
 // ErrTxOwned is returned by Commit and Rollback of the transaction that
 // [Tx] returns: [Store.CompleteTx] ends that transaction itself.
 var ErrTxOwned = errors.New("pgstore: the transaction belongs to CompleteTx, which commits or rolls it back")
+
+// rollbackTimeout bounds the rollback of a CompleteTx that failed.
+const rollbackTimeout = 10 * time.Second
 
 // txKey is the context key under which CompleteTx passes its transaction.
 type txKey struct{}
@@ -97,11 +101,14 @@ func (s *Store) CompleteTx(ctx context.Context, key, token string, work func(ctx
 	defer func() {
 		if !committed {
 			// Also reached when work panics; the panic goes on after
-			// the rollback. The rollback has a context of its own: ctx
-			// may be what ended the work. A connection that cannot roll
-			// back is closed by pgx, which ends the transaction on the
-			// server all the same.
-			_ = tx.Rollback(context.WithoutCancel(ctx))
+			// the rollback. The rollback has a context of its own, as
+			// ctx may be what ended the work, bounded in case the
+			// network hangs. A connection that cannot roll back is
+			// closed by pgx, which ends the transaction on the server
+			// all the same.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+			defer cancel()
+			_ = tx.Rollback(rctx)
 		}
 	}()
 	if err := work(context.WithValue(ctx, txKey{}, pgx.Tx(ownedTx{tx}))); err != nil {
