@@ -36,7 +36,7 @@ type FaultOptions struct {
 	Proxy *Proxy
 	// CutFor is how long each cut of Proxy lasts; zero means 1s.
 	CutFor time.Duration
-	// Restarts, if not nil, stops the backend and starts it again (its
+	// Restart, if not nil, stops the backend and starts it again (its
 	// data kept, as a database restarted by its operator): RunFaults
 	// calls it RestartCount times at random moments while it sends, each
 	// time with the number of the restart from 1, and fails t if it
