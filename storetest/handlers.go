@@ -30,7 +30,7 @@ const (
 	// The second phase: a few transactions whose first Handle outlives a
 	// short lease, which the heartbeat must renew through the store.
 	handlerSlowTransactions = 6
-	handlerShortLease       = time.Second
+	handlerShortLease       = 2 * time.Second
 	handlerSlow             = 3 * handlerShortLease / 2
 )
 
@@ -43,8 +43,8 @@ var errHandleFailed = errors.New("storetest: planned Handle failure")
 // transactions. Every transaction is delivered three times at once, each
 // delivery to a random instance and sent again (to another random
 // instance) until it is answered "success", as BeeCloud resends; about 30%
-// of the Handle calls fail. Then, through handlers with a lease of 1 s on
-// the same stores, six more transactions whose first Handle takes 1.5 s:
+// of the Handle calls fail. Then, through handlers with a lease of 2 s on
+// the same stores, six more transactions whose first Handle takes 3 s:
 // the handlers' heartbeats must renew their claims through the store.
 // RunHandlers checks that Handle succeeded exactly once for each
 // transaction, that no two Handle calls for one transaction overlapped,
