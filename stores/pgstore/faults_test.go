@@ -61,3 +61,36 @@ func TestFaults(t *testing.T) {
 		EffectRollsBack: true,
 	})
 }
+
+// TestFaultsPlainStore runs the fault-injection suite through the plain
+// beecloud.Store path, Claim then Handle then Complete, with the effect
+// outside the database (in the test's memory), as a merchant whose effect
+// is not in PostgreSQL has it: the handler's retried completion and
+// renewed claims must keep it exactly once through the same outages.
+func TestFaultsPlainStore(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault-injection suite: skipped with -short")
+	}
+	srv := startPostgres(t)
+	proxy := storetest.NewProxy(t, srv.addr())
+	opts := pgstore.Options{Table: "beecloud_webhooks"}
+	if err := pgstore.New(srv.pool(t, srv.addr(), 2), &opts).CreateSchema(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	storetest.RunFaults(t, storetest.FaultOptions{
+		NewInstance: func(t *testing.T) beecloud.Store {
+			// Hidden CompleteTx: the handler takes the plain path.
+			return struct{ beecloud.Store }{pgstore.New(srv.pool(t, proxy.Addr(), 40), &opts)}
+		},
+		Proxy:        proxy,
+		RestartCount: 2,
+		Restart: func(n int) error {
+			if err := srv.restart(300 * time.Millisecond); err != nil {
+				return fmt.Errorf("restart %d: %w", n, err)
+			}
+			return nil
+		},
+		Transactions: 150, // the figure of the outage that doubled 16 before
+		Spread:       6 * time.Second,
+	})
+}
