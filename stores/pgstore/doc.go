@@ -35,6 +35,20 @@
 // a single upsert and Release a single DELETE guarded by the token: there
 // is no read-then-write race between instances.
 //
+// # Exactly once with the merchant's own tables
+//
+// Store is a beecloud.TxStore: the WebhookHandler runs Handle inside
+// [Store.CompleteTx], in a transaction that Handle reaches with [Tx]. What
+// Handle writes through that transaction (marking the order paid) and the
+// row that records the webhook as handled commit together or not at all,
+// so a crash, a SIGKILL or a database outage between the two can no longer
+// leave the order paid while the webhook stays unrecorded, to be handled
+// again by a resend. Of two deliveries whose Handle ran at once (the first
+// outlived its lease), only the one that holds the claim commits. What
+// Handle does outside the transaction, through the pool or another service,
+// keeps the weaker guarantee of any Store: it may run again if the process
+// dies before the completion is recorded.
+//
 // # Cleanup
 //
 // Rows whose lease or retention has run out are ignored by Claim and
@@ -46,9 +60,9 @@
 //
 // Choose pgstore when the service already has PostgreSQL: nothing new to
 // run or back up, completions are durable (they survive a restart or a
-// failover like the rest of your data), and the table sits beside your
-// orders table for inspection with SQL. A claim costs one round trip and
-// one row write.
+// failover like the rest of your data), the merchant's writes commit with
+// the completion (see above), and the table sits beside your orders table
+// for inspection with SQL. A claim costs one round trip and one row write.
 //
 // Choose the redisstore package when you already run Redis and want the
 // lowest latency, with retention handled by key expiry. Redis must then

@@ -2,6 +2,7 @@ package pgstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"net/http"
@@ -38,11 +39,17 @@ func Example() {
 			return amount, err
 		},
 		Handle: func(ctx context.Context, n *beecloud.Notification) error {
-			if n.TransactionType != "PAY" || !n.TradeSuccess {
+			if n.TransactionType != beecloud.TransactionPay || !n.TradeSuccess {
 				return nil // refunds and transfers: not handled here
 			}
-			// Runs once per transaction, whichever instance receives it.
-			_, err := pool.Exec(ctx, `UPDATE orders SET paid = true WHERE out_trade_no = $1`, n.TransactionID)
+			// The handler runs Handle inside store.CompleteTx: the order
+			// is marked paid in the transaction that also records the
+			// webhook as handled, so both happen or neither does.
+			tx, ok := pgstore.Tx(ctx)
+			if !ok {
+				return errors.New("webhook: no pgstore transaction")
+			}
+			_, err := tx.Exec(ctx, `UPDATE orders SET paid = true WHERE out_trade_no = $1`, n.TransactionID)
 			return err
 		},
 	})

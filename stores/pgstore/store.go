@@ -21,12 +21,6 @@ const DefaultTable = "beecloud_webhooks"
 // itself when [Options.CleanupInterval] is zero.
 const DefaultCleanupInterval = time.Hour
 
-// Limits from the contract of beecloud.Store.
-const (
-	maxKeyBytes   = 512
-	maxTokenBytes = 64
-)
-
 // Options configures a [Store]. The zero value uses DefaultTable, keeps
 // completed transactions for beecloud.MinRetention and cleans up hourly.
 type Options struct {
@@ -43,6 +37,10 @@ type Options struct {
 	// DefaultCleanupInterval and a negative value turns it off, for those
 	// who run [Store.Cleanup] on their own schedule.
 	CleanupInterval time.Duration
+	// TxOptions are the options of the transactions [Store.CompleteTx]
+	// begins, such as the isolation level; the zero value means
+	// PostgreSQL's defaults (READ COMMITTED).
+	TxOptions pgx.TxOptions
 }
 
 // Store is a beecloud.Store in a PostgreSQL table, shared by every server
@@ -50,6 +48,10 @@ type Options struct {
 // the database's clock, so instances whose clocks disagree still agree on
 // who holds a claim. Claim, Complete and Release are each one statement,
 // atomic on its own.
+//
+// Store is also a beecloud.TxStore: a WebhookHandler runs Handle inside
+// [Store.CompleteTx], whose transaction Handle reaches with [Tx], so that
+// the merchant's effect and the record of the completion commit together.
 //
 // Make one with [New]; the zero Store has no database, and its methods
 // return an error. A Store is safe for concurrent use.
@@ -60,8 +62,9 @@ type Store struct {
 	lockKey  string // names the table for the schema advisory lock
 	ret      time.Duration
 	interval time.Duration
+	txOpts   pgx.TxOptions
 
-	claimSQL, completeSQL, releaseSQL, cleanupSQL string
+	claimSQL, completeSQL, completeTxSQL, releaseSQL, cleanupSQL string
 
 	lastCleanup atomic.Int64 // unix nanoseconds of the last automatic cleanup
 }
@@ -94,6 +97,7 @@ func New(pool *pgxpool.Pool, opts *Options) *Store {
 		lockKey:  "beecloud/pgstore " + o.Table,
 		ret:      o.Retention,
 		interval: o.CleanupInterval,
+		txOpts:   o.TxOptions,
 	}
 	// A claim may be taken over when it ran out (a holder that died, or a
 	// completion past its retention), or again by the token that holds it
@@ -112,6 +116,15 @@ RETURNING w.done, w.token = $2`
 	s.completeSQL = `INSERT INTO ` + s.table + ` AS w (key, token, done, expires_at)
 VALUES ($1, $2, true, now() + $3::interval)
 ON CONFLICT (key) DO UPDATE SET token = excluded.token, done = true, expires_at = excluded.expires_at`
+	// CompleteTx records the completion only for the holder of the
+	// claim: a row of another token (which took the claim over) or a done
+	// row is left alone and no row is reported. A missing row (the claim
+	// ran out and Cleanup deleted it) is no one else's: it is inserted,
+	// and a concurrent Claim's insert waits for this transaction.
+	s.completeTxSQL = `INSERT INTO ` + s.table + ` AS w (key, token, done, expires_at)
+VALUES ($1, $2, true, now() + $3::interval)
+ON CONFLICT (key) DO UPDATE SET done = true, expires_at = excluded.expires_at
+WHERE w.token = excluded.token AND NOT w.done`
 	s.releaseSQL = `DELETE FROM ` + s.table + ` WHERE key = $1 AND token = $2 AND NOT done`
 	s.cleanupSQL = `DELETE FROM ` + s.table + ` WHERE key IN (
 	SELECT key FROM ` + s.table + ` WHERE expires_at < now() LIMIT $1 FOR UPDATE SKIP LOCKED)`
@@ -138,6 +151,8 @@ func indexName(table string) string {
 }
 
 // Claim implements beecloud.Store in one INSERT … ON CONFLICT statement.
+// A Claim by the token that holds the claim renews it: its lease starts
+// again from now, by the database's clock.
 func (s *Store) Claim(ctx context.Context, key, token string, lease time.Duration) (beecloud.ClaimState, error) {
 	if err := s.check(key, token); err != nil {
 		return 0, err
@@ -230,11 +245,11 @@ func (s *Store) check(key, token string) error {
 	if s.pool == nil {
 		return errNoPool
 	}
-	if len(key) > maxKeyBytes {
-		return fmt.Errorf("pgstore: key is %d bytes; at most %d are allowed", len(key), maxKeyBytes)
+	if len(key) > beecloud.MaxStoreKeyBytes {
+		return fmt.Errorf("pgstore: key is %d bytes; at most %d are allowed", len(key), beecloud.MaxStoreKeyBytes)
 	}
-	if len(token) > maxTokenBytes {
-		return fmt.Errorf("pgstore: token is %d bytes; at most %d are allowed", len(token), maxTokenBytes)
+	if len(token) > beecloud.MaxStoreTokenBytes {
+		return fmt.Errorf("pgstore: token is %d bytes; at most %d are allowed", len(token), beecloud.MaxStoreTokenBytes)
 	}
 	return nil
 }

@@ -35,9 +35,15 @@
 //
 // Choose redisstore when you already run Redis and want the lowest
 // latency: one round trip and no disk write on the request path, with
-// retention handled by key expiry. Choose the pgstore package when the
-// service already has PostgreSQL: completions are then as durable as your
-// orders, need no new server to run and back up, and can be inspected
-// with SQL beside the orders table. A single-instance service needs
+// retention handled by key expiry. Handle's effect and the completion are
+// then two writes to two systems: the handler retries the completion
+// through a store outage and holds the claim meanwhile, but a process
+// killed between the two leaves the effect unrecorded, and the next resend
+// runs Handle again (make Handle idempotent: mark the order paid only if
+// it is unpaid). Choose the pgstore package when the service already has
+// PostgreSQL: it runs Handle's database writes and the completion in one
+// transaction, so that not even a crash can double them; completions are
+// as durable as your orders, need no new server to run and back up, and
+// can be inspected with SQL beside the orders table. A single-instance service needs
 // neither: the in-memory store of package beecloud is enough.
 package redisstore

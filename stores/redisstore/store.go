@@ -13,12 +13,6 @@ import (
 // DefaultPrefix is put before every key when [Options.Prefix] is empty.
 const DefaultPrefix = "beecloud:webhook:"
 
-// Limits from the contract of beecloud.Store.
-const (
-	maxKeyBytes   = 512
-	maxTokenBytes = 64
-)
-
 // Options configures a [Store]. The zero value uses DefaultPrefix and keeps
 // completed transactions for beecloud.MinRetention.
 type Options struct {
@@ -97,7 +91,8 @@ end
 return 0
 `)
 
-// Claim implements beecloud.Store in one Lua script.
+// Claim implements beecloud.Store in one Lua script. A Claim by the token
+// that holds the claim renews it: its TTL starts again at lease.
 func (s *Store) Claim(ctx context.Context, key, token string, lease time.Duration) (beecloud.ClaimState, error) {
 	if err := s.check(key, token); err != nil {
 		return 0, err
@@ -157,11 +152,11 @@ func (s *Store) check(key, token string) error {
 	if s.client == nil {
 		return errNoClient
 	}
-	if len(key) > maxKeyBytes {
-		return fmt.Errorf("redisstore: key is %d bytes; at most %d are allowed", len(key), maxKeyBytes)
+	if len(key) > beecloud.MaxStoreKeyBytes {
+		return fmt.Errorf("redisstore: key is %d bytes; at most %d are allowed", len(key), beecloud.MaxStoreKeyBytes)
 	}
-	if len(token) > maxTokenBytes {
-		return fmt.Errorf("redisstore: token is %d bytes; at most %d are allowed", len(token), maxTokenBytes)
+	if len(token) > beecloud.MaxStoreTokenBytes {
+		return fmt.Errorf("redisstore: token is %d bytes; at most %d are allowed", len(token), beecloud.MaxStoreTokenBytes)
 	}
 	return nil
 }

@@ -21,6 +21,13 @@ const envURL = "BEECLOUD_REDIS"
 // (fails it under CI) when there is none.
 func newClient(t testing.TB) *redis.Client {
 	t.Helper()
+	return newClientPool(t, 0)
+}
+
+// newClientPool is newClient with a pool of poolSize connections; zero
+// means go-redis's default.
+func newClientPool(t testing.TB, poolSize int) *redis.Client {
+	t.Helper()
 	u := os.Getenv(envURL)
 	if u == "" {
 		msg := envURL + ` is not set: run eval "$(bash .ci/services.sh)" to start Redis on loopback`
@@ -33,6 +40,7 @@ func newClient(t testing.TB) *redis.Client {
 	if err != nil {
 		t.Fatalf("%s: %v", envURL, err)
 	}
+	opts.PoolSize = poolSize
 	c := redis.NewClient(opts)
 	t.Cleanup(func() { c.Close() })
 	return c
@@ -223,7 +231,52 @@ func TestHandlers(t *testing.T) {
 	c := newClient(t)
 	opts := redisstore.Options{Prefix: newPrefix(t, c)}
 	storetest.RunHandlers(t, func(t *testing.T) beecloud.Store {
-		// Each instance has its own client, as separate processes would.
-		return redisstore.New(newClient(t), &opts)
+		// Each instance has its own client, as separate processes would,
+		// with a pool for the 600 deliveries RunHandlers sends at once:
+		// the default (10 per CPU) makes lease renewals queue behind
+		// them until the leases run out.
+		return redisstore.New(newClientPool(t, 200), &opts)
 	})
+}
+
+// TestRenewal checks that a Claim by the holder's token renews its lease:
+// another token stays busy past the first lease, until the renewed one
+// runs out.
+func TestRenewal(t *testing.T) {
+	ctx := context.Background()
+	c := newClient(t)
+	s := redisstore.New(c, &redisstore.Options{Prefix: newPrefix(t, c)})
+	claim := func(token string, lease time.Duration, want beecloud.ClaimState) {
+		t.Helper()
+		if st, err := s.Claim(ctx, "k", token, lease); err != nil || st != want {
+			t.Fatalf("Claim(%q) = %v, %v; want %v", token, st, err, want)
+		}
+	}
+	const lease = 400 * time.Millisecond
+	start := time.Now()
+	claim("a", lease, beecloud.ClaimOK)
+	time.Sleep(lease / 2)
+	renewed := time.Now()
+	claim("a", lease, beecloud.ClaimOK)
+	time.Sleep(time.Until(start.Add(lease + 100*time.Millisecond)))
+	// Past the first lease, within the renewed one.
+	st, err := s.Claim(ctx, "k", "b", lease)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if time.Since(renewed) < lease && st != beecloud.ClaimBusy {
+		t.Fatalf("Claim by another token after the first lease, within the renewed one = %v; want busy", st)
+	}
+	time.Sleep(time.Until(renewed.Add(lease + 100*time.Millisecond)))
+	claim("b", lease, beecloud.ClaimOK)
+	// The old holder's renewal now fails: b holds the claim.
+	claim("a", lease, beecloud.ClaimBusy)
+	if err := s.Complete(ctx, "k", "b"); err != nil {
+		t.Fatal(err)
+	}
+	// Renewing a done key reports done and does not shorten its TTL.
+	claim("b", lease, beecloud.ClaimDone)
+	claim("a", lease, beecloud.ClaimDone)
+	time.Sleep(lease + 100*time.Millisecond)
+	claim("b", lease, beecloud.ClaimDone)
 }
