@@ -440,6 +440,6 @@ func quoteAll(ss []string) []string {
 
 func randomHex(n int) string {
 	b := make([]byte, n)
-	rand.Read(b) //nolint:errcheck // crypto/rand.Read never fails (Go 1.24).
+	_, _ = rand.Read(b) // crypto/rand.Read never fails from Go 1.24
 	return hex.EncodeToString(b)
 }

@@ -229,7 +229,7 @@ func (s *Sandbox) serveAction(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, billStatus{State: b.State, Next: next})
 		return
 	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	http.Redirect(w, r, next, http.StatusSeeOther) //nolint:gosec // G710: next is the signed order's return_url or a sandbox page
 }
 
 // actionMessage says why pressing the button for state did nothing.

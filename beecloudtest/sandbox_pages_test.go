@@ -212,7 +212,9 @@ func TestClickBounds(t *testing.T) {
 		}
 		defer resp.Body.Close()
 		var out map[string]any
-		json.NewDecoder(resp.Body).Decode(&out)
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+			t.Errorf("decoding the answer: %v", err)
+		}
 		return resp.StatusCode, out
 	}
 	big := data("order0001")

@@ -54,7 +54,7 @@ func postClicks(t *testing.T, sb *beecloudtest.Sandbox, n int, body func(i int) 
 					errs <- err
 					return
 				}
-				io.Copy(io.Discard, resp.Body)
+				_, _ = io.Copy(io.Discard, resp.Body) // only the status matters
 				resp.Body.Close()
 				if resp.StatusCode != http.StatusOK {
 					errs <- fmt.Errorf("click %d: got status %d; want 200", i, resp.StatusCode)
@@ -91,7 +91,7 @@ func TestSoakClicksKeepTheHeapBounded(t *testing.T) {
 	if n := len(sb.Bills()); n != 1 {
 		t.Errorf("%d identical clicks made %d bills; want 1", clicks, n)
 	}
-	grew := int64(afterSame) - int64(before)
+	grew := int64(afterSame) - int64(before) //nolint:gosec // G115: heap sizes are far below 2^63
 	t.Logf("heap: %.1f MiB before, %.1f MiB after %d identical clicks (%+.2f MiB)", mib(before), mib(afterSame), clicks, float64(grew)/(1<<20))
 	if grew > 2<<20 {
 		t.Errorf("the heap grew by %d bytes for one bill; want under 2 MiB", grew)
@@ -102,7 +102,7 @@ func TestSoakClicksKeepTheHeapBounded(t *testing.T) {
 	if n := len(sb.Bills()); n != maxBills {
 		t.Errorf("%d different clicks left %d bills; want MaxBills, %d", different, n, maxBills)
 	}
-	grew = int64(afterMany) - int64(before)
+	grew = int64(afterMany) - int64(before) //nolint:gosec // G115: heap sizes are far below 2^63
 	perBill := grew / maxBills
 	t.Logf("heap: %.1f MiB after %d different clicks (%+.2f MiB over the start, %d bytes per kept bill)", mib(afterMany), different, float64(grew)/(1<<20), perBill)
 	// A bill holds about 4 KB of strings here; allow three times that,

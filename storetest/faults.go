@@ -293,8 +293,8 @@ func (f *faultRun) intN(n int) int {
 	return f.rng.IntN(n)
 }
 
-func (f *faultRun) duration(max time.Duration) time.Duration {
-	return time.Duration(f.float() * float64(max))
+func (f *faultRun) duration(upTo time.Duration) time.Duration {
+	return time.Duration(f.float() * float64(upTo))
 }
 
 func (f *faultRun) memEffect(_ context.Context, n *beecloud.Notification) error {

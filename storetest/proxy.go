@@ -131,7 +131,7 @@ func (p *Proxy) forward(client net.Conn) {
 	wg.Add(2)
 	pipe := func(dst, src net.Conn) {
 		defer wg.Done()
-		io.Copy(dst, src)
+		_, _ = io.Copy(dst, src) // ends when either side closes or is cut
 		// One side ended: end both, as a cut would.
 		dst.Close()
 		src.Close()
@@ -162,7 +162,7 @@ func (p *Proxy) track(client, server net.Conn) bool {
 // broken network path is seen by the peer that writes next.
 func reset(c net.Conn) {
 	if tc, ok := c.(*net.TCPConn); ok {
-		tc.SetLinger(0)
+		_ = tc.SetLinger(0) // best effort: Close still ends the connection
 	}
 	c.Close()
 }

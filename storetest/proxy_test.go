@@ -26,7 +26,7 @@ func echoServer(t *testing.T) string {
 			}
 			go func() {
 				defer c.Close()
-				io.Copy(c, c)
+				_, _ = io.Copy(c, c) // an echo server: ends with the connection
 			}()
 		}
 	}()
@@ -35,7 +35,9 @@ func echoServer(t *testing.T) string {
 
 // roundTrip sends a line through c and reads it back.
 func roundTrip(c net.Conn, line string) error {
-	c.SetDeadline(time.Now().Add(2 * time.Second))
+	if err := c.SetDeadline(time.Now().Add(2 * time.Second)); err != nil {
+		return err
+	}
 	if _, err := io.WriteString(c, line+"\n"); err != nil {
 		return err
 	}

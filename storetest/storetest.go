@@ -676,7 +676,7 @@ func (r *runner) testKeys(t *testing.T) {
 
 func (r *runner) testTokens(t *testing.T) {
 	s := r.newStore(t)
-	max := func(fill string) string {
+	longest := func(fill string) string {
 		tok := ""
 		for len(tok)+len(fill) <= beecloud.MaxStoreTokenBytes {
 			tok += fill
@@ -688,9 +688,9 @@ func (r *runner) testTokens(t *testing.T) {
 		{"NUL inside", "tok\x00a", "tok\x00b"},
 		{"NUL at end", "tok", "tok\x00"},
 		{"case", "TOKEN", "token"},
-		{"max length", max("t"), max("t")[:beecloud.MaxStoreTokenBytes-1] + "u"},
-		{"max chinese", max("令牌"), max("令牌")[:beecloud.MaxStoreTokenBytes-1] + "1"},
-		{"max NUL", max("\x00"), max("\x00")[:beecloud.MaxStoreTokenBytes-1] + "\x01"},
+		{"max length", longest("t"), longest("t")[:beecloud.MaxStoreTokenBytes-1] + "u"},
+		{"max chinese", longest("令牌"), longest("令牌")[:beecloud.MaxStoreTokenBytes-1] + "1"},
+		{"max NUL", longest("\x00"), longest("\x00")[:beecloud.MaxStoreTokenBytes-1] + "\x01"},
 		{"invalid UTF-8", "\xff\xfe", "\xff\xfd"},
 		{"quotes", `'"\`, `'"\\`},
 		{"empty", "", " "},

@@ -109,9 +109,10 @@ func TestKillHelper(t *testing.T) {
 		t.Fatal(err)
 	}
 	say("addr " + ln.Addr().String())
-	http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.ServeHTTP(stopBeforeAnswer{w, stop}, r)
-	}))
+	_ = http.Serve(ln, http.HandlerFunc( // serves until the parent kills it
+		func(w http.ResponseWriter, r *http.Request) {
+			h.ServeHTTP(stopBeforeAnswer{w, stop}, r)
+		}))
 }
 
 // stopBeforeAnswer calls stop(killBeforeAnswer) before the status line.
@@ -232,8 +233,8 @@ func killChild(t *testing.T, point, table, effects, secret string, body []byte, 
 	killed := false
 	defer func() {
 		if !killed {
-			cmd.Process.Kill()
-			cmd.Wait()
+			_ = cmd.Process.Kill() // the child may have exited already
+			_ = cmd.Wait()         // killed: the exit status says so
 		}
 	}()
 	lines := bufio.NewScanner(stdout)
@@ -268,7 +269,7 @@ func killChild(t *testing.T, point, table, effects, secret string, body []byte, 
 		t.Fatal(err)
 	}
 	killed = true
-	cmd.Wait()
+	_ = cmd.Wait() // killed: the exit status says so
 	return count(id), <-answer
 }
 

@@ -66,7 +66,11 @@ func startPostgres(t testing.TB) *pgServer {
 	if err := s.start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.stop() })
+	t.Cleanup(func() {
+		if err := s.stop(); err != nil {
+			t.Log(err)
+		}
+	})
 	return s
 }
 
@@ -122,7 +126,7 @@ func (s *pgServer) start() error {
 	opts := fmt.Sprintf("-h 127.0.0.1 -p %d -k %s -c fsync=off -c full_page_writes=off -c max_connections=200", s.port, s.dir)
 	out, err := s.run("pg_ctl", "-D", s.data(), "-l", filepath.Join(s.dir, "log"), "-w", "-t", "30", "-o", opts, "start")
 	if err != nil {
-		return fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, s.log())
+		return fmt.Errorf("pg_ctl start: %w\n%s\n%s", err, out, s.log())
 	}
 	return nil
 }
@@ -132,7 +136,7 @@ func (s *pgServer) start() error {
 func (s *pgServer) stop() error {
 	out, err := s.run("pg_ctl", "-D", s.data(), "-m", "immediate", "-w", "stop")
 	if err != nil {
-		return fmt.Errorf("pg_ctl stop: %v\n%s", err, out)
+		return fmt.Errorf("pg_ctl stop: %w\n%s", err, out)
 	}
 	return nil
 }

@@ -138,7 +138,7 @@ func TestTableNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		pool.Exec(context.Background(), "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
+		_, _ = pool.Exec(context.Background(), "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
 	})
 	for _, table := range []string{
 		schema + ".webhooks",
@@ -364,7 +364,7 @@ func TestLongTableNameGetsItsIndex(t *testing.T) {
 		base + strings.Repeat("支", (63-len(base))/3) + strings.Repeat("z", (63-len(base))%3),
 	} {
 		t.Cleanup(func() {
-			pool.Exec(context.Background(), "DROP TABLE IF EXISTS "+pgx.Identifier{table}.Sanitize())
+			_, _ = pool.Exec(context.Background(), "DROP TABLE IF EXISTS "+pgx.Identifier{table}.Sanitize())
 		})
 		if err := pgstore.New(pool, &pgstore.Options{Table: table}).CreateSchema(ctx); err != nil {
 			t.Fatalf("CreateSchema(%s): %v", table, err)

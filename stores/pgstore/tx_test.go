@@ -88,7 +88,7 @@ func TestCompleteTx(t *testing.T) {
 					t.Errorf("recovered %v; want the panic of work to go on", r)
 				}
 			}()
-			s.CompleteTx(ctx, "panic", "a", func(ctx context.Context) error {
+			_ = s.CompleteTx(ctx, "panic", "a", func(ctx context.Context) error {
 				if err := effect(effects, "panic", nil)(ctx); err != nil {
 					t.Error(err)
 				}
@@ -104,7 +104,9 @@ func TestCompleteTx(t *testing.T) {
 		mustClaim(t, s, "sql", "a", time.Minute, beecloud.ClaimOK)
 		err := s.CompleteTx(ctx, "sql", "a", func(ctx context.Context) error {
 			tx, _ := pgstore.Tx(ctx)
-			effect(effects, "sql", nil)(ctx)
+			if err := effect(effects, "sql", nil)(ctx); err != nil {
+				return err
+			}
 			_, err := tx.Exec(ctx, `SELECT 1/0`)
 			return err
 		})
