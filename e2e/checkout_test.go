@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/beecloudtest"
 	"github.com/paybutton/beecloud/examples/checkout/shop"
@@ -61,13 +62,21 @@ func onlyPayment(t *testing.T, o *shop.Offline) beecloudtest.Bill {
 	return pays[0]
 }
 
+// buyCheckout presses the product's 购买 button on the shop's page and
+// waits for the new order's pay page.
+func buyCheckout(b *Browser, o *shop.Offline, product string) {
+	b.Navigate(o.URL + "/")
+	b.Click("#buy-" + product)
+	b.WaitVisible("#pay-order")
+}
+
 // payCheckout buys the product in the checkout shop through channel
 // (whose pay page button is pressButton), and returns the paid bill once
 // the buyer is back on the shop's result page.
 func payCheckout(t *testing.T, b *Browser, o *shop.Offline, product, channel, pressButton string) beecloudtest.Bill {
 	t.Helper()
-	b.Navigate(o.URL + "/")
-	b.Click("#pay-" + product)
+	buyCheckout(b, o, product)
+	b.Click("#pay-order")
 	b.Click(`#beecloud-sandbox-menu [data-channel="` + channel + `"]`)
 	b.Click(pressButton)
 	b.WaitVisible("#state") // the shop's result page: return_url
@@ -112,8 +121,8 @@ func TestCheckoutPaysThroughSandbox(t *testing.T) {
 			} else {
 				viewDesktop(b)
 			}
-			b.Navigate(o.URL + "/")
-			b.Click("#pay-" + tc.product)
+			buyCheckout(b, o, tc.product)
+			b.Click("#pay-order")
 			b.WaitVisible(`#beecloud-sandbox-menu [data-channel="` + tc.channel + `"]`)
 			if !tc.phone {
 				b.Screenshot("checkout-menu")
@@ -206,8 +215,8 @@ func TestCheckoutDirectButtonSkipsMenu(t *testing.T) {
 	o := startCheckout(t, shop.Config{})
 	b := NewBrowser(t)
 	viewDesktop(b)
-	b.Navigate(o.URL + "/")
-	b.Click("#pay-tea-" + string(shop.DirectChannel))
+	buyCheckout(b, o, "tea")
+	b.Click("#pay-order-" + string(shop.DirectChannel))
 	// No menu click: the sandbox's QR pay page comes at once.
 	b.Click("#scan")
 	b.WaitVisible("#state")
@@ -243,10 +252,13 @@ func TestCheckoutBadSignShowsError(t *testing.T) {
 	b := NewBrowser(t)
 	viewDesktop(b)
 	b.Navigate(srv.URL + "/")
+	b.Click("#buy-test")
+	b.WaitVisible("#pay-order")
+	payPage := Eval[string](b, `location.href`)
 	if Eval[bool](b, `document.getElementById("pay-error").hidden === false`) {
 		t.Fatal("the error shows before any click")
 	}
-	b.Click("#pay-test")
+	b.Click("#pay-order")
 	b.WaitVisible("#pay-error")
 	msg := Eval[string](b, `document.getElementById("pay-error").textContent`)
 	if !strings.Contains(msg, "无法发起支付") || !strings.Contains(msg, beecloudtest.ErrSignMismatch.Error()) {
@@ -256,10 +268,102 @@ func TestCheckoutBadSignShowsError(t *testing.T) {
 	if Eval[bool](b, `document.getElementById("beecloud-sandbox-menu") !== null`) {
 		t.Error("the channel menu opened for a refused click")
 	}
-	if got := Eval[string](b, `location.href`); got != srv.URL+"/" {
-		t.Errorf("the browser went to %s; want it to stay on the shop", got)
+	if got := Eval[string](b, `location.href`); got != payPage {
+		t.Errorf("the browser went to %s; want it to stay on the pay page %s", got, payPage)
 	}
 	if bills, pays := sb.Bills(), sb.Payments(); len(bills) != 0 || len(pays) != 0 {
 		t.Errorf("got %d bills and %d payments; want none", len(bills), len(pays))
 	}
+}
+
+// TestCheckoutResultOnPhone pays on a phone and measures the result page
+// through the DOM: nothing is wider than the 390 px viewport, each label
+// stands above its value, and the order number and the time each hold on
+// one line.
+func TestCheckoutResultOnPhone(t *testing.T) {
+	o := startCheckout(t, shop.Config{})
+	b := NewBrowser(t)
+	viewPhone(b)
+	bill := payCheckout(t, b, o, "tea", "wxmp", "#scan")
+	waitPaidPage(b)
+	waitAcknowledged(t, o, bill.Order.OutTradeNo)
+	b.Screenshot("checkout-result-phone")
+
+	if w := Eval[int](b, `innerWidth`); w != 390 {
+		t.Fatalf("viewport %d px wide; want 390", w)
+	}
+	if wide := Eval[[]string](b, `Array.from(document.querySelectorAll("body *"))
+		.filter(e => e.getBoundingClientRect().right > innerWidth + 0.5)
+		.map(e => e.tagName + (e.id ? "#" + e.id : ""))`); len(wide) > 0 {
+		t.Errorf("elements wider than the viewport: %q", wide)
+	}
+	if sw := Eval[int](b, `document.documentElement.scrollWidth`); sw > 390 {
+		t.Errorf("the page scrolls sideways: %d px wide", sw)
+	}
+	for _, id := range []string{"order-no", "paid-at"} {
+		lines := Eval[float64](b, `(function () {
+			var e = document.getElementById("`+id+`");
+			return e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight);
+		})()`)
+		if lines > 1.2 {
+			t.Errorf("#%s takes %.1f lines; want 1", id, lines)
+		}
+	}
+	if !Eval[bool](b, `(function () {
+		var dd = document.getElementById("order-no"), dt = dd.previousElementSibling;
+		return dt.getBoundingClientRect().bottom <= dd.getBoundingClientRect().top + 1;
+	})()`) {
+		t.Error("the label of the order number is beside it; want it above")
+	}
+}
+
+// TestCheckoutViewUnpaidOrder opens "View order" of an order not paid: the
+// page says so at once, does not reload itself, and its "Pay again" leads
+// to the same order's pay page.
+func TestCheckoutViewUnpaidOrder(t *testing.T) {
+	o := startCheckout(t, shop.Config{})
+	b := NewBrowser(t)
+	viewPhone(b)
+	buyCheckout(b, o, "mug")
+	payURL := Eval[string](b, `location.href`)
+	b.Click("#view-order")
+	b.WaitVisible("#pay-again")
+	if got := Eval[string](b, `document.getElementById("state").dataset.waiting`); got != "false" {
+		t.Errorf("data-waiting %q; want false: nothing was paid", got)
+	}
+	if text := Eval[string](b, `document.querySelector(".card").textContent`); !strings.Contains(text, "尚未支付") || !strings.Contains(text, "nothing was charged") {
+		t.Errorf("the page says %q; want it to say the order is not paid", text)
+	}
+	b.Do(chromedp.Evaluate[chromedp.Void](`window.__stayed = true`))
+	time.Sleep(3 * time.Second) // the old page reloaded every 2 s
+	if !Eval[bool](b, `window.__stayed === true`) {
+		t.Error("the page reloaded itself")
+	}
+	b.Click("#pay-again")
+	b.WaitVisible("#pay-order")
+	if got := Eval[string](b, `location.href`); got != payURL {
+		t.Errorf("Pay again went to %s; want the order's pay page %s", got, payURL)
+	}
+	if n := len(o.Orders.List(0, false)); n != 1 {
+		t.Errorf("got %d orders; want the one order paid again", n)
+	}
+}
+
+// TestCheckoutLateWebhook pays while the shop fails every webhook: back on
+// the shop, the result page waits ConfirmWait for the webhook, then stops
+// and says it is late, offering to pay again.
+func TestCheckoutLateWebhook(t *testing.T) {
+	o := startCheckout(t, shop.Config{FailFirst: 1 << 20, ConfirmWait: 2 * time.Second})
+	b := NewBrowser(t)
+	viewDesktop(b)
+	payCheckout(t, b, o, "tea", "ali", "#pay")
+	if got := Eval[string](b, `document.getElementById("state").dataset.waiting`); got != "true" {
+		t.Errorf("data-waiting %q right after paying; want true", got)
+	}
+	b.WaitVisible("#late")
+	if got := Eval[string](b, `document.getElementById("state").dataset.waiting`); got != "false" {
+		t.Errorf("data-waiting %q after ConfirmWait; want false", got)
+	}
+	b.WaitVisible("#pay-again")
+	b.Screenshot("checkout-late-webhook")
 }

@@ -40,8 +40,8 @@ var ErrFailedOnPurpose = errors.New("shop: webhook failed on purpose (-fail-firs
 
 // handlePayment marks the order paid. beecloud.WebhookHandler runs it once
 // per transaction, and again only after it returned an error.
-func (s *shop) handlePayment(_ context.Context, n *beecloud.Notification) error {
-	if n.TransactionType != "PAY" || !n.TradeSuccess {
+func (s *shop) handlePayment(ctx context.Context, n *beecloud.Notification) error {
+	if n.TransactionType != beecloud.TransactionPay || !n.TradeSuccess {
 		s.log.Info("shop: webhook ignored", "transaction_type", n.TransactionType, "trade_success", n.TradeSuccess, "out_trade_no", n.TransactionID)
 		return nil
 	}
@@ -57,6 +57,7 @@ func (s *shop) handlePayment(_ context.Context, n *beecloud.Notification) error 
 		SubChannel:           n.SubChannelType,
 		ChannelTransactionID: n.ChannelTransactionID,
 		At:                   s.cfg.Now(),
+		By:                   paidBy(ctx),
 	})
 	if err != nil {
 		return err
@@ -65,4 +66,16 @@ func (s *shop) handlePayment(_ context.Context, n *beecloud.Notification) error 
 		s.log.Info("shop: order paid", "out_trade_no", n.TransactionID, "amount", n.TransactionFee, "channel", n.SubChannelType)
 	}
 	return nil
+}
+
+// reconciling marks a context in which the shop asks BeeCloud about an
+// order (WebhookHandler.Reconcile runs Handle with it), so that the order
+// records how it was found paid.
+type reconciling struct{}
+
+func paidBy(ctx context.Context) string {
+	if ctx.Value(reconciling{}) != nil {
+		return "reconciliation"
+	}
+	return "webhook"
 }
