@@ -193,6 +193,7 @@ type Sandbox struct {
 	payments   []*Bill
 	deliveries []*Delivery
 	changed    chan struct{} // closed and replaced on every change
+	rest       restState     // the REST API's refunds and faults (sandbox_rest.go)
 }
 
 // NewSandbox starts and returns a sandbox serving apps on a loopback
@@ -371,10 +372,19 @@ type Delivery struct {
 	// Duplicate reports whether this delivery sends again a webhook that
 	// was delivered before, by [Sandbox.Redeliver] or Duplicates.
 	Duplicate bool
+	// TransactionType is the webhook's transaction_type: "PAY" for a
+	// payment, "REFUND" for a refund made through the REST API.
+	TransactionType string
+	// RefundNo is the refund's number for a REFUND webhook.
+	RefundNo string
+	// Dropped reports that the sandbox was told not to send this webhook
+	// ([Sandbox.DropWebhook]): it made no attempt.
+	Dropped bool
 }
 
-// Done reports whether the delivery is over: acknowledged or given up.
-func (d Delivery) Done() bool { return d.Acknowledged || d.GaveUp }
+// Done reports whether the delivery is over: acknowledged, given up or
+// dropped.
+func (d Delivery) Done() bool { return d.Acknowledged || d.GaveUp || d.Dropped }
 
 // Attempt is one POST of a webhook.
 type Attempt struct {
@@ -509,6 +519,9 @@ func (s *Sandbox) duplicateLocked(d *Delivery, more int) *Delivery {
 		URL:        d.URL,
 		Body:       d.Body,
 		Duplicate:  true,
+
+		TransactionType: d.TransactionType,
+		RefundNo:        d.RefundNo,
 	}
 	s.deliveries = append(s.deliveries, dup)
 	s.wg.Add(1)

@@ -358,6 +358,8 @@ func (s *Sandbox) settle(id string, state BillState) error {
 				BillID:     b.ID,
 				URL:        app.WebhookURL,
 				Body:       webhookBody(app, b),
+
+				TransactionType: beecloud.TransactionPay,
 			}
 			s.deliveries = append(s.deliveries, d)
 			s.wg.Add(1)

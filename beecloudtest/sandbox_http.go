@@ -61,6 +61,7 @@ func (s *Sandbox) handler() http.Handler {
 		io.WriteString(w, sandboxCSS) //nolint:errcheck // the client went away
 	})
 	mux.HandleFunc("GET /{$}", s.serveIndex)
+	s.routeREST(mux)
 	return mux
 }
 

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/big"
 	"net/http"
 	"strconv"
@@ -13,51 +12,69 @@ import (
 	"time"
 
 	"github.com/paybutton/beecloud"
+	"github.com/paybutton/beecloud/internal/webhookack"
 )
-
-// notification is a webhook body as BeeCloud sends it (SPEC §6), keys in
-// BeeCloud's order.
-type notification struct {
-	Signature            string         `json:"signature"`
-	Timestamp            int64          `json:"timestamp"`
-	ChannelType          string         `json:"channel_type"`
-	SubChannelType       string         `json:"sub_channel_type"`
-	TransactionType      string         `json:"transaction_type"`
-	TransactionID        string         `json:"transaction_id"`
-	TransactionFee       int64          `json:"transaction_fee"`
-	TradeSuccess         bool           `json:"trade_success"`
-	MessageDetail        map[string]any `json:"message_detail"`
-	Optional             map[string]any `json:"optional"`
-	ChannelTransactionID string         `json:"channel_transaction_id"`
-}
 
 // webhookBody returns the webhook for the paid bill b, signed with the
 // current scheme and the app's MasterSecret.
 func webhookBody(app App, b *Bill) []byte {
-	channelType := b.Channel.ChannelType()
-	n := notification{
-		Signature:            beecloud.WebhookSignature(app.Config.AppID, b.Order.OutTradeNo, "PAY", channelType, b.Order.Amount, app.Config.MasterSecret),
-		Timestamp:            b.Updated.UnixMilli(),
-		ChannelType:          channelType,
+	return NotificationBody(app.Config, beecloud.Notification{
+		Timestamp:            b.Updated,
+		ChannelType:          channelType(b.Channel),
 		SubChannelType:       b.SubChannel,
-		TransactionType:      "PAY",
+		TransactionType:      beecloud.TransactionPay,
 		TransactionID:        b.Order.OutTradeNo,
 		TransactionFee:       b.Order.Amount,
 		TradeSuccess:         true,
-		MessageDetail:        messageDetail(b),
+		MessageDetail:        mustJSON(messageDetail(b)),
 		Optional:             b.Order.Optional,
 		ChannelTransactionID: b.ChannelTransactionID,
+	})
+}
+
+// refundWebhookBody returns the webhook for the refund r of the bill b.
+func refundWebhookBody(app App, b *Bill, r *Refund) []byte {
+	optional := r.Optional
+	if optional == nil {
+		optional = b.Order.Optional
 	}
-	if n.Optional == nil {
-		n.Optional = map[string]any{}
-	}
-	body, err := json.Marshal(n)
+	return NotificationBody(app.Config, beecloud.Notification{
+		Timestamp:            r.Updated,
+		ChannelType:          channelType(b.Channel),
+		SubChannelType:       b.SubChannel,
+		TransactionType:      beecloud.TransactionRefund,
+		TransactionID:        r.RefundNo,
+		TransactionFee:       r.Amount,
+		TradeSuccess:         true,
+		MessageDetail:        mustJSON(refundDetail(b, r)),
+		Optional:             optional,
+		ChannelTransactionID: b.ChannelTransactionID,
+	})
+}
+
+// channelType is the webhook's channel_type for a payment through ch.
+func channelType(ch beecloud.Channel) string { return ch.ChannelType() }
+
+// mustJSON marshals a channel detail, which holds only strings and
+// integers.
+func mustJSON(v map[string]any) json.RawMessage {
+	b, err := json.Marshal(v)
 	if err != nil {
-		// Every value above comes from a validated order: strings, int64,
-		// finite float64 and bools always marshal.
-		panic("beecloudtest: marshal webhook: " + err.Error())
+		panic("beecloudtest: marshal webhook detail: " + err.Error())
 	}
-	return body
+	return b
+}
+
+// refundDetail returns a plausible raw refund notification of b's channel.
+func refundDetail(b *Bill, r *Refund) map[string]any {
+	return map[string]any{
+		"out_trade_no":  b.Order.OutTradeNo,
+		"trade_no":      b.ChannelTransactionID,
+		"refund_no":     r.RefundNo,
+		"refund_fee":    yuan(r.Amount),
+		"refund_status": "SUCCESS",
+		"success_time":  r.Updated.In(chinaTime).Format(time.DateTime),
+	}
 }
 
 // messageDetail returns a plausible raw notification of b's channel, in
@@ -157,6 +174,9 @@ func (s *Sandbox) deliver(d *Delivery, dups int) {
 	if max <= 0 {
 		max = DefaultMaxAttempts
 	}
+	if s.dropDelivery(d) {
+		return
+	}
 	wait := base
 	for n := 1; ; n++ {
 		a, ok := s.attempt(d)
@@ -192,6 +212,19 @@ func (s *Sandbox) deliver(d *Delivery, dups int) {
 	}
 }
 
+// dropDelivery marks d dropped, and reports so, if the sandbox was told
+// to drop the PAY webhook of its order ([Sandbox.DropWebhook]).
+func (s *Sandbox) dropDelivery(d *Delivery) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d.Duplicate || d.TransactionType != beecloud.TransactionPay || !s.rest.drop[d.OutTradeNo] {
+		return false
+	}
+	d.Dropped = true
+	s.notifyLocked()
+	return true
+}
+
 // attempt posts d once and reports whether the app acknowledged it: a 2xx
 // answer whose body is success, surrounding white space aside.
 func (s *Sandbox) attempt(d *Delivery) (Attempt, bool) {
@@ -213,14 +246,9 @@ func (s *Sandbox) attempt(d *Delivery) (Attempt, bool) {
 		return a, false
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1024))
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20)) //nolint:errcheck // draining lets the connection be reused.
+	body, ok, err := webhookack.Read(resp)
 	a.StatusCode = resp.StatusCode
 	a.Response = string(body)
-	if err != nil {
-		a.Err = err
-		return a, false
-	}
-	ok := resp.StatusCode >= 200 && resp.StatusCode < 300 && strings.TrimSpace(a.Response) == "success"
+	a.Err = err
 	return a, ok
 }

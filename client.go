@@ -1,0 +1,397 @@
+package beecloud
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultAPIURL is the base URL of BeeCloud's REST API.
+const DefaultAPIURL = "https://api.beecloud.cn"
+
+// Bounds of the [Client].
+const (
+	// MaxLimit is the most bills or refunds BeeCloud returns for one
+	// query: a larger Limit is refused before it is sent.
+	MaxLimit = 50
+	// maxAnswerBytes bounds the body of an answer: fifty bills with their
+	// channel details are a few hundred KB.
+	maxAnswerBytes = 8 << 20
+	// queryAttempts bounds the attempts of one query.
+	queryAttempts = 4
+	// retryBase is the wait before the second attempt of a query; each
+	// later wait doubles, with jitter.
+	retryBase = 250 * time.Millisecond
+)
+
+// Client calls BeeCloud's REST API (v2): it queries bills and refunds, and
+// makes refunds. Amounts are in 分 (1 = ¥0.01).
+//
+// Each call is signed with app_sign = MD5(app_id + timestamp + secret)
+// (see [APISign]), the timestamp in milliseconds: with Config.AppSecret
+// for queries, with Config.MasterSecret for [Client.Refund] and
+// [Client.ApproveRefunds]. No secret is ever sent.
+//
+// Queries (every method that only reads) are retried after a network
+// error or a 5xx answer, up to 4 attempts in all with growing, jittered
+// waits, and never past the context's deadline. A refund is never sent
+// twice blindly: see [Client.Refund].
+//
+// Every answer with a non-zero result_code is an *[APIError] (find it with
+// errors.As), whatever its HTTP status. A request that breaks one of
+// BeeCloud's rules (a negative amount, a malformed refund_no, a limit
+// above 50, …) is refused before it is sent with a *[RequestError] naming
+// the field. Other failures are errors that wrap their cause.
+//
+// Channels are plain strings, as BeeCloud spells them in the REST API:
+// "WX", "ALI", "UN", "JD", "YEE", "KUAIQIAN", "PAYPAL", "BD", and "BC" for
+// BeeCloud's own channels.
+//
+// The zero Client has no credentials: set Config. A Client is safe for
+// concurrent use as long as its fields are not changed.
+type Client struct {
+	// Config holds the app's credentials: AppID, AppSecret (queries) and
+	// MasterSecret (refunds). Its other fields are not used, but Now, if
+	// set, is the clock that dates refund numbers checked by Refund.
+	Config Config
+	// BaseURL is where the API is; "" means DefaultAPIURL. Point it at a
+	// beecloudtest Sandbox's URL in tests.
+	BaseURL string
+	// HTTPClient sends the requests. Nil means a client with a 30-second
+	// timeout per request and bounded connect, TLS handshake and
+	// response-header timeouts. A client without a timeout waits as long
+	// as the context lets it.
+	HTTPClient *http.Client
+
+	// retryWait, if set, replaces the wait before attempt n+1 (tests).
+	retryWait func(n int) time.Duration
+}
+
+var defaultHTTPClient = &http.Client{
+	Timeout: 30 * time.Second,
+	Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		ForceAttemptHTTP2:     true,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 25 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConnsPerHost:   8,
+	},
+}
+
+// APISign returns the app_sign of a REST API call: the lowercase hex MD5 of
+// appID + timestampMillis + secret, with the timestamp in milliseconds as
+// a decimal integer. The secret is the App Secret for queries and the
+// Master Secret for refunds.
+func APISign(appID string, timestampMillis int64, secret string) string {
+	var buf [256]byte
+	msg := append(buf[:0], appID...)
+	msg = strconv.AppendInt(msg, timestampMillis, 10)
+	msg = append(msg, secret...)
+	return md5Hex(msg)
+}
+
+// call is one REST API request.
+type call struct {
+	method string // GET, POST or PUT
+	path   string // such as /2/rest/bills, escaped
+	params map[string]any
+	master bool   // signed with the Master Secret
+	about  string // what the call is about, for errors
+}
+
+func (k call) String() string {
+	if k.about != "" {
+		return k.method + " " + k.path + " (" + k.about + ")"
+	}
+	return k.method + " " + k.path
+}
+
+func (c *Client) httpClient() *http.Client {
+	if c.HTTPClient != nil {
+		return c.HTTPClient
+	}
+	return defaultHTTPClient
+}
+
+func (c *Client) baseURL() string {
+	if c.BaseURL == "" {
+		return DefaultAPIURL
+	}
+	return strings.TrimRight(c.BaseURL, "/")
+}
+
+// checkConfig reports what c lacks for a call signed with the App Secret,
+// or the Master Secret if master.
+func (c *Client) checkConfig(master bool) error {
+	switch {
+	case c.Config.AppID == "":
+		return fmt.Errorf("%w: AppID is empty", ErrInvalidConfig)
+	case master && c.Config.MasterSecret == "":
+		return fmt.Errorf("%w: MasterSecret is empty: BeeCloud signs refunds with the Master Secret", ErrInvalidConfig)
+	case !master && c.Config.AppSecret == "":
+		return fmt.Errorf("%w: AppSecret is empty: BeeCloud signs queries with the App Secret", ErrInvalidConfig)
+	}
+	return nil
+}
+
+// newRequest builds the signed HTTP request of k, with a fresh timestamp.
+func (c *Client) newRequest(ctx context.Context, k call) (*http.Request, error) {
+	secret := c.Config.AppSecret
+	if k.master {
+		secret = c.Config.MasterSecret
+	}
+	ts := time.Now().UnixMilli()
+	params := make(map[string]any, len(k.params)+3)
+	for key, v := range k.params {
+		params[key] = v
+	}
+	params["app_id"] = c.Config.AppID
+	params["timestamp"] = ts
+	params["app_sign"] = APISign(c.Config.AppID, ts, secret)
+	data, err := json.Marshal(params)
+	if err != nil {
+		return nil, fmt.Errorf("beecloud: %s: encode the parameters: %w", k, err)
+	}
+	u := c.baseURL() + k.path
+	var body io.Reader
+	if k.method == http.MethodGet {
+		u += "?para=" + url.QueryEscape(string(data))
+	} else {
+		body = bytes.NewReader(data)
+	}
+	req, err := http.NewRequestWithContext(ctx, k.method, u, body)
+	if err != nil {
+		return nil, fmt.Errorf("beecloud: %s: %w", k, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "paybutton-beecloud-go")
+	return req, nil
+}
+
+// answer is one HTTP answer, or why there was none.
+type answer struct {
+	status int
+	body   []byte
+	err    error // no complete answer
+	sent   bool  // the request may have reached BeeCloud
+}
+
+// roundTrip sends one request.
+func (c *Client) roundTrip(ctx context.Context, k call) answer {
+	req, err := c.newRequest(ctx, k)
+	if err != nil {
+		return answer{err: err}
+	}
+	resp, err := c.httpClient().Do(req)
+	if err != nil {
+		return answer{err: fmt.Errorf("beecloud: %s: %w", k, err), sent: !notSent(err)}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes+1))
+	switch {
+	case err != nil:
+		return answer{status: resp.StatusCode, err: fmt.Errorf("beecloud: %s: HTTP %d, reading the answer: %w", k, resp.StatusCode, err), sent: true}
+	case len(body) > maxAnswerBytes:
+		return answer{status: resp.StatusCode, err: fmt.Errorf("beecloud: %s: HTTP %d: the answer is larger than %d bytes", k, resp.StatusCode, maxAnswerBytes), sent: true}
+	}
+	return answer{status: resp.StatusCode, body: body, sent: true}
+}
+
+// notSent reports whether err shows that the request never left: the
+// connection could not be made.
+func notSent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
+}
+
+// envelope is the part every answer shares.
+type envelope struct {
+	ResultCode *int   `json:"result_code"`
+	ResultMsg  string `json:"result_msg"`
+	ErrDetail  string `json:"err_detail"`
+}
+
+// verdict is what an answer means.
+type verdict struct {
+	err   error // nil for result_code 0 with a 2xx status
+	retry bool  // a failure worth another attempt: 5xx, no answer
+	lost  bool  // the request may have taken effect without our knowing
+}
+
+// outcome reads an answer: result_code 0 with a 2xx status is success,
+// another result_code an *APIError, anything else a plain error.
+func (a answer) outcome(k call) verdict {
+	if a.err != nil {
+		return verdict{a.err, true, a.sent}
+	}
+	var env envelope
+	if jerr := json.Unmarshal(a.body, &env); jerr == nil && env.ResultCode != nil {
+		code := *env.ResultCode
+		switch {
+		case code != CodeOK:
+			return verdict{err: &opError{op: k.String(), err: &APIError{Code: code, Message: env.ResultMsg, Detail: env.ErrDetail, HTTPStatus: a.status}}, retry: a.status >= 500}
+		case a.status >= 200 && a.status < 300:
+			return verdict{}
+		}
+	}
+	text := fmt.Sprintf("HTTP %d", a.status)
+	if snippet := strings.TrimSpace(shortText(string(a.body), 200)); snippet != "" {
+		text += ": " + strconv.Quote(snippet)
+	}
+	switch {
+	case a.status >= 500:
+		return verdict{fmt.Errorf("beecloud: %s: BeeCloud failed: %s", k, text), true, true}
+	case a.status >= 200 && a.status < 300:
+		return verdict{fmt.Errorf("beecloud: %s: malformed answer (no result_code): %s", k, text), false, true}
+	case a.status == http.StatusTooManyRequests:
+		return verdict{fmt.Errorf("beecloud: %s: rate limited: %s", k, text), true, false}
+	}
+	return verdict{fmt.Errorf("beecloud: %s: unexpected answer without result_code: %s", k, text), false, false}
+}
+
+// query sends the read-only call k, retrying network errors and 5xx
+// answers, and decodes a successful answer's body with decode.
+func (c *Client) query(ctx context.Context, k call, decode func([]byte) error) error {
+	if err := c.checkConfig(false); err != nil {
+		return err
+	}
+	for n := 1; ; n++ {
+		a := c.roundTrip(ctx, k)
+		v := a.outcome(k)
+		err := v.err
+		if err == nil {
+			if derr := decode(a.body); derr != nil {
+				return fmt.Errorf("beecloud: %s: malformed answer: %w", k, derr)
+			}
+			return nil
+		}
+		if !v.retry {
+			return err
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w (%v)", err, context.Cause(ctx))
+		}
+		if n >= queryAttempts {
+			return fmt.Errorf("%w (gave up after %d attempts)", err, n)
+		}
+		if werr := c.wait(ctx, n); werr != nil {
+			return fmt.Errorf("%w (not retried: %v)", err, werr)
+		}
+	}
+}
+
+// wait sleeps before attempt n+1, unless ctx ends first or its deadline
+// is sooner than the end of the wait.
+func (c *Client) wait(ctx context.Context, n int) error {
+	var d time.Duration
+	if c.retryWait != nil {
+		d = c.retryWait(n)
+	} else {
+		// Full jitter over [base·2^(n-1)/2, base·2^(n-1)): callers that
+		// failed together do not retry together.
+		max := retryBase << (n - 1)
+		d = max/2 + rand.N(max/2)
+	}
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
+		return errors.New("the context's deadline comes before the next attempt")
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// millis converts t to BeeCloud's milliseconds.
+func millis(t time.Time) int64 { return t.UnixMilli() }
+
+// fromMillis converts BeeCloud's milliseconds to a time; 0 is the zero
+// time.
+func fromMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
+}
+
+// checkChannel reports what is wrong with a channel parameter: BeeCloud
+// spells channels in capitals, like "ALI".
+func checkChannel(p *problems, field, ch string) {
+	if ch == "" {
+		return
+	}
+	if len(ch) > 32 {
+		p.add(field, fmt.Sprintf("must be a BeeCloud channel such as \"ALI\" or \"WX\", got %d bytes", len(ch)))
+		return
+	}
+	for i := 0; i < len(ch); i++ {
+		if b := ch[i]; !(b >= 'A' && b <= 'Z' || b == '_') {
+			hint := ""
+			if up := strings.ToUpper(ch); up != ch && strings.Trim(up, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == "" {
+				hint = fmt.Sprintf(" (did you mean %q?)", up)
+			}
+			p.add(field, fmt.Sprintf("must be a BeeCloud channel in capitals such as \"ALI\" or \"WX\", got %q%s", ch, hint))
+			return
+		}
+	}
+}
+
+// checkPage reports bad skip and limit values.
+func checkPage(p *problems, skip, limit int) {
+	if skip < 0 {
+		p.add("Skip", fmt.Sprintf("must not be negative, got %d", skip))
+	}
+	switch {
+	case limit < 0:
+		p.add("Limit", fmt.Sprintf("must not be negative, got %d", limit))
+	case limit > MaxLimit:
+		p.add("Limit", fmt.Sprintf("must be at most %d (BeeCloud's maximum), got %d", MaxLimit, limit))
+	}
+}
+
+// checkSpan reports a time span that ends before it starts.
+func checkSpan(p *problems, since, until time.Time) {
+	if !since.IsZero() && !until.IsZero() && until.Before(since) {
+		p.add("Until", fmt.Sprintf("is before Since (%s < %s)", until.Format(time.RFC3339), since.Format(time.RFC3339)))
+	}
+}
+
+// checkID reports a bad record id, which goes into the path.
+func checkID(p *problems, id string) {
+	switch {
+	case id == "":
+		p.add("id", "is required: BeeCloud's record id (not the out_trade_no)")
+	case len(id) > 128:
+		p.add("id", fmt.Sprintf("must be at most 128 bytes, got %d", len(id)))
+	default:
+		for i := 0; i < len(id); i++ {
+			if id[i] <= ' ' || id[i] >= 0x7f {
+				p.add("id", fmt.Sprintf("must be printable ASCII, found %q at byte %d", id[i], i))
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,200 @@
+package beecloud
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+)
+
+// ErrBusy means another delivery of the same transaction, a webhook or
+// another [WebhookHandler.Reconcile], is running Handle right now: its
+// outcome decides. Try again later.
+var ErrBusy = errors.New("beecloud: transaction is being handled by another delivery")
+
+// Reconcile asks BeeCloud, through c, whether the order outTradeNo is paid,
+// for when its webhook is late or never comes. If a bill of the order is
+// paid, Reconcile handles the payment exactly as the handler handles a
+// webhook: it builds the PAY [Notification] the webhook would carry and
+// runs the same steps with the same Store key (claim, ExpectedAmount,
+// Handle, completion). Handle therefore runs once per order whichever
+// comes first: a webhook that arrives after Reconcile is a duplicate,
+// answered success without calling Handle, and Reconcile after the
+// webhook calls nothing.
+//
+// The Notification has the app's AppID (c.Config.AppID, which must be
+// one of h.Apps), TransactionType [TransactionPay], TransactionID
+// outTradeNo, TransactionFee the bill's amount, the bill's channel (as a
+// webhook's channel_type, such as "ALI" or "BC"), sub-channel, channel
+// transaction id, optional and channel details, TradeSuccess true,
+// Timestamp the time of the query and an empty Signature: Handle can tell
+// a reconciled payment by that.
+//
+// Reconcile returns true once Handle has succeeded for the order, now or
+// before. An order that BeeCloud has no paid bill for is (false, nil).
+// Otherwise the error says why: [ErrAmountMismatch] (wrapped) when the
+// bill's amount differs from ExpectedAmount's, which never reaches
+// Handle; [ErrBusy] when a webhook for the order is being handled at this
+// moment; the error of Handle, ExpectedAmount, the Store or the query.
+//
+// Refunds are not reconciled: a refund's outcome is in [Client.Refund]'s
+// answer, its webhook, [Client.Refunds] and [Client.RefundStatus].
+// Reconcile is safe for concurrent use, also with ServeHTTP.
+func (h *WebhookHandler) Reconcile(ctx context.Context, c *Client, outTradeNo string) (paid bool, err error) {
+	if c == nil {
+		return false, errors.New("beecloud: reconcile: nil Client")
+	}
+	if reason := checkOutTradeNo(outTradeNo); reason != "" {
+		return false, &RequestError{Op: "reconcile", Problems: []FieldError{{Field: "outTradeNo", Reason: reason}}}
+	}
+	if err := h.checkReconcile(c); err != nil {
+		return false, err
+	}
+	bills, err := c.Bills(ctx, BillQuery{OutTradeNo: outTradeNo, PaidOnly: true, Limit: MaxLimit, Detail: true})
+	if err != nil {
+		var apiErr *APIError
+		if errors.As(err, &apiErr) && apiErr.Code == CodeNoSuchBill {
+			return false, nil
+		}
+		return false, fmt.Errorf("beecloud: reconcile order %s: %w", outTradeNo, err)
+	}
+	var bill *Bill
+	for i := range bills {
+		// BeeCloud filters by bill_no and spay_result; checking again
+		// costs nothing and guards against a filter ignored.
+		if b := &bills[i]; b.Paid && b.OutTradeNo == outTradeNo {
+			bill = b
+			break
+		}
+	}
+	if bill == nil {
+		return false, nil
+	}
+	n := reconciled(c.Config, bill)
+
+	capture := &errCapture{inner: h.logger().Handler(), box: new(errBox)}
+	log := &deliveryLog{logger: slog.New(capture), ctx: ctx}
+	log.with(
+		slog.String("source", "reconcile"),
+		slog.String("app_id", n.AppID),
+		slog.String("transaction_type", n.TransactionType),
+		slog.String("transaction_id", n.TransactionID),
+		slog.Int64("transaction_fee", n.TransactionFee),
+		slog.String("bill_id", bill.ID),
+	)
+	status, text := h.handle(ctx, log, n)
+	cause := capture.box.get()
+	switch {
+	case status == http.StatusOK:
+		return true, nil
+	case status == http.StatusConflict:
+		return false, fmt.Errorf("%w: order %s is paid (bill %s) and a delivery of it is under way", ErrBusy, outTradeNo, bill.ID)
+	case status == http.StatusUnprocessableEntity || errors.Is(cause, ErrAmountMismatch):
+		if cause == nil || !errors.Is(cause, ErrAmountMismatch) {
+			cause = fmt.Errorf("%w: bill %s is %d 分", ErrAmountMismatch, bill.ID, bill.Amount)
+		}
+		return false, fmt.Errorf("beecloud: reconcile order %s: %w", outTradeNo, cause)
+	case cause != nil:
+		return false, fmt.Errorf("beecloud: reconcile order %s: %s: %w", outTradeNo, text, cause)
+	}
+	return false, fmt.Errorf("beecloud: reconcile order %s: %s (status %d)", outTradeNo, text, status)
+}
+
+// checkReconcile reports what keeps h and c from reconciling.
+func (h *WebhookHandler) checkReconcile(c *Client) error {
+	if h.Handle == nil {
+		return fmt.Errorf("%w: reconcile: the WebhookHandler's Handle is nil", ErrInvalidConfig)
+	}
+	if err := c.checkConfig(false); err != nil {
+		return fmt.Errorf("beecloud: reconcile: %w", err)
+	}
+	for _, app := range h.Apps {
+		if app.AppID == c.Config.AppID {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: reconcile: the Client's app %q is not one of the WebhookHandler's Apps: its webhooks and the reconciled payments would not share Store keys", ErrInvalidConfig, c.Config.AppID)
+}
+
+// reconciled returns the notification a webhook would carry for the paid
+// bill b of the app cfg.
+func reconciled(cfg Config, b *Bill) *Notification {
+	n := &Notification{
+		AppID:                cfg.AppID,
+		Timestamp:            cfg.now(),
+		ChannelType:          webhookChannel(b),
+		SubChannelType:       b.SubChannel,
+		TransactionType:      TransactionPay,
+		TransactionID:        b.OutTradeNo,
+		TransactionFee:       b.Amount,
+		TradeSuccess:         true,
+		Optional:             b.Optional,
+		ChannelTransactionID: b.ChannelTransactionID,
+	}
+	if d := strings.TrimSpace(b.MessageDetail); strings.HasPrefix(d, "{") && json.Valid([]byte(d)) {
+		n.MessageDetail = json.RawMessage(d)
+	}
+	return n
+}
+
+// webhookChannel returns the channel_type a webhook for b carries: the
+// sub-channel's first word (ALI_WEB → ALI, BC_NATIVE → BC), or the
+// bill's channel.
+func webhookChannel(b *Bill) string {
+	if head, _, ok := strings.Cut(b.SubChannel, "_"); ok && head != "" {
+		return head
+	}
+	return strings.ToUpper(b.Channel)
+}
+
+// errCapture passes records to inner and keeps the error of the last
+// warning or error, so that Reconcile can return what the webhook path
+// only logs.
+type errCapture struct {
+	inner slog.Handler
+	box   *errBox
+}
+
+type errBox struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (b *errBox) get() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
+}
+
+func (c *errCapture) Enabled(ctx context.Context, level slog.Level) bool {
+	return level >= slog.LevelWarn || c.inner.Enabled(ctx, level)
+}
+
+func (c *errCapture) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level >= slog.LevelWarn {
+		r.Attrs(func(a slog.Attr) bool {
+			if err, ok := a.Value.Any().(error); ok && a.Key == "err" {
+				c.box.mu.Lock()
+				c.box.err = err
+				c.box.mu.Unlock()
+			}
+			return true
+		})
+	}
+	if c.inner.Enabled(ctx, r.Level) {
+		return c.inner.Handle(ctx, r)
+	}
+	return nil
+}
+
+func (c *errCapture) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &errCapture{inner: c.inner.WithAttrs(attrs), box: c.box}
+}
+
+func (c *errCapture) WithGroup(name string) slog.Handler {
+	return &errCapture{inner: c.inner.WithGroup(name), box: c.box}
+}

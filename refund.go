@@ -1,0 +1,659 @@
+package beecloud
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"time"
+)
+
+// beijing is the time zone of BeeCloud's refund dates.
+var beijing = time.FixedZone("CST", 8*60*60)
+
+// Refund numbers: the refund's date, yyyyMMdd in Beijing time, then a
+// serial of letters and digits.
+const (
+	// MaxRefundNoLen bounds a refund_no: BeeCloud allows 32 characters, but
+	// Baidu's channel refuses 22 or more.
+	MaxRefundNoLen  = 21
+	refundSerialMin = 3
+	refundDateLen   = 8
+)
+
+const alnum = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// NewRefundNo returns a fresh refund_no for a refund made at t: the date
+// of t in Beijing (UTC+8), as BeeCloud requires, followed by 13 random
+// letters and digits (77 bits), 21 characters in all.
+//
+// Store it with the order before calling [Client.Refund]: it is the key
+// that lets a refund whose answer was lost be looked up instead of sent
+// twice, and the TransactionID of the refund's webhook.
+func NewRefundNo(t time.Time) string {
+	var b [MaxRefundNoLen]byte
+	copy(b[:], t.In(beijing).Format("20060102"))
+	var r [MaxRefundNoLen - refundDateLen]byte
+	rand.Read(r[:]) //nolint:errcheck // crypto/rand.Read never fails (Go 1.24).
+	for i, x := range r {
+		// 248 = 4·62: dropping 248…255 keeps the letters uniform.
+		for x >= 248 {
+			var one [1]byte
+			rand.Read(one[:]) //nolint:errcheck // as above
+			x = one[0]
+		}
+		b[refundDateLen+i] = alnum[x%62]
+	}
+	return string(b[:])
+}
+
+// checkRefundNo returns what is wrong with a refund_no made at now, or "".
+func checkRefundNo(no string, now time.Time) string {
+	switch {
+	case no == "":
+		return "is required: the refund's Beijing date yyyyMMdd and 3 or more letters or digits (see NewRefundNo)"
+	case len(no) > MaxRefundNoLen:
+		return fmt.Sprintf("must be at most %d characters (Baidu's channel refuses longer), got %d", MaxRefundNoLen, len(no))
+	case len(no) < refundDateLen+refundSerialMin:
+		return fmt.Sprintf("must be a date yyyyMMdd and 3 or more letters or digits, got %d characters", len(no))
+	}
+	for i := 0; i < len(no); i++ {
+		c := no[i]
+		if i < refundDateLen && !(c >= '0' && c <= '9') {
+			return fmt.Sprintf("must start with the date yyyyMMdd, found %q at %d", c, i)
+		}
+		if !isAlnum(c) {
+			return fmt.Sprintf("must be a date and letters or digits only, found %q at %d", c, i)
+		}
+	}
+	if no[refundDateLen:] == "000" {
+		return `must not have the serial "000", which BeeCloud refuses`
+	}
+	day, err := time.ParseInLocation("20060102", no[:refundDateLen], beijing)
+	if err != nil {
+		return fmt.Sprintf("must start with a real date yyyyMMdd, got %q", no[:refundDateLen])
+	}
+	today := now.In(beijing)
+	today = time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, beijing)
+	// BeeCloud wants today's date; a day either way allows for clocks
+	// that disagree around midnight.
+	if d := day.Sub(today); d > 24*time.Hour || d < -24*time.Hour {
+		return fmt.Sprintf("must start with today's date in Beijing, %s, got %s", today.Format("20060102"), no[:refundDateLen])
+	}
+	return ""
+}
+
+// RefundRequest is a refund for [Client.Refund]. Amounts are in 分.
+type RefundRequest struct {
+	// OutTradeNo is the paid order to refund (BeeCloud's bill_no).
+	// Required.
+	OutTradeNo string
+	// RefundNo names the refund: required, made by [NewRefundNo] on the
+	// day of the refund, unique among the app's refunds.
+	RefundNo string
+	// Amount is how much to give back, at most what is left of the bill's
+	// paid amount; a part of it makes a partial refund. Required.
+	Amount int64
+	// Channel, if set, is the bill's channel, such as "ALI".
+	Channel string
+	// Optional is echoed in the refund's record and webhook: a flat map of
+	// string, number and bool values.
+	Optional map[string]any
+	// NeedApproval makes a pre-refund that waits for
+	// [Client.ApproveRefunds] instead of a refund at once.
+	NeedApproval bool
+}
+
+// RefundResult is BeeCloud's answer to a refund.
+type RefundResult struct {
+	// ID is BeeCloud's record id of the refund, for [Client.GetRefund].
+	ID string
+	// URL is set for an Alipay refund, which the merchant confirms on
+	// Alipay's page with its payment password.
+	URL string
+	// Recovered reports that the answer to the refund was lost and that
+	// the refund was found by its refund_no: it was made once. URL is then
+	// empty; find an Alipay refund's confirmation on Alipay's merchant site.
+	Recovered bool
+}
+
+func (r RefundRequest) params(now time.Time) (map[string]any, error) {
+	p := problems{op: "refund"}
+	if reason := checkOutTradeNo(r.OutTradeNo); reason != "" {
+		p.add("OutTradeNo", reason)
+	}
+	if reason := checkRefundNo(r.RefundNo, now); reason != "" {
+		p.add("RefundNo", reason)
+	}
+	switch {
+	case r.Amount <= 0:
+		p.add("Amount", fmt.Sprintf("must be a positive number of 分 (1 = ¥0.01), got %d", r.Amount))
+	case r.Amount > MaxAmount:
+		p.add("Amount", fmt.Sprintf("must be at most %d 分, got %d", int64(MaxAmount), r.Amount))
+	}
+	checkChannel(&p, "Channel", r.Channel)
+	checkFlat(&p, "Optional", r.Optional)
+	m := map[string]any{
+		"bill_no":    r.OutTradeNo,
+		"refund_no":  r.RefundNo,
+		"refund_fee": r.Amount,
+	}
+	if r.Channel != "" {
+		m["channel"] = r.Channel
+	}
+	if len(r.Optional) > 0 {
+		m["optional"] = r.Optional
+	}
+	if r.NeedApproval {
+		m["need_approval"] = true
+	}
+	return m, p.err()
+}
+
+// checkFlat reports values of a flat map other than strings, numbers and
+// bools.
+func checkFlat(p *problems, field string, m map[string]any) {
+	for k, v := range m {
+		switch v := v.(type) {
+		case string, bool, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, json.Number:
+		case float32:
+			if math.IsInf(float64(v), 0) || math.IsNaN(float64(v)) {
+				p.add(field+"."+k, "must be a finite number")
+			}
+		case float64:
+			if math.IsInf(v, 0) || math.IsNaN(v) {
+				p.add(field+"."+k, "must be a finite number")
+			}
+		default:
+			p.add(field+"."+k, fmt.Sprintf("must be a string, number or bool, not %T", v))
+		}
+		if k == "" {
+			p.add(field, "has an empty key")
+		}
+	}
+}
+
+// Refund gives money back for a paid order (POST /2/rest/refund, signed
+// with the Master Secret). BeeCloud refunds one bill at a time: while a
+// refund of it is under way, another is an *[APIError] with Code
+// [CodeAlreadyRefunding]; one larger than what is left of the bill has
+// Code [CodeRefundAmountTooLarge].
+//
+// A refund is never sent twice blindly. When its answer is lost (the
+// connection broke, a timeout, an error page), Refund looks the refund up
+// by its refund_no: if BeeCloud has it, Refund returns it with Recovered
+// set; if not, Refund sends it once more and looks again. When that does
+// not settle it (the lookup failed, or the context ended), the error
+// wraps [ErrUnknownOutcome] and says what is known: look the refund up
+// with [Client.Refunds] before sending it again, with the same RefundNo.
+// Refund needs the AppSecret too, for that lookup.
+//
+// A refund is recorded in two steps: Refund's answer says BeeCloud took
+// it; the refund's webhook (TransactionType "REFUND", TransactionID the
+// refund_no, TransactionFee the refunded amount) says the channel paid it
+// back, for the channels that send one (Alipay, UnionPay, JD, …). For
+// the others, ask [Client.RefundStatus]. Record the RefundNo with the
+// order before calling Refund, so that Handle can find the order.
+func (c *Client) Refund(ctx context.Context, r RefundRequest) (*RefundResult, error) {
+	params, err := r.params(c.Config.now())
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("beecloud: refund %s: not sent: %w", r.RefundNo, err)
+	}
+	if err := c.checkConfig(true); err != nil {
+		return nil, err
+	}
+	if err := c.checkConfig(false); err != nil {
+		return nil, fmt.Errorf("%w (Refund looks a refund up when its answer is lost)", err)
+	}
+	k := call{method: "POST", path: "/2/rest/refund", params: params, master: true, about: "refund_no " + r.RefundNo + ", out_trade_no " + r.OutTradeNo}
+	var lost []error
+	for sends := 1; ; sends++ {
+		a := c.roundTrip(ctx, k)
+		v := a.outcome(k)
+		if v.err == nil {
+			res, err := decodeRefundResult(a.body)
+			if err != nil {
+				// BeeCloud said OK: the refund is made.
+				return nil, fmt.Errorf("%w: refund %s of order %s: BeeCloud accepted it (result_code 0) but the answer is malformed: %v", ErrUnknownOutcome, r.RefundNo, r.OutTradeNo, err)
+			}
+			return res, nil
+		}
+		if !v.lost {
+			if v.retry && !a.sent && sends < queryAttempts {
+				// The connection was never made: sending again is safe.
+				if werr := c.wait(ctx, sends); werr == nil {
+					continue
+				}
+			}
+			if len(lost) > 0 {
+				return nil, fmt.Errorf("%w: refund %s of order %s: the first answer was lost (%v), BeeCloud had no record of it, and sending it again failed: %w", ErrUnknownOutcome, r.RefundNo, r.OutTradeNo, lost[0], v.err)
+			}
+			return nil, v.err
+		}
+		lost = append(lost, v.err)
+		// Give BeeCloud a moment to finish a refund it received.
+		werr := c.wait(ctx, sends)
+		var found *Refund
+		if werr == nil {
+			found, werr = c.findRefund(ctx, r)
+		}
+		switch {
+		case werr != nil:
+			return nil, fmt.Errorf("%w: refund %s of order %s: sent %d time(s), the answer was lost (%v), and looking it up by refund_no failed (%v): look it up before sending it again", ErrUnknownOutcome, r.RefundNo, r.OutTradeNo, sends, v.err, werr)
+		case found != nil:
+			return &RefundResult{ID: found.ID, Recovered: true}, nil
+		case sends >= 2:
+			return nil, fmt.Errorf("%w: refund %s of order %s: sent twice, both answers were lost (%v; %v), and BeeCloud has no record of it yet: look it up by refund_no before sending it again", ErrUnknownOutcome, r.RefundNo, r.OutTradeNo, lost[0], v.err)
+		}
+	}
+}
+
+// findRefund looks r up by its refund_no; nil means BeeCloud has no such
+// refund.
+func (c *Client) findRefund(ctx context.Context, r RefundRequest) (*Refund, error) {
+	refunds, err := c.Refunds(ctx, RefundQuery{OutTradeNo: r.OutTradeNo, RefundNo: r.RefundNo, NeedApproval: r.NeedApproval})
+	if err != nil {
+		var apiErr *APIError
+		if errors.As(err, &apiErr) && apiErr.Code == CodeNoSuchRefund {
+			return nil, nil
+		}
+		return nil, err
+	}
+	for i := range refunds {
+		if refunds[i].RefundNo == r.RefundNo {
+			return &refunds[i], nil
+		}
+	}
+	return nil, nil
+}
+
+func decodeRefundResult(body []byte) (*RefundResult, error) {
+	var a struct {
+		ID  string `json:"id"`
+		URL string `json:"url"`
+	}
+	if err := json.Unmarshal(body, &a); err != nil {
+		return nil, err
+	}
+	if a.ID == "" && a.URL == "" {
+		return nil, errors.New("no id")
+	}
+	return &RefundResult{ID: a.ID, URL: a.URL}, nil
+}
+
+// RefundQuery selects refunds for [Client.Refunds] and
+// [Client.CountRefunds]. Its filters are ANDed; the zero RefundQuery
+// selects every refund of the app, newest first, ten at a time.
+type RefundQuery struct {
+	// OutTradeNo keeps the refunds of one order (bill_no).
+	OutTradeNo string
+	// RefundNo keeps the refund with this refund_no.
+	RefundNo string
+	// Channel keeps the refunds of one channel, such as "ALI".
+	Channel string
+	// NeedApproval selects pre-refunds, which wait for
+	// [Client.ApproveRefunds], instead of refunds.
+	NeedApproval bool
+	// Since and Until bound the refunds' creation time; zero means no
+	// bound.
+	Since, Until time.Time
+	// Skip and Limit page through the refunds as in [BillQuery]; Limit is
+	// at most MaxLimit (50), zero means 10. CountRefunds ignores them.
+	Skip, Limit int
+	// Detail asks for each refund's channel details.
+	Detail bool
+}
+
+// Refund is one BeeCloud refund record. Amounts are in 分.
+type Refund struct {
+	// ID is BeeCloud's record id, for [Client.GetRefund] and
+	// [Client.ApproveRefunds].
+	ID string
+	// OutTradeNo is the refunded order (bill_no); RefundNo the refund's
+	// number.
+	OutTradeNo, RefundNo string
+	// Title is the order's title.
+	Title string
+	// Channel and SubChannel are the bill's channel, such as "ALI" and
+	// "ALI_WEB".
+	Channel, SubChannel string
+	// Amount is the refunded amount (refund_fee); BillAmount the bill's
+	// total (total_fee).
+	Amount, BillAmount int64
+	// Finished reports whether the refund is over (finish); Succeeded
+	// whether it succeeded (result).
+	Finished, Succeeded bool
+	// CreatedAt is when BeeCloud made the record.
+	CreatedAt time.Time
+	// Optional is the refund's optional data; numbers are json.Number.
+	Optional map[string]any
+	// MessageDetail is the channel's raw answer, when the query asked for
+	// Detail.
+	MessageDetail string
+}
+
+type wireRefund struct {
+	ID            string          `json:"id"`
+	BillNo        string          `json:"bill_no"`
+	RefundNo      string          `json:"refund_no"`
+	TotalFee      int64           `json:"total_fee"`
+	RefundFee     int64           `json:"refund_fee"`
+	Title         string          `json:"title"`
+	Channel       string          `json:"channel"`
+	SubChannel    string          `json:"sub_channel"`
+	Finish        bool            `json:"finish"`
+	Result        bool            `json:"result"`
+	Optional      json.RawMessage `json:"optional"`
+	MessageDetail json.RawMessage `json:"message_detail"`
+	CreateTime    int64           `json:"create_time"`
+}
+
+func (w *wireRefund) refund() (Refund, error) {
+	opt, err := decodeOptional(w.Optional)
+	if err != nil {
+		return Refund{}, fmt.Errorf("refund %q: %w", w.ID, err)
+	}
+	detail, err := decodeDetail(w.MessageDetail)
+	if err != nil {
+		return Refund{}, fmt.Errorf("refund %q: %w", w.ID, err)
+	}
+	if w.TotalFee < 0 || w.RefundFee < 0 {
+		return Refund{}, fmt.Errorf("refund %q: negative amount", w.ID)
+	}
+	return Refund{
+		ID:            w.ID,
+		OutTradeNo:    w.BillNo,
+		RefundNo:      w.RefundNo,
+		Title:         w.Title,
+		Channel:       w.Channel,
+		SubChannel:    w.SubChannel,
+		Amount:        w.RefundFee,
+		BillAmount:    w.TotalFee,
+		Finished:      w.Finish,
+		Succeeded:     w.Result,
+		CreatedAt:     fromMillis(w.CreateTime),
+		Optional:      opt,
+		MessageDetail: detail,
+	}, nil
+}
+
+func (q RefundQuery) params(op string, count bool) (map[string]any, error) {
+	p := problems{op: op}
+	m := map[string]any{}
+	if q.OutTradeNo != "" {
+		if reason := checkOutTradeNo(q.OutTradeNo); reason != "" {
+			p.add("OutTradeNo", reason)
+		}
+		m["bill_no"] = q.OutTradeNo
+	}
+	if q.RefundNo != "" {
+		if len(q.RefundNo) > 32 || !isAlnumString(q.RefundNo) {
+			p.add("RefundNo", "must be letters and digits, at most 32")
+		}
+		m["refund_no"] = q.RefundNo
+	}
+	checkChannel(&p, "Channel", q.Channel)
+	if q.Channel != "" {
+		m["channel"] = q.Channel
+	}
+	if q.NeedApproval {
+		m["need_approval"] = true
+	}
+	checkSpan(&p, q.Since, q.Until)
+	if !q.Since.IsZero() {
+		m["start_time"] = millis(q.Since)
+	}
+	if !q.Until.IsZero() {
+		m["end_time"] = millis(q.Until)
+	}
+	if !count {
+		checkPage(&p, q.Skip, q.Limit)
+		if q.Skip > 0 {
+			m["skip"] = q.Skip
+		}
+		if q.Limit > 0 {
+			m["limit"] = q.Limit
+		}
+		if q.Detail {
+			m["need_detail"] = true
+		}
+	}
+	return m, p.err()
+}
+
+func isAlnumString(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isAlnum(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// Refunds returns the refunds q selects, newest first (GET
+// /2/rest/refunds).
+func (c *Client) Refunds(ctx context.Context, q RefundQuery) ([]Refund, error) {
+	params, err := q.params("refunds", false)
+	if err != nil {
+		return nil, err
+	}
+	var refunds []Refund
+	err = c.query(ctx, call{method: "GET", path: "/2/rest/refunds", params: params}, func(body []byte) (err error) {
+		refunds, err = decodeRefunds(body)
+		return err
+	})
+	return refunds, err
+}
+
+func decodeRefunds(body []byte) ([]Refund, error) {
+	var a struct {
+		Refunds []wireRefund `json:"refunds"`
+	}
+	if err := json.Unmarshal(body, &a); err != nil {
+		return nil, err
+	}
+	out := make([]Refund, 0, len(a.Refunds))
+	for i := range a.Refunds {
+		r, err := a.Refunds[i].refund()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// CountRefunds returns how many refunds q selects (GET
+// /2/rest/refunds/count). It ignores q's Skip, Limit and Detail.
+func (c *Client) CountRefunds(ctx context.Context, q RefundQuery) (int, error) {
+	params, err := q.params("refund count", true)
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	err = c.query(ctx, call{method: "GET", path: "/2/rest/refunds/count", params: params}, func(body []byte) (err error) {
+		n, err = decodeCount(body)
+		return err
+	})
+	return n, err
+}
+
+// GetRefund returns the refund whose BeeCloud record id is id (GET
+// /2/rest/refund/{id}). An unknown id is an *[APIError] with Code
+// [CodeNoSuchRefund].
+func (c *Client) GetRefund(ctx context.Context, id string) (*Refund, error) {
+	p := problems{op: "refund lookup"}
+	checkID(&p, id)
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	var r *Refund
+	err := c.query(ctx, call{method: "GET", path: "/2/rest/refund/" + url.PathEscape(id)}, func(body []byte) (err error) {
+		r, err = decodeRefund(body)
+		return err
+	})
+	return r, err
+}
+
+func decodeRefund(body []byte) (*Refund, error) {
+	var a struct {
+		Refund *wireRefund `json:"refund"`
+	}
+	if err := json.Unmarshal(body, &a); err != nil {
+		return nil, err
+	}
+	if a.Refund == nil {
+		return nil, errors.New("no refund")
+	}
+	r, err := a.Refund.refund()
+	if err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// The refund_status values of [Client.RefundStatus].
+const (
+	RefundSuccess    = "SUCCESS"
+	RefundProcessing = "PROCESSING"
+	RefundFail       = "FAIL"
+)
+
+// statusChannels are the channels that send no refund webhook, whose
+// refunds' status BeeCloud asks the channel for.
+var statusChannels = []string{"WX", "YEE", "KUAIQIAN", "BD"}
+
+// RefundStatus asks the channel where the refund refundNo stands (GET
+// /2/rest/refund/status): [RefundSuccess], [RefundProcessing], [RefundFail]
+// or another value the channel gives. channel is required and must be
+// "WX", "YEE", "KUAIQIAN" or "BD": the channels that send no refund
+// webhook. For the others, wait for the webhook or look at
+// [Refund].Finished.
+func (c *Client) RefundStatus(ctx context.Context, channel, refundNo string) (string, error) {
+	p := problems{op: "refund status"}
+	switch {
+	case channel == "":
+		p.add("channel", `is required: "WX", "YEE", "KUAIQIAN" or "BD"`)
+	case !contains(statusChannels, channel):
+		p.add("channel", fmt.Sprintf(`must be "WX", "YEE", "KUAIQIAN" or "BD" (the channels without a refund webhook), got %q`, channel))
+	}
+	if refundNo == "" {
+		p.add("refundNo", "is required")
+	} else if len(refundNo) > 32 || !isAlnumString(refundNo) {
+		p.add("refundNo", "must be letters and digits, at most 32")
+	}
+	if err := p.err(); err != nil {
+		return "", err
+	}
+	var status string
+	k := call{method: "GET", path: "/2/rest/refund/status", params: map[string]any{"channel": channel, "refund_no": refundNo}}
+	err := c.query(ctx, k, func(body []byte) error {
+		var a struct {
+			Status string `json:"refund_status"`
+		}
+		if err := json.Unmarshal(body, &a); err != nil {
+			return err
+		}
+		if a.Status == "" {
+			return errors.New("no refund_status")
+		}
+		status = a.Status
+		return nil
+	})
+	return status, err
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// RefundApproval agrees to or denies pre-refunds, made by [Client.Refund]
+// with NeedApproval, for [Client.ApproveRefunds].
+type RefundApproval struct {
+	// Channel is the pre-refunds' channel, such as "ALI". Required.
+	Channel string
+	// IDs are the pre-refunds' record ids ([Refund].ID). Required.
+	IDs []string
+	// Agree makes the refunds; false denies them.
+	Agree bool
+	// DenyReason says why, when Agree is false.
+	DenyReason string
+}
+
+// ApprovalResult is BeeCloud's answer to [Client.ApproveRefunds].
+type ApprovalResult struct {
+	// Results maps each id to "OK" or to the reason it failed.
+	Results map[string]string
+	// URL is set for Alipay refunds, which the merchant confirms on
+	// Alipay's page with its payment password.
+	URL string
+}
+
+// ApproveRefunds agrees to or denies pre-refunds (PUT /2/rest/refund,
+// signed with the Master Secret). Like a refund it is never sent twice
+// blindly: when its answer is lost the error wraps [ErrUnknownOutcome];
+// see where the pre-refunds stand with [Client.Refunds] (NeedApproval
+// set) before sending it again.
+func (c *Client) ApproveRefunds(ctx context.Context, a RefundApproval) (*ApprovalResult, error) {
+	p := problems{op: "refund approval"}
+	switch {
+	case a.Channel == "":
+		p.add("Channel", `is required, such as "ALI"`)
+	default:
+		checkChannel(&p, "Channel", a.Channel)
+	}
+	if len(a.IDs) == 0 {
+		p.add("IDs", "is required: the pre-refunds' record ids")
+	}
+	for i, id := range a.IDs {
+		sub := problems{op: p.op}
+		checkID(&sub, id)
+		for _, e := range sub.list {
+			p.add(fmt.Sprintf("IDs[%d]", i), e.Reason)
+		}
+	}
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	if err := c.checkConfig(true); err != nil {
+		return nil, err
+	}
+	params := map[string]any{"channel": a.Channel, "ids": a.IDs, "agree": a.Agree}
+	if a.DenyReason != "" {
+		params["deny_reason"] = a.DenyReason
+	}
+	k := call{method: "PUT", path: "/2/rest/refund", params: params, master: true}
+	for n := 1; ; n++ {
+		ans := c.roundTrip(ctx, k)
+		v := ans.outcome(k)
+		switch {
+		case v.err == nil:
+			var body struct {
+				ResultMap map[string]string `json:"result_map"`
+				URL       string            `json:"url"`
+			}
+			if err := json.Unmarshal(ans.body, &body); err != nil {
+				return nil, fmt.Errorf("%w: %s: BeeCloud accepted it (result_code 0) but the answer is malformed: %v", ErrUnknownOutcome, k, err)
+			}
+			return &ApprovalResult{Results: body.ResultMap, URL: body.URL}, nil
+		case v.lost:
+			return nil, fmt.Errorf("%w: %s: the answer was lost, the pre-refunds may or may not be approved: look them up before sending it again: %w", ErrUnknownOutcome, k, v.err)
+		case v.retry && !ans.sent && n < queryAttempts:
+			if werr := c.wait(ctx, n); werr == nil {
+				continue
+			}
+		}
+		return nil, v.err
+	}
+}
