@@ -20,26 +20,38 @@ func ExampleWebhookHandler() {
 		MasterSecret: "506371c7-b095-45da-bfce-9ae857c41a85",
 	}
 	orders := map[string]int64{"bc1234567": 150} // out_trade_no → amount in 分
+	refunds := map[string]int64{}                // refund_no → amount asked for
 
 	h := &beecloud.WebhookHandler{
 		Apps: beecloud.Apps{cfg},
-		// A payment's amount must be the one the order was made for.
+		// A payment's amount must be the one the order was made for, and a
+		// refund's the one the merchant asked for.
 		ExpectedAmount: func(ctx context.Context, n *beecloud.Notification) (int64, error) {
-			amount, ok := orders[n.TransactionID]
+			records := orders
+			if n.TransactionType == beecloud.TransactionRefund {
+				records = refunds
+			}
+			amount, ok := records[n.TransactionID]
 			if !ok {
-				return 0, fmt.Errorf("no order %q", n.TransactionID)
+				return 0, fmt.Errorf("no %s record %q", n.TransactionType, n.TransactionID)
 			}
 			return amount, nil
 		},
-		// Runs once per transaction, however often BeeCloud sends it.
+		// Runs once per successful transaction, however often BeeCloud
+		// sends it.
 		Handle: func(ctx context.Context, n *beecloud.Notification) error {
-			if n.TransactionType != "PAY" || !n.TradeSuccess {
+			if n.TransactionType != beecloud.TransactionPay {
 				return nil // refunds and the like: nothing to grant
 			}
 			fmt.Printf("order %s paid: %d 分 via %s\n", n.TransactionID, n.TransactionFee, n.SubChannelType)
 			return nil
 		},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	// At startup: a misconfigured handler fails here, not in production.
+	if err := h.Validate(); err != nil {
+		fmt.Println(err)
+		return
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/beecloud/webhook", h)
@@ -52,6 +64,11 @@ func ExampleWebhookHandler() {
 		r.URL.Path = "/beecloud/webhook"
 		mux.ServeHTTP(w, r)
 		fmt.Println(w.Code, w.Body.String())
+	}
+	// At shutdown, after the http.Server's: completions still being
+	// recorded (the store was down) get their chance.
+	if err := h.Shutdown(context.Background()); err != nil {
+		fmt.Println(err)
 	}
 	// Output:
 	// order bc1234567 paid: 150 分 via ALI_WEB

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -18,13 +19,25 @@ import (
 const (
 	// DefaultMaxBodyBytes bounds a webhook body: real ones are about 1 KB.
 	DefaultMaxBodyBytes = 1 << 20
-	// DefaultLease is how long a delivery holds its claim on a transaction
-	// while Handle runs.
+	// DefaultLease is how long a delivery's claim on a transaction lasts
+	// unless renewed; the handler renews it every third of the lease while
+	// the delivery runs.
 	DefaultLease = 5 * time.Minute
-
-	// recordTimeout bounds Store.Complete and Store.Release.
-	recordTimeout = 30 * time.Second
+	// DefaultHandleTimeout bounds ExpectedAmount and Handle together.
+	DefaultHandleTimeout = 5 * time.Minute
+	// DefaultReadTimeout bounds reading a webhook's body.
+	DefaultReadTimeout = 10 * time.Second
+	// MinLease is the shortest Lease [WebhookHandler.Validate] accepts:
+	// the heartbeat renews the claim every third of it.
+	MinLease = 100 * time.Millisecond
 )
+
+// ErrClaimLost is the cause (see context.Cause) with which the context
+// given to ExpectedAmount and Handle is cancelled when the handler learns
+// that its claim on the transaction is gone: another delivery took it over
+// after the lease ran out unrenewed, or completed the transaction.
+// Whatever Handle does from then on may be done twice.
+var ErrClaimLost = errors.New("beecloud: webhook claim lost")
 
 // WebhookSenders returns the addresses BeeCloud sends webhooks from,
 // 123.57.146.46 and 182.92.114.175, for [WebhookHandler].AllowedSenders.
@@ -38,37 +51,78 @@ func WebhookSenders() []netip.Prefix {
 
 // WebhookHandler is the http.Handler for the URL set as webhook on
 // BeeCloud's dashboard. For each POST it verifies the body with
-// [Config.ParseNotification], drops duplicates, optionally checks the amount,
-// calls Handle, and answers "success" once Handle has returned nil. Any
-// other answer makes BeeCloud send the message again, at 2 s, 4 s, 8 s, …
-// for about 36 hours.
+// [Apps.ParseNotification], claims the transaction in its Store, checks
+// the amount, calls Handle, records the completion, and answers "success".
+// Any other answer makes BeeCloud send the message again, at 2 s, 4 s,
+// 8 s, … for about 36 hours.
+//
+// # Exactly once
 //
 // Handle runs at most once per transaction (app, transaction type and
 // transaction id) among all the handlers that share one Store, for as
-// long as the Store remembers it ([MinRetention] by default): a
-// duplicate that arrives while Handle runs is answered 409 Conflict, one
-// that arrives after Handle succeeded is answered "success" without
-// calling Handle, and one that arrives after Handle failed calls it again.
-// The signature covers no timestamp, so anyone who has seen a genuine
-// message can replay it after that: let Handle act on the state of your
-// own order (mark it paid if it is unpaid), not on the message alone.
+// long as the Store remembers it ([MinRetention] by default), and a
+// "success" is answered only once a Handle for it returned nil:
+//
+//   - The first delivery claims the transaction for Lease and renews the
+//     claim every Lease/3 (a heartbeat) while ExpectedAmount, Handle and
+//     the recording run, however long they take. A duplicate meanwhile is
+//     answered 409 and sent again later; it never runs Handle beside the
+//     first. One that arrives after Handle succeeded is answered "success"
+//     without Handle; one after Handle failed runs it again.
+//   - Once Handle returned nil the completion is recorded with
+//     Store.Complete, retried with backoff for a few seconds while the
+//     heartbeat keeps the claim. If the store stays down longer, the
+//     delivery is answered "success" anyway (Handle did its work: a resend
+//     could only do it again) and the handler keeps renewing the claim and
+//     retrying Complete in the background for up to an hour, logging at
+//     error level; duplicates meanwhile get 409 (or 503 while the store is
+//     down). [WebhookHandler.Shutdown] waits for those completions.
+//   - If the Store is a [TxStore], Handle runs inside CompleteTx, so its
+//     effect (on the same database) and the completion commit together.
+//     "success" is answered only when the commit is known to have
+//     happened; when it failed or is in doubt, Claim tells which, and
+//     while the store cannot tell, the answer is 503: the resend finds the
+//     transaction done, or runs Handle on a clean slate.
+//
+// What can still run Handle twice, short of a TxStore: a server that dies
+// after Handle returned and before the completion was recorded (once the
+// lease runs out, a resend runs it again), a store outage longer than the
+// Lease during which the claim could not be renewed (a resend may take
+// the transaction over when the store comes back), and a MemStore's
+// restart. The handler logs the second at error level, and cancels
+// Handle's context with [ErrClaimLost] when it learns that its claim was
+// taken. So let Handle act on the state of your own order (mark it paid
+// if it is unpaid) rather than on the message alone: the signature covers
+// no timestamp, and anyone who has seen a genuine message can replay it
+// once the Store has forgotten it.
+//
+// Only a successful transaction is handled: a verified notification
+// whose trade_success is false (a field the signature does not cover, so
+// possibly a replay of a genuine body with that field changed) is refused
+// with 422 and a warning before the Store is asked, so it neither reaches
+// Handle nor marks the transaction done, and the genuine message, when
+// BeeCloud sends it again, is handled as usual.
+//
+// # Answers
 //
 // The answers other than "success", all text/plain:
 //
 //	405 the method is not POST (with an Allow header)
 //	413 the body is larger than MaxBodyBytes
+//	408 the body took longer than ReadTimeout to arrive
 //	403 the sender is not in AllowedSenders, or the signature is wrong,
 //	    legacy-signed when that is off, or stale
-//	400 the body is malformed
-//	409 Handle is running for this transaction in another delivery
-//	422 the amount differs from ExpectedAmount's (logged at error level)
+//	400 the body is malformed or missing
+//	409 another delivery holds the transaction (Handle may be running)
+//	422 the amount differs from ExpectedAmount's (logged at error level),
+//	    or trade_success is false
 //	500 Handle or ExpectedAmount failed, or the handler is misconfigured
 //	503 the Store failed
 //
-// A WebhookHandler without Handle or with a Config that cannot verify
-// webhooks (see [Config.ParseNotification]) answers 500 to every request
-// and logs why: it never answers "success". Set the fields before the
-// first request and do not change them after; the handler is safe for
+// A WebhookHandler that [WebhookHandler.Validate] refuses answers 500 to
+// every request and logs why: it never answers "success". Call Validate
+// at startup to fail there instead. Set the fields before the first
+// request and do not change them after; the handler is safe for
 // concurrent use.
 type WebhookHandler struct {
 	// Apps are the credentials that verify webhooks: usually one Config
@@ -79,46 +133,65 @@ type WebhookHandler struct {
 	// Apps is required.
 	Apps Apps
 
-	// Handle does the merchant's business for a verified notification,
-	// such as marking the order paid. A nil error means done: BeeCloud is
-	// told "success" and the Store keeps the transaction from being
-	// handled again (see above for how long). An error makes BeeCloud
-	// send the message again later. Check n.TradeSuccess and
-	// n.TransactionType before granting goods. ctx is not cancelled when
-	// BeeCloud hangs up, so that work that finishes is recorded; it
-	// expires with the Lease. Handle is required.
+	// Handle does the merchant's business for a verified, successful
+	// transaction, such as marking the order paid. A nil error means
+	// done: BeeCloud is told "success" and the Store keeps the
+	// transaction from being handled again (see above for how long). An
+	// error makes BeeCloud send the message again later; a panic does
+	// too, after the handler let go of its claim, and goes on to the
+	// server. Check n.TransactionType before granting goods.
+	//
+	// ctx is not cancelled when BeeCloud hangs up, so that work that
+	// finishes is recorded; it ends after HandleTimeout, or with cause
+	// [ErrClaimLost] when another delivery took the transaction over. With
+	// a [TxStore], ctx carries the store's transaction. Handle is
+	// required.
 	Handle func(ctx context.Context, n *Notification) error
 
 	// ExpectedAmount, if set, returns the amount in 分 the merchant's own
-	// records expect for a payment: the Amount of the order
-	// n.TransactionID. It is asked only for payments (TransactionType
-	// "PAY"); refunds and transfers, whose fee may be a part of an order,
-	// go to Handle unchecked. It runs after the duplicate check and before
-	// Handle. An error (say, an unknown order) is answered 500 so that
-	// BeeCloud sends again; a different amount is answered 422, logged at
-	// error level with [ErrAmountMismatch], and never reaches Handle.
-	// BeeCloud keeps sending such a message for days, which leaves time to
-	// look into it: it means a bug in the order records or a tampered
-	// order.
+	// records expect for a payment or a refund: for a payment
+	// (TransactionType [TransactionPay]) the Amount of the order
+	// n.TransactionID; for a refund ([TransactionRefund]) the amount of
+	// the refund the merchant asked for, whose refund number is
+	// n.TransactionID. It is not asked for other types. It runs under the
+	// claim, after the duplicate check and before Handle. An error (say,
+	// an unknown order) is answered 500 so that BeeCloud sends again; a
+	// different amount is answered 422, logged at error level with
+	// [ErrAmountMismatch], and never reaches Handle. BeeCloud keeps
+	// sending such a message for days, which leaves time to look into it:
+	// it means a bug in the order records or a tampered order.
 	ExpectedAmount func(ctx context.Context, n *Notification) (int64, error)
 
 	// Store records claimed and handled transactions. Share one Store
 	// (a database) among every instance of a server. Nil means a zero
 	// [MemStore] created on first use, which is enough for a single
-	// process that handles fewer than [DefaultMaxEntries] transactions in
-	// [MinRetention] (beyond that it answers 503); its memory is lost on
-	// restart, when a handled transaction that BeeCloud sends again is
-	// handled again.
+	// process; its memory is lost on restart, when a handled transaction
+	// that BeeCloud sends again is handled again.
 	Store Store
-	// Lease is how long one delivery may hold a transaction while
-	// ExpectedAmount and Handle run; zero means DefaultLease (5 minutes).
-	// If a server dies while holding a claim, the transaction is handled
-	// again once the lease runs out, so set Lease above the longest
-	// Handle, but not far above.
+	// Lease is how long a delivery's claim on a transaction lasts without
+	// renewal; zero means DefaultLease (5 minutes), and Validate refuses
+	// less than MinLease. The handler renews it every Lease/3 while the
+	// delivery runs, so Handle may take longer. If a server dies while
+	// holding a claim, the transaction waits for the lease to run out
+	// before a resend can handle it; if the store is unreachable for
+	// longer than the lease while Handle runs or its completion is being
+	// recorded, a resend may run Handle again. So keep Lease well above
+	// your store's longest outage.
 	Lease time.Duration
+	// HandleTimeout bounds ExpectedAmount and Handle together: their ctx
+	// ends then. Zero means DefaultHandleTimeout (5 minutes). A Handle
+	// that ignores its ctx keeps the claim renewed until it returns.
+	HandleTimeout time.Duration
 	// MaxBodyBytes bounds the body; zero means DefaultMaxBodyBytes (1 MiB).
 	// A larger body is answered 413 without being parsed.
 	MaxBodyBytes int64
+	// ReadTimeout bounds reading the body, through
+	// http.ResponseController.SetReadDeadline; zero means
+	// DefaultReadTimeout (10 s). It replaces the server's own read
+	// deadline for the body, and does nothing where the ResponseWriter
+	// cannot set one (an httptest.ResponseRecorder): give your
+	// http.Server a ReadTimeout too.
+	ReadTimeout time.Duration
 
 	// AllowedSenders, if not empty, limits whose messages are handled:
 	// other clients get 403. Use [WebhookSenders] for BeeCloud's own
@@ -143,6 +216,54 @@ type WebhookHandler struct {
 
 	storeOnce sync.Once
 	memStore  *MemStore
+
+	// background counts the completions still being recorded.
+	background sync.WaitGroup
+	// Retry budgets of Complete, inline and in the background; zero
+	// means completeInline and completeBackground. Tests shorten them.
+	inlineBudget, backgroundBudget time.Duration
+}
+
+// Validate reports what keeps h from handling webhooks: no Apps, an app
+// that cannot verify webhooks (see [Config.ParseNotification]), no Handle,
+// a Lease below MinLease, a negative timeout or size, or an invalid
+// AllowedSenders prefix. The error wraps [ErrInvalidConfig] and names
+// every problem. ServeHTTP answers 500 to every request while Validate
+// fails: call it at startup.
+func (h *WebhookHandler) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: WebhookHandler."+format, append([]any{ErrInvalidConfig}, args...)...))
+	}
+	if len(h.Apps) == 0 {
+		bad("Apps is empty")
+	}
+	for i, c := range h.Apps {
+		if err := c.checkWebhook(); err != nil {
+			errs = append(errs, fmt.Errorf("%w (WebhookHandler.Apps[%d])", err, i))
+		}
+	}
+	if h.Handle == nil {
+		bad("Handle is nil")
+	}
+	if h.Lease != 0 && h.Lease < MinLease {
+		bad("Lease %v is below MinLease (%v)", h.Lease, MinLease)
+	}
+	if h.HandleTimeout < 0 {
+		bad("HandleTimeout %v is negative", h.HandleTimeout)
+	}
+	if h.ReadTimeout < 0 {
+		bad("ReadTimeout %v is negative", h.ReadTimeout)
+	}
+	if h.MaxBodyBytes < 0 {
+		bad("MaxBodyBytes %d is negative", h.MaxBodyBytes)
+	}
+	for i, p := range h.AllowedSenders {
+		if !p.IsValid() {
+			bad("AllowedSenders[%d] is not a valid prefix", i)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // ServeHTTP implements http.Handler.
@@ -151,6 +272,11 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		reply(w, http.StatusMethodNotAllowed, "method not allowed")
+		return
+	}
+	if err := h.Validate(); err != nil {
+		log.error("beecloud: webhook handler misconfigured", slog.Any("err", err))
+		reply(w, http.StatusInternalServerError, "handler misconfigured")
 		return
 	}
 	client, err := h.clientIP(r)
@@ -169,43 +295,13 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if h.Handle == nil {
-		log.error("beecloud: webhook handler misconfigured: Handle is nil")
-		reply(w, http.StatusInternalServerError, "handler misconfigured")
-		return
-	}
-	apps := h.apps()
-	for _, c := range apps {
-		if err := c.checkWebhook(); err != nil {
-			log.error("beecloud: webhook handler misconfigured", slog.Any("err", err))
-			reply(w, http.StatusInternalServerError, "handler misconfigured")
-			return
-		}
-	}
 
-	limit := h.MaxBodyBytes
-	if limit <= 0 {
-		limit = DefaultMaxBodyBytes
-	}
-	if r.ContentLength > limit {
-		log.warn("beecloud: webhook refused: body too large", slog.Int64("content_length", r.ContentLength), slog.Int64("limit", limit))
-		reply(w, http.StatusRequestEntityTooLarge, "body too large")
+	body, status, text := h.readBody(w, r, log)
+	if status != 0 {
+		reply(w, status, text)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			log.warn("beecloud: webhook refused: body too large", slog.Int64("limit", limit))
-			reply(w, http.StatusRequestEntityTooLarge, "body too large")
-			return
-		}
-		log.warn("beecloud: webhook refused: reading the body failed", slog.Any("err", err))
-		reply(w, http.StatusBadRequest, "cannot read body")
-		return
-	}
-
-	n, err := parseNotification(body, apps)
+	n, err := parseNotification(body, h.Apps)
 	if err != nil {
 		status, text := http.StatusForbidden, "bad signature"
 		switch {
@@ -226,90 +322,73 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		slog.String("transaction_id", n.TransactionID),
 		slog.Int64("transaction_fee", n.TransactionFee),
 	)
-	status, text := h.handle(r.Context(), log, n)
+	status, text = h.handle(r.Context(), log, n)
 	reply(w, status, text)
 }
 
-// handle claims n, runs ExpectedAmount and Handle, and records the
-// outcome. It returns the answer.
-func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notification) (int, string) {
-	lease := h.Lease
-	if lease <= 0 {
-		lease = DefaultLease
+// readBody reads r's body within MaxBodyBytes and ReadTimeout. On failure
+// it returns the answer's status (non-zero) and text.
+func (h *WebhookHandler) readBody(w http.ResponseWriter, r *http.Request, log *deliveryLog) ([]byte, int, string) {
+	if r.Body == nil {
+		log.warn("beecloud: webhook refused: the request has no body")
+		return nil, http.StatusBadRequest, "no body"
 	}
-	// The work and its bookkeeping go on if BeeCloud hangs up: a Handle
-	// cut short, or a completion not recorded, would only mean a resend.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lease)
-	defer cancel()
+	limit := h.MaxBodyBytes
+	if limit <= 0 {
+		limit = DefaultMaxBodyBytes
+	}
+	if r.ContentLength > limit {
+		log.warn("beecloud: webhook refused: body too large", slog.Int64("content_length", r.ContentLength), slog.Int64("limit", limit))
+		return nil, http.StatusRequestEntityTooLarge, "body too large"
+	}
+	timeout := h.ReadTimeout
+	if timeout <= 0 {
+		timeout = DefaultReadTimeout
+	}
+	// Where the ResponseWriter cannot set a deadline, the body is read
+	// without one. The server clears the deadline once the body has been
+	// read to its end (and watches for the client hanging up without one),
+	// and keeps it after a failure, so that it gives up draining the rest
+	// of a body that trickles.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
+	body, err := readAll(http.MaxBytesReader(w, r.Body, limit), r.ContentLength)
+	if err == nil {
+		return body, 0, ""
+	}
+	w.Header().Set("Connection", "close")
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		log.warn("beecloud: webhook refused: body too large", slog.Int64("limit", limit))
+		return nil, http.StatusRequestEntityTooLarge, "body too large"
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		log.warn("beecloud: webhook refused: the body did not arrive in time", slog.Duration("read_timeout", timeout), slog.Int("body_bytes", len(body)))
+		return nil, http.StatusRequestTimeout, "body read timed out"
+	}
+	log.warn("beecloud: webhook refused: reading the body failed", slog.Any("err", err))
+	return nil, http.StatusBadRequest, "cannot read body"
+}
 
-	store := h.store()
-	key, token := n.Key(), NewOutTradeNo()
-	state, err := store.Claim(ctx, key, token, lease)
-	if err != nil {
-		log.error("beecloud: webhook store failed to claim", slog.Any("err", err))
-		return http.StatusServiceUnavailable, "store unavailable"
+// readAll is io.ReadAll with a first buffer of the announced size, so that
+// a body of known length is read without growing the buffer.
+func readAll(r io.Reader, size int64) ([]byte, error) {
+	if size <= 0 || size > 64<<10 {
+		size = 512
 	}
-	switch state {
-	case ClaimDone:
-		log.info("beecloud: webhook already handled")
-		return http.StatusOK, "success"
-	case ClaimBusy:
-		log.info("beecloud: webhook is being handled by another delivery")
-		return http.StatusConflict, "busy"
-	case ClaimOK:
-	default:
-		log.error("beecloud: webhook store answered an unknown claim state", slog.String("state", state.String()))
-		return http.StatusServiceUnavailable, "store unavailable"
-	}
-
-	// Recording the outcome gets its own time: Handle may have used up
-	// the lease.
-	record := func() (context.Context, context.CancelFunc) {
-		return context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
-	}
-	completed := false
-	defer func() {
-		if completed {
-			return
-		}
-		// Also reached when Handle panics: the next delivery may try again
-		// at once instead of after the lease.
-		ctx, cancel := record()
-		defer cancel()
-		if err := store.Release(ctx, key, token); err != nil {
-			log.error("beecloud: webhook store failed to release", slog.Any("err", err))
-		}
-	}()
-
-	if h.ExpectedAmount != nil && n.TransactionType == "PAY" {
-		want, err := h.ExpectedAmount(ctx, n)
+	b := make([]byte, 0, size+1) // +1: room to see the EOF without growing
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
 		if err != nil {
-			log.error("beecloud: webhook amount lookup failed", slog.Any("err", err))
-			return http.StatusInternalServerError, "amount lookup failed"
+			if err == io.EOF {
+				return b, nil
+			}
+			return b, err
 		}
-		if want != n.TransactionFee {
-			err := fmt.Errorf("%w: transaction_fee is %d 分, the order says %d", ErrAmountMismatch, n.TransactionFee, want)
-			log.error("beecloud: webhook refused: AMOUNT MISMATCH", slog.Any("err", err), slog.Int64("expected", want))
-			return http.StatusUnprocessableEntity, "amount mismatch"
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
 		}
 	}
-
-	if err := h.Handle(ctx, n); err != nil {
-		log.error("beecloud: webhook Handle failed", slog.Any("err", err))
-		return http.StatusInternalServerError, "handle failed"
-	}
-	completed = true
-	rctx, rcancel := record()
-	defer rcancel()
-	if err := store.Complete(rctx, key, token); err != nil {
-		// Handle has done its work: answering anything but success would
-		// make BeeCloud resend, and a resend after the lease would run
-		// Handle again.
-		log.error("beecloud: webhook handled but the store failed to record it; a later duplicate may be handled again", slog.Any("err", err))
-	} else {
-		log.info("beecloud: webhook handled")
-	}
-	return http.StatusOK, "success"
 }
 
 func reply(w http.ResponseWriter, status int, text string) {
@@ -317,7 +396,7 @@ func reply(w http.ResponseWriter, status int, text string) {
 	h.Set("Content-Type", "text/plain; charset=utf-8")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	io.WriteString(w, text)
+	_, _ = io.WriteString(w, text) // the client may have gone
 }
 
 func (h *WebhookHandler) logger() *slog.Logger {
@@ -325,13 +404,6 @@ func (h *WebhookHandler) logger() *slog.Logger {
 		return h.Logger
 	}
 	return slog.Default()
-}
-
-func (h *WebhookHandler) apps() Apps {
-	if len(h.Apps) == 0 {
-		return Apps{{}} // refused by checkWebhook: no AppID, no MasterSecret
-	}
-	return h.Apps
 }
 
 func (h *WebhookHandler) store() Store {

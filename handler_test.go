@@ -261,7 +261,7 @@ func TestWebhookHandlerDuplicates(t *testing.T) {
 	wantAnswer(t, serve(h, beecloudtest.NewRequest(handlerConfig, other)), http.StatusOK, "success")
 	// The same transaction id in a refund is another transaction.
 	refund := beecloudtest.Paid(testOrder)
-	refund.TransactionType = "REFUND"
+	refund.TransactionType = beecloud.TransactionRefund
 	wantAnswer(t, serve(h, beecloudtest.NewRequest(handlerConfig, refund)), http.StatusOK, "success")
 
 	close(release)
@@ -297,7 +297,7 @@ func TestWebhookHandlerContext(t *testing.T) {
 	h, _, _ := newHandler(t)
 	var handleErr error
 	var deadline time.Duration
-	h.Lease = time.Minute
+	h.HandleTimeout = time.Minute
 	h.Handle = func(ctx context.Context, n *beecloud.Notification) error {
 		handleErr = ctx.Err()
 		d, _ := ctx.Deadline()
@@ -311,7 +311,7 @@ func TestWebhookHandlerContext(t *testing.T) {
 		t.Errorf("Handle's context: %v; want not cancelled when the client hangs up", handleErr)
 	}
 	if deadline <= 0 || deadline > time.Minute {
-		t.Errorf("Handle's deadline in %s; want within the lease (1m)", deadline)
+		t.Errorf("Handle's deadline in %s; want within HandleTimeout (1m)", deadline)
 	}
 }
 
@@ -358,28 +358,51 @@ func TestWebhookHandlerAmount(t *testing.T) {
 	}
 }
 
-// A refund may be for part of an order: ExpectedAmount, which checks
-// payments, is not asked, and Handle sees the refund.
-func TestWebhookHandlerAmountCheckOnlyForPayments(t *testing.T) {
-	h, rec, _ := newHandler(t)
-	asked := 0
-	h.ExpectedAmount = func(ctx context.Context, n *beecloud.Notification) (int64, error) {
-		asked++
-		return testOrder.Amount, nil
+// ExpectedAmount is asked about payments and refunds (with the refund
+// number), and not about the other types.
+func TestWebhookHandlerAmountTypes(t *testing.T) {
+	tests := []struct {
+		txType string
+		asked  bool
+	}{
+		{beecloud.TransactionPay, true},
+		{beecloud.TransactionRefund, true},
+		{beecloud.TransactionTransfer, false},
+		{beecloud.TransactionSubscription, false},
+		{beecloud.TransactionSign, false},
 	}
-	refund := beecloudtest.Paid(testOrder)
-	refund.TransactionType = "REFUND"
-	refund.TransactionFee = testOrder.Amount - 1
-	wantAnswer(t, serve(h, beecloudtest.NewRequest(handlerConfig, refund)), http.StatusOK, "success")
-	if asked != 0 {
-		t.Errorf("ExpectedAmount asked %d times for a refund; want 0", asked)
-	}
-	if rec.count() != 1 {
-		t.Errorf("Handle called %d times for the refund; want 1", rec.count())
-	}
-	wantAnswer(t, serve(h, paidRequest()), http.StatusOK, "success")
-	if asked != 1 {
-		t.Errorf("ExpectedAmount asked %d times for a payment; want 1", asked)
+	for _, tt := range tests {
+		t.Run(tt.txType, func(t *testing.T) {
+			h, rec, _ := newHandler(t)
+			var asked []string
+			h.ExpectedAmount = func(ctx context.Context, n *beecloud.Notification) (int64, error) {
+				asked = append(asked, n.TransactionType+" "+n.TransactionID)
+				return 99, nil // the refund the merchant asked for
+			}
+			msg := beecloudtest.Paid(beecloud.Order{Title: "x", Amount: 150, OutTradeNo: "refund0001"})
+			msg.TransactionType = tt.txType
+			msg.TransactionFee = 99
+			wantAnswer(t, serve(h, beecloudtest.NewRequest(handlerConfig, msg)), http.StatusOK, "success")
+			want := []string(nil)
+			if tt.asked {
+				want = []string{tt.txType + " refund0001"}
+			}
+			if fmt.Sprint(asked) != fmt.Sprint(want) {
+				t.Errorf("ExpectedAmount asked %q; want %q", asked, want)
+			}
+			if rec.count() != 1 {
+				t.Errorf("Handle called %d times; want 1", rec.count())
+			}
+			if !tt.asked {
+				return
+			}
+			// A refund of another amount than the one asked for is refused.
+			msg.TransactionID, msg.TransactionFee = "refund0002", 150
+			wantAnswer(t, serve(h, beecloudtest.NewRequest(handlerConfig, msg)), http.StatusUnprocessableEntity, "amount mismatch")
+			if rec.count() != 1 {
+				t.Errorf("Handle called %d times; want 1", rec.count())
+			}
+		})
 	}
 }
 
@@ -485,51 +508,6 @@ func TestWebhookHandlerLegacy(t *testing.T) {
 	wantAnswer(t, serve(h, beecloudtest.NewRequest(handlerConfig, legacy)), http.StatusOK, "success")
 	if rec.count() != 1 || !rec.calls[0].Legacy {
 		t.Errorf("Handle got %d calls; want one legacy notification", rec.count())
-	}
-}
-
-// failingStore fails on demand.
-type failingStore struct {
-	beecloud.MemStore
-	claim, complete error
-}
-
-func (s *failingStore) Claim(ctx context.Context, key, token string, lease time.Duration) (beecloud.ClaimState, error) {
-	if s.claim != nil {
-		return 0, s.claim
-	}
-	return s.MemStore.Claim(ctx, key, token, lease)
-}
-
-func (s *failingStore) Complete(ctx context.Context, key, token string) error {
-	if s.complete != nil {
-		return s.complete
-	}
-	return s.MemStore.Complete(ctx, key, token)
-}
-
-func TestWebhookHandlerStoreFailure(t *testing.T) {
-	h, rec, logs := newHandler(t)
-	store := &failingStore{claim: errors.New("connection refused")}
-	h.Store = store
-	wantAnswer(t, serve(h, paidRequest()), http.StatusServiceUnavailable, "")
-	if rec.count() != 0 {
-		t.Errorf("Handle called without a claim")
-	}
-	// Handle did its work but the completion is lost: still success, since
-	// a resend could only do the work twice, and a loud log.
-	store.claim, store.complete = nil, errors.New("connection reset")
-	wantAnswer(t, serve(h, paidRequest()), http.StatusOK, "success")
-	if !strings.Contains(logs.String(), "connection reset") || !strings.Contains(logs.String(), "level=ERROR") {
-		t.Errorf("log %q; want an error about the lost completion", logs.String())
-	}
-	// The in-memory store rejecting new claims when full means a retry.
-	h2, rec2, _ := newHandler(t)
-	h2.Store = &beecloud.MemStore{MaxEntries: 1}
-	wantAnswer(t, serve(h2, beecloudtest.NewRequest(handlerConfig, beecloudtest.Paid(beecloud.Order{Title: "x", Amount: 1, OutTradeNo: "first0001"}))), http.StatusOK, "success")
-	wantAnswer(t, serve(h2, paidRequest()), http.StatusServiceUnavailable, "")
-	if rec2.count() != 1 {
-		t.Errorf("Handle called %d times; want 1", rec2.count())
 	}
 }
 
@@ -686,8 +664,8 @@ func FuzzWebhookHandler(f *testing.F) {
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		_, verr := h.Apps.ParseNotification(body)
-		verifies := verr == nil
+		n, verr := h.Apps.ParseNotification(body)
+		verifies := verr == nil && n.TradeSuccess
 		called := false
 		h.Handle = func(ctx context.Context, n *beecloud.Notification) error {
 			called = true
@@ -824,7 +802,7 @@ func TestWebhookHandlerStoreCalls(t *testing.T) {
 		claimErr error
 		handle   func(context.Context, *beecloud.Notification) error
 		expected func(context.Context, *beecloud.Notification) (int64, error)
-		lease    time.Duration
+		timeout  time.Duration // HandleTimeout
 		status   int
 		calls    []string
 	}{
@@ -835,7 +813,7 @@ func TestWebhookHandlerStoreCalls(t *testing.T) {
 		{"amount differs", beecloud.ClaimOK, nil, ok, amount(testOrder.Amount+1, nil), 0, http.StatusUnprocessableEntity, []string{"Claim", "Release"}},
 		{"amount lookup fails", beecloud.ClaimOK, nil, ok, amount(0, errors.New("no order")), 0, http.StatusInternalServerError, []string{"Claim", "Release"}},
 		{"amount lookup panics", beecloud.ClaimOK, nil, ok, func(context.Context, *beecloud.Notification) (int64, error) { panic("boom") }, 0, 0, []string{"Claim", "Release"}},
-		{"handle outlives the lease", beecloud.ClaimOK, nil, func(ctx context.Context, n *beecloud.Notification) error {
+		{"handle outlives HandleTimeout", beecloud.ClaimOK, nil, func(ctx context.Context, n *beecloud.Notification) error {
 			<-ctx.Done()
 			return nil
 		}, nil, time.Millisecond, http.StatusOK, []string{"Claim", "Complete"}},
@@ -844,12 +822,12 @@ func TestWebhookHandlerStoreCalls(t *testing.T) {
 		{"claim fails", 0, errors.New("down"), fail, nil, 0, http.StatusServiceUnavailable, []string{"Claim"}},
 		{"unknown claim state", beecloud.ClaimState(42), nil, fail, nil, 0, http.StatusServiceUnavailable, []string{"Claim"}},
 	}
-	key := vecAppID + ":PAY:" + testOrder.OutTradeNo
+	key := vecAppID + ":" + beecloud.TransactionPay + ":" + testOrder.OutTradeNo
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			store := &callStore{state: tt.state, claimErr: tt.claimErr}
 			h, _, _ := newHandler(t)
-			h.Store, h.Handle, h.ExpectedAmount, h.Lease = store, tt.handle, tt.expected, tt.lease
+			h.Store, h.Handle, h.ExpectedAmount, h.HandleTimeout = store, tt.handle, tt.expected, tt.timeout
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			r := paidRequest().WithContext(ctx)

@@ -24,6 +24,9 @@ const (
 	handlerTransactions = 200
 	handlerDeliveries   = 3   // concurrent deliveries of each transaction
 	handlerFailureRate  = 0.3 // share of Handle calls that fail
+	handlerSlowEvery    = 40  // one transaction in so many has a slow Handle
+	handlerLease        = time.Second
+	handlerSlow         = 3 * handlerLease / 2 // outlives the lease: renewals keep it
 )
 
 // errHandleFailed is what Handle returns when RunHandlers makes it fail.
@@ -35,94 +38,148 @@ var errHandleFailed = errors.New("storetest: planned Handle failure")
 // transactions. Every transaction is delivered three times at once, each
 // delivery to a random instance and sent again (to another random
 // instance) until it is answered "success", as BeeCloud resends; about 30%
-// of the Handle calls fail. RunHandlers checks that Handle succeeded
-// exactly once for each transaction, that no two Handle calls for one
-// transaction overlapped, and that every delivery was answered "success".
+// of the Handle calls fail, and a few take 1.5 times the handlers' lease
+// of 1 s, which the handlers' heartbeats must renew through the store.
+// RunHandlers checks that Handle succeeded exactly once for each
+// transaction, that no two Handle calls for one transaction overlapped,
+// that no delivery was answered "success" before a Handle for it had
+// succeeded, and that every delivery was answered "success".
 //
 // newInstance must return a store with its own connections (its own pool
 // or client) to one backend that every call shares, as separate processes
 // would have; RunHandlers calls it three times.
 func RunHandlers(t *testing.T, newInstance func(t *testing.T) beecloud.Store) {
 	t.Helper()
-	cfg := beecloud.Config{
-		AppID:        "c5d1cba1-5e3f-4ba0-941d-9b0a09f7a7c4",
-		MasterSecret: "storetest-master-secret-" + randomID(),
-	}
+	r := newHandlerRun(t)
+	servers := r.start(t, newInstance)
+	r.deliverAll(t, servers)
+	r.check(t)
+}
+
+// handlerRun is the state of one RunHandlers: the app, a seeded random
+// source, and the books Handle keeps.
+type handlerRun struct {
+	cfg  beecloud.Config
+	rng  *rand.Rand
+	rngM sync.Mutex
+
+	mu         sync.Mutex
+	ids        []string
+	slow       map[string]bool
+	handled    map[string]int // successful Handle calls per transaction
+	running    map[string]int // Handle calls under way per transaction
+	failures   int
+	overlaps   []string
+	early      []string    // answered success before any Handle succeeded
+	statuses   map[int]int // answers by status code
+	deliveries int
+}
+
+func newHandlerRun(t *testing.T) *handlerRun {
 	seed := rand.Uint64()
 	t.Logf("storetest: RunHandlers seed %d", seed)
-	rng := struct {
-		sync.Mutex
-		*rand.Rand
-	}{Rand: rand.New(rand.NewPCG(seed, seed))}
-	random := func(n int) int {
-		rng.Lock()
-		defer rng.Unlock()
-		return rng.IntN(n)
+	return &handlerRun{
+		cfg: beecloud.Config{
+			AppID:        "c5d1cba1-5e3f-4ba0-941d-9b0a09f7a7c4",
+			MasterSecret: "storetest-master-secret-" + randomID(),
+		},
+		rng:      rand.New(rand.NewPCG(seed, seed)),
+		slow:     map[string]bool{},
+		handled:  map[string]int{},
+		running:  map[string]int{},
+		statuses: map[int]int{},
 	}
+}
 
-	var (
-		mu       sync.Mutex
-		handled  = map[string]int{} // successful Handle calls per transaction
-		running  = map[string]int{} // Handle calls under way per transaction
-		failures int
-		overlaps []string
-	)
-	handle := func(ctx context.Context, n *beecloud.Notification) error {
-		id := n.TransactionID
-		mu.Lock()
-		running[id]++
-		if running[id] > 1 {
-			overlaps = append(overlaps, id)
-		}
-		mu.Unlock()
-		// Widen the window in which a duplicate could slip in.
-		time.Sleep(time.Duration(random(2000)) * time.Microsecond)
-		mu.Lock()
-		defer mu.Unlock()
-		running[id]--
-		if random(1000) < int(handlerFailureRate*1000) {
-			failures++
-			return errHandleFailed
-		}
-		handled[id]++
-		return nil
+func (r *handlerRun) random(n int) int {
+	r.rngM.Lock()
+	defer r.rngM.Unlock()
+	return r.rng.IntN(n)
+}
+
+// handle is the Handle of every instance: it keeps the books, takes its
+// time, and fails at random.
+func (r *handlerRun) handle(ctx context.Context, n *beecloud.Notification) error {
+	id := n.TransactionID
+	r.mu.Lock()
+	r.running[id]++
+	if r.running[id] > 1 {
+		r.overlaps = append(r.overlaps, id)
 	}
+	slow := r.slow[id] && r.handled[id] == 0
+	r.mu.Unlock()
+	// Widen the window in which a duplicate could slip in.
+	pause := time.Duration(r.random(2000)) * time.Microsecond
+	if slow {
+		pause = handlerSlow
+	}
+	time.Sleep(pause)
+	fail := !slow && r.random(1000) < int(handlerFailureRate*1000)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.running[id]--
+	if fail {
+		r.failures++
+		return errHandleFailed
+	}
+	r.handled[id]++
+	return nil
+}
 
+// start starts the handler instances, each behind its own server.
+func (r *handlerRun) start(t *testing.T, newInstance func(t *testing.T) beecloud.Store) []*httptest.Server {
 	servers := make([]*httptest.Server, handlerInstances)
 	for i := range servers {
 		h := &beecloud.WebhookHandler{
-			Apps:   beecloud.Apps{cfg},
+			Apps:   beecloud.Apps{r.cfg},
 			Store:  newInstance(t),
-			Handle: handle,
-			// Nobody dies here: a lease that never runs out during the
-			// run makes any double handling the store's fault.
-			Lease:  time.Minute,
+			Handle: r.handle,
+			// Nobody dies here, and the heartbeat renews the lease of a
+			// slow Handle: any double handling is the store's fault.
+			Lease:  handlerLease,
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		}
+		if err := h.Validate(); err != nil {
+			t.Fatal(err)
+		}
 		servers[i] = httptest.NewServer(h)
-		t.Cleanup(servers[i].Close)
+		t.Cleanup(func() {
+			servers[i].Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := h.Shutdown(ctx); err != nil {
+				t.Errorf("storetest: handler %d: Shutdown: %v", i, err)
+			}
+		})
 	}
+	return servers
+}
+
+// deliverAll sends every transaction's deliveries and waits for their
+// answers.
+func (r *handlerRun) deliverAll(t *testing.T, servers []*httptest.Server) {
 	client := &http.Client{
 		Transport: &http.Transport{MaxIdleConnsPerHost: 64},
 		Timeout:   30 * time.Second,
 	}
 	t.Cleanup(client.CloseIdleConnections)
-
 	run := randomID()
-	ids := make([]string, handlerTransactions)
 	var (
-		wg       sync.WaitGroup
-		statuses = &tally{counts: map[int]int{}}
-		errs     = make(chan error, handlerTransactions*handlerDeliveries)
+		wg   sync.WaitGroup
+		errs = make(chan error, handlerTransactions*handlerDeliveries)
 	)
 	deadline := time.Now().Add(60 * time.Second)
-	for i := range ids {
-		ids[i] = fmt.Sprintf("st%s%04d", run, i)
-		body := beecloudtest.NotificationBody(cfg, beecloud.Notification{
+	for i := range handlerTransactions {
+		id := fmt.Sprintf("st%s%04d", run, i)
+		r.mu.Lock()
+		r.ids = append(r.ids, id)
+		r.slow[id] = i%handlerSlowEvery == 0
+		r.mu.Unlock()
+		body := beecloudtest.NotificationBody(r.cfg, beecloud.Notification{
 			ChannelType:     "ALI",
 			SubChannelType:  "ALI_WEB",
-			TransactionType: "PAY",
-			TransactionID:   ids[i],
+			TransactionType: beecloud.TransactionPay,
+			TransactionID:   id,
 			TransactionFee:  int64(100 + i),
 			TradeSuccess:    true,
 		})
@@ -130,7 +187,7 @@ func RunHandlers(t *testing.T, newInstance func(t *testing.T) beecloud.Store) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				errs <- deliver(client, servers, body, random, deadline, statuses)
+				errs <- r.deliver(client, servers, id, body, deadline)
 			}()
 		}
 	}
@@ -141,30 +198,15 @@ func RunHandlers(t *testing.T, newInstance func(t *testing.T) beecloud.Store) {
 			t.Error(err)
 		}
 	}
-	t.Logf("storetest: answers by status %v; %d planned Handle failures", statuses.counts, failures)
-
-	mu.Lock()
-	defer mu.Unlock()
-	for _, id := range ids {
-		if n := handled[id]; n != 1 {
-			t.Errorf("transaction %s handled %d times; want exactly once", id, n)
-		}
-	}
-	if len(overlaps) > 0 {
-		t.Errorf("Handle ran twice at once for %d transactions, such as %s", len(overlaps), overlaps[0])
-	}
-	if failures == 0 {
-		t.Error("no Handle call failed; the run did not test retries")
-	}
 }
 
 // deliver posts body to random servers until one answers "success".
-func deliver(client *http.Client, servers []*httptest.Server, body []byte, random func(int) int, deadline time.Time, statuses *tally) error {
+func (r *handlerRun) deliver(client *http.Client, servers []*httptest.Server, id string, body []byte, deadline time.Time) error {
 	for attempt := 1; ; attempt++ {
 		if time.Now().After(deadline) {
-			return fmt.Errorf("delivery not answered success after %d attempts", attempt-1)
+			return fmt.Errorf("delivery of %s not answered success after %d attempts", id, attempt-1)
 		}
-		srv := servers[random(len(servers))]
+		srv := servers[r.random(len(servers))]
 		resp, err := client.Post(srv.URL, "application/json", bytes.NewReader(body))
 		if err != nil {
 			return err
@@ -174,28 +216,60 @@ func deliver(client *http.Client, servers []*httptest.Server, body []byte, rando
 		if err != nil {
 			return err
 		}
-		statuses.add(resp.StatusCode)
-		if resp.StatusCode == http.StatusOK && string(text) == "success" {
+		success := resp.StatusCode == http.StatusOK && string(text) == "success"
+		r.answered(id, resp.StatusCode, success)
+		if success {
 			return nil
 		}
+		pause := time.Duration(1+r.random(3)) * time.Millisecond
 		switch resp.StatusCode {
-		case http.StatusConflict, http.StatusInternalServerError:
-			// Busy elsewhere, or Handle failed: BeeCloud sends again later.
+		case http.StatusConflict:
+			// Busy elsewhere, maybe for a slow Handle: BeeCloud sends again
+			// later.
+			pause *= 5
+		case http.StatusInternalServerError:
+			// Handle failed: BeeCloud sends again later.
 		default:
-			return fmt.Errorf("delivery answered %d %q; want success, 409 or 500", resp.StatusCode, text)
+			return fmt.Errorf("delivery of %s answered %d %q; want success, 409 or 500", id, resp.StatusCode, text)
 		}
-		time.Sleep(time.Duration(1+random(3)) * time.Millisecond)
+		time.Sleep(pause)
 	}
 }
 
-// tally counts answers by status code.
-type tally struct {
-	mu     sync.Mutex
-	counts map[int]int
+func (r *handlerRun) answered(id string, status int, success bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.deliveries++
+	r.statuses[status]++
+	if success && r.handled[id] == 0 {
+		r.early = append(r.early, id)
+	}
 }
 
-func (t *tally) add(status int) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.counts[status]++
+// check reports the figures and fails t for every broken promise.
+func (r *handlerRun) check(t *testing.T) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	doubles, lost := 0, 0
+	for _, id := range r.ids {
+		switch n := r.handled[id]; {
+		case n == 0:
+			lost++
+			t.Errorf("transaction %s never handled", id)
+		case n > 1:
+			doubles++
+			t.Errorf("transaction %s handled %d times; want exactly once", id, n)
+		}
+	}
+	t.Logf("storetest: %d transactions, %d deliveries (answers by status %v), %d planned Handle failures; doubles %d, overlaps %d, lost %d, success before Handle %d",
+		len(r.ids), r.deliveries, r.statuses, r.failures, doubles, len(r.overlaps), lost, len(r.early))
+	if len(r.overlaps) > 0 {
+		t.Errorf("Handle ran twice at once for %d transactions, such as %s", len(r.overlaps), r.overlaps[0])
+	}
+	if len(r.early) > 0 {
+		t.Errorf("%d deliveries answered success before Handle succeeded, such as %s", len(r.early), r.early[0])
+	}
+	if r.failures == 0 {
+		t.Error("no Handle call failed; the run did not test retries")
+	}
 }

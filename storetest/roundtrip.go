@@ -9,9 +9,10 @@ import (
 )
 
 // RoundTrip runs one delivery's life through s with key and token, cut to
-// MaxKeyBytes and MaxTokenBytes, and with a second token that differs from
-// token: claim, a busy claim and a refused release by the other token,
-// release, claim by the other token, complete, and done. It is the body of
+// [beecloud.MaxStoreKeyBytes] and [beecloud.MaxStoreTokenBytes], and with
+// a second token that differs from token: claim, a renewal, a busy claim
+// and a refused release by the other token, release, claim by the other
+// token, complete, and done. It is the body of
 // a store's fuzz target, checking that any bytes survive the backend:
 //
 //	f.Fuzz(func(t *testing.T, key, token string) {
@@ -21,11 +22,11 @@ import (
 // Each call needs a key no other call used.
 func RoundTrip(t testing.TB, s beecloud.Store, key, token string) {
 	t.Helper()
-	key = key[:min(len(key), MaxKeyBytes)]
-	token = token[:min(len(token), MaxTokenBytes)]
+	key = key[:min(len(key), beecloud.MaxStoreKeyBytes)]
+	token = token[:min(len(token), beecloud.MaxStoreTokenBytes)]
 	other := token + "x"
-	if len(other) > MaxTokenBytes {
-		other = token[:MaxTokenBytes-1] + string([]byte{token[MaxTokenBytes-1] ^ 1})
+	if len(other) > beecloud.MaxStoreTokenBytes {
+		other = token[:beecloud.MaxStoreTokenBytes-1] + string([]byte{token[beecloud.MaxStoreTokenBytes-1] ^ 1})
 	}
 	ctx := context.Background()
 	step := func(name string, got, want beecloud.ClaimState, err error) {
@@ -36,6 +37,8 @@ func RoundTrip(t testing.TB, s beecloud.Store, key, token string) {
 	}
 	st, err := s.Claim(ctx, key, token, time.Minute)
 	step("first", st, beecloud.ClaimOK, err)
+	st, err = s.Claim(ctx, key, token, time.Minute)
+	step("renewal", st, beecloud.ClaimOK, err)
 	st, err = s.Claim(ctx, key, other, time.Minute)
 	step("other token", st, beecloud.ClaimBusy, err)
 	if err := s.Release(ctx, key, other); err != nil {

@@ -33,14 +33,6 @@ import (
 	"github.com/paybutton/beecloud"
 )
 
-// Sizes the contract of [beecloud.Store] allows for keys and tokens.
-const (
-	// MaxKeyBytes is the longest key a Store must accept.
-	MaxKeyBytes = 512
-	// MaxTokenBytes is the longest token a Store must accept.
-	MaxTokenBytes = 64
-)
-
 // Options configures [Run]. The zero value runs every check that needs no
 // knowledge of how the store was set up.
 type Options struct {
@@ -86,6 +78,9 @@ func Run(t *testing.T, newStore func(t *testing.T) beecloud.Store, opts Options)
 			test func(t *testing.T)
 		}{
 			{"Claim", r.testClaim},
+			{"Renew", r.testRenew},
+			{"RenewAfterLoss", r.testRenewAfterLoss},
+			{"RenewAfterExpiry", r.testRenewAfterExpiry},
 			{"NonPositiveLease", r.testNonPositiveLease},
 			{"CompleteThenClaim", r.testCompleteThenClaim},
 			{"CompleteByAnyToken", r.testCompleteByAnyToken},
@@ -133,7 +128,7 @@ func randomID() string {
 
 // key returns a key unique to this run and to t, a subtest of Run. It
 // leaves out the names of the caller's tests, which may be long, so that
-// the longest keys the suite makes stay within MaxKeyBytes.
+// the longest keys the suite makes stay within [beecloud.MaxStoreKeyBytes].
 func (r *runner) key(t *testing.T, name string) string {
 	return "storetest/" + r.id + "/" + strings.TrimPrefix(t.Name(), r.group) + "/" + name
 }
@@ -223,6 +218,64 @@ func (r *runner) testClaim(t *testing.T) {
 	claim(t, s, k, b, long, beecloud.ClaimBusy)
 	// Claims are per key.
 	claim(t, s, r.key(t, "other"), b, long, beecloud.ClaimOK)
+	claim(t, s, k, r.token(), long, beecloud.ClaimBusy)
+}
+
+// testRenew checks that the holder's Claim renews its lease from the
+// renewal: the handler's heartbeat while a long Handle runs.
+func (r *runner) testRenew(t *testing.T) {
+	s := r.newStore(t)
+	k := r.key(t, "k")
+	a, b := r.token(), r.token()
+	lease := r.opts.Lease
+	first := r.claimShort(t, s, k, a)
+	// Renew twice, each time a third of the lease after the last, as the
+	// handler's heartbeat does, so that the claim lasts past the first
+	// lease's end.
+	var renewed time.Time
+	for i := range 2 {
+		sleepUntil(first.Add(time.Duration(i+1) * lease / 3))
+		renewed = time.Now()
+		claimBefore(t, s, k, a, lease, beecloud.ClaimOK, renewed.Add(lease))
+	}
+	// Past the first lease's end (and its slack), before the renewed one's.
+	sleepUntil(first.Add(lease + r.slack(lease)))
+	claimBefore(t, s, k, b, long, beecloud.ClaimBusy, renewed.Add(lease))
+	// Unrenewed, the claim runs out like any other.
+	sleepUntil(renewed.Add(lease + r.slack(lease)))
+	claim(t, s, k, b, long, beecloud.ClaimOK)
+	// And a renewal of a completed key says so and changes nothing.
+	complete(t, s, k, b)
+	claim(t, s, k, b, long, beecloud.ClaimDone)
+	claim(t, s, k, r.token(), long, beecloud.ClaimDone)
+}
+
+// testRenewAfterLoss checks that a holder whose lease ran out and was
+// taken over cannot renew its way back in.
+func (r *runner) testRenewAfterLoss(t *testing.T) {
+	s := r.newStore(t)
+	k := r.key(t, "k")
+	a, b := r.token(), r.token()
+	r.claimShort(t, s, k, a)
+	r.waitLease()
+	claim(t, s, k, b, long, beecloud.ClaimOK)
+	claim(t, s, k, a, long, beecloud.ClaimBusy)
+	claim(t, s, k, a, r.opts.Lease, beecloud.ClaimBusy)
+	// b still holds it.
+	claim(t, s, k, r.token(), long, beecloud.ClaimBusy)
+	claim(t, s, k, b, long, beecloud.ClaimOK)
+}
+
+// testRenewAfterExpiry checks that a holder whose lease ran out while no
+// one else took the key (the store was unreachable for the heartbeat)
+// renews it, and holds it again.
+func (r *runner) testRenewAfterExpiry(t *testing.T) {
+	s := r.newStore(t)
+	k := r.key(t, "k")
+	a := r.token()
+	r.claimShort(t, s, k, a)
+	r.waitLease()
+	claim(t, s, k, a, long, beecloud.ClaimOK)
 	claim(t, s, k, r.token(), long, beecloud.ClaimBusy)
 }
 
@@ -515,19 +568,19 @@ func (r *runner) oddKeys(t *testing.T) map[string]string {
 	base := r.key(t, "")
 	pad := func(name, fill string) string {
 		k := base + name + "/"
-		for len(k)+len(fill) <= MaxKeyBytes {
+		for len(k)+len(fill) <= beecloud.MaxStoreKeyBytes {
 			k += fill
 		}
 		// Fill the last bytes with ASCII so that the key is exactly
-		// MaxKeyBytes long and still valid UTF-8 when fill is.
-		return k + strings.Repeat("z", MaxKeyBytes-len(k))
+		// beecloud.MaxStoreKeyBytes long and still valid UTF-8 when fill is.
+		return k + strings.Repeat("z", beecloud.MaxStoreKeyBytes-len(k))
 	}
 	maxASCII := pad("ascii", "x")
 	return map[string]string{
 		// Keys that differ only in their last byte, for stores that
 		// truncate keys or hash a prefix of them.
 		"max ascii":      maxASCII,
-		"max ascii last": maxASCII[:MaxKeyBytes-1] + "y",
+		"max ascii last": maxASCII[:beecloud.MaxStoreKeyBytes-1] + "y",
 		"empty suffix":   base,
 		"max chinese":    pad("chinese", "支付"),
 		"max NUL":        pad("nul", "\x00"),
@@ -554,8 +607,8 @@ func (r *runner) testKeys(t *testing.T) {
 	keys := r.oddKeys(t)
 	tokens := map[string]string{}
 	for name, k := range keys {
-		if len(k) > MaxKeyBytes {
-			t.Fatalf("key %s is %d bytes; the suite must stay within %d", name, len(k), MaxKeyBytes)
+		if len(k) > beecloud.MaxStoreKeyBytes {
+			t.Fatalf("key %s is %d bytes; the suite must stay within %d", name, len(k), beecloud.MaxStoreKeyBytes)
 		}
 		tokens[name] = r.token()
 		claim(t, s, k, tokens[name], long, beecloud.ClaimOK)
@@ -593,26 +646,26 @@ func (r *runner) testTokens(t *testing.T) {
 	s := r.newStore(t)
 	max := func(fill string) string {
 		tok := ""
-		for len(tok)+len(fill) <= MaxTokenBytes {
+		for len(tok)+len(fill) <= beecloud.MaxStoreTokenBytes {
 			tok += fill
 		}
-		return tok + strings.Repeat("0", MaxTokenBytes-len(tok))
+		return tok + strings.Repeat("0", beecloud.MaxStoreTokenBytes-len(tok))
 	}
 	// Each pair differs in a way a careless store could lose.
 	pairs := []struct{ name, a, b string }{
 		{"NUL inside", "tok\x00a", "tok\x00b"},
 		{"NUL at end", "tok", "tok\x00"},
 		{"case", "TOKEN", "token"},
-		{"max length", max("t"), max("t")[:MaxTokenBytes-1] + "u"},
-		{"max chinese", max("令牌"), max("令牌")[:MaxTokenBytes-1] + "1"},
-		{"max NUL", max("\x00"), max("\x00")[:MaxTokenBytes-1] + "\x01"},
+		{"max length", max("t"), max("t")[:beecloud.MaxStoreTokenBytes-1] + "u"},
+		{"max chinese", max("令牌"), max("令牌")[:beecloud.MaxStoreTokenBytes-1] + "1"},
+		{"max NUL", max("\x00"), max("\x00")[:beecloud.MaxStoreTokenBytes-1] + "\x01"},
 		{"invalid UTF-8", "\xff\xfe", "\xff\xfd"},
 		{"quotes", `'"\`, `'"\\`},
 		{"empty", "", " "},
 	}
 	for _, p := range pairs {
 		t.Run(p.name, func(t *testing.T) {
-			if len(p.a) > MaxTokenBytes || len(p.b) > MaxTokenBytes || p.a == p.b {
+			if len(p.a) > beecloud.MaxStoreTokenBytes || len(p.b) > beecloud.MaxStoreTokenBytes || p.a == p.b {
 				t.Fatalf("bad pair %q, %q", p.a, p.b)
 			}
 			k := r.key(t, "k")

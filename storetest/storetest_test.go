@@ -32,6 +32,7 @@ type entry struct {
 	token   string
 	done    bool
 	expires time.Time
+	past    string // the token that held the claim before token took it over
 }
 
 func newRefStore(bug string, retention time.Duration) *refStore {
@@ -111,6 +112,10 @@ func (s *refStore) Claim(ctx context.Context, key, token string, lease time.Dura
 	case "done never forgotten":
 		expired = ok && !e.done && !now.Before(e.expires)
 	}
+	if s.bug == "renewal takes a lost claim back" && ok && !e.done && e.past == token {
+		s.entries[key] = entry{token: token, expires: now.Add(lease)}
+		return beecloud.ClaimOK, nil
+	}
 	if ok && !expired {
 		if e.done {
 			return beecloud.ClaimDone, nil
@@ -118,8 +123,15 @@ func (s *refStore) Claim(ctx context.Context, key, token string, lease time.Dura
 		if !s.sameToken(e.token, token) || s.bug == "holder cannot claim again" {
 			return beecloud.ClaimBusy, nil
 		}
+		if s.bug == "renewal keeps the old lease" {
+			return beecloud.ClaimOK, nil
+		}
 	}
-	s.entries[key] = entry{token: token, expires: now.Add(lease)}
+	past := ""
+	if ok && !e.done && e.token != token {
+		past = e.token
+	}
+	s.entries[key] = entry{token: token, expires: now.Add(lease), past: past}
 	return beecloud.ClaimOK, nil
 }
 
@@ -273,6 +285,8 @@ func TestRunCatchesBugs(t *testing.T) {
 		"done never forgotten":               {"Retention"},
 		"retention too short":                {"Retention"},
 		"holder cannot claim again":          {"Claim"},
+		"renewal keeps the old lease":        {"Renew"},
+		"renewal takes a lost claim back":    {"RenewAfterLoss"},
 		"non-positive lease accepted":        {"NonPositiveLease"},
 		"done keeps the lease":               {"CompleteOutlivesLease"},
 		"racy claim":                         {"ConcurrentClaims", "MutualExclusion"},
@@ -309,12 +323,12 @@ func TestRunCatchesBugs(t *testing.T) {
 
 func TestRoundTripMemStore(t *testing.T) {
 	s := new(beecloud.MemStore)
-	long := strings.Repeat("k", storetest.MaxKeyBytes+10)
+	long := strings.Repeat("k", beecloud.MaxStoreKeyBytes+10)
 	for i, kt := range [][2]string{
 		{"a", "t"},
 		{"\x00\xff", ""},
-		{long, strings.Repeat("t", storetest.MaxTokenBytes)},
-		{"令牌", strings.Repeat("t", storetest.MaxTokenBytes+5)},
+		{long, strings.Repeat("t", beecloud.MaxStoreTokenBytes)},
+		{"令牌", strings.Repeat("t", beecloud.MaxStoreTokenBytes+5)},
 	} {
 		storetest.RoundTrip(t, s, strconv.Itoa(i)+kt[0], kt[1])
 	}

@@ -1,0 +1,429 @@
+package beecloud
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Timing of the store calls a delivery makes.
+const (
+	// completeInline is how long a delivery retries Store.Complete before
+	// it answers and leaves the rest to the background.
+	completeInline = 3 * time.Second
+	// completeBackground is how long the background keeps retrying.
+	completeBackground = time.Hour
+	// storeCallTimeout bounds one Store call outside Handle.
+	storeCallTimeout = 10 * time.Second
+)
+
+// handle claims n, runs ExpectedAmount and Handle under the claim, and
+// records the outcome. It returns the answer. It is the one path every
+// verified notification takes.
+func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notification) (int, string) {
+	if !n.TradeSuccess {
+		// trade_success is not signed: a replay may have flipped it. Refused
+		// before the Store, so that it neither reaches Handle nor marks the
+		// transaction done, and the genuine message is handled when resent.
+		log.warn("beecloud: webhook refused: trade_success is false")
+		return http.StatusUnprocessableEntity, "trade not successful"
+	}
+	lease := h.Lease
+	if lease <= 0 {
+		lease = DefaultLease
+	}
+	store := h.store()
+	key := n.Key()
+	token := newDeliveryToken()
+	// Every Store call outlives BeeCloud hanging up: a Handle cut short, or
+	// a completion not recorded, would only mean a resend.
+	base := context.WithoutCancel(ctx)
+	cctx, cancel := context.WithTimeout(base, storeCallTimeout)
+	state, err := store.Claim(cctx, key, token, lease)
+	cancel()
+	if err != nil {
+		log.error("beecloud: webhook store failed to claim the transaction", slog.Any("err", err))
+		return http.StatusServiceUnavailable, "store unavailable"
+	}
+	switch state {
+	case ClaimDone:
+		log.info("beecloud: webhook already handled")
+		return http.StatusOK, "success"
+	case ClaimBusy:
+		log.info("beecloud: webhook is being handled by another delivery")
+		return http.StatusConflict, "busy"
+	case ClaimOK:
+	default:
+		log.error("beecloud: webhook store answered an unknown claim state", slog.String("state", state.String()))
+		return http.StatusServiceUnavailable, "store unavailable"
+	}
+
+	timeout := h.HandleTimeout
+	if timeout <= 0 {
+		timeout = DefaultHandleTimeout
+	}
+	work, lose := context.WithCancelCause(base)
+	defer lose(nil)
+	work, cancelWork := context.WithTimeout(work, timeout)
+	defer cancelWork()
+	c := &claim{store: store, key: key, token: token, lease: lease, log: log, lose: lose, started: time.Now()}
+	c.until = c.started.Add(lease)
+	c.mu.Lock() // the first beat may not read c.beat before it is set
+	c.beat = time.AfterFunc(lease/3, c.renew)
+	c.mu.Unlock()
+
+	finished := false
+	defer func() {
+		if !finished {
+			// Handle or ExpectedAmount panicked: let go of the claim so that
+			// the next delivery may try at once, and let the panic go on.
+			c.stop()
+			c.release(base)
+		}
+	}()
+	var status int
+	var text string
+	if tx, ok := store.(TxStore); ok {
+		status, text = h.runTx(work, base, tx, c, n)
+	} else {
+		status, text = h.run(work, base, c, n)
+	}
+	finished = true
+	return status, text
+}
+
+// checkAmount asks ExpectedAmount about a payment or a refund. It returns
+// a non-zero status if n must not reach Handle.
+func (h *WebhookHandler) checkAmount(ctx context.Context, log *deliveryLog, n *Notification) (int, string) {
+	if h.ExpectedAmount == nil || (n.TransactionType != TransactionPay && n.TransactionType != TransactionRefund) {
+		return 0, ""
+	}
+	want, err := h.ExpectedAmount(ctx, n)
+	if err != nil {
+		log.error("beecloud: webhook amount lookup failed", slog.Any("err", err))
+		return http.StatusInternalServerError, "amount lookup failed"
+	}
+	if want != n.TransactionFee {
+		err := fmt.Errorf("%w: transaction_fee is %d 分, the merchant's records say %d", ErrAmountMismatch, n.TransactionFee, want)
+		log.error("beecloud: webhook refused: the amount differs from the merchant's records", slog.Any("err", err), slog.Int64("expected", want))
+		return http.StatusUnprocessableEntity, "amount mismatch"
+	}
+	return 0, ""
+}
+
+// run runs ExpectedAmount and Handle under c, then records the completion
+// with Complete.
+func (h *WebhookHandler) run(work, base context.Context, c *claim, n *Notification) (int, string) {
+	log := c.log
+	if status, text := h.checkAmount(work, log, n); status != 0 {
+		c.stop()
+		c.release(base)
+		return status, text
+	}
+	err := h.Handle(work, n)
+	c.handleReturned(err)
+	if err != nil {
+		c.stop()
+		c.release(base)
+		log.error("beecloud: webhook Handle failed", slog.Any("err", err))
+		return http.StatusInternalServerError, "handle failed"
+	}
+	attempts, err := c.complete(base, h.budget(h.inlineBudget, completeInline), 500*time.Millisecond)
+	if err == nil {
+		c.stop()
+		if attempts > 1 {
+			log.warn("beecloud: webhook handled; recording it took several attempts", slog.Int("attempts", attempts))
+		} else {
+			log.info("beecloud: webhook handled")
+		}
+		return http.StatusOK, "success"
+	}
+	// Handle did its work: answering anything but success would make
+	// BeeCloud resend, for nothing but the risk of a second Handle. The
+	// heartbeat goes on holding the claim while the background retries.
+	log.error("beecloud: webhook handled but the store cannot record it yet; retrying in the background while holding the claim",
+		slog.Any("err", err), slog.Int("attempts", attempts))
+	h.background.Add(1)
+	go func() {
+		defer h.background.Done()
+		defer c.stop()
+		more, err := c.complete(base, h.budget(h.backgroundBudget, completeBackground), 5*time.Second)
+		if err != nil {
+			log.error("beecloud: webhook handled but its completion was never recorded; a later duplicate will be handled again",
+				slog.Any("err", err), slog.Int("attempts", attempts+more))
+			return
+		}
+		log.warn("beecloud: webhook completion recorded in the background", slog.Int("attempts", attempts+more))
+	}()
+	return http.StatusOK, "success"
+}
+
+// runTx runs ExpectedAmount, then Handle inside tx.CompleteTx.
+func (h *WebhookHandler) runTx(work, base context.Context, tx TxStore, c *claim, n *Notification) (int, string) {
+	log := c.log
+	if status, text := h.checkAmount(work, log, n); status != 0 {
+		c.stop()
+		c.release(base)
+		return status, text
+	}
+	var (
+		ran       bool
+		handleErr error
+	)
+	err := tx.CompleteTx(work, c.key, c.token, func(ctx context.Context) error {
+		ran = true
+		handleErr = h.Handle(ctx, n)
+		c.handleReturned(handleErr)
+		return handleErr
+	})
+	c.stop()
+	switch {
+	case err == nil:
+		log.info("beecloud: webhook handled")
+		return http.StatusOK, "success"
+	case handleErr != nil:
+		c.release(base)
+		log.error("beecloud: webhook Handle failed", slog.Any("err", handleErr))
+		return http.StatusInternalServerError, "handle failed"
+	case !ran:
+		c.release(base)
+		log.error("beecloud: webhook store failed to start its transaction", slog.Any("err", err))
+		return http.StatusServiceUnavailable, "store unavailable"
+	}
+	// Handle returned nil, but the commit failed, was refused (the claim
+	// was lost), or is in doubt: the claim's state tells which.
+	state, cerr := c.recheck(base, h.budget(h.inlineBudget, completeInline))
+	switch {
+	case cerr == nil && state == ClaimDone:
+		log.warn("beecloud: webhook handled; the store reported an error but the commit happened", slog.Any("err", err))
+		return http.StatusOK, "success"
+	case cerr == nil && state == ClaimBusy:
+		log.error("beecloud: webhook Handle rolled back: another delivery took the transaction over", slog.Any("err", err))
+		return http.StatusConflict, "busy"
+	case cerr == nil:
+		c.release(base)
+		log.error("beecloud: webhook Handle rolled back: the store failed to commit", slog.Any("err", err))
+		return http.StatusServiceUnavailable, "store unavailable"
+	}
+	// Committed or not, the resend will find out: done, or a clean slate.
+	c.release(base)
+	log.error("beecloud: webhook commit in doubt and the store cannot tell; answering 503 so that BeeCloud sends again",
+		slog.Any("err", err), slog.Any("claim_err", cerr))
+	return http.StatusServiceUnavailable, "store unavailable"
+}
+
+func (h *WebhookHandler) budget(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}
+
+// Shutdown waits until the completions h is still recording in the
+// background (see [WebhookHandler]) have been recorded or given up, or
+// until ctx is done, and returns ctx's error then. Call it after the
+// http.Server's own Shutdown returned, before closing the Store: a process
+// that exits with a completion unrecorded may see that transaction
+// handled again. h keeps working after Shutdown.
+func (h *WebhookHandler) Shutdown(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		h.background.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// newDeliveryToken returns a token that tells one delivery's claim from
+// every other's: 32 random hex digits.
+func newDeliveryToken() string {
+	var b [16]byte
+	if _, err := crand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand.Read does not fail on supported platforms
+	}
+	var out [32]byte
+	hex.Encode(out[:], b[:])
+	return string(out[:])
+}
+
+// claim is one delivery's hold on a transaction: a heartbeat renews it
+// every third of the lease until it is stopped.
+type claim struct {
+	store      Store
+	key, token string
+	lease      time.Duration
+	log        *deliveryLog
+	lose       context.CancelCauseFunc // cancels Handle's context
+	started    time.Time
+	beat       *time.Timer
+
+	mu        sync.Mutex
+	until     time.Time // when the lease certainly ends in the store, by the local clock
+	lost      ClaimState
+	returned  bool          // Handle (or the work of CompleteTx) returned
+	expired   bool          // the lease ran out unrenewed
+	stopped   bool          // no more renewals
+	renewing  chan struct{} // closed when the renewal under way ends
+	doneSeen  bool          // a renewal found the key done
+	handleErr error
+}
+
+// renew runs on the heartbeat's timer: it claims the key again with the
+// same token and arms the next beat.
+func (c *claim) renew() {
+	c.mu.Lock()
+	if c.stopped {
+		c.mu.Unlock()
+		return
+	}
+	running := make(chan struct{})
+	c.renewing = running
+	c.mu.Unlock()
+
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), c.lease/3)
+	state, err := c.store.Claim(ctx, c.key, c.token, c.lease)
+	cancel()
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	defer close(running)
+	c.renewing = nil
+	next := c.lease / 3
+	switch {
+	case err == nil && state == ClaimOK:
+		c.until = start.Add(c.lease)
+	case err == nil && (state == ClaimDone || state == ClaimBusy):
+		c.lostTo(state)
+		return
+	default:
+		if err == nil {
+			err = fmt.Errorf("unknown claim state %v", state)
+		}
+		next = max(c.lease/10, 10*time.Millisecond)
+		if !c.expired && time.Now().After(c.until) {
+			c.expired = true
+			c.log.error("beecloud: webhook claim ran out: the store could not renew it, so another delivery may handle the transaction too",
+				slog.Any("err", err), slog.Duration("lease", c.lease), slog.Bool("handle_returned", c.returned))
+		} else {
+			c.log.warn("beecloud: webhook claim renewal failed; retrying", slog.Any("err", err))
+		}
+	}
+	if !c.stopped {
+		c.beat.Reset(next)
+	}
+}
+
+// lostTo records that a renewal found the key done or claimed by another
+// token. c.mu is held.
+func (c *claim) lostTo(state ClaimState) {
+	if state == ClaimDone {
+		c.doneSeen = true
+	}
+	if c.returned && c.handleErr == nil && state == ClaimDone {
+		return // the completion being recorded landed
+	}
+	c.lost = state
+	c.log.error("beecloud: webhook claim lost to another delivery while this one ran; the transaction may be handled twice",
+		slog.String("state", state.String()), slog.Bool("handle_returned", c.returned))
+	c.lose(ErrClaimLost)
+}
+
+// handleReturned notes Handle's result and says loudly if Handle ran
+// past a lease that could not be renewed, or lost its claim.
+func (c *claim) handleReturned(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.returned, c.handleErr = true, err
+	if c.expired || c.lost != 0 {
+		c.log.error("beecloud: webhook Handle returned after its claim ran out or was lost; it may have run twice",
+			slog.Duration("elapsed", time.Since(c.started)), slog.Bool("handle_ok", err == nil))
+	}
+}
+
+// stop ends the heartbeat and waits for a renewal under way, so that none
+// lands after a Release.
+func (c *claim) stop() {
+	c.mu.Lock()
+	c.stopped = true
+	c.beat.Stop()
+	running := c.renewing
+	c.mu.Unlock()
+	if running != nil {
+		<-running
+	}
+}
+
+func (c *claim) sawDone() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.doneSeen
+}
+
+// release lets go of the claim so that the next delivery may try at once.
+// A failure only means that it waits for the lease to run out.
+func (c *claim) release(base context.Context) {
+	ctx, cancel := context.WithTimeout(base, storeCallTimeout)
+	defer cancel()
+	if err := c.store.Release(ctx, c.key, c.token); err != nil {
+		c.log.warn("beecloud: webhook store failed to release the claim; the next delivery waits for the lease to run out", slog.Any("err", err))
+	}
+}
+
+// complete calls Complete until it succeeds or a renewal finds the key
+// done (a completion whose answer was lost), backing off with jitter up
+// to maxWait, for at most budget. It returns the number of calls made.
+func (c *claim) complete(base context.Context, budget, maxWait time.Duration) (int, error) {
+	deadline := time.Now().Add(budget)
+	wait := 10 * time.Millisecond
+	for attempts := 1; ; attempts++ {
+		ctx, cancel := context.WithTimeout(base, min(max(time.Until(deadline), 100*time.Millisecond), storeCallTimeout))
+		err := c.store.Complete(ctx, c.key, c.token)
+		cancel()
+		if err == nil || c.sawDone() {
+			return attempts, nil
+		}
+		sleep := wait/2 + rand.N(wait/2+1)
+		if time.Now().Add(sleep).After(deadline) {
+			return attempts, err
+		}
+		time.Sleep(sleep)
+		wait = min(2*wait, maxWait)
+	}
+}
+
+// recheck asks Claim with c's own token what became of the key, retrying
+// errors for at most budget. ClaimOK means the claim is still c's (and
+// renewed): nothing was committed.
+func (c *claim) recheck(base context.Context, budget time.Duration) (ClaimState, error) {
+	deadline := time.Now().Add(budget)
+	wait := 10 * time.Millisecond
+	for {
+		ctx, cancel := context.WithTimeout(base, min(max(time.Until(deadline), 100*time.Millisecond), storeCallTimeout))
+		state, err := c.store.Claim(ctx, c.key, c.token, c.lease)
+		cancel()
+		if err == nil && state != ClaimOK && state != ClaimBusy && state != ClaimDone {
+			err = fmt.Errorf("unknown claim state %v", state)
+		}
+		if err == nil {
+			return state, nil
+		}
+		sleep := wait/2 + rand.N(wait/2+1)
+		if time.Now().Add(sleep).After(deadline) {
+			return 0, err
+		}
+		time.Sleep(sleep)
+		wait = min(2*wait, 500*time.Millisecond)
+	}
+}

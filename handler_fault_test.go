@@ -1,0 +1,598 @@
+package beecloud_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/paybutton/beecloud"
+	"github.com/paybutton/beecloud/beecloudtest"
+)
+
+// errStoreDown is what a faultStore answers during an outage.
+var errStoreDown = errors.New("faultstore: connection refused")
+
+// faultStore is a Store whose backend goes down on demand: during an
+// outage every call fails, and a Complete may still take effect with its
+// answer lost, as when a connection drops after the server committed.
+type faultStore struct {
+	inner beecloud.Store
+
+	mu          sync.Mutex
+	downUntil   time.Time
+	lostReplies bool            // Complete during an outage takes effect half the time
+	blockRenew  map[string]bool // tokens whose Claims fail while set
+	claims      map[string]int  // Claims per token
+	completes   int
+}
+
+func newFaultStore(inner beecloud.Store) *faultStore {
+	return &faultStore{inner: inner, blockRenew: map[string]bool{}, claims: map[string]int{}}
+}
+
+// outage takes the backend down for d from now.
+func (s *faultStore) outage(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.downUntil = time.Now().Add(d)
+}
+
+func (s *faultStore) down() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return time.Now().Before(s.downUntil)
+}
+
+func (s *faultStore) Claim(ctx context.Context, key, token string, lease time.Duration) (beecloud.ClaimState, error) {
+	s.mu.Lock()
+	s.claims[token]++
+	blocked := s.blockRenew[token]
+	s.mu.Unlock()
+	if blocked || s.down() {
+		return 0, errStoreDown
+	}
+	return s.inner.Claim(ctx, key, token, lease)
+}
+
+func (s *faultStore) Complete(ctx context.Context, key, token string) error {
+	s.mu.Lock()
+	s.completes++
+	lost := s.lostReplies && rand.IntN(2) == 0
+	s.mu.Unlock()
+	if s.down() {
+		if lost {
+			_ = s.inner.Complete(ctx, key, token)
+		}
+		return errStoreDown
+	}
+	return s.inner.Complete(ctx, key, token)
+}
+
+func (s *faultStore) Release(ctx context.Context, key, token string) error {
+	if s.down() {
+		return errStoreDown
+	}
+	return s.inner.Release(ctx, key, token)
+}
+
+// ledger plays the merchant's books during a run: it counts Handle's
+// runs and successes per transaction, Handle calls that overlapped, and
+// answers of "success" given before any Handle of the transaction had
+// succeeded (a payment that could be lost).
+type ledger struct {
+	mu         sync.Mutex
+	running    map[string]int
+	succeeded  map[string]int
+	runs       int
+	overlaps   int
+	early      int // success answered before a successful Handle
+	deliveries int
+	answers    map[string]int
+}
+
+func newLedger() *ledger {
+	return &ledger{running: map[string]int{}, succeeded: map[string]int{}, answers: map[string]int{}}
+}
+
+// wrap returns a Handle that does the books around do, which may fail,
+// panic or take its time.
+func (l *ledger) wrap(do func(ctx context.Context, n *beecloud.Notification) error) func(ctx context.Context, n *beecloud.Notification) error {
+	return func(ctx context.Context, n *beecloud.Notification) error {
+		id := n.TransactionID
+		l.mu.Lock()
+		l.runs++
+		l.running[id]++
+		if l.running[id] > 1 {
+			l.overlaps++
+		}
+		l.mu.Unlock()
+		ok := false
+		defer func() {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			l.running[id]--
+			if ok {
+				l.succeeded[id]++
+			}
+		}()
+		if err := do(ctx, n); err != nil {
+			return err
+		}
+		ok = true
+		return nil
+	}
+}
+
+// answered records one delivery's answer (code 0: no answer).
+func (l *ledger) answered(id string, code int, text string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.deliveries++
+	l.answers[fmt.Sprintf("%d %s", code, text)]++
+	if code == http.StatusOK && text == "success" && l.succeeded[id] == 0 {
+		l.early++
+	}
+}
+
+// check logs the figures and fails t unless every transaction in ids was
+// handled exactly once, never by two Handles at a time, and never
+// answered success before that.
+func (l *ledger) check(t *testing.T, ids []string) {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	doubles, lost := 0, 0
+	for _, id := range ids {
+		switch n := l.succeeded[id]; {
+		case n == 0:
+			lost++
+		case n > 1:
+			doubles++
+		}
+	}
+	answers := make([]string, 0, len(l.answers))
+	for a, n := range l.answers {
+		answers = append(answers, fmt.Sprintf("%q×%d", a, n))
+	}
+	sort.Strings(answers)
+	t.Logf("%d transactions, %d deliveries, %d Handle runs; doubles %d, overlaps %d, lost %d, success before Handle %d; answers %s",
+		len(ids), l.deliveries, l.runs, doubles, l.overlaps, lost, l.early, strings.Join(answers, " "))
+	if doubles != 0 || l.overlaps != 0 || lost != 0 || l.early != 0 {
+		t.Errorf("doubles %d, overlaps %d, lost %d, success before Handle %d; want all 0", doubles, l.overlaps, lost, l.early)
+	}
+}
+
+// bodies returns n signed payment bodies and their transaction ids.
+func bodies(n int, prefix string) (ids []string, bs [][]byte) {
+	for i := range n {
+		id := fmt.Sprintf("%s%04d", prefix, i)
+		ids = append(ids, id)
+		bs = append(bs, beecloudtest.NotificationBody(handlerConfig, beecloudtest.Paid(beecloud.Order{Title: "x", Amount: int64(100 + i), OutTradeNo: id})))
+	}
+	return ids, bs
+}
+
+// resend delivers body through send until it is answered success, as
+// BeeCloud does (faster), and records every answer in l.
+func resend(t *testing.T, l *ledger, id string, body []byte, send func([]byte) (int, string), deadline time.Time) {
+	for time.Now().Before(deadline) {
+		code, text := send(body)
+		l.answered(id, code, text)
+		if code == http.StatusOK && text == "success" {
+			return
+		}
+		time.Sleep(time.Duration(2+rand.IntN(5)) * time.Millisecond)
+	}
+	t.Errorf("transaction %s never answered success", id)
+}
+
+// direct sends body to h without a network.
+func direct(h http.Handler) func([]byte) (int, string) {
+	return func(body []byte) (int, string) {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body)))
+		return w.Code, w.Body.String()
+	}
+}
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func shutdown(t *testing.T, h *beecloud.WebhookHandler) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := h.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+}
+
+// TestWebhookHandlerStoreOutage takes the store down for a second just as
+// the first Handle returns, while duplicates of every transaction hammer
+// the handler: each transaction is handled once, and none is answered
+// success before it was. Inline, the completions land within the answer's
+// retry budget; in the background, the answers go out first and the
+// completions land after the outage, holding the claims meanwhile.
+func TestWebhookHandlerStoreOutage(t *testing.T) {
+	for _, tt := range []struct {
+		name               string
+		inline, background time.Duration
+	}{
+		{"inline", 3 * time.Second, 10 * time.Second},
+		{"background", 100 * time.Millisecond, 10 * time.Second},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			const transactions, senders = 10, 4
+			store := newFaultStore(new(beecloud.MemStore))
+			store.lostReplies = true
+			l := newLedger()
+			var once sync.Once
+			logs := new(syncBuffer)
+			h := &beecloud.WebhookHandler{
+				Apps:  beecloud.Apps{handlerConfig},
+				Store: store,
+				Lease: 3 * time.Second, // longer than the outage
+				Handle: l.wrap(func(ctx context.Context, n *beecloud.Notification) error {
+					time.Sleep(20 * time.Millisecond)
+					once.Do(func() { store.outage(time.Second) })
+					return nil
+				}),
+				Logger: slog.New(slog.NewTextHandler(logs, nil)),
+			}
+			beecloud.SetCompleteBudgets(h, tt.inline, tt.background)
+			ids, bs := bodies(transactions, "outage"+tt.name)
+			var wg sync.WaitGroup
+			deadline := time.Now().Add(20 * time.Second)
+			for i := range ids {
+				for range senders {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						resend(t, l, ids[i], bs[i], direct(h), deadline)
+					}()
+				}
+			}
+			wg.Wait()
+			shutdown(t, h)
+			l.check(t, ids)
+			if tt.name == "background" && !strings.Contains(logs.String(), "completion recorded in the background") {
+				t.Errorf("no completion went to the background; log:\n%s", logs.String())
+			}
+		})
+	}
+}
+
+// TestWebhookHandlerLongHandle runs a Handle that takes 4× the lease and
+// ignores its context, while resends arrive throughout: the heartbeat
+// keeps the claim, every resend meanwhile is answered busy, and Handle
+// runs once.
+func TestWebhookHandlerLongHandle(t *testing.T) {
+	const lease = beecloud.MinLease
+	store := newFaultStore(new(beecloud.MemStore))
+	l := newLedger()
+	var returned atomic.Bool
+	h := &beecloud.WebhookHandler{
+		Apps:  beecloud.Apps{handlerConfig},
+		Store: store,
+		Lease: lease,
+		Handle: l.wrap(func(ctx context.Context, n *beecloud.Notification) error {
+			time.Sleep(4 * lease)
+			returned.Store(true)
+			return nil
+		}),
+		Logger: quietLogger(),
+	}
+	ids, bs := bodies(1, "long")
+	first := make(chan struct{})
+	go func() {
+		defer close(first)
+		code, text := direct(h)(bs[0])
+		l.answered(ids[0], code, text)
+	}()
+	var wg sync.WaitGroup
+	var busy, early atomic.Int32
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			time.Sleep(5 * time.Millisecond) // after the first delivery's claim
+			for {
+				done := returned.Load()
+				code, text := direct(h)(bs[0])
+				l.answered(ids[0], code, text)
+				switch {
+				case code == http.StatusConflict:
+					busy.Add(1)
+				case code == http.StatusOK && text == "success":
+					if !done && !returned.Load() {
+						early.Add(1)
+					}
+					return
+				default:
+					t.Errorf("answer %d %q during a long Handle; want 409 or success", code, text)
+					return
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}()
+	}
+	wg.Wait()
+	<-first
+	l.check(t, ids)
+	store.mu.Lock()
+	renewals := 0
+	for _, n := range store.claims {
+		renewals = max(renewals, n-1)
+	}
+	store.mu.Unlock()
+	t.Logf("lease %v, Handle %v: %d resends answered busy, %d renewals", lease, 4*lease, busy.Load(), renewals)
+	if early.Load() != 0 {
+		t.Errorf("%d resends answered success while Handle ran", early.Load())
+	}
+	if busy.Load() == 0 || renewals < 3 {
+		t.Errorf("%d busy answers, %d renewals; want some busy and at least 3 renewals", busy.Load(), renewals)
+	}
+}
+
+// TestWebhookHandlerClaimLost lets a delivery's lease run out unrenewed
+// (its renewals fail) so that a resend takes the transaction over: the
+// first Handle's context is cancelled with ErrClaimLost once a renewal
+// learns it, and both are logged at error level.
+func TestWebhookHandlerClaimLost(t *testing.T) {
+	const lease = beecloud.MinLease
+	store := newFaultStore(new(beecloud.MemStore))
+	logs := new(syncBuffer)
+	started := make(chan string, 2)
+	var cause atomic.Value
+	var calls atomic.Int32
+	h := &beecloud.WebhookHandler{
+		Apps:  beecloud.Apps{handlerConfig},
+		Store: store,
+		Lease: lease,
+		Handle: func(ctx context.Context, n *beecloud.Notification) error {
+			if calls.Add(1) > 1 {
+				return nil // the resend that took over
+			}
+			started <- "first"
+			<-ctx.Done()
+			cause.Store(context.Cause(ctx))
+			return context.Cause(ctx)
+		},
+		Logger: slog.New(slog.NewTextHandler(logs, nil)),
+	}
+	_, bs := bodies(1, "lost")
+	first := make(chan int)
+	go func() {
+		code, _ := direct(h)(bs[0])
+		first <- code
+	}()
+	<-started
+	// Block the holder's renewals until its lease has run out and the
+	// resend has taken over.
+	store.mu.Lock()
+	var holder string
+	for tok := range store.claims {
+		holder = tok
+	}
+	store.blockRenew[holder] = true
+	store.mu.Unlock()
+	time.Sleep(lease + lease/2)
+	if code, text := direct(h)(bs[0]); code != http.StatusOK || text != "success" {
+		t.Fatalf("resend after the lease ran out: %d %q; want success", code, text)
+	}
+	store.mu.Lock()
+	store.blockRenew[holder] = false
+	store.mu.Unlock()
+	select {
+	case code := <-first:
+		if code != http.StatusInternalServerError {
+			t.Errorf("first delivery answered %d; want 500", code)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the first Handle's context was not cancelled")
+	}
+	if got, _ := cause.Load().(error); !errors.Is(got, beecloud.ErrClaimLost) {
+		t.Errorf("Handle's context cause %v; want ErrClaimLost", got)
+	}
+	for _, want := range []string{"claim ran out", "claim lost to another delivery", "after its claim ran out or was lost"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logs.String())
+		}
+	}
+	if !strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("log has no error record:\n%s", logs.String())
+	}
+}
+
+// TestWebhookHandlerFaults plays BeeCloud against three handler instances
+// sharing one store over loopback HTTP: Handle fails 20% of the time and
+// panics 5%, clients hang up early 10% of the time, and the store goes
+// down for 200 ms at random moments. The first deliveries are spread
+// over 1.5 s. No transaction may be handled twice,
+// answered success before it was handled, or lost.
+func TestWebhookHandlerFaults(t *testing.T) {
+	const (
+		instances    = 3
+		transactions = 150
+		senders      = 3
+		spread       = 10 * time.Millisecond // between the first deliveries
+	)
+	store := newFaultStore(new(beecloud.MemStore))
+	store.lostReplies = true
+	l := newLedger()
+	var panics, failures atomic.Int32
+	handle := l.wrap(func(ctx context.Context, n *beecloud.Notification) error {
+		time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond)
+		switch r := rand.IntN(100); {
+		case r < 5:
+			panics.Add(1)
+			panic("merchant bug")
+		case r < 25:
+			failures.Add(1)
+			return errors.New("database blip")
+		}
+		return nil
+	})
+	handlers := make([]*beecloud.WebhookHandler, instances)
+	servers := make([]*httptest.Server, instances)
+	for i := range handlers {
+		handlers[i] = &beecloud.WebhookHandler{
+			Apps: beecloud.Apps{handlerConfig}, Store: store, Handle: handle,
+			Lease: 2 * time.Second, Logger: quietLogger(),
+		}
+		beecloud.SetCompleteBudgets(handlers[i], 100*time.Millisecond, 10*time.Second)
+		servers[i] = httptest.NewUnstartedServer(handlers[i])
+		servers[i].Config.ErrorLog = log.New(io.Discard, "", 0) // the panics
+		servers[i].Start()
+		t.Cleanup(servers[i].Close)
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
+	t.Cleanup(client.CloseIdleConnections)
+	var hangups atomic.Int32
+	send := func(body []byte) (int, string) {
+		ctx := context.Background()
+		if rand.IntN(10) == 0 {
+			hangups.Add(1)
+			c, cancel := context.WithTimeout(ctx, time.Duration(rand.IntN(2000))*time.Microsecond)
+			defer cancel()
+			ctx = c
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, servers[rand.IntN(instances)].URL, bytes.NewReader(body))
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		text, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return 0, err.Error()
+		}
+		return resp.StatusCode, string(text)
+	}
+	stop := make(chan struct{})
+	var outages atomic.Int32
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Duration(200+rand.IntN(400)) * time.Millisecond):
+				store.outage(200 * time.Millisecond)
+				outages.Add(1)
+			}
+		}
+	}()
+	ids, bs := bodies(transactions, "faults")
+	var wg sync.WaitGroup
+	deadline := time.Now().Add(60 * time.Second)
+	for i := range ids {
+		for range senders {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				time.Sleep(time.Duration(i) * spread)
+				resend(t, l, ids[i], bs[i], func(b []byte) (int, string) {
+					code, text := send(b)
+					if code == 0 {
+						text = "no answer"
+					}
+					return code, text
+				}, deadline)
+			}()
+		}
+	}
+	wg.Wait()
+	close(stop)
+	for _, h := range handlers {
+		shutdown(t, h)
+	}
+	t.Logf("%d Handle panics, %d failures, %d hang-ups, %d store outages", panics.Load(), failures.Load(), hangups.Load(), outages.Load())
+	l.check(t, ids)
+	if panics.Load() == 0 || failures.Load() == 0 {
+		t.Errorf("%d panics, %d failures: the run did not exercise them", panics.Load(), failures.Load())
+	}
+}
+
+// TestWebhookHandlerTradeSuccessReplay replays a genuine body with
+// trade_success flipped to false after its first delivery failed (a
+// database blip): the replay is refused before the Store and never
+// reaches Handle, and BeeCloud's genuine resend is then handled, once.
+func TestWebhookHandlerTradeSuccessReplay(t *testing.T) {
+	store := newFaultStore(new(beecloud.MemStore))
+	l := newLedger()
+	var blip atomic.Bool
+	blip.Store(true)
+	var sawFalse atomic.Bool
+	logs := new(syncBuffer)
+	h := &beecloud.WebhookHandler{
+		Apps:  beecloud.Apps{handlerConfig},
+		Store: store,
+		Handle: l.wrap(func(ctx context.Context, n *beecloud.Notification) error {
+			if !n.TradeSuccess {
+				sawFalse.Store(true)
+				return nil // what a careless Handle does: nothing to do, done
+			}
+			if blip.Swap(false) {
+				return errors.New("database blip")
+			}
+			return nil
+		}),
+		Logger: slog.New(slog.NewTextHandler(logs, nil)),
+	}
+	ids, bs := bodies(1, "replay")
+	genuine := bs[0]
+	replay := bytes.Replace(genuine, []byte(`"trade_success":true`), []byte(`"trade_success":false`), 1)
+	if bytes.Equal(replay, genuine) {
+		t.Fatalf("no trade_success in %s", genuine)
+	}
+	if _, err := handlerConfig.ParseNotification(replay); err != nil {
+		t.Fatalf("the replay does not verify (%v): the test proves nothing", err)
+	}
+	send := direct(h)
+	steps := []struct {
+		name   string
+		body   []byte
+		status int
+		text   string
+	}{
+		{"genuine, Handle fails", genuine, http.StatusInternalServerError, "handle failed"},
+		{"replay", replay, http.StatusUnprocessableEntity, "trade not successful"},
+		{"replay again", replay, http.StatusUnprocessableEntity, "trade not successful"},
+		{"genuine resend", genuine, http.StatusOK, "success"},
+		{"replay after success", replay, http.StatusUnprocessableEntity, "trade not successful"},
+		{"genuine duplicate", genuine, http.StatusOK, "success"},
+	}
+	for _, s := range steps {
+		code, text := send(s.body)
+		l.answered(ids[0], code, text)
+		if code != s.status || text != s.text {
+			t.Errorf("%s: answer %d %q; want %d %q", s.name, code, text, s.status, s.text)
+		}
+	}
+	l.check(t, ids)
+	if sawFalse.Load() {
+		t.Error("Handle saw trade_success false")
+	}
+	store.mu.Lock()
+	claims := len(store.claims)
+	store.mu.Unlock()
+	if claims != 3 { // the genuine deliveries only
+		t.Errorf("%d tokens claimed; want 3 (the replays must not reach the Store)", claims)
+	}
+	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "trade_success is false") {
+		t.Errorf("log lacks a warning about trade_success:\n%s", logs.String())
+	}
+}

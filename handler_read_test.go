@@ -1,0 +1,287 @@
+package beecloud_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httptrace"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/paybutton/beecloud"
+	"github.com/paybutton/beecloud/beecloudtest"
+)
+
+func TestWebhookHandlerNilBody(t *testing.T) {
+	h, rec, logs := newHandler(t)
+	r := paidRequest()
+	r.Body = nil
+	wantAnswer(t, serve(h, r), http.StatusBadRequest, "no body")
+	if rec.count() != 0 {
+		t.Errorf("Handle called %d times; want 0", rec.count())
+	}
+	if !strings.Contains(logs.String(), "no body") {
+		t.Errorf("log %q; want a warning about the missing body", logs.String())
+	}
+}
+
+// rawRequest is the head of a webhook POST whose body is size bytes.
+func rawRequest(size int) string {
+	return fmt.Sprintf("POST / HTTP/1.1\r\nHost: beecloud.test\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", size)
+}
+
+// TestWebhookHandlerReadTimeout has a client trickle its body one byte at
+// a time over a real connection: it is answered 408 after ReadTimeout,
+// not when (or if) the body is complete.
+func TestWebhookHandlerReadTimeout(t *testing.T) {
+	h, rec, _ := newHandler(t)
+	h.ReadTimeout = 200 * time.Millisecond
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	body := beecloudtest.NotificationBody(handlerConfig, beecloudtest.Paid(testOrder))
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, rawRequest(len(body))); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for _, b := range body {
+			if _, err := conn.Write([]byte{b}); err != nil {
+				return
+			}
+			time.Sleep(50 * time.Millisecond) // the whole body: about a minute
+		}
+	}()
+	start := time.Now()
+	_ = conn.SetReadDeadline(start.Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer to a trickling body: %v", err)
+	}
+	resp.Body.Close()
+	if took := time.Since(start); resp.StatusCode != http.StatusRequestTimeout || took > 2*time.Second {
+		t.Errorf("answer %d after %v; want 408 after about %v", resp.StatusCode, took, h.ReadTimeout)
+	}
+	if !resp.Close {
+		t.Error("the connection stays open after a body that timed out; want Connection: close")
+	}
+	if rec.count() != 0 {
+		t.Errorf("Handle called %d times; want 0", rec.count())
+	}
+	// A body that arrives in time is handled.
+	resp, err = http.Post(srv.URL, "application/json", strings.NewReader(string(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || rec.count() != 1 {
+		t.Errorf("answer %d, %d Handle calls; want 200 and 1", resp.StatusCode, rec.count())
+	}
+}
+
+// ctxLog is a slog.Handler that notes whether a record was logged with a
+// cancelled context.
+type ctxLog struct {
+	slog.Handler
+	cancelled atomic.Bool
+}
+
+func (c *ctxLog) Handle(ctx context.Context, r slog.Record) error {
+	if ctx.Err() != nil {
+		c.cancelled.Store(true)
+	}
+	return c.Handler.Handle(ctx, r)
+}
+
+// TestWebhookHandlerKeepAliveAfterLongHandle checks that the read
+// deadline ends with the body: a Handle longer than ReadTimeout neither
+// fails, nor sees the request's context cancelled by the server's watch
+// on the connection timing out, nor spoils the connection for the next
+// delivery.
+func TestWebhookHandlerKeepAliveAfterLongHandle(t *testing.T) {
+	h, rec, _ := newHandler(t)
+	h.ReadTimeout = 100 * time.Millisecond
+	logs := &ctxLog{Handler: slog.NewTextHandler(io.Discard, nil)}
+	h.Logger = slog.New(logs)
+	var calls atomic.Int32
+	h.Handle = func(ctx context.Context, n *beecloud.Notification) error {
+		if calls.Add(1) == 1 {
+			time.Sleep(3 * h.ReadTimeout)
+		}
+		return rec.handle(ctx, n)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	client := srv.Client()
+	for i, id := range []string{"keep00001", "keep00002"} {
+		reused := false
+		trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) { reused = info.Reused }}
+		body := beecloudtest.NotificationBody(handlerConfig, beecloudtest.Paid(beecloud.Order{Title: "x", Amount: 1, OutTradeNo: id}))
+		req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), http.MethodPost, srv.URL, strings.NewReader(string(body)))
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("delivery %d: %v", i, err)
+		}
+		text, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || string(text) != "success" {
+			t.Errorf("delivery %d: answer %d %q; want success", i, resp.StatusCode, text)
+		}
+		if i == 1 && !reused {
+			t.Error("the second delivery needed a new connection; want the first one reused")
+		}
+	}
+	if logs.cancelled.Load() {
+		t.Error("the request's context was cancelled while the client waited")
+	}
+}
+
+// TestWebhookHandlerClientHangsUp covers BeeCloud going away: after the
+// whole body, Handle still runs to its end and is recorded, so the resend
+// is answered without it; in the middle of the body, nothing is handled.
+func TestWebhookHandlerClientHangsUp(t *testing.T) {
+	h, rec, logs := newHandler(t)
+	returned := make(chan struct{}, 1)
+	h.Handle = func(ctx context.Context, n *beecloud.Notification) error {
+		time.Sleep(50 * time.Millisecond)
+		err := ctx.Err()
+		rec.handle(ctx, n)
+		returned <- struct{}{}
+		return err
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	body := beecloudtest.NotificationBody(handlerConfig, beecloudtest.Paid(testOrder))
+
+	hangUp := func(t *testing.T, data string) {
+		t.Helper()
+		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(conn, data); err != nil {
+			t.Fatal(err)
+		}
+		conn.Close()
+	}
+	t.Run("after the body", func(t *testing.T) {
+		hangUp(t, rawRequest(len(body))+string(body))
+		select {
+		case <-returned:
+		case <-time.After(5 * time.Second):
+			t.Fatal("Handle did not run after the client hung up")
+		}
+		// The completion is recorded just after Handle returns.
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			resp, err := http.Post(srv.URL, "application/json", strings.NewReader(string(body)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			text, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if string(text) == "success" {
+				break
+			}
+			if resp.StatusCode != http.StatusConflict || time.Now().After(deadline) {
+				t.Fatalf("resend answered %d %q; want success", resp.StatusCode, text)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		if rec.count() != 1 {
+			t.Errorf("Handle ran %d times; want 1", rec.count())
+		}
+	})
+	t.Run("in the body", func(t *testing.T) {
+		before := rec.count()
+		hangUp(t, rawRequest(len(body))+string(body[:len(body)/2]))
+		deadline := time.Now().Add(5 * time.Second)
+		for !strings.Contains(logs.String(), "reading the body failed") {
+			if time.Now().After(deadline) {
+				t.Fatalf("no warning about the cut body; log:\n%s", logs.String())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		if rec.count() != before {
+			t.Errorf("Handle ran for a cut body")
+		}
+	})
+}
+
+func TestWebhookHandlerValidate(t *testing.T) {
+	handle := new(recorder).handle
+	valid := func() *beecloud.WebhookHandler {
+		return &beecloud.WebhookHandler{Apps: beecloud.Apps{handlerConfig}, Handle: handle}
+	}
+	tests := []struct {
+		name   string
+		change func(h *beecloud.WebhookHandler)
+		want   []string // in the error; none: valid
+	}{
+		{"valid", func(h *beecloud.WebhookHandler) {}, nil},
+		{"all set", func(h *beecloud.WebhookHandler) {
+			h.Lease, h.HandleTimeout, h.ReadTimeout, h.MaxBodyBytes = time.Minute, time.Minute, time.Second, 4096
+			h.AllowedSenders = beecloud.WebhookSenders()
+		}, nil},
+		{"no apps", func(h *beecloud.WebhookHandler) { h.Apps = nil }, []string{"Apps is empty"}},
+		{"app without secret", func(h *beecloud.WebhookHandler) {
+			h.Apps = append(h.Apps, beecloud.Config{AppID: vecAppID})
+		}, []string{"MasterSecret is empty", "Apps[1]"}},
+		{"no Handle", func(h *beecloud.WebhookHandler) { h.Handle = nil }, []string{"Handle is nil"}},
+		{"short lease", func(h *beecloud.WebhookHandler) { h.Lease = time.Millisecond }, []string{"Lease 1ms is below MinLease"}},
+		{"negative lease", func(h *beecloud.WebhookHandler) { h.Lease = -time.Second }, []string{"Lease -1s"}},
+		{"negative timeouts", func(h *beecloud.WebhookHandler) {
+			h.HandleTimeout, h.ReadTimeout = -1, -1
+		}, []string{"HandleTimeout -1ns is negative", "ReadTimeout -1ns is negative"}},
+		{"negative body size", func(h *beecloud.WebhookHandler) { h.MaxBodyBytes = -1 }, []string{"MaxBodyBytes -1"}},
+		{"zero prefix", func(h *beecloud.WebhookHandler) {
+			h.AllowedSenders = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), {}}
+		}, []string{"AllowedSenders[1]"}},
+		{"everything wrong", func(h *beecloud.WebhookHandler) {
+			h.Apps, h.Handle, h.Lease = nil, nil, time.Nanosecond
+		}, []string{"Apps is empty", "Handle is nil", "Lease 1ns"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := valid()
+			tt.change(h)
+			err := h.Validate()
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatalf("Validate() = %v; want nil", err)
+				}
+				return
+			}
+			if !errors.Is(err, beecloud.ErrInvalidConfig) {
+				t.Fatalf("Validate() = %v; want an error wrapping ErrInvalidConfig", err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Validate() = %q; want it to mention %q", err, w)
+				}
+			}
+			// And ServeHTTP refuses to work, loudly.
+			logs := new(syncBuffer)
+			h.Logger = newTextLogger(logs)
+			wantAnswer(t, serve(h, paidRequest()), http.StatusInternalServerError, "handler misconfigured")
+			if !strings.Contains(logs.String(), tt.want[0]) {
+				t.Errorf("log %q; want it to say %q", logs.String(), tt.want[0])
+			}
+		})
+	}
+}
+
+func newTextLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
