@@ -349,14 +349,21 @@ func TestCheckoutViewUnpaidOrder(t *testing.T) {
 	}
 }
 
-// TestCheckoutLateWebhook pays while the shop fails every webhook: back on
-// the shop, the result page waits ConfirmWait for the webhook, then stops
-// and says it is late, offering to pay again.
+// TestCheckoutLateWebhook pays an order whose webhook the sandbox drops,
+// with the sweeper off: back on the shop, the result page waits
+// ConfirmWait for the webhook, then stops, says it is late and offers to
+// pay again or to ask BeeCloud; asking records the payment.
 func TestCheckoutLateWebhook(t *testing.T) {
-	o := startCheckout(t, shop.Config{FailFirst: 1 << 20, ConfirmWait: 2 * time.Second})
+	o := startCheckout(t, shop.Config{SweepEvery: -1, ConfirmWait: 2 * time.Second})
 	b := NewBrowser(t)
 	viewDesktop(b)
-	payCheckout(t, b, o, "tea", "ali", "#pay")
+	buyCheckout(b, o, "tea")
+	no := Eval[string](b, `document.getElementById("order-no").textContent`)
+	o.Sandbox.DropWebhook(no)
+	b.Click("#pay-order")
+	b.Click(`#beecloud-sandbox-menu [data-channel="ali"]`)
+	b.Click("#pay")
+	b.WaitVisible("#state")
 	if got := Eval[string](b, `document.getElementById("state").dataset.waiting`); got != "true" {
 		t.Errorf("data-waiting %q right after paying; want true", got)
 	}
@@ -366,4 +373,75 @@ func TestCheckoutLateWebhook(t *testing.T) {
 	}
 	b.WaitVisible("#pay-again")
 	b.Screenshot("checkout-late-webhook")
+	b.Click("#check")
+	waitPaidPage(b)
+	if text := Eval[string](b, `document.getElementById("notice").textContent`); !strings.Contains(text, "BeeCloud confirms the payment") {
+		t.Errorf("notice %q; want BeeCloud's confirmation", text)
+	}
+	if order, _ := o.Orders.Get(no); order.Handled != 1 || order.PaidBy != "reconciliation" {
+		t.Errorf("order %+v; want paid by reconciliation, handled once", order)
+	}
+}
+
+// TestCheckoutSweepAndRefund pays with the webhook dropped: the shop's
+// sweeper finds the payment and marks the order paid, once. The admin
+// page then refunds it in two parts; each REFUND webhook arrives and the
+// order ends refunded.
+func TestCheckoutSweepAndRefund(t *testing.T) {
+	o := startCheckout(t, shop.Config{SweepEvery: 100 * time.Millisecond, SweepAfter: time.Millisecond})
+	b := NewBrowser(t)
+	viewDesktop(b)
+	buyCheckout(b, o, "tea")
+	no := Eval[string](b, `document.getElementById("order-no").textContent`)
+	o.Sandbox.DropWebhook(no)
+	b.Click("#pay-order")
+	b.Click(`#beecloud-sandbox-menu [data-channel="ali"]`)
+	b.Click("#pay")
+	waitPaidPage(b)
+	b.WaitVisible("#paid-by")
+	if got := Eval[string](b, `document.getElementById("handled").textContent`); got != "1×" {
+		t.Errorf("result page: handled %q; want 1×", got)
+	}
+	time.Sleep(300 * time.Millisecond) // a few more sweeps
+	if order, _ := o.Orders.Get(no); order.State != shop.StatePaid || order.Handled != 1 || order.PaidBy != "reconciliation" {
+		t.Errorf("order %+v; want paid by the sweeper, handled once", order)
+	}
+	if ds := o.Sandbox.Deliveries(); len(ds) != 1 || !ds[0].Dropped {
+		t.Errorf("deliveries %+v; want the one dropped webhook", ds)
+	}
+
+	row := `#order-` + no
+	b.Navigate(o.URL + shop.AdminPath)
+	b.Do(chromedp.SetValue(chromedp.CSS(row+` input[name="amount"]`), "0.50"))
+	b.Click(row + ` button[type="submit"]`)
+	b.WaitVisible("#admin-done")
+	waitRefunded(t, o, no, 50)
+	b.Navigate(o.URL + shop.AdminPath)
+	if got := Eval[string](b, `document.querySelector("`+row+` input[name=amount]").value`); got != "1.00" {
+		t.Errorf("the form offers %q after refunding ¥0.50 of ¥1.50; want 1.00", got)
+	}
+	b.Screenshot("checkout-admin")
+	b.Click(row + ` button[type="submit"]`)
+	b.WaitVisible("#admin-done")
+	waitRefunded(t, o, no, 150)
+	b.Navigate(o.URL + shop.ResultPath + no)
+	b.WaitJS(`document.getElementById("state").dataset.state === "refunded"`)
+	if n := len(o.Sandbox.Refunds()); n != 2 {
+		t.Errorf("the sandbox made %d refunds; want 2", n)
+	}
+}
+
+// waitRefunded waits until REFUND webhooks have confirmed refunds of
+// amount 分 of the order.
+func waitRefunded(t *testing.T, o *shop.Offline, no string, amount int64) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		order, _ := o.Orders.Get(no)
+		if order.Refunded() == amount {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("order %+v: refunded %d 分; want %d (the REFUND webhook)", order, order.Refunded(), amount)
+		}
+	}
 }

@@ -24,6 +24,8 @@ type Offline struct {
 	Sandbox *beecloudtest.Sandbox
 	// Orders is the shop's order book.
 	Orders *Orders
+	// Shop is the shop being served.
+	Shop *Shop
 
 	*Server
 }
@@ -45,6 +47,9 @@ func StartOffline(ln net.Listener, cfg Config, retryBase time.Duration) (*Offlin
 	cfg.BeeCloud = sandbox.Apps()[0].Config
 	cfg.BeeCloud.ScriptURL = sandbox.ScriptURL()
 	cfg.Sandbox = true
+	// The sandbox answers BeeCloud's REST API too: the shop can check a
+	// payment, sweep, and refund offline.
+	cfg.Client = &beecloud.Client{Config: cfg.BeeCloud, BaseURL: sandbox.URL}
 	if cfg.Orders == nil {
 		cfg.Orders = NewOrders()
 	}
@@ -53,7 +58,7 @@ func StartOffline(ln net.Listener, cfg Config, retryBase time.Duration) (*Offlin
 		sandbox.Close()
 		return nil, err
 	}
-	return &Offline{URL: url, Sandbox: sandbox, Orders: cfg.Orders, Server: Serve(ln, h)}, nil
+	return &Offline{URL: url, Sandbox: sandbox, Orders: cfg.Orders, Shop: h, Server: Serve(ln, h)}, nil
 }
 
 // Shutdown stops the shop as [Server.Shutdown] does, then the sandbox.
@@ -83,17 +88,28 @@ type Server struct {
 	conns  *unusedConns
 	grace  time.Duration // ShutdownGrace; tests change it
 	served chan error
+
+	stopSweep  context.CancelFunc
+	sweepEnded chan struct{}
 }
 
-// Serve serves h on ln in a new goroutine until Shutdown.
-func Serve(ln net.Listener, h http.Handler) *Server {
+// Serve serves the shop on ln in a new goroutine, and runs its sweeper
+// (see [Shop.RunSweeper]) in another, until Shutdown.
+func Serve(ln net.Listener, sh *Shop) *Server {
+	ctx, stop := context.WithCancel(context.Background())
 	s := &Server{
-		conns:  &unusedConns{state: make(map[net.Conn]http.ConnState)},
-		grace:  ShutdownGrace,
-		served: make(chan error, 1),
+		conns:      &unusedConns{state: make(map[net.Conn]http.ConnState)},
+		grace:      ShutdownGrace,
+		served:     make(chan error, 1),
+		stopSweep:  stop,
+		sweepEnded: make(chan struct{}),
 	}
+	go func() {
+		defer close(s.sweepEnded)
+		sh.RunSweeper(ctx)
+	}()
 	s.srv = &http.Server{
-		Handler:           h,
+		Handler:           sh,
 		ReadHeaderTimeout: ReadHeaderTimeout,
 		ReadTimeout:       ReadTimeout,
 		WriteTimeout:      WriteTimeout,
@@ -115,6 +131,8 @@ func (s *Server) Done() <-chan error { return s.served }
 // finish for up to ShutdownGrace, or until ctx ends, and then closes every
 // connection. It returns ctx's error if ctx ended first.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopSweep()
+	<-s.sweepEnded
 	grace, cancel := context.WithTimeout(ctx, s.grace)
 	defer cancel()
 	err := s.srv.Shutdown(grace)

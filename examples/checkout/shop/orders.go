@@ -59,6 +59,8 @@ type Order struct {
 
 	// Refunds are the refunds asked for this order, oldest first.
 	Refunds []Refund
+
+	sweeps int // how often the sweeper asked BeeCloud about it
 }
 
 // Refunded is the sum of the order's refunds that BeeCloud confirmed, in 分.
@@ -225,20 +227,27 @@ func (o *Orders) List(limit int, paidOnly bool) []Order {
 	return out
 }
 
-// PendingBefore returns the out_trade_nos of the unpaid orders created
-// before t, oldest first.
-func (o *Orders) PendingBefore(t time.Time) []string {
+// maxSweeps bounds how often the sweeper asks about one unpaid order.
+const maxSweeps = 10
+
+// DueForSweep returns the out_trade_nos of the unpaid orders that the
+// sweeper should ask BeeCloud about at now, oldest first, and counts the
+// sweep in each. An order is due first after, then at doubling intervals
+// (after, 2·after, 4·after, … from its creation), at most maxSweeps
+// times: an abandoned order costs a few queries, not one a minute.
+func (o *Orders) DueForSweep(now time.Time, after time.Duration) []string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var out []string
 	for _, no := range o.pending {
 		ord, ok := o.orders[no]
-		if !ok || ord.State != StatePending {
+		if !ok || ord.State != StatePending || ord.sweeps >= maxSweeps {
 			continue
 		}
-		if !ord.Created.Before(t) {
-			break
+		if due := ord.Created.Add(after << ord.sweeps); now.Before(due) {
+			continue
 		}
+		ord.sweeps++
 		out = append(out, no)
 	}
 	return out

@@ -94,8 +94,8 @@ func TestOrdersNeverForgetYoungPending(t *testing.T) {
 	if err := add("late0002", t0.Add(PendingTTL+time.Minute)); err == nil {
 		t.Error("Add accepted an out_trade_no twice")
 	}
-	if got, want := o.PendingBefore(t0.Add(PendingTTL+time.Minute)), []string{"p0000002", "late0001"}; fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("PendingBefore: got %v; want %v", got, want)
+	if got, want := o.DueForSweep(t0.Add(PendingTTL+time.Minute), 30*time.Second), []string{"p0000002", "late0001"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("DueForSweep: got %v; want %v", got, want)
 	}
 }
 
@@ -172,5 +172,35 @@ func TestOrdersConcurrentMarkPaid(t *testing.T) {
 	wg.Wait()
 	if changes != 1 {
 		t.Errorf("%d calls changed the order; want 1", changes)
+	}
+}
+
+// TestOrdersDueForSweep checks the sweeper's schedule for one unpaid
+// order: after 5 minutes, then 10, 20, … from its creation, at most
+// maxSweeps times, and never once it is paid.
+func TestOrdersDueForSweep(t *testing.T) {
+	o := NewOrders()
+	t0 := time.Date(2026, 5, 20, 12, 0, 0, 0, time.UTC)
+	if err := o.Add(Order{OutTradeNo: "order0001", Amount: 1, Created: t0}); err != nil {
+		t.Fatal(err)
+	}
+	var swept []time.Duration
+	for m := time.Duration(0); m < 10*24*time.Hour; m += time.Minute {
+		if due := o.DueForSweep(t0.Add(m), 5*time.Minute); len(due) > 0 {
+			swept = append(swept, m)
+		}
+	}
+	want := []time.Duration{5 * time.Minute, 10 * time.Minute, 20 * time.Minute, 40 * time.Minute, 80 * time.Minute}
+	if len(swept) != maxSweeps || fmt.Sprint(swept[:5]) != fmt.Sprint(want) {
+		t.Errorf("swept at %v; want %d sweeps starting %v", swept, maxSweeps, want)
+	}
+	if err := o.Add(Order{OutTradeNo: "order0002", Amount: 1, Created: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.MarkPaid(Payment{OutTradeNo: "order0002", Amount: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if due := o.DueForSweep(t0.Add(time.Hour), time.Minute); len(due) != 0 {
+		t.Errorf("due %v; want no paid order", due)
 	}
 }

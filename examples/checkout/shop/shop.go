@@ -48,6 +48,22 @@ type Config struct {
 	// the buyer back, keeps checking for the payment's webhook before it
 	// says the notice is late; zero means DefaultConfirmWait.
 	ConfirmWait time.Duration
+	// Client asks BeeCloud's REST API (or the sandbox's) about orders and
+	// refunds them. Nil means none: the result page cannot check a
+	// payment's status, the admin page cannot refund, and no sweeper runs.
+	Client *beecloud.Client
+	// SweepEvery is how often [Shop.RunSweeper] asks BeeCloud about the
+	// orders still unpaid SweepAfter after they were made, for payments
+	// whose webhook never came; zero means DefaultSweepEvery, a negative
+	// value never.
+	SweepEvery time.Duration
+	// SweepAfter is how old an unpaid order must be before the sweeper
+	// asks about it; zero means DefaultSweepAfter.
+	SweepAfter time.Duration
+	// AdminPassword, if set, guards the admin page (/admin: the orders and
+	// their refunds) with HTTP basic authentication, user "admin". Empty
+	// means no admin page, except in Sandbox mode, where it is open.
+	AdminPassword string
 	// FailFirst makes the webhook fail the first FailFirst payment
 	// webhooks of each order, with ErrFailedOnPurpose, as a shop whose
 	// database is briefly down would. It demonstrates BeeCloud's resends
@@ -56,9 +72,17 @@ type Config struct {
 	FailFirst int
 }
 
-// DefaultConfirmWait is how long a result page waits for a late webhook
-// before it offers to ask BeeCloud or to pay again.
-const DefaultConfirmWait = time.Minute
+// Defaults of Config.
+const (
+	// DefaultConfirmWait is how long a result page waits for a late
+	// webhook before it offers to ask BeeCloud or to pay again.
+	DefaultConfirmWait = time.Minute
+	// DefaultSweepEvery is how often the sweeper runs.
+	DefaultSweepEvery = time.Minute
+	// DefaultSweepAfter is how long after checkout an unpaid order is
+	// reconciled: a webhook comes within seconds when it comes at all.
+	DefaultSweepAfter = 5 * time.Minute
+)
 
 // Paths the shop serves. An order's pages are under PayPath and
 // ResultPath followed by its out_trade_no.
@@ -69,15 +93,21 @@ const (
 	ResultPath  = "/result/"
 )
 
-type shop struct {
-	cfg    Config
-	orders *Orders
-	log    *slog.Logger
+// Shop is the shop's web server: an http.Handler with its order book and
+// webhook handler. Make one with [New]. It is safe for concurrent use.
+type Shop struct {
+	cfg     Config
+	orders  *Orders
+	log     *slog.Logger
+	webhook *beecloud.WebhookHandler
+	handler http.Handler
 }
 
-// New returns the shop's handler. It fails when cfg.BeeCloud lacks the
-// App ID or a secret.
-func New(cfg Config) (http.Handler, error) {
+// New returns the shop. It fails when cfg.BeeCloud lacks the App ID or a
+// secret, or when its webhook handler would not work (see
+// [beecloud.WebhookHandler.Validate]): at startup rather than at the
+// first payment.
+func New(cfg Config) (*Shop, error) {
 	bc := cfg.BeeCloud
 	if bc.AppID == "" || bc.AppSecret == "" || bc.MasterSecret == "" {
 		return nil, fmt.Errorf("shop: BeeCloud config needs AppID, AppSecret and MasterSecret: %v", bc)
@@ -94,10 +124,20 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.ConfirmWait <= 0 {
 		cfg.ConfirmWait = DefaultConfirmWait
 	}
+	if cfg.SweepEvery == 0 {
+		cfg.SweepEvery = DefaultSweepEvery
+	}
+	if cfg.SweepAfter <= 0 {
+		cfg.SweepAfter = DefaultSweepAfter
+	}
 	cfg.BaseURL = strings.TrimSuffix(cfg.BaseURL, "/")
-	s := &shop{cfg: cfg, orders: cfg.Orders, log: cfg.Logger}
+	s := &Shop{cfg: cfg, orders: cfg.Orders, log: cfg.Logger}
 	if s.orders == nil {
 		s.orders = NewOrders()
+	}
+	s.webhook = s.webhookHandler()
+	if err := s.webhook.Validate(); err != nil {
+		return nil, fmt.Errorf("shop: %w", err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.index)
@@ -107,26 +147,41 @@ func New(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("GET "+PayPath+"{no}", s.pay)
 	mux.HandleFunc("GET "+ResultPath+"{no}", s.result)
 	mux.HandleFunc("GET "+ResultPath+"{no}/status", s.status)
-	mux.Handle("POST "+WebhookPath, s.webhookHandler())
+	mux.HandleFunc("POST "+ResultPath+"{no}/check", s.check)
+	mux.Handle("POST "+WebhookPath, s.webhook)
+	if s.adminEnabled() {
+		mux.HandleFunc("GET "+AdminPath, s.admin)
+		mux.HandleFunc("POST "+AdminPath+"/refund", s.refund)
+	}
 	// Browsers' cross-site POSTs (a form on another site buying for the
-	// buyer) are refused; BeeCloud's webhook, sent by a server, is not a
-	// browser request and passes.
-	return http.NewCrossOriginProtection().Handler(mux), nil
+	// buyer, or refunding) are refused; BeeCloud's webhook, sent by a
+	// server, is not a browser request and passes.
+	s.handler = http.NewCrossOriginProtection().Handler(mux)
+	return s, nil
 }
+
+// ServeHTTP serves the shop's pages and its webhook endpoint.
+func (s *Shop) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+// Orders returns the shop's order book.
+func (s *Shop) Orders() *Orders { return s.orders }
 
 // index shows the products, each with a 购买 button that creates an order.
 // Viewing the page creates nothing.
-func (s *shop) index(w http.ResponseWriter, r *http.Request) {
+func (s *Shop) index(w http.ResponseWriter, r *http.Request) {
 	s.render(w, http.StatusOK, indexTemplate, map[string]any{
 		"Sandbox":  s.cfg.Sandbox,
 		"Products": s.cfg.Products,
+		"Admin":    s.adminEnabled(),
 	})
 }
 
 // createOrder makes an order for the product in the form and sends the
 // buyer to its pay page (POST, then redirect, then GET: reloading the pay
 // page makes no new order).
-func (s *shop) createOrder(w http.ResponseWriter, r *http.Request) {
+func (s *Shop) createOrder(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 	p, ok := s.product(r.PostFormValue("product"))
 	if !ok {
@@ -143,7 +198,7 @@ func (s *shop) createOrder(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, PayPath+order.OutTradeNo, http.StatusSeeOther)
 }
 
-func (s *shop) product(id string) (Product, bool) {
+func (s *Shop) product(id string) (Product, bool) {
 	for _, p := range s.cfg.Products {
 		if p.ID == id {
 			return p, true
@@ -166,7 +221,7 @@ var callbacks = beecloud.Callbacks{Err: "shop.payError"}
 // BeeCloud's channel menu, #pay-order-wxmp pays with DirectChannel at once. Both
 // carry the same out_trade_no, so the buyer pays the order once, by
 // either, however often they come back to this page.
-func (s *shop) pay(w http.ResponseWriter, r *http.Request) {
+func (s *Shop) pay(w http.ResponseWriter, r *http.Request) {
 	order, ok := s.orders.Get(r.PathValue("no"))
 	if !ok {
 		s.notFound(w, r.PathValue("no"))
@@ -212,7 +267,7 @@ func (s *shop) pay(w http.ResponseWriter, r *http.Request) {
 // payment. spay_result=SUCCESS only makes an unpaid order's page wait a
 // while for the webhook; without it (the buyer opened "View order") the
 // page says the order is not paid and offers to pay again.
-func (s *shop) result(w http.ResponseWriter, r *http.Request) {
+func (s *Shop) result(w http.ResponseWriter, r *http.Request) {
 	no := r.PathValue("no")
 	order, ok := s.orders.Get(no)
 	if !ok {
@@ -227,13 +282,13 @@ func (s *shop) result(w http.ResponseWriter, r *http.Request) {
 		"StatusPath": ResultPath + no + "/status",
 		"PayPath":    PayPath + no,
 		"CheckPath":  ResultPath + no + "/check",
-		"CanCheck":   false,
-		"Notice":     "",
+		"CanCheck":   s.cfg.Client != nil,
+		"Notice":     checkNotices[r.URL.Query().Get("checked")],
 	})
 }
 
 // status answers the result page's poll with the order's state, as JSON.
-func (s *shop) status(w http.ResponseWriter, r *http.Request) {
+func (s *Shop) status(w http.ResponseWriter, r *http.Request) {
 	order, ok := s.orders.Get(r.PathValue("no"))
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -245,11 +300,11 @@ func (s *shop) status(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(map[string]string{"state": string(order.State)}) //nolint:errcheck // the client went away
 }
 
-func (s *shop) notFound(w http.ResponseWriter, no string) {
+func (s *Shop) notFound(w http.ResponseWriter, no string) {
 	s.message(w, http.StatusNotFound, message{"订单不存在", "没有订单号为 " + no + " 的订单。", "There is no order " + no + "."})
 }
 
-func (s *shop) message(w http.ResponseWriter, code int, m message) {
+func (s *Shop) message(w http.ResponseWriter, code int, m message) {
 	s.render(w, code, messageTemplate, m)
 }
 
@@ -262,7 +317,7 @@ func serveFavicon(w http.ResponseWriter, _ *http.Request) {
 }
 
 // baseURL is where the buyer reaches the shop.
-func (s *shop) baseURL(r *http.Request) string {
+func (s *Shop) baseURL(r *http.Request) string {
 	if s.cfg.BaseURL != "" {
 		return s.cfg.BaseURL
 	}
@@ -275,7 +330,7 @@ func (s *shop) baseURL(r *http.Request) string {
 
 // render executes t into a buffer first so that a failing template gives a
 // clean 500 instead of half a page.
-func (s *shop) render(w http.ResponseWriter, code int, t *template.Template, data any) {
+func (s *Shop) render(w http.ResponseWriter, code int, t *template.Template, data any) {
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, data); err != nil {
 		s.log.Error("shop: cannot render page", "template", t.Name(), "err", err)

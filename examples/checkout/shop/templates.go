@@ -10,9 +10,10 @@ import (
 var beijing = time.FixedZone("CST", 8*60*60)
 
 var funcs = template.FuncMap{
-	"yuan":    yuan,
-	"channel": channelName,
-	"beijing": func(t time.Time) string { return t.In(beijing).Format("2006-01-02 15:04:05") },
+	"yuan":      yuan,
+	"channel":   channelName,
+	"beijing":   func(t time.Time) string { return t.In(beijing).Format("2006-01-02 15:04:05") },
+	"yuanInput": yuanInput,
 }
 
 // icons are inline SVG, so that no font has to have the glyph (the "✓"
@@ -239,3 +240,37 @@ var messageTemplate = page("message", `{{template "head" .Title}}
 
 // message is the data of messageTemplate.
 type message struct{ Title, Text, English string }
+
+var adminTemplate = page("admin", `{{template "head" "订单管理 Orders"}}
+</head>
+<body>
+<main>
+<h1>订单管理 <span class="en">Orders</span></h1>
+{{if .Sandbox}}<p class="muted">沙箱模式：退款不会真实发生 · Sandbox mode: no real money moves.</p>{{end}}
+{{with .Done}}<p class="note" id="admin-done" role="status">{{.}}</p>{{end}}
+{{with .Error}}<p class="alert" id="admin-error" role="alert">{{.}}</p>{{end}}
+<section class="card">
+{{if not .Orders}}<p class="muted">还没有订单 · No orders yet.</p>{{else}}
+<table class="admin">
+<tr><th>订单 Order</th><th>金额 Amount</th><th>状态 State</th><th>退款 Refund</th></tr>
+{{range .Orders}}
+<tr id="order-{{.OutTradeNo}}" data-state="{{.State}}" data-refunded="{{.Refunded}}">
+<td><a class="mono" href="/result/{{.OutTradeNo}}">{{.OutTradeNo}}</a><br>{{.Title}}<br><span class="muted nowrap">{{beijing .Created}}</span></td>
+<td>{{yuan .Amount}}</td>
+<td>{{if eq .State "paid"}}已支付 paid{{with .PaidBy}} ({{.}}){{end}}{{else}}未支付 unpaid{{end}}
+{{range .Refunds}}<br><span class="refund">退款 {{yuan .Amount}}: {{if .Succeeded}}已退款 refunded{{else if .Failed}}失败 failed{{else}}处理中 processing{{end}}</span>{{end}}</td>
+<td>{{if and $.CanRefund .Refundable}}<form method="post" action="/admin/refund" class="actions">
+<input type="hidden" name="out_trade_no" value="{{.OutTradeNo}}">
+<label>¥ <input type="number" name="amount" min="0.01" step="0.01" max="{{yuanInput .Refundable}}" value="{{yuanInput .Refundable}}" aria-label="refund amount in yuan"></label>
+<button type="submit" class="danger">退款 Refund</button>
+</form>{{end}}</td>
+</tr>
+{{end}}
+</table>
+{{end}}
+</section>
+<p><a class="button secondary" href="/">返回商店 Back to the shop</a></p>
+</main>
+</body>
+</html>
+`)

@@ -75,6 +75,9 @@ func Main(cmd Command) {
 	}
 }
 
+// envAdminPassword guards the admin page with BeeCloud itself.
+const envAdminPassword = "CHECKOUT_ADMIN_PASSWORD"
+
 // settings are the parsed command line.
 type settings struct {
 	addr      string
@@ -104,7 +107,12 @@ func (cmd Command) Run(ctx context.Context, args []string, getenv func(string) s
 	}
 	defer ln.Close()
 
-	cfg := shop.Config{Store: store, Logger: slog.New(slog.NewTextHandler(stderr, nil)), FailFirst: set.failFirst}
+	cfg := shop.Config{
+		Store:         store,
+		Logger:        slog.New(slog.NewTextHandler(stderr, nil)),
+		FailFirst:     set.failFirst,
+		AdminPassword: getenv(envAdminPassword),
+	}
 	srv, err := startShop(ln, cfg, set.bc, stdout)
 	if err != nil {
 		return err
@@ -171,7 +179,8 @@ func (cmd Command) usage(fs *flag.FlagSet, stores []string) {
 	w := fs.Output()
 	fmt.Fprintf(w, "Usage: %s [-addr 127.0.0.1:8080] [-store %s] [-fail-first N]\n", cmd.Name, strings.Join(stores, "|"))
 	fmt.Fprintln(w, "\nWithout BEECLOUD_APP_ID, BEECLOUD_APP_SECRET and BEECLOUD_MASTER_SECRET the shop")
-	fmt.Fprintln(w, "runs offline against a local BeeCloud sandbox; with them it uses BeeCloud itself.")
+	fmt.Fprintln(w, "runs offline against a local BeeCloud sandbox; with them it uses BeeCloud itself,")
+	fmt.Fprintln(w, "and "+envAdminPassword+" turns the admin page (orders, refunds) on.")
 	fmt.Fprintln(w, "\nFlags:")
 	fs.PrintDefaults()
 }
@@ -200,12 +209,16 @@ func startShop(ln net.Listener, cfg shop.Config, bc beecloud.Config, stdout io.W
 	switch {
 	case bc.AppID != "" && bc.AppSecret != "" && bc.MasterSecret != "":
 		cfg.BeeCloud = bc
+		cfg.Client = &beecloud.Client{Config: bc} // BeeCloud's REST API
 		h, err := shop.New(cfg)
 		if err != nil {
 			return nil, err
 		}
 		fmt.Fprintf(stdout, "Using BeeCloud itself with app %s (from BEECLOUD_APP_ID): payments are REAL.\n", bc.AppID)
 		fmt.Fprintf(stdout, "Set the app's webhook URL on BeeCloud's dashboard to a public address that reaches http://%s%s.\n", ln.Addr(), shop.WebhookPath)
+		if cfg.AdminPassword == "" {
+			fmt.Fprintf(stdout, "The admin page (orders, refunds) is off: set %s to turn it on at %s (user admin).\n", envAdminPassword, shop.AdminPath)
+		}
 		return shop.Serve(ln, h), nil
 	case bc.AppID != "" || bc.AppSecret != "" || bc.MasterSecret != "":
 		return nil, errors.New("set all of BEECLOUD_APP_ID, BEECLOUD_APP_SECRET and BEECLOUD_MASTER_SECRET to use BeeCloud, or none to run offline")
@@ -219,6 +232,7 @@ func startShop(ln net.Listener, cfg shop.Config, bc beecloud.Config, stdout io.W
 	demo := offline.Sandbox.Apps()[0].Config
 	fmt.Fprintf(stdout, "No BEECLOUD_APP_ID set: running offline with a local BeeCloud sandbox at %s (no real money moves).\n", offline.Sandbox.URL)
 	fmt.Fprintf(stdout, "Demo app for this run: app_id %s, app_secret %s, master_secret %s\n", demo.AppID, demo.AppSecret, demo.MasterSecret)
+	fmt.Fprintf(stdout, "Orders and refunds: http://%s%s\n", ln.Addr(), shop.AdminPath)
 	return offline, nil
 }
 
