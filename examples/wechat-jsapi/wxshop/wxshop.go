@@ -77,6 +77,7 @@ type order struct {
 	Title      string
 	Amount     int64
 	OpenID     string
+	Created    time.Time
 	Paid       bool
 	Channel    string
 }
@@ -102,17 +103,23 @@ func New(cfg Config) (http.Handler, error) {
 		a.key = make([]byte, 32)
 		rand.Read(a.key)
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", a.pay)
-	mux.HandleFunc("GET "+CallbackPath, a.callback)
-	mux.HandleFunc("GET "+ResultPath+"{no}", a.result)
-	mux.Handle("POST "+WebhookPath, &beecloud.WebhookHandler{
+	webhook := &beecloud.WebhookHandler{
 		Apps:           beecloud.Apps{bc},
 		Store:          cfg.Store,
 		Logger:         a.log,
 		ExpectedAmount: a.expectedAmount,
 		Handle:         a.handle,
-	})
+	}
+	// A handler that cannot work fails here, at startup, not with a 500
+	// to each webhook.
+	if err := webhook.Validate(); err != nil {
+		return nil, fmt.Errorf("wxshop: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", a.pay)
+	mux.HandleFunc("GET "+CallbackPath, a.callback)
+	mux.HandleFunc("GET "+ResultPath+"{no}", a.result)
+	mux.Handle("POST "+WebhookPath, webhook)
 	return mux, nil
 }
 
@@ -145,12 +152,11 @@ func (a *app) pay(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot render the pay button", http.StatusInternalServerError)
 		return
 	}
-	a.mu.Lock()
-	if len(a.orders) >= maxOrders {
-		a.forgetUnpaid()
+	if !a.addOrder(&order{OutTradeNo: o.OutTradeNo, Title: o.Title, Amount: o.Amount, OpenID: openid, Created: time.Now()}) {
+		w.Header().Set("Retry-After", "60")
+		http.Error(w, "未付款的订单太多，请稍后再试 · Too many unpaid orders; try again in a minute.", http.StatusServiceUnavailable)
+		return
 	}
-	a.orders[o.OutTradeNo] = &order{OutTradeNo: o.OutTradeNo, Title: o.Title, Amount: o.Amount, OpenID: openid}
-	a.mu.Unlock()
 	render(w, http.StatusOK, payTemplate, map[string]any{
 		"ScriptTag":   a.cfg.BeeCloud.ScriptTag(),
 		"ClickScript": script,
@@ -162,22 +168,47 @@ func (a *app) pay(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// maxOrders bounds the order book: every view of the pay page makes an
-// order, and a real shop would keep them in its database instead.
-const maxOrders = 10000
+// Bounds of the order book: every view of the pay page by a signed-in
+// buyer makes an order, and a real shop would keep them in its database
+// instead.
+const (
+	maxOrders = 10000
+	// unpaidTTL is how long an unpaid order is kept for certain: longer
+	// than BeeCloud resends a webhook (about 36 hours), so that a payment
+	// is never refused because its order was forgotten.
+	unpaidTTL = 48 * time.Hour
+)
 
-// forgetUnpaid drops up to a tenth of the unpaid orders. a.mu is held.
-func (a *app) forgetUnpaid() {
-	n := maxOrders / 10
-	for no, o := range a.orders {
-		if n == 0 {
-			return
+// addOrder records o unless the book holds maxOrders unpaid orders. It
+// makes room by forgetting unpaid orders older than unpaidTTL, never
+// younger ones, nor paid ones: when there is none, it refuses the new
+// order.
+func (a *app) addOrder(o *order) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.unpaidLocked() >= maxOrders {
+		for no, old := range a.orders {
+			if !old.Paid && o.Created.Sub(old.Created) >= unpaidTTL {
+				delete(a.orders, no)
+			}
 		}
-		if !o.Paid {
-			delete(a.orders, no)
-			n--
+		if a.unpaidLocked() >= maxOrders {
+			return false
 		}
 	}
+	a.orders[o.OutTradeNo] = o
+	return true
+}
+
+// unpaidLocked counts the unpaid orders; a.mu is held.
+func (a *app) unpaidLocked() int {
+	n := 0
+	for _, o := range a.orders {
+		if !o.Paid {
+			n++
+		}
+	}
+	return n
 }
 
 // startOAuth sends the browser to WeChat's authorize page with a fresh
