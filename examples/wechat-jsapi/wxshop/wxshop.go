@@ -70,6 +70,7 @@ type app struct {
 	log    *slog.Logger
 	mu     sync.Mutex
 	orders map[string]*order
+	unpaid int // orders not paid
 }
 
 type order struct {
@@ -186,29 +187,22 @@ const (
 func (a *app) addOrder(o *order) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.unpaidLocked() >= maxOrders {
+	if a.unpaid >= maxOrders {
 		for no, old := range a.orders {
 			if !old.Paid && o.Created.Sub(old.Created) >= unpaidTTL {
 				delete(a.orders, no)
+				a.unpaid--
 			}
 		}
-		if a.unpaidLocked() >= maxOrders {
+		if a.unpaid >= maxOrders {
 			return false
 		}
 	}
 	a.orders[o.OutTradeNo] = o
-	return true
-}
-
-// unpaidLocked counts the unpaid orders; a.mu is held.
-func (a *app) unpaidLocked() int {
-	n := 0
-	for _, o := range a.orders {
-		if !o.Paid {
-			n++
-		}
+	if !o.Paid {
+		a.unpaid++
 	}
-	return n
+	return true
 }
 
 // startOAuth sends the browser to WeChat's authorize page with a fresh
@@ -295,6 +289,7 @@ func (a *app) handle(_ context.Context, n *beecloud.Notification) error {
 	}
 	if !o.Paid {
 		o.Paid, o.Channel = true, n.SubChannelType
+		a.unpaid--
 		a.log.Info("wxshop: order paid", "out_trade_no", o.OutTradeNo, "amount", n.TransactionFee, "channel", n.SubChannelType)
 	}
 	return nil
