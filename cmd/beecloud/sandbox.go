@@ -17,7 +17,7 @@ import (
 )
 
 const sandboxUsage = `Usage: beecloud sandbox [-addr 127.0.0.1:8090] [-app-id ID -app-secret SECRET [-master-secret SECRET]]
-	[-webhook-url URL] [-channels ali,wxmp,wx,un] [-retry-base 2s] [-duplicates N]
+	[-webhook-url URL] [-channels ali,wxmp,wx,un] [-retry-base 2s] [-duplicates N] [-pay NO=FEN]...
 
 Sandbox runs a local, fake BeeCloud so that a shop written in any language
 can take the whole pay flow offline: it serves the button script, checks
@@ -28,6 +28,10 @@ signed webhook to -webhook-url, resending it on BeeCloud's schedule (after
 With -duplicates N it then sends each webhook N more times, as BeeCloud and
 the channels sometimes do: the shop must handle each payment once.
 No real money moves.
+
+It also answers BeeCloud's REST API (bills, refunds) at its URL, for your
+reconciliation code and for "beecloud bills -api-url URL"; -pay NO=FEN makes
+a paid order at start to try it on.
 
 It prints the script tag to paste into your page instead of BeeCloud's, and
 one line per webhook attempt. Without credentials it makes random demo ones
@@ -55,6 +59,8 @@ type sandboxFlags struct {
 	channelList string
 	retryBase   time.Duration
 	duplicates  int
+	pay         keyValues // out_trade_no=fen, paid at start
+	payFen      []int64   // the amounts of pay
 }
 
 func (f *sandboxFlags) define(fs *flag.FlagSet) {
@@ -64,6 +70,7 @@ func (f *sandboxFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&f.channelList, "channels", "ali,wxmp,wx,un", "the app's enabled channels, in menu order")
 	fs.DurationVar(&f.retryBase, "retry-base", 2*time.Second, "wait before the first webhook resend; each next wait doubles (BeeCloud: 2s)")
 	fs.IntVar(&f.duplicates, "duplicates", 0, "send each acknowledged webhook this many more times, as BeeCloud sometimes does")
+	fs.Var(&f.pay, "pay", "pay the order `NO=FEN` (out_trade_no=amount in 分) through Alipay at start, to try bills, refund and webhooks on (repeatable)")
 }
 
 // check fills in demo credentials when none were given and returns the
@@ -87,6 +94,16 @@ func (f *sandboxFlags) check() string {
 		if _, err := parseHTTPURL(f.webhookURL); err != nil {
 			return "-webhook-url is not an http or https URL such as http://127.0.0.1:8080/webhook"
 		}
+	}
+	for _, kv := range f.pay {
+		fen, err := parseFen(kv.value)
+		if err == nil && fen <= 0 {
+			err = errors.New("the amount must be at least 1 分")
+		}
+		if err != nil {
+			return fmt.Sprintf("-pay %s=%s: %v", kv.key, kv.value, err)
+		}
+		f.payFen = append(f.payFen, fen)
 	}
 	return ""
 }
@@ -123,6 +140,9 @@ func (c *cli) sandbox(args []string) int {
 	}
 	defer sandbox.Close()
 	c.printSandboxBanner(sandbox, &f)
+	if code, ok := c.payAtStart(sandbox, &f); !ok {
+		return code
+	}
 	if c.listening != nil {
 		c.listening(sandbox.URL)
 	}
@@ -146,6 +166,24 @@ func (c *cli) startSandbox(sandbox *beecloudtest.Sandbox, addr string) (int, boo
 	}
 	if u, err := url.Parse(sandbox.URL); err == nil && !isLoopback(u.Hostname()) {
 		c.warnf(name, "listening on %s, beyond this machine: anyone who reaches it can see its bills, pay them and read its demo credentials; use -addr 127.0.0.1:PORT unless a phone or another machine must reach it", u.Host)
+	}
+	return exitOK, true
+}
+
+// payAtStart pays the -pay orders in the sandbox, or prints why it
+// cannot and returns the exit code.
+func (c *cli) payAtStart(sandbox *beecloudtest.Sandbox, f *sandboxFlags) (int, bool) {
+	cfg := sandbox.Apps()[0].Config
+	for i, kv := range f.pay {
+		amount := f.payFen[i]
+		params, err := cfg.Params(beecloud.Order{Title: "beecloud sandbox -pay", Amount: amount, OutTradeNo: kv.key})
+		if err == nil {
+			_, err = sandbox.Pay(cfg.AppID, params, beecloud.ChannelAli)
+		}
+		if err != nil {
+			return c.usageError("sandbox", "-pay %s=%s: %v", kv.key, kv.value, err), false
+		}
+		fmt.Fprintf(c.stdout, "Paid order %s: %s through Alipay (ALI_WEB)\n", kv.key, yuanSign(amount))
 	}
 	return exitOK, true
 }

@@ -19,7 +19,7 @@ import (
 
 const sendUsage = `Usage: beecloud send -url URL -app-id ID -master-secret SECRET -out-trade-no NO -amount FEN
 	[-channel ALI] [-sub-channel ALI_WEB] [-type PAY] [-optional key=value]...
-	[-retries N] [-retry-base 2s] [-v]
+	[-retries N] [-retry-base 2s] [-v | -dry-run]
 
 Send POSTs a correctly signed test webhook to URL, as BeeCloud does when a
 buyer has paid order NO: Content-Type application/json, signature
@@ -28,7 +28,8 @@ transaction_fee + master_secret). It prints the answer's status and body and
 exits 0 only if the answer acknowledges the webhook as BeeCloud requires: a
 2xx status and the body "success".
 
-With -v it prints the body it sends: save it to try "beecloud verify" on.
+With -v it prints the body it sends; with -dry-run it prints the body alone
+and sends nothing: save it to try "beecloud verify" on.
 
 -amount is the transaction_fee, an integer in 分 (fen): 1 = ¥0.01.
 
@@ -43,6 +44,7 @@ $BEECLOUD_MASTER_SECRET instead of flags.
 Example:
 
 	beecloud send -url http://127.0.0.1:8080/beecloud/webhook -out-trade-no test0001 -amount 1 -optional product=test
+	beecloud send -dry-run -out-trade-no test0001 -amount 1 > body.json && beecloud verify body.json
 `
 
 // maxRetries is BeeCloud's schedule: 2^1 … 2^17 seconds.
@@ -57,6 +59,7 @@ type sendFlags struct {
 	retries                     int
 	retryBase                   time.Duration
 	verbose                     bool
+	dryRun                      bool
 }
 
 func (f *sendFlags) define(fs *flag.FlagSet) {
@@ -71,12 +74,13 @@ func (f *sendFlags) define(fs *flag.FlagSet) {
 	fs.IntVar(&f.retries, "retries", 0, "resend up to `N` times until the answer is success")
 	fs.DurationVar(&f.retryBase, "retry-base", 2*time.Second, "the first wait between resends; each next wait doubles")
 	fs.BoolVar(&f.verbose, "v", false, "print the body sent (to try \"beecloud verify\" on)")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "print the signed body and send nothing (no -url needed)")
 }
 
 // check returns the problem with the flags, in words, or "".
 func (f *sendFlags) check() string {
 	switch {
-	case f.target == "":
+	case f.target == "" && !f.dryRun:
 		return "missing -url"
 	case f.cr.missing(false, true) != "":
 		return "missing " + f.cr.missing(false, true)
@@ -124,10 +128,6 @@ func (c *cli) send(args []string) int {
 	if problem := f.check(); problem != "" {
 		return c.usageError(name, "%s", problem)
 	}
-	u, err := parseHTTPURL(f.target)
-	if err != nil {
-		return c.usageError(name, "-url %v", err)
-	}
 	amount, err := parseFen(f.amount)
 	if err != nil {
 		return c.usageError(name, "%v", err)
@@ -136,6 +136,14 @@ func (c *cli) send(args []string) int {
 		return c.usageError(name, "-amount must not be negative")
 	}
 	body := f.body(amount)
+	if f.dryRun {
+		fmt.Fprintf(c.stdout, "%s\n", body)
+		return exitOK
+	}
+	u, err := parseHTTPURL(f.target)
+	if err != nil {
+		return c.usageError(name, "-url %v", err)
+	}
 	if f.verbose {
 		fmt.Fprintf(c.stdout, "body: %s\n", body)
 	}

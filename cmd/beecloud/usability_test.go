@@ -162,3 +162,34 @@ func answerServer(t *testing.T, status int, body string) string {
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
+
+// TestSendDryRunThenVerify gets a body as the README does and verifies it.
+func TestSendDryRunThenVerify(t *testing.T) {
+	env := map[string]string{envAppID: testAppID, envMasterSecret: testMasterSecret}
+	r := runCLI(t, env, "", "send", "-dry-run", "-out-trade-no", "test0001", "-amount", "150")
+	if r.code != exitOK || !strings.HasPrefix(r.stdout, "{") {
+		t.Fatalf("send -dry-run: %d %q %q; want the body", r.code, r.stdout, r.stderr)
+	}
+	if v := runCLI(t, env, r.stdout, "verify", "-"); v.code != exitOK {
+		t.Errorf("verify of send -dry-run's body: %d %s", v.code, v.stderr)
+	}
+}
+
+// TestSandboxPayThenBills pays an order at the sandbox's start and finds
+// it with bills and refunds it, as the README does.
+func TestSandboxPayThenBills(t *testing.T) {
+	env := map[string]string{envAppID: testAppID, envAppSecret: testAppSecret, envMasterSecret: testMasterSecret}
+	url, stdout, _ := startSandbox(t, env, "-addr", "127.0.0.1:0", "-pay", "test0001=150")
+	if !strings.Contains(stdout.String(), "Paid order test0001: ¥1.50") {
+		t.Errorf("output:\n%s\nwant the paid order", stdout)
+	}
+	if r := runCLI(t, env, "", "bills", "-api-url", url, "-out-trade-no", "test0001"); r.code != exitOK || !strings.Contains(r.stdout, "is PAID") {
+		t.Errorf("bills: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if r := runCLI(t, env, "yes\n", "refund", "-api-url", url, "-out-trade-no", "test0001", "-amount", "150"); r.code != exitOK {
+		t.Errorf("refund: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	if r := runCLI(t, env, "", "sandbox", "-pay", "x=1.5"); r.code != exitUsage || !strings.Contains(r.stderr, "-pay x=1.5") {
+		t.Errorf("-pay with yuan: %d %q; want a usage error", r.code, r.stderr)
+	}
+}
