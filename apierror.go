@@ -37,6 +37,15 @@ var codeNames = [...]string{
 	"NETWORK_ERROR", "PREREFUND_DUPLICATE", "BILL_NO_DUPLICATE",
 }
 
+// CodeName returns BeeCloud's name for a result_code, such as
+// "NO_SUCH_BILL" for [CodeNoSuchBill], or "" for a code it does not know.
+func CodeName(code int) string {
+	if code < 0 || code >= len(codeNames) {
+		return ""
+	}
+	return codeNames[code]
+}
+
 // APIError is an answer of BeeCloud's REST API with a non-zero result_code:
 // BeeCloud understood the request and refused it. It is returned, wrapped
 // with the operation, for every such answer, whatever its HTTP status (a
@@ -63,12 +72,13 @@ func (e *APIError) text() string {
 	var b strings.Builder
 	b.WriteString("BeeCloud result_code ")
 	b.WriteString(strconv.Itoa(e.Code))
-	if e.Code >= 0 && e.Code < len(codeNames) {
+	name := CodeName(e.Code)
+	if name != "" {
 		b.WriteString(" (")
-		b.WriteString(codeNames[e.Code])
+		b.WriteString(name)
 		b.WriteString(")")
 	}
-	if e.Message != "" && (e.Code < 0 || e.Code >= len(codeNames) || e.Message != codeNames[e.Code]) {
+	if e.Message != "" && e.Message != name {
 		b.WriteString(": ")
 		b.WriteString(shortText(e.Message, 200))
 	}
@@ -125,19 +135,11 @@ type RequestError struct {
 }
 
 func (e *RequestError) Error() string {
-	var b strings.Builder
-	b.WriteString("beecloud: invalid ")
-	b.WriteString(e.Op)
-	b.WriteString(" request")
+	reasons := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
-		if i == 0 {
-			b.WriteString(": ")
-		} else {
-			b.WriteString("; ")
-		}
-		b.WriteString(p.Error())
+		reasons[i] = p.Error()
 	}
-	return b.String()
+	return "beecloud: invalid " + e.Op + " request: " + strings.Join(reasons, "; ")
 }
 
 // Is makes errors.Is(err, ErrInvalidRequest) true.

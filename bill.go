@@ -175,17 +175,7 @@ func decodeDetail(raw json.RawMessage) (string, error) {
 // /2/rest/bills/count), after checking them.
 func (q BillQuery) params(op string, count bool) (map[string]any, error) {
 	p := problems{op: op}
-	m := map[string]any{}
-	if q.OutTradeNo != "" {
-		if reason := checkOutTradeNo(q.OutTradeNo); reason != "" {
-			p.add("OutTradeNo", reason)
-		}
-		m["bill_no"] = q.OutTradeNo
-	}
-	checkChannel(&p, "Channel", q.Channel)
-	if q.Channel != "" {
-		m["channel"] = q.Channel
-	}
+	m := listing{q.OutTradeNo, q.Channel, q.Since, q.Until, q.Skip, q.Limit, q.Detail}.params(&p, count)
 	if q.PaidOnly {
 		m["spay_result"] = true
 	}
@@ -194,25 +184,6 @@ func (q BillQuery) params(op string, count bool) (map[string]any, error) {
 			p.add("RefundedOnly", "BeeCloud cannot count bills by refund_result")
 		}
 		m["refund_result"] = true
-	}
-	checkSpan(&p, q.Since, q.Until)
-	if !q.Since.IsZero() {
-		m["start_time"] = millis(q.Since)
-	}
-	if !q.Until.IsZero() {
-		m["end_time"] = millis(q.Until)
-	}
-	if !count {
-		checkPage(&p, q.Skip, q.Limit)
-		if q.Skip > 0 {
-			m["skip"] = q.Skip
-		}
-		if q.Limit > 0 {
-			m["limit"] = q.Limit
-		}
-		if q.Detail {
-			m["need_detail"] = true
-		}
 	}
 	return m, p.err()
 }
@@ -223,31 +194,12 @@ func (c *Client) Bills(ctx context.Context, q BillQuery) ([]Bill, error) {
 	if err != nil {
 		return nil, err
 	}
-	var bills []Bill
-	err = c.query(ctx, call{method: "GET", path: "/2/rest/bills", params: params}, func(body []byte) (err error) {
-		bills, err = decodeBills(body)
-		return err
-	})
-	return bills, err
+	return get(ctx, c, "/2/rest/bills", params, decodeBills)
 }
 
 // decodeBills decodes the answer of /2/rest/bills.
 func decodeBills(body []byte) ([]Bill, error) {
-	var a struct {
-		Bills []wireBill `json:"bills"`
-	}
-	if err := json.Unmarshal(body, &a); err != nil {
-		return nil, err
-	}
-	bills := make([]Bill, 0, len(a.Bills))
-	for i := range a.Bills {
-		b, err := a.Bills[i].bill()
-		if err != nil {
-			return nil, err
-		}
-		bills = append(bills, b)
-	}
-	return bills, nil
+	return decodeList(body, "bills", (*wireBill).bill)
 }
 
 // CountBills returns how many bills q selects (GET /2/rest/bills/count).
@@ -257,12 +209,7 @@ func (c *Client) CountBills(ctx context.Context, q BillQuery) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	var n int
-	err = c.query(ctx, call{method: "GET", path: "/2/rest/bills/count", params: params}, func(body []byte) (err error) {
-		n, err = decodeCount(body)
-		return err
-	})
-	return n, err
+	return get(ctx, c, "/2/rest/bills/count", params, decodeCount)
 }
 
 // decodeCount decodes the answer of a count.
@@ -291,28 +238,10 @@ func (c *Client) GetBill(ctx context.Context, id string) (*Bill, error) {
 	if err := p.err(); err != nil {
 		return nil, err
 	}
-	var b *Bill
-	err := c.query(ctx, call{method: "GET", path: "/2/rest/bill/" + url.PathEscape(id)}, func(body []byte) (err error) {
-		b, err = decodeBill(body)
-		return err
-	})
-	return b, err
+	return get(ctx, c, "/2/rest/bill/"+url.PathEscape(id), nil, decodeBill)
 }
 
 // decodeBill decodes the answer of /2/rest/bill/{id}.
 func decodeBill(body []byte) (*Bill, error) {
-	var a struct {
-		Pay *wireBill `json:"pay"`
-	}
-	if err := json.Unmarshal(body, &a); err != nil {
-		return nil, err
-	}
-	if a.Pay == nil {
-		return nil, errors.New("no pay")
-	}
-	b, err := a.Pay.bill()
-	if err != nil {
-		return nil, err
-	}
-	return &b, nil
+	return decodeOne(body, "pay", (*wireBill).bill)
 }

@@ -71,13 +71,11 @@ func FuzzDecodeBills(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		if bills, err := decodeBills(body); err == nil {
 			for _, b := range bills {
-				if b.Amount < 0 {
-					t.Errorf("got amount %d", b.Amount)
-				}
+				assert.GreaterOrEqual(t, b.Amount, int64(0))
 			}
 		}
-		if b, err := decodeBill(body); err == nil && b == nil {
-			t.Error("got a nil bill without an error")
+		if b, err := decodeBill(body); err == nil {
+			assert.NotNil(t, b)
 		}
 		decodeCount(body) //nolint:errcheck // only panics matter here
 	})
@@ -91,16 +89,15 @@ func FuzzDecodeRefunds(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		if refunds, err := decodeRefunds(body); err == nil {
 			for _, r := range refunds {
-				if r.Amount < 0 || r.BillAmount < 0 {
-					t.Errorf("got amounts %d, %d", r.Amount, r.BillAmount)
-				}
+				assert.GreaterOrEqual(t, r.Amount, int64(0))
+				assert.GreaterOrEqual(t, r.BillAmount, int64(0))
 			}
 		}
-		if r, err := decodeRefund(body); err == nil && r == nil {
-			t.Error("got a nil refund without an error")
+		if r, err := decodeRefund(body); err == nil {
+			assert.NotNil(t, r)
 		}
-		if r, err := decodeRefundResult(body); err == nil && r.ID == "" && r.URL == "" {
-			t.Error("got an empty result without an error")
+		if r, err := decodeRefundResult(body); err == nil {
+			assert.False(t, r.ID == "" && r.URL == "", "an empty result without an error")
 		}
 	})
 }
@@ -111,11 +108,10 @@ func FuzzAnswerOutcome(f *testing.F) {
 	f.Add(502, []byte(`<html>`))
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
 		v := answer{status: status, body: body, sent: true}.outcome(call{method: "GET", path: "/2/rest/bills"})
-		if v.err == nil && (status < 200 || status > 299) {
-			t.Errorf("HTTP %d accepted", status)
-		}
-		if v.err != nil && v.err.Error() == "" {
-			t.Error("empty error text")
+		if v.err == nil {
+			assert.True(t, status >= 200 && status <= 299, "HTTP %d accepted", status)
+		} else {
+			assert.NotEmpty(t, v.err.Error())
 		}
 	})
 }

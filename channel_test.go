@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/paybutton/beecloud/internal/channel"
 )
 
 // channelTests is SPEC §4: every instant_channel code with the BeeCloud
@@ -55,25 +57,25 @@ func TestChannels(t *testing.T) {
 			if got := c.SupportsReturnURL(); got != !tt.noURL {
 				t.Errorf("SupportsReturnURL() = %t; want %t", got, !tt.noURL)
 			}
-			if got := c.QRCode(); got != tt.qr {
-				t.Errorf("QRCode() = %t; want %t", got, tt.qr)
+			if got := channel.QRCode(string(c)); got != tt.qr {
+				t.Errorf("QRCode = %t; want %t", got, tt.qr)
 			}
-			if got := c.BeeCloudChannel(false); got != tt.web {
-				t.Errorf("BeeCloudChannel(false) = %q; want %q", got, tt.web)
+			if got := channel.Sub(string(c), false); got != tt.web {
+				t.Errorf("Sub(false) = %q; want %q", got, tt.web)
 			}
-			if got := c.BeeCloudChannel(true); got != tt.wap {
-				t.Errorf("BeeCloudChannel(true) = %q; want %q", got, tt.wap)
+			if got := channel.Sub(string(c), true); got != tt.wap {
+				t.Errorf("Sub(true) = %q; want %q", got, tt.wap)
 			}
-			if got := c.ChannelType(); got != tt.chanType {
-				t.Errorf("ChannelType() = %q; want %q", got, tt.chanType)
+			if got := channel.Type(string(c)); got != tt.chanType {
+				t.Errorf("Type = %q; want %q", got, tt.chanType)
 			}
-			if !slices.Contains(webhookChannelTypes, c.ChannelType()) {
-				t.Errorf("ChannelType() = %q is not a webhook channel_type", c.ChannelType())
+			if !slices.Contains(webhookChannelTypes, channel.Type(string(c))) {
+				t.Errorf("Type = %q is not a webhook channel_type", channel.Type(string(c)))
 			}
 			// A webhook's sub_channel_type starts with its channel_type.
-			for _, sub := range []string{c.BeeCloudChannel(false), c.BeeCloudChannel(true)} {
-				if !strings.HasPrefix(sub, c.ChannelType()+"_") {
-					t.Errorf("BeeCloudChannel %q does not start with ChannelType %q", sub, c.ChannelType())
+			for _, sub := range []string{channel.Sub(string(c), false), channel.Sub(string(c), true)} {
+				if !strings.HasPrefix(sub, channel.Type(string(c))+"_") {
+					t.Errorf("Sub %q does not start with Type %q", sub, channel.Type(string(c)))
 				}
 			}
 		})
@@ -115,15 +117,15 @@ func TestChannelUnknown(t *testing.T) {
 		if got := c.Name(); got != string(c) {
 			t.Errorf("Channel(%q).Name() = %q; want the code itself", c, got)
 		}
-		if c.NeedsOpenID() || c.QRCode() || c.SupportsReturnURL() {
+		if c.NeedsOpenID() || channel.QRCode(string(c)) || c.SupportsReturnURL() {
 			t.Errorf("Channel(%q): NeedsOpenID %t, QRCode %t, SupportsReturnURL %t; want all false",
-				c, c.NeedsOpenID(), c.QRCode(), c.SupportsReturnURL())
+				c, c.NeedsOpenID(), channel.QRCode(string(c)), c.SupportsReturnURL())
 		}
-		if got := c.ChannelType(); got != "" {
-			t.Errorf("Channel(%q).ChannelType() = %q; want \"\"", c, got)
+		if got := channel.Type(string(c)); got != "" {
+			t.Errorf("Channel(%q).Type = %q; want \"\"", c, got)
 		}
-		if web, wap := c.BeeCloudChannel(false), c.BeeCloudChannel(true); web != "" || wap != "" {
-			t.Errorf("Channel(%q).BeeCloudChannel = %q, %q; want \"\"", c, web, wap)
+		if web, wap := channel.Sub(string(c), false), channel.Sub(string(c), true); web != "" || wap != "" {
+			t.Errorf("Channel(%q) Sub = %q, %q; want \"\"", c, web, wap)
 		}
 	}
 }

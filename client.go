@@ -68,9 +68,10 @@ type Client struct {
 	// beecloudtest Sandbox's URL in tests.
 	BaseURL string
 	// HTTPClient sends the requests. Nil means a client with a 30-second
-	// timeout per request and bounded connect, TLS handshake and
-	// response-header timeouts. A client without a timeout waits as long
-	// as the context lets it.
+	// timeout per request, bounded connect, TLS handshake and
+	// response-header timeouts, and no redirects (BeeCloud sends none; a
+	// redirect means a wrong BaseURL). A client without a timeout waits as
+	// long as the context lets it.
 	HTTPClient *http.Client
 
 	// retryWait, if set, replaces the wait before attempt n+1 (tests).
@@ -79,6 +80,9 @@ type Client struct {
 
 var defaultHTTPClient = &http.Client{
 	Timeout: 30 * time.Second,
+	// A redirect would turn a refund's POST into a GET, or send it
+	// elsewhere: the answer says where, for BaseURL.
+	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	Transport: &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -186,10 +190,11 @@ func (c *Client) newRequest(ctx context.Context, k call) (*http.Request, error) 
 
 // answer is one HTTP answer, or why there was none.
 type answer struct {
-	status int
-	body   []byte
-	err    error // no complete answer
-	sent   bool  // the request may have reached BeeCloud
+	status   int
+	body     []byte
+	location string // a redirect's target
+	err      error  // no complete answer
+	sent     bool   // the request may have reached BeeCloud
 }
 
 // roundTrip sends one request.
@@ -210,7 +215,7 @@ func (c *Client) roundTrip(ctx context.Context, k call) answer {
 	case len(body) > maxAnswerBytes:
 		return answer{status: resp.StatusCode, err: fmt.Errorf("beecloud: %s: HTTP %d: the answer is larger than %d bytes", k, resp.StatusCode, maxAnswerBytes), sent: true}
 	}
-	return answer{status: resp.StatusCode, body: body, sent: true}
+	return answer{status: resp.StatusCode, body: body, location: resp.Header.Get("Location"), sent: true}
 }
 
 // notSent reports whether err shows that the request never left: the
@@ -263,6 +268,8 @@ func (a answer) outcome(k call) verdict {
 		return verdict{fmt.Errorf("beecloud: %s: BeeCloud failed: %s", k, text), true, true}
 	case a.status >= 200 && a.status < 300:
 		return verdict{fmt.Errorf("beecloud: %s: malformed answer (no result_code): %s", k, text), false, true}
+	case a.status >= 300 && a.status < 400 && a.location != "":
+		return verdict{fmt.Errorf("beecloud: %s: redirected to %s: BeeCloud does not redirect; check BaseURL", k, shortText(a.location, 200)), false, false}
 	case a.status == http.StatusTooManyRequests:
 		return verdict{fmt.Errorf("beecloud: %s: rate limited: %s", k, text), true, false}
 	}
@@ -289,15 +296,115 @@ func (c *Client) query(ctx context.Context, k call, decode func([]byte) error) e
 			return err
 		}
 		if ctx.Err() != nil {
-			return fmt.Errorf("%w (%v)", err, context.Cause(ctx))
+			return fmt.Errorf("%w (%w)", err, context.Cause(ctx))
 		}
 		if n >= queryAttempts {
 			return fmt.Errorf("%w (gave up after %d attempts)", err, n)
 		}
 		if werr := c.wait(ctx, n); werr != nil {
-			return fmt.Errorf("%w (not retried: %v)", err, werr)
+			return fmt.Errorf("%w (not retried: %w)", err, werr)
 		}
 	}
+}
+
+// get sends the query GET path with params and decodes its answer.
+func get[T any](ctx context.Context, c *Client, path string, params map[string]any, decode func([]byte) (T, error)) (T, error) {
+	var out T
+	err := c.query(ctx, call{method: http.MethodGet, path: path, params: params}, func(body []byte) (err error) {
+		out, err = decode(body)
+		return err
+	})
+	return out, err
+}
+
+// listing holds the filters that bill and refund queries share.
+type listing struct {
+	outTradeNo, channel string
+	since, until        time.Time
+	skip, limit         int
+	detail              bool
+}
+
+// params checks l into p and returns its parameters; a count takes no
+// skip, limit or need_detail.
+func (l listing) params(p *problems, count bool) map[string]any {
+	m := map[string]any{}
+	if l.outTradeNo != "" {
+		if reason := checkOutTradeNo(l.outTradeNo); reason != "" {
+			p.add("OutTradeNo", reason)
+		}
+		m["bill_no"] = l.outTradeNo
+	}
+	checkChannel(p, "Channel", l.channel)
+	if l.channel != "" {
+		m["channel"] = l.channel
+	}
+	checkSpan(p, l.since, l.until)
+	if !l.since.IsZero() {
+		m["start_time"] = l.since.UnixMilli()
+	}
+	if !l.until.IsZero() {
+		m["end_time"] = l.until.UnixMilli()
+	}
+	if count {
+		return m
+	}
+	checkPage(p, l.skip, l.limit)
+	if l.skip > 0 {
+		m["skip"] = l.skip
+	}
+	if l.limit > 0 {
+		m["limit"] = l.limit
+	}
+	if l.detail {
+		m["need_detail"] = true
+	}
+	return m
+}
+
+// decodeList decodes the list under key of an answer, converting each
+// record with conv.
+func decodeList[W, T any](body []byte, key string, conv func(*W) (T, error)) ([]T, error) {
+	var a map[string]json.RawMessage
+	if err := json.Unmarshal(body, &a); err != nil {
+		return nil, err
+	}
+	var wire []W
+	if raw, ok := a[key]; ok {
+		if err := json.Unmarshal(raw, &wire); err != nil {
+			return nil, fmt.Errorf("%s: %w", key, err)
+		}
+	}
+	out := make([]T, 0, len(wire))
+	for i := range wire {
+		v, err := conv(&wire[i])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// decodeOne decodes the record under key of an answer with conv.
+func decodeOne[W, T any](body []byte, key string, conv func(*W) (T, error)) (*T, error) {
+	var a map[string]json.RawMessage
+	if err := json.Unmarshal(body, &a); err != nil {
+		return nil, err
+	}
+	raw, ok := a[key]
+	if !ok || string(raw) == "null" {
+		return nil, fmt.Errorf("no %s", key)
+	}
+	var w W
+	if err := json.Unmarshal(raw, &w); err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	v, err := conv(&w)
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
 }
 
 // wait sleeps before attempt n+1, unless ctx ends first or its deadline
@@ -309,8 +416,8 @@ func (c *Client) wait(ctx context.Context, n int) error {
 	} else {
 		// Full jitter over [base·2^(n-1)/2, base·2^(n-1)): callers that
 		// failed together do not retry together.
-		max := retryBase << (n - 1)
-		d = max/2 + rand.N(max/2)
+		ceiling := retryBase << (n - 1)
+		d = ceiling/2 + rand.N(ceiling/2) //nolint:gosec // jitter needs no unpredictability
 	}
 	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
 		return errors.New("the context's deadline comes before the next attempt")
@@ -324,9 +431,6 @@ func (c *Client) wait(ctx context.Context, n int) error {
 		return context.Cause(ctx)
 	}
 }
-
-// millis converts t to BeeCloud's milliseconds.
-func millis(t time.Time) int64 { return t.UnixMilli() }
 
 // fromMillis converts BeeCloud's milliseconds to a time; 0 is the zero
 // time.

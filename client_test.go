@@ -77,7 +77,7 @@ func (f *fakeBeeCloud) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, secret := range []string{apiConfig.AppSecret, apiConfig.MasterSecret, apiConfig.TestSecret} {
 		if strings.Contains(everything, secret) || strings.Contains(everything, url.QueryEscape(secret)) {
-			f.t.Errorf("%s %s: the request carries a secret", r.Method, r.URL.Path)
+			assert.Fail(f.t, "the request carries a secret", "%s %s", r.Method, r.URL.Path)
 		}
 	}
 	c := fakeCall{Method: r.Method, Path: r.URL.Path}
@@ -85,10 +85,10 @@ func (f *fakeBeeCloud) serve(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodGet {
 		raw = []byte(r.URL.Query().Get("para"))
 		if len(body) > 0 {
-			f.t.Errorf("GET %s has a body", r.URL.Path)
+			assert.Fail(f.t, "a GET with a body", r.URL.Path)
 		}
 	} else if ct := r.Header.Get("Content-Type"); ct != "application/json" {
-		f.t.Errorf("%s %s: got Content-Type %q; want application/json", r.Method, r.URL.Path, ct)
+		assert.Fail(f.t, "wrong Content-Type", "%s %s: got %q; want application/json", r.Method, r.URL.Path, ct)
 	}
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
 	dec.UseNumber()
@@ -105,7 +105,7 @@ func (f *fakeBeeCloud) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if d := time.Since(time.UnixMilli(ts)); d > time.Minute || d < -time.Minute {
-		f.t.Errorf("%s %s: timestamp %d is not now in milliseconds", r.Method, r.URL.Path, ts)
+		assert.Fail(f.t, "timestamp not now in milliseconds", "%s %s: %d", r.Method, r.URL.Path, ts)
 	}
 	switch sign {
 	case APISign(appID, ts, apiConfig.AppSecret):
@@ -129,8 +129,12 @@ func (f *fakeBeeCloud) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	status, answer := f.answer(c)
-	if status == lostAnswer {
+	switch status {
+	case lostAnswer:
 		panic(http.ErrAbortHandler)
+	case -301:
+		http.Redirect(w, r, "https://api.example"+r.URL.Path, http.StatusMovedPermanently)
+		return
 	}
 	writeFake(w, status, answer)
 }
@@ -309,9 +313,7 @@ func TestAPIErrors(t *testing.T) {
 func assertNoSecret(t *testing.T, text string) {
 	t.Helper()
 	for _, secret := range []string{apiConfig.AppSecret, apiConfig.MasterSecret, apiConfig.TestSecret} {
-		if strings.Contains(text, secret) {
-			t.Errorf("got %q; it holds a secret", text)
-		}
+		assert.NotContains(t, text, secret, "a secret in an error")
 	}
 }
 
@@ -344,6 +346,7 @@ func TestQueryRetries(t *testing.T) {
 		{"429 is retried", []int{429}, 2, "", false},
 		{"a 404 page is not retried", []int{404}, 1, "unexpected answer without result_code: HTTP 404", false},
 		{"a 200 without result_code is not retried", []int{-200}, 1, "malformed answer (no result_code)", false},
+		{"a redirect is not followed", []int{-301}, 1, "redirected to https://api.example/2/rest/bills/count: BeeCloud does not redirect; check BaseURL", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -361,6 +364,8 @@ func TestQueryRetries(t *testing.T) {
 					return 500, `{"result_code":14,"result_msg":"RUNTIME_ERROR","err_detail":""}`
 				case -200:
 					return 200, `<html>gateway</html>`
+				case -301:
+					return -301, ""
 				case lostAnswer:
 					return s, ""
 				default:
@@ -389,9 +394,8 @@ func TestQueryBackoffIsJitteredAndGrows(t *testing.T) {
 		require.NoError(t, c.wait(ctx, n))
 		d := time.Since(start)
 		lo := (retryBase << (n - 1)) / 2
-		if d < lo || d > 2*(retryBase<<(n-1)) {
-			t.Errorf("wait %d: got %s; want about [%s, %s)", n, d, lo, retryBase<<(n-1))
-		}
+		assert.GreaterOrEqual(t, d, lo, "wait %d", n)
+		assert.LessOrEqual(t, d, retryBase<<(n-1)+time.Second, "wait %d", n)
 	}
 }
 
@@ -483,9 +487,13 @@ func (r *refundFake) answer(c fakeCall) (int, string) {
 		if r.lookup == "fail" {
 			return 400, "bad"
 		}
+		fee := 50
+		if r.lookup == "other" {
+			fee = 70
+		}
 		no := c.Params["refund_no"].(string)
 		if id, found := r.refunds[no]; found {
-			return 200, ok(`"refunds":[{"id":"` + id + `","bill_no":"order0001","refund_no":"` + no + `","refund_fee":50,"total_fee":150,"finish":true,"result":true,"create_time":1}]`)
+			return 200, ok(`"refunds":[{"id":"` + id + `","bill_no":"order0001","refund_no":"` + no + `","refund_fee":` + fmt.Sprint(fee) + `,"total_fee":150,"finish":true,"result":true,"create_time":1}]`)
 		}
 		return 200, ok(`"refunds":[]`)
 	}
@@ -515,6 +523,7 @@ func TestRefundIsNeverSentTwice(t *testing.T) {
 		{"lost, lookup fails", []string{"apply+lost"}, "fail", 1, 1, nil, ErrUnknownOutcome, "looking it up by refund_no failed"},
 		{"refused", []string{"code12"}, "", 1, 0, nil, &APIError{}, "REFUND_AMOUNT_TOO_LARGE"},
 		{"lost, then refused", []string{"lost", "code12"}, "", 2, 0, nil, ErrUnknownOutcome, "sending it again failed"},
+		{"lost, another refund has the number", []string{"apply+lost"}, "other", 1, 1, nil, ErrUnknownOutcome, "refund numbers must be unique"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -522,18 +531,19 @@ func TestRefundIsNeverSentTwice(t *testing.T) {
 			f := newFake(t, rf.answer)
 			no := NewRefundNo(time.Now())
 			got, err := f.client().Refund(context.Background(), RefundRequest{OutTradeNo: "order0001", RefundNo: no, Amount: 50})
-			switch want := tt.wantErr.(type) {
-			case nil:
+			var apiErr *APIError
+			switch {
+			case tt.wantErr == nil:
 				require.NoError(t, err)
 				assert.Equal(t, tt.want, got)
-			case *APIError:
-				require.ErrorAs(t, err, &want)
+			case errors.As(tt.wantErr, &apiErr):
+				require.ErrorAs(t, err, &apiErr)
 			default:
-				require.ErrorIs(t, err, want)
+				require.ErrorIs(t, err, tt.wantErr)
 			}
 			if tt.wantText != "" {
-				assert.ErrorContains(t, err, tt.wantText)
-				assert.ErrorContains(t, err, no, "the error names the refund")
+				require.ErrorContains(t, err, tt.wantText)
+				require.ErrorContains(t, err, no, "the error names the refund")
 				assertNoSecret(t, err.Error())
 			}
 			rf.mu.Lock()
@@ -560,8 +570,8 @@ func TestRefundRetriesWhenNeverSent(t *testing.T) {
 	c.BaseURL = "http://127.0.0.1:1" // nothing listens: the dial fails
 	_, err := c.Refund(context.Background(), RefundRequest{OutTradeNo: "order0001", RefundNo: NewRefundNo(time.Now()), Amount: 1})
 	require.Error(t, err)
-	assert.NotErrorIs(t, err, ErrUnknownOutcome, "a refund that never left is known not to be made")
-	assert.ErrorContains(t, err, "connect")
+	require.NotErrorIs(t, err, ErrUnknownOutcome, "a refund that never left is known not to be made")
+	require.ErrorContains(t, err, "connect")
 }
 
 func TestApproveRefundsLostAnswer(t *testing.T) {
@@ -738,9 +748,7 @@ func TestAPIErrorText(t *testing.T) {
 		{APIError{Code: -1}, "beecloud: BeeCloud result_code -1"},
 	}
 	for _, tt := range tests {
-		if got := tt.err.Error(); got != tt.want {
-			t.Errorf("got %q; want %q", got, tt.want)
-		}
+		assert.Equal(t, tt.want, tt.err.Error())
 	}
 	long := APIError{Code: 14, Detail: strings.Repeat("界", 400)}
 	assert.LessOrEqual(t, len(long.Error()), 600, "a long detail is cut")

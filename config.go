@@ -39,6 +39,10 @@ type Config struct {
 	// ScriptURL is where the BeeCloud button script is loaded from; empty
 	// means DefaultScriptURL. Point it at a beecloudtest sandbox in tests.
 	ScriptURL string
+	// ScriptTimeout is how long a pay button's click waits for that script
+	// before it reports that the script did not load (see [Config.Button]);
+	// zero or less means DefaultScriptTimeout.
+	ScriptTimeout time.Duration
 
 	// LegacyWebhook enables the legacy webhook scheme (field "sign" =
 	// MD5(app_id + app_secret + timestamp)). It is off by default because

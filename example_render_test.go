@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/paybutton/beecloud"
 )
@@ -67,12 +68,16 @@ func ExampleConfig_FuncMap() {
 
 // A page with its own button gets only the script, with callbacks that
 // name the page's functions. They are looked up when the buyer clicks.
+// Err also hears of a BeeCloud script that never loads: ScriptTimeout
+// sets how long a click waits for it.
 func ExampleConfig_ClickScript() {
+	cfg := renderExampleConfig
+	cfg.ScriptTimeout = 8 * time.Second
 	order := beecloud.Order{
 		Title: "测试商品", Amount: 1, OutTradeNo: "test0001",
 		InstantChannel: beecloud.ChannelWx, OpenID: "o-buyer-openid",
 	}
-	script, err := renderExampleConfig.ClickScript("pay", order, beecloud.Callbacks{
+	script, err := cfg.ClickScript("pay", order, beecloud.Callbacks{
 		WxJsapiSuccess: "shop.paid",
 		WxJsapiFail:    "shop.failed",
 		Err:            "shop.onPayError",
@@ -82,49 +87,15 @@ func ExampleConfig_ClickScript() {
 		return
 	}
 	fmt.Println(`<button type="button" id="pay">微信支付</button>`)
-	fmt.Println(script)
+	// The script is long; these are the lines that carry the values.
+	for _, line := range strings.Split(string(script), "\n") {
+		if strings.Contains(line, "var id") || strings.Contains(line, "var src") || strings.Contains(line, "BC.click(") {
+			fmt.Println(strings.TrimSpace(line))
+		}
+	}
 	// Output:
 	// <button type="button" id="pay">微信支付</button>
-	// <script>
-	// (function () {
-	// 	var id = "pay";
-	// 	function fn(path) {
-	// 		var v = window, parts = path.split(".");
-	// 		for (var i = 0; i < parts.length && v != null; i++) v = v[parts[i]];
-	// 		if (typeof v === "function") return v;
-	// 		if (window.console) console.error("beecloud: " + path + " is not a function");
-	// 	}
-	// 	function pay() {
-	// 		var onErr = fn("shop.onPayError");
-	// 		if (onErr) BC.err = onErr;
-	// 		var names = {"wxJsapiSuccess":"shop.paid","wxJsapiFail":"shop.failed"}, ev = {}, k, f;
-	// 		for (k in names) if (Object.prototype.hasOwnProperty.call(names, k) && (f = fn(names[k]))) ev[k] = f;
-	// 		BC.click({"title":"测试商品","amount":1,"out_trade_no":"test0001","sign":"dbc383c6aadd8cb3b3c05252cd8017c2","instant_channel":"wx","openid":"o-buyer-openid"}, ev);
-	// 	}
-	// 	function click() {
-	// 		if (typeof BC !== "undefined") {
-	// 			pay();
-	// 			return;
-	// 		}
-	// 		var done = false;
-	// 		function ready() {
-	// 			document.removeEventListener("beecloud:onready", ready, false);
-	// 			if (done) return;
-	// 			done = true;
-	// 			pay();
-	// 		}
-	// 		document.addEventListener("beecloud:onready", ready, false);
-	// 	}
-	// 	function bind() {
-	// 		var el = document.getElementById(id);
-	// 		if (el) el.addEventListener("click", click, false);
-	// 		else if (window.console) console.error("beecloud: no element with id " + id);
-	// 	}
-	// 	if (document.readyState === "loading" && !document.getElementById(id)) {
-	// 		document.addEventListener("DOMContentLoaded", bind, false);
-	// 	} else {
-	// 		bind();
-	// 	}
-	// })();
-	// </script>
+	// var id = "pay";
+	// var src = "https://jspay.beecloud.cn/1/pay/jsbutton/returnscripts?appId=c5d1cba1-5e3f-4ba0-941d-9b0a371fe719", wait =  8000 , broken = "", waiting = [], abs;
+	// BC.click({"title":"测试商品","amount":1,"out_trade_no":"test0001","sign":"dbc383c6aadd8cb3b3c05252cd8017c2","instant_channel":"wx","openid":"o-buyer-openid"}, ev);
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 )
@@ -86,7 +87,10 @@ func (h *WebhookHandler) Reconcile(ctx context.Context, c *Client, outTradeNo st
 		slog.Int64("transaction_fee", n.TransactionFee),
 		slog.String("bill_id", bill.ID),
 	)
-	status, text := h.handle(ctx, log, n)
+	status, text, panicked := h.handleRecovering(ctx, log, n)
+	if panicked != nil {
+		return false, fmt.Errorf("beecloud: reconcile order %s: Handle panicked: %v", outTradeNo, panicked)
+	}
 	cause := capture.box.get()
 	switch {
 	case status == http.StatusOK:
@@ -102,6 +106,21 @@ func (h *WebhookHandler) Reconcile(ctx context.Context, c *Client, outTradeNo st
 		return false, fmt.Errorf("beecloud: reconcile order %s: %s: %w", outTradeNo, text, cause)
 	}
 	return false, fmt.Errorf("beecloud: reconcile order %s: %s (status %d)", outTradeNo, text, status)
+}
+
+// handleRecovering runs h.handle, turning a panic (of Handle or
+// ExpectedAmount) into a logged value, as net/http does for ServeHTTP:
+// one bad order must not stop a sweep. The claim was released on the way
+// out.
+func (h *WebhookHandler) handleRecovering(ctx context.Context, log *deliveryLog, n *Notification) (status int, text string, panicked any) {
+	defer func() {
+		if p := recover(); p != nil {
+			log.error("beecloud: reconcile: Handle panicked", slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+			status, text, panicked = http.StatusInternalServerError, "handle panicked", p
+		}
+	}()
+	status, text = h.handle(ctx, log, n)
+	return status, text, nil
 }
 
 // checkReconcile reports what keeps h and c from reconciling.

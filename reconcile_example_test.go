@@ -68,7 +68,10 @@ func ExampleWebhookHandler_Sweep() {
 	sb := beecloudtest.NewSandbox(beecloudtest.App{Config: cfg}) // an app without webhooks
 	defer sb.Close()
 	params, _ := cfg.Params(beecloud.Order{Title: "测试", Amount: 150, OutTradeNo: "order0001"})
-	sb.Pay(cfg.AppID, params, beecloud.ChannelAli)
+	if _, err := sb.Pay(cfg.AppID, params, beecloud.ChannelAli); err != nil {
+		fmt.Println(err)
+		return
+	}
 
 	client := &beecloud.Client{Config: cfg, BaseURL: sb.URL}
 	pending := func(olderThan time.Duration) []string { return []string{"order0001", "order0002"} }
@@ -102,9 +105,15 @@ func ExampleClient_Refund() {
 	sb := beecloudtest.NewSandbox(beecloudtest.App{Config: cfg, WebhookURL: webhook.URL})
 	defer sb.Close()
 	params, _ := cfg.Params(beecloud.Order{Title: "测试", Amount: 150, OutTradeNo: "order0001"})
-	sb.Pay(cfg.AppID, params, beecloud.ChannelAli)
+	if _, err := sb.Pay(cfg.AppID, params, beecloud.ChannelAli); err != nil {
+		fmt.Println(err)
+		return
+	}
 	ctx := context.Background()
-	sb.WaitDelivery(ctx, "order0001") // the PAY webhook
+	if _, err := sb.WaitDelivery(ctx, "order0001"); err != nil { // the PAY webhook
+		fmt.Println(err)
+		return
+	}
 
 	client := &beecloud.Client{Config: cfg, BaseURL: sb.URL}
 	// Keep the refund number with the order before refunding: it finds a
@@ -114,7 +123,10 @@ func ExampleClient_Refund() {
 		fmt.Println(err)
 		return
 	}
-	sb.WaitDelivery(ctx, "order0001") // the REFUND webhook
+	if _, err := sb.WaitDelivery(ctx, "order0001"); err != nil { // the REFUND webhook
+		fmt.Println(err)
+		return
+	}
 
 	// 100 分 are left to refund.
 	_, err := client.Refund(ctx, beecloud.RefundRequest{OutTradeNo: "order0001", RefundNo: beecloud.NewRefundNo(time.Now()), Amount: 101})

@@ -213,7 +213,7 @@ func TestReconcileMisconfigured(t *testing.T) {
 	other.Config.AppID = "another-app"
 	_, err := s.handler.Reconcile(ctx, &other, s.order(1))
 	require.ErrorIs(t, err, beecloud.ErrInvalidConfig)
-	assert.ErrorContains(t, err, "not one of the WebhookHandler's Apps")
+	require.ErrorContains(t, err, "not one of the WebhookHandler's Apps")
 
 	_, err = s.handler.Reconcile(ctx, nil, s.order(1))
 	require.ErrorContains(t, err, "nil Client")
@@ -224,7 +224,7 @@ func TestReconcileMisconfigured(t *testing.T) {
 	h := &beecloud.WebhookHandler{Apps: beecloud.Apps{shopConfig}}
 	_, err = h.Reconcile(ctx, s.client, s.order(1))
 	require.ErrorIs(t, err, beecloud.ErrInvalidConfig)
-	assert.ErrorContains(t, err, "Handle is nil")
+	require.ErrorContains(t, err, "Handle is nil")
 }
 
 // TestReconcileRacesWebhook pays 100 orders and reconciles each while the
@@ -236,11 +236,12 @@ func TestReconcileRacesWebhook(t *testing.T) {
 	busy := 0
 	for range 100 {
 		no := s.order(7)
-		var wg sync.WaitGroup
-		wg.Add(1)
+		params, err := shopConfig.Params(beecloud.Order{Title: "测试", Amount: 7, OutTradeNo: no})
+		require.NoError(t, err)
+		payErr := make(chan error, 1)
 		go func() {
-			defer wg.Done()
-			s.pay(t, no, 7) // the webhook leaves at once
+			_, err := s.sb.Pay(shopConfig.AppID, params, beecloud.ChannelAli) // the webhook leaves at once
+			payErr <- err
 		}()
 		for {
 			paid, err := s.handler.Reconcile(ctx, s.client, no)
@@ -253,11 +254,28 @@ func TestReconcileRacesWebhook(t *testing.T) {
 				break
 			}
 		}
-		wg.Wait()
+		require.NoError(t, <-payErr)
 		d, err := s.sb.WaitDelivery(ctx, no)
 		require.NoError(t, err)
 		require.True(t, d.Acknowledged)
 		require.Equal(t, 1, s.handleCount(no), "order %s", no)
 	}
 	t.Logf("Reconcile found the webhook being handled %d times", busy)
+}
+
+func TestReconcileHandlePanics(t *testing.T) {
+	s := newShop(t)
+	s.handleFn = func(*beecloud.Notification) error { panic("boom") }
+	no := s.order(5)
+	s.sb.DropWebhook(no)
+	s.pay(t, no, 5)
+	res := s.handler.Sweep(context.Background(), s.client, []string{no}, beecloud.SweepOptions{})
+	require.ErrorContains(t, res.Failed[no], "Handle panicked: boom")
+
+	s.mu.Lock()
+	s.handleFn = nil
+	s.mu.Unlock()
+	paid, err := s.handler.Reconcile(context.Background(), s.client, no)
+	require.NoError(t, err, "the claim was released")
+	assert.True(t, paid)
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/url"
 	"time"
 )
 
@@ -37,12 +36,12 @@ func NewRefundNo(t time.Time) string {
 	var b [MaxRefundNoLen]byte
 	copy(b[:], t.In(beijing).Format("20060102"))
 	var r [MaxRefundNoLen - refundDateLen]byte
-	rand.Read(r[:]) //nolint:errcheck // crypto/rand.Read never fails (Go 1.24).
+	rand.Read(r[:])
 	for i, x := range r {
 		// 248 = 4·62: dropping 248…255 keeps the letters uniform.
 		for x >= 248 {
 			var one [1]byte
-			rand.Read(one[:]) //nolint:errcheck // as above
+			rand.Read(one[:])
 			x = one[0]
 		}
 		b[refundDateLen+i] = alnum[x%62]
@@ -184,8 +183,8 @@ func checkFlat(p *problems, field string, m map[string]any) {
 //
 // A refund is never sent twice blindly. When its answer is lost (the
 // connection broke, a timeout, an error page), Refund looks the refund up
-// by its refund_no: if BeeCloud has it, Refund returns it with Recovered
-// set; if not, Refund sends it once more and looks again. When that does
+// by its refund_no: if BeeCloud has it (for the same order and amount),
+// Refund returns it with Recovered set; if not, Refund sends it once more and looks again. When that does
 // not settle it (the lookup failed, or the context ended), the error
 // wraps [ErrUnknownOutcome] and says what is known: look the refund up
 // with [Client.Refunds] before sending it again, with the same RefundNo.
@@ -220,7 +219,7 @@ func (c *Client) Refund(ctx context.Context, r RefundRequest) (*RefundResult, er
 			res, err := decodeRefundResult(a.body)
 			if err != nil {
 				// BeeCloud said OK: the refund is made.
-				return nil, fmt.Errorf("%w: refund %s of order %s: BeeCloud accepted it (result_code 0) but the answer is malformed: %v", ErrUnknownOutcome, r.RefundNo, r.OutTradeNo, err)
+				return nil, fmt.Errorf("%w: refund %s of order %s: BeeCloud accepted it (result_code 0) but the answer is malformed: %w", ErrUnknownOutcome, r.RefundNo, r.OutTradeNo, err)
 			}
 			return res, nil
 		}
@@ -232,7 +231,7 @@ func (c *Client) Refund(ctx context.Context, r RefundRequest) (*RefundResult, er
 				}
 			}
 			if len(lost) > 0 {
-				return nil, fmt.Errorf("%w: refund %s of order %s: the first answer was lost (%v), BeeCloud had no record of it, and sending it again failed: %w", ErrUnknownOutcome, r.RefundNo, r.OutTradeNo, lost[0], v.err)
+				return nil, fmt.Errorf("%w: refund %s of order %s: the first answer was lost (%w), BeeCloud had no record of it, and sending it again failed: %w", ErrUnknownOutcome, r.RefundNo, r.OutTradeNo, lost[0], v.err)
 			}
 			return nil, v.err
 		}
@@ -245,11 +244,13 @@ func (c *Client) Refund(ctx context.Context, r RefundRequest) (*RefundResult, er
 		}
 		switch {
 		case werr != nil:
-			return nil, fmt.Errorf("%w: refund %s of order %s: sent %d time(s), the answer was lost (%v), and looking it up by refund_no failed (%v): look it up before sending it again", ErrUnknownOutcome, r.RefundNo, r.OutTradeNo, sends, v.err, werr)
+			return nil, fmt.Errorf("%w: refund %s of order %s: sent %d time(s), the answer was lost (%w), and looking it up by refund_no failed (%w): look it up before sending it again", ErrUnknownOutcome, r.RefundNo, r.OutTradeNo, sends, v.err, werr)
+		case found != nil && (found.Amount != r.Amount || found.OutTradeNo != r.OutTradeNo):
+			return nil, fmt.Errorf("%w: refund %s of order %s: the answer was lost (%w), and BeeCloud's refund with this refund_no is of %d 分 for order %s: refund numbers must be unique", ErrUnknownOutcome, r.RefundNo, r.OutTradeNo, v.err, found.Amount, found.OutTradeNo)
 		case found != nil:
 			return &RefundResult{ID: found.ID, Recovered: true}, nil
 		case sends >= 2:
-			return nil, fmt.Errorf("%w: refund %s of order %s: sent twice, both answers were lost (%v; %v), and BeeCloud has no record of it yet: look it up by refund_no before sending it again", ErrUnknownOutcome, r.RefundNo, r.OutTradeNo, lost[0], v.err)
+			return nil, fmt.Errorf("%w: refund %s of order %s: sent twice, both answers were lost (%w; %w), and BeeCloud has no record of it yet: look it up by refund_no before sending it again", ErrUnknownOutcome, r.RefundNo, r.OutTradeNo, lost[0], v.err)
 		}
 	}
 }
@@ -285,375 +286,4 @@ func decodeRefundResult(body []byte) (*RefundResult, error) {
 		return nil, errors.New("no id")
 	}
 	return &RefundResult{ID: a.ID, URL: a.URL}, nil
-}
-
-// RefundQuery selects refunds for [Client.Refunds] and
-// [Client.CountRefunds]. Its filters are ANDed; the zero RefundQuery
-// selects every refund of the app, newest first, ten at a time.
-type RefundQuery struct {
-	// OutTradeNo keeps the refunds of one order (bill_no).
-	OutTradeNo string
-	// RefundNo keeps the refund with this refund_no.
-	RefundNo string
-	// Channel keeps the refunds of one channel, such as "ALI".
-	Channel string
-	// NeedApproval selects pre-refunds, which wait for
-	// [Client.ApproveRefunds], instead of refunds.
-	NeedApproval bool
-	// Since and Until bound the refunds' creation time; zero means no
-	// bound.
-	Since, Until time.Time
-	// Skip and Limit page through the refunds as in [BillQuery]; Limit is
-	// at most MaxLimit (50), zero means 10. CountRefunds ignores them.
-	Skip, Limit int
-	// Detail asks for each refund's channel details.
-	Detail bool
-}
-
-// Refund is one BeeCloud refund record. Amounts are in 分.
-type Refund struct {
-	// ID is BeeCloud's record id, for [Client.GetRefund] and
-	// [Client.ApproveRefunds].
-	ID string
-	// OutTradeNo is the refunded order (bill_no); RefundNo the refund's
-	// number.
-	OutTradeNo, RefundNo string
-	// Title is the order's title.
-	Title string
-	// Channel and SubChannel are the bill's channel, such as "ALI" and
-	// "ALI_WEB".
-	Channel, SubChannel string
-	// Amount is the refunded amount (refund_fee); BillAmount the bill's
-	// total (total_fee).
-	Amount, BillAmount int64
-	// Finished reports whether the refund is over (finish); Succeeded
-	// whether it succeeded (result).
-	Finished, Succeeded bool
-	// CreatedAt is when BeeCloud made the record.
-	CreatedAt time.Time
-	// Optional is the refund's optional data; numbers are json.Number.
-	Optional map[string]any
-	// MessageDetail is the channel's raw answer, when the query asked for
-	// Detail.
-	MessageDetail string
-}
-
-type wireRefund struct {
-	ID            string          `json:"id"`
-	BillNo        string          `json:"bill_no"`
-	RefundNo      string          `json:"refund_no"`
-	TotalFee      int64           `json:"total_fee"`
-	RefundFee     int64           `json:"refund_fee"`
-	Title         string          `json:"title"`
-	Channel       string          `json:"channel"`
-	SubChannel    string          `json:"sub_channel"`
-	Finish        bool            `json:"finish"`
-	Result        bool            `json:"result"`
-	Optional      json.RawMessage `json:"optional"`
-	MessageDetail json.RawMessage `json:"message_detail"`
-	CreateTime    int64           `json:"create_time"`
-}
-
-func (w *wireRefund) refund() (Refund, error) {
-	opt, err := decodeOptional(w.Optional)
-	if err != nil {
-		return Refund{}, fmt.Errorf("refund %q: %w", w.ID, err)
-	}
-	detail, err := decodeDetail(w.MessageDetail)
-	if err != nil {
-		return Refund{}, fmt.Errorf("refund %q: %w", w.ID, err)
-	}
-	if w.TotalFee < 0 || w.RefundFee < 0 {
-		return Refund{}, fmt.Errorf("refund %q: negative amount", w.ID)
-	}
-	return Refund{
-		ID:            w.ID,
-		OutTradeNo:    w.BillNo,
-		RefundNo:      w.RefundNo,
-		Title:         w.Title,
-		Channel:       w.Channel,
-		SubChannel:    w.SubChannel,
-		Amount:        w.RefundFee,
-		BillAmount:    w.TotalFee,
-		Finished:      w.Finish,
-		Succeeded:     w.Result,
-		CreatedAt:     fromMillis(w.CreateTime),
-		Optional:      opt,
-		MessageDetail: detail,
-	}, nil
-}
-
-func (q RefundQuery) params(op string, count bool) (map[string]any, error) {
-	p := problems{op: op}
-	m := map[string]any{}
-	if q.OutTradeNo != "" {
-		if reason := checkOutTradeNo(q.OutTradeNo); reason != "" {
-			p.add("OutTradeNo", reason)
-		}
-		m["bill_no"] = q.OutTradeNo
-	}
-	if q.RefundNo != "" {
-		if len(q.RefundNo) > 32 || !isAlnumString(q.RefundNo) {
-			p.add("RefundNo", "must be letters and digits, at most 32")
-		}
-		m["refund_no"] = q.RefundNo
-	}
-	checkChannel(&p, "Channel", q.Channel)
-	if q.Channel != "" {
-		m["channel"] = q.Channel
-	}
-	if q.NeedApproval {
-		m["need_approval"] = true
-	}
-	checkSpan(&p, q.Since, q.Until)
-	if !q.Since.IsZero() {
-		m["start_time"] = millis(q.Since)
-	}
-	if !q.Until.IsZero() {
-		m["end_time"] = millis(q.Until)
-	}
-	if !count {
-		checkPage(&p, q.Skip, q.Limit)
-		if q.Skip > 0 {
-			m["skip"] = q.Skip
-		}
-		if q.Limit > 0 {
-			m["limit"] = q.Limit
-		}
-		if q.Detail {
-			m["need_detail"] = true
-		}
-	}
-	return m, p.err()
-}
-
-func isAlnumString(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if !isAlnum(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// Refunds returns the refunds q selects, newest first (GET
-// /2/rest/refunds).
-func (c *Client) Refunds(ctx context.Context, q RefundQuery) ([]Refund, error) {
-	params, err := q.params("refunds", false)
-	if err != nil {
-		return nil, err
-	}
-	var refunds []Refund
-	err = c.query(ctx, call{method: "GET", path: "/2/rest/refunds", params: params}, func(body []byte) (err error) {
-		refunds, err = decodeRefunds(body)
-		return err
-	})
-	return refunds, err
-}
-
-func decodeRefunds(body []byte) ([]Refund, error) {
-	var a struct {
-		Refunds []wireRefund `json:"refunds"`
-	}
-	if err := json.Unmarshal(body, &a); err != nil {
-		return nil, err
-	}
-	out := make([]Refund, 0, len(a.Refunds))
-	for i := range a.Refunds {
-		r, err := a.Refunds[i].refund()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, nil
-}
-
-// CountRefunds returns how many refunds q selects (GET
-// /2/rest/refunds/count). It ignores q's Skip, Limit and Detail.
-func (c *Client) CountRefunds(ctx context.Context, q RefundQuery) (int, error) {
-	params, err := q.params("refund count", true)
-	if err != nil {
-		return 0, err
-	}
-	var n int
-	err = c.query(ctx, call{method: "GET", path: "/2/rest/refunds/count", params: params}, func(body []byte) (err error) {
-		n, err = decodeCount(body)
-		return err
-	})
-	return n, err
-}
-
-// GetRefund returns the refund whose BeeCloud record id is id (GET
-// /2/rest/refund/{id}). An unknown id is an *[APIError] with Code
-// [CodeNoSuchRefund].
-func (c *Client) GetRefund(ctx context.Context, id string) (*Refund, error) {
-	p := problems{op: "refund lookup"}
-	checkID(&p, id)
-	if err := p.err(); err != nil {
-		return nil, err
-	}
-	var r *Refund
-	err := c.query(ctx, call{method: "GET", path: "/2/rest/refund/" + url.PathEscape(id)}, func(body []byte) (err error) {
-		r, err = decodeRefund(body)
-		return err
-	})
-	return r, err
-}
-
-func decodeRefund(body []byte) (*Refund, error) {
-	var a struct {
-		Refund *wireRefund `json:"refund"`
-	}
-	if err := json.Unmarshal(body, &a); err != nil {
-		return nil, err
-	}
-	if a.Refund == nil {
-		return nil, errors.New("no refund")
-	}
-	r, err := a.Refund.refund()
-	if err != nil {
-		return nil, err
-	}
-	return &r, nil
-}
-
-// The refund_status values of [Client.RefundStatus].
-const (
-	RefundSuccess    = "SUCCESS"
-	RefundProcessing = "PROCESSING"
-	RefundFail       = "FAIL"
-)
-
-// statusChannels are the channels that send no refund webhook, whose
-// refunds' status BeeCloud asks the channel for.
-var statusChannels = []string{"WX", "YEE", "KUAIQIAN", "BD"}
-
-// RefundStatus asks the channel where the refund refundNo stands (GET
-// /2/rest/refund/status): [RefundSuccess], [RefundProcessing], [RefundFail]
-// or another value the channel gives. channel is required and must be
-// "WX", "YEE", "KUAIQIAN" or "BD": the channels that send no refund
-// webhook. For the others, wait for the webhook or look at
-// [Refund].Finished.
-func (c *Client) RefundStatus(ctx context.Context, channel, refundNo string) (string, error) {
-	p := problems{op: "refund status"}
-	switch {
-	case channel == "":
-		p.add("channel", `is required: "WX", "YEE", "KUAIQIAN" or "BD"`)
-	case !contains(statusChannels, channel):
-		p.add("channel", fmt.Sprintf(`must be "WX", "YEE", "KUAIQIAN" or "BD" (the channels without a refund webhook), got %q`, channel))
-	}
-	if refundNo == "" {
-		p.add("refundNo", "is required")
-	} else if len(refundNo) > 32 || !isAlnumString(refundNo) {
-		p.add("refundNo", "must be letters and digits, at most 32")
-	}
-	if err := p.err(); err != nil {
-		return "", err
-	}
-	var status string
-	k := call{method: "GET", path: "/2/rest/refund/status", params: map[string]any{"channel": channel, "refund_no": refundNo}}
-	err := c.query(ctx, k, func(body []byte) error {
-		var a struct {
-			Status string `json:"refund_status"`
-		}
-		if err := json.Unmarshal(body, &a); err != nil {
-			return err
-		}
-		if a.Status == "" {
-			return errors.New("no refund_status")
-		}
-		status = a.Status
-		return nil
-	})
-	return status, err
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// RefundApproval agrees to or denies pre-refunds, made by [Client.Refund]
-// with NeedApproval, for [Client.ApproveRefunds].
-type RefundApproval struct {
-	// Channel is the pre-refunds' channel, such as "ALI". Required.
-	Channel string
-	// IDs are the pre-refunds' record ids ([Refund].ID). Required.
-	IDs []string
-	// Agree makes the refunds; false denies them.
-	Agree bool
-	// DenyReason says why, when Agree is false.
-	DenyReason string
-}
-
-// ApprovalResult is BeeCloud's answer to [Client.ApproveRefunds].
-type ApprovalResult struct {
-	// Results maps each id to "OK" or to the reason it failed.
-	Results map[string]string
-	// URL is set for Alipay refunds, which the merchant confirms on
-	// Alipay's page with its payment password.
-	URL string
-}
-
-// ApproveRefunds agrees to or denies pre-refunds (PUT /2/rest/refund,
-// signed with the Master Secret). Like a refund it is never sent twice
-// blindly: when its answer is lost the error wraps [ErrUnknownOutcome];
-// see where the pre-refunds stand with [Client.Refunds] (NeedApproval
-// set) before sending it again.
-func (c *Client) ApproveRefunds(ctx context.Context, a RefundApproval) (*ApprovalResult, error) {
-	p := problems{op: "refund approval"}
-	switch {
-	case a.Channel == "":
-		p.add("Channel", `is required, such as "ALI"`)
-	default:
-		checkChannel(&p, "Channel", a.Channel)
-	}
-	if len(a.IDs) == 0 {
-		p.add("IDs", "is required: the pre-refunds' record ids")
-	}
-	for i, id := range a.IDs {
-		sub := problems{op: p.op}
-		checkID(&sub, id)
-		for _, e := range sub.list {
-			p.add(fmt.Sprintf("IDs[%d]", i), e.Reason)
-		}
-	}
-	if err := p.err(); err != nil {
-		return nil, err
-	}
-	if err := c.checkConfig(true); err != nil {
-		return nil, err
-	}
-	params := map[string]any{"channel": a.Channel, "ids": a.IDs, "agree": a.Agree}
-	if a.DenyReason != "" {
-		params["deny_reason"] = a.DenyReason
-	}
-	k := call{method: "PUT", path: "/2/rest/refund", params: params, master: true}
-	for n := 1; ; n++ {
-		ans := c.roundTrip(ctx, k)
-		v := ans.outcome(k)
-		switch {
-		case v.err == nil:
-			var body struct {
-				ResultMap map[string]string `json:"result_map"`
-				URL       string            `json:"url"`
-			}
-			if err := json.Unmarshal(ans.body, &body); err != nil {
-				return nil, fmt.Errorf("%w: %s: BeeCloud accepted it (result_code 0) but the answer is malformed: %v", ErrUnknownOutcome, k, err)
-			}
-			return &ApprovalResult{Results: body.ResultMap, URL: body.URL}, nil
-		case v.lost:
-			return nil, fmt.Errorf("%w: %s: the answer was lost, the pre-refunds may or may not be approved: look them up before sending it again: %w", ErrUnknownOutcome, k, v.err)
-		case v.retry && !ans.sent && n < queryAttempts:
-			if werr := c.wait(ctx, n); werr == nil {
-				continue
-			}
-		}
-		return nil, v.err
-	}
 }

@@ -9,11 +9,16 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // DefaultScriptURL is the address of BeeCloud's button script, without the
 // appId parameter. [Config.ScriptTag] uses it when Config.ScriptURL is empty.
 const DefaultScriptURL = "https://jspay.beecloud.cn/1/pay/jsbutton/returnscripts"
+
+// DefaultScriptTimeout is how long a click on a pay button waits for
+// BeeCloud's button script when Config.ScriptTimeout is zero.
+const DefaultScriptTimeout = 5 * time.Second
 
 // ErrInvalidCallback is returned, wrapped, by [Config.ClickScript] for a
 // [Callbacks] field that is not a JavaScript identifier or dotted path.
@@ -64,6 +69,10 @@ type clickData struct {
 	// calls BC.click(data) exactly as BeeCloud's own examples do.
 	Events *clickEvents
 	Err    string
+	// Src is the script tag's src, to recognise its error event; Wait is
+	// how long a click waits for the script, in milliseconds.
+	Src  string
+	Wait int64
 }
 
 // scriptTagHTML is the dashboard's tag. html/template checks the URL's
@@ -72,19 +81,28 @@ var scriptTagHTML = template.Must(template.New("scriptTag").Parse(
 	`<script id="spay-script" type="text/javascript" src="{{.}}"></script>`))
 
 // clickJS binds one element's click to BC.click, at once if the element is
-// there, else when the document has been parsed. It is the seed's asyncPay
-// without its globals: every value reaches JavaScript through html/template's
-// JS escaper, which marshals it with encoding/json and escapes <, >, &,
-// U+2028 and U+2029, so no value can end the script or become code.
+// there, else when the document has been parsed. It is BeeCloud's
+// recommended click code (call BC.click, or wait for beecloud:onready)
+// without its globals: every value reaches JavaScript through
+// html/template's JS escaper, which marshals it with encoding/json and
+// escapes <, >, &, U+2028 and U+2029, so no value can end the script or
+// become code.
 //
 // A click before BeeCloud's script has defined BC waits for the
-// beecloud:onready event; each waiting click removes its own listener and
-// guards it with a flag, so every click calls BC.click exactly once however
-// often the event fires. The data object is built afresh for each call in
-// case BC.click changes it.
+// beecloud:onready event; each waiting click settles once, through the
+// flag done, so every click calls BC.click at most once however often the
+// event fires. The data object is built afresh for each call in case
+// BC.click changes it.
+//
+// A waiting click gives up when the script's element fires error (seen by
+// a capturing listener on window, as the event does not bubble) or after
+// Wait milliseconds; fail then marks the element and reports the cause to
+// the Err callback and the console. The message is built from fixed text,
+// the src and the wait: nothing in it comes from the order.
 var clickJS = template.Must(template.New("clickScript").Parse(`<script>
 (function () {
 	var id = {{.ID}};
+	var src = {{.Src}}, wait = {{.Wait}}, broken = "", waiting = [], abs;
 {{- if or .Events .Err}}
 	function fn(path) {
 		var v = window, parts = path.split(".");
@@ -106,19 +124,82 @@ var clickJS = template.Must(template.New("clickScript").Parse(`<script>
 		BC.click({{.Params}});
 {{- end}}
 	}
+	function state(s) {
+		var el = document.getElementById(id);
+		if (!el) return;
+		if (s) el.setAttribute("data-beecloud-state", s);
+		else el.removeAttribute("data-beecloud-state");
+		if (s === "loading") el.setAttribute("aria-busy", "true");
+		else el.removeAttribute("aria-busy");
+	}
+	function fail(msg) {
+		state("error");
+		if (window.console) console.error(msg);
+{{- with .Err}}
+		var onErr = fn({{.}});
+		if (onErr) onErr({ERROR: msg});
+{{- end}}
+	}
+	function ours(el) {
+		if (!abs) {
+			var a = document.createElement("a");
+			a.href = src;
+			abs = a.href;
+		}
+		return !!el && el.tagName === "SCRIPT" && (el.id === "spay-script" || el.src === abs);
+	}
+	window.addEventListener("error", function (e) {
+		if (!ours(e.target)) return;
+		broken = "beecloud: BeeCloud's button script failed to load from " + e.target.src +
+			": it was blocked (an ad blocker or a content security policy), not found, or the network failed";
+		var w = waiting;
+		waiting = [];
+		for (var i = 0; i < w.length; i++) w[i](broken);
+	}, true);
+	function timedOut() {
+		var tags = document.getElementsByTagName("script");
+		for (var i = 0; i < tags.length; i++) {
+			if (ours(tags[i])) {
+				return "beecloud: BeeCloud's button script from " + tags[i].src + " has not loaded " +
+					wait / 1000 + " s after the click: it may be blocked or the network is slow";
+			}
+		}
+		return "beecloud: no script tag on the page loads BeeCloud's button script from " + src + ": add Config.ScriptTag";
+	}
 	function click() {
 		if (typeof BC !== "undefined") {
+			state("");
 			pay();
 			return;
 		}
-		var done = false;
-		function ready() {
-			document.removeEventListener("beecloud:onready", ready, false);
-			if (done) return;
+		if (broken) {
+			fail(broken);
+			return;
+		}
+		var done = false, timer;
+		function settle() {
+			if (done) return false;
 			done = true;
+			document.removeEventListener("beecloud:onready", ready, false);
+			clearTimeout(timer);
+			for (var i = 0; i < waiting.length; i++) if (waiting[i] === give) waiting.splice(i, 1);
+			return true;
+		}
+		function ready() {
+			if (!settle()) return;
+			state("");
 			pay();
 		}
+		function give(msg) {
+			if (settle()) fail(msg);
+		}
 		document.addEventListener("beecloud:onready", ready, false);
+		waiting.push(give);
+		state("loading");
+		timer = setTimeout(function () {
+			if (typeof BC !== "undefined") ready();
+			else give(timedOut());
+		}, wait);
 	}
 	function bind() {
 		var el = document.getElementById(id);
@@ -181,9 +262,29 @@ func (c Config) scriptSrc() string {
 // needs [Config.ScriptTag].
 //
 // A click before BeeCloud's script has loaded is not lost: it waits for
-// the beecloud:onready event, as the seed's asyncPay does. Every click
-// calls BC.click exactly once, before or after the script has loaded; a
-// double click is two calls, as it would be with the script loaded.
+// the beecloud:onready event, as BeeCloud's own click code does. Every
+// click calls BC.click at most once, before or after the script has
+// loaded; a double click is two calls, as it would be with the script
+// loaded.
+//
+// A click never waits in silence for a script that will not come. It
+// gives up when the script tag fires its error event (the script was
+// blocked by an ad blocker or a content security policy, its URL is
+// wrong, or BeeCloud is down) or c.ScriptTimeout after the click
+// ([DefaultScriptTimeout] if zero), whichever is first; a script that
+// failed before the button's script ran is noticed by the timeout. Giving
+// up, it sets the button's data-beecloud-state attribute to "error" and
+// logs a message naming the cause with console.error; with
+// [Config.ClickScript] it also calls the Err callback with {"ERROR":
+// message}. While a click waits, the attribute is "loading" (and
+// aria-busy is "true"); it is removed when BC.click is called. A page can
+// style both:
+//
+//	.beecloud-button[data-beecloud-state=loading] { cursor: progress; }
+//	.beecloud-button[data-beecloud-state=error]::after { content: " 支付暂不可用"; }
+//
+// A script that arrives after a click gave up does not call BC.click for
+// that click; the buyer's next click pays.
 //
 // The button's id is "beecloud-" + o.OutTradeNo + "-" + 16 random hex
 // digits, and it carries the class "beecloud-button" for styling, so
@@ -200,7 +301,16 @@ func (c Config) Button(label string, o Order) (template.HTML, error) {
 }
 
 func (c Config) button(id, label string, p Params) (template.HTML, error) {
-	return execute(buttonHTML, &clickData{ID: id, Label: label, Params: p}, 1280)
+	return execute(buttonHTML, &clickData{ID: id, Label: label, Params: p, Src: c.scriptSrc(), Wait: c.scriptWait()}, 3072)
+}
+
+// scriptWait is c.ScriptTimeout in milliseconds, at least 1.
+func (c Config) scriptWait() int64 {
+	d := c.ScriptTimeout
+	if d <= 0 {
+		d = DefaultScriptTimeout
+	}
+	return max(d.Milliseconds(), 1)
 }
 
 // newButtonID returns a fresh id for a button of the order outTradeNo. The
@@ -216,14 +326,12 @@ func newButtonID(outTradeNo string) string {
 // functions cb names. Place it anywhere in the page: if the element is not
 // there yet, the script binds it once the document has been parsed. It
 // behaves as the script of [Config.Button] does: a click before BeeCloud's
-// script has loaded waits for beecloud:onready, and each click calls
-// BC.click once. It does not stop the click's default action: use a
-// <button type="button">, not a submit button or a link.
-//
-// The functions are looked up when the buyer clicks, so they may be
-// defined anywhere on the page. The error matches [ErrInvalidOrder] or
-// [ErrInvalidConfig] as [Config.Params] says, and [ErrInvalidCallback] for
-// a bad name in cb; elementID must not be empty.
+// script has loaded waits for beecloud:onready, each click calls BC.click
+// at most once, and a click whose script does not come gives up, marks
+// the element with data-beecloud-state="error", and calls the function
+// cb.Err names with {"ERROR": message}, the message naming the cause. It
+// does not stop the click's default action: use a <button type="button">,
+// not a submit button or a link.
 func (c Config) ClickScript(elementID string, o Order, cb Callbacks) (template.HTML, error) {
 	var errs []error
 	if elementID == "" {
@@ -239,11 +347,11 @@ func (c Config) ClickScript(elementID string, o Order, cb Callbacks) (template.H
 }
 
 func (c Config) clickScript(id string, p Params, cb Callbacks) (template.HTML, error) {
-	d := &clickData{ID: id, Params: p, Err: cb.Err}
+	d := &clickData{ID: id, Params: p, Err: cb.Err, Src: c.scriptSrc(), Wait: c.scriptWait()}
 	if ev := (clickEvents{cb.DataError, cb.WxJsapiFinish, cb.WxJsapiSuccess, cb.WxJsapiFail}); ev != (clickEvents{}) {
 		d.Events = &ev
 	}
-	return execute(clickJS, d, 1536)
+	return execute(clickJS, d, 3072)
 }
 
 // FuncMap returns template functions that render c's snippets, for

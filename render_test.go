@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The golden files are rewritten by: go test -run Golden -update .
@@ -502,4 +503,53 @@ func BenchmarkScriptTag(b *testing.B) {
 	for range b.N {
 		_ = renderConfig.ScriptTag()
 	}
+}
+
+func TestClickScriptWait(t *testing.T) {
+	tests := []struct {
+		name    string
+		timeout time.Duration
+		want    string
+	}{
+		{"zero is the default", 0, "wait =  5000 ,"},
+		{"negative is the default", -time.Second, "wait =  5000 ,"},
+		{"set", 2500 * time.Millisecond, "wait =  2500 ,"},
+		{"under a millisecond", time.Microsecond, "wait =  1 ,"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := renderConfig
+			c.ScriptTimeout = tt.timeout
+			b, err := c.Button("支付", renderOrder())
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := c.ClickScript("pay", renderOrder(), Callbacks{Err: "onErr"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, h := range []template.HTML{b, s} {
+				if !strings.Contains(string(h), tt.want) {
+					t.Errorf("got %s; want it to contain %q", h, tt.want)
+				}
+			}
+		})
+	}
+}
+
+// TestClickScriptSrcIsData checks that the script URL the click code
+// compares with its script tag's reaches JavaScript as a string, whatever
+// ScriptURL holds.
+func TestClickScriptSrcIsData(t *testing.T) {
+	c := renderConfig
+	c.ScriptURL = `https://x.test/bc.js?a="</script><script>alert(1)</script>`
+	h, err := c.ClickScript("pay", renderOrder(), Callbacks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `var src = "https://x.test/bc.js?a=\"\u003c/script\u003e\u003cscript\u003ealert(1)\u003c/script\u003e\u0026appId=c5d1cba1-5e3f-4ba0-941d-9b0a371fe719"`
+	if !strings.Contains(string(h), want) {
+		t.Errorf("got %s; want it to contain %s", h, want)
+	}
+	checkOneScript(t, string(h))
 }

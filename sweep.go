@@ -65,12 +65,18 @@ func (r SweepResult) Err() error {
 //	go func() {
 //		t := time.NewTicker(time.Minute)
 //		defer t.Stop()
-//		for range t.C {
+//		for {
+//			select {
+//			case <-ctx.Done(): // the server shuts down
+//				return
+//			case <-t.C:
+//			}
 //			// Orders created 10 minutes to 2 days ago and still unpaid.
-//			pending := shop.PendingOrders(time.Now().Add(-48*time.Hour), time.Now().Add(-10*time.Minute))
+//			now := time.Now()
+//			pending := shop.UnpaidOrders(now.Add(-48*time.Hour), now.Add(-10*time.Minute))
 //			res := handler.Sweep(ctx, client, pending, beecloud.SweepOptions{})
 //			if err := res.Err(); err != nil {
-//				slog.Warn("sweep", "err", err)
+//				slog.Warn("shop: sweep of unpaid orders failed", "err", err)
 //			}
 //		}
 //	}()

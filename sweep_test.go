@@ -34,9 +34,9 @@ func TestSweep(t *testing.T) {
 	assert.Equal(t, paid, res.Paid)
 	assert.Equal(t, []string{unpaid}, res.Unpaid)
 	require.Len(t, res.Failed, 1)
-	assert.ErrorIs(t, res.Failed[tampered], beecloud.ErrAmountMismatch)
+	require.ErrorIs(t, res.Failed[tampered], beecloud.ErrAmountMismatch)
 	assert.Empty(t, res.Skipped)
-	assert.ErrorIs(t, res.Err(), beecloud.ErrAmountMismatch)
+	require.ErrorIs(t, res.Err(), beecloud.ErrAmountMismatch)
 	for _, no := range paid {
 		assert.Equal(t, 1, s.handleCount(no))
 	}
@@ -44,7 +44,7 @@ func TestSweep(t *testing.T) {
 	// The next sweep finds them handled.
 	res = s.handler.Sweep(ctx, s.client, paid, beecloud.SweepOptions{})
 	assert.Equal(t, paid, res.Paid)
-	assert.NoError(t, res.Err())
+	require.NoError(t, res.Err())
 	for _, no := range paid {
 		assert.Equal(t, 1, s.handleCount(no))
 	}

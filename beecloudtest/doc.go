@@ -8,7 +8,58 @@
 // order. With them a test can drive a [beecloud.WebhookHandler], or any
 // handler built on [beecloud.Config.ParseNotification], without BeeCloud.
 //
-// It also holds a local BeeCloud sandbox: a server that stands in for
-// BeeCloud's button script and pay pages, so that the whole pay flow, from
-// the button to the webhook, runs offline in tests and demos.
+// # The sandbox
+//
+// A [Sandbox] is a local BeeCloud: it serves the button script, checks
+// each BC.click as BeeCloud does, shows the channel menu and a pay page
+// per channel, and on payment sends the app a signed webhook, resending it
+// on BeeCloud's schedule, scaled down, until the app answers success. So
+// the whole pay flow, from the button to the webhook, runs offline in
+// tests and demos. Point [beecloud.Config].ScriptURL at
+// [Sandbox.ScriptURL]; its page at [Sandbox].URL lists the apps, bills and
+// webhooks, and follows them live.
+//
+// The script defines window.BC = {click, err} and fires beecloud:onready,
+// as BeeCloud's does. BC.click(data, event) checks every rule of
+// BeeCloud's (through [beecloud.Order.Validate]; amount may also be a
+// string of digits, as some of BeeCloud's examples send it), the sign
+// against the app's AppSecret, and that an instant_channel is enabled. A
+// refusal reaches event.dataError and then BC.err as {"ERROR": message}:
+// [ErrSignMismatch], [ErrChannelNotEnabled], [ErrUnknownApp] or a
+// [beecloud.ValidationError] naming each bad field.
+//
+// Otherwise the script shows the channel menu, #beecloud-sandbox-menu, a
+// modal dialog (a bottom sheet on a viewport at most 640 px wide) whose
+// channels are button[data-channel=CODE]; WeChat JSAPI (wx, bcwx) is
+// offered only when data has an openid, and instant_channel skips the
+// menu. A pay page has #pay (支付成功), #fail (支付失败) and #cancel (取消);
+// a QR channel's page (wxmp, bcwxmp, bcaliqr) shows #qr and has #scan
+// instead of #pay. Paying sends the browser to return_url with bill_no,
+// spay_result=SUCCESS and total_fee, or to the sandbox's result page;
+// 支付失败 shows the result page and 取消 goes back to the merchant's page.
+// WeChat JSAPI bills are paid in place through WeixinJSBridge, faked in a
+// sheet (#beecloud-sandbox-wx) outside WeChat. With data.debug the script
+// logs each step to the console and to #beecloud-sandbox-debug rather than
+// in alerts.
+//
+// A payment's webhook carries channel_type and sub_channel_type from the
+// channel, transaction_id the out_trade_no and transaction_fee the amount,
+// signed with the app's MasterSecret. It is resent after RetryBase, twice
+// that, and so on, until the app answers a 2xx status with the body
+// success, or MaxAttempts were made. Like BeeCloud, the sandbox can send
+// a webhook again after it was acknowledged: [Sandbox.Redeliver] on
+// demand, Duplicates for every one. An app must handle each payment once.
+//
+// # Bounds
+//
+// A sandbox keeps at most MaxBills bills ([DefaultMaxBills] unless set),
+// and as many webhook deliveries, forgetting the oldest first; a
+// forgotten paid bill no longer blocks paying its out_trade_no again. A
+// click request may hold 32 KiB, and a bill remembers the merchant page
+// it came from only if its address fits in 2 KiB. The same click sent
+// again while its bill is pending gets that bill back rather than a new
+// one. Times on its pages are Beijing time.
+//
+// The sandbox is for tests and local development only: it takes every
+// payment the buyer clicks through, and its pages need no login.
 package beecloudtest

@@ -50,6 +50,9 @@ const (
 	DefaultMaxAttempts = 18
 	// DefaultPollInterval is how often a QR pay page polls its bill.
 	DefaultPollInterval = 100 * time.Millisecond
+	// DefaultMaxBills is how many bills, and how many webhook deliveries,
+	// a sandbox remembers when MaxBills is zero.
+	DefaultMaxBills = 1000
 )
 
 // App is one BeeCloud app the sandbox serves.
@@ -72,85 +75,19 @@ func DefaultChannels() []beecloud.Channel {
 	return []beecloud.Channel{beecloud.ChannelAli, beecloud.ChannelWxMP, beecloud.ChannelWx, beecloud.ChannelUN}
 }
 
-// A Sandbox is a local BeeCloud: it serves the button script, checks each
-// BC.click the way BeeCloud does, shows the channel menu and a pay page
-// per channel, and on payment sends the app a signed webhook, resending it
-// on BeeCloud's schedule, scaled down, until the app answers success.
+// A Sandbox is a local BeeCloud for tests and development; the package
+// documentation describes what it does in the browser and what it sends.
 //
 // Start one with [NewSandbox] in a test, point [beecloud.Config].ScriptURL
 // at [Sandbox.ScriptURL], and inspect what happened with [Sandbox.Bills],
 // [Sandbox.Payments] and [Sandbox.Deliveries]; [Sandbox.Pay] pays without
-// a browser. A standalone server (as the beecloud CLI runs) uses
-// [NewUnstartedSandbox] and [Sandbox.StartAt]; its page at URL lists the
-// apps, bills and webhooks.
+// a browser. A standalone server uses [NewUnstartedSandbox] and
+// [Sandbox.StartAt].
 //
 // Make a Sandbox with NewSandbox or NewUnstartedSandbox; the zero value
-// is not usable. The exported fields configure the sandbox; set them
-// before it starts. Their zero values are useful. After it starts, a
-// Sandbox is safe for concurrent use. It is for tests and local
-// development only: it takes every payment the buyer clicks through, and
-// its pages need no login.
-//
-// # In the browser
-//
-// The script at ScriptURL()+"?appId=APP" defines window.BC = {click, err}
-// (err defaults to console.log) and then fires the DOM event
-// beecloud:onready, as BeeCloud's does. BC.click(data, event) sends data
-// to the sandbox, which checks every rule of BeeCloud's (through
-// [beecloud.Order.Validate]; amount must be an integer, or a string of
-// digits as the seed's examples send it), the sign against the app's
-// AppSecret, and that an instant_channel is enabled. A refusal reaches
-// event.dataError and then BC.err as {"ERROR": message}, where message is
-// the error's text: "beecloudtest: sign mismatch: …", "beecloudtest:
-// channel not enabled for this app: …", "beecloudtest: unknown appId …",
-// or "beecloud: invalid order: FIELD: …" naming each bad field.
-//
-// Otherwise the script shows the channel menu, #beecloud-sandbox-menu: a
-// modal on a desktop, a bottom sheet when the viewport is at most 640 px
-// wide, listing the app's channels by their Chinese names, each a
-// button[data-channel=CODE]. WeChat JSAPI (wx, bcwx) is listed only when
-// data has an openid, as BeeCloud offers it only inside WeChat.
-// instant_channel skips the menu.
-//
-// A channel's pay page shows the order and the buttons #pay (支付成功),
-// #fail (支付失败) and #cancel (取消). A QR channel's page (wxmp, bcwxmp,
-// bcaliqr) shows a QR-code-like picture, #qr, has #scan (模拟扫码并支付)
-// instead of #pay, and polls the bill every PollInterval until it is paid.
-// After paying, the browser goes to
-// return_url?bill_no=OUT_TRADE_NO&spay_result=SUCCESS&total_fee=FEN, or
-// to the sandbox's result page if data has no return_url. 支付失败 shows
-// the result page and 取消 goes back to the merchant's page; neither sends
-// a webhook.
-//
-// WeChat JSAPI bills (wx, bcwx) are paid in place, as inside WeChat: the
-// script calls WeixinJSBridge.invoke("getBrandWCPayRequest", …), then
-// event.wxJsapiSuccess or event.wxJsapiFail, then event.wxJsapiFinish,
-// each with WeChat's result, such as {err_msg:
-// "get_brand_wcpay_request:ok"} (or ":fail", ":cancel"); return_url is
-// never used. On a page without a WeixinJSBridge the sandbox defines a
-// fake one that asks in a sheet, #beecloud-sandbox-wx, with the buttons
-// #beecloud-sandbox-wx-pay, -fail and -cancel.
-//
-// With data.debug true the script logs each step to the console and to a
-// panel on the page, #beecloud-sandbox-debug, rather than in BeeCloud's
-// alerts, so that a headless browser never waits on a dialog.
-//
-// # Webhooks
-//
-// A payment is POSTed to the app's WebhookURL as BeeCloud's JSON body:
-// channel_type and sub_channel_type from the channel, transaction_id the
-// out_trade_no, transaction_fee the amount, optional echoed, a plausible
-// message_detail and channel_transaction_id, signed with the current
-// scheme, [beecloud.WebhookSignature] with the app's MasterSecret. The
-// sandbox resends it after RetryBase, twice that, and so on, until the app
-// answers a 2xx status with the body success (white space around it
-// aside), or MaxAttempts attempts were made.
-//
-// BeeCloud and the channels behind it also send a webhook again after the
-// app acknowledged it, now and then: an app must handle each payment once
-// however often it hears of it. [Sandbox.Redeliver] sends such a duplicate
-// on demand, and Duplicates makes the sandbox send every webhook again by
-// itself. A duplicate is a [Delivery] of its own, with Duplicate set.
+// is not usable. The exported fields configure it; set them before it
+// starts. Their zero values are useful. After it starts, a Sandbox is safe
+// for concurrent use.
 type Sandbox struct {
 	// URL is the sandbox's base URL, like http://127.0.0.1:38151, with no
 	// trailing slash. It is set when the sandbox starts.
@@ -174,6 +111,10 @@ type Sandbox struct {
 	// and the channels sometimes do. Each copy is a new Delivery with
 	// Duplicate set, itself resent until acknowledged. Zero sends none.
 	Duplicates int
+	// MaxBills bounds the bills the sandbox remembers, and separately its
+	// webhook deliveries: past it, the oldest is forgotten first. Zero
+	// means DefaultMaxBills.
+	MaxBills int
 
 	apps  map[string]App
 	order []string // app IDs in the order given
@@ -193,6 +134,7 @@ type Sandbox struct {
 	payments   []*Bill
 	deliveries []*Delivery
 	changed    chan struct{} // closed and replaced on every change
+	version    uint64        // counts the changes, for the dashboard
 	rest       restState     // the REST API's refunds and faults (sandbox_rest.go)
 }
 
@@ -524,6 +466,7 @@ func (s *Sandbox) duplicateLocked(d *Delivery, more int) *Delivery {
 		RefundNo:        d.RefundNo,
 	}
 	s.deliveries = append(s.deliveries, dup)
+	s.forgetLocked()
 	s.wg.Add(1)
 	go s.deliver(dup, more)
 	s.notifyLocked()
@@ -534,6 +477,33 @@ func (s *Sandbox) duplicateLocked(d *Delivery, more int) *Delivery {
 func (s *Sandbox) notifyLocked() {
 	close(s.changed)
 	s.changed = make(chan struct{})
+	s.version++
+}
+
+// maxBills is MaxBills or its default.
+func (s *Sandbox) maxBills() int {
+	if s.MaxBills > 0 {
+		return s.MaxBills
+	}
+	return DefaultMaxBills
+}
+
+// forgetLocked drops the oldest bills and deliveries beyond maxBills; a
+// forgotten paid bill leaves Payments too. s.mu must be held.
+func (s *Sandbox) forgetLocked() {
+	limit := s.maxBills()
+	if n := len(s.bills) - limit; n > 0 {
+		for _, b := range s.bills[:n] {
+			delete(s.byID, b.ID)
+			if b.State == BillPaid {
+				s.payments = slices.DeleteFunc(s.payments, func(p *Bill) bool { return p == b })
+			}
+		}
+		s.bills = slices.Delete(s.bills, 0, n)
+	}
+	if n := len(s.deliveries) - limit; n > 0 {
+		s.deliveries = slices.Delete(s.deliveries, 0, n)
+	}
 }
 
 func copyBills(bills []*Bill) []Bill {

@@ -10,16 +10,18 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/paybutton/beecloud"
+	"github.com/paybutton/beecloud/internal/channel"
 )
 
-// The keys of BC.click's data (SPEC §3). Others are ignored, as BeeCloud
-// ignores them (the seed's PHP example sends app_id too).
+// The keys of BC.click's data. Others are ignored, as BeeCloud ignores
+// them (its PHP example sends app_id too).
 var dataKeys = []string{
 	"out_trade_no", "title", "amount", "sign", "return_url", "debug", "optional",
 	"instant_channel", "need_ali_guide", "openid", "use_app",
@@ -36,86 +38,20 @@ type click struct {
 // field, of type or of value, comes back in one *beecloud.ValidationError
 // naming the fields, in the order of BC.click's keys.
 func readClick(data []byte) (click, error) {
-	var c click
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var raw map[string]any
-	if err := dec.Decode(&raw); err != nil || raw == nil {
-		return c, fmt.Errorf("%w: data must be a JSON object", beecloud.ErrInvalidOrder)
+	raw, err := decodeObject(data)
+	if err != nil {
+		return click{}, err
 	}
-	if dec.More() {
-		return c, fmt.Errorf("%w: data must be one JSON object", beecloud.ErrInvalidOrder)
-	}
-
-	var problems []beecloud.FieldError
-	bad := map[string]bool{}
-	add := func(field, format string, args ...any) {
-		problems = append(problems, beecloud.FieldError{Field: field, Reason: fmt.Sprintf(format, args...)})
-		bad[field] = true
-	}
-	str := func(key string) string {
-		v, ok := raw[key]
-		if !ok {
-			return ""
-		}
-		s, ok := v.(string)
-		if !ok {
-			add(key, "must be a string, not %s", jsonType(v))
-		}
-		return s
-	}
-	boolean := func(key string, def bool) bool {
-		v, ok := raw[key]
-		if !ok {
-			return def
-		}
-		b, ok := v.(bool)
-		if !ok {
-			add(key, "must be true or false, not %s", jsonType(v))
-			return def
-		}
-		return b
-	}
-
-	o := &c.order
-	o.OutTradeNo = str("out_trade_no")
-	o.Title = str("title")
-	if v, ok := raw["amount"]; ok {
-		o.Amount = readAmount(v, add)
-	}
-	c.sign = str("sign")
+	r := clickReader{raw: raw, bad: map[string]bool{}}
+	c := click{order: r.order(), sign: r.str("sign")}
 	if _, ok := raw["sign"]; !ok {
-		add("sign", "is required: MD5(appId + title + amount + out_trade_no + appSecret)")
+		r.add("sign", "is required: MD5(appId + title + amount + out_trade_no + appSecret)")
 	}
-	o.ReturnURL = str("return_url")
-	o.Debug = boolean("debug", false)
-	if v, ok := raw["optional"]; ok {
-		m, isObject := v.(map[string]any)
-		switch {
-		case v == nil:
-		case !isObject:
-			add("optional", "must be an object of string, number or bool values, not %s", jsonType(v))
-		default:
-			o.Optional = make(map[string]any, len(m))
-			for k, v := range m {
-				if n, ok := v.(json.Number); ok {
-					o.Optional[k] = number(n)
-				} else {
-					o.Optional[k] = v
-				}
-			}
-		}
-	}
-	o.InstantChannel = beecloud.Channel(str("instant_channel"))
-	o.NoAliGuide = !boolean("need_ali_guide", true)
-	o.OpenID = str("openid")
-	o.NoAliApp = !boolean("use_app", true)
-
 	var verr *beecloud.ValidationError
-	if err := o.Validate(); errors.As(err, &verr) {
+	if err := c.order.Validate(); errors.As(err, &verr) {
 		for _, p := range verr.Problems {
-			if !bad[p.Field] {
-				problems = append(problems, p)
+			if !r.bad[p.Field] {
+				r.problems = append(r.problems, p)
 			}
 		}
 	}
@@ -124,17 +60,113 @@ func readClick(data []byte) (click, error) {
 			c.ignored = append(c.ignored, k)
 		}
 	}
-	if len(problems) > 0 {
-		slices.SortStableFunc(problems, func(a, b beecloud.FieldError) int {
+	if len(r.problems) > 0 {
+		slices.SortStableFunc(r.problems, func(a, b beecloud.FieldError) int {
 			return keyIndex(a.Field) - keyIndex(b.Field)
 		})
-		return c, &beecloud.ValidationError{Problems: problems}
+		return c, &beecloud.ValidationError{Problems: r.problems}
 	}
 	return c, nil
 }
 
+// decodeObject decodes data, which must be one JSON object, keeping
+// numbers as json.Number.
+func decodeObject(data []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var raw map[string]any
+	if err := dec.Decode(&raw); err != nil || raw == nil {
+		return nil, fmt.Errorf("%w: data must be a JSON object", beecloud.ErrInvalidOrder)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%w: data must be one JSON object", beecloud.ErrInvalidOrder)
+	}
+	return raw, nil
+}
+
+// clickReader reads the fields of BC.click's data, noting each problem
+// of type; Validate finds the problems of value.
+type clickReader struct {
+	raw      map[string]any
+	problems []beecloud.FieldError
+	bad      map[string]bool // fields with a problem already
+}
+
+func (r *clickReader) add(field, format string, args ...any) {
+	r.problems = append(r.problems, beecloud.FieldError{Field: field, Reason: fmt.Sprintf(format, args...)})
+	r.bad[field] = true
+}
+
+// str reads a string field; absent is "".
+func (r *clickReader) str(key string) string {
+	v, ok := r.raw[key]
+	if !ok {
+		return ""
+	}
+	s, ok := v.(string)
+	if !ok {
+		r.add(key, "must be a string, not %s", jsonType(v))
+	}
+	return s
+}
+
+// boolean reads a bool field; absent is def.
+func (r *clickReader) boolean(key string, def bool) bool {
+	v, ok := r.raw[key]
+	if !ok {
+		return def
+	}
+	b, ok := v.(bool)
+	if !ok {
+		r.add(key, "must be true or false, not %s", jsonType(v))
+		return def
+	}
+	return b
+}
+
+// order reads every field of the order.
+func (r *clickReader) order() beecloud.Order {
+	o := beecloud.Order{
+		OutTradeNo:     r.str("out_trade_no"),
+		Title:          r.str("title"),
+		ReturnURL:      r.str("return_url"),
+		Debug:          r.boolean("debug", false),
+		InstantChannel: beecloud.Channel(r.str("instant_channel")),
+		NoAliGuide:     !r.boolean("need_ali_guide", true),
+		OpenID:         r.str("openid"),
+		NoAliApp:       !r.boolean("use_app", true),
+		Optional:       r.optional(),
+	}
+	if v, ok := r.raw["amount"]; ok {
+		o.Amount = readAmount(v, r.add)
+	}
+	return o
+}
+
+// optional reads data.optional, an object of plain values.
+func (r *clickReader) optional() map[string]any {
+	v, ok := r.raw["optional"]
+	if !ok || v == nil {
+		return nil
+	}
+	m, isObject := v.(map[string]any)
+	if !isObject {
+		r.add("optional", "must be an object of string, number or bool values, not %s", jsonType(v))
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if n, ok := v.(json.Number); ok {
+			out[k] = number(n)
+		} else {
+			out[k] = v
+		}
+	}
+	return out
+}
+
 // readAmount reads data.amount: a JSON integer, or a string of decimal
-// digits as the seed's Java, Python, C# and Node.js examples send it.
+// digits as BeeCloud's Java, Python, C# and Node.js examples send it.
 func readAmount(v any, add func(field, format string, args ...any)) int64 {
 	var text string
 	switch v := v.(type) {
@@ -190,7 +222,7 @@ func jsonType(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// keyIndex orders problems as BC.click's keys are listed in SPEC §3.
+// keyIndex orders problems as dataKeys lists BC.click's keys.
 func keyIndex(field string) int {
 	field, _, _ = strings.Cut(field, ".")
 	if i := slices.Index(dataKeys, field); i >= 0 {
@@ -250,6 +282,8 @@ func menu(app App, o beecloud.Order) []beecloud.Channel {
 }
 
 // newBill records a pending bill for a checked click paying through ch.
+// The same click again, while its bill is pending, gets that bill back, so
+// that a click sent again and again does not grow the sandbox's memory.
 func (s *Sandbox) newBill(app App, c click, ch beecloud.Channel, mobile bool, page string) (*Bill, error) {
 	if !slices.Contains(app.Channels, ch) {
 		return nil, notEnabled(app, ch)
@@ -259,30 +293,55 @@ func (s *Sandbox) newBill(app App, c click, ch beecloud.Channel, mobile bool, pa
 			Field: "openid", Reason: fmt.Sprintf("is required for channel %q (WeChat JSAPI payment)", ch),
 		}}}
 	}
+	if len(page) > maxPageBytes {
+		page = "" // too long to be a page worth going back to
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.payments {
+		if p.AppID == app.Config.AppID && p.Order.OutTradeNo == c.order.OutTradeNo {
+			return nil, alreadyPaid(p)
+		}
+	}
+	for i := len(s.bills) - 1; i >= 0; i-- {
+		b := s.bills[i]
+		if b.State == BillPending && b.AppID == app.Config.AppID && b.Channel == ch && b.Mobile == mobile &&
+			reflect.DeepEqual(b.Order, c.order) {
+			b.page = page
+			return b, nil
+		}
+	}
 	now := time.Now()
 	b := &Bill{
 		ID:         randomHex(16),
 		AppID:      app.Config.AppID,
 		Order:      c.order,
 		Channel:    ch,
-		SubChannel: ch.BeeCloudChannel(mobile),
+		SubChannel: channel.Sub(string(ch), mobile),
 		Mobile:     mobile,
 		State:      BillPending,
 		Created:    now,
 		Updated:    now,
 		page:       page,
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, p := range s.payments {
-		if p.AppID == b.AppID && p.Order.OutTradeNo == b.Order.OutTradeNo {
-			return nil, fmt.Errorf("%w: %q was paid through %s at %s", ErrAlreadyPaid, p.Order.OutTradeNo, p.Channel, p.Updated.Format(time.TimeOnly))
-		}
-	}
 	s.bills = append(s.bills, b)
 	s.byID[b.ID] = b
+	s.forgetLocked()
 	s.notifyLocked()
 	return b, nil
+}
+
+// maxPageBytes bounds the merchant page a bill remembers for 取消.
+const maxPageBytes = 2048
+
+// beijing is the time zone of the times the sandbox shows: China Standard
+// Time, which has no daylight saving.
+var beijing = time.FixedZone("CST", 8*60*60)
+
+// alreadyPaid is ErrAlreadyPaid for the paid bill p.
+func alreadyPaid(p *Bill) error {
+	return fmt.Errorf("%w: %q was paid through %s (%s) at %s Beijing time", ErrAlreadyPaid,
+		p.Order.OutTradeNo, p.Channel.Name(), p.Channel, p.Updated.In(beijing).Format(time.DateTime))
 }
 
 // Pay runs the checks of a BC.click with data for the app appID, then pays
@@ -342,14 +401,14 @@ func (s *Sandbox) settle(id string, state BillState) error {
 	if state == BillPaid {
 		for _, p := range s.payments {
 			if p.AppID == b.AppID && p.Order.OutTradeNo == b.Order.OutTradeNo {
-				return fmt.Errorf("%w: %q was paid through %s", ErrAlreadyPaid, p.Order.OutTradeNo, p.Channel)
+				return alreadyPaid(p)
 			}
 		}
 	}
 	b.State = state
 	b.Updated = time.Now()
 	if state == BillPaid {
-		b.ChannelTransactionID = channelTransactionID(b.Channel.ChannelType(), b.Updated)
+		b.ChannelTransactionID = channelTransactionID(channel.Type(string(b.Channel)), b.Updated)
 		s.payments = append(s.payments, b)
 		if app := s.apps[b.AppID]; app.WebhookURL != "" && !s.closed {
 			d := &Delivery{
@@ -362,6 +421,7 @@ func (s *Sandbox) settle(id string, state BillState) error {
 				TransactionType: beecloud.TransactionPay,
 			}
 			s.deliveries = append(s.deliveries, d)
+			s.forgetLocked()
 			s.wg.Add(1)
 			go s.deliver(d, s.Duplicates)
 		}

@@ -1,6 +1,7 @@
 package beecloudtest
 
 import (
+	"crypto/sha256"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -8,33 +9,63 @@ import (
 	"html/template"
 	"io"
 	"net/http"
-	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/paybutton/beecloud"
+	"github.com/paybutton/beecloud/internal/channel"
 )
 
-// The sandbox's paths. scriptPath and clickPath mirror BeeCloud's.
+// The sandbox's paths. scriptPath and clickPath mirror BeeCloud's. The
+// pages and the button script take them from sitePaths.
 const (
-	scriptPath = "/1/pay/jsbutton/returnscripts"
-	clickPath  = "/2/rest/jsbutton/click"
-	payPath    = "/sandbox/pay/"
-	billPath   = "/sandbox/bill/"
-	qrPath     = "/sandbox/qr/"
-	resultPath = "/sandbox/result"
-	cssPath    = "/sandbox/static/sandbox.css"
+	scriptPath  = "/1/pay/jsbutton/returnscripts"
+	clickPath   = "/2/rest/jsbutton/click"
+	payPath     = "/sandbox/pay/"
+	billPath    = "/sandbox/bill/"
+	qrPath      = "/sandbox/qr/"
+	resultPath  = "/sandbox/result"
+	changesPath = "/sandbox/changes"
+	cssPath     = "/sandbox/static/sandbox.css"
+	iconPath    = "/sandbox/static/icon.svg"
 )
 
-//go:embed sandbox/button.js sandbox/sandbox.css sandbox/*.html
+// Limits on what a click may make the sandbox keep, with MaxBills.
+const (
+	// maxClickBytes bounds a click request: BC.click's data, the channel
+	// and the page. Real data takes well under 1 KiB.
+	maxClickBytes = 32 << 10
+)
+
+//go:embed sandbox/button.js sandbox/sandbox.css sandbox/favicon.svg sandbox/*.html
 var assets embed.FS
 
 var (
 	buttonJS   = mustRead("sandbox/button.js")
 	sandboxCSS = mustRead("sandbox/sandbox.css")
+	favicon    = mustRead("sandbox/favicon.svg")
 	pages      = template.Must(template.ParseFS(assets, "sandbox/*.html"))
+	// cssVersion names the stylesheet's content in its URL, so that a
+	// browser may keep it for good and fetches it once.
+	cssVersion = fmt.Sprintf("%x", sha256.Sum256([]byte(sandboxCSS)))[:12]
 )
+
+// paths are the sandbox's paths as its pages and button script use them.
+type paths struct {
+	Click   string `json:"click"`
+	Pay     string `json:"pay"`
+	Bill    string `json:"bill"`
+	QR      string `json:"qr"`
+	Result  string `json:"result"`
+	Changes string `json:"changes"`
+	CSS     string `json:"css"`
+	Icon    string `json:"icon"`
+}
+
+var sitePaths = paths{
+	Click: clickPath, Pay: payPath, Bill: billPath, QR: qrPath, Result: resultPath,
+	Changes: changesPath, CSS: cssPath + "?v=" + cssVersion, Icon: iconPath,
+}
 
 func mustRead(name string) string {
 	b, err := assets.ReadFile(name)
@@ -56,13 +87,25 @@ func (s *Sandbox) handler() http.Handler {
 	mux.HandleFunc("GET "+billPath+"{id}", s.serveBill)
 	mux.HandleFunc("GET "+qrPath+"{file}", s.serveQR)
 	mux.HandleFunc("GET "+resultPath, s.serveResult)
-	mux.HandleFunc("GET "+cssPath, func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/css; charset=utf-8")
-		io.WriteString(w, sandboxCSS) //nolint:errcheck // the client went away
-	})
+	mux.HandleFunc("GET "+changesPath, s.serveChanges)
+	mux.HandleFunc("GET "+cssPath, serveStatic("text/css; charset=utf-8", sandboxCSS))
+	mux.HandleFunc("GET "+iconPath, serveStatic("image/svg+xml", favicon))
+	mux.HandleFunc("GET /favicon.ico", serveStatic("image/svg+xml", favicon))
 	mux.HandleFunc("GET /{$}", s.serveIndex)
 	s.routeREST(mux)
+	mux.HandleFunc("/", s.serveNotFound)
 	return mux
+}
+
+// serveStatic serves a fixed asset, which browsers may keep: the
+// stylesheet's URL changes with its content.
+func serveStatic(contentType, body string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", contentType)
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		io.WriteString(w, body) //nolint:errcheck // the client went away
+	}
 }
 
 // base returns the sandbox's URL as the browser reached it, so that pages
@@ -77,14 +120,14 @@ type scriptConfig struct {
 	AppID string `json:"appId"`
 	Known bool   `json:"known"`
 	Error string `json:"error,omitempty"`
-	CSS   string `json:"css"`
+	Paths paths  `json:"paths"`
 }
 
 // serveScript serves the button script for ?appId=. For an unknown app
 // it serves a script whose BC.click reports ErrUnknownApp through BC.err.
 func (s *Sandbox) serveScript(w http.ResponseWriter, r *http.Request) {
 	appID := r.URL.Query().Get("appId")
-	cfg := scriptConfig{Base: base(r), AppID: appID, CSS: sandboxCSS}
+	cfg := scriptConfig{Base: base(r), AppID: appID, Paths: sitePaths}
 	if _, ok := s.apps[appID]; ok {
 		cfg.Known = true
 	} else {
@@ -123,6 +166,7 @@ type menuItem struct {
 	Code  beecloud.Channel `json:"code"`
 	Name  string           `json:"name"`
 	Sub   string           `json:"sub"`
+	Kind  string           `json:"kind"`
 	Glyph string           `json:"glyph"`
 	Color string           `json:"color"`
 	QR    bool             `json:"qr"`
@@ -156,7 +200,12 @@ type jsapiArgs struct {
 func (s *Sandbox) serveClick(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Access-Control-Allow-Origin", "*")
 	var req clickRequest
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&req); err != nil {
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxClickBytes)).Decode(&req); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeJSON(w, http.StatusRequestEntityTooLarge, clickResponse{Error: fmt.Sprintf("beecloudtest: the click is larger than %d KiB: keep optional small", maxClickBytes>>10)})
+			return
+		}
 		writeJSON(w, http.StatusBadRequest, clickResponse{Error: "beecloudtest: the request is not JSON: " + err.Error()})
 		return
 	}
@@ -227,7 +276,7 @@ func cors(w http.ResponseWriter, r *http.Request) {
 // look is how a channel shows on the menu and pay page: an icon glyph and
 // its brand colour.
 func look(ch beecloud.Channel) (glyph, color string) {
-	sub := ch.BeeCloudChannel(false)
+	sub := channel.Sub(string(ch), false)
 	switch {
 	case strings.Contains(sub, "WX") || sub == "BC_NATIVE":
 		return "微", "#07c160"
@@ -249,234 +298,21 @@ func look(ch beecloud.Channel) (glyph, color string) {
 
 func menuItemFor(ch beecloud.Channel, mobile bool) menuItem {
 	glyph, color := look(ch)
-	return menuItem{Code: ch, Name: ch.Name(), Sub: ch.BeeCloudChannel(mobile), Glyph: glyph, Color: color, QR: ch.QRCode()}
+	sub := channel.Sub(string(ch), mobile)
+	return menuItem{Code: ch, Name: ch.Name(), Sub: sub, Kind: kind(ch, sub), Glyph: glyph, Color: color, QR: channel.QRCode(string(ch))}
 }
 
-// bill returns a copy of the bill id.
-func (s *Sandbox) bill(id string) (Bill, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b, ok := s.byID[id]
-	if !ok {
-		return Bill{}, false
+// kind says in words for the buyer how the channel ch pays as sub.
+func kind(ch beecloud.Channel, sub string) string {
+	switch {
+	case channel.QRCode(string(ch)):
+		return "扫码支付"
+	case ch.NeedsOpenID():
+		return "微信内支付"
+	case sub == "BC_EXPRESS":
+		return "快捷支付"
+	case strings.HasSuffix(sub, "_WAP"):
+		return "手机网页支付"
 	}
-	return copyBills([]*Bill{b})[0], true
-}
-
-// payPage is the data of pay.html.
-type payPage struct {
-	Bill
-	Base, Name, Glyph, Color, Yuan string
-	QR                             bool
-	PollMillis                     int64
-}
-
-func (s *Sandbox) servePayPage(w http.ResponseWriter, r *http.Request) {
-	b, ok := s.bill(r.PathValue("id"))
-	if !ok {
-		http.Error(w, "beecloudtest: no such bill", http.StatusNotFound)
-		return
-	}
-	glyph, color := look(b.Channel)
-	poll := s.PollInterval
-	if poll <= 0 {
-		poll = DefaultPollInterval
-	}
-	render(w, http.StatusOK, "pay.html", payPage{
-		Bill: b, Base: base(r), Name: b.Channel.Name(), Glyph: glyph, Color: color,
-		Yuan: yuan(b.Order.Amount), QR: b.Channel.QRCode(), PollMillis: poll.Milliseconds(),
-	})
-}
-
-func render(w http.ResponseWriter, status int, name string, data any) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	pages.ExecuteTemplate(w, name, data) //nolint:errcheck // the client went away
-}
-
-// serveAction handles the pay page's buttons: pay, fail and cancel. A form
-// post is answered with a redirect: to return_url after paying, to the
-// merchant's page after cancelling, to the result page otherwise. A
-// request that accepts JSON (the QR page's simulated scan, the fake
-// WeChat bridge) gets the bill's state instead.
-func (s *Sandbox) serveAction(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	var state BillState
-	switch r.PathValue("action") {
-	case "pay":
-		state = BillPaid
-	case "fail":
-		state = BillFailed
-	case "cancel":
-		state = BillCancelled
-	default:
-		http.NotFound(w, r)
-		return
-	}
-	err := s.settle(id, state)
-	asJSON := strings.Contains(r.Header.Get("Accept"), "application/json")
-	if asJSON {
-		w.Header().Set("Access-Control-Allow-Origin", "*")
-	}
-	if err != nil {
-		status := http.StatusConflict
-		if errors.Is(err, errNoBill) {
-			status = http.StatusNotFound
-		}
-		if asJSON {
-			writeJSON(w, status, billStatus{Error: err.Error()})
-			return
-		}
-		http.Error(w, err.Error(), status)
-		return
-	}
-	b, _ := s.bill(id)
-	next := nextURL(base(r), b)
-	if asJSON {
-		writeJSON(w, http.StatusOK, billStatus{State: b.State, Next: next})
-		return
-	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
-}
-
-// nextURL is where the buyer's browser goes once b is settled.
-func nextURL(base string, b Bill) string {
-	switch b.State {
-	case BillPaid:
-		ret := b.Order.ReturnURL
-		if ret == "" || !b.Channel.SupportsReturnURL() {
-			ret = base + resultPath
-		}
-		q := url.Values{
-			"bill_no":     {b.Order.OutTradeNo},
-			"spay_result": {"SUCCESS"},
-			"total_fee":   {strconv.FormatInt(b.Order.Amount, 10)},
-		}
-		return ret + "?" + q.Encode()
-	case BillCancelled:
-		if strings.HasPrefix(b.page, "http://") || strings.HasPrefix(b.page, "https://") {
-			return b.page
-		}
-	}
-	return base + resultPath + "?bill=" + url.QueryEscape(b.ID)
-}
-
-// billStatus answers a poll of a bill.
-type billStatus struct {
-	State BillState `json:"state,omitempty"`
-	Next  string    `json:"next,omitempty"`
-	Error string    `json:"ERROR,omitempty"`
-}
-
-func (s *Sandbox) serveBill(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Access-Control-Allow-Origin", "*")
-	b, ok := s.bill(r.PathValue("id"))
-	if !ok {
-		writeJSON(w, http.StatusNotFound, billStatus{Error: "beecloudtest: no such bill"})
-		return
-	}
-	st := billStatus{State: b.State}
-	if b.State != BillPending {
-		st.Next = nextURL(base(r), b)
-	}
-	writeJSON(w, http.StatusOK, st)
-}
-
-// serveQR serves a QR-code-like SVG for a bill. It is not a scannable
-// code: only its look matters.
-func (s *Sandbox) serveQR(w http.ResponseWriter, r *http.Request) {
-	id, ok := strings.CutSuffix(r.PathValue("file"), ".svg")
-	if _, found := s.bill(id); !ok || !found {
-		http.NotFound(w, r)
-		return
-	}
-	w.Header().Set("Content-Type", "image/svg+xml")
-	io.WriteString(w, qrSVG(id)) //nolint:errcheck // the client went away
-}
-
-// resultPage is the data of result.html.
-type resultPage struct {
-	OutTradeNo, Result, Fee, Yuan string
-	Bill                          *Bill
-	Back                          string // the merchant's page
-}
-
-// serveResult is the default return_url, as BeeCloud's own result page,
-// and the page a failed or cancelled bill ends on.
-func (s *Sandbox) serveResult(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	p := resultPage{OutTradeNo: q.Get("bill_no"), Result: q.Get("spay_result"), Fee: q.Get("total_fee")}
-	if fee, err := strconv.ParseInt(p.Fee, 10, 64); err == nil && fee >= 0 {
-		p.Yuan = yuan(fee)
-	}
-	if id := q.Get("bill"); id != "" {
-		if b, ok := s.bill(id); ok {
-			p.Bill = &b
-			p.OutTradeNo = b.Order.OutTradeNo
-			p.Yuan = yuan(b.Order.Amount)
-			if strings.HasPrefix(b.page, "http://") || strings.HasPrefix(b.page, "https://") {
-				p.Back = b.page
-			}
-		}
-	}
-	render(w, http.StatusOK, "result.html", p)
-}
-
-// indexPage is the data of index.html.
-type indexPage struct {
-	Base       string
-	Apps       []indexApp
-	Bills      []Bill
-	Deliveries []indexDelivery
-}
-
-type indexDelivery struct {
-	Delivery
-	Last string // the last attempt's outcome
-}
-
-type indexApp struct {
-	App
-	ScriptTag string
-	Names     []string
-}
-
-// redact hides the password of a webhook URL such as
-// http://user:password@host/, as url.Error does in Last.
-func redact(raw string) string {
-	if u, err := url.Parse(raw); err == nil {
-		return u.Redacted()
-	}
-	return raw
-}
-
-// serveIndex shows the sandbox's apps, bills and webhooks.
-func (s *Sandbox) serveIndex(w http.ResponseWriter, r *http.Request) {
-	p := indexPage{Base: base(r), Bills: s.Bills()}
-	for _, d := range s.Deliveries() {
-		id := indexDelivery{Delivery: d}
-		id.URL = redact(d.URL)
-		if n := len(d.Attempts); n > 0 {
-			a := d.Attempts[n-1]
-			if a.Err != nil {
-				id.Last = a.Err.Error()
-			} else {
-				id.Last = fmt.Sprintf("%d %s", a.StatusCode, a.Response)
-			}
-		}
-		p.Deliveries = append(p.Deliveries, id)
-	}
-	for _, a := range s.Apps() {
-		ia := indexApp{App: a}
-		ia.WebhookURL = redact(a.WebhookURL)
-		ia.ScriptTag = fmt.Sprintf(`<script id="spay-script" type="text/javascript" src="%s%s?appId=%s"></script>`, p.Base, scriptPath, url.QueryEscape(a.Config.AppID))
-		for _, ch := range a.Channels {
-			ia.Names = append(ia.Names, fmt.Sprintf("%s (%s)", ch.Name(), ch))
-		}
-		p.Apps = append(p.Apps, ia)
-	}
-	slices.Reverse(p.Bills)
-	slices.Reverse(p.Deliveries)
-	render(w, http.StatusOK, "index.html", p)
+	return "网页支付"
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -36,51 +35,6 @@ type restState struct {
 	refunds []*Refund
 	faults  []*Fault
 	drop    map[string]bool // out_trade_no whose PAY webhook is dropped
-}
-
-// RefundState is where a [Refund] stands.
-type RefundState string
-
-// The states of a refund.
-const (
-	RefundPending   RefundState = "pending"   // a pre-refund waiting for approval
-	RefundSucceeded RefundState = "succeeded" // the money went back
-	RefundDenied    RefundState = "denied"    // a pre-refund that was denied
-)
-
-// Refund is one refund made through the sandbox's REST API. The sandbox
-// makes a refund at once (no Alipay confirmation page), unless it was
-// asked for approval (need_approval): then it waits, RefundPending, for a
-// PUT /2/rest/refund.
-type Refund struct {
-	// ID is the refund's record id; AppID its app; BillID the refunded
-	// bill; OutTradeNo the order.
-	ID, AppID, BillID, OutTradeNo string
-	// RefundNo is the merchant's refund number.
-	RefundNo string
-	// Amount is the refunded amount in 分.
-	Amount int64
-	// Optional is the optional data sent with the refund.
-	Optional map[string]any
-	// NeedApproval reports that the refund was made as a pre-refund.
-	NeedApproval bool
-	// State is where the refund stands.
-	State RefundState
-	// Created is when the refund was asked for; Updated when State last
-	// changed.
-	Created, Updated time.Time
-}
-
-// Refunds returns a copy of every refund, oldest first.
-func (s *Sandbox) Refunds() []Refund {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Refund, len(s.rest.refunds))
-	for i, r := range s.rest.refunds {
-		out[i] = *r
-		out[i].Optional = maps.Clone(r.Optional)
-	}
-	return out
 }
 
 // Fault makes the sandbox's REST API misbehave, so that a test can see
@@ -166,14 +120,6 @@ type restErr struct {
 	detail string
 }
 
-var resultMsgs = [...]string{
-	"OK", "APP_INVALID", "PAY_FACTOR_NOT_SET", "CHANNEL_INVALID", "MISS_PARAM",
-	"PARAM_INVALID", "CERT_FILE_ERROR", "CHANNEL_ERROR", "NO_SUCH_BILL",
-	"BILL_UNSUCCESS", "REFUND_EXCEED_TIME", "ALREADY_REFUNDING",
-	"REFUND_AMOUNT_TOO_LARGE", "NO_SUCH_REFUND", "RUNTIME_ERROR",
-	"NETWORK_ERROR", "PREREFUND_DUPLICATE", "BILL_NO_DUPLICATE",
-}
-
 func fail(code int, format string, args ...any) *restErr {
 	return &restErr{code: code, detail: fmt.Sprintf(format, args...)}
 }
@@ -214,7 +160,7 @@ func (s *Sandbox) restCall(master bool, h func(*restReq) (map[string]any, *restE
 		}
 		status := http.StatusOK
 		if rerr != nil {
-			out = map[string]any{"result_code": rerr.code, "result_msg": resultMsgs[rerr.code], "err_detail": rerr.detail}
+			out = map[string]any{"result_code": rerr.code, "result_msg": beecloud.CodeName(rerr.code), "err_detail": rerr.detail}
 			switch rerr.code {
 			case beecloud.CodeAppInvalid:
 				status = http.StatusUnauthorized
@@ -365,26 +311,36 @@ func (q *restReq) boolean(key string) (bool, *restErr) {
 	return b, nil
 }
 
-// page reads skip and limit.
-func (q *restReq) page() (skip, limit int, rerr *restErr) {
+// page reads skip, limit and need_detail.
+func (q *restReq) page() (skip, limit int, detail bool, rerr *restErr) {
 	sk, _, rerr := q.integer("skip")
 	if rerr != nil {
-		return 0, 0, rerr
+		return 0, 0, false, rerr
 	}
 	li, ok, rerr := q.integer("limit")
 	if rerr != nil {
-		return 0, 0, rerr
+		return 0, 0, false, rerr
 	}
 	if !ok {
 		li = 10
 	}
 	switch {
 	case sk < 0:
-		return 0, 0, fail(beecloud.CodeParamInvalid, "skip must not be negative")
+		return 0, 0, false, fail(beecloud.CodeParamInvalid, "skip must not be negative")
 	case li < 1 || li > beecloud.MaxLimit:
-		return 0, 0, fail(beecloud.CodeParamInvalid, "limit must be 1 to %d, got %d", beecloud.MaxLimit, li)
+		return 0, 0, false, fail(beecloud.CodeParamInvalid, "limit must be 1 to %d, got %d", beecloud.MaxLimit, li)
 	}
-	return int(min(sk, 1<<30)), int(li), nil
+	detail, rerr = q.boolean("need_detail")
+	return int(min(sk, 1<<30)), int(li), detail, rerr
+}
+
+// pageJSON encodes the page of items that skip and limit select.
+func pageJSON[T any](items []T, skip, limit int, encode func(T) map[string]any) []map[string]any {
+	out := []map[string]any{}
+	for _, it := range items[min(skip, len(items)):min(skip+limit, len(items))] {
+		out = append(out, encode(it))
+	}
+	return out
 }
 
 // span reads start_time and end_time.
@@ -401,7 +357,7 @@ func (q *restReq) span() (from, to int64, rerr *restErr) {
 }
 
 // billFilter selects the app's bills for /2/rest/bills and its count.
-func (q *restReq) billFilter() (func(*Sandbox, *Bill) bool, *restErr) {
+func (s *Sandbox) billFilter(q *restReq) (func(*Bill) bool, *restErr) {
 	billNo, rerr := q.str("bill_no", false)
 	if rerr != nil {
 		return nil, rerr
@@ -425,7 +381,7 @@ func (q *restReq) billFilter() (func(*Sandbox, *Bill) bool, *restErr) {
 		return nil, rerr
 	}
 	appID := q.app.Config.AppID
-	return func(s *Sandbox, b *Bill) bool {
+	return func(b *Bill) bool {
 		created := b.Created.UnixMilli()
 		return b.AppID == appID &&
 			(billNo == "" || b.Order.OutTradeNo == billNo) &&
@@ -434,28 +390,6 @@ func (q *restReq) billFilter() (func(*Sandbox, *Bill) bool, *restErr) {
 			(!refundedSet || s.refundedLocked(b) == refunded) &&
 			created >= from && created <= to
 	}, nil
-}
-
-// refundedLocked reports whether b has a succeeded refund; s.mu held.
-func (s *Sandbox) refundedLocked(b *Bill) bool {
-	return slices.ContainsFunc(s.rest.refunds, func(r *Refund) bool { return r.BillID == b.ID && r.State == RefundSucceeded })
-}
-
-// refundedAmountLocked returns how much of b is refunded or waits for
-// approval; s.mu held.
-func (s *Sandbox) refundedAmountLocked(b *Bill) (done, pending int64) {
-	for _, r := range s.rest.refunds {
-		if r.BillID != b.ID {
-			continue
-		}
-		switch r.State {
-		case RefundSucceeded:
-			done += r.Amount
-		case RefundPending:
-			pending += r.Amount
-		}
-	}
-	return done, pending
 }
 
 // billJSON is b as BeeCloud's answers carry it; s.mu held.
@@ -492,48 +426,51 @@ func optionalText(m map[string]any) string {
 	return string(b)
 }
 
-// selectBills returns the bills filter keeps, newest first; s.mu held.
-func (s *Sandbox) selectBills(keep func(*Sandbox, *Bill) bool) []*Bill {
-	var out []*Bill
-	for i := len(s.bills) - 1; i >= 0; i-- {
-		if keep(s, s.bills[i]) {
-			out = append(out, s.bills[i])
+// newest returns the items keep selects, newest (last) first.
+func newest[T any](items []T, keep func(T) bool) []T {
+	var out []T
+	for i := len(items) - 1; i >= 0; i-- {
+		if keep(items[i]) {
+			out = append(out, items[i])
 		}
 	}
 	return out
 }
 
-func (s *Sandbox) restBills(q *restReq) (map[string]any, *restErr) {
-	keep, rerr := q.billFilter()
+// list answers a list call, or a count call if count, for the records of
+// all (read under s.mu) that filter selects, newest first, under key.
+func list[T any](s *Sandbox, q *restReq, count bool, key string,
+	filter func(*restReq) (func(T) bool, *restErr), all func() []T, encode func(T, bool) map[string]any,
+) (map[string]any, *restErr) {
+	keep, rerr := filter(q)
 	if rerr != nil {
 		return nil, rerr
 	}
-	skip, limit, rerr := q.page()
-	if rerr != nil {
-		return nil, rerr
-	}
-	detail, rerr := q.boolean("need_detail")
-	if rerr != nil {
-		return nil, rerr
+	var skip, limit int
+	var detail bool
+	if !count {
+		if skip, limit, detail, rerr = q.page(); rerr != nil {
+			return nil, rerr
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	bills := s.selectBills(keep)
-	out := []map[string]any{}
-	for _, b := range bills[min(skip, len(bills)):min(skip+limit, len(bills))] {
-		out = append(out, s.billJSON(b, detail))
+	items := newest(all(), keep)
+	if count {
+		return map[string]any{"count": len(items)}, nil
 	}
-	return map[string]any{"bills": out}, nil
+	encodeOne := func(t T) map[string]any { return encode(t, detail) }
+	return map[string]any{key: pageJSON(items, skip, limit, encodeOne)}, nil
+}
+
+func (s *Sandbox) allBills() []*Bill { return s.bills }
+
+func (s *Sandbox) restBills(q *restReq) (map[string]any, *restErr) {
+	return list(s, q, false, "bills", s.billFilter, s.allBills, s.billJSON)
 }
 
 func (s *Sandbox) restBillsCount(q *restReq) (map[string]any, *restErr) {
-	keep, rerr := q.billFilter()
-	if rerr != nil {
-		return nil, rerr
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return map[string]any{"count": len(s.selectBills(keep))}, nil
+	return list(s, q, true, "", s.billFilter, s.allBills, s.billJSON)
 }
 
 func (s *Sandbox) restBill(q *restReq) (map[string]any, *restErr) {
@@ -545,315 +482,4 @@ func (s *Sandbox) restBill(q *restReq) (map[string]any, *restErr) {
 		return nil, fail(beecloud.CodeNoSuchBill, "no bill with id %q", id)
 	}
 	return map[string]any{"pay": s.billJSON(b, true)}, nil
-}
-
-// checkRefundNo reports a refund_no that breaks BeeCloud's rule: the
-// Beijing date of the refund, then 3 to 24 letters or digits, not "000".
-func checkRefundNo(no string, now time.Time) *restErr {
-	ok := len(no) >= 11 && len(no) <= 32
-	for i := 0; ok && i < len(no); i++ {
-		c := no[i]
-		ok = c >= '0' && c <= '9' || i >= 8 && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z')
-	}
-	if !ok {
-		return fail(beecloud.CodeParamInvalid, "refund_no %q must be the date yyyyMMdd and 3 to 24 letters or digits", no)
-	}
-	if no[8:] == "000" {
-		return fail(beecloud.CodeParamInvalid, "refund_no %q: the serial must not be 000", no)
-	}
-	day, err := time.ParseInLocation("20060102", no[:8], chinaTime)
-	y, m, d := now.In(chinaTime).Date()
-	today := time.Date(y, m, d, 0, 0, 0, 0, chinaTime)
-	// A day either way allows for clocks that disagree around midnight.
-	if err != nil || day.Before(today.AddDate(0, 0, -1)) || day.After(today.AddDate(0, 0, 1)) {
-		return fail(beecloud.CodeParamInvalid, "refund_no %q must start with today's date in Beijing, %s", no, today.Format("20060102"))
-	}
-	return nil
-}
-
-// noRefundWebhook lists the channels that send no refund webhook; their
-// refunds' status is asked with /2/rest/refund/status.
-var noRefundWebhook = []string{"WX", "YEE", "KUAIQIAN", "BD"}
-
-func (s *Sandbox) restRefund(q *restReq) (map[string]any, *restErr) {
-	billNo, rerr := q.str("bill_no", true)
-	if rerr != nil {
-		return nil, rerr
-	}
-	refundNo, rerr := q.str("refund_no", true)
-	if rerr != nil {
-		return nil, rerr
-	}
-	fee, ok, rerr := q.integer("refund_fee")
-	switch {
-	case rerr != nil:
-		return nil, rerr
-	case !ok:
-		return nil, fail(beecloud.CodeMissParam, "refund_fee is required")
-	case fee <= 0:
-		return nil, fail(beecloud.CodeParamInvalid, "refund_fee must be positive, got %d", fee)
-	}
-	if rerr := checkRefundNo(refundNo, q.now); rerr != nil {
-		return nil, rerr
-	}
-	channel, rerr := q.str("channel", false)
-	if rerr != nil {
-		return nil, rerr
-	}
-	approval, rerr := q.boolean("need_approval")
-	if rerr != nil {
-		return nil, rerr
-	}
-	var optional map[string]any
-	if v, ok := q.params["optional"]; ok && v != nil {
-		m, isObject := v.(map[string]any)
-		if !isObject {
-			return nil, fail(beecloud.CodeParamInvalid, "optional must be an object")
-		}
-		optional = m
-	}
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	bills := s.selectBills(func(_ *Sandbox, b *Bill) bool {
-		return b.AppID == q.app.Config.AppID && b.Order.OutTradeNo == billNo
-	})
-	if len(bills) == 0 {
-		return nil, fail(beecloud.CodeNoSuchBill, "no bill with bill_no %q", billNo)
-	}
-	i := slices.IndexFunc(bills, func(b *Bill) bool { return b.State == BillPaid })
-	if i < 0 {
-		return nil, fail(beecloud.CodeBillUnsuccess, "bill_no %q is not paid", billNo)
-	}
-	b := bills[i]
-	if channel != "" && channel != channelType(b.Channel) {
-		return nil, fail(beecloud.CodeParamInvalid, "channel %q is not the bill's channel, %s", channel, channelType(b.Channel))
-	}
-	done, pending := s.refundedAmountLocked(b)
-	if pending > 0 {
-		return nil, fail(beecloud.CodeAlreadyRefunding, "bill_no %q has a pre-refund waiting for approval", billNo)
-	}
-	if left := b.Order.Amount - done; fee > left {
-		return nil, fail(beecloud.CodeRefundAmountTooLarge, "refund_fee %d is more than the %d 分 left of bill_no %q (%d paid, %d refunded)", fee, left, billNo, b.Order.Amount, done)
-	}
-	// Like BeeCloud, the sandbox does not refuse a refund_no it has seen:
-	// sending a refund twice refunds twice.
-	r := &Refund{
-		ID: randomHex(16), AppID: b.AppID, BillID: b.ID, OutTradeNo: billNo, RefundNo: refundNo,
-		Amount: fee, Optional: optional, NeedApproval: approval, State: RefundPending,
-		Created: q.now, Updated: q.now,
-	}
-	s.rest.refunds = append(s.rest.refunds, r)
-	if !approval {
-		s.succeedLocked(q.app, b, r)
-	}
-	s.notifyLocked()
-	return map[string]any{"id": r.ID}, nil
-}
-
-// succeedLocked makes the refund r of b and sends its webhook, for the
-// channels that send one; s.mu held.
-func (s *Sandbox) succeedLocked(app App, b *Bill, r *Refund) {
-	r.State = RefundSucceeded
-	r.Updated = time.Now()
-	if app.WebhookURL == "" || s.closed || slices.Contains(noRefundWebhook, channelType(b.Channel)) {
-		return
-	}
-	d := &Delivery{
-		AppID:           b.AppID,
-		OutTradeNo:      b.Order.OutTradeNo,
-		BillID:          b.ID,
-		URL:             app.WebhookURL,
-		Body:            refundWebhookBody(app, b, r),
-		TransactionType: beecloud.TransactionRefund,
-		RefundNo:        r.RefundNo,
-	}
-	s.deliveries = append(s.deliveries, d)
-	s.wg.Add(1)
-	go s.deliver(d, s.Duplicates)
-}
-
-func (s *Sandbox) restApprove(q *restReq) (map[string]any, *restErr) {
-	channel, rerr := q.str("channel", true)
-	if rerr != nil {
-		return nil, rerr
-	}
-	raw, ok := q.params["ids"]
-	if !ok || raw == nil {
-		return nil, fail(beecloud.CodeMissParam, "ids is required")
-	}
-	list, isList := raw.([]any)
-	if !isList || len(list) == 0 {
-		return nil, fail(beecloud.CodeParamInvalid, "ids must be a non-empty array of record ids")
-	}
-	agree, rerr := q.boolean("agree")
-	if rerr != nil {
-		return nil, rerr
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	results := map[string]string{}
-	for _, v := range list {
-		id, isString := v.(string)
-		if !isString {
-			return nil, fail(beecloud.CodeParamInvalid, "ids must hold strings")
-		}
-		i := slices.IndexFunc(s.rest.refunds, func(r *Refund) bool { return r.ID == id && r.AppID == q.app.Config.AppID })
-		if i < 0 {
-			results[id] = "NO_SUCH_REFUND"
-			continue
-		}
-		r := s.rest.refunds[i]
-		b := s.byID[r.BillID]
-		switch {
-		case r.State != RefundPending:
-			results[id] = "NOT_PENDING: the pre-refund is " + string(r.State)
-		case channelType(b.Channel) != channel:
-			results[id] = "CHANNEL_INVALID: the refund's channel is " + channelType(b.Channel)
-		case !agree:
-			r.State = RefundDenied
-			r.Updated = time.Now()
-			results[id] = "OK"
-		default:
-			s.succeedLocked(q.app, b, r)
-			results[id] = "OK"
-		}
-	}
-	s.notifyLocked()
-	return map[string]any{"result_map": results}, nil
-}
-
-// refundFilter selects the app's refunds for /2/rest/refunds and its
-// count.
-func (q *restReq) refundFilter() (func(*Refund) bool, *restErr) {
-	var strs [3]string
-	for i, key := range []string{"bill_no", "refund_no", "channel"} {
-		v, rerr := q.str(key, false)
-		if rerr != nil {
-			return nil, rerr
-		}
-		strs[i] = v
-	}
-	approval, rerr := q.boolean("need_approval")
-	if rerr != nil {
-		return nil, rerr
-	}
-	from, to, rerr := q.span()
-	if rerr != nil {
-		return nil, rerr
-	}
-	return func(r *Refund) bool {
-		created := r.Created.UnixMilli()
-		return r.AppID == q.app.Config.AppID &&
-			(strs[0] == "" || r.OutTradeNo == strs[0]) &&
-			(strs[1] == "" || r.RefundNo == strs[1]) &&
-			r.NeedApproval == approval &&
-			created >= from && created <= to
-	}, nil
-}
-
-// selectRefunds returns the refunds keep and channel select, newest
-// first; s.mu held.
-func (s *Sandbox) selectRefunds(q *restReq, keep func(*Refund) bool) []*Refund {
-	channel, _ := q.str("channel", false)
-	var out []*Refund
-	for i := len(s.rest.refunds) - 1; i >= 0; i-- {
-		r := s.rest.refunds[i]
-		if keep(r) && (channel == "" || channelType(s.byID[r.BillID].Channel) == channel) {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-// refundJSON is r as BeeCloud's answers carry it; s.mu held.
-func (s *Sandbox) refundJSON(r *Refund, detail bool) map[string]any {
-	b := s.byID[r.BillID]
-	m := map[string]any{
-		"id":          r.ID,
-		"bill_no":     r.OutTradeNo,
-		"refund_no":   r.RefundNo,
-		"total_fee":   b.Order.Amount,
-		"refund_fee":  r.Amount,
-		"title":       b.Order.Title,
-		"channel":     channelType(b.Channel),
-		"sub_channel": b.SubChannel,
-		"finish":      r.State != RefundPending,
-		"result":      r.State == RefundSucceeded,
-		"optional":    optionalText(r.Optional),
-		"create_time": r.Created.UnixMilli(),
-	}
-	if detail && r.State == RefundSucceeded {
-		m["message_detail"] = string(mustJSON(refundDetail(b, r)))
-	}
-	return m
-}
-
-func (s *Sandbox) restRefunds(q *restReq) (map[string]any, *restErr) {
-	keep, rerr := q.refundFilter()
-	if rerr != nil {
-		return nil, rerr
-	}
-	skip, limit, rerr := q.page()
-	if rerr != nil {
-		return nil, rerr
-	}
-	detail, rerr := q.boolean("need_detail")
-	if rerr != nil {
-		return nil, rerr
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	refunds := s.selectRefunds(q, keep)
-	out := []map[string]any{}
-	for _, r := range refunds[min(skip, len(refunds)):min(skip+limit, len(refunds))] {
-		out = append(out, s.refundJSON(r, detail))
-	}
-	return map[string]any{"refunds": out}, nil
-}
-
-func (s *Sandbox) restRefundsCount(q *restReq) (map[string]any, *restErr) {
-	keep, rerr := q.refundFilter()
-	if rerr != nil {
-		return nil, rerr
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return map[string]any{"count": len(s.selectRefunds(q, keep))}, nil
-}
-
-func (s *Sandbox) restRefundByID(q *restReq) (map[string]any, *restErr) {
-	id := q.r.PathValue("id")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	i := slices.IndexFunc(s.rest.refunds, func(r *Refund) bool { return r.ID == id && r.AppID == q.app.Config.AppID })
-	if i < 0 {
-		return nil, fail(beecloud.CodeNoSuchRefund, "no refund with id %q", id)
-	}
-	return map[string]any{"refund": s.refundJSON(s.rest.refunds[i], true)}, nil
-}
-
-func (s *Sandbox) restRefundStatus(q *restReq) (map[string]any, *restErr) {
-	channel, rerr := q.str("channel", true)
-	if rerr != nil {
-		return nil, rerr
-	}
-	if !slices.Contains(noRefundWebhook, channel) {
-		return nil, fail(beecloud.CodeParamInvalid, "channel must be WX, YEE, KUAIQIAN or BD (the channels without a refund webhook), got %q", channel)
-	}
-	refundNo, rerr := q.str("refund_no", true)
-	if rerr != nil {
-		return nil, rerr
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i := len(s.rest.refunds) - 1; i >= 0; i-- {
-		r := s.rest.refunds[i]
-		if r.AppID != q.app.Config.AppID || r.RefundNo != refundNo || channelType(s.byID[r.BillID].Channel) != channel {
-			continue
-		}
-		status := map[RefundState]string{RefundPending: "PROCESSING", RefundSucceeded: "SUCCESS", RefundDenied: "FAIL"}[r.State]
-		return map[string]any{"refund_status": status}, nil
-	}
-	return nil, fail(beecloud.CodeNoSuchRefund, "no %s refund with refund_no %q", channel, refundNo)
 }

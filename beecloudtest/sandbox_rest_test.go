@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -75,12 +74,11 @@ func (s *restShop) notifications() []beecloud.Notification {
 	return append([]beecloud.Notification(nil), s.notes...)
 }
 
-func requireCode(t *testing.T, err error, code int) *beecloud.APIError {
+func requireCode(t *testing.T, err error, code int) {
 	t.Helper()
 	var apiErr *beecloud.APIError
 	require.ErrorAs(t, err, &apiErr)
 	require.Equal(t, code, apiErr.Code, "got %v", err)
-	return apiErr
 }
 
 func TestRESTBills(t *testing.T) {
@@ -236,7 +234,9 @@ func TestRESTRefundRefusals(t *testing.T) {
 	wrong := *s.client
 	wrong.Config.MasterSecret = testConfig.AppSecret
 	_, err = wrong.Refund(ctx, beecloud.RefundRequest{OutTradeNo: b.Order.OutTradeNo, RefundNo: beecloud.NewRefundNo(time.Now()), Amount: 1})
-	apiErr := requireCode(t, err, beecloud.CodeAppInvalid)
+	requireCode(t, err, beecloud.CodeAppInvalid)
+	var apiErr *beecloud.APIError
+	require.ErrorAs(t, err, &apiErr)
 	assert.Contains(t, apiErr.Detail, "Master Secret")
 	assert.Contains(t, apiErr.Detail, "signed with the other secret")
 
@@ -457,6 +457,41 @@ func TestRESTFaults(t *testing.T) {
 		_, err = s.client.Refunds(ctx, beecloud.RefundQuery{})
 		require.ErrorContains(t, err, "HTTP 500")
 		var apiErr *beecloud.APIError
-		assert.False(t, errors.As(err, &apiErr))
+		assert.NotErrorAs(t, err, &apiErr)
 	})
+}
+
+// TestRESTRefundWebhookResent checks that a REFUND webhook is signed and
+// resent until acknowledged, like a PAY one.
+func TestRESTRefundWebhookResent(t *testing.T) {
+	// The payment is acknowledged; the refund's first two attempts fail.
+	rc := newReceiver(t, "success", "500 down", "busy", "success")
+	sb := newSandbox(t, beecloudtest.App{Config: testConfig, WebhookURL: rc.URL})
+	ctx := context.Background()
+	b, err := sb.Pay(appID, data("refund0001"), beecloud.ChannelAli)
+	require.NoError(t, err)
+	_, err = sb.WaitDelivery(ctx, b.Order.OutTradeNo)
+	require.NoError(t, err)
+	client := &beecloud.Client{Config: testConfig, BaseURL: sb.URL}
+	no := beecloud.NewRefundNo(time.Now())
+	_, err = client.Refund(ctx, beecloud.RefundRequest{OutTradeNo: "refund0001", RefundNo: no, Amount: 150})
+	require.NoError(t, err)
+	d, err := sb.WaitDelivery(ctx, "refund0001")
+	require.NoError(t, err)
+	require.True(t, d.Acknowledged)
+	assert.Len(t, d.Attempts, 3)
+	assert.Equal(t, []int{500, 200, 200}, []int{d.Attempts[0].StatusCode, d.Attempts[1].StatusCode, d.Attempts[2].StatusCode})
+
+	n, err := testConfig.ParseNotification(d.Body)
+	require.NoError(t, err, "the REFUND webhook verifies with the Master Secret")
+	assert.Equal(t, beecloud.TransactionRefund, n.TransactionType)
+	assert.Equal(t, no, n.TransactionID)
+	assert.Equal(t, int64(150), n.TransactionFee)
+	assert.Equal(t, "ALI_WEB", n.SubChannelType)
+	assert.Equal(t, b.ChannelTransactionID, n.ChannelTransactionID)
+
+	d, err = sb.Redeliver(ctx, "refund0001")
+	require.NoError(t, err)
+	assert.Equal(t, beecloud.TransactionRefund, d.TransactionType, "a duplicate keeps the type")
+	assert.Equal(t, no, d.RefundNo)
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/beecloudtest"
+	"github.com/paybutton/beecloud/internal/channel"
 )
 
 // The public test vector's credentials (SPEC §2, §6).
@@ -193,7 +194,7 @@ func TestScript(t *testing.T) {
 			if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/javascript") {
 				t.Errorf("Content-Type: got %q; want text/javascript", ct)
 			}
-			for _, want := range []string{"window.BC = BC", "click: function (data, event)", "err: function (e) { console.log(e); }", "new Event('beecloud:onready')", "document.dispatchEvent(ready)"} {
+			for _, want := range []string{"window.BC = BC", "click: function (data, event)", "err: function (e) { console.log(e); }", "document.dispatchEvent(new Event('beecloud:onready'))"} {
 				if !strings.Contains(js, want) {
 					t.Errorf("script lacks %q", want)
 				}
@@ -201,6 +202,16 @@ func TestScript(t *testing.T) {
 			cfg := scriptConfig(t, js)
 			if cfg["known"] != tc.known || cfg["appId"] != tc.appID || cfg["base"] != sb.URL {
 				t.Errorf("config: got known=%v appId=%v base=%v; want %v %q %q", cfg["known"], cfg["appId"], cfg["base"], tc.known, tc.appID, sb.URL)
+			}
+			// The paths come from the sandbox's Go constants, never from
+			// the script itself.
+			paths, _ := cfg["paths"].(map[string]any)
+			if paths["click"] != "/2/rest/jsbutton/click" || paths["pay"] != "/sandbox/pay/" || !strings.HasPrefix(fmt.Sprint(paths["css"]), "/sandbox/static/sandbox.css?v=") {
+				t.Errorf("config paths: got %v", paths)
+			}
+			code := js[:strings.LastIndex(js, "})(")]
+			if strings.Contains(code, "/sandbox/") || strings.Contains(code, "/2/rest/") {
+				t.Errorf("the script repeats a path outside its configuration")
 			}
 			msg, _ := cfg["error"].(string)
 			if tc.known != (msg == "") || !tc.known && !strings.Contains(msg, "unknown appId") {
@@ -394,8 +405,8 @@ func TestPayment(t *testing.T) {
 					t.Errorf("pay page lacks %q", want)
 				}
 			}
-			if got := strings.Contains(page, `id="scan"`); got != tc.channel.QRCode() {
-				t.Errorf("pay page has the scan button: got %v; want %v", got, tc.channel.QRCode())
+			if got := strings.Contains(page, `id="scan"`); got != channel.QRCode(string(tc.channel)) {
+				t.Errorf("pay page has the scan button: got %v; want %v", got, channel.QRCode(string(tc.channel)))
 			}
 
 			loc := press(t, sb, bill, "pay")

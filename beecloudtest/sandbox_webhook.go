@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/paybutton/beecloud"
+	"github.com/paybutton/beecloud/internal/channel"
 	"github.com/paybutton/beecloud/internal/webhookack"
 )
 
@@ -53,7 +54,7 @@ func refundWebhookBody(app App, b *Bill, r *Refund) []byte {
 }
 
 // channelType is the webhook's channel_type for a payment through ch.
-func channelType(ch beecloud.Channel) string { return ch.ChannelType() }
+func channelType(ch beecloud.Channel) string { return channel.Type(string(ch)) }
 
 // mustJSON marshals a channel detail, which holds only strings and
 // integers.
@@ -83,7 +84,7 @@ func messageDetail(b *Bill) map[string]any {
 	o := b.Order
 	yuan := yuan(o.Amount)
 	when := b.Updated.In(chinaTime)
-	switch b.Channel.ChannelType() {
+	switch channelType(b.Channel) {
 	case "ALI":
 		return map[string]any{
 			"trade_no":     b.ChannelTransactionID,
@@ -156,7 +157,7 @@ func randomDigits(n int) string {
 	var b strings.Builder
 	for range n {
 		d, _ := rand.Int(rand.Reader, big.NewInt(10))
-		b.WriteByte(byte('0' + d.Int64()))
+		b.WriteByte("0123456789"[d.Int64()])
 	}
 	return b.String()
 }
@@ -170,9 +171,9 @@ func (s *Sandbox) deliver(d *Delivery, dups int) {
 	if base <= 0 {
 		base = DefaultRetryBase
 	}
-	max := s.MaxAttempts
-	if max <= 0 {
-		max = DefaultMaxAttempts
+	attempts := s.MaxAttempts
+	if attempts <= 0 {
+		attempts = DefaultMaxAttempts
 	}
 	if s.dropDelivery(d) {
 		return
@@ -190,7 +191,7 @@ func (s *Sandbox) deliver(d *Delivery, dups int) {
 				// sees the acknowledged original as the newest delivery.
 				s.duplicateLocked(d, dups-1)
 			}
-		case n >= max:
+		case n >= attempts:
 			d.GaveUp = true
 		}
 		done := d.Done()

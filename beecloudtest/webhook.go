@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/paybutton/beecloud"
+	"github.com/paybutton/beecloud/internal/channel"
 )
 
 // Paid returns the notification BeeCloud sends when a buyer has paid o: a
@@ -19,9 +20,9 @@ import (
 // channel (BC, BC_NATIVE) when o has none. Timestamp is left zero, which
 // [NotificationBody] reads as now; set any field to vary it.
 func Paid(o beecloud.Order) beecloud.Notification {
-	channel, sub := "BC", "BC_NATIVE"
+	chType, sub := "BC", "BC_NATIVE"
 	if o.InstantChannel.Known() {
-		channel, sub = o.InstantChannel.ChannelType(), o.InstantChannel.BeeCloudChannel(false)
+		chType, sub = channel.Type(string(o.InstantChannel)), channel.Sub(string(o.InstantChannel), false)
 	}
 	channelID := "4200" + o.OutTradeNo
 	detail, err := json.Marshal(map[string]any{
@@ -34,7 +35,7 @@ func Paid(o beecloud.Order) beecloud.Notification {
 		panic("beecloudtest: Paid: " + err.Error())
 	}
 	return beecloud.Notification{
-		ChannelType:          channel,
+		ChannelType:          chType,
 		SubChannelType:       sub,
 		TransactionType:      "PAY",
 		TransactionID:        o.OutTradeNo,

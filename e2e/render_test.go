@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -10,7 +11,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
 	"github.com/paybutton/beecloud"
 )
 
@@ -55,10 +60,11 @@ const stubPage = `<!DOCTYPE html>
 <title>{{.Heading}}</title>
 <script>
 window.__clicks = 0;
-document.addEventListener("click", function () { window.__clicks++; }, true);
+window.__errs = [];
+document.addEventListener("click", function () { window.__clicks++; window.__clickAt = performance.now(); }, true);
 window.shop = {
 	onDataError: function (msg) {},
-	onPayError: function (err) {},
+	onPayError: function (err) { window.__errs.push({err: err, after: performance.now() - window.__clickAt}); },
 	onSuccess: function (res) {}
 };
 function onFinish(res) {}
@@ -75,7 +81,7 @@ var onFail = function (res) {};
 <button type="button" id="own">{{$.Label}}</button>
 {{- if not $.OwnScriptFirst}}{{beecloudClickScript "own" . $.Callbacks}}{{end -}}
 </div>{{end}}
-{{beecloudScript}}
+{{if not .NoScriptTag}}{{beecloudScript}}{{end}}
 </body>
 </html>
 `
@@ -88,6 +94,10 @@ type stubPageData struct {
 	Callbacks beecloud.Callbacks
 	// OwnScriptFirst puts Own's click script before its button.
 	OwnScriptFirst bool
+	// NoScriptTag leaves BeeCloud's script tag out.
+	NoScriptTag bool
+	// ScriptTimeout is the Config's.
+	ScriptTimeout time.Duration
 }
 
 // stubShop is a merchant's server for one page: / renders it with the
@@ -99,8 +109,9 @@ type stubShop struct {
 	tmpl *template.Template
 	data stubPageData
 
-	mu     sync.Mutex
-	appIDs []string // the appId of each script request
+	mu       sync.Mutex
+	appIDs   []string // the appId of each script request
+	notFound bool     // answer the script's request with 404
 
 	held     chan struct{} // set by Hold: the script waits for it to close
 	release  func()
@@ -122,6 +133,7 @@ func newStubShop(t *testing.T, data stubPageData) *stubShop {
 	t.Cleanup(s.release)
 	s.cfg = stubConfig
 	s.cfg.ScriptURL = s.URL + "/bc/returnscripts"
+	s.cfg.ScriptTimeout = data.ScriptTimeout
 	s.tmpl = template.Must(template.New("page").Funcs(s.cfg.FuncMap()).Parse(stubPage))
 	return s
 }
@@ -135,6 +147,13 @@ func (s *stubShop) Hold() {
 
 // Release lets a held script through.
 func (s *stubShop) Release() { s.release() }
+
+// NotFound makes the script's request, once let through, answer 404.
+func (s *stubShop) NotFound() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.notFound = true
+}
 
 func (s *stubShop) page(w http.ResponseWriter, r *http.Request) {
 	var b strings.Builder
@@ -157,6 +176,13 @@ func (s *stubShop) script(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		}
+	}
+	s.mu.Lock()
+	notFound := s.notFound
+	s.mu.Unlock()
+	if notFound {
+		http.NotFound(w, r)
+		return
 	}
 	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 	fmt.Fprint(w, stubScript)
@@ -450,5 +476,177 @@ func TestButtonHostileValues(t *testing.T) {
 		checkStubData(t, s.cfg, got.Data, o)
 	}
 	b.Screenshot("hostile")
+	checkNothingRan(t, b)
+}
+
+// stubErr is one call of the merchant's Err callback, as the page saw it.
+type stubErr struct {
+	Err   map[string]string `json:"err"`
+	After float64           `json:"after"` // milliseconds after the last click
+}
+
+// TestButtonScriptNeverLoads blocks BeeCloud's script in each way a buyer
+// meets it and checks that a click is not lost in silence: the Err
+// callback gets {"ERROR": …} naming the cause, within the timeout, the
+// buttons show the error state, and the console says why.
+func TestButtonScriptNeverLoads(t *testing.T) {
+	const timeout = 1500 * time.Millisecond
+	tests := []struct {
+		name string
+		// setup prepares the shop and the tab before the page loads, and
+		// returns what to do after the clicks.
+		setup func(s *stubShop, b *Browser) (afterClick func())
+		noTag bool
+		cause string
+		// min and max bound when Err is called after the click.
+		min, max time.Duration
+	}{
+		{
+			name: "blocked by the browser",
+			setup: func(s *stubShop, b *Browser) func() {
+				b.Do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+					if _, err := cdp.Call(ctx, tg, network.Enable, network.EnableParams{}); err != nil {
+						return err
+					}
+					_, err := cdp.Call(ctx, tg, network.SetBlockedURLs, network.SetBlockedURLsParams{
+						URLPatterns: []*network.BlockPattern{{URLPattern: s.URL + "/bc/*", Block: true}},
+					})
+					return err
+				}))
+				return nil
+			},
+			cause: "failed to load from " + "SCRIPT",
+			max:   500 * time.Millisecond,
+		},
+		{
+			name: "not found after the click",
+			setup: func(s *stubShop, b *Browser) func() {
+				s.Hold()
+				s.NotFound()
+				return s.Release
+			},
+			cause: "failed to load from " + "SCRIPT",
+			max:   timeout - 200*time.Millisecond,
+		},
+		{
+			name: "never answers",
+			setup: func(s *stubShop, b *Browser) func() {
+				s.Hold()
+				return nil
+			},
+			cause: "from SCRIPT has not loaded 1.5 s after the click",
+			min:   timeout,
+			max:   timeout + time.Second,
+		},
+		{
+			name:  "no script tag",
+			setup: func(s *stubShop, b *Browser) func() { return nil },
+			noTag: true,
+			cause: "no script tag on the page loads BeeCloud's button script from SCRIPT",
+			min:   timeout,
+			max:   timeout + time.Second,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			order := beecloud.Order{Title: "button", Amount: 1, OutTradeNo: beecloud.NewOutTradeNo()}
+			own := beecloud.Order{Title: "own button", Amount: 2, OutTradeNo: beecloud.NewOutTradeNo()}
+			s := newStubShop(t, stubPageData{
+				Heading: "Blocked", Label: "支付", Orders: []beecloud.Order{order},
+				Own: &own, Callbacks: stubCallbacks, NoScriptTag: tt.noTag, ScriptTimeout: timeout,
+			})
+			b := NewBrowser(t)
+			after := tt.setup(s, b)
+			b.Open(s.URL)
+			b.WaitVisible("#own")
+			if tt.name == "blocked by the browser" {
+				b.WaitJS(`document.readyState === "complete"`)
+			}
+
+			b.Click("#own")
+			if after != nil {
+				time.Sleep(200 * time.Millisecond)
+				after()
+			}
+			b.WaitJS(`window.__errs.length > 0`)
+			errs := Eval[[]stubErr](b, `window.__errs`)
+			cause := strings.ReplaceAll(tt.cause, "SCRIPT", s.cfg.ScriptURL+"?appId="+s.cfg.AppID)
+			if len(errs) != 1 || !strings.HasPrefix(errs[0].Err["ERROR"], "beecloud: ") || !strings.Contains(errs[0].Err["ERROR"], cause) {
+				t.Fatalf("Err got %v; want one {ERROR: …%s…}", errs, cause)
+			}
+			took := time.Duration(errs[0].After * float64(time.Millisecond))
+			t.Logf("Err after %v: %s", took.Round(time.Millisecond), errs[0].Err["ERROR"])
+			if took < tt.min || took > tt.max {
+				t.Errorf("Err came %v after the click; want it within [%v, %v]", took, tt.min, tt.max)
+			}
+			if got := Eval[string](b, `document.getElementById("own").getAttribute("data-beecloud-state")`); got != "error" {
+				t.Errorf("own button: got data-beecloud-state %q; want error", got)
+			}
+
+			// The button without callbacks says it on the console and in
+			// its state.
+			b.Click("#b0 button")
+			b.WaitJS(`document.querySelector("#b0 button").getAttribute("data-beecloud-state") === "error"`)
+			console := strings.Join(b.Console(), "\n")
+			if n := strings.Count(console, "error: \"beecloud: "); n != 2 {
+				t.Errorf("console:\n%s\nwant 2 errors from beecloud (own button, Button)", console)
+			}
+			if n := Eval[int](b, `window.__errs.length`); n != 1 {
+				t.Errorf("Err called %d times; want once (the Button has no callbacks)", n)
+			}
+			if calls := Eval[int](b, `(window.__calls || []).length`); calls != 0 {
+				t.Errorf("got %d BC.click calls; want none", calls)
+			}
+			if tt.name == "never answers" {
+				b.Screenshot("button-script-timeout")
+			}
+			if e := b.Exceptions(); len(e) != 0 {
+				t.Errorf("uncaught exceptions: %q", e)
+			}
+		})
+	}
+}
+
+// TestButtonLateScript holds BeeCloud's script back past the clicks but
+// within the timeout: each click must call BC.click exactly once, and no
+// error may follow, even after the timeout has passed.
+func TestButtonLateScript(t *testing.T) {
+	const timeout = 2 * time.Second
+	order := beecloud.Order{Title: "button", Amount: 1, OutTradeNo: beecloud.NewOutTradeNo()}
+	own := beecloud.Order{Title: "own button", Amount: 2, OutTradeNo: beecloud.NewOutTradeNo()}
+	s := newStubShop(t, stubPageData{
+		Heading: "Late script", Label: "支付", Orders: []beecloud.Order{order},
+		Own: &own, Callbacks: stubCallbacks, ScriptTimeout: timeout,
+	})
+	s.Hold()
+	b := NewBrowser(t)
+	b.Open(s.URL)
+	b.WaitVisible("#own")
+	b.Click("#b0 button")
+	b.Click("#own")
+	clicked := time.Now()
+	if got := Eval[string](b, `document.getElementById("own").getAttribute("data-beecloud-state") + "," + document.getElementById("own").getAttribute("aria-busy")`); got != "loading,true" {
+		t.Errorf("waiting button: got data-beecloud-state,aria-busy %q; want loading,true", got)
+	}
+	time.Sleep(timeout - 700*time.Millisecond)
+	s.Release()
+	b.WaitJS(`window.__stubDone`)
+	// Past the timeout: nothing more may happen.
+	time.Sleep(time.Until(clicked.Add(timeout + 700*time.Millisecond)))
+
+	if calls := stubCalls(b); len(calls) != 2 {
+		t.Fatalf("got %d BC.click calls; want 2 (one per click)", len(calls))
+	}
+	if errs := Eval[[]stubErr](b, `window.__errs`); len(errs) != 0 {
+		t.Errorf("Err got %v; want no call", errs)
+	}
+	if got := Eval[string](b, `String(document.getElementById("own").getAttribute("data-beecloud-state")) + String(document.querySelector("#b0 button").getAttribute("data-beecloud-state"))`); got != "nullnull" {
+		t.Errorf("buttons: got data-beecloud-state %q; want none once BC.click was called", got)
+	}
+	for _, line := range b.Console() {
+		if strings.HasPrefix(line, "error:") {
+			t.Errorf("console error: %s", line)
+		}
+	}
 	checkNothingRan(t, b)
 }

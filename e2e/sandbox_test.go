@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/beecloudtest"
@@ -132,8 +134,17 @@ func waitSandboxWebhook(t *testing.T, sb *beecloudtest.Sandbox, o beecloud.Order
 
 func viewDesktop(b *Browser) { b.Do(chromedp.EmulateViewport(1280, 800)) }
 
+// phoneUA is the user agent of an iPhone's Safari.
+const phoneUA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+
+// viewPhone makes the tab a phone: 390×844 CSS pixels at 3×, a phone's
+// user agent, touch.
 func viewPhone(b *Browser) {
-	b.Do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2), chromedp.EmulateMobile))
+	b.Do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: phoneUA})
+		return err
+	}))
+	b.Do(chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(3), chromedp.EmulateMobile, chromedp.EmulateTouch))
 }
 
 // sandboxMenu returns the menu's channels as "code:name".

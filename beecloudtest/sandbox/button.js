@@ -57,12 +57,24 @@
       /Android|iPhone|iPad|iPod|Mobile|MicroMessenger/i.test(navigator.userAgent);
   }
 
+  // answer reads the sandbox's JSON answer. An error status with an
+  // {ERROR} body is the sandbox refusing the click, which the caller
+  // reports; any other failure rejects.
+  function answer(r) {
+    return r.json().then(function (body) {
+      if (!r.ok && !(body && body.ERROR)) throw new Error('HTTP ' + r.status);
+      return body;
+    }, function () {
+      throw new Error('HTTP ' + r.status + ' with a body that is not JSON');
+    });
+  }
+
   function post(body) {
-    return fetch(cfg.base + '/2/rest/jsbutton/click?appId=' + encodeURIComponent(cfg.appId), {
+    return fetch(cfg.base + cfg.paths.click + '?appId=' + encodeURIComponent(cfg.appId), {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify(body)
-    }).then(function (r) { return r.json(); });
+    }).then(answer);
   }
 
   function unreachable(event) {
@@ -112,12 +124,26 @@
     return e;
   }
 
-  function style() {
+  // style links the sandbox's stylesheet, once per page, and calls then
+  // once it has loaded, so that a sheet never shows unstyled.
+  var styled = false, afterStyle = [];
+  function style(then) {
+    if (then) {
+      if (styled) then();
+      else afterStyle.push(then);
+    }
     if (document.getElementById('beecloud-sandbox-style')) return;
-    var s = el('style');
-    s.id = 'beecloud-sandbox-style';
-    s.textContent = cfg.css;
-    document.head.appendChild(s);
+    var link = el('link');
+    link.id = 'beecloud-sandbox-style';
+    link.rel = 'stylesheet';
+    link.href = cfg.base + cfg.paths.css;
+    link.onload = link.onerror = function () {
+      styled = true;
+      var fns = afterStyle;
+      afterStyle = [];
+      fns.forEach(function (f) { f(); });
+    };
+    (document.head || document.documentElement).appendChild(link);
   }
 
   function sheetHead(title) {
@@ -138,30 +164,90 @@
     return order;
   }
 
-  function closeMenu() {
-    var old = document.getElementById('beecloud-sandbox-menu');
-    if (old) old.parentNode.removeChild(old);
+  // dialog shows root, whose element sheet is a modal dialog, as the
+  // WAI-ARIA dialog pattern has it: focus moves into the sheet and stays
+  // there (Tab and Shift+Tab wrap), Escape calls onEscape, the page behind
+  // does not scroll, and closing gives focus back to where it was. Focus
+  // starts on the element first, if given. It returns the function that
+  // closes the dialog.
+  function dialog(root, sheet, onEscape, first) {
+    var before = document.activeElement;
+    var html = document.documentElement, overflow = html.style.overflow;
+    sheet.setAttribute('role', 'dialog');
+    sheet.setAttribute('aria-modal', 'true');
+    sheet.tabIndex = -1;
+    html.style.overflow = 'hidden';
+    function focusable() {
+      return Array.prototype.filter.call(
+        sheet.querySelectorAll('button, [href], input, select, textarea, [tabindex]:not([tabindex="-1"])'),
+        function (e) { return !e.disabled && e.offsetParent !== null; });
+    }
+    function keydown(e) {
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        onEscape();
+        return;
+      }
+      if (e.key !== 'Tab') return;
+      var f = focusable();
+      if (!f.length) {
+        e.preventDefault();
+        sheet.focus();
+        return;
+      }
+      var first = f[0], last = f[f.length - 1];
+      if (e.shiftKey && (document.activeElement === first || !sheet.contains(document.activeElement))) {
+        e.preventDefault();
+        last.focus();
+      } else if (!e.shiftKey && (document.activeElement === last || !sheet.contains(document.activeElement))) {
+        e.preventDefault();
+        first.focus();
+      }
+    }
+    function focusin(e) {
+      if (!sheet.contains(e.target)) (focusable()[0] || sheet).focus();
+    }
+    document.addEventListener('keydown', keydown, true);
+    document.addEventListener('focusin', focusin, true);
+    var closed = false;
+    // Hidden until the stylesheet is in, and then focused: a hidden
+    // element cannot take focus.
+    root.style.visibility = 'hidden';
+    document.body.appendChild(root);
+    style(function () {
+      if (closed) return;
+      root.style.visibility = '';
+      (first || focusable()[0] || sheet).focus();
+    });
+    return function close(keepFocus) {
+      if (closed) return;
+      closed = true;
+      document.removeEventListener('keydown', keydown, true);
+      document.removeEventListener('focusin', focusin, true);
+      html.style.overflow = overflow;
+      if (root.parentNode) root.parentNode.removeChild(root);
+      if (!keepFocus && before && before.focus && document.contains(before)) before.focus();
+    };
   }
+
+  var closeMenu = function () {};
 
   // menu shows the channel menu: a modal on a desktop, a bottom sheet on
   // a phone (sandbox.css decides by the viewport's width).
   function menu(r, choose) {
-    style();
     closeMenu();
     var root = el('div', 'bcs-root bcs-backdrop');
     root.id = 'beecloud-sandbox-menu';
     var sheet = el('div', 'bcs-sheet');
-    sheet.setAttribute('role', 'dialog');
-    sheet.setAttribute('aria-modal', 'true');
-    sheet.setAttribute('aria-label', '选择支付方式');
+    sheet.setAttribute('aria-labelledby', 'beecloud-sandbox-menu-title');
 
     var head = sheetHead('选择支付方式');
+    head.firstChild.id = 'beecloud-sandbox-menu-title';
     var close = el('button', 'bcs-close', '×');
     close.type = 'button';
     close.setAttribute('data-action', 'close');
     close.setAttribute('aria-label', '关闭');
-    close.onclick = closeMenu;
-    head.appendChild(close);
+    close.onclick = function () { closeMenu(); };
     sheet.appendChild(head);
     sheet.appendChild(orderBox(r, 'bcs-order'));
 
@@ -171,15 +257,19 @@
       var b = el('button', 'bcs-channel');
       b.type = 'button';
       b.setAttribute('data-channel', c.code);
+      b.setAttribute('data-sub', c.sub);
       var icon = el('span', 'bcs-icon', c.glyph);
       icon.style.background = c.color;
+      icon.setAttribute('aria-hidden', 'true');
       b.appendChild(icon);
       var label = el('span', 'bcs-label');
       label.appendChild(el('span', 'bcs-name', c.name));
-      label.appendChild(el('span', 'bcs-sub', (c.qr ? '扫码支付 · ' : '') + c.sub));
+      label.appendChild(el('span', 'bcs-sub', c.kind));
       b.appendChild(label);
-      b.appendChild(el('span', 'bcs-chevron', '›'));
-      b.onclick = function () { closeMenu(); choose(c.code); };
+      var chevron = el('span', 'bcs-chevron', '›');
+      chevron.setAttribute('aria-hidden', 'true');
+      b.appendChild(chevron);
+      b.onclick = function () { closeMenu(true); choose(c.code); };
       item.appendChild(b);
       list.appendChild(item);
     });
@@ -188,9 +278,14 @@
     }
     sheet.appendChild(list);
     sheet.appendChild(el('div', 'bcs-foot', 'BeeCloud 本地沙箱 · 不会产生真实扣款'));
+    head.appendChild(close);
     root.appendChild(sheet);
     root.onclick = function (e) { if (e.target === root) closeMenu(); };
-    document.body.appendChild(root);
+    var close_ = dialog(root, sheet, function () { closeMenu(); }, list.querySelector('button'));
+    closeMenu = function (keepFocus) {
+      closeMenu = function () {};
+      close_(keepFocus);
+    };
   }
 
   // jsapi pays a WeChat JSAPI bill the way BeeCloud's script does inside
@@ -228,11 +323,9 @@
   }
 
   function wxSheet(r, cb) {
-    style();
     var root = el('div', 'bcs-root bcs-backdrop bcs-wx');
     root.id = 'beecloud-sandbox-wx';
     var sheet = el('div', 'bcs-sheet');
-    sheet.setAttribute('role', 'dialog');
     sheet.setAttribute('aria-label', '微信支付');
     sheet.appendChild(sheetHead('微信支付'));
     sheet.appendChild(orderBox(r, 'bcs-order bcs-center'));
@@ -246,18 +339,18 @@
         // One answer per sheet, as in WeChat: a second press does nothing.
         var btns = actions.querySelectorAll('button');
         for (var i = 0; i < btns.length; i++) btns[i].disabled = true;
-        fetch(cfg.base + '/sandbox/pay/' + r.bill + '/' + a[0], {
+        fetch(cfg.base + cfg.paths.pay + r.bill + '/' + a[0], {
           method: 'POST', headers: { Accept: 'application/json' }
-        }).then(function (resp) { return resp.json(); }).then(function (st) {
-          if (root.parentNode) root.parentNode.removeChild(root);
+        }).then(answer).then(function (st) {
+          close();
           var res = { err_msg: 'get_brand_wcpay_request:' + a[2] };
           if (st.ERROR) res = { err_msg: 'get_brand_wcpay_request:fail', err_desc: st.ERROR };
           else if (a[2] === 'fail') res.err_desc = 'beecloudtest: the buyer pressed 支付失败';
           delete pending[r.bill];
           cb(res);
         }, function (e) {
-          if (root.parentNode) root.parentNode.removeChild(root);
-          cb({ err_msg: 'get_brand_wcpay_request:fail', err_desc: String(e) });
+          close();
+          cb({ err_msg: 'get_brand_wcpay_request:fail', err_desc: 'beecloudtest: cannot reach the sandbox at ' + cfg.base + ': ' + e });
         });
       };
       actions.appendChild(b);
@@ -265,19 +358,14 @@
     sheet.appendChild(actions);
     sheet.appendChild(el('div', 'bcs-foot', 'BeeCloud 本地沙箱 · 模拟微信 JSAPI 支付'));
     root.appendChild(sheet);
-    document.body.appendChild(root);
+    // Escape is the buyer closing WeChat's sheet: a cancel.
+    var close = dialog(root, sheet, function () {
+      var cancel = document.getElementById('beecloud-sandbox-wx-cancel');
+      if (cancel && !cancel.disabled) cancel.click();
+    });
   }
 
-  document.addEventListener('keydown', function (e) {
-    if (e.key === 'Escape') closeMenu();
-  });
-
-  var ready;
-  try {
-    ready = new Event('beecloud:onready');
-  } catch (e) {
-    ready = document.createEvent('Event');
-    ready.initEvent('beecloud:onready', true, true);
-  }
-  document.dispatchEvent(ready);
+  // Fetch the stylesheet now, so that it is there by the first click.
+  if (document.head) style();
+  document.dispatchEvent(new Event('beecloud:onready'));
 })(/*CONFIG*/null);
