@@ -78,11 +78,13 @@ func WebhookSenders() []netip.Prefix {
 //     error level; duplicates meanwhile get 409 (or 503 while the store is
 //     down). [WebhookHandler.Shutdown] waits for those completions.
 //   - If the Store is a [TxStore], Handle runs inside CompleteTx, so its
-//     effect (on the same database) and the completion commit together.
-//     "success" is answered only when the commit is known to have
-//     happened; when it failed or is in doubt, Claim tells which, and
-//     while the store cannot tell, the answer is 503: the resend finds the
-//     transaction done, or runs Handle on a clean slate.
+//     effect, written through the transaction its ctx carries, and the
+//     completion commit together. "success" is answered only when the
+//     commit is known to have happened; when it failed or is in doubt,
+//     Claim tells which, and while the store cannot tell, the answer is
+//     503: the resend finds the transaction done, or runs Handle on a
+//     clean slate. An effect Handle writes elsewhere is not rolled back,
+//     so a failed commit repeats it.
 //
 // What can still run Handle twice, short of a TxStore: a server that dies
 // after Handle returned and before the completion was recorded (once the
@@ -180,7 +182,8 @@ type WebhookHandler struct {
 	Lease time.Duration
 	// HandleTimeout bounds ExpectedAmount and Handle together: their ctx
 	// ends then. Zero means DefaultHandleTimeout (5 minutes). A Handle
-	// that ignores its ctx keeps the claim renewed until it returns.
+	// that ignores its ctx keeps the claim renewed until it returns, so
+	// that no resend runs it twice; the overrun is logged at error level.
 	HandleTimeout time.Duration
 	// MaxBodyBytes bounds the body; zero means DefaultMaxBodyBytes (1 MiB).
 	// A larger body is answered 413 without being parsed.
@@ -268,7 +271,7 @@ func (h *WebhookHandler) Validate() error {
 
 // ServeHTTP implements http.Handler.
 func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	log := &deliveryLog{logger: h.logger(), ctx: r.Context(), attrs: make([]slog.Attr, 0, 8)}
+	log := newDeliveryLog(h.logger(), r.Context())
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		reply(w, http.StatusMethodNotAllowed, "method not allowed")
@@ -279,21 +282,8 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusInternalServerError, "handler misconfigured")
 		return
 	}
-	client, err := h.clientIP(r)
-	if err == nil {
-		log.with(slog.String("client", client.String()))
-	}
-	if len(h.AllowedSenders) > 0 {
-		if err != nil {
-			log.warn("beecloud: webhook refused: no client address", slog.Any("err", err))
-			reply(w, http.StatusForbidden, "forbidden")
-			return
-		}
-		if !containsAddr(h.AllowedSenders, client) {
-			log.warn("beecloud: webhook refused: sender not allowed")
-			reply(w, http.StatusForbidden, "forbidden")
-			return
-		}
+	if !h.admit(w, r, log) {
+		return
 	}
 
 	body, status, text := h.readBody(w, r, log)
@@ -316,14 +306,42 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		reply(w, status, text)
 		return
 	}
-	log.with(
-		slog.String("app_id", n.AppID),
-		slog.String("transaction_type", n.TransactionType),
-		slog.String("transaction_id", n.TransactionID),
-		slog.Int64("transaction_fee", n.TransactionFee),
-	)
+	if log.on {
+		log.with(
+			slog.String("app_id", n.AppID),
+			slog.String("transaction_type", n.TransactionType),
+			slog.String("transaction_id", n.TransactionID),
+			slog.Int64("transaction_fee", n.TransactionFee),
+		)
+	}
 	status, text = h.handle(r.Context(), log, n)
 	reply(w, status, text)
+}
+
+// admit checks the client's address against AllowedSenders, and notes it
+// for the log. It answers and returns false if the client is refused.
+func (h *WebhookHandler) admit(w http.ResponseWriter, r *http.Request, log *deliveryLog) bool {
+	if len(h.AllowedSenders) == 0 && !log.on {
+		return true
+	}
+	client, err := h.clientIP(r)
+	if err == nil && log.on {
+		log.with(slog.String("client", client.String()))
+	}
+	if len(h.AllowedSenders) == 0 {
+		return true
+	}
+	if err != nil {
+		log.warn("beecloud: webhook refused: no client address", slog.Any("err", err))
+		reply(w, http.StatusForbidden, "forbidden")
+		return false
+	}
+	if !containsAddr(h.AllowedSenders, client) {
+		log.warn("beecloud: webhook refused: sender not allowed")
+		reply(w, http.StatusForbidden, "forbidden")
+		return false
+	}
+	return true
 }
 
 // readBody reads r's body within MaxBodyBytes and ReadTimeout. On failure
@@ -391,10 +409,18 @@ func readAll(r io.Reader, size int64) ([]byte, error) {
 	}
 }
 
+// Header values of every answer, shared rather than made per answer:
+// net/http copies a handler's header map before writing it, and nothing
+// appends to these slices.
+var (
+	textPlain = []string{"text/plain; charset=utf-8"}
+	noSniff   = []string{"nosniff"}
+)
+
 func reply(w http.ResponseWriter, status int, text string) {
 	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("X-Content-Type-Options", "nosniff")
+	h["Content-Type"] = textPlain
+	h["X-Content-Type-Options"] = noSniff
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, text) // the client may have gone
 }
@@ -463,6 +489,17 @@ type deliveryLog struct {
 	logger *slog.Logger
 	ctx    context.Context
 	attrs  []slog.Attr
+	// on is false when the logger drops even errors: then the attributes
+	// are not worth making.
+	on bool
+}
+
+func newDeliveryLog(logger *slog.Logger, ctx context.Context) *deliveryLog {
+	d := &deliveryLog{logger: logger, ctx: ctx, on: logger.Enabled(ctx, slog.LevelError)}
+	if d.on {
+		d.attrs = make([]slog.Attr, 0, 8)
+	}
+	return d
 }
 
 func (d *deliveryLog) with(attrs ...slog.Attr) { d.attrs = append(d.attrs, attrs...) }

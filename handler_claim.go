@@ -4,11 +4,14 @@ import (
 	"context"
 	crand "crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,6 +26,50 @@ const (
 	storeCallTimeout = 10 * time.Second
 )
 
+// How one delivery's store calls interleave with everything else, case
+// by case, as the code below handles them.
+//
+//  1. A duplicate while Handle runs: its Claim finds the holder's claim,
+//     renewed by the heartbeat, and answers 409, however long Handle takes.
+//  2. A renewal and a Release: stop waits for a renewal under way before
+//     Release, so no renewal re-creates a released claim.
+//  3. A renewal and Complete: renewals go on while Complete is retried. A
+//     renewal after the completion sees ClaimDone and changes nothing; seen
+//     after Handle succeeded, it means a Complete whose answer was lost
+//     landed, and the retries stop.
+//  4. The claim lost: a renewal finds ClaimBusy (the lease ran out during
+//     an outage and a resend took over) or, before Handle returned,
+//     ClaimDone. Handle's context is cancelled with ErrClaimLost and it is
+//     logged at error level; if Handle succeeds anyway its completion is
+//     still recorded (the work happened), and Release does nothing.
+//  5. The store down while the claim is held: renewals are retried every
+//     Lease/10. Once the lease has certainly run out by the local clock
+//     (from the start of the last renewal that succeeded) it is logged at
+//     error level. No other delivery can claim while the store is down;
+//     when it comes back, the first of a renewal and a resend's Claim
+//     wins, and if the resend wins, case 4.
+//  6. Complete failing for the whole inline budget: the answer is success
+//     and the heartbeat and the retries go on in the background for up to
+//     completeBackground. Duplicates get 409 while the claim lives, 503
+//     while the store is down, success once the completion landed. If the
+//     background gives up, the claim runs out and a later duplicate runs
+//     Handle again, logged at error level.
+//  7. The process dying between Handle and the completion: the claim runs
+//     out and a resend runs Handle again. With a TxStore nothing was
+//     committed, so that resend starts from a clean slate.
+//  8. A TxStore's CompleteTx failing after Handle returned nil: Claim with
+//     the same token tells ClaimDone (committed: success), ClaimOK (not
+//     committed and still held: Release, 503), ClaimBusy (taken over, so
+//     the commit was refused: 409), or nothing while the store is down
+//     (Release, a no-op if done, and 503: the resend finds out).
+//  9. Handle or ExpectedAmount panicking: the heartbeat stops, the claim is
+//     released and the panic goes on to the server, which answers nothing;
+//     BeeCloud resends.
+//  10. BeeCloud hanging up: the store calls and Handle run on a context
+//     without its cancellation, so the work and its record go on.
+//  11. trade_success false: refused before Claim, so a replay that flips it
+//     can neither reach Handle nor mark the transaction done.
+
 // handle claims n, runs ExpectedAmount and Handle under the claim, and
 // records the outcome. It returns the answer. It is the one path every
 // verified notification takes.
@@ -34,36 +81,16 @@ func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notifi
 		log.warn("beecloud: webhook refused: trade_success is false")
 		return http.StatusUnprocessableEntity, "trade not successful"
 	}
-	lease := h.Lease
-	if lease <= 0 {
-		lease = DefaultLease
-	}
-	store := h.store()
-	key := n.Key()
-	token := newDeliveryToken()
 	// Every Store call outlives BeeCloud hanging up: a Handle cut short, or
 	// a completion not recorded, would only mean a resend.
 	base := context.WithoutCancel(ctx)
-	cctx, cancel := context.WithTimeout(base, storeCallTimeout)
-	state, err := store.Claim(cctx, key, token, lease)
-	cancel()
-	if err != nil {
-		log.error("beecloud: webhook store failed to claim the transaction", slog.Any("err", err))
-		return http.StatusServiceUnavailable, "store unavailable"
+	// The records about this delivery may outlive the request too (the
+	// heartbeat's, the background's).
+	log.ctx = base
+	c, status, text := h.claim(base, log, n)
+	if c == nil {
+		return status, text
 	}
-	switch state {
-	case ClaimDone:
-		log.info("beecloud: webhook already handled")
-		return http.StatusOK, "success"
-	case ClaimBusy:
-		log.info("beecloud: webhook is being handled by another delivery")
-		return http.StatusConflict, "busy"
-	case ClaimOK:
-	default:
-		log.error("beecloud: webhook store answered an unknown claim state", slog.String("state", state.String()))
-		return http.StatusServiceUnavailable, "store unavailable"
-	}
-
 	timeout := h.HandleTimeout
 	if timeout <= 0 {
 		timeout = DefaultHandleTimeout
@@ -72,11 +99,7 @@ func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notifi
 	defer lose(nil)
 	work, cancelWork := context.WithTimeout(work, timeout)
 	defer cancelWork()
-	c := &claim{store: store, key: key, token: token, lease: lease, log: log, lose: lose, started: time.Now()}
-	c.until = c.started.Add(lease)
-	c.mu.Lock() // the first beat may not read c.beat before it is set
-	c.beat = time.AfterFunc(lease/3, c.renew)
-	c.mu.Unlock()
+	c.hold(lose, timeout)
 
 	finished := false
 	defer func() {
@@ -87,15 +110,45 @@ func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notifi
 			c.release(base)
 		}
 	}()
-	var status int
-	var text string
-	if tx, ok := store.(TxStore); ok {
+	if tx, ok := c.store.(TxStore); ok {
 		status, text = h.runTx(work, base, tx, c, n)
 	} else {
 		status, text = h.run(work, base, c, n)
 	}
 	finished = true
 	return status, text
+}
+
+// claim claims n's transaction for a new delivery token. It returns the
+// claim if it was granted, or else nil and the answer.
+func (h *WebhookHandler) claim(base context.Context, log *deliveryLog, n *Notification) (*claim, int, string) {
+	lease := h.Lease
+	switch {
+	case lease <= 0:
+		lease = DefaultLease
+	case lease < MinLease:
+		lease = MinLease // Validate refuses it; handle may be reached without Validate
+	}
+	c := &claim{base: base, store: h.store(), key: n.Key(), token: newDeliveryToken(), lease: lease, log: log}
+	ctx, cancel := callContext(base, c.store, storeCallTimeout)
+	c.started = time.Now()
+	state, err := c.store.Claim(ctx, c.key, c.token, lease)
+	cancel()
+	switch {
+	case err != nil:
+		log.error("beecloud: webhook store failed to claim the transaction", slog.Any("err", err))
+		return nil, http.StatusServiceUnavailable, "store unavailable"
+	case state == ClaimOK:
+		return c, 0, ""
+	case state == ClaimDone:
+		log.info("beecloud: webhook already handled")
+		return nil, http.StatusOK, "success"
+	case state == ClaimBusy:
+		log.info("beecloud: webhook is being handled by another delivery")
+		return nil, http.StatusConflict, "busy"
+	}
+	log.error("beecloud: webhook store answered an unknown claim state", slog.String("state", state.String()))
+	return nil, http.StatusServiceUnavailable, "store unavailable"
 }
 
 // checkAmount asks ExpectedAmount about a payment or a refund. It returns
@@ -184,20 +237,30 @@ func (h *WebhookHandler) runTx(work, base context.Context, tx TxStore, c *claim,
 	})
 	c.stop()
 	switch {
-	case err == nil:
-		log.info("beecloud: webhook handled")
-		return http.StatusOK, "success"
 	case handleErr != nil:
 		c.release(base)
 		log.error("beecloud: webhook Handle failed", slog.Any("err", handleErr))
 		return http.StatusInternalServerError, "handle failed"
 	case !ran:
+		if err == nil {
+			err = errors.New("CompleteTx returned nil without running Handle")
+		}
 		c.release(base)
 		log.error("beecloud: webhook store failed to start its transaction", slog.Any("err", err))
 		return http.StatusServiceUnavailable, "store unavailable"
+	case err == nil:
+		log.info("beecloud: webhook handled")
+		return http.StatusOK, "success"
 	}
 	// Handle returned nil, but the commit failed, was refused (the claim
 	// was lost), or is in doubt: the claim's state tells which.
+	return h.afterFailedCommit(base, c, err)
+}
+
+// afterFailedCommit finds out what became of a CompleteTx whose work
+// succeeded but which returned err, and answers accordingly.
+func (h *WebhookHandler) afterFailedCommit(base context.Context, c *claim, err error) (int, string) {
+	log := c.log
 	state, cerr := c.recheck(base, h.budget(h.inlineBudget, completeInline))
 	switch {
 	case cerr == nil && state == ClaimDone:
@@ -216,6 +279,15 @@ func (h *WebhookHandler) runTx(work, base context.Context, tx TxStore, c *claim,
 	log.error("beecloud: webhook commit in doubt and the store cannot tell; answering 503 so that BeeCloud sends again",
 		slog.Any("err", err), slog.Any("claim_err", cerr))
 	return http.StatusServiceUnavailable, "store unavailable"
+}
+
+// callContext bounds one call to store by timeout. A MemStore never
+// waits for a network, so its calls go without the timer.
+func callContext(base context.Context, store Store, timeout time.Duration) (context.Context, context.CancelFunc) {
+	if _, ok := store.(*MemStore); ok {
+		return base, func() {}
+	}
+	return context.WithTimeout(base, timeout)
 }
 
 func (h *WebhookHandler) budget(d, def time.Duration) time.Duration {
@@ -246,20 +318,32 @@ func (h *WebhookHandler) Shutdown(ctx context.Context) error {
 }
 
 // newDeliveryToken returns a token that tells one delivery's claim from
-// every other's: 32 random hex digits.
+// every other's, in this process and in others sharing the Store: a
+// random prefix drawn once per process, and a counter. It makes no system
+// call, unlike a fresh random number per delivery.
 func newDeliveryToken() string {
-	var b [16]byte
-	if _, err := crand.Read(b[:]); err != nil {
+	return tokenPrefix + strconv.FormatUint(tokenCounter.Add(1), 36)
+}
+
+var (
+	// tokenPrefix is 16 random hex digits: with 2^64 values, two
+	// processes drawing the same one is not a concern.
+	tokenPrefix  = randomHex(8)
+	tokenCounter atomic.Uint64
+)
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := crand.Read(b); err != nil {
 		panic(err) // crypto/rand.Read does not fail on supported platforms
 	}
-	var out [32]byte
-	hex.Encode(out[:], b[:])
-	return string(out[:])
+	return hex.EncodeToString(b)
 }
 
 // claim is one delivery's hold on a transaction: a heartbeat renews it
 // every third of the lease until it is stopped.
 type claim struct {
+	base       context.Context // for the store calls: the request's values, no cancellation
 	store      Store
 	key, token string
 	lease      time.Duration
@@ -277,6 +361,18 @@ type claim struct {
 	renewing  chan struct{} // closed when the renewal under way ends
 	doneSeen  bool          // a renewal found the key done
 	handleErr error
+	timeout   time.Duration // HandleTimeout
+	overdue   bool          // Handle ran past timeout, and that was logged
+}
+
+// hold starts the heartbeat; lose cancels Handle's context if the claim
+// turns out lost.
+func (c *claim) hold(lose context.CancelCauseFunc, timeout time.Duration) {
+	c.mu.Lock() // the first beat must not read c.beat before it is set
+	defer c.mu.Unlock()
+	c.lose, c.timeout = lose, timeout
+	c.until = c.started.Add(c.lease)
+	c.beat = time.AfterFunc(c.lease/3, c.renew)
 }
 
 // renew runs on the heartbeat's timer: it claims the key again with the
@@ -292,7 +388,7 @@ func (c *claim) renew() {
 	c.mu.Unlock()
 
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), c.lease/3)
+	ctx, cancel := context.WithTimeout(c.base, c.lease/3)
 	state, err := c.store.Claim(ctx, c.key, c.token, c.lease)
 	cancel()
 
@@ -301,6 +397,14 @@ func (c *claim) renew() {
 	defer close(running)
 	c.renewing = nil
 	next := c.lease / 3
+	if !c.returned && !c.overdue && time.Since(c.started) > c.timeout {
+		// Its ctx has ended: a Handle that does not return holds the
+		// transaction, and BeeCloud gives up resending after a day and a
+		// half.
+		c.overdue = true
+		c.log.error("beecloud: webhook Handle still running past HandleTimeout; the transaction stays claimed until it returns",
+			slog.Duration("handle_timeout", c.timeout))
+	}
 	switch {
 	case err == nil && state == ClaimOK:
 		c.until = start.Add(c.lease)
@@ -388,7 +492,7 @@ func (c *claim) complete(base context.Context, budget, maxWait time.Duration) (i
 	deadline := time.Now().Add(budget)
 	wait := 10 * time.Millisecond
 	for attempts := 1; ; attempts++ {
-		ctx, cancel := context.WithTimeout(base, min(max(time.Until(deadline), 100*time.Millisecond), storeCallTimeout))
+		ctx, cancel := callContext(base, c.store, min(max(time.Until(deadline), 100*time.Millisecond), storeCallTimeout))
 		err := c.store.Complete(ctx, c.key, c.token)
 		cancel()
 		if err == nil || c.sawDone() {

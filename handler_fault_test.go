@@ -280,7 +280,8 @@ func TestWebhookHandlerStoreOutage(t *testing.T) {
 // keeps the claim, every resend meanwhile is answered busy, and Handle
 // runs once.
 func TestWebhookHandlerLongHandle(t *testing.T) {
-	const lease = beecloud.MinLease
+	// Not MinLease: on a loaded machine a renewal may come late.
+	const lease = 250 * time.Millisecond
 	store := newFaultStore(new(beecloud.MemStore))
 	l := newLedger()
 	var returned atomic.Bool
@@ -594,5 +595,122 @@ func TestWebhookHandlerTradeSuccessReplay(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "trade_success is false") {
 		t.Errorf("log lacks a warning about trade_success:\n%s", logs.String())
+	}
+}
+
+// TestWebhookHandlerHandleOverdue runs a Handle that ignores its context
+// past HandleTimeout: the claim stays renewed (no resend runs Handle
+// beside it), the overrun is logged at error level, and its success is
+// recorded.
+func TestWebhookHandlerHandleOverdue(t *testing.T) {
+	logs := new(syncBuffer)
+	var ctxErr atomic.Value
+	l := newLedger()
+	h := &beecloud.WebhookHandler{
+		Apps:          beecloud.Apps{handlerConfig},
+		Lease:         150 * time.Millisecond,
+		HandleTimeout: 20 * time.Millisecond,
+		Handle: l.wrap(func(ctx context.Context, n *beecloud.Notification) error {
+			time.Sleep(300 * time.Millisecond)
+			ctxErr.Store(fmt.Sprint(ctx.Err()))
+			return nil
+		}),
+		Logger: slog.New(slog.NewTextHandler(logs, nil)),
+	}
+	ids, bs := bodies(1, "overdue")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		code, text := direct(h)(bs[0])
+		l.answered(ids[0], code, text)
+	}()
+	time.Sleep(200 * time.Millisecond) // past the first lease
+	code, text := direct(h)(bs[0])
+	l.answered(ids[0], code, text)
+	if code != http.StatusConflict {
+		t.Errorf("resend during the overdue Handle answered %d %q; want 409", code, text)
+	}
+	<-done
+	l.check(t, ids)
+	if got := ctxErr.Load(); got != context.DeadlineExceeded.Error() {
+		t.Errorf("Handle's ctx after HandleTimeout: %v; want %v", got, context.DeadlineExceeded)
+	}
+	if out := logs.String(); !strings.Contains(out, "level=ERROR") || !strings.Contains(out, "past HandleTimeout") {
+		t.Errorf("log lacks an error about the overdue Handle:\n%s", out)
+	}
+}
+
+// orderStore records the order of the calls a delivery makes, and holds
+// the first renewal until unblock is closed.
+type orderStore struct {
+	beecloud.MemStore
+	mu       sync.Mutex
+	events   []string
+	tokens   map[string]bool
+	renewing chan struct{}
+	unblock  chan struct{}
+}
+
+func (s *orderStore) event(e string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.events = append(s.events, e)
+}
+
+func (s *orderStore) Claim(ctx context.Context, key, token string, lease time.Duration) (beecloud.ClaimState, error) {
+	s.mu.Lock()
+	renewal := s.tokens[token]
+	s.tokens[token] = true
+	s.mu.Unlock()
+	if !renewal {
+		s.event("claim")
+		return s.MemStore.Claim(ctx, key, token, lease)
+	}
+	s.event("renewal starts")
+	close(s.renewing)
+	<-s.unblock
+	st, err := s.MemStore.Claim(ctx, key, token, lease)
+	s.event("renewal ends")
+	return st, err
+}
+
+func (s *orderStore) Release(ctx context.Context, key, token string) error {
+	s.event("release")
+	return s.MemStore.Release(ctx, key, token)
+}
+
+// TestWebhookHandlerReleaseAfterRenewal fails Handle while a renewal is
+// under way: the claim is released only after the renewal returned, so
+// that the renewal cannot bring back a claim that was let go, and the
+// resend runs Handle at once rather than after the lease.
+func TestWebhookHandlerReleaseAfterRenewal(t *testing.T) {
+	store := &orderStore{tokens: map[string]bool{}, renewing: make(chan struct{}), unblock: make(chan struct{})}
+	var calls atomic.Int32
+	h := &beecloud.WebhookHandler{
+		Apps:  beecloud.Apps{handlerConfig},
+		Store: store,
+		Lease: beecloud.MinLease,
+		Handle: func(ctx context.Context, n *beecloud.Notification) error {
+			if calls.Add(1) > 1 {
+				return nil
+			}
+			<-store.renewing
+			time.AfterFunc(50*time.Millisecond, func() { close(store.unblock) })
+			return errors.New("database blip")
+		},
+		Logger: quietLogger(),
+	}
+	_, bs := bodies(1, "renewrel")
+	if code, _ := direct(h)(bs[0]); code != http.StatusInternalServerError {
+		t.Fatalf("first delivery answered %d; want 500", code)
+	}
+	store.mu.Lock()
+	got := strings.Join(store.events, ", ")
+	store.mu.Unlock()
+	if want := "claim, renewal starts, renewal ends, release"; got != want {
+		t.Errorf("store calls: %s; want %s", got, want)
+	}
+	if code, text := direct(h)(bs[0]); code != http.StatusOK || text != "success" {
+		t.Errorf("resend answered %d %q; want success at once", code, text)
 	}
 }

@@ -28,6 +28,7 @@ type txStore struct {
 	downAfter   bool   // the store goes down once a commit was tried
 	down        bool   // every call fails
 	steal       string // a token that takes the claim over during work
+	skipWork    bool   // a broken store: CompleteTx returns nil without work
 }
 
 type txEntry struct {
@@ -101,6 +102,9 @@ func (s *txStore) CompleteTx(ctx context.Context, key, token string, work func(c
 	if down {
 		return errStoreDown
 	}
+	if s.skipWork {
+		return nil
+	}
 	tx := new(txn)
 	if err := work(context.WithValue(ctx, txKey{}, tx)); err != nil {
 		return err // rolled back: tx is dropped
@@ -157,6 +161,7 @@ func TestWebhookHandlerTxStore(t *testing.T) {
 		{"commit refused, store down", func(s *txStore) { s.commitFails, s.downAfter = true, true }, nil, http.StatusServiceUnavailable, 2},
 		{"store down before", func(s *txStore) { s.down = true }, nil, http.StatusServiceUnavailable, 1},
 		{"claim taken over", func(s *txStore) { s.steal = "thief" }, nil, http.StatusConflict, 2},
+		{"broken store skips Handle", func(s *txStore) { s.skipWork = true }, nil, http.StatusServiceUnavailable, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -189,7 +194,7 @@ func TestWebhookHandlerTxStore(t *testing.T) {
 			// The fault is gone; BeeCloud sends again (after the thief's
 			// claim, if any, ran out).
 			store.set(func(s *txStore) {
-				s.commitFails, s.commitLost, s.downAfter, s.down, s.steal = false, false, false, false, ""
+				s.commitFails, s.commitLost, s.downAfter, s.down, s.steal, s.skipWork = false, false, false, false, "", false
 				if e := s.entries[storeKey(testOrder)]; e.token == "thief" {
 					delete(s.entries, storeKey(testOrder))
 				}

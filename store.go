@@ -42,8 +42,8 @@ const (
 	// MaxStoreKeyBytes bounds a key. The handler's keys, made by
 	// [Notification.Key], are far shorter.
 	MaxStoreKeyBytes = 512
-	// MaxStoreTokenBytes bounds a token. The handler's tokens are 32 hex
-	// digits.
+	// MaxStoreTokenBytes bounds a token. The handler's tokens are at
+	// most 29 bytes of letters and digits.
 	MaxStoreTokenBytes = 64
 )
 
@@ -82,11 +82,12 @@ const (
 //   - Release removes the claim on key if token still holds it, so the
 //     next delivery can try again; it does nothing if the claim has
 //     expired and been taken by another token, or if key is done.
-//   - When the backend cannot be reached or fails, every method returns a
-//     non-nil error. Claim must never report ClaimDone unless the store
-//     really recorded a completion: a wrong ClaimDone loses a payment. An
-//     error may hide a call that took effect (a reply lost on the way):
-//     the handler retries Complete, which is idempotent, and asks Claim.
+//   - Every method returns soon after ctx is done. When the backend cannot
+//     be reached or fails, every method returns a non-nil error. Claim
+//     must never report ClaimDone unless the store really recorded a
+//     completion: a wrong ClaimDone loses a payment. An error may hide a
+//     call that took effect (a reply lost on the way): the handler retries
+//     Complete, which is idempotent, and asks Claim.
 //
 // Package storetest checks a Store against this contract.
 type Store interface {
@@ -111,8 +112,8 @@ type Store interface {
 // token took it over, or key was completed), it rolls back and returns an
 // error: the work's effect is undone, so two holders can never both
 // commit. An error from the commit itself may mean either outcome, and the
-// next Claim with token tells which (ClaimDone: committed). If work panics,
-// CompleteTx rolls back and lets the panic go on.
+// next Claim with token tells which: ClaimDone if it committed, ClaimOK if
+// not. If work panics, CompleteTx rolls back and lets the panic go on.
 //
 // CompleteTx must not keep key locked while work runs: the handler renews
 // the claim with Claim(key, token) from another goroutine meanwhile, and

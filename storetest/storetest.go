@@ -12,7 +12,11 @@
 //
 // The suite waits for leases and retentions to run out on the backend's
 // own clock, so it sleeps: keep Options.Lease and the store's retention
-// short (well under a few seconds). Its subtests run concurrently.
+// short (well under a few seconds). Its subtests run concurrently. A
+// store that is a beecloud.TxStore is also checked for CompleteTx: it
+// commits only for the claim's holder, checked at the commit, lets
+// work's failures and panics roll back, and keeps the key unlocked while
+// work runs.
 //
 // [RunHandlers] then checks the store end to end: several
 // beecloud.WebhookHandler instances, each with its own connection to the
@@ -43,8 +47,8 @@ type Options struct {
 	// cannot wait for: it checks only that completed keys stay done.
 	Retention time.Duration
 	// Lease is the short lease with which Run checks that the claim of a
-	// holder that died runs out; zero means 300ms. Raise it if the backend
-	// is slow to answer.
+	// holder that died runs out, and that renewals extend it; zero means
+	// 300ms. Raise it if the backend is slow to answer.
 	Lease time.Duration
 	// Unreachable, if not nil, returns a store whose backend cannot be
 	// reached (for example, a client for a closed port on 127.0.0.1). Run
@@ -54,7 +58,8 @@ type Options struct {
 }
 
 // Run checks the store that newStore returns against the contract of
-// [beecloud.Store], in subtests that run concurrently. It calls newStore
+// [beecloud.Store], and of [beecloud.TxStore] if it is one (the Tx
+// subtests skip otherwise), in subtests that run concurrently. It calls newStore
 // once per subtest, possibly concurrently; the stores it returns may share
 // one backend (a table, a key prefix) with each other and with earlier
 // runs: Run uses keys no other run uses. Run returns when every subtest
@@ -73,31 +78,7 @@ func Run(t *testing.T, newStore func(t *testing.T) beecloud.Store, opts Options)
 		r.group = t.Name() + "/"
 		var wg sync.WaitGroup
 		defer wg.Wait()
-		for _, tc := range []struct {
-			name string
-			test func(t *testing.T)
-		}{
-			{"Claim", r.testClaim},
-			{"Renew", r.testRenew},
-			{"RenewAfterLoss", r.testRenewAfterLoss},
-			{"RenewAfterExpiry", r.testRenewAfterExpiry},
-			{"NonPositiveLease", r.testNonPositiveLease},
-			{"CompleteThenClaim", r.testCompleteThenClaim},
-			{"CompleteByAnyToken", r.testCompleteByAnyToken},
-			{"ReleaseThenClaim", r.testReleaseThenClaim},
-			{"ReleaseByOtherToken", r.testReleaseByOtherToken},
-			{"LeaseRunsOut", r.testLeaseRunsOut},
-			{"StaleRelease", r.testStaleRelease},
-			{"StaleComplete", r.testStaleComplete},
-			{"CompleteOutlivesLease", r.testCompleteOutlivesLease},
-			{"Retention", r.testRetention},
-			{"ConcurrentClaims", r.testConcurrentClaims},
-			{"ConcurrentTakeover", r.testConcurrentTakeover},
-			{"MutualExclusion", r.testMutualExclusion},
-			{"Keys", r.testKeys},
-			{"Tokens", r.testTokens},
-			{"Unreachable", r.testUnreachable},
-		} {
+		for _, tc := range r.checks() {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -105,6 +86,46 @@ func Run(t *testing.T, newStore func(t *testing.T) beecloud.Store, opts Options)
 			}()
 		}
 	})
+}
+
+// check is one subtest of Run.
+type check struct {
+	name string
+	test func(t *testing.T)
+}
+
+// checks lists Run's subtests.
+func (r *runner) checks() []check {
+	return []check{
+		{"Claim", r.testClaim},
+		{"Renew", r.testRenew},
+		{"RenewAfterLoss", r.testRenewAfterLoss},
+		{"RenewAfterExpiry", r.testRenewAfterExpiry},
+		{"NonPositiveLease", r.testNonPositiveLease},
+		{"CompleteThenClaim", r.testCompleteThenClaim},
+		{"CompleteByAnyToken", r.testCompleteByAnyToken},
+		{"ReleaseThenClaim", r.testReleaseThenClaim},
+		{"ReleaseByOtherToken", r.testReleaseByOtherToken},
+		{"LeaseRunsOut", r.testLeaseRunsOut},
+		{"StaleRelease", r.testStaleRelease},
+		{"StaleComplete", r.testStaleComplete},
+		{"CompleteOutlivesLease", r.testCompleteOutlivesLease},
+		{"Retention", r.testRetention},
+		{"ConcurrentClaims", r.testConcurrentClaims},
+		{"ConcurrentTakeover", r.testConcurrentTakeover},
+		{"MutualExclusion", r.testMutualExclusion},
+		{"Keys", r.testKeys},
+		{"Tokens", r.testTokens},
+		{"Unreachable", r.testUnreachable},
+		{"TxCommit", r.testTxCommit},
+		{"TxWorkFails", r.testTxWorkFails},
+		{"TxPanic", r.testTxPanic},
+		{"TxLostClaim", r.testTxLostClaim},
+		{"TxAfterDone", r.testTxAfterDone},
+		{"TxExpiredUntaken", r.testTxExpiredUntaken},
+		{"TxFenced", r.testTxFenced},
+		{"TxNoLock", r.testTxNoLock},
+	}
 }
 
 // long is a lease that no check outlasts.

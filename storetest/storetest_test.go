@@ -173,6 +173,27 @@ func (s *refStore) Release(ctx context.Context, key, token string) error {
 	return nil
 }
 
+// refTxStore is a refStore that is also a TxStore: work's effect is not
+// modelled, only the commit of the completion, unless bug names a way to
+// break the contract.
+type refTxStore struct{ *refStore }
+
+func (s refTxStore) CompleteTx(ctx context.Context, key, token string, work func(ctx context.Context) error) error {
+	err := work(ctx)
+	if err != nil && s.bug != "tx commits failed work" {
+		return err
+	}
+	key = s.normalize(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.entries[key]
+	if (e.done || e.token != token) && s.bug != "tx ignores the holder" {
+		return errors.New("claim lost")
+	}
+	s.entries[key] = entry{token: token, done: true, expires: time.Now().Add(s.retention)}
+	return err
+}
+
 // deadStore fails as a store whose backend is down must, unless bug
 // names a way to get it wrong.
 type deadStore struct{ bug string }
@@ -210,7 +231,7 @@ const (
 
 func runRef(t *testing.T, bug string) {
 	storetest.Run(t, func(t *testing.T) beecloud.Store {
-		return newRefStore(bug, testRetention)
+		return refTxStore{newRefStore(bug, testRetention)}
 	}, storetest.Options{
 		Retention:   testRetention,
 		Lease:       testLease,
@@ -303,6 +324,8 @@ func TestRunCatchesBugs(t *testing.T) {
 		"dead claim says busy without error": {"Unreachable"},
 		"dead complete succeeds":             {"Unreachable"},
 		"dead release succeeds":              {"Unreachable"},
+		"tx commits failed work":             {"TxWorkFails"},
+		"tx ignores the holder":              {"TxLostClaim", "TxAfterDone", "TxFenced"},
 	}
 	failedRE := regexp.MustCompile(`--- FAIL: TestBrokenStore/Store/(\w+)`)
 	inChildren(t, slices.Sorted(maps.Keys(bugs)), func(t *testing.T, bug string) {
