@@ -289,17 +289,7 @@ func TestCheckoutResultOnPhone(t *testing.T) {
 	waitAcknowledged(t, o, bill.Order.OutTradeNo)
 	b.Screenshot("checkout-result-phone")
 
-	if w := Eval[int](b, `innerWidth`); w != 390 {
-		t.Fatalf("viewport %d px wide; want 390", w)
-	}
-	if wide := Eval[[]string](b, `Array.from(document.querySelectorAll("body *"))
-		.filter(e => e.getBoundingClientRect().right > innerWidth + 0.5)
-		.map(e => e.tagName + (e.id ? "#" + e.id : ""))`); len(wide) > 0 {
-		t.Errorf("elements wider than the viewport: %q", wide)
-	}
-	if sw := Eval[int](b, `document.documentElement.scrollWidth`); sw > 390 {
-		t.Errorf("the page scrolls sideways: %d px wide", sw)
-	}
+	checkFitsPhone(t, b, "the result page")
 	for _, id := range []string{"order-no", "paid-at"} {
 		lines := Eval[float64](b, `(function () {
 			var e = document.getElementById("`+id+`");
@@ -317,6 +307,23 @@ func TestCheckoutResultOnPhone(t *testing.T) {
 	}
 }
 
+// checkFitsPhone checks that no element of the page in b is wider than
+// the phone's 390 px viewport.
+func checkFitsPhone(t *testing.T, b *Browser, page string) {
+	t.Helper()
+	if w := Eval[int](b, `innerWidth`); w != 390 {
+		t.Fatalf("viewport %d px wide; want 390", w)
+	}
+	if wide := Eval[[]string](b, `Array.from(document.querySelectorAll("body *"))
+		.filter(e => e.getBoundingClientRect().right > innerWidth + 0.5)
+		.map(e => e.tagName + (e.id ? "#" + e.id : ""))`); len(wide) > 0 {
+		t.Errorf("%s: elements wider than the viewport: %q", page, wide)
+	}
+	if sw := Eval[int](b, `document.documentElement.scrollWidth`); sw > 390 {
+		t.Errorf("%s scrolls sideways: %d px wide", page, sw)
+	}
+}
+
 // TestCheckoutViewUnpaidOrder opens "View order" of an order not paid: the
 // page says so at once, does not reload itself, and its "Pay again" leads
 // to the same order's pay page.
@@ -324,10 +331,15 @@ func TestCheckoutViewUnpaidOrder(t *testing.T) {
 	o := startCheckout(t, shop.Config{})
 	b := NewBrowser(t)
 	viewPhone(b)
+	b.Navigate(o.URL + "/")
+	checkFitsPhone(t, b, "the shop's page")
 	buyCheckout(b, o, "mug")
+	checkFitsPhone(t, b, "the pay page")
 	payURL := Eval[string](b, `location.href`)
 	b.Click("#view-order")
 	b.WaitVisible("#pay-again")
+	checkFitsPhone(t, b, "the unpaid order's page")
+	b.Screenshot("checkout-unpaid-phone")
 	if got := Eval[string](b, `document.getElementById("state").dataset.waiting`); got != "false" {
 		t.Errorf("data-waiting %q; want false: nothing was paid", got)
 	}
@@ -347,6 +359,9 @@ func TestCheckoutViewUnpaidOrder(t *testing.T) {
 	if n := len(o.Orders.List(0, false)); n != 1 {
 		t.Errorf("got %d orders; want the one order paid again", n)
 	}
+	b.Navigate(o.URL + shop.AdminPath)
+	b.WaitVisible("#order-" + Eval[string](b, `document.querySelector("tr[data-state]").id.slice(6)`))
+	checkFitsPhone(t, b, "the admin page")
 }
 
 // TestCheckoutLateWebhook pays an order whose webhook the sandbox drops,
@@ -421,6 +436,10 @@ func TestCheckoutSweepAndRefund(t *testing.T) {
 		t.Errorf("the form offers %q after refunding ¥0.50 of ¥1.50; want 1.00", got)
 	}
 	b.Screenshot("checkout-admin")
+	viewPhone(b)
+	b.Navigate(o.URL + shop.AdminPath)
+	checkFitsPhone(t, b, "the admin page")
+	b.Screenshot("checkout-admin-phone")
 	b.Click(row + ` button[type="submit"]`)
 	b.WaitVisible("#admin-done")
 	waitRefunded(t, o, no, 150)
