@@ -335,6 +335,10 @@ func TestCheckoutViewUnpaidOrder(t *testing.T) {
 	checkFitsPhone(t, b, "the shop's page")
 	buyCheckout(b, o, "mug")
 	checkFitsPhone(t, b, "the pay page")
+	// A phone is not offered to scan a QR code on its own screen.
+	if Eval[bool](b, `document.getElementById("pay-order-wxmp").offsetParent !== null`) {
+		t.Error("the pay page offers the WeChat QR button on a phone")
+	}
 	payURL := Eval[string](b, `location.href`)
 	b.Click("#view-order")
 	b.WaitVisible("#pay-again")

@@ -137,7 +137,7 @@ func TestBuyShowsPayPage(t *testing.T) {
 				`"shop.payError"`, // BC.err shows refusals on the page
 				`id="pay-error"`,
 				`<button type="button" id="pay-order">`,
-				`<button type="button" class="secondary" id="pay-order-wxmp">`,
+				`<button type="button" class="secondary qr-only" id="pay-order-wxmp">`,
 				// The button carries the order signed with the app's secret.
 				beecloud.Sign(testConfig.AppID, p.Title, p.Amount, no, testConfig.AppSecret),
 				srv.URL + ResultPath + no, // return_url

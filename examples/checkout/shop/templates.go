@@ -66,6 +66,7 @@ table{width:100%;border-collapse:collapse;font-size:.9rem}
 th,td{text-align:left;padding:.4rem .3rem;border-bottom:1px solid #eee;vertical-align:top}
 input[type=number]{width:7rem;font:inherit;padding:.3rem}
 footer{color:#999;font-size:.8rem;text-align:center;margin:1.5rem 0}
+@media (pointer:coarse) and (hover:none){.qr-only{display:none}}
 @media (max-width:30rem){
 dl{grid-template-columns:1fr;gap:0}
 dt{font-size:.85rem;margin-top:.5rem}
@@ -128,7 +129,7 @@ var shop = {
 <p class="price">{{yuan .Order.Amount}}</p>
 <div class="actions">
 <button type="button" id="pay-order">立即支付 Pay {{yuan .Order.Amount}}</button>
-<button type="button" class="secondary" id="pay-order-{{.Direct}}">{{.Direct.Name}} WeChat QR</button>
+<button type="button" class="secondary qr-only" id="pay-order-{{.Direct}}">{{.Direct.Name}} WeChat QR</button>
 </div>
 {{.Scripts}}
 <dl>

@@ -120,6 +120,7 @@ func New(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("GET /{$}", a.pay)
 	mux.HandleFunc("GET "+CallbackPath, a.callback)
 	mux.HandleFunc("GET "+ResultPath+"{no}", a.result)
+	mux.HandleFunc("GET "+ResultPath+"{no}/status", a.status)
 	mux.Handle("POST "+WebhookPath, webhook)
 	return mux, nil
 }
@@ -315,7 +316,25 @@ func (a *app) result(w http.ResponseWriter, r *http.Request) {
 	if len(said) > 64 {
 		said = strings.ToValidUTF8(said[:64], "")
 	}
-	render(w, http.StatusOK, resultTemplate, map[string]any{"Order": snapshot, "Price": yuan(snapshot.Amount), "WeChatSaid": said})
+	render(w, http.StatusOK, resultTemplate, map[string]any{
+		"Order": snapshot, "Price": yuan(snapshot.Amount), "WeChatSaid": said,
+		"StatusPath": ResultPath + snapshot.OutTradeNo + "/status",
+	})
+}
+
+// status answers the result page's poll: {"paid": true} once the webhook
+// came.
+func (a *app) status(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	o, ok := a.orders[r.PathValue("no")]
+	paid := ok && o.Paid
+	a.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if !ok {
+		w.WriteHeader(http.StatusNotFound)
+	}
+	fmt.Fprintf(w, `{"paid":%t}`, paid)
 }
 
 func (a *app) baseURL(r *http.Request) string {

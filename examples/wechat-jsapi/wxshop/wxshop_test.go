@@ -120,7 +120,7 @@ func TestOAuthThenPayInsideWeChat(t *testing.T) {
 	if string(answer) != "success" {
 		t.Fatalf("webhook answered %q; want success", answer)
 	}
-	if _, page := fetch(t, browser, srv.URL+ResultPath+no); !strings.Contains(page, `data-state="paid"`) || !strings.Contains(page, "WX_JSAPI") {
+	if _, page := fetch(t, browser, srv.URL+ResultPath+no); !strings.Contains(page, `data-state="paid" data-channel="WX_JSAPI"`) || !strings.Contains(page, "微信支付") || strings.Contains(page, "✓") {
 		t.Errorf("result after the webhook:\n%s\nwant paid through WX_JSAPI", page)
 	}
 }
