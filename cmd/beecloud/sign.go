@@ -76,7 +76,7 @@ func (c *cli) sign(args []string) int {
 		var ve *beecloud.ValidationError
 		if errors.As(err, &ve) {
 			for _, p := range ve.Problems {
-				c.warnf(name, "%s (BeeCloud will refuse this order)", p)
+				c.warnf(name, "%s; BeeCloud will refuse this order", p)
 			}
 		} else {
 			c.warnf(name, "%v", err)
