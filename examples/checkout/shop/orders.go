@@ -60,7 +60,8 @@ type Order struct {
 	// Refunds are the refunds asked for this order, oldest first.
 	Refunds []Refund
 
-	sweeps int // how often the sweeper asked BeeCloud about it
+	sweeps    int       // how often the sweeper asked BeeCloud about it
+	lastCheck time.Time // when a buyer last asked to check its payment
 }
 
 // Refunded is the sum of the order's refunds that BeeCloud confirmed, in 分.
@@ -320,6 +321,20 @@ func (o *Orders) UpdateRefund(refundNo string, f func(*Refund)) (string, error) 
 		}
 	}
 	return no, nil
+}
+
+// allowCheck reports whether a buyer may have BeeCloud asked about the
+// order at now, at most once per every, and records the check if so: the
+// button must not let anyone flood BeeCloud's API with queries.
+func (o *Orders) allowCheck(outTradeNo string, now time.Time, every time.Duration) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	ord, ok := o.orders[outTradeNo]
+	if !ok || now.Sub(ord.lastCheck) < every {
+		return false
+	}
+	ord.lastCheck = now
+	return true
 }
 
 // failWebhook reports whether the webhook for the order should fail on

@@ -10,8 +10,11 @@ import (
 )
 
 // checkTimeout bounds how long the "check payment status" button waits
-// for BeeCloud.
-const checkTimeout = 15 * time.Second
+// for BeeCloud; checkEvery is how often it may ask about one order.
+const (
+	checkTimeout = 15 * time.Second
+	checkEvery   = 5 * time.Second
+)
 
 // checkNotices are what the result page says after the buyer pressed
 // "check payment status", by the outcome in its ?checked= parameter.
@@ -21,6 +24,7 @@ var checkNotices = map[string]string{
 	"unpaid": "支付平台显示这笔订单的支付没有完成（失败或已取消），没有扣款。 · BeeCloud says the payment was not completed (it failed or was cancelled); nothing was charged.",
 	"busy":   "付款通知正在处理中，请稍候刷新。 · The payment notice is being handled right now; reload in a moment.",
 	"error":  "暂时无法向支付平台查询，请稍后再试。 · The shop could not reach BeeCloud; try again later.",
+	"wait":   "刚刚查询过，请几秒后再试。 · The shop asked BeeCloud a moment ago; try again in a few seconds.",
 }
 
 // check asks BeeCloud about an unpaid order, for a buyer whose webhook is
@@ -32,9 +36,12 @@ func (s *Shop) check(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, no)
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), checkTimeout)
-	defer cancel()
-	outcome := s.reconcile(ctx, no)
+	outcome := "wait"
+	if s.orders.allowCheck(no, s.cfg.Now(), checkEvery) {
+		ctx, cancel := context.WithTimeout(r.Context(), checkTimeout)
+		defer cancel()
+		outcome = s.reconcile(ctx, no)
+	}
 	http.Redirect(w, r, ResultPath+no+"?checked="+outcome, http.StatusSeeOther)
 }
 
