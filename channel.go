@@ -1,6 +1,10 @@
 package beecloud
 
-import "github.com/paybutton/beecloud/internal/channel"
+import (
+	"strings"
+
+	"github.com/paybutton/beecloud/internal/channel"
+)
 
 // Channel is a value of BC.click's instant_channel: the pay channel the
 // button jumps to without showing its channel menu. The zero value means
@@ -76,3 +80,52 @@ func (c Channel) SupportsReturnURL() bool {
 	info, ok := channel.Lookup(string(c))
 	return ok && !info.NoReturnURL
 }
+
+// SubChannelName returns a name to show a buyer for a webhook's
+// sub_channel_type, the BeeCloud channel a payment went through: "支付宝"
+// for ALI_WEB or ALI_WAP, "微信扫码支付" for WX_NATIVE, "银联在线支付" for
+// UN_WEB. A channel the button does not offer gets the name of its
+// family ("微信支付" for WX_APP, "支付宝" for ALI_QRCODE, "PayPal" for
+// PAYPAL_LIVE), and a value BeeCloud may add later is returned as it is.
+func SubChannelName(sub string) string {
+	if name, ok := subChannelNames[sub]; ok {
+		return name
+	}
+	switch {
+	case strings.Contains(sub, "ALI"):
+		return "支付宝"
+	case strings.Contains(sub, "WX"):
+		return "微信支付"
+	case strings.HasPrefix(sub, "UN_"):
+		return "银联支付"
+	case sub == "BC_GATEWAY":
+		return "网银支付"
+	}
+	for prefix, name := range subChannelFamilies {
+		if strings.HasPrefix(sub, prefix) {
+			return name
+		}
+	}
+	return sub
+}
+
+// subChannelFamilies names the payments of a channel family, by the
+// prefix of their sub_channel_type.
+var subChannelFamilies = map[string]string{
+	"JD_": "京东支付", "BD_": "百度钱包", "YEE_": "易宝支付", "KUAIQIAN_": "快钱支付", "PAYPAL_": "PayPal",
+}
+
+// subChannelNames maps the BeeCloud channels the button can pay through
+// to the names of their instant_channel codes.
+var subChannelNames = func() map[string]string {
+	m := map[string]string{}
+	for _, code := range channel.Codes {
+		info, _ := channel.Lookup(code)
+		for _, sub := range []string{info.Web, info.Wap} {
+			if _, ok := m[sub]; !ok {
+				m[sub] = info.Name
+			}
+		}
+	}
+	return m
+}()

@@ -129,3 +129,45 @@ func TestChannelUnknown(t *testing.T) {
 		}
 	}
 }
+
+func TestSubChannelName(t *testing.T) {
+	tests := []struct{ sub, want string }{
+		{"ALI_WEB", "支付宝"},
+		{"ALI_WAP", "支付宝"},
+		{"BC_ALI_WAP", "支付宝"},
+		{"ALI_QRCODE", "支付宝"},
+		{"ALI_APP", "支付宝"},
+		{"WX_NATIVE", "微信扫码支付"},
+		{"BC_NATIVE", "微信扫码支付"},
+		{"WX_JSAPI", "微信支付"},
+		{"WX_APP", "微信支付"},
+		{"BC_WX_SCAN", "微信支付"},
+		{"BC_ALI_QRCODE", "支付宝扫码支付"},
+		{"UN_WEB", "银联在线支付"},
+		{"UN_WAP", "银联手机支付"},
+		{"UN_APP", "银联支付"},
+		{"BC_EXPRESS", "银联快捷支付"},
+		{"BC_GATEWAY", "网银支付"},
+		{"JD_WAP", "京东支付"},
+		{"BD_APP", "百度钱包"},
+		{"YEE_NOBANKCARD", "易宝支付"},
+		{"KUAIQIAN_WEB", "快钱支付"},
+		{"PAYPAL_LIVE", "PayPal"},
+		{"NEW_CHANNEL", "NEW_CHANNEL"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := SubChannelName(tt.sub); got != tt.want {
+			t.Errorf("SubChannelName(%q) = %q; want %q", tt.sub, got, tt.want)
+		}
+	}
+	// Every BeeCloud channel the button pays through has its channel's name.
+	for _, c := range Channels() {
+		for _, mobile := range []bool{false, true} {
+			sub := channel.Sub(string(c), mobile)
+			if got := SubChannelName(sub); got == sub {
+				t.Errorf("SubChannelName(%q) = %q; want a name", sub, got)
+			}
+		}
+	}
+}

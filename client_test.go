@@ -133,7 +133,8 @@ func (f *fakeBeeCloud) serve(w http.ResponseWriter, r *http.Request) {
 	case lostAnswer:
 		panic(http.ErrAbortHandler)
 	case -301:
-		http.Redirect(w, r, "https://api.example"+r.URL.Path, http.StatusMovedPermanently)
+		w.Header().Set("Location", "https://api.example/2/rest/bills/count")
+		w.WriteHeader(http.StatusMovedPermanently)
 		return
 	}
 	writeFake(w, status, answer)

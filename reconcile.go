@@ -42,9 +42,8 @@ var ErrBusy = errors.New("beecloud: transaction is being handled by another deli
 // Handle; [ErrBusy] when a webhook for the order is being handled at this
 // moment; the error of Handle, ExpectedAmount, the Store or the query.
 //
-// Refunds are not reconciled: a refund's outcome is in [Client.Refund]'s
-// answer, its webhook, [Client.Refunds] and [Client.RefundStatus].
-// Reconcile is safe for concurrent use, also with ServeHTTP.
+// [WebhookHandler.ReconcileRefund] does the same for a refund. Reconcile
+// is safe for concurrent use, also with ServeHTTP.
 func (h *WebhookHandler) Reconcile(ctx context.Context, c *Client, outTradeNo string) (paid bool, err error) {
 	if c == nil {
 		return false, errors.New("beecloud: reconcile: nil Client")
@@ -76,7 +75,13 @@ func (h *WebhookHandler) Reconcile(ctx context.Context, c *Client, outTradeNo st
 		return false, nil
 	}
 	n := reconciled(c.Config, bill)
+	return h.runReconciled(ctx, n, "order "+outTradeNo, "bill "+bill.ID)
+}
 
+// runReconciled runs the webhook path for the reconciled notification n
+// and turns its answer into Reconcile's result. what names the
+// transaction and record the BeeCloud record it came from, for errors.
+func (h *WebhookHandler) runReconciled(ctx context.Context, n *Notification, what, record string) (bool, error) {
 	capture := &errCapture{inner: h.logger().Handler(), box: new(errBox)}
 	log := &deliveryLog{logger: slog.New(capture), ctx: ctx}
 	log.with(
@@ -85,27 +90,102 @@ func (h *WebhookHandler) Reconcile(ctx context.Context, c *Client, outTradeNo st
 		slog.String("transaction_type", n.TransactionType),
 		slog.String("transaction_id", n.TransactionID),
 		slog.Int64("transaction_fee", n.TransactionFee),
-		slog.String("bill_id", bill.ID),
+		slog.String("record", record),
 	)
 	status, text, panicked := h.handleRecovering(ctx, log, n)
 	if panicked != nil {
-		return false, fmt.Errorf("beecloud: reconcile order %s: Handle panicked: %v", outTradeNo, panicked)
+		return false, fmt.Errorf("beecloud: reconcile %s: Handle panicked: %v", what, panicked)
 	}
 	cause := capture.box.get()
 	switch {
 	case status == http.StatusOK:
 		return true, nil
 	case status == http.StatusConflict:
-		return false, fmt.Errorf("%w: order %s is paid (bill %s) and a delivery of it is under way", ErrBusy, outTradeNo, bill.ID)
+		return false, fmt.Errorf("%w: %s is done in BeeCloud (%s) and a delivery of it is under way", ErrBusy, what, record)
 	case status == http.StatusUnprocessableEntity || errors.Is(cause, ErrAmountMismatch):
 		if cause == nil || !errors.Is(cause, ErrAmountMismatch) {
-			cause = fmt.Errorf("%w: bill %s is %d 分", ErrAmountMismatch, bill.ID, bill.Amount)
+			cause = fmt.Errorf("%w: %s is %d 分", ErrAmountMismatch, record, n.TransactionFee)
 		}
-		return false, fmt.Errorf("beecloud: reconcile order %s: %w", outTradeNo, cause)
+		return false, fmt.Errorf("beecloud: reconcile %s: %w", what, cause)
 	case cause != nil:
-		return false, fmt.Errorf("beecloud: reconcile order %s: %s: %w", outTradeNo, text, cause)
+		return false, fmt.Errorf("beecloud: reconcile %s: %s: %w", what, text, cause)
 	}
-	return false, fmt.Errorf("beecloud: reconcile order %s: %s (status %d)", outTradeNo, text, status)
+	return false, fmt.Errorf("beecloud: reconcile %s: %s (status %d)", what, text, status)
+}
+
+// ReconcileRefund does for the refund refundNo what [WebhookHandler.Reconcile]
+// does for a payment: if BeeCloud's record of it says it succeeded, it
+// runs the webhook path with the REFUND [Notification] the refund's
+// webhook would carry (TransactionID refundNo, TransactionFee the
+// refunded amount, the refund's channel and optional, an empty
+// Signature), under the same Store key, so that Handle runs once for the
+// refund whether its webhook comes or not. It serves the channels that
+// send no refund webhook at all (WeChat, Yeepay, Kuaiqian, Baidu), whose
+// refunds it confirms with [Client.RefundStatus], and webhooks that are
+// lost.
+//
+// It returns true once Handle has succeeded for the refund, now or
+// before; (false, nil) while the refund is unknown, under way or failed.
+// Errors are those of Reconcile. It is safe for concurrent use.
+func (h *WebhookHandler) ReconcileRefund(ctx context.Context, c *Client, refundNo string) (done bool, err error) {
+	if c == nil {
+		return false, errors.New("beecloud: reconcile refund: nil Client")
+	}
+	if refundNo == "" || len(refundNo) > 32 || !isAlnumString(refundNo) {
+		return false, &RequestError{Op: "refund reconciliation", Problems: []FieldError{{Field: "refundNo", Reason: "must be 1 to 32 letters or digits"}}}
+	}
+	if err := h.checkReconcile(c); err != nil {
+		return false, err
+	}
+	var r *Refund
+	// A refund made for approval is listed among the pre-refunds.
+	for _, approval := range []bool{false, true} {
+		refunds, err := c.Refunds(ctx, RefundQuery{RefundNo: refundNo, NeedApproval: approval, Limit: MaxLimit, Detail: true})
+		var apiErr *APIError
+		switch {
+		case errors.As(err, &apiErr) && apiErr.Code == CodeNoSuchRefund:
+			continue
+		case err != nil:
+			return false, fmt.Errorf("beecloud: reconcile refund %s: %w", refundNo, err)
+		}
+		for i := range refunds {
+			if refunds[i].RefundNo == refundNo {
+				r = &refunds[i]
+				break
+			}
+		}
+		if r != nil {
+			break
+		}
+	}
+	if r == nil {
+		return false, nil
+	}
+	if !r.Finished && contains(statusChannels, r.Channel) {
+		status, err := c.RefundStatus(ctx, r.Channel, refundNo)
+		if err != nil {
+			return false, fmt.Errorf("beecloud: reconcile refund %s: %w", refundNo, err)
+		}
+		r.Finished, r.Succeeded = status != RefundProcessing, status == RefundSuccess
+	}
+	if !r.Finished || !r.Succeeded {
+		return false, nil
+	}
+	n := &Notification{
+		AppID:           c.Config.AppID,
+		Timestamp:       c.Config.now(),
+		ChannelType:     webhookChannel(&Bill{Channel: r.Channel, SubChannel: r.SubChannel}),
+		SubChannelType:  r.SubChannel,
+		TransactionType: TransactionRefund,
+		TransactionID:   refundNo,
+		TransactionFee:  r.Amount,
+		TradeSuccess:    true,
+		Optional:        r.Optional,
+	}
+	if d := strings.TrimSpace(r.MessageDetail); strings.HasPrefix(d, "{") && json.Valid([]byte(d)) {
+		n.MessageDetail = json.RawMessage(d)
+	}
+	return h.runReconciled(ctx, n, "refund "+refundNo+" of order "+r.OutTradeNo, "refund record "+r.ID)
 }
 
 // handleRecovering runs h.handle, turning a panic (of Handle or

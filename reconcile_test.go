@@ -233,7 +233,7 @@ func TestReconcileRacesWebhook(t *testing.T) {
 	s := newShop(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	busy := 0
+	busy, byReconcile := 0, 0
 	for range 100 {
 		no := s.order(7)
 		params, err := shopConfig.Params(beecloud.Order{Title: "测试", Amount: 7, OutTradeNo: no})
@@ -259,8 +259,13 @@ func TestReconcileRacesWebhook(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, d.Acknowledged)
 		require.Equal(t, 1, s.handleCount(no), "order %s", no)
+		s.mu.Lock()
+		if s.last[shopConfig.AppID+":PAY:"+no].Signature == "" {
+			byReconcile++
+		}
+		s.mu.Unlock()
 	}
-	t.Logf("Reconcile found the webhook being handled %d times", busy)
+	t.Logf("Handle ran once per order: %d times from Reconcile, %d from the webhook; Reconcile found the webhook busy %d times", byReconcile, 100-byReconcile, busy)
 }
 
 func TestReconcileHandlePanics(t *testing.T) {
@@ -278,4 +283,83 @@ func TestReconcileHandlePanics(t *testing.T) {
 	paid, err := s.handler.Reconcile(context.Background(), s.client, no)
 	require.NoError(t, err, "the claim was released")
 	assert.True(t, paid)
+}
+
+func (s *shop) refundCount(refundNo string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.handled[shopConfig.AppID+":REFUND:"+refundNo]
+}
+
+func TestReconcileRefund(t *testing.T) {
+	s := newShop(t)
+	ctx := context.Background()
+	payThrough := func(ch beecloud.Channel) string {
+		no := s.order(100)
+		params, err := shopConfig.Params(beecloud.Order{Title: "测试", Amount: 100, OutTradeNo: no})
+		require.NoError(t, err)
+		_, err = s.sb.Pay(shopConfig.AppID, params, ch)
+		require.NoError(t, err)
+		_, err = s.sb.WaitDelivery(ctx, no)
+		require.NoError(t, err)
+		return no
+	}
+
+	t.Run("WeChat sends no refund webhook", func(t *testing.T) {
+		no := payThrough(beecloud.ChannelWxMP)
+		refundNo := beecloud.NewRefundNo(time.Now())
+		_, err := s.client.Refund(ctx, beecloud.RefundRequest{OutTradeNo: no, RefundNo: refundNo, Amount: 40})
+		require.NoError(t, err)
+		require.Zero(t, s.refundCount(refundNo))
+		for range 2 {
+			done, err := s.handler.ReconcileRefund(ctx, s.client, refundNo)
+			require.NoError(t, err)
+			require.True(t, done)
+		}
+		assert.Equal(t, 1, s.refundCount(refundNo))
+		s.mu.Lock()
+		n := s.last[shopConfig.AppID+":REFUND:"+refundNo]
+		s.mu.Unlock()
+		assert.Equal(t, beecloud.TransactionRefund, n.TransactionType)
+		assert.Equal(t, int64(40), n.TransactionFee)
+		assert.Equal(t, "WX", n.ChannelType)
+		assert.Equal(t, "WX_NATIVE", n.SubChannelType)
+	})
+	t.Run("after the refund's webhook", func(t *testing.T) {
+		no := payThrough(beecloud.ChannelAli)
+		refundNo := beecloud.NewRefundNo(time.Now())
+		_, err := s.client.Refund(ctx, beecloud.RefundRequest{OutTradeNo: no, RefundNo: refundNo, Amount: 100})
+		require.NoError(t, err)
+		d, err := s.sb.WaitDelivery(ctx, no)
+		require.NoError(t, err)
+		require.True(t, d.Acknowledged)
+		done, err := s.handler.ReconcileRefund(ctx, s.client, refundNo)
+		require.NoError(t, err)
+		require.True(t, done)
+		assert.Equal(t, 1, s.refundCount(refundNo))
+	})
+	t.Run("waiting for approval, then approved", func(t *testing.T) {
+		no := payThrough(beecloud.ChannelWxMP)
+		refundNo := beecloud.NewRefundNo(time.Now())
+		res, err := s.client.Refund(ctx, beecloud.RefundRequest{OutTradeNo: no, RefundNo: refundNo, Amount: 1, NeedApproval: true})
+		require.NoError(t, err)
+		done, err := s.handler.ReconcileRefund(ctx, s.client, refundNo)
+		require.NoError(t, err)
+		assert.False(t, done, "a pre-refund waiting for approval is not done")
+		_, err = s.client.ApproveRefunds(ctx, beecloud.RefundApproval{Channel: "WX", IDs: []string{res.ID}, Agree: true})
+		require.NoError(t, err)
+		done, err = s.handler.ReconcileRefund(ctx, s.client, refundNo)
+		require.NoError(t, err)
+		assert.True(t, done)
+		assert.Equal(t, 1, s.refundCount(refundNo))
+	})
+	t.Run("unknown", func(t *testing.T) {
+		done, err := s.handler.ReconcileRefund(ctx, s.client, beecloud.NewRefundNo(time.Now()))
+		require.NoError(t, err)
+		assert.False(t, done)
+	})
+	t.Run("bad refund number", func(t *testing.T) {
+		_, err := s.handler.ReconcileRefund(ctx, s.client, "no-dashes")
+		require.ErrorIs(t, err, beecloud.ErrInvalidRequest)
+	})
 }

@@ -194,8 +194,10 @@ func checkFlat(p *problems, field string, m map[string]any) {
 // it; the refund's webhook (TransactionType "REFUND", TransactionID the
 // refund_no, TransactionFee the refunded amount) says the channel paid it
 // back, for the channels that send one (Alipay, UnionPay, JD, …). For
-// the others, ask [Client.RefundStatus]. Record the RefundNo with the
-// order before calling Refund, so that Handle can find the order.
+// the others, and for a lost webhook, [WebhookHandler.ReconcileRefund]
+// runs Handle with the notification the webhook would carry. Record the
+// RefundNo with the order before calling Refund, so that Handle can find
+// the order.
 func (c *Client) Refund(ctx context.Context, r RefundRequest) (*RefundResult, error) {
 	params, err := r.params(c.Config.now())
 	if err != nil {

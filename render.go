@@ -48,7 +48,9 @@ type Callbacks struct {
 	// WxJsapiFail is event.wxJsapiFail(res): WeChat JSAPI pay failed.
 	WxJsapiFail string
 	// Err becomes BC.err(err), which receives BC.click's errors as
-	// {"ERROR": "…"}; empty keeps BeeCloud's default (console.log).
+	// {"ERROR": "…"}; empty keeps BeeCloud's default (console.log). It is
+	// also called, with {"ERROR": "beecloud: …"} naming the cause, when a
+	// click gives up waiting for BeeCloud's script (see [Config.Button]).
 	Err string
 }
 
@@ -301,7 +303,7 @@ func (c Config) Button(label string, o Order) (template.HTML, error) {
 }
 
 func (c Config) button(id, label string, p Params) (template.HTML, error) {
-	return execute(buttonHTML, &clickData{ID: id, Label: label, Params: p, Src: c.scriptSrc(), Wait: c.scriptWait()}, 3072)
+	return execute(buttonHTML, &clickData{ID: id, Label: label, Params: p, Src: c.scriptSrc(), Wait: c.scriptWait()}, 3584)
 }
 
 // scriptWait is c.ScriptTimeout in milliseconds, at least 1.
@@ -351,7 +353,7 @@ func (c Config) clickScript(id string, p Params, cb Callbacks) (template.HTML, e
 	if ev := (clickEvents{cb.DataError, cb.WxJsapiFinish, cb.WxJsapiSuccess, cb.WxJsapiFail}); ev != (clickEvents{}) {
 		d.Events = &ev
 	}
-	return execute(clickJS, d, 3072)
+	return execute(clickJS, d, 4096)
 }
 
 // FuncMap returns template functions that render c's snippets, for

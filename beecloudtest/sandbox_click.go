@@ -305,8 +305,8 @@ func (s *Sandbox) newBill(app App, c click, ch beecloud.Channel, mobile bool, pa
 	}
 	for i := len(s.bills) - 1; i >= 0; i-- {
 		b := s.bills[i]
-		if b.State == BillPending && b.AppID == app.Config.AppID && b.Channel == ch && b.Mobile == mobile &&
-			reflect.DeepEqual(b.Order, c.order) {
+		if b.Order.OutTradeNo == c.order.OutTradeNo && b.State == BillPending && b.AppID == app.Config.AppID &&
+			b.Channel == ch && b.Mobile == mobile && reflect.DeepEqual(b.Order, c.order) {
 			b.page = page
 			return b, nil
 		}

@@ -93,7 +93,7 @@ func (s *Sandbox) handler() http.Handler {
 	mux.HandleFunc("GET /favicon.ico", serveStatic("image/svg+xml", favicon))
 	mux.HandleFunc("GET /{$}", s.serveIndex)
 	s.routeREST(mux)
-	mux.HandleFunc("/", s.serveNotFound)
+	mux.HandleFunc("GET /", s.serveNotFound)
 	return mux
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/paybutton/beecloud"
 )
@@ -25,6 +26,8 @@ func FuzzHandler(f *testing.F) {
 	}
 	s := NewUnstartedSandbox(app)
 	defer s.Close()
+	defer func(wait time.Duration) { changesWait = wait }(changesWait)
+	changesWait = time.Millisecond
 	h := s.handler()
 	newBill := func(ch beecloud.Channel) string {
 		o := beecloud.Order{Title: hostile + ">&", Amount: 150, OutTradeNo: beecloud.NewOutTradeNo(), OpenID: hostile,
@@ -60,6 +63,16 @@ func FuzzHandler(f *testing.F) {
 		{"GET", "/sandbox/result?bill_no=%3Chostile&spay_result=%3Chostile&total_fee=-1", "127.0.0.1:1", ""},
 		{"GET", "/sandbox/result?bill=PAID", "127.0.0.1:1", ""},
 		{"GET", "/", "<hostile", ""},
+		{"GET", "/sandbox/changes?after=1", "h", ""},
+		{"GET", "/sandbox/changes?after=%3Chostile", "h", ""},
+		{"GET", "/sandbox/pay/%3Chostile", "h", ""},
+		{"POST", "/sandbox/pay/%3Chostile/pay", "h", ""},
+		{"POST", "/sandbox/pay/BILL/%3Chostile", "h", ""},
+		{"GET", "/sandbox/result?bill=%3Chostile", "h", ""},
+		{"GET", "/sandbox/result", "h", ""},
+		{"GET", "/%3Chostile", "h", ""},
+		{"GET", "/favicon.ico", "h", ""},
+		{"GET", "/sandbox/static/sandbox.css", "h", ""},
 	} {
 		f.Add(seed.method, seed.target, seed.host, []byte(seed.body))
 	}

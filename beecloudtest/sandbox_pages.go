@@ -374,17 +374,26 @@ func billResult(b Bill) resultPage {
 	return p
 }
 
+// changesWait is how long a request for changes waits for one; a
+// variable for the fuzz test.
+var changesWait = 25 * time.Second
+
 // serveChanges answers when the sandbox has changed since the version in
-// ?after=, or after 25 seconds, so that the dashboard follows it.
+// ?after=, or after changesWait, so that the dashboard follows it.
 func (s *Sandbox) serveChanges(w http.ResponseWriter, r *http.Request) {
 	after, _ := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64)
-	timeout := time.NewTimer(25 * time.Second)
+	timeout := time.NewTimer(changesWait)
 	defer timeout.Stop()
 	for {
 		s.mu.Lock()
 		version, changed, closed := s.version, s.changed, s.closed
 		s.mu.Unlock()
-		if version != after || closed {
+		if closed {
+			// The dashboard waits a while before asking again.
+			writeJSON(w, http.StatusServiceUnavailable, billStatus{Error: ErrSandboxClosed.Error()})
+			return
+		}
+		if version != after {
 			writeJSON(w, http.StatusOK, map[string]uint64{"version": version})
 			return
 		}

@@ -46,8 +46,9 @@ type Fault struct {
 	Method, Path string
 	// Times is how many calls the fault hits; zero means one.
 	Times int
-	// Delay holds the call that long before it is handled, or until the
-	// client gives up.
+	// Delay holds the call that long, or until the client gives up,
+	// before it is handled: a refund the client stopped waiting for is
+	// still made, as by a slow BeeCloud.
 	Delay time.Duration
 	// Status, if set, answers the call with that HTTP status and an
 	// HTML error page instead of handling it, as a failing proxy in front

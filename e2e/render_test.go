@@ -650,3 +650,33 @@ func TestButtonLateScript(t *testing.T) {
 	}
 	checkNothingRan(t, b)
 }
+
+// TestButtonScriptAfterTimeout lets BeeCloud's script arrive after a click
+// gave up: that click must not pay behind the buyer's back, and the next
+// click pays at once.
+func TestButtonScriptAfterTimeout(t *testing.T) {
+	own := beecloud.Order{Title: "own button", Amount: 2, OutTradeNo: beecloud.NewOutTradeNo()}
+	s := newStubShop(t, stubPageData{
+		Heading: "Too late", Label: "支付", Own: &own, Callbacks: stubCallbacks, ScriptTimeout: time.Second,
+	})
+	s.Hold()
+	b := NewBrowser(t)
+	b.Open(s.URL)
+	b.WaitVisible("#own")
+	b.Click("#own")
+	b.WaitJS(`window.__errs.length === 1`)
+	s.Release()
+	b.WaitJS(`window.__stubDone`)
+	if calls := stubCalls(b); len(calls) != 0 {
+		t.Errorf("the script that came after the timeout got %d BC.click calls; want none", len(calls))
+	}
+	b.Click("#own")
+	b.WaitJS(`window.__calls.length === 1`)
+	if got := Eval[string](b, `String(document.getElementById("own").getAttribute("data-beecloud-state"))`); got != "null" {
+		t.Errorf("after paying: got data-beecloud-state %q; want none", got)
+	}
+	if n := Eval[int](b, `window.__errs.length`); n != 1 {
+		t.Errorf("Err called %d times; want once, for the first click", n)
+	}
+	checkNothingRan(t, b)
+}

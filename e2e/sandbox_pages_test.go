@@ -299,6 +299,10 @@ func TestSandboxBackAfterPaying(t *testing.T) {
 	if Eval[bool](b, `!!document.getElementById("fail")`) {
 		t.Errorf("pay page after Back still offers 支付失败")
 	}
+	// "reload" when the page came from the back-forward cache and its
+	// pageshow handler loaded it again, "back_forward" when Chromium
+	// loaded it afresh.
+	t.Logf("pay page after Back: navigation type %s", Eval[string](b, `performance.getEntriesByType("navigation")[0].type`))
 	b.Screenshot("sandbox-back-after-paying")
 
 	// A copy of a pay page that still shows the buttons, as one restored

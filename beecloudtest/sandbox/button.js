@@ -79,7 +79,7 @@
 
   function unreachable(event) {
     return function (e) {
-      fail('beecloudtest: cannot reach the sandbox at ' + cfg.base + ': ' + e, event);
+      fail('beecloudtest: the click did not get through to the sandbox at ' + cfg.base + ': ' + e, event);
     };
   }
 
