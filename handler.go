@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -229,8 +230,8 @@ type WebhookHandler struct {
 
 // Validate reports what keeps h from handling webhooks: no Apps, an app
 // that cannot verify webhooks (see [Config.ParseNotification]), no Handle,
-// a Lease below MinLease, a negative timeout or size, or an invalid
-// AllowedSenders prefix. The error wraps [ErrInvalidConfig] and names
+// a Store that is a nil pointer, a Lease below MinLease, a negative
+// timeout or size, or an invalid AllowedSenders prefix. The error wraps [ErrInvalidConfig] and names
 // every problem. ServeHTTP answers 500 to every request while Validate
 // fails: call it at startup.
 func (h *WebhookHandler) Validate() error {
@@ -248,6 +249,11 @@ func (h *WebhookHandler) Validate() error {
 	}
 	if h.Handle == nil {
 		bad("Handle is nil")
+	}
+	if h.Store != nil {
+		if v := reflect.ValueOf(h.Store); v.Kind() == reflect.Pointer && v.IsNil() {
+			bad("Store is a nil %T", h.Store)
+		}
 	}
 	if h.Lease != 0 && h.Lease < MinLease {
 		bad("Lease %v is below MinLease (%v)", h.Lease, MinLease)

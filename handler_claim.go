@@ -385,10 +385,13 @@ func (c *claim) renew() {
 	}
 	running := make(chan struct{})
 	c.renewing = running
+	// A renewal that is slow (the store's pool is busy) is still of use
+	// while the lease lasts.
+	timeout := max(c.lease/3, time.Until(c.until))
 	c.mu.Unlock()
 
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(c.base, c.lease/3)
+	ctx, cancel := context.WithTimeout(c.base, timeout)
 	state, err := c.store.Claim(ctx, c.key, c.token, c.lease)
 	cancel()
 

@@ -241,6 +241,10 @@ func TestWebhookHandlerValidate(t *testing.T) {
 			h.Apps = append(h.Apps, beecloud.Config{AppID: vecAppID})
 		}, []string{"MasterSecret is empty", "Apps[1]"}},
 		{"no Handle", func(h *beecloud.WebhookHandler) { h.Handle = nil }, []string{"Handle is nil"}},
+		{"nil Store", func(h *beecloud.WebhookHandler) {
+			var s *beecloud.MemStore
+			h.Store = s
+		}, []string{"Store is a nil *beecloud.MemStore"}},
 		{"short lease", func(h *beecloud.WebhookHandler) { h.Lease = time.Millisecond }, []string{"Lease 1ms is below MinLease"}},
 		{"negative lease", func(h *beecloud.WebhookHandler) { h.Lease = -time.Second }, []string{"Lease -1s"}},
 		{"negative timeouts", func(h *beecloud.WebhookHandler) {

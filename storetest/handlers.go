@@ -24,9 +24,14 @@ const (
 	handlerTransactions = 200
 	handlerDeliveries   = 3   // concurrent deliveries of each transaction
 	handlerFailureRate  = 0.3 // share of Handle calls that fail
-	handlerSlowEvery    = 40  // one transaction in so many has a slow Handle
-	handlerLease        = time.Second
-	handlerSlow         = 3 * handlerLease / 2 // outlives the lease: renewals keep it
+	// A lease that never runs out during the first phase: any double
+	// handling there is the store's fault.
+	handlerLease = time.Minute
+	// The second phase: a few transactions whose first Handle outlives a
+	// short lease, which the heartbeat must renew through the store.
+	handlerSlowTransactions = 6
+	handlerShortLease       = time.Second
+	handlerSlow             = 3 * handlerShortLease / 2
 )
 
 // errHandleFailed is what Handle returns when RunHandlers makes it fail.
@@ -38,8 +43,9 @@ var errHandleFailed = errors.New("storetest: planned Handle failure")
 // transactions. Every transaction is delivered three times at once, each
 // delivery to a random instance and sent again (to another random
 // instance) until it is answered "success", as BeeCloud resends; about 30%
-// of the Handle calls fail, and a few take 1.5 times the handlers' lease
-// of 1 s, which the handlers' heartbeats must renew through the store.
+// of the Handle calls fail. Then, through handlers with a lease of 1 s on
+// the same stores, six more transactions whose first Handle takes 1.5 s:
+// the handlers' heartbeats must renew their claims through the store.
 // RunHandlers checks that Handle succeeded exactly once for each
 // transaction, that no two Handle calls for one transaction overlapped,
 // that no delivery was answered "success" before a Handle for it had
@@ -51,8 +57,13 @@ var errHandleFailed = errors.New("storetest: planned Handle failure")
 func RunHandlers(t *testing.T, newInstance func(t *testing.T) beecloud.Store) {
 	t.Helper()
 	r := newHandlerRun(t)
-	servers := r.start(t, newInstance)
-	r.deliverAll(t, servers)
+	stores := make([]beecloud.Store, handlerInstances)
+	for i := range stores {
+		stores[i] = newInstance(t)
+	}
+	run := randomID()
+	r.deliverAll(t, r.start(t, stores, handlerLease), run+"a", handlerTransactions, false)
+	r.deliverAll(t, r.start(t, stores, handlerShortLease), run+"b", handlerSlowTransactions, true)
 	r.check(t)
 }
 
@@ -126,17 +137,15 @@ func (r *handlerRun) handle(ctx context.Context, n *beecloud.Notification) error
 	return nil
 }
 
-// start starts the handler instances, each behind its own server.
-func (r *handlerRun) start(t *testing.T, newInstance func(t *testing.T) beecloud.Store) []*httptest.Server {
-	servers := make([]*httptest.Server, handlerInstances)
+// start starts a handler on each store, each behind its own server.
+func (r *handlerRun) start(t *testing.T, stores []beecloud.Store, lease time.Duration) []*httptest.Server {
+	servers := make([]*httptest.Server, len(stores))
 	for i := range servers {
 		h := &beecloud.WebhookHandler{
 			Apps:   beecloud.Apps{r.cfg},
-			Store:  newInstance(t),
+			Store:  stores[i],
 			Handle: r.handle,
-			// Nobody dies here, and the heartbeat renews the lease of a
-			// slow Handle: any double handling is the store's fault.
-			Lease:  handlerLease,
+			Lease:  lease,
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		}
 		if err := h.Validate(); err != nil {
@@ -155,25 +164,24 @@ func (r *handlerRun) start(t *testing.T, newInstance func(t *testing.T) beecloud
 	return servers
 }
 
-// deliverAll sends every transaction's deliveries and waits for their
-// answers.
-func (r *handlerRun) deliverAll(t *testing.T, servers []*httptest.Server) {
+// deliverAll sends the deliveries of n transactions, slow or not, and
+// waits for their answers.
+func (r *handlerRun) deliverAll(t *testing.T, servers []*httptest.Server, run string, n int, slow bool) {
 	client := &http.Client{
 		Transport: &http.Transport{MaxIdleConnsPerHost: 64},
 		Timeout:   30 * time.Second,
 	}
-	t.Cleanup(client.CloseIdleConnections)
-	run := randomID()
+	defer client.CloseIdleConnections()
 	var (
 		wg   sync.WaitGroup
-		errs = make(chan error, handlerTransactions*handlerDeliveries)
+		errs = make(chan error, n*handlerDeliveries)
 	)
 	deadline := time.Now().Add(60 * time.Second)
-	for i := range handlerTransactions {
+	for i := range n {
 		id := fmt.Sprintf("st%s%04d", run, i)
 		r.mu.Lock()
 		r.ids = append(r.ids, id)
-		r.slow[id] = i%handlerSlowEvery == 0
+		r.slow[id] = slow
 		r.mu.Unlock()
 		body := beecloudtest.NotificationBody(r.cfg, beecloud.Notification{
 			ChannelType:     "ALI",

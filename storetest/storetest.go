@@ -246,20 +246,31 @@ func (r *runner) testClaim(t *testing.T) {
 // renewal: the handler's heartbeat while a long Handle runs.
 func (r *runner) testRenew(t *testing.T) {
 	s := r.newStore(t)
-	k := r.key(t, "k")
+	// The renewal's lease replaces the claim's: renewed with a short lease,
+	// a long claim runs out after the short one.
+	k := r.key(t, "shortened")
 	a, b := r.token(), r.token()
-	lease := r.opts.Lease
-	first := r.claimShort(t, s, k, a)
-	// Renew twice, each time a third of the lease after the last, as the
-	// handler's heartbeat does, so that the claim lasts past the first
-	// lease's end.
+	claim(t, s, k, a, long, beecloud.ClaimOK)
+	claim(t, s, k, a, r.opts.Lease, beecloud.ClaimOK)
+	r.waitLease()
+	claim(t, s, k, b, long, beecloud.ClaimOK)
+
+	// Renewed every third of the lease, as the heartbeat does, a claim
+	// lasts past its first lease's end. The lease is twice the short one,
+	// so that the window in which the renewed claim must still hold,
+	// between the first lease's end (and its slack) and the renewed one's,
+	// is wide enough on a busy machine.
+	k = r.key(t, "extended")
+	a, b = r.token(), r.token()
+	lease := 2 * r.opts.Lease
+	first := time.Now()
+	claim(t, s, k, a, lease, beecloud.ClaimOK)
 	var renewed time.Time
 	for i := range 2 {
 		sleepUntil(first.Add(time.Duration(i+1) * lease / 3))
 		renewed = time.Now()
-		claimBefore(t, s, k, a, lease, beecloud.ClaimOK, renewed.Add(lease))
+		claimBefore(t, s, k, a, lease, beecloud.ClaimOK, first.Add(lease))
 	}
-	// Past the first lease's end (and its slack), before the renewed one's.
 	sleepUntil(first.Add(lease + r.slack(lease)))
 	claimBefore(t, s, k, b, long, beecloud.ClaimBusy, renewed.Add(lease))
 	// Unrenewed, the claim runs out like any other.
