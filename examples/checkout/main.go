@@ -12,7 +12,10 @@
 // pay page with one of two buttons: 立即支付 opens BeeCloud's channel menu,
 // and 微信扫码支付 skips it with instant_channel wxmp. A click BeeCloud
 // refuses (a wrong App Secret gives a bad sign) shows BC.err's message on
-// the page.
+// the page. The result page waits a minute for a late webhook, then offers
+// to pay again or to ask BeeCloud; a sweeper asks about unpaid orders in
+// the background; /admin lists the orders and refunds them (offline it is
+// open; with BeeCloud itself set CHECKOUT_ADMIN_PASSWORD, user admin).
 //
 // This command records handled webhooks in memory, which is right for one
 // process, and so builds without any database driver. For PostgreSQL or

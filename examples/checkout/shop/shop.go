@@ -1,7 +1,11 @@
 // Package shop is the web shop of the checkout example: a product page, an
 // order created when the buyer presses 购买 (a POST), the order's pay page
 // with BeeCloud's pay buttons, the webhook endpoint that marks orders
-// paid, and the result page the buyer returns to.
+// paid, and the result page the buyer returns to. When a webhook is late,
+// the result page can ask BeeCloud (WebhookHandler.Reconcile) and a
+// sweeper asks about unpaid orders in the background; an admin page
+// refunds paid orders through beecloud.Client, and REFUND webhooks mark
+// the refunds done.
 //
 // It is a package of its own so that the end-to-end tests can start the
 // shop in-process; the example's main packages only add flags, the
