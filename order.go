@@ -240,7 +240,7 @@ func checkOutTradeNo(s string) string {
 		}
 	}
 	if len(s) < 8 || len(s) > 32 {
-		return fmt.Sprintf("must be 8 to 32 ASCII letters or digits, got %d", len(s))
+		return fmt.Sprintf("must be 8 to 32 ASCII letters or digits (it has %d characters)", len(s))
 	}
 	return ""
 }

@@ -39,10 +39,10 @@ var orderTests = []orderTest{
 	{"valid", validOrder(), "", ""},
 
 	{"out_trade_no empty", withOrder(func(o *Order) { o.OutTradeNo = "" }), "out_trade_no", "required"},
-	{"out_trade_no 7 chars", withOrder(func(o *Order) { o.OutTradeNo = "abc1234" }), "out_trade_no", "8 to 32 ASCII letters or digits, got 7"},
+	{"out_trade_no 7 chars", withOrder(func(o *Order) { o.OutTradeNo = "abc1234" }), "out_trade_no", "8 to 32 ASCII letters or digits (it has 7 characters)"},
 	{"out_trade_no 8 chars", withOrder(func(o *Order) { o.OutTradeNo = "abcd1234" }), "", ""},
 	{"out_trade_no 32 chars", withOrder(func(o *Order) { o.OutTradeNo = strings.Repeat("aZ09", 8) }), "", ""},
-	{"out_trade_no 33 chars", withOrder(func(o *Order) { o.OutTradeNo = strings.Repeat("a", 33) }), "out_trade_no", "8 to 32 ASCII letters or digits, got 33"},
+	{"out_trade_no 33 chars", withOrder(func(o *Order) { o.OutTradeNo = strings.Repeat("a", 33) }), "out_trade_no", "8 to 32 ASCII letters or digits (it has 33 characters)"},
 	{"out_trade_no dash", withOrder(func(o *Order) { o.OutTradeNo = "test-0001" }), "out_trade_no", `found '-'`},
 	{"out_trade_no underscore", withOrder(func(o *Order) { o.OutTradeNo = "test_0001" }), "out_trade_no", `found '_'`},
 	{"out_trade_no space", withOrder(func(o *Order) { o.OutTradeNo = "test 0001" }), "out_trade_no", "8 to 32 ASCII letters or digits, found ' '"},

@@ -95,9 +95,12 @@ func TestWeChatJSAPIPaysInPlace(t *testing.T) {
 	if d, err := sb.WaitDelivery(ctx, p.Order.OutTradeNo); err != nil || !d.Acknowledged {
 		t.Fatalf("the shop did not acknowledge the webhook: %+v, %v", d, err)
 	}
-	waitPaidPage(b) // the page refreshes until the webhook has come
-	if got := Eval[string](b, `document.getElementById("state").textContent`); !strings.Contains(got, "WX_JSAPI") {
-		t.Errorf("result page says %q; want paid via WX_JSAPI", got)
+	waitPaidPage(b) // the page checks until the webhook has come
+	if got := Eval[string](b, `document.getElementById("state").textContent`); !strings.Contains(got, "微信支付") {
+		t.Errorf("result page says %q; want paid with 微信支付 (a name, not a code)", got)
+	}
+	if got := Eval[string](b, `document.getElementById("state").dataset.channel`); got != "WX_JSAPI" {
+		t.Errorf("result page: data-channel %q; want WX_JSAPI", got)
 	}
 	b.Screenshot("wechat-result")
 }

@@ -6,8 +6,12 @@
 //
 //	beecloud sign    -app-id ID -app-secret S -title T -amount FEN -out-trade-no NO [-v]
 //	beecloud verify  -app-id ID -master-secret S [file|-]
-//	beecloud send    -url URL -app-id ID -master-secret S -out-trade-no NO -amount FEN
+//	beecloud send    -url URL -app-id ID -master-secret S -out-trade-no NO -amount FEN [-v]
 //	beecloud sandbox [-addr 127.0.0.1:8090] [-webhook-url URL]
+//	beecloud bills   -out-trade-no NO [-api-url URL]
+//	beecloud refund  -out-trade-no NO -amount FEN [-yes] [-api-url URL]
+//	beecloud refunds [-out-trade-no NO] [-api-url URL]
+//	beecloud version
 //
 // Secrets may come from the environment (BEECLOUD_APP_ID,
 // BEECLOUD_APP_SECRET, BEECLOUD_MASTER_SECRET) so that they stay out of the
@@ -23,6 +27,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -43,23 +48,38 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	c := &cli{
-		ctx:    ctx,
-		stdin:  stdin,
-		stdout: stdout,
-		stderr: stderr,
-		getenv: os.Getenv,
+		ctx:           ctx,
+		stdin:         stdin,
+		stdinTerminal: isTerminal(stdin),
+		stdout:        stdout,
+		stderr:        stderr,
+		getenv:        os.Getenv,
 	}
 	return c.run(args)
+}
+
+// isTerminal reports whether r is a terminal (a character device), where
+// nobody may be about to type a webhook body.
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 // cli holds what the commands take from the process, so that tests can
 // replace each piece.
 type cli struct {
-	ctx    context.Context
-	stdin  io.Reader
-	stdout io.Writer
-	stderr io.Writer
-	getenv func(string) string
+	ctx   context.Context
+	stdin io.Reader
+	// stdinTerminal says stdin is a terminal: verify says it waits for a
+	// body there, and refund asks for confirmation there.
+	stdinTerminal bool
+	stdout        io.Writer
+	stderr        io.Writer
+	getenv        func(string) string
 
 	// client sends webhooks; nil means a client with a 10 s timeout.
 	client *http.Client
@@ -67,6 +87,8 @@ type cli struct {
 	sleep func(ctx context.Context, d time.Duration) error
 	// listening, if set, is told the sandbox's URL once it listens.
 	listening func(url string)
+
+	usages map[*flag.FlagSet]string // each command's usage text
 }
 
 type command struct {
@@ -80,6 +102,10 @@ var commands = []command{
 	{"verify", "check a webhook body's signature and fields", (*cli).verify},
 	{"send", "POST a signed test webhook to your endpoint, like BeeCloud does", (*cli).send},
 	{"sandbox", "run a local fake BeeCloud for developing offline", (*cli).sandbox},
+	{"bills", "list an order's bills from BeeCloud's REST API: paid or not", (*cli).bills},
+	{"refund", "refund a paid order, in full or in part", (*cli).refund},
+	{"refunds", "list refunds and their state", (*cli).refunds},
+	{"version", "print the version of this command", (*cli).version},
 }
 
 func (c *cli) run(args []string) int {
@@ -101,9 +127,21 @@ func (c *cli) run(args []string) int {
 			return cmd.run(c, rest)
 		}
 	}
-	fmt.Fprintf(c.stderr, "beecloud: unknown command %q\n\n", name)
-	c.usage(c.stderr)
+	hint := ""
+	if cmd := closest(name, commandNames()); cmd != "" {
+		hint = fmt.Sprintf(" (did you mean %q?)", cmd)
+	}
+	fmt.Fprintf(c.stderr, "beecloud: unknown command %q%s\n", name, hint)
+	fmt.Fprintln(c.stderr, `Run "beecloud -h" for the commands.`)
 	return exitUsage
+}
+
+func commandNames() []string {
+	names := make([]string, len(commands))
+	for i, cmd := range commands {
+		names[i] = cmd.name
+	}
+	return names
 }
 
 func (c *cli) usage(w io.Writer) {
@@ -128,32 +166,88 @@ Run "beecloud COMMAND -h" for a command's flags.
 `)
 }
 
-// newFlagSet returns a flag set for one command whose -h prints the
-// command's usage text followed by its flags.
+// newFlagSet returns a flag set for one command whose usage is the
+// command's text followed by its flags. Parse errors are printed by
+// c.parse, in one line.
 func (c *cli) newFlagSet(name, usage string) *flag.FlagSet {
-	fs := flag.NewFlagSet("beecloud "+name, flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
-	fs.Usage = func() {
-		w := fs.Output()
-		fmt.Fprint(w, usage)
-		fmt.Fprintln(w, "\nFlags:")
-		fs.PrintDefaults()
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {} // flag calls it on errors too: parse prints instead
+	if c.usages == nil {
+		c.usages = make(map[*flag.FlagSet]string)
 	}
+	c.usages[fs] = usage
 	return fs
 }
 
+// printUsage prints the command's usage text followed by its flags.
+func (c *cli) printUsage(fs *flag.FlagSet) {
+	fmt.Fprint(c.stderr, c.usages[fs])
+	hasFlags := false
+	fs.VisitAll(func(*flag.Flag) { hasFlags = true })
+	if hasFlags {
+		fmt.Fprintln(c.stderr, "\nFlags:")
+		fs.SetOutput(c.stderr)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+}
+
 // parse parses args into fs. It returns done=true with the exit code when
-// the command must stop: after -h (exit 0) or on a bad flag (exit 2).
+// the command must stop: after -h, which prints the usage (exit 0), or on
+// a bad flag, which prints one line and a hint (exit 2).
 func (c *cli) parse(fs *flag.FlagSet, args []string) (code int, done bool) {
 	err := fs.Parse(args)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
+		c.printUsage(fs)
 		return exitOK, true
 	case err != nil:
-		// flag has printed the error and the usage already.
-		return exitUsage, true
+		msg := err.Error()
+		if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+			var names []string
+			fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+			msg = "unknown flag -" + name
+			if c := closest(name, names); c != "" {
+				msg += " (did you mean -" + c + "?)"
+			}
+		}
+		return c.usageError(fs.Name(), "%s", msg), true
 	}
 	return exitOK, false
+}
+
+// closest returns the candidate closest to name when it is close enough
+// to be a typo of it, and "" otherwise.
+func closest(name string, candidates []string) string {
+	best, bestDist := "", len(name)/2+1
+	for _, c := range candidates {
+		if d := editDistance(name, c); d < bestDist || (d <= bestDist && best == "" && strings.HasPrefix(c, name)) {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // usageError prints a usage error for the command and returns exitUsage.

@@ -2,9 +2,11 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"strings"
 	"syscall"
@@ -15,7 +17,7 @@ import (
 )
 
 const sandboxUsage = `Usage: beecloud sandbox [-addr 127.0.0.1:8090] [-app-id ID -app-secret SECRET [-master-secret SECRET]]
-	[-webhook-url URL] [-channels ali,wxmp,wx,un] [-retry-base 2s] [-duplicates N]
+	[-webhook-url URL] [-channels ali,wxmp,wx,un] [-retry-base 2s] [-duplicates N] [-pay NO=FEN]...
 
 Sandbox runs a local, fake BeeCloud so that a shop written in any language
 can take the whole pay flow offline: it serves the button script, checks
@@ -26,6 +28,10 @@ signed webhook to -webhook-url, resending it on BeeCloud's schedule (after
 With -duplicates N it then sends each webhook N more times, as BeeCloud and
 the channels sometimes do: the shop must handle each payment once.
 No real money moves.
+
+It also answers BeeCloud's REST API (bills, refunds) at its URL, for your
+reconciliation code and for "beecloud bills -api-url URL"; -pay NO=FEN makes
+a paid order at start to try it on.
 
 It prints the script tag to paste into your page instead of BeeCloud's, and
 one line per webhook attempt. Without credentials it makes random demo ones
@@ -44,94 +50,192 @@ and $BEECLOUD_MASTER_SECRET instead of flags. Stop it with Ctrl-C.
 // print.
 const pollDeliveries = 200 * time.Millisecond
 
+// sandboxFlags are sandbox's flags.
+type sandboxFlags struct {
+	cr          credentials
+	generated   bool // no credentials given: random demo ones
+	addr        string
+	webhookURL  string
+	channelList string
+	retryBase   time.Duration
+	duplicates  int
+	pay         keyValues // out_trade_no=fen, paid at start
+	payFen      []int64   // the amounts of pay
+}
+
+func (f *sandboxFlags) define(fs *flag.FlagSet) {
+	f.cr.define(fs, true, true)
+	fs.StringVar(&f.addr, "addr", "127.0.0.1:8090", "listen address; port 0 picks a free port")
+	fs.StringVar(&f.webhookURL, "webhook-url", "", "where to POST webhooks; empty sends none")
+	fs.StringVar(&f.channelList, "channels", "ali,wxmp,wx,un", "the app's enabled channels, in menu order")
+	fs.DurationVar(&f.retryBase, "retry-base", 2*time.Second, "wait before the first webhook resend; each next wait doubles (BeeCloud: 2s)")
+	fs.IntVar(&f.duplicates, "duplicates", 0, "send each acknowledged webhook this many more times, as BeeCloud sometimes does")
+	fs.Var(&f.pay, "pay", "pay the order `NO=FEN` (out_trade_no=amount in 分) through Alipay at start, to try bills, refund and webhooks on (repeatable)")
+}
+
+// check fills in demo credentials when none were given and returns the
+// problem with the flags, in words, or "".
+func (f *sandboxFlags) check() string {
+	f.generated = f.cr.appID == "" && f.cr.appSecret == "" && f.cr.masterSecret == ""
+	if f.generated {
+		f.cr = credentials{appID: demoUUID(), appSecret: demoUUID(), masterSecret: demoUUID()}
+	}
+	switch {
+	case f.cr.missing(true, false) != "":
+		return fmt.Sprintf("missing %s (or give no credentials at all for random demo ones)", f.cr.missing(true, false))
+	case f.webhookURL != "" && f.cr.masterSecret == "":
+		return fmt.Sprintf("-webhook-url needs -master-secret (or $%s) to sign the webhooks", envMasterSecret)
+	case f.retryBase <= 0:
+		return "-retry-base must be positive"
+	case f.duplicates < 0:
+		return "-duplicates must be 0 or more"
+	}
+	if f.webhookURL != "" {
+		if _, err := parseHTTPURL(f.webhookURL); err != nil {
+			return "-webhook-url is not an http or https URL such as http://127.0.0.1:8080/webhook"
+		}
+	}
+	for _, kv := range f.pay {
+		fen, err := parseFen(kv.value)
+		if err == nil && fen <= 0 {
+			err = errors.New("the amount must be at least 1 分")
+		}
+		if err != nil {
+			return fmt.Sprintf("-pay %s=%s: %v", kv.key, kv.value, err)
+		}
+		f.payFen = append(f.payFen, fen)
+	}
+	return ""
+}
+
 func (c *cli) sandbox(args []string) int {
 	const name = "sandbox"
 	fs := c.newFlagSet(name, sandboxUsage)
-	var cr credentials
-	cr.define(fs, true, true)
-	addr := fs.String("addr", "127.0.0.1:8090", "listen address; port 0 picks a free port")
-	webhookURL := fs.String("webhook-url", "", "where to POST webhooks; empty sends none")
-	channelList := fs.String("channels", "ali,wxmp,wx,un", "the app's enabled channels, in menu order")
-	retryBase := fs.Duration("retry-base", 2*time.Second, "wait before the first webhook resend; each next wait doubles (BeeCloud: 2s)")
-	duplicates := fs.Int("duplicates", 0, "send each acknowledged webhook this many more times, as BeeCloud sometimes does")
+	var f sandboxFlags
+	f.define(fs)
 	if code, done := c.parse(fs, args); done {
 		return code
 	}
 	if fs.NArg() > 0 {
 		return c.usageError(name, "unexpected argument %q", fs.Arg(0))
 	}
-	cr.fill(c.getenv)
-	generated := cr.appID == "" && cr.appSecret == "" && cr.masterSecret == ""
-	if generated {
-		cr = credentials{appID: demoUUID(), appSecret: demoUUID(), masterSecret: demoUUID()}
+	f.cr.fill(c.getenv)
+	if problem := f.check(); problem != "" {
+		return c.usageError(name, "%s", problem)
 	}
-	switch {
-	case cr.missing(true, false) != "":
-		return c.usageError(name, "missing %s (or give no credentials at all for random demo ones)", cr.missing(true, false))
-	case *webhookURL != "" && cr.masterSecret == "":
-		return c.usageError(name, "-webhook-url needs -master-secret (or $%s) to sign the webhooks", envMasterSecret)
-	case *retryBase <= 0:
-		return c.usageError(name, "-retry-base must be positive")
-	case *duplicates < 0:
-		return c.usageError(name, "-duplicates must be 0 or more")
-	}
-	shownURL := ""
-	if *webhookURL != "" {
-		u, err := url.Parse(*webhookURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return c.usageError(name, "-webhook-url is not an http or https URL such as http://127.0.0.1:8080/webhook")
-		}
-		shownURL = u.Redacted() // never print the password of http://user:password@host/
-	}
-	channels, err := parseChannels(*channelList)
+	channels, err := parseChannels(f.channelList)
 	if err != nil {
 		return c.usageError(name, "%v", err)
 	}
-
 	app := beecloudtest.App{
-		Config:     beecloud.Config{AppID: cr.appID, AppSecret: cr.appSecret, MasterSecret: cr.masterSecret},
+		Config:     beecloud.Config{AppID: f.cr.appID, AppSecret: f.cr.appSecret, MasterSecret: f.cr.masterSecret},
 		Channels:   channels,
-		WebhookURL: *webhookURL,
+		WebhookURL: f.webhookURL,
 	}
 	sandbox := beecloudtest.NewUnstartedSandbox(app)
-	sandbox.RetryBase = *retryBase
-	sandbox.Duplicates = *duplicates
-	if err := sandbox.StartAt(*addr); err != nil {
+	sandbox.RetryBase = f.retryBase
+	sandbox.Duplicates = f.duplicates
+	if code, ok := c.startSandbox(sandbox, f.addr); !ok {
+		return code
+	}
+	defer sandbox.Close()
+	c.printSandboxBanner(sandbox, &f)
+	if code, ok := c.payAtStart(sandbox, &f); !ok {
+		return code
+	}
+	if c.listening != nil {
+		c.listening(sandbox.URL)
+	}
+	c.followDeliveries(sandbox)
+	return exitOK
+}
+
+// startSandbox starts sandbox on addr, or prints why it cannot and returns
+// the exit code. It warns when addr is reachable from other machines.
+func (c *cli) startSandbox(sandbox *beecloudtest.Sandbox, addr string) (int, bool) {
+	const name = "sandbox"
+	if err := sandbox.StartAt(addr); err != nil {
 		var addrErr *net.AddrError
 		switch {
 		case errors.As(err, &addrErr):
-			return c.usageError(name, "-addr %q: %s", *addr, addrErr.Err)
+			return c.usageError(name, "-addr %q: %s", addr, addrErr.Err), false
 		case errors.Is(err, syscall.EADDRINUSE):
-			return c.errorf(name, "%v\n(is another sandbox running? choose another address with -addr 127.0.0.1:8091)", err)
+			return c.errorf(name, "%v\n(is another sandbox running? choose another address with -addr 127.0.0.1:8091)", err), false
 		}
-		return c.errorf(name, "%v", err)
+		return c.errorf(name, "%v", err), false
 	}
-	defer sandbox.Close()
+	if u, err := url.Parse(sandbox.URL); err == nil && !isLoopback(u.Hostname()) {
+		c.warnf(name, "listening on %s, beyond this machine: anyone who reaches it can see its bills, pay them and read its demo credentials; use -addr 127.0.0.1:PORT unless a phone or another machine must reach it", u.Host)
+	}
+	return exitOK, true
+}
 
-	cfg := app.Config
-	cfg.ScriptURL = sandbox.ScriptURL()
+// payAtStart pays the -pay orders in the sandbox, or prints why it
+// cannot and returns the exit code.
+func (c *cli) payAtStart(sandbox *beecloudtest.Sandbox, f *sandboxFlags) (int, bool) {
+	cfg := sandbox.Apps()[0].Config
+	for i, kv := range f.pay {
+		amount := f.payFen[i]
+		params, err := cfg.Params(beecloud.Order{Title: "beecloud sandbox -pay", Amount: amount, OutTradeNo: kv.key})
+		if err == nil {
+			_, err = sandbox.Pay(cfg.AppID, params, beecloud.ChannelAli)
+		}
+		if err != nil {
+			return c.usageError("sandbox", "-pay %s=%s: %v", kv.key, kv.value, err), false
+		}
+		fmt.Fprintf(c.stdout, "Paid order %s: %s through Alipay (ALI_WEB)\n", kv.key, yuanSign(amount))
+	}
+	return exitOK, true
+}
+
+// isLoopback reports whether host, from a listener's address, is reached
+// from this machine only.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// printSandboxBanner prints where the sandbox is, its app and the script
+// tag to paste.
+func (c *cli) printSandboxBanner(sandbox *beecloudtest.Sandbox, f *sandboxFlags) {
 	w := c.stdout
 	fmt.Fprintf(w, "BeeCloud sandbox listening on %s (no real money moves)\n\n", sandbox.URL)
-	if generated {
+	if f.generated {
 		fmt.Fprintln(w, "Demo credentials (random, for this run only):")
-		fmt.Fprintf(w, "  app_id:        %s\n  app_secret:    %s\n  master_secret: %s\n\n", cr.appID, cr.appSecret, cr.masterSecret)
+		fmt.Fprintf(w, "  app_id:        %s\n  app_secret:    %s\n  master_secret: %s\n\n", f.cr.appID, f.cr.appSecret, f.cr.masterSecret)
 	} else {
-		fmt.Fprintf(w, "App %s (secrets as given)\n\n", cr.appID)
+		fmt.Fprintf(w, "App %s (secrets as given)\n\n", f.cr.appID)
 	}
-	fmt.Fprintf(w, "Channels: %s\n", *channelList)
-	if *webhookURL != "" {
-		fmt.Fprintf(w, "Webhooks: POST %s, resent after %s, %s, … until it answers success\n", shownURL, *retryBase, 2**retryBase)
-		if *duplicates > 0 {
-			fmt.Fprintf(w, "Then each webhook is sent %d more times, as BeeCloud sometimes does\n", *duplicates)
+	fmt.Fprintf(w, "Channels: %s\n", f.channelList)
+	if f.webhookURL != "" {
+		u, _ := url.Parse(f.webhookURL) // checked by f.check
+		fmt.Fprintf(w, "Webhooks: POST %s, resent after %s, %s, … until it answers success\n", u.Redacted(), f.retryBase, 2*f.retryBase)
+		if f.duplicates > 0 {
+			fmt.Fprintf(w, "Then each webhook is sent %s, as BeeCloud sometimes does\n", moreTimes(f.duplicates))
 		}
 	} else {
 		fmt.Fprintln(w, "Webhooks: none (no -webhook-url)")
 	}
+	cfg := sandbox.Apps()[0].Config
+	cfg.ScriptURL = sandbox.ScriptURL()
+	fmt.Fprintf(w, "REST API (bills, refunds): %s (beecloud bills -api-url %s …)\n", sandbox.URL, sandbox.URL)
 	fmt.Fprintf(w, "\nPaste this script tag into your page in place of BeeCloud's:\n\n%s\n\nCtrl-C to stop.\n", cfg.ScriptTag())
-	if c.listening != nil {
-		c.listening(sandbox.URL)
-	}
+}
 
+// moreTimes says "1 more time", "2 more times".
+func moreTimes(n int) string {
+	if n == 1 {
+		return "1 more time"
+	}
+	return fmt.Sprintf("%d more times", n)
+}
+
+// followDeliveries prints each webhook attempt as it happens, until the
+// context ends.
+func (c *cli) followDeliveries(sandbox *beecloudtest.Sandbox) {
 	var printed []int // attempts printed, by delivery
 	tick := time.NewTicker(pollDeliveries)
 	defer tick.Stop()
@@ -139,8 +243,8 @@ func (c *cli) sandbox(args []string) int {
 		select {
 		case <-c.ctx.Done():
 			c.printDeliveries(sandbox, printed)
-			fmt.Fprintln(w, "Stopping the sandbox…")
-			return exitOK
+			fmt.Fprintln(c.stdout, "Stopping the sandbox…")
+			return
 		case <-tick.C:
 			printed = c.printDeliveries(sandbox, printed)
 		}
@@ -170,8 +274,11 @@ func printAttempt(w io.Writer, d beecloudtest.Delivery, i int) {
 		result = unwrapURLError(a.Err).Error()
 	}
 	what := "webhook"
+	if d.TransactionType == beecloud.TransactionRefund {
+		what = "refund " + d.RefundNo + " webhook"
+	}
 	if d.Duplicate {
-		what = "duplicate webhook"
+		what = "duplicate " + what
 	}
 	fmt.Fprintf(w, "%s %s for order %s, attempt %d → %s\n", a.At.Format("15:04:05"), what, d.OutTradeNo, i+1, result)
 	if i == len(d.Attempts)-1 && d.GaveUp {

@@ -3,8 +3,8 @@ package main
 import (
 	"bytes"
 	"errors"
+	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -14,18 +14,22 @@ import (
 
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/beecloudtest"
+	"github.com/paybutton/beecloud/internal/webhookack"
 )
 
 const sendUsage = `Usage: beecloud send -url URL -app-id ID -master-secret SECRET -out-trade-no NO -amount FEN
 	[-channel ALI] [-sub-channel ALI_WEB] [-type PAY] [-optional key=value]...
-	[-retries N] [-retry-base 2s] [-v]
+	[-retries N] [-retry-base 2s] [-v | -dry-run]
 
 Send POSTs a correctly signed test webhook to URL, as BeeCloud does when a
 buyer has paid order NO: Content-Type application/json, signature
 MD5(app_id + transaction_id + transaction_type + channel_type +
 transaction_fee + master_secret). It prints the answer's status and body and
-exits 0 only if the answer is 200 with the body "success", which is what
-BeeCloud waits for.
+exits 0 only if the answer acknowledges the webhook as BeeCloud requires: a
+2xx status and the body "success".
+
+With -v it prints the body it sends; with -dry-run it prints the body alone
+and sends nothing: save it to try "beecloud verify" on.
 
 -amount is the transaction_fee, an integer in 分 (fen): 1 = ¥0.01.
 
@@ -40,100 +44,155 @@ $BEECLOUD_MASTER_SECRET instead of flags.
 Example:
 
 	beecloud send -url http://127.0.0.1:8080/beecloud/webhook -out-trade-no test0001 -amount 1 -optional product=test
+	beecloud send -dry-run -out-trade-no test0001 -amount 1 > body.json && beecloud verify body.json
 `
 
 // maxRetries is BeeCloud's schedule: 2^1 … 2^17 seconds.
 const maxRetries = 17
 
+// sendFlags are send's flags.
+type sendFlags struct {
+	cr                          credentials
+	target, outTradeNo, amount  string
+	channel, subChannel, txType string
+	optional                    keyValues
+	retries                     int
+	retryBase                   time.Duration
+	verbose                     bool
+	dryRun                      bool
+}
+
+func (f *sendFlags) define(fs *flag.FlagSet) {
+	f.cr.define(fs, false, true)
+	fs.StringVar(&f.target, "url", "", "the webhook endpoint to POST to")
+	fs.StringVar(&f.outTradeNo, "out-trade-no", "", "the order number (the webhook's transaction_id)")
+	fs.StringVar(&f.amount, "amount", "", "the amount paid, an integer in 分 (transaction_fee)")
+	fs.StringVar(&f.channel, "channel", "ALI", "channel_type")
+	fs.StringVar(&f.subChannel, "sub-channel", "ALI_WEB", "sub_channel_type")
+	fs.StringVar(&f.txType, "type", beecloud.TransactionPay, "transaction_type: PAY, REFUND, …")
+	fs.Var(&f.optional, "optional", "an optional key=value echoed in the webhook (repeatable; values are strings)")
+	fs.IntVar(&f.retries, "retries", 0, "resend up to `N` times until the answer is success")
+	fs.DurationVar(&f.retryBase, "retry-base", 2*time.Second, "the first wait between resends; each next wait doubles")
+	fs.BoolVar(&f.verbose, "v", false, "print the body sent (to try \"beecloud verify\" on)")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "print the signed body and send nothing (no -url needed)")
+}
+
+// check returns the problem with the flags, in words, or "".
+func (f *sendFlags) check() string {
+	switch {
+	case f.target == "" && !f.dryRun:
+		return "missing -url"
+	case f.cr.missing(false, true) != "":
+		return "missing " + f.cr.missing(false, true)
+	case f.outTradeNo == "":
+		return "missing -out-trade-no"
+	case f.amount == "":
+		return "missing -amount"
+	case f.retries < 0 || f.retries > maxRetries:
+		return fmt.Sprintf("-retries must be 0 to %d (BeeCloud stops after 2^17 s)", maxRetries)
+	case f.retryBase <= 0:
+		return "-retry-base must be positive"
+	case f.channel == "" || f.txType == "":
+		return "-channel and -type must not be empty"
+	}
+	return ""
+}
+
+// body builds the signed webhook body of amount.
+func (f *sendFlags) body(amount int64) []byte {
+	order := beecloud.Order{OutTradeNo: f.outTradeNo, Amount: amount}
+	if len(f.optional) > 0 {
+		order.Optional = make(map[string]any, len(f.optional))
+		for _, kv := range f.optional {
+			order.Optional[kv.key] = kv.value
+		}
+	}
+	n := beecloudtest.Paid(order)
+	n.ChannelType, n.SubChannelType, n.TransactionType = f.channel, f.subChannel, f.txType
+	cfg := beecloud.Config{AppID: f.cr.appID, MasterSecret: f.cr.masterSecret}
+	return beecloudtest.NotificationBody(cfg, n)
+}
+
 func (c *cli) send(args []string) int {
 	const name = "send"
 	fs := c.newFlagSet(name, sendUsage)
-	var cr credentials
-	cr.define(fs, false, true)
-	target := fs.String("url", "", "the webhook endpoint to POST to")
-	outTradeNo := fs.String("out-trade-no", "", "the order number (the webhook's transaction_id)")
-	amountText := fs.String("amount", "", "the amount paid, an integer in 分 (transaction_fee)")
-	channel := fs.String("channel", "ALI", "channel_type")
-	subChannel := fs.String("sub-channel", "ALI_WEB", "sub_channel_type")
-	txType := fs.String("type", "PAY", "transaction_type: PAY, REFUND, …")
-	var optional keyValues
-	fs.Var(&optional, "optional", "an optional key=value echoed in the webhook (repeatable; values are strings)")
-	retries := fs.Int("retries", 0, "resend up to `N` times until the answer is success")
-	retryBase := fs.Duration("retry-base", 2*time.Second, "the first wait between resends; each next wait doubles")
-	verbose := fs.Bool("v", false, "print the body sent")
+	var f sendFlags
+	f.define(fs)
 	if code, done := c.parse(fs, args); done {
 		return code
 	}
 	if fs.NArg() > 0 {
 		return c.usageError(name, "unexpected argument %q", fs.Arg(0))
 	}
-	cr.fill(c.getenv)
-	switch {
-	case *target == "":
-		return c.usageError(name, "missing -url")
-	case cr.missing(false, true) != "":
-		return c.usageError(name, "missing %s", cr.missing(false, true))
-	case *outTradeNo == "":
-		return c.usageError(name, "missing -out-trade-no")
-	case *amountText == "":
-		return c.usageError(name, "missing -amount")
-	case *retries < 0 || *retries > maxRetries:
-		return c.usageError(name, "-retries must be 0 to %d (BeeCloud stops after 2^17 s)", maxRetries)
-	case *retryBase <= 0:
-		return c.usageError(name, "-retry-base must be positive")
-	case *channel == "" || *txType == "":
-		return c.usageError(name, "-channel and -type must not be empty")
+	f.cr.fill(c.getenv)
+	if problem := f.check(); problem != "" {
+		return c.usageError(name, "%s", problem)
 	}
-	u, err := url.Parse(*target)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		shown := *target
-		if err == nil {
-			shown = u.Redacted() // hide the password of scheme://user:password@host/
-		}
-		return c.usageError(name, "-url %q is not an http or https URL", shown)
-	}
-	amount, err := parseFen(*amountText)
+	amount, err := parseFen(f.amount)
 	if err != nil {
 		return c.usageError(name, "%v", err)
 	}
 	if amount < 0 {
 		return c.usageError(name, "-amount must not be negative")
 	}
-
-	order := beecloud.Order{OutTradeNo: *outTradeNo, Amount: amount}
-	if len(optional) > 0 {
-		order.Optional = make(map[string]any, len(optional))
-		for _, kv := range optional {
-			order.Optional[kv.key] = kv.value
-		}
+	body := f.body(amount)
+	if f.dryRun {
+		fmt.Fprintf(c.stdout, "%s\n", body)
+		return exitOK
 	}
-	n := beecloudtest.Paid(order)
-	n.ChannelType, n.SubChannelType, n.TransactionType = *channel, *subChannel, *txType
-	cfg := beecloud.Config{AppID: cr.appID, MasterSecret: cr.masterSecret}
-	body := beecloudtest.NotificationBody(cfg, n)
-	if *verbose {
+	u, err := parseHTTPURL(f.target)
+	if err != nil {
+		return c.usageError(name, "-url %v", err)
+	}
+	if f.verbose {
 		fmt.Fprintf(c.stdout, "body: %s\n", body)
 	}
-
-	wait := *retryBase
-	for attempt := 1; ; attempt++ {
-		ok := c.post(attempt, u.String(), body)
-		if ok {
-			return exitOK
-		}
-		if attempt > *retries {
-			break
-		}
-		fmt.Fprintf(c.stdout, "resending in %s\n", wait)
-		if err := c.wait(wait); err != nil {
-			return c.errorf(name, "interrupted: %v", err)
-		}
-		wait *= 2
+	if c.deliver(u.String(), body, f.retries, f.retryBase) {
+		return exitOK
+	}
+	if c.ctx.Err() != nil {
+		return c.errorf(name, "interrupted: %v", c.ctx.Err())
 	}
 	return c.errorf(name, "%s did not answer \"success\"; BeeCloud would send again", u.Redacted())
 }
 
-// post sends body once and reports whether the answer was success.
+// parseHTTPURL parses an http or https URL. Its error shows the URL with
+// its password hidden (scheme://user:password@host/).
+func parseHTTPURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+		return u, nil
+	}
+	shown := s
+	if err == nil {
+		shown = u.Redacted()
+	}
+	return nil, fmt.Errorf("%q is not an http or https URL", shown)
+}
+
+// deliver posts body to target until it is acknowledged, resending up to
+// retries times on BeeCloud's doubling schedule from retryBase. It reports
+// whether the body was acknowledged; false also when interrupted.
+func (c *cli) deliver(target string, body []byte, retries int, retryBase time.Duration) bool {
+	wait := retryBase
+	for attempt := 1; ; attempt++ {
+		if c.post(attempt, target, body) {
+			return true
+		}
+		if attempt > retries {
+			return false
+		}
+		fmt.Fprintf(c.stdout, "resending in %s\n", wait)
+		if c.wait(wait) != nil {
+			return false
+		}
+		wait *= 2
+	}
+}
+
+// post sends body once and reports whether the answer acknowledged it, by
+// the rule BeeCloud applies (and the sandbox too): a 2xx status and the
+// text success.
 func (c *cli) post(attempt int, target string, body []byte) bool {
 	req, err := http.NewRequestWithContext(c.ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
@@ -152,19 +211,16 @@ func (c *cli) post(attempt int, target string, body []byte) bool {
 		return false
 	}
 	defer resp.Body.Close()
-	answer, err := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+	answer, ok, err := webhookack.Read(resp)
 	if err != nil {
 		fmt.Fprintf(c.stderr, "attempt %d: reading the answer: %v\n", attempt, err)
 		return false
 	}
 	fmt.Fprintf(c.stdout, "attempt %d: %s: %s\n", attempt, resp.Status, printable(answer))
-	switch {
-	case resp.StatusCode == http.StatusOK && string(answer) == "success":
-		return true
-	case strings.TrimSpace(string(answer)) == "success":
-		fmt.Fprintf(c.stderr, "attempt %d: the answer must be exactly \"success\" with status 200\n", attempt)
+	if !ok && strings.TrimSpace(string(answer)) == webhookack.Answer {
+		fmt.Fprintf(c.stderr, "attempt %d: the answer says success, but with status %d: BeeCloud wants a 2xx status\n", attempt, resp.StatusCode)
 	}
-	return false
+	return ok
 }
 
 // wait sleeps for d, or until the context ends.

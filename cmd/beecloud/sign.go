@@ -72,11 +72,29 @@ func (c *cli) sign(args []string) int {
 	}
 
 	order := beecloud.Order{Title: *title, Amount: amount, OutTradeNo: *outTradeNo}
+	c.warnSignProblems(order, cr)
+	sign := beecloud.Sign(cr.appID, *title, amount, *outTradeNo, cr.appSecret)
+	if !*verbose {
+		fmt.Fprintln(c.stdout, sign)
+		return exitOK
+	}
+	secret := maskSecret(cr.appSecret)
+	if *showSecret {
+		secret = cr.appSecret
+	}
+	c.explainSign(order, cr, secret, sign)
+	return exitOK
+}
+
+// warnSignProblems warns about what BeeCloud would refuse in the order and
+// about stray spaces in the credentials; the sign is printed anyway.
+func (c *cli) warnSignProblems(order beecloud.Order, cr credentials) {
+	const name = "sign"
 	if err := order.Validate(); err != nil {
 		var ve *beecloud.ValidationError
 		if errors.As(err, &ve) {
 			for _, p := range ve.Problems {
-				c.warnf(name, "%s (BeeCloud will refuse this order)", p)
+				c.warnf(name, "%s; BeeCloud will refuse this order", p)
 			}
 		} else {
 			c.warnf(name, "%v", err)
@@ -85,28 +103,21 @@ func (c *cli) sign(args []string) int {
 	if strings.TrimSpace(cr.appID) != cr.appID || strings.TrimSpace(cr.appSecret) != cr.appSecret {
 		c.warnf(name, "the App ID or Secret has leading or trailing spaces; they are hashed too")
 	}
+}
 
-	sign := beecloud.Sign(cr.appID, *title, amount, *outTradeNo, cr.appSecret)
-	if !*verbose {
-		fmt.Fprintln(c.stdout, sign)
-		return exitOK
-	}
-
-	secret := maskSecret(cr.appSecret)
-	if *showSecret {
-		secret = cr.appSecret
-	}
-	hashed := beecloud.SignString(cr.appID, *title, amount, *outTradeNo, "")
+// explainSign prints each part of the sign and the exact string hashed,
+// with the secret as shown.
+func (c *cli) explainSign(o beecloud.Order, cr credentials, secret, sign string) {
+	hashed := beecloud.SignString(cr.appID, o.Title, o.Amount, o.OutTradeNo, "")
 	w := c.stdout
 	fmt.Fprintf(w, "app_id:       %s\n", cr.appID)
-	fmt.Fprintf(w, "title:        %s\n", describeText(*title))
-	fmt.Fprintf(w, "amount:       %d (分, ¥%s)\n", amount, yuan(amount))
-	fmt.Fprintf(w, "out_trade_no: %s\n", *outTradeNo)
+	fmt.Fprintf(w, "title:        %s\n", describeText(o.Title))
+	fmt.Fprintf(w, "amount:       %d (分, ¥%s)\n", o.Amount, yuan(o.Amount))
+	fmt.Fprintf(w, "out_trade_no: %s\n", o.OutTradeNo)
 	fmt.Fprintf(w, "app_secret:   %s\n", secret)
 	fmt.Fprintf(w, "hashed:       %s%s\n", hashed, secret)
 	fmt.Fprintf(w, "              (%d bytes of UTF-8: app_id + title + amount + out_trade_no + app_secret)\n", len(hashed)+len(cr.appSecret))
 	fmt.Fprintf(w, "sign:         %s\n", sign)
-	return exitOK
 }
 
 // maskSecret stands in for a secret in printed output: it tells its length,

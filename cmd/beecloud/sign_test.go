@@ -109,7 +109,7 @@ func TestSign(t *testing.T) {
 			name:   "unknown flag",
 			args:   append(creds, "-price", "1"),
 			code:   exitUsage,
-			stderr: []string{"flag provided but not defined: -price"},
+			stderr: []string{"unknown flag -price"},
 		},
 		{
 			name:   "extra argument",

@@ -27,8 +27,13 @@ re-encoded by a framework no longer verifies.
 
 On success verify prints the notification's fields and exits 0. Otherwise it
 prints which check failed and exits 1; for a wrong signature it prints the
-signature expected and the one received, and the string that was hashed with
-the Master Secret masked (unless -show-secret).
+signature received, the first characters of the one expected (all of it
+with -show-expected: the full expected signature of any body is a forgery,
+so keep it out of shared logs and tickets), and the string that was hashed
+with the Master Secret masked (unless -show-secret).
+
+To get a webhook body to try it on, "beecloud send -v" prints the body it
+sends.
 
 With -legacy, bodies signed with the legacy scheme (field "sign" =
 MD5(app_id + app_secret + timestamp)) are accepted too, within 5 minutes of
@@ -40,6 +45,7 @@ $BEECLOUD_MASTER_SECRET and $BEECLOUD_APP_SECRET instead of flags.
 Example:
 
 	beecloud verify -app-id ID -master-secret SECRET webhook.json
+	beecloud send -url http://127.0.0.1:8080/beecloud/webhook -out-trade-no test0001 -amount 1 -v
 	pbpaste | beecloud verify -
 `
 
@@ -54,11 +60,12 @@ func (c *cli) verify(args []string) int {
 	fs.StringVar(&cr.appSecret, "app-secret", "", "BeeCloud App Secret, for -legacy (default $"+envAppSecret+")")
 	legacy := fs.Bool("legacy", false, "also accept bodies signed with the legacy scheme (field \"sign\")")
 	showSecret := fs.Bool("show-secret", false, "print the Master Secret in the hashed string instead of masking it")
+	showExpected := fs.Bool("show-expected", false, "print the whole expected signature of a body that fails, not only its first characters")
 	if code, done := c.parse(fs, args); done {
 		return code
 	}
 	if fs.NArg() > 1 {
-		return c.usageError(name, "want one file (or - for stdin), got %d arguments", fs.NArg())
+		return c.usageError(name, "want one file (or - for stdin), not %d arguments", fs.NArg())
 	}
 	cr.fill(c.getenv)
 	if m := cr.missing(false, true); m != "" {
@@ -68,6 +75,9 @@ func (c *cli) verify(args []string) int {
 		return c.usageError(name, "-legacy needs -app-secret (or $%s)", envAppSecret)
 	}
 
+	if fs.Arg(0) == "" && c.stdinTerminal {
+		fmt.Fprintln(c.stderr, "beecloud verify: reading the webhook body from stdin; paste it, then Ctrl-D (or give a file; \"beecloud send -v\" prints a body)")
+	}
 	src, body, err := c.readBody(fs.Arg(0))
 	if err != nil {
 		return c.errorf(name, "%v", err)
@@ -75,7 +85,7 @@ func (c *cli) verify(args []string) int {
 	cfg := beecloud.Config{AppID: cr.appID, MasterSecret: cr.masterSecret, AppSecret: cr.appSecret, LegacyWebhook: *legacy}
 	n, err := cfg.ParseNotification(body)
 	if err != nil {
-		c.explainFailure(cfg, body, err, *showSecret)
+		c.explainFailure(cfg, body, err, reveal{secret: *showSecret, expected: *showExpected})
 		return exitFailure
 	}
 	fmt.Fprintf(c.stdout, "OK: %s is a valid webhook for app %s\n", src, n.AppID)
@@ -108,9 +118,20 @@ func (c *cli) readBody(file string) (string, []byte, error) {
 	return src, body, nil
 }
 
+// reveal says what verify may print in full.
+type reveal struct {
+	secret   bool // the secret in the hashed string
+	expected bool // the expected signature
+}
+
+// expectedPrefix is how many characters of the expected signature verify
+// prints without -show-expected: enough to compare with another program's
+// output, far too few to forge anything.
+const expectedPrefix = 6
+
 // explainFailure prints which check refused the body and, for a wrong
 // signature, what was expected.
-func (c *cli) explainFailure(cfg beecloud.Config, body []byte, err error, showSecret bool) {
+func (c *cli) explainFailure(cfg beecloud.Config, body []byte, err error, show reveal) {
 	w := c.stderr
 	check := "the body"
 	switch {
@@ -128,7 +149,7 @@ func (c *cli) explainFailure(cfg beecloud.Config, body []byte, err error, showSe
 	fmt.Fprintf(w, "FAILED: %s: %v\n", check, err)
 	switch {
 	case errors.Is(err, beecloud.ErrBadSignature):
-		explainSignature(w, cfg, body, showSecret)
+		explainSignature(w, cfg, body, show)
 	case errors.Is(err, beecloud.ErrLegacyDisabled):
 		fmt.Fprintln(w, "The body carries the legacy \"sign\" field; run with -legacy -app-secret SECRET to accept it.")
 	}
@@ -146,7 +167,7 @@ type looseBody struct {
 	TransactionFee  json.Number `json:"transaction_fee"`
 }
 
-func explainSignature(w io.Writer, cfg beecloud.Config, body []byte, showSecret bool) {
+func explainSignature(w io.Writer, cfg beecloud.Config, body []byte, show reveal) {
 	var b looseBody
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.UseNumber()
@@ -154,10 +175,16 @@ func explainSignature(w io.Writer, cfg beecloud.Config, body []byte, showSecret 
 		return
 	}
 	mask := func(secret string) string {
-		if showSecret {
+		if show.secret {
 			return secret
 		}
 		return maskSecret(secret)
+	}
+	expected := func(sig string) string {
+		if show.expected || len(sig) <= expectedPrefix {
+			return sig
+		}
+		return sig[:expectedPrefix] + "… (the rest with -show-expected)"
 	}
 	if b.Signature == nil && b.Sign != nil {
 		ts, err := b.Timestamp.Int64()
@@ -165,7 +192,7 @@ func explainSignature(w io.Writer, cfg beecloud.Config, body []byte, showSecret 
 			return
 		}
 		fmt.Fprintf(w, "  got:      %s (legacy \"sign\")\n", safe(*b.Sign))
-		fmt.Fprintf(w, "  expected: %s\n", beecloud.LegacyWebhookSign(cfg.AppID, cfg.AppSecret, ts))
+		fmt.Fprintf(w, "  expected: %s\n", expected(beecloud.LegacyWebhookSign(cfg.AppID, cfg.AppSecret, ts)))
 		fmt.Fprintln(w, "  hashed:   app_id + app_secret + timestamp")
 		fmt.Fprintf(w, "            = %s%s%d\n", cfg.AppID, mask(cfg.AppSecret), ts)
 		return
@@ -177,9 +204,8 @@ func explainSignature(w io.Writer, cfg beecloud.Config, body []byte, showSecret 
 	if err != nil {
 		return
 	}
-	expected := beecloud.WebhookSignature(cfg.AppID, b.TransactionID, b.TransactionType, b.ChannelType, fee, cfg.MasterSecret)
 	fmt.Fprintf(w, "  got:      %s\n", safe(*b.Signature))
-	fmt.Fprintf(w, "  expected: %s\n", expected)
+	fmt.Fprintf(w, "  expected: %s\n", expected(beecloud.WebhookSignature(cfg.AppID, b.TransactionID, b.TransactionType, b.ChannelType, fee, cfg.MasterSecret)))
 	fmt.Fprintln(w, "  hashed:   app_id + transaction_id + transaction_type + channel_type + transaction_fee + master_secret")
 	fmt.Fprintf(w, "            = %s%s\n", safe(cfg.AppID+b.TransactionID+b.TransactionType+b.ChannelType+strconv.FormatInt(fee, 10)), mask(cfg.MasterSecret))
 	if cfg.AppSecret != "" && beecloud.WebhookSignature(cfg.AppID, b.TransactionID, b.TransactionType, b.ChannelType, fee, cfg.AppSecret) == *b.Signature {

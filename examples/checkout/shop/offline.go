@@ -24,16 +24,11 @@ type Offline struct {
 	Sandbox *beecloudtest.Sandbox
 	// Orders is the shop's order book.
 	Orders *Orders
+	// Shop is the shop being served.
+	Shop *Shop
 
-	srv    *http.Server
-	conns  *unusedConns
-	grace  time.Duration // ShutdownGrace; tests change it
-	served chan error
+	*Server
 }
-
-// ShutdownGrace bounds how long [Offline.Shutdown] waits for requests
-// under way before it closes their connections.
-const ShutdownGrace = time.Second
 
 // StartOffline serves the shop on ln for a fresh demo app on a new sandbox,
 // with cfg's other fields (cfg.BeeCloud is replaced). retryBase is the
@@ -52,6 +47,9 @@ func StartOffline(ln net.Listener, cfg Config, retryBase time.Duration) (*Offlin
 	cfg.BeeCloud = sandbox.Apps()[0].Config
 	cfg.BeeCloud.ScriptURL = sandbox.ScriptURL()
 	cfg.Sandbox = true
+	// The sandbox answers BeeCloud's REST API too: the shop can check a
+	// payment, sweep, and refund offline.
+	cfg.Client = &beecloud.Client{Config: cfg.BeeCloud, BaseURL: sandbox.URL}
 	if cfg.Orders == nil {
 		cfg.Orders = NewOrders()
 	}
@@ -60,40 +58,90 @@ func StartOffline(ln net.Listener, cfg Config, retryBase time.Duration) (*Offlin
 		sandbox.Close()
 		return nil, err
 	}
-	o := &Offline{
-		URL:     url,
-		Sandbox: sandbox,
-		Orders:  cfg.Orders,
-		conns:   &unusedConns{state: make(map[net.Conn]http.ConnState)},
-		grace:   ShutdownGrace,
-		served:  make(chan error, 1),
-	}
-	o.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ConnState: o.conns.track}
-	o.srv.RegisterOnShutdown(o.conns.close)
-	go func() { o.served <- o.srv.Serve(ln) }()
-	return o, nil
+	return &Offline{URL: url, Sandbox: sandbox, Orders: cfg.Orders, Shop: h, Server: Serve(ln, h)}, nil
 }
 
-// Done receives the error that stopped the shop's server if it stops by
-// itself, not by Shutdown.
-func (o *Offline) Done() <-chan error { return o.served }
+// Shutdown stops the shop as [Server.Shutdown] does, then the sandbox.
+func (o *Offline) Shutdown(ctx context.Context) error {
+	err := o.Server.Shutdown(ctx)
+	o.Sandbox.Close()
+	return err
+}
 
-// Shutdown stops the shop gracefully, then the sandbox. It closes at once
-// the connections that never sent a request (browsers open spare ones,
-// which http.Server.Shutdown alone waits 5 s for), lets requests under way
+// Timeouts of the shop's server: a slow or stalled client cannot hold a
+// connection (and its memory) for long.
+const (
+	ReadHeaderTimeout = 10 * time.Second
+	ReadTimeout       = 30 * time.Second
+	WriteTimeout      = 30 * time.Second // the "check payment status" button waits for BeeCloud
+	IdleTimeout       = 2 * time.Minute
+)
+
+// ShutdownGrace bounds how long [Server.Shutdown] waits for requests
+// under way before it closes their connections.
+const ShutdownGrace = time.Second
+
+// Server serves a handler on a listener with the timeouts above and a
+// Shutdown that does not wait for the spare connections browsers open.
+type Server struct {
+	srv    *http.Server
+	conns  *unusedConns
+	grace  time.Duration // ShutdownGrace; tests change it
+	served chan error
+
+	stopSweep  context.CancelFunc
+	sweepEnded chan struct{}
+}
+
+// Serve serves the shop on ln in a new goroutine, and runs its sweeper
+// (see [Shop.RunSweeper]) in another, until Shutdown.
+func Serve(ln net.Listener, sh *Shop) *Server {
+	ctx, stop := context.WithCancel(context.Background())
+	s := &Server{
+		conns:      &unusedConns{state: make(map[net.Conn]http.ConnState)},
+		grace:      ShutdownGrace,
+		served:     make(chan error, 1),
+		stopSweep:  stop,
+		sweepEnded: make(chan struct{}),
+	}
+	go func() {
+		defer close(s.sweepEnded)
+		sh.RunSweeper(ctx)
+	}()
+	s.srv = &http.Server{
+		Handler:           sh,
+		ReadHeaderTimeout: ReadHeaderTimeout,
+		ReadTimeout:       ReadTimeout,
+		WriteTimeout:      WriteTimeout,
+		IdleTimeout:       IdleTimeout,
+		ConnState:         s.conns.track,
+	}
+	s.srv.RegisterOnShutdown(s.conns.close)
+	go func() { s.served <- s.srv.Serve(ln) }()
+	return s
+}
+
+// Done receives the error that stopped the server if it stops by itself,
+// not by Shutdown.
+func (s *Server) Done() <-chan error { return s.served }
+
+// Shutdown stops the server gracefully. It closes at once the connections
+// that never sent a request (browsers open spare ones, which
+// http.Server.Shutdown alone waits 5 s for), lets requests under way
 // finish for up to ShutdownGrace, or until ctx ends, and then closes every
 // connection. It returns ctx's error if ctx ended first.
-func (o *Offline) Shutdown(ctx context.Context) error {
-	grace, cancel := context.WithTimeout(ctx, o.grace)
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopSweep()
+	<-s.sweepEnded
+	grace, cancel := context.WithTimeout(ctx, s.grace)
 	defer cancel()
-	err := o.srv.Shutdown(grace)
+	err := s.srv.Shutdown(grace)
 	if err != nil {
-		o.srv.Close() // the listener is closed already; Close only ends connections
+		_ = s.srv.Close() // the listener is closed already; Close only ends connections
 		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
 			err = nil // the grace ran out, not the caller's time
 		}
 	}
-	o.Sandbox.Close()
 	return err
 }
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -26,17 +27,13 @@ func TestOfflinePayFlow(t *testing.T) {
 	}
 	defer o.Shutdown(context.Background())
 
-	_, page := get(t, o.URL+"/")
+	no, page := buy(t, &httptest.Server{URL: o.URL}, "tea")
 	if !strings.Contains(page, o.Sandbox.ScriptURL()) || !strings.Contains(page, "Sandbox mode") {
 		t.Fatalf("page does not load the sandbox's script:\n%s", page)
 	}
-	m := outTradeNoRE.FindStringSubmatch(page)
-	if m == nil {
-		t.Fatal("page shows no order")
-	}
-	order, ok := o.Orders.Get(m[1])
+	order, ok := o.Orders.Get(no)
 	if !ok {
-		t.Fatalf("order %s is not in the order book", m[1])
+		t.Fatalf("order %s is not in the order book", no)
 	}
 
 	app := o.Sandbox.Apps()[0]

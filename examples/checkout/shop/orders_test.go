@@ -10,7 +10,9 @@ import (
 
 func TestOrdersMarkPaid(t *testing.T) {
 	o := NewOrders()
-	o.Add(Order{OutTradeNo: "order0001", Title: "测试商品", Amount: 1})
+	if err := o.Add(Order{OutTradeNo: "order0001", Title: "测试商品", Amount: 1}); err != nil {
+		t.Fatal(err)
+	}
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 	if _, err := o.MarkPaid(Payment{OutTradeNo: "order0001", Amount: 100}); !errors.Is(err, ErrAmountMismatch) {
@@ -40,29 +42,115 @@ func TestOrdersMarkPaid(t *testing.T) {
 	}
 }
 
-func TestOrdersForgetOldestPending(t *testing.T) {
+// TestOrdersNeverForgetYoungPending fills the book with unpaid orders, as
+// visitors who never pay would: a new order is refused rather than one
+// that a buyer may be paying forgotten, until the oldest is older than
+// PendingTTL. Paid orders are never forgotten.
+func TestOrdersNeverForgetYoungPending(t *testing.T) {
 	o := NewOrders()
-	o.Add(Order{OutTradeNo: "paid0000", Amount: 1})
+	o.MaxPending = 3
+	t0 := time.Date(2026, 5, 20, 12, 0, 0, 0, time.UTC)
+	add := func(no string, at time.Time) error {
+		return o.Add(Order{OutTradeNo: no, Amount: 1, Created: at})
+	}
+	if err := add("paid0000", t0); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := o.MarkPaid(Payment{OutTradeNo: "paid0000", Amount: 1}); err != nil {
 		t.Fatal(err)
 	}
-	for i := range maxPending + 1 {
-		o.Add(Order{OutTradeNo: fmt.Sprintf("p%07d", i), Amount: 1})
+	for i := range 3 {
+		if err := add(fmt.Sprintf("p%07d", i), t0.Add(time.Duration(i)*time.Minute)); err != nil {
+			t.Fatalf("order %d: %v", i, err)
+		}
 	}
-	if _, ok := o.Get("paid0000"); !ok {
-		t.Error("a paid order was forgotten")
+	if err := add("late0000", t0.Add(PendingTTL-time.Second)); !errors.Is(err, ErrTooManyOrders) {
+		t.Errorf("a 4th unpaid order while the oldest is younger than %s: got %v; want ErrTooManyOrders", PendingTTL, err)
+	}
+	for i := range 3 {
+		if _, ok := o.Get(fmt.Sprintf("p%07d", i)); !ok {
+			t.Errorf("order p%07d was forgotten", i)
+		}
+	}
+	// Once the oldest unpaid order is older than PendingTTL, it goes.
+	if err := add("late0001", t0.Add(PendingTTL+30*time.Second)); err != nil {
+		t.Fatalf("Add after PendingTTL: %v", err)
 	}
 	if _, ok := o.Get("p0000000"); ok {
-		t.Error("the oldest pending order is still kept")
+		t.Error("the expired unpaid order is still kept")
 	}
-	if _, ok := o.Get(fmt.Sprintf("p%07d", maxPending)); !ok {
-		t.Error("the newest order was forgotten")
+	for _, no := range []string{"paid0000", "p0000001", "late0001"} {
+		if _, ok := o.Get(no); !ok {
+			t.Errorf("order %s was forgotten", no)
+		}
+	}
+	// A paid order frees its place.
+	if _, err := o.MarkPaid(Payment{OutTradeNo: "p0000001", Amount: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := add("late0002", t0.Add(PendingTTL+time.Minute)); err != nil {
+		t.Errorf("Add after an order was paid: %v", err)
+	}
+	if err := add("late0002", t0.Add(PendingTTL+time.Minute)); err == nil {
+		t.Error("Add accepted an out_trade_no twice")
+	}
+	if got, want := o.DueForSweep(t0.Add(PendingTTL+time.Minute), 30*time.Second), []string{"p0000002", "late0001"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("DueForSweep: got %v; want %v", got, want)
+	}
+}
+
+func TestOrdersRefunds(t *testing.T) {
+	o := NewOrders()
+	if err := o.Add(Order{OutTradeNo: "order0001", Amount: 150}); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.AddRefund("order0001", Refund{RefundNo: "20260520abc", Amount: 1}); err == nil {
+		t.Error("AddRefund accepted a refund of an unpaid order")
+	}
+	if _, err := o.MarkPaid(Payment{OutTradeNo: "order0001", Amount: 150}); err != nil {
+		t.Fatal(err)
+	}
+	for _, amount := range []int64{0, -1, 151} {
+		if err := o.AddRefund("order0001", Refund{RefundNo: "20260520bad", Amount: amount}); err == nil {
+			t.Errorf("AddRefund accepted %d 分 of a 150 分 order", amount)
+		}
+	}
+	if err := o.AddRefund("order0001", Refund{RefundNo: "20260520r01", Amount: 100}); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.AddRefund("order0001", Refund{RefundNo: "20260520r02", Amount: 51}); err == nil {
+		t.Error("AddRefund accepted more than what is left")
+	}
+	got, _ := o.Get("order0001")
+	if got.Refundable() != 50 || got.Refunded() != 0 {
+		t.Errorf("refundable %d, refunded %d; want 50 and 0 (the refund is not confirmed yet)", got.Refundable(), got.Refunded())
+	}
+	no, err := o.UpdateRefund("20260520r01", func(r *Refund) { r.Succeeded = true })
+	if err != nil || no != "order0001" {
+		t.Fatalf("UpdateRefund = %q, %v; want order0001", no, err)
+	}
+	if _, err := o.UpdateRefund("20260520zzz", func(*Refund) {}); !errors.Is(err, ErrUnknownOrder) {
+		t.Errorf("UpdateRefund of an unknown refund: got %v; want ErrUnknownOrder", err)
+	}
+	got, _ = o.Get("order0001")
+	if got.Refunded() != 100 {
+		t.Errorf("refunded %d; want 100", got.Refunded())
+	}
+	// A failed refund gives its amount back to what can be refunded.
+	if err := o.AddRefund("order0001", Refund{RefundNo: "20260520r03", Amount: 50}); err != nil {
+		t.Fatal(err)
+	}
+	o.UpdateRefund("20260520r03", func(r *Refund) { r.Failed = true })
+	if got, _ := o.Get("order0001"); got.Refundable() != 50 {
+		t.Errorf("refundable %d after a failed refund; want 50", got.Refundable())
 	}
 }
 
 func TestOrdersConcurrentMarkPaid(t *testing.T) {
 	o := NewOrders()
-	o.Add(Order{OutTradeNo: "order0001", Amount: 5})
+	if err := o.Add(Order{OutTradeNo: "order0001", Amount: 5}); err != nil {
+		t.Fatal(err)
+	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	changes := 0
@@ -84,5 +172,35 @@ func TestOrdersConcurrentMarkPaid(t *testing.T) {
 	wg.Wait()
 	if changes != 1 {
 		t.Errorf("%d calls changed the order; want 1", changes)
+	}
+}
+
+// TestOrdersDueForSweep checks the sweeper's schedule for one unpaid
+// order: after 5 minutes, then 10, 20, … from its creation, at most
+// maxSweeps times, and never once it is paid.
+func TestOrdersDueForSweep(t *testing.T) {
+	o := NewOrders()
+	t0 := time.Date(2026, 5, 20, 12, 0, 0, 0, time.UTC)
+	if err := o.Add(Order{OutTradeNo: "order0001", Amount: 1, Created: t0}); err != nil {
+		t.Fatal(err)
+	}
+	var swept []time.Duration
+	for m := time.Duration(0); m < 10*24*time.Hour; m += time.Minute {
+		if due := o.DueForSweep(t0.Add(m), 5*time.Minute); len(due) > 0 {
+			swept = append(swept, m)
+		}
+	}
+	want := []time.Duration{5 * time.Minute, 10 * time.Minute, 20 * time.Minute, 40 * time.Minute, 80 * time.Minute}
+	if len(swept) != maxSweeps || fmt.Sprint(swept[:5]) != fmt.Sprint(want) {
+		t.Errorf("swept at %v; want %d sweeps starting %v", swept, maxSweeps, want)
+	}
+	if err := o.Add(Order{OutTradeNo: "order0002", Amount: 1, Created: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.MarkPaid(Payment{OutTradeNo: "order0002", Amount: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if due := o.DueForSweep(t0.Add(time.Hour), time.Minute); len(due) != 0 {
+		t.Errorf("due %v; want no paid order", due)
 	}
 }

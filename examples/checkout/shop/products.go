@@ -1,6 +1,9 @@
 package shop
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Product is one thing the shop sells.
 type Product struct {
@@ -26,4 +29,24 @@ func DefaultProducts() []Product {
 // yuan formats an amount in 分 as yuan: 150 → "¥1.50".
 func yuan(fen int64) string {
 	return fmt.Sprintf("¥%d.%02d", fen/100, fen%100)
+}
+
+// channelNames are the buyer-facing names of the channels, by the start
+// of sub_channel_type (BC_ALI_WEB is BeeCloud's own Alipay account).
+var channelNames = []struct{ prefix, name string }{
+	{"ALI", "支付宝 Alipay"}, {"BC_ALI", "支付宝 Alipay"},
+	{"WX", "微信支付 WeChat Pay"}, {"BC_WX", "微信支付 WeChat Pay"},
+	{"UN", "银联 UnionPay"}, {"BC_EXPRESS", "银联快捷 UnionPay"}, {"JD", "京东支付 JD Pay"}, {"BD", "百度钱包 Baidu Wallet"},
+	{"YEE", "易宝支付 YeePay"}, {"KUAIQIAN", "快钱 99bill"}, {"PAYPAL", "PayPal"},
+}
+
+// channelName names the channel of a sub_channel_type such as "ALI_WEB"
+// for the buyer; an unknown one is shown as it is.
+func channelName(sub string) string {
+	for _, c := range channelNames {
+		if sub == c.prefix || strings.HasPrefix(sub, c.prefix+"_") {
+			return c.name
+		}
+	}
+	return sub
 }

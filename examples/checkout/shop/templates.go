@@ -1,17 +1,46 @@
 package shop
 
-import "html/template"
+import (
+	"html/template"
+	"time"
+)
+
+// beijing is the time zone of the times the buyer reads: BeeCloud's
+// buyers are in China (UTC+8, no daylight saving time).
+var beijing = time.FixedZone("CST", 8*60*60)
+
+var funcs = template.FuncMap{
+	"yuan":      yuan,
+	"channel":   channelName,
+	"beijing":   func(t time.Time) string { return t.In(beijing).Format("2006-01-02 15:04:05") },
+	"yuanInput": yuanInput,
+}
+
+// icons are inline SVG, so that no font has to have the glyph (the "✓"
+// of some CJK fonts is a "√") and no request is made.
+const icons = `
+{{define "icon-ok"}}<svg class="icon" viewBox="0 0 24 24" aria-hidden="true"><circle cx="12" cy="12" r="11" fill="currentColor"/><path d="M6.5 12.5l3.5 3.5 7.5-8" fill="none" stroke="#fff" stroke-width="2.4" stroke-linecap="round" stroke-linejoin="round"/></svg>{{end}}
+{{define "icon-wait"}}<svg class="icon" viewBox="0 0 24 24" aria-hidden="true"><circle cx="12" cy="12" r="10" fill="none" stroke="currentColor" stroke-width="2.4"/><path d="M12 6.5V12l3.5 2.5" fill="none" stroke="currentColor" stroke-width="2.4" stroke-linecap="round"/></svg>{{end}}
+{{define "icon-no"}}<svg class="icon" viewBox="0 0 24 24" aria-hidden="true"><circle cx="12" cy="12" r="11" fill="currentColor"/><path d="M8 8l8 8M16 8l-8 8" stroke="#fff" stroke-width="2.4" stroke-linecap="round"/></svg>{{end}}
+{{define "icon-back"}}<svg class="icon" viewBox="0 0 24 24" aria-hidden="true"><circle cx="12" cy="12" r="11" fill="currentColor"/><path d="M13 7l-5 5 5 5M8.5 12H17" fill="none" stroke="#fff" stroke-width="2.4" stroke-linecap="round" stroke-linejoin="round"/></svg>{{end}}`
+
+// favicon is the shop's icon, served at /favicon.ico and /favicon.svg.
+const favicon = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="#1aad19"/><path d="M9 16.5l4.5 4.5L23 11.5" fill="none" stroke="#fff" stroke-width="3.5" stroke-linecap="round" stroke-linejoin="round"/></svg>`
 
 // pageHead is shared by the pages: mobile-friendly (viewport meta, as
-// BeeCloud asks of H5 pages), no external assets.
+// BeeCloud asks of H5 pages), no external assets. On a narrow screen the
+// label of each detail stacks above its value, so that an order number
+// stays on one line.
 const pageHead = `{{define "head"}}<!DOCTYPE html>
 <html lang="zh-CN">
 <head>
 <meta charset="utf-8">
-<meta name="viewport" content="width=device-width,initial-scale=1.0,minimum-scale=1.0,maximum-scale=1.0,user-scalable=no">
+<meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{{.}}</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <style>
-body{font-family:-apple-system,"PingFang SC","Hiragino Sans GB","Microsoft YaHei",sans-serif;margin:0;background:#f5f6f8;color:#222}
+*{box-sizing:border-box}
+body{font-family:-apple-system,"PingFang SC","Hiragino Sans GB","Microsoft YaHei","WenQuanYi Micro Hei",sans-serif;margin:0;background:#f5f6f8;color:#222;line-height:1.5}
 main{max-width:36rem;margin:0 auto;padding:1rem}
 h1{font-size:1.4rem;margin:.5rem 0 1rem}
 .en{color:#777;font-weight:normal;font-size:.85em}
@@ -19,18 +48,63 @@ h1{font-size:1.4rem;margin:.5rem 0 1rem}
 .card h2{font-size:1.1rem;margin:0 0 .3rem}
 .price{font-size:1.2rem;color:#e4393c;margin:.4rem 0}
 .muted{color:#777;font-size:.9rem}
-button,.button{display:inline-block;background:#1aad19;color:#fff;border:0;border-radius:.4rem;padding:.6rem 1.2rem;font-size:1rem;text-decoration:none;cursor:pointer}
-button.secondary{background:#fff;color:#1aad19;box-shadow:inset 0 0 0 1px #1aad19}
-.actions{display:flex;flex-wrap:wrap;gap:.5rem}
-.alert{background:#fdecea;color:#b3261e;border-radius:.6rem;padding:.8rem 1rem;margin-bottom:.8rem;word-break:break-word}
-.state{font-size:1.3rem;margin:.6rem 0}
-.state.paid{color:#1aad19}.state.pending{color:#e6a23c}
-dl{display:grid;grid-template-columns:max-content 1fr;align-items:baseline;gap:.3rem .8rem;margin:0}dt{color:#777}dd{margin:0;word-break:break-all}
+button,.button{display:inline-block;background:#1aad19;color:#fff;border:0;border-radius:.4rem;padding:.6rem 1.2rem;font:inherit;font-size:1rem;text-decoration:none;cursor:pointer}
+button.secondary,.button.secondary{background:#fff;color:#1aad19;box-shadow:inset 0 0 0 1px #1aad19}
+button.danger{background:#d93026}
+form{margin:0}
+.actions{display:flex;flex-wrap:wrap;gap:.5rem;margin:.6rem 0}
+.alert{background:#fdecea;color:#b3261e;border-radius:.6rem;padding:.8rem 1rem;margin-bottom:.8rem;overflow-wrap:anywhere}
+.note{background:#eef6ee;color:#1d5e1c;border-radius:.6rem;padding:.8rem 1rem;margin-bottom:.8rem}
+.state{display:flex;align-items:center;gap:.5rem;font-size:1.3rem;margin:.6rem 0}
+.icon{width:1.4em;height:1.4em;flex:none}
+.state.paid{color:#1aad19}.state.pending{color:#e6a23c}.state.unpaid{color:#909399}.state.refunded{color:#409eff}
+dl{display:grid;grid-template-columns:max-content 1fr;align-items:baseline;gap:.3rem .8rem;margin:.6rem 0 0}
+dt{color:#777}dd{margin:0;min-width:0}
+.mono{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace;font-size:.85rem;overflow-wrap:anywhere}
+.nowrap{white-space:nowrap}
+table{width:100%;border-collapse:collapse;font-size:.9rem}
+th,td{text-align:left;padding:.4rem .3rem;border-bottom:1px solid #eee;vertical-align:top}
+input[type=number]{width:7rem;font:inherit;padding:.3rem}
 footer{color:#999;font-size:.8rem;text-align:center;margin:1.5rem 0}
+@media (pointer:coarse) and (hover:none){.qr-only{display:none}}
+@media (max-width:30rem){
+dl{grid-template-columns:1fr;gap:0}
+dt{font-size:.85rem;margin-top:.5rem}
+.admin tr{display:block;border-bottom:1px solid #eee;padding:.4rem 0}
+.admin th{display:none}
+.admin td{display:block;border:0;padding:.1rem 0}
+}
 </style>
-{{end}}`
+{{end}}` + icons
 
-var indexTemplate = template.Must(template.New("index").Parse(pageHead + `{{template "head" "秒支付 Demo Shop"}}
+func page(name, body string) *template.Template {
+	return template.Must(template.New(name).Funcs(funcs).Parse(pageHead + body))
+}
+
+var indexTemplate = page("index", `{{template "head" "秒支付 Demo Shop"}}
+</head>
+<body>
+<main>
+<h1>秒支付 示例商店 <span class="en">BeeCloud Demo Shop</span></h1>
+{{if .Sandbox}}<p class="muted">沙箱模式：不会真实扣款 · Sandbox mode: no real money moves.</p>{{end}}
+{{range .Products}}
+<section class="card" id="product-{{.ID}}">
+<h2>{{.Title}}</h2>
+<p class="muted">{{.Description}}</p>
+<p class="price">{{.Price}}</p>
+<form method="post" action="/orders">
+<input type="hidden" name="product" value="{{.ID}}">
+<button type="submit" id="buy-{{.ID}}">购买 Buy</button>
+</form>
+</section>
+{{end}}
+{{if .Admin}}<footer><a href="/admin">订单管理 Orders (admin)</a></footer>{{end}}
+</main>
+</body>
+</html>
+`)
+
+var payTemplate = page("pay", `{{template "head" "支付订单 Pay"}}
 {{.ScriptTag}}
 <script>
 // BC.err: BeeCloud refused the click (such as a bad sign). Tell the buyer
@@ -47,67 +121,157 @@ var shop = {
 </head>
 <body>
 <main>
-<h1>秒支付 示例商店 <span class="en">BeeCloud Demo Shop</span></h1>
+<h1>支付订单 <span class="en">Pay</span></h1>
 {{if .Sandbox}}<p class="muted">沙箱模式：不会真实扣款 · Sandbox mode: no real money moves.</p>{{end}}
 <p class="alert" id="pay-error" role="alert" hidden></p>
-{{range .Items}}
-<section class="card" id="product-{{.Product.ID}}">
-<h2>{{.Product.Title}}</h2>
-<p class="muted">{{.Product.Description}}</p>
-<p class="price">{{.Product.Price}}</p>
+<section class="card">
+<h2>{{.Order.Title}}</h2>
+<p class="price">{{yuan .Order.Amount}}</p>
 <div class="actions">
-<button type="button" id="pay-{{.Product.ID}}">立即支付 Pay {{.Product.Price}}</button>
-<button type="button" class="secondary" id="pay-{{.Product.ID}}-{{$.Direct}}">{{$.Direct.Name}} WeChat QR</button>
+<button type="button" id="pay-order">立即支付 Pay {{yuan .Order.Amount}}</button>
+<button type="button" class="secondary qr-only" id="pay-order-{{.Direct}}">{{.Direct.Name}} WeChat QR</button>
 </div>
 {{.Scripts}}
-<p class="muted">订单号 Order no. {{.OutTradeNo}} · <a href="{{.ResultPath}}">查看订单 View order</a></p>
+<dl>
+<dt>订单号 Order no.</dt><dd class="mono" id="order-no">{{.Order.OutTradeNo}}</dd>
+</dl>
 </section>
-{{end}}
-<footer>付款结果以服务器收到的 webhook 为准 · Orders are paid when the webhook says so.</footer>
+<p class="actions"><a class="button secondary" href="{{.ResultPath}}" id="view-order">查看订单 View order</a> <a class="button secondary" href="/">返回商店 Back to the shop</a></p>
 </main>
 </body>
 </html>
-`))
+`)
 
-var resultTemplate = template.Must(template.New("result").Parse(pageHead + `{{template "head" "订单状态 Order status"}}
-{{if eq .Order.State "pending"}}<meta http-equiv="refresh" content="2">{{end}}
+var resultTemplate = page("result", `{{template "head" "订单状态 Order status"}}
 </head>
 <body>
 <main>
 <h1>订单状态 <span class="en">Order status</span></h1>
+{{with .Notice}}<p class="note" id="notice" role="status">{{.}}</p>{{end}}
 <section class="card">
 <h2>{{.Order.Title}}</h2>
 {{if eq .Order.State "paid"}}
-<p class="state paid" id="state" data-state="paid">✓ 已支付 <span class="en">Paid</span></p>
+{{if .Order.Refunds}}{{if eq .Order.Refunded .Order.Amount}}
+<p class="state refunded" id="state" data-state="refunded">{{template "icon-back"}}<span>已退款 <span class="en">Refunded</span></span></p>
 {{else}}
-<p class="state pending" id="state" data-state="pending">等待支付结果… <span class="en">Waiting for payment…</span></p>
-<p class="muted">本页每 2 秒刷新，直到服务器收到支付通知（webhook）。<br>This page refreshes every 2 seconds until the server receives the payment webhook.</p>
+<p class="state paid" id="state" data-state="paid">{{template "icon-ok"}}<span>已支付 <span class="en">Paid</span>{{if .Order.Refunded}} · 部分退款 <span class="en">partly refunded</span>{{end}}</span></p>
+{{end}}{{else}}
+<p class="state paid" id="state" data-state="paid">{{template "icon-ok"}}<span>已支付 <span class="en">Paid</span></span></p>
+{{end}}
+{{else if .Waiting}}
+<p class="state pending" id="state" data-state="pending" data-waiting="true">{{template "icon-wait"}}<span>正在确认付款… <span class="en">Confirming your payment…</span></span></p>
+<p class="muted" id="waiting">支付平台已将您送回本店；本页会自动更新，直到本店收到付款通知。<br>BeeCloud sent you back; this page updates itself until the shop receives the payment notice.</p>
+<div id="late" hidden>
+<p>暂未收到付款通知。如果您已付款，通知可能稍后到达，也可以向支付平台查询；如果支付失败或已取消，不会扣款，可以再次支付。<br>
+<span class="en">No payment notice yet. If you paid, it may still come, or the shop can ask BeeCloud; if the payment failed or was cancelled, nothing was charged and you can pay again.</span></p>
+{{template "unpaid-actions" .}}
+</div>
+<script>
+(function () {
+	var deadline = Date.now() + {{.WaitMillis}};
+	function late() {
+		document.getElementById("waiting").hidden = true;
+		document.getElementById("late").hidden = false;
+		document.getElementById("state").dataset.waiting = "false";
+	}
+	function poll() {
+		fetch({{.StatusPath}}, {cache: "no-store", headers: {Accept: "application/json"}})
+			.then(function (r) { return r.json(); })
+			.then(function (s) {
+				if (s.state !== "pending") { location.reload(); return; }
+				if (Date.now() < deadline) { setTimeout(poll, 2000); } else { late(); }
+			})
+			.catch(function () { if (Date.now() < deadline) { setTimeout(poll, 2000); } else { late(); } });
+	}
+	setTimeout(poll, 2000);
+})();
+</script>
+{{else}}
+<p class="state unpaid" id="state" data-state="pending" data-waiting="false">{{template "icon-no"}}<span>尚未支付 <span class="en">Not paid</span></span></p>
+<p>本店没有收到这笔订单的付款。如果支付失败或您取消了支付，不会扣款，可以再次支付。<br>
+<span class="en">The shop has received no payment for this order. If the payment failed or you cancelled it, nothing was charged and you can pay again.</span></p>
+{{template "unpaid-actions" .}}
 {{end}}
 <dl>
-<dt>订单号 Order no.</dt><dd>{{.Order.OutTradeNo}}</dd>
-<dt>金额 Amount</dt><dd>{{.Price}}</dd>
+<dt>订单号 Order no.</dt><dd class="mono" id="order-no">{{.Order.OutTradeNo}}</dd>
+<dt>金额 Amount</dt><dd>{{yuan .Order.Amount}}</dd>
+<dt>下单时间 Ordered</dt><dd class="nowrap">{{beijing .Order.Created}}</dd>
 {{if eq .Order.State "paid"}}
-<dt>渠道 Channel</dt><dd>{{.Order.SubChannel}}</dd>
-{{with .Order.ChannelTransactionID}}<dt>渠道流水号 Channel no.</dt><dd>{{.}}</dd>{{end}}
-<dt>支付时间 Paid at</dt><dd>{{.Order.PaidAt.Format "2006-01-02 15:04:05 MST"}}</dd>
-<dt>通知处理 Webhook handled</dt><dd id="handled">{{.Order.Handled}}×{{with .Order.FailedWebhooks}}, after {{.}} failed on purpose (-fail-first){{end}}</dd>
+<dt>支付方式 Paid with</dt><dd>{{channel .Order.SubChannel}}</dd>
+{{with .Order.ChannelTransactionID}}<dt>渠道流水号 Channel no.</dt><dd class="mono">{{.}}</dd>{{end}}
+<dt>支付时间 Paid at</dt><dd class="nowrap" id="paid-at">{{beijing .Order.PaidAt}}</dd>
+<dt>通知处理 Handled</dt><dd id="handled">{{.Order.Handled}}×{{with .Order.FailedWebhooks}}, after {{.}} failed on purpose (-fail-first){{end}}</dd>
+{{if eq .Order.PaidBy "reconciliation"}}<dt>确认方式 Confirmed by</dt><dd id="paid-by">向 BeeCloud 查询 · asking BeeCloud (the webhook was late)</dd>{{end}}
+{{range .Order.Refunds}}<dt>退款 Refund</dt><dd class="refund">{{yuan .Amount}} · {{if .Succeeded}}已退款 refunded{{else if .Failed}}失败 failed{{else}}处理中 processing{{end}}</dd>{{end}}
 {{end}}
+<dt class="nowrap">时间为北京时间</dt><dd class="muted">Times are Beijing time (UTC+8).</dd>
 </dl>
 </section>
-<p><a class="button" href="/">继续购物 Back to the shop</a></p>
+<p><a class="button secondary" href="/">继续购物 Back to the shop</a></p>
 </main>
 </body>
 </html>
-`))
+`)
 
-var notFoundTemplate = template.Must(template.New("notfound").Parse(pageHead + `{{template "head" "订单不存在 Order not found"}}
+// unpaidActions are the buttons under an unpaid order: pay again (the same
+// order, so that it can never be paid twice) and, when the shop can ask
+// BeeCloud, check the payment status.
+const unpaidActions = `{{define "unpaid-actions"}}<div class="actions">
+<a class="button" href="{{.PayPath}}" id="pay-again">再次支付 Pay again</a>
+{{if .CanCheck}}<form method="post" action="{{.CheckPath}}"><button type="submit" class="secondary" id="check">查询支付状态 Check payment status</button></form>{{end}}
+</div>{{end}}`
+
+func init() {
+	template.Must(resultTemplate.Parse(unpaidActions))
+}
+
+// messageTemplate is a page that says one thing: an unknown order, a
+// refused request.
+var messageTemplate = page("message", `{{template "head" .Title}}
 </head>
 <body>
 <main>
-<h1>订单不存在 <span class="en">Order not found</span></h1>
-<p class="card">没有订单号为 {{.}} 的订单。<br>There is no order {{.}}.</p>
+<h1>{{.Title}}</h1>
+<p class="card" id="message">{{.Text}}<br><span class="en">{{.English}}</span></p>
 <p><a class="button" href="/">返回商店 Back to the shop</a></p>
 </main>
 </body>
 </html>
-`))
+`)
+
+// message is the data of messageTemplate.
+type message struct{ Title, Text, English string }
+
+var adminTemplate = page("admin", `{{template "head" "订单管理 Orders"}}
+</head>
+<body>
+<main>
+<h1>订单管理 <span class="en">Orders</span></h1>
+{{if .Sandbox}}<p class="muted">沙箱模式：退款不会真实发生 · Sandbox mode: no real money moves.</p>{{end}}
+{{with .Done}}<p class="note" id="admin-done" role="status">{{.}}</p>{{end}}
+{{with .Error}}<p class="alert" id="admin-error" role="alert">{{.}}</p>{{end}}
+<section class="card">
+{{if not .Orders}}<p class="muted">还没有订单 · No orders yet.</p>{{else}}
+<table class="admin">
+<tr><th>订单 Order</th><th>金额 Amount</th><th>状态 State</th><th>退款 Refund</th></tr>
+{{range .Orders}}
+<tr id="order-{{.OutTradeNo}}" data-state="{{.State}}" data-refunded="{{.Refunded}}">
+<td><a class="mono" href="/result/{{.OutTradeNo}}">{{.OutTradeNo}}</a><br>{{.Title}}<br><span class="muted nowrap">{{beijing .Created}}</span></td>
+<td>{{yuan .Amount}}</td>
+<td>{{if eq .State "paid"}}已支付 paid{{with .PaidBy}} ({{.}}){{end}}{{else}}未支付 unpaid{{end}}
+{{range .Refunds}}<br><span class="refund">退款 {{yuan .Amount}}: {{if .Succeeded}}已退款 refunded{{else if .Failed}}失败 failed{{else}}处理中 processing{{end}}</span>{{end}}</td>
+<td>{{if and $.CanRefund .Refundable}}<form method="post" action="/admin/refund" class="actions">
+<input type="hidden" name="out_trade_no" value="{{.OutTradeNo}}">
+<label>¥ <input type="number" name="amount" min="0.01" step="0.01" max="{{yuanInput .Refundable}}" value="{{yuanInput .Refundable}}" aria-label="refund amount in yuan"></label>
+<button type="submit" class="danger">退款 Refund</button>
+</form>{{end}}</td>
+</tr>
+{{end}}
+</table>
+{{end}}
+</section>
+<p><a class="button secondary" href="/">返回商店 Back to the shop</a></p>
+</main>
+</body>
+</html>
+`)

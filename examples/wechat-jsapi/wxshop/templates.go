@@ -7,6 +7,7 @@ const head = `<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1.0,minimum-scale=1.0,maximum-scale=1.0,user-scalable=no">
+<link rel="icon" href="data:,">
 <style>
 body{font-family:-apple-system,"PingFang SC","Hiragino Sans GB","Microsoft YaHei",sans-serif;margin:0;background:#ededed;color:#222}
 main{max-width:32rem;margin:0 auto;padding:1rem}
@@ -18,6 +19,7 @@ main{max-width:32rem;margin:0 auto;padding:1rem}
 button,.button{display:block;width:100%;box-sizing:border-box;text-align:center;background:#07c160;color:#fff;border:0;border-radius:.4rem;padding:.8rem;font-size:1.05rem;text-decoration:none}
 #message{color:#fa5151;min-height:1.2em}#message.ok{color:#07c160}
 .paid{color:#07c160;font-size:1.3rem}.pending{color:#e6a23c;font-size:1.3rem}
+.paid,.pending{display:flex;align-items:center;gap:.4rem}.icon{width:1.3em;height:1.3em;flex:none}
 </style>
 `
 
@@ -63,16 +65,34 @@ var wxshop = {
 `))
 
 var resultTemplate = template.Must(template.New("result").Parse(head + `<title>订单状态 · Order status</title>
-{{if not .Order.Paid}}<meta http-equiv="refresh" content="2">{{end}}
 </head>
 <body>
 <main>
 <section class="card">
 <h1>{{.Order.Title}} <span class="en">{{.Price}}</span></h1>
 {{if .Order.Paid}}
-<p class="paid" id="state" data-state="paid">✓ 已支付 <span class="en">Paid</span> · {{.Order.Channel}}</p>
+<p class="paid" id="state" data-state="paid" data-channel="{{.Order.Channel}}"><svg class="icon" viewBox="0 0 24 24" aria-hidden="true"><circle cx="12" cy="12" r="11" fill="currentColor"/><path d="M6.5 12.5l3.5 3.5 7.5-8" fill="none" stroke="#fff" stroke-width="2.4" stroke-linecap="round" stroke-linejoin="round"/></svg><span>已支付 <span class="en">Paid</span> · 微信支付</span></p>
 {{else}}
 <p class="pending" id="state" data-state="pending">等待支付结果… <span class="en">Waiting for the payment webhook…</span></p>
+<p class="muted" id="late" hidden>暂未收到付款通知：如果您已付款，请稍后刷新本页；如果没有付款，可以再买一次。<br>No payment notice yet: if you paid, reload this page in a while; if not, nothing was charged.</p>
+<script>
+// Checks for the webhook for a minute, then stops and says so.
+(function () {
+	var deadline = Date.now() + 60000;
+	function poll() {
+		fetch({{.StatusPath}}, {cache: "no-store"})
+			.then(function (r) { return r.json(); })
+			.then(function (s) { if (s.paid) { location.reload(); } else { next(); } })
+			.catch(next);
+	}
+	function next() {
+		if (Date.now() < deadline) { setTimeout(poll, 2000); return; }
+		document.getElementById("late").hidden = false;
+		document.getElementById("state").dataset.waiting = "false";
+	}
+	setTimeout(poll, 2000);
+})();
+</script>
 {{end}}
 <p class="muted">订单号 Order no. {{.Order.OutTradeNo}}</p>
 {{with .WeChatSaid}}<p class="muted" id="wx-result">微信返回 WeChat said: {{.}}{{if not $.Order.Paid}} · 以服务器收到的通知为准 (the webhook decides){{end}}</p>{{end}}

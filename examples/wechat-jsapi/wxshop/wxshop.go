@@ -70,6 +70,7 @@ type app struct {
 	log    *slog.Logger
 	mu     sync.Mutex
 	orders map[string]*order
+	unpaid int // orders not paid
 }
 
 type order struct {
@@ -77,6 +78,7 @@ type order struct {
 	Title      string
 	Amount     int64
 	OpenID     string
+	Created    time.Time
 	Paid       bool
 	Channel    string
 }
@@ -102,17 +104,24 @@ func New(cfg Config) (http.Handler, error) {
 		a.key = make([]byte, 32)
 		rand.Read(a.key)
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", a.pay)
-	mux.HandleFunc("GET "+CallbackPath, a.callback)
-	mux.HandleFunc("GET "+ResultPath+"{no}", a.result)
-	mux.Handle("POST "+WebhookPath, &beecloud.WebhookHandler{
+	webhook := &beecloud.WebhookHandler{
 		Apps:           beecloud.Apps{bc},
 		Store:          cfg.Store,
 		Logger:         a.log,
 		ExpectedAmount: a.expectedAmount,
 		Handle:         a.handle,
-	})
+	}
+	// A handler that cannot work fails here, at startup, not with a 500
+	// to each webhook.
+	if err := webhook.Validate(); err != nil {
+		return nil, fmt.Errorf("wxshop: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", a.pay)
+	mux.HandleFunc("GET "+CallbackPath, a.callback)
+	mux.HandleFunc("GET "+ResultPath+"{no}", a.result)
+	mux.HandleFunc("GET "+ResultPath+"{no}/status", a.status)
+	mux.Handle("POST "+WebhookPath, webhook)
 	return mux, nil
 }
 
@@ -145,12 +154,11 @@ func (a *app) pay(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot render the pay button", http.StatusInternalServerError)
 		return
 	}
-	a.mu.Lock()
-	if len(a.orders) >= maxOrders {
-		a.forgetUnpaid()
+	if !a.addOrder(&order{OutTradeNo: o.OutTradeNo, Title: o.Title, Amount: o.Amount, OpenID: openid, Created: time.Now()}) {
+		w.Header().Set("Retry-After", "60")
+		http.Error(w, "未付款的订单太多，请稍后再试 · Too many unpaid orders; try again in a minute.", http.StatusServiceUnavailable)
+		return
 	}
-	a.orders[o.OutTradeNo] = &order{OutTradeNo: o.OutTradeNo, Title: o.Title, Amount: o.Amount, OpenID: openid}
-	a.mu.Unlock()
 	render(w, http.StatusOK, payTemplate, map[string]any{
 		"ScriptTag":   a.cfg.BeeCloud.ScriptTag(),
 		"ClickScript": script,
@@ -162,22 +170,40 @@ func (a *app) pay(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// maxOrders bounds the order book: every view of the pay page makes an
-// order, and a real shop would keep them in its database instead.
-const maxOrders = 10000
+// Bounds of the order book: every view of the pay page by a signed-in
+// buyer makes an order, and a real shop would keep them in its database
+// instead.
+const (
+	maxOrders = 10000
+	// unpaidTTL is how long an unpaid order is kept for certain: longer
+	// than BeeCloud resends a webhook (about 36 hours), so that a payment
+	// is never refused because its order was forgotten.
+	unpaidTTL = 48 * time.Hour
+)
 
-// forgetUnpaid drops up to a tenth of the unpaid orders. a.mu is held.
-func (a *app) forgetUnpaid() {
-	n := maxOrders / 10
-	for no, o := range a.orders {
-		if n == 0 {
-			return
+// addOrder records o unless the book holds maxOrders unpaid orders. It
+// makes room by forgetting unpaid orders older than unpaidTTL, never
+// younger ones, nor paid ones: when there is none, it refuses the new
+// order.
+func (a *app) addOrder(o *order) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.unpaid >= maxOrders {
+		for no, old := range a.orders {
+			if !old.Paid && o.Created.Sub(old.Created) >= unpaidTTL {
+				delete(a.orders, no)
+				a.unpaid--
+			}
 		}
-		if !o.Paid {
-			delete(a.orders, no)
-			n--
+		if a.unpaid >= maxOrders {
+			return false
 		}
 	}
+	a.orders[o.OutTradeNo] = o
+	if !o.Paid {
+		a.unpaid++
+	}
+	return true
 }
 
 // startOAuth sends the browser to WeChat's authorize page with a fresh
@@ -264,6 +290,7 @@ func (a *app) handle(_ context.Context, n *beecloud.Notification) error {
 	}
 	if !o.Paid {
 		o.Paid, o.Channel = true, n.SubChannelType
+		a.unpaid--
 		a.log.Info("wxshop: order paid", "out_trade_no", o.OutTradeNo, "amount", n.TransactionFee, "channel", n.SubChannelType)
 	}
 	return nil
@@ -289,7 +316,25 @@ func (a *app) result(w http.ResponseWriter, r *http.Request) {
 	if len(said) > 64 {
 		said = strings.ToValidUTF8(said[:64], "")
 	}
-	render(w, http.StatusOK, resultTemplate, map[string]any{"Order": snapshot, "Price": yuan(snapshot.Amount), "WeChatSaid": said})
+	render(w, http.StatusOK, resultTemplate, map[string]any{
+		"Order": snapshot, "Price": yuan(snapshot.Amount), "WeChatSaid": said,
+		"StatusPath": ResultPath + snapshot.OutTradeNo + "/status",
+	})
+}
+
+// status answers the result page's poll: {"paid": true} once the webhook
+// came.
+func (a *app) status(w http.ResponseWriter, r *http.Request) {
+	a.mu.Lock()
+	o, ok := a.orders[r.PathValue("no")]
+	paid := ok && o.Paid
+	a.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if !ok {
+		w.WriteHeader(http.StatusNotFound)
+	}
+	fmt.Fprintf(w, `{"paid":%t}`, paid)
 }
 
 func (a *app) baseURL(r *http.Request) string {

@@ -1,6 +1,7 @@
 package wxshop
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/beecloudtest"
@@ -118,7 +120,7 @@ func TestOAuthThenPayInsideWeChat(t *testing.T) {
 	if string(answer) != "success" {
 		t.Fatalf("webhook answered %q; want success", answer)
 	}
-	if _, page := fetch(t, browser, srv.URL+ResultPath+no); !strings.Contains(page, `data-state="paid"`) || !strings.Contains(page, "WX_JSAPI") {
+	if _, page := fetch(t, browser, srv.URL+ResultPath+no); !strings.Contains(page, `data-state="paid" data-channel="WX_JSAPI"`) || !strings.Contains(page, "微信支付") || strings.Contains(page, "✓") {
 		t.Errorf("result after the webhook:\n%s\nwant paid through WX_JSAPI", page)
 	}
 }
@@ -210,5 +212,34 @@ func TestWebhookPaysOnlyTheOrdersAmount(t *testing.T) {
 	post(refund)
 	if _, page := fetch(t, browser, srv.URL+ResultPath+no); !strings.Contains(page, `data-state="pending"`) {
 		t.Errorf("result after a wrong amount and a refund:\n%s\nwant pending", page)
+	}
+}
+
+// TestOrdersNeverForgetYoungUnpaid fills the order book with unpaid
+// orders: a new one is refused rather than an order a buyer may be paying
+// forgotten, until the oldest unpaid one is older than unpaidTTL. Paid
+// orders never count nor go.
+func TestOrdersNeverForgetYoungUnpaid(t *testing.T) {
+	a := &app{orders: make(map[string]*order)}
+	t0 := time.Date(2026, 5, 20, 12, 0, 0, 0, time.UTC)
+	if !a.addOrder(&order{OutTradeNo: "paid", Created: t0, Paid: true}) {
+		t.Fatal("the first order was refused")
+	}
+	for i := range maxOrders {
+		if !a.addOrder(&order{OutTradeNo: fmt.Sprint("u", i), Created: t0.Add(time.Duration(i) * time.Millisecond)}) {
+			t.Fatalf("order %d of %d was refused", i+1, maxOrders)
+		}
+	}
+	if a.addOrder(&order{OutTradeNo: "late", Created: t0.Add(unpaidTTL - time.Second)}) {
+		t.Error("an order beyond maxOrders unpaid ones was accepted while all are young")
+	}
+	if len(a.orders) != maxOrders+1 {
+		t.Errorf("%d orders; want every one kept", len(a.orders))
+	}
+	if !a.addOrder(&order{OutTradeNo: "later", Created: t0.Add(unpaidTTL + time.Second)}) {
+		t.Error("an order was refused although the unpaid ones are older than unpaidTTL")
+	}
+	if _, ok := a.orders["paid"]; !ok {
+		t.Error("the paid order was forgotten")
 	}
 }

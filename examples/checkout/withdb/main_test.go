@@ -1,17 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"net"
 	"os"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/paybutton/beecloud"
+	"github.com/paybutton/beecloud/examples/checkout/internal/shopcmd"
 	"github.com/paybutton/beecloud/examples/checkout/shop"
 )
 
@@ -38,7 +39,17 @@ func storeURLs(t *testing.T, kind string) (postgresURL, redisURL string) {
 	return "", u
 }
 
-var orderNoRE = regexp.MustCompile(`订单号 Order no\. ([0-9a-f]{32})`)
+// storeOf returns the -store of the given name.
+func storeOf(t *testing.T, name string) shopcmd.Store {
+	t.Helper()
+	for _, s := range command.Stores {
+		if s.Name == name {
+			return s
+		}
+	}
+	t.Fatalf("no -store %s", name)
+	return shopcmd.Store{}
+}
 
 // TestWebhookWithEachStore pays an order of the offline shop with each
 // -store, with -fail-first 1 so that the store releases a failed claim,
@@ -51,7 +62,8 @@ func TestWebhookWithEachStore(t *testing.T) {
 			pg, rd := storeURLs(t, kind)
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			store, closeStore, err := openStore(ctx, kind, pg, rd)
+			kindStore := storeOf(t, kind)
+			store, closeStore, err := kindStore.Open(ctx, pg+rd)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,11 +79,10 @@ func TestWebhookWithEachStore(t *testing.T) {
 			}
 			defer o.Shutdown(context.Background())
 
-			m := orderNoRE.FindStringSubmatch(getPage(t, o.URL+"/"))
-			if m == nil {
-				t.Fatal("the shop's page shows no order")
+			order := shop.Order{OutTradeNo: beecloud.NewOutTradeNo(), ProductID: "tea", Title: "Green tea 绿茶", Amount: 150, Created: time.Now()}
+			if err := o.Orders.Add(order); err != nil {
+				t.Fatal(err)
 			}
-			order, _ := o.Orders.Get(m[1])
 			app := o.Sandbox.Apps()[0].Config
 			params, err := app.Params(beecloud.Order{Title: order.Title, Amount: order.Amount, OutTradeNo: order.OutTradeNo})
 			if err != nil {
@@ -97,7 +108,7 @@ func TestWebhookWithEachStore(t *testing.T) {
 			other := store
 			if kind != "memory" {
 				var closeOther func()
-				if other, closeOther, err = openStore(ctx, kind, pg, rd); err != nil {
+				if other, closeOther, err = kindStore.Open(ctx, pg+rd); err != nil {
 					t.Fatal(err)
 				}
 				defer closeOther()
@@ -132,10 +143,49 @@ func TestStoreFlags(t *testing.T) {
 				} else {
 					env[tc.env] = u
 				}
-				_, stop := start(t, env, args...)
-				if out := stop(); !strings.Contains(out, tc.want) {
+				if out := runUntilReady(t, env, args...); !strings.Contains(out, tc.want) {
 					t.Errorf("%s: output:\n%s\nwant it to say %q", how, out, tc.want)
 				}
+			}
+		})
+	}
+}
+
+// runUntilReady runs the command with args and env, stops it as soon as
+// it serves, and returns what it printed.
+func runUntilReady(t *testing.T, env map[string]string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out bytes.Buffer
+	err := command.Run(ctx, args, func(k string) string { return env[k] }, &out, io.Discard, func(string) { cancel() })
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	return out.String()
+}
+
+func TestRunErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"unknown store", nil, []string{"-store", "mysql"}, `unknown -store "mysql" (want memory or postgres or redis)`},
+		{"postgres without URL", nil, []string{"-store", "postgres"}, "-store postgres needs -postgres URL or BEECLOUD_POSTGRES"},
+		{"redis without URL", nil, []string{"-store", "redis"}, "-store redis needs -redis URL or BEECLOUD_REDIS"},
+		{"redis bad URL", nil, []string{"-store", "redis", "-redis", "http://127.0.0.1:6379"}, "-store redis: "},
+		{"postgres bad URL", map[string]string{"BEECLOUD_POSTGRES": "postgres://%zz"}, []string{"-store", "postgres"}, "-store postgres: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := command.Run(context.Background(), tt.args, func(k string) string { return tt.env[k] }, &out, &out, func(string) {
+				t.Error("run served; want an error")
+			})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v; want an error containing %q", err, tt.want)
 			}
 		})
 	}

@@ -1,0 +1,363 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/paybutton/beecloud"
+)
+
+const billsUsage = `Usage: beecloud bills [-out-trade-no NO] [-channel ALI] [-paid] [-limit N] [-api-url URL]
+
+Bills asks BeeCloud's REST API for bills, newest first: one line per bill
+with BeeCloud's id, the order number, the channel, the amount, whether it
+is paid and refunded, and when it was made (Beijing time). A button order
+has one bill per channel the buyer tried.
+
+With -out-trade-no it answers "is this order paid?" when a webhook is late:
+it exits 0 if a bill of the order is paid and 1 if none is.
+
+-api-url is BeeCloud's (the default) or a sandbox's, such as the one
+"beecloud sandbox" prints. Queries are signed with the App Secret.
+
+The App ID and Secret may come from $BEECLOUD_APP_ID and
+$BEECLOUD_APP_SECRET instead of flags.
+
+Example:
+
+	beecloud bills -api-url http://127.0.0.1:8090 -out-trade-no test0001
+`
+
+const refundUsage = `Usage: beecloud refund -out-trade-no NO -amount FEN [-refund-no NO] [-channel ALI]
+	[-need-approval] [-yes] [-api-url URL]
+
+Refund gives money back for a paid order through BeeCloud's REST API, signed
+with the Master Secret: all of it, or a part with a smaller -amount, an
+integer in 分 (1 = ¥0.01). It asks for confirmation first, unless -yes.
+
+The refund is named by -refund-no, by default a fresh one (today's Beijing
+date and random letters). When BeeCloud's answer is lost, refund looks the
+refund up by that number before it sends it again, and never sends it
+twice; if that does not settle it, it says so: look the refund up with
+"beecloud refunds -refund-no NO" before trying again, with the same
+-refund-no.
+
+An Alipay refund is confirmed by the merchant on Alipay's page: refund
+prints its URL. The refund is done when its webhook (transaction_type
+REFUND) reaches your server, or "beecloud refunds" shows it succeeded.
+
+The App ID and secrets may come from $BEECLOUD_APP_ID,
+$BEECLOUD_MASTER_SECRET and $BEECLOUD_APP_SECRET (for the look-up) instead
+of flags.
+
+Example:
+
+	beecloud refund -api-url http://127.0.0.1:8090 -out-trade-no test0001 -amount 1
+`
+
+const refundsUsage = `Usage: beecloud refunds [-out-trade-no NO] [-refund-no NO] [-channel ALI] [-limit N] [-api-url URL]
+
+Refunds asks BeeCloud's REST API for refunds, newest first: one line per
+refund with its number, the order, the amount refunded of the bill's, and
+its state (processing, succeeded or failed).
+
+The App ID and Secret may come from $BEECLOUD_APP_ID and
+$BEECLOUD_APP_SECRET instead of flags.
+
+Example:
+
+	beecloud refunds -api-url http://127.0.0.1:8090 -out-trade-no test0001
+`
+
+// apiTimeout bounds one command's calls to the REST API.
+const apiTimeout = time.Minute
+
+// apiFlags are the flags every REST API command has.
+type apiFlags struct {
+	cr      credentials
+	apiURL  string
+	channel string
+}
+
+func (f *apiFlags) define(fs *flag.FlagSet, masterSecret bool) {
+	f.cr.define(fs, true, masterSecret)
+	fs.StringVar(&f.apiURL, "api-url", beecloud.DefaultAPIURL, "BeeCloud's REST API, or a sandbox's URL")
+	fs.StringVar(&f.channel, "channel", "", "only this channel: ALI, WX, UN, JD, BD, YEE, KUAIQIAN, PAYPAL or BC")
+}
+
+// client checks the flags and returns a client, or the problem in words.
+func (f *apiFlags) client(getenv func(string) string, masterSecret bool) (*beecloud.Client, string) {
+	f.cr.fill(getenv)
+	if m := f.cr.missing(true, masterSecret); m != "" {
+		return nil, "missing " + m
+	}
+	if _, err := parseHTTPURL(f.apiURL); err != nil {
+		return nil, fmt.Sprintf("-api-url %v", err)
+	}
+	cfg := beecloud.Config{AppID: f.cr.appID, AppSecret: f.cr.appSecret, MasterSecret: f.cr.masterSecret}
+	return &beecloud.Client{Config: cfg, BaseURL: strings.TrimSuffix(f.apiURL, "/")}, ""
+}
+
+// apiContext bounds a command's calls.
+func (c *cli) apiContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(c.ctx, apiTimeout)
+}
+
+func (c *cli) bills(args []string) int {
+	const name = "bills"
+	fs := c.newFlagSet(name, billsUsage)
+	var f apiFlags
+	f.define(fs, false)
+	var q beecloud.BillQuery
+	fs.StringVar(&q.OutTradeNo, "out-trade-no", "", "only this order's bills; exit 1 if none is paid")
+	fs.BoolVar(&q.PaidOnly, "paid", false, "only paid bills")
+	fs.IntVar(&q.Limit, "limit", 10, "at most `N` bills (1 to 50)")
+	if code, done := c.parse(fs, args); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return c.usageError(name, "unexpected argument %q", fs.Arg(0))
+	}
+	if q.Limit < 1 || q.Limit > beecloud.MaxLimit {
+		return c.usageError(name, "-limit must be 1 to %d", beecloud.MaxLimit)
+	}
+	client, problem := f.client(c.getenv, false)
+	if problem != "" {
+		return c.usageError(name, "%s", problem)
+	}
+	q.Channel = f.channel
+	ctx, cancel := c.apiContext()
+	defer cancel()
+	bills, err := client.Bills(ctx, q)
+	if err != nil {
+		return c.apiFailure(name, err)
+	}
+	printBills(c.stdout, bills)
+	if q.OutTradeNo == "" {
+		return exitOK
+	}
+	return c.orderVerdict(q.OutTradeNo, bills)
+}
+
+// orderVerdict says whether the order of bills is paid, and exits 1 if not.
+func (c *cli) orderVerdict(outTradeNo string, bills []beecloud.Bill) int {
+	for _, b := range bills {
+		if b.Paid {
+			fmt.Fprintf(c.stdout, "Order %s is PAID (bill %s, %s, %s).\n", safe(outTradeNo), safe(b.ID), safe(b.SubChannel), yuanSign(b.Amount))
+			return exitOK
+		}
+	}
+	if len(bills) == 0 {
+		fmt.Fprintf(c.stdout, "BeeCloud has no bill for order %s: the buyer never reached a pay page.\n", safe(outTradeNo))
+	} else {
+		fmt.Fprintf(c.stdout, "Order %s is NOT paid: %s, none paid.\n", safe(outTradeNo), plural(len(bills), "bill"))
+	}
+	return exitFailure
+}
+
+func printBills(w io.Writer, bills []beecloud.Bill) {
+	if len(bills) == 0 {
+		fmt.Fprintln(w, "No bills.")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tORDER\tCHANNEL\tAMOUNT\tPAID\tREFUNDED\tCREATED (BEIJING)")
+	for _, b := range bills {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", safe(b.ID), safe(b.OutTradeNo), safe(b.SubChannel), yuanSign(b.Amount),
+			yesNo(b.Paid), yesNo(b.Refunded), beijingTime(b.CreatedAt))
+	}
+	tw.Flush()
+}
+
+func (c *cli) refund(args []string) int {
+	const name = "refund"
+	fs := c.newFlagSet(name, refundUsage)
+	var f apiFlags
+	f.define(fs, true)
+	var r beecloud.RefundRequest
+	fs.StringVar(&r.OutTradeNo, "out-trade-no", "", "the paid order to refund")
+	amount := fs.String("amount", "", "how much to give back, an integer in 分 (1 = ¥0.01)")
+	fs.StringVar(&r.RefundNo, "refund-no", "", "the refund's number (default: a fresh one); reuse it only to settle a refund whose outcome is unknown")
+	fs.BoolVar(&r.NeedApproval, "need-approval", false, "make a pre-refund, which waits for approval on BeeCloud's dashboard")
+	yes := fs.Bool("yes", false, "do not ask for confirmation")
+	if code, done := c.parse(fs, args); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return c.usageError(name, "unexpected argument %q", fs.Arg(0))
+	}
+	switch {
+	case r.OutTradeNo == "":
+		return c.usageError(name, "missing -out-trade-no")
+	case *amount == "":
+		return c.usageError(name, "missing -amount")
+	}
+	var err error
+	if r.Amount, err = parseFen(*amount); err != nil {
+		return c.usageError(name, "%v", err)
+	}
+	if r.Amount <= 0 {
+		return c.usageError(name, "-amount must be at least 1 分")
+	}
+	client, problem := f.client(c.getenv, true)
+	if problem != "" {
+		return c.usageError(name, "%s", problem)
+	}
+	r.Channel = f.channel
+	if r.RefundNo == "" {
+		r.RefundNo = beecloud.NewRefundNo(time.Now())
+	}
+	// A refund that cannot be sent is refused before the question: Refund
+	// checks its request first, and sends nothing on a context that has
+	// ended.
+	checked, stop := context.WithCancel(c.ctx)
+	stop()
+	if _, err := client.Refund(checked, r); errors.Is(err, beecloud.ErrInvalidRequest) {
+		return c.usageError(name, "%v", err)
+	}
+	if !*yes && !c.confirm(fmt.Sprintf("Refund %s of order %s (refund_no %s) through %s?", yuanSign(r.Amount), r.OutTradeNo, r.RefundNo, f.apiURL)) {
+		fmt.Fprintln(c.stderr, "beecloud refund: not confirmed; nothing was sent")
+		return exitFailure
+	}
+	return c.sendRefund(client, r)
+}
+
+// sendRefund makes the refund and says what BeeCloud answered.
+func (c *cli) sendRefund(client *beecloud.Client, r beecloud.RefundRequest) int {
+	const name = "refund"
+	ctx, cancel := c.apiContext()
+	defer cancel()
+	res, err := client.Refund(ctx, r)
+	if err != nil {
+		if errors.Is(err, beecloud.ErrUnknownOutcome) {
+			return c.errorf(name, "%v\nLook the refund up before trying again, with the same number:\n\tbeecloud refunds -refund-no %s", err, r.RefundNo)
+		}
+		return c.apiFailure(name, err)
+	}
+	fmt.Fprintf(c.stdout, "Refund %s of %s for order %s: taken by BeeCloud (id %s).\n", r.RefundNo, yuanSign(r.Amount), r.OutTradeNo, safe(res.ID))
+	if res.Recovered {
+		fmt.Fprintln(c.stdout, "(The first answer was lost; the refund was found by its number: it was made once.)")
+	}
+	if res.URL != "" {
+		fmt.Fprintf(c.stdout, "Confirm it on Alipay with your payment password: %s\n", safe(res.URL))
+	}
+	fmt.Fprintf(c.stdout, "It is done when its REFUND webhook comes, or when \"beecloud refunds -refund-no %s\" says succeeded.\n", r.RefundNo)
+	return exitOK
+}
+
+// confirm asks question on stderr and reports whether the answer read
+// from stdin is yes.
+func (c *cli) confirm(question string) bool {
+	fmt.Fprintf(c.stderr, "%s [y/N] ", question)
+	line, err := bufio.NewReader(c.stdin).ReadString('\n')
+	if err != nil && line == "" {
+		fmt.Fprintln(c.stderr)
+		return false
+	}
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true
+	}
+	return false
+}
+
+func (c *cli) refunds(args []string) int {
+	const name = "refunds"
+	fs := c.newFlagSet(name, refundsUsage)
+	var f apiFlags
+	f.define(fs, false)
+	var q beecloud.RefundQuery
+	fs.StringVar(&q.OutTradeNo, "out-trade-no", "", "only this order's refunds")
+	fs.StringVar(&q.RefundNo, "refund-no", "", "only the refund with this number")
+	fs.IntVar(&q.Limit, "limit", 10, "at most `N` refunds (1 to 50)")
+	if code, done := c.parse(fs, args); done {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return c.usageError(name, "unexpected argument %q", fs.Arg(0))
+	}
+	if q.Limit < 1 || q.Limit > beecloud.MaxLimit {
+		return c.usageError(name, "-limit must be 1 to %d", beecloud.MaxLimit)
+	}
+	client, problem := f.client(c.getenv, false)
+	if problem != "" {
+		return c.usageError(name, "%s", problem)
+	}
+	q.Channel = f.channel
+	ctx, cancel := c.apiContext()
+	defer cancel()
+	refunds, err := client.Refunds(ctx, q)
+	if err != nil {
+		return c.apiFailure(name, err)
+	}
+	if len(refunds) == 0 {
+		fmt.Fprintln(c.stdout, "No refunds.")
+		return exitOK
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "REFUND NO\tORDER\tCHANNEL\tREFUNDED\tOF\tSTATE\tCREATED (BEIJING)")
+	for _, r := range refunds {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", safe(r.RefundNo), safe(r.OutTradeNo), safe(r.SubChannel),
+			yuanSign(r.Amount), yuanSign(r.BillAmount), refundState(r), beijingTime(r.CreatedAt))
+	}
+	tw.Flush()
+	return exitOK
+}
+
+func refundState(r beecloud.Refund) string {
+	switch {
+	case !r.Finished:
+		return "processing"
+	case r.Succeeded:
+		return "succeeded"
+	}
+	return "failed"
+}
+
+// apiFailure prints a failed call: BeeCloud's refusal with its code, or
+// why BeeCloud could not be asked.
+func (c *cli) apiFailure(cmd string, err error) int {
+	var apiErr *beecloud.APIError
+	switch {
+	case errors.As(err, &apiErr) && apiErr.Code == beecloud.CodeAppInvalid:
+		return c.errorf(cmd, "%v\n(check -app-id and the secret, and that -api-url is the right BeeCloud or sandbox)", err)
+	case errors.Is(err, beecloud.ErrInvalidRequest):
+		return c.usageError(cmd, "%v", err)
+	}
+	return c.errorf(cmd, "%v", err)
+}
+
+// beijing is BeeCloud's time zone, UTC+8 all year.
+var beijing = time.FixedZone("CST", 8*60*60)
+
+func beijingTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.In(beijing).Format("2006-01-02 15:04:05")
+}
+
+// yuanSign formats an amount in 分 for people: 150 → "¥1.50".
+func yuanSign(fen int64) string { return "¥" + yuan(fen) }
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// plural says "1 bill", "2 bills".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
