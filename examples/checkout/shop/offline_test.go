@@ -25,7 +25,11 @@ func TestOfflinePayFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer o.Shutdown(context.Background())
+	defer func() {
+		if err := o.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+	}()
 
 	no, page := buy(t, &httptest.Server{URL: o.URL}, "tea")
 	if !strings.Contains(page, o.Sandbox.ScriptURL()) || !strings.Contains(page, "Sandbox mode") {

@@ -198,10 +198,10 @@ func (o *Orders) Get(outTradeNo string) (Order, bool) {
 	return ord.clone(), true
 }
 
-// clone copies ord, its refunds too.
-func (ord *Order) clone() Order {
-	c := *ord
-	c.Refunds = append([]Refund(nil), ord.Refunds...)
+// clone copies o, its refunds too.
+func (o *Order) clone() Order {
+	c := *o
+	c.Refunds = append([]Refund(nil), o.Refunds...)
 	return c
 }
 

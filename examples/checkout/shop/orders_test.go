@@ -140,7 +140,9 @@ func TestOrdersRefunds(t *testing.T) {
 	if err := o.AddRefund("order0001", Refund{RefundNo: "20260520r03", Amount: 50}); err != nil {
 		t.Fatal(err)
 	}
-	o.UpdateRefund("20260520r03", func(r *Refund) { r.Failed = true })
+	if _, err := o.UpdateRefund("20260520r03", func(r *Refund) { r.Failed = true }); err != nil {
+		t.Fatal(err)
+	}
 	if got, _ := o.Get("order0001"); got.Refundable() != 50 {
 		t.Errorf("refundable %d after a failed refund; want 50", got.Refundable())
 	}

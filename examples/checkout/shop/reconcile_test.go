@@ -27,7 +27,11 @@ func startOfflineShop(t *testing.T, cfg Config) *Offline {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { o.Shutdown(context.Background()) })
+	t.Cleanup(func() {
+		if err := o.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
 	return o
 }
 

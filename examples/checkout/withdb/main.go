@@ -38,7 +38,7 @@ func main() { shopcmd.Main(command) }
 
 // postgres records webhooks in a PostgreSQL table, shared by every
 // instance; its table is created if missing.
-var postgres = shopcmd.Store{
+var postgres = shopcmd.Store{ //nolint:gosec // G101: URLExample is an example for the help text, not a credential
 	Name:       "postgres",
 	Describe:   "PostgreSQL, table " + pgstore.DefaultTable + " (shared by every instance)",
 	URLFlag:    "postgres",

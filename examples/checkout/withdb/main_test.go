@@ -77,7 +77,11 @@ func TestWebhookWithEachStore(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer o.Shutdown(context.Background())
+			defer func() {
+				if err := o.Shutdown(context.Background()); err != nil {
+					t.Error(err)
+				}
+			}()
 
 			order := shop.Order{OutTradeNo: beecloud.NewOutTradeNo(), ProductID: "tea", Title: "Green tea 绿茶", Amount: 150, Created: time.Now()}
 			if err := o.Orders.Add(order); err != nil {
