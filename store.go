@@ -2,6 +2,7 @@ package beecloud
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -46,6 +47,20 @@ const (
 	// most 29 bytes of letters and digits.
 	MaxStoreTokenBytes = 64
 )
+
+// CheckStoreKey reports, for a [Store] implementation, whether key and
+// token are within MaxStoreKeyBytes and MaxStoreTokenBytes: the error names
+// the one that is too long. A Store may refuse longer ones with it rather
+// than store them truncated.
+func CheckStoreKey(key, token string) error {
+	if len(key) > MaxStoreKeyBytes {
+		return fmt.Errorf("beecloud: store key is %d bytes; at most %d are allowed", len(key), MaxStoreKeyBytes)
+	}
+	if len(token) > MaxStoreTokenBytes {
+		return fmt.Errorf("beecloud: store token is %d bytes; at most %d are allowed", len(token), MaxStoreTokenBytes)
+	}
+	return nil
+}
 
 // Store records which webhook transactions a [WebhookHandler] is handling
 // or has handled, so that BeeCloud's resends and duplicate deliveries run

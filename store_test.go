@@ -1,6 +1,7 @@
 package beecloud
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -46,5 +47,29 @@ func TestMinRetentionCoversResends(t *testing.T) {
 		if MinRetention < last+time.Hour {
 			t.Errorf("MinRetention = %v; want at least an hour more than the last resend at %v", MinRetention, last)
 		}
+	}
+}
+
+func TestCheckStoreKey(t *testing.T) {
+	tests := []struct {
+		name, key, token string
+		want             string // a part of the error; "" means no error
+	}{
+		{"empty", "", "", ""},
+		{"at the limits", strings.Repeat("k", MaxStoreKeyBytes), strings.Repeat("t", MaxStoreTokenBytes), ""},
+		{"multibyte at the limit", strings.Repeat("键", MaxStoreKeyBytes/3), "令牌", ""},
+		{"key too long", strings.Repeat("k", MaxStoreKeyBytes+1), "t", "store key is 513 bytes; at most 512"},
+		{"token too long", "k", strings.Repeat("t", MaxStoreTokenBytes+1), "store token is 65 bytes; at most 64"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckStoreKey(tt.key, tt.token)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("CheckStoreKey = %v; want nil", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("CheckStoreKey = %v; want an error containing %q", err, tt.want)
+			}
+		})
 	}
 }

@@ -245,13 +245,7 @@ func (s *Store) check(key, token string) error {
 	if s.pool == nil {
 		return errNoPool
 	}
-	if len(key) > beecloud.MaxStoreKeyBytes {
-		return fmt.Errorf("pgstore: key is %d bytes; at most %d are allowed", len(key), beecloud.MaxStoreKeyBytes)
-	}
-	if len(token) > beecloud.MaxStoreTokenBytes {
-		return fmt.Errorf("pgstore: token is %d bytes; at most %d are allowed", len(token), beecloud.MaxStoreTokenBytes)
-	}
-	return nil
+	return beecloud.CheckStoreKey(key, token)
 }
 
 // errNoPool is what a Store made without New, or from a nil pool,

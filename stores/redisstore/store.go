@@ -152,11 +152,5 @@ func (s *Store) check(key, token string) error {
 	if s.client == nil {
 		return errNoClient
 	}
-	if len(key) > beecloud.MaxStoreKeyBytes {
-		return fmt.Errorf("redisstore: key is %d bytes; at most %d are allowed", len(key), beecloud.MaxStoreKeyBytes)
-	}
-	if len(token) > beecloud.MaxStoreTokenBytes {
-		return fmt.Errorf("redisstore: token is %d bytes; at most %d are allowed", len(token), beecloud.MaxStoreTokenBytes)
-	}
-	return nil
+	return beecloud.CheckStoreKey(key, token)
 }
