@@ -154,6 +154,12 @@ func (r *runner) key(t *testing.T, name string) string {
 	return "storetest/" + r.id + "/" + strings.TrimPrefix(t.Name(), r.group) + "/" + name
 }
 
+// setUp returns the store newStore makes for t, a subtest of Run, and a
+// key of t's own.
+func (r *runner) setUp(t *testing.T) (beecloud.Store, string) {
+	return r.newStore(t), r.key(t, "k")
+}
+
 // token returns a token not returned before.
 func (r *runner) token() string {
 	return "tok-" + r.id + "-" + strconv.FormatInt(r.tokens.Add(1), 10)
@@ -229,17 +235,15 @@ func short(s string) string {
 func sleepUntil(t time.Time) { time.Sleep(time.Until(t)) }
 
 func (r *runner) testClaim(t *testing.T) {
-	s := r.newStore(t)
-	k := r.key(t, "k")
-	a, b := r.token(), r.token()
-	claim(t, s, k, a, long, beecloud.ClaimOK)
+	s, k := r.setUp(t)
+	a, b := r.newHolder(t, s, k), r.token()
 	claim(t, s, k, b, long, beecloud.ClaimBusy)
 	// The holder claiming again (a retried call) keeps its claim.
 	claim(t, s, k, a, long, beecloud.ClaimOK)
 	claim(t, s, k, b, long, beecloud.ClaimBusy)
 	// Claims are per key.
 	claim(t, s, r.key(t, "other"), b, long, beecloud.ClaimOK)
-	claim(t, s, k, r.token(), long, beecloud.ClaimBusy)
+	r.othersHear(t, s, k, beecloud.ClaimBusy)
 }
 
 // testRenew checks that the holder's Claim renews its lease from the
@@ -249,8 +253,7 @@ func (r *runner) testRenew(t *testing.T) {
 	// The renewal's lease replaces the claim's: renewed with a short lease,
 	// a long claim runs out after the short one.
 	k := r.key(t, "shortened")
-	a, b := r.token(), r.token()
-	claim(t, s, k, a, long, beecloud.ClaimOK)
+	a, b := r.newHolder(t, s, k), r.token()
 	claim(t, s, k, a, r.opts.Lease, beecloud.ClaimOK)
 	r.waitLease()
 	claim(t, s, k, b, long, beecloud.ClaimOK)
@@ -279,22 +282,18 @@ func (r *runner) testRenew(t *testing.T) {
 	// And a renewal of a completed key says so and changes nothing.
 	complete(t, s, k, b)
 	claim(t, s, k, b, long, beecloud.ClaimDone)
-	claim(t, s, k, r.token(), long, beecloud.ClaimDone)
+	r.othersHear(t, s, k, beecloud.ClaimDone)
 }
 
 // testRenewAfterLoss checks that a holder whose lease ran out and was
 // taken over cannot renew its way back in.
 func (r *runner) testRenewAfterLoss(t *testing.T) {
-	s := r.newStore(t)
-	k := r.key(t, "k")
-	a, b := r.token(), r.token()
-	r.claimShort(t, s, k, a)
-	r.waitLease()
-	claim(t, s, k, b, long, beecloud.ClaimOK)
+	s, k := r.setUp(t)
+	a, b := r.takeOver(t, s, k)
 	claim(t, s, k, a, long, beecloud.ClaimBusy)
 	claim(t, s, k, a, r.opts.Lease, beecloud.ClaimBusy)
 	// b still holds it.
-	claim(t, s, k, r.token(), long, beecloud.ClaimBusy)
+	r.othersHear(t, s, k, beecloud.ClaimBusy)
 	claim(t, s, k, b, long, beecloud.ClaimOK)
 }
 
@@ -302,34 +301,30 @@ func (r *runner) testRenewAfterLoss(t *testing.T) {
 // one else took the key (the store was unreachable for the heartbeat)
 // renews it, and holds it again.
 func (r *runner) testRenewAfterExpiry(t *testing.T) {
-	s := r.newStore(t)
-	k := r.key(t, "k")
+	s, k := r.setUp(t)
 	a := r.token()
 	r.claimShort(t, s, k, a)
 	r.waitLease()
 	claim(t, s, k, a, long, beecloud.ClaimOK)
-	claim(t, s, k, r.token(), long, beecloud.ClaimBusy)
+	r.othersHear(t, s, k, beecloud.ClaimBusy)
 }
 
 // testNonPositiveLease checks that a lease of zero or less is an error
 // that leaves the key free, rather than a claim that ends at once or, worse,
 // one under some default lease.
 func (r *runner) testNonPositiveLease(t *testing.T) {
-	s := r.newStore(t)
-	k := r.key(t, "k")
+	s, k := r.setUp(t)
 	for _, lease := range []time.Duration{0, -time.Nanosecond, -time.Minute} {
 		if st, err := s.Claim(ctx(t), k, r.token(), lease); err == nil {
 			t.Errorf("Claim with lease %v = %v, nil; want an error", lease, st)
 		}
 	}
-	claim(t, s, k, r.token(), long, beecloud.ClaimOK)
+	r.othersHear(t, s, k, beecloud.ClaimOK)
 }
 
 func (r *runner) testCompleteThenClaim(t *testing.T) {
-	s := r.newStore(t)
-	k := r.key(t, "k")
-	a, b := r.token(), r.token()
-	claim(t, s, k, a, long, beecloud.ClaimOK)
+	s, k := r.setUp(t)
+	a, b := r.newHolder(t, s, k), r.token()
 	complete(t, s, k, a)
 	claim(t, s, k, b, long, beecloud.ClaimDone)
 	claim(t, s, k, a, long, beecloud.ClaimDone)
@@ -337,7 +332,7 @@ func (r *runner) testCompleteThenClaim(t *testing.T) {
 	complete(t, s, k, a)
 	release(t, s, k, a)
 	release(t, s, k, b)
-	claim(t, s, k, r.token(), long, beecloud.ClaimDone)
+	r.othersHear(t, s, k, beecloud.ClaimDone)
 	// A done key does not make its neighbours done.
 	claim(t, s, r.key(t, "other"), b, long, beecloud.ClaimOK)
 }
@@ -346,24 +341,21 @@ func (r *runner) testCompleteByAnyToken(t *testing.T) {
 	s := r.newStore(t)
 	// Complete records that the work happened, whoever holds the claim.
 	k := r.key(t, "held")
-	a, b := r.token(), r.token()
-	claim(t, s, k, a, long, beecloud.ClaimOK)
-	complete(t, s, k, b)
-	claim(t, s, k, r.token(), long, beecloud.ClaimDone)
+	r.newHolder(t, s, k)
+	complete(t, s, k, r.token())
+	r.othersHear(t, s, k, beecloud.ClaimDone)
 	// Even with no claim at all (it ran out and was cleaned up).
 	k = r.key(t, "unclaimed")
 	complete(t, s, k, r.token())
-	claim(t, s, k, r.token(), long, beecloud.ClaimDone)
+	r.othersHear(t, s, k, beecloud.ClaimDone)
 }
 
 func (r *runner) testReleaseThenClaim(t *testing.T) {
-	s := r.newStore(t)
-	k := r.key(t, "k")
-	a, b := r.token(), r.token()
-	claim(t, s, k, a, long, beecloud.ClaimOK)
+	s, k := r.setUp(t)
+	a, b := r.newHolder(t, s, k), r.token()
 	release(t, s, k, a) // Handle failed
 	claim(t, s, k, b, long, beecloud.ClaimOK)
-	claim(t, s, k, r.token(), long, beecloud.ClaimBusy)
+	r.othersHear(t, s, k, beecloud.ClaimBusy)
 	// Releasing a key nobody claimed does nothing and is no error.
 	k = r.key(t, "unclaimed")
 	release(t, s, k, a)
@@ -371,12 +363,10 @@ func (r *runner) testReleaseThenClaim(t *testing.T) {
 }
 
 func (r *runner) testReleaseByOtherToken(t *testing.T) {
-	s := r.newStore(t)
-	k := r.key(t, "k")
-	a, b := r.token(), r.token()
-	claim(t, s, k, a, long, beecloud.ClaimOK)
+	s, k := r.setUp(t)
+	a, b := r.newHolder(t, s, k), r.token()
 	release(t, s, k, b)
-	claim(t, s, k, r.token(), long, beecloud.ClaimBusy)
+	r.othersHear(t, s, k, beecloud.ClaimBusy)
 	release(t, s, k, a)
 	claim(t, s, k, b, long, beecloud.ClaimOK)
 }
@@ -396,9 +386,37 @@ func (r *runner) waitLease() {
 	time.Sleep(r.opts.Lease + r.slack(r.opts.Lease))
 }
 
+// newHolder claims key with a token not used before, for a lease no check
+// outlasts, fails t unless it gets the claim, and returns the token.
+func (r *runner) newHolder(t *testing.T, s beecloud.Store, key string) string {
+	t.Helper()
+	token := r.token()
+	claim(t, s, key, token, long, beecloud.ClaimOK)
+	return token
+}
+
+// othersHear claims key with a token not used before, as another delivery
+// of the same webhook would, and fails t unless Claim returns want. When
+// want is ClaimOK, that new token holds key afterwards.
+func (r *runner) othersHear(t *testing.T, s beecloud.Store, key string, want beecloud.ClaimState) {
+	t.Helper()
+	claim(t, s, key, r.token(), long, want)
+}
+
+// takeOver plays a holder that stalls: a new token, stale, claims key for
+// the short lease, which runs out, and another, holder, takes key over for
+// a lease no check outlasts. stale still believes it holds key.
+func (r *runner) takeOver(t *testing.T, s beecloud.Store, key string) (stale, holder string) {
+	t.Helper()
+	stale, holder = r.token(), r.token()
+	r.claimShort(t, s, key, stale)
+	r.waitLease()
+	claim(t, s, key, holder, long, beecloud.ClaimOK)
+	return stale, holder
+}
+
 func (r *runner) testLeaseRunsOut(t *testing.T) {
-	s := r.newStore(t)
-	k := r.key(t, "k")
+	s, k := r.setUp(t)
 	a, b := r.token(), r.token()
 	started := r.claimShort(t, s, k, a)
 	claimBefore(t, s, k, b, long, beecloud.ClaimBusy, started.Add(r.opts.Lease))
@@ -408,33 +426,30 @@ func (r *runner) testLeaseRunsOut(t *testing.T) {
 	claim(t, s, k, a, long, beecloud.ClaimBusy)
 }
 
+// testStaleRelease checks that the old holder, waking up after its key
+// was taken over, fails and releases to no effect: the new holder keeps
+// its claim.
 func (r *runner) testStaleRelease(t *testing.T) {
-	s := r.newStore(t)
-	k := r.key(t, "k")
-	a, b := r.token(), r.token()
-	r.claimShort(t, s, k, a)
-	r.waitLease()
-	claim(t, s, k, b, long, beecloud.ClaimOK)
-	// The old holder wakes up, fails, and releases: b keeps its claim.
-	release(t, s, k, a)
-	claim(t, s, k, r.token(), long, beecloud.ClaimBusy)
-	release(t, s, k, b)
-	claim(t, s, k, r.token(), long, beecloud.ClaimOK)
+	r.checkStaleCall(t, release, beecloud.ClaimBusy, beecloud.ClaimOK)
 }
 
+// testStaleComplete checks that the completion of an old holder that was
+// slow, not dead, counts (its work happened), and that the new holder,
+// failing, cannot undo it.
 func (r *runner) testStaleComplete(t *testing.T) {
-	s := r.newStore(t)
-	k := r.key(t, "k")
-	a, b := r.token(), r.token()
-	r.claimShort(t, s, k, a)
-	r.waitLease()
-	claim(t, s, k, b, long, beecloud.ClaimOK)
-	// The old holder was slow, not dead: its work happened.
-	complete(t, s, k, a)
-	claim(t, s, k, r.token(), long, beecloud.ClaimDone)
-	// And the new holder, failing, cannot undo that.
-	release(t, s, k, b)
-	claim(t, s, k, r.token(), long, beecloud.ClaimDone)
+	r.checkStaleCall(t, complete, beecloud.ClaimDone, beecloud.ClaimDone)
+}
+
+// checkStaleCall has the stale holder of a key that was taken over make
+// call (release or complete) late, and checks that others then hear want,
+// and wantAfter once the new holder has released the key.
+func (r *runner) checkStaleCall(t *testing.T, call func(t *testing.T, s beecloud.Store, key, token string), want, wantAfter beecloud.ClaimState) {
+	s, k := r.setUp(t)
+	stale, holder := r.takeOver(t, s, k)
+	call(t, s, k, stale)
+	r.othersHear(t, s, k, want)
+	release(t, s, k, holder)
+	r.othersHear(t, s, k, wantAfter)
 }
 
 // testCompleteOutlivesLease checks that a completion lasts for the
@@ -445,30 +460,27 @@ func (r *runner) testCompleteOutlivesLease(t *testing.T) {
 	if ret := r.opts.Retention; ret > 0 && ret <= r.opts.Lease+2*r.slack(r.opts.Lease) {
 		t.Skipf("storetest: Options.Retention %v is too short beside Options.Lease %v for this check", ret, r.opts.Lease)
 	}
-	s := r.newStore(t)
-	k := r.key(t, "k")
+	s, k := r.setUp(t)
 	a := r.token()
 	r.claimShort(t, s, k, a)
 	complete(t, s, k, a)
 	r.waitLease()
-	claim(t, s, k, r.token(), long, beecloud.ClaimDone)
+	r.othersHear(t, s, k, beecloud.ClaimDone)
 }
 
 func (r *runner) testRetention(t *testing.T) {
-	s := r.newStore(t)
-	k := r.key(t, "k")
-	a := r.token()
-	claim(t, s, k, a, long, beecloud.ClaimOK)
+	s, k := r.setUp(t)
+	a := r.newHolder(t, s, k)
 	started := time.Now()
 	complete(t, s, k, a)
 	completed := time.Now()
-	claim(t, s, k, r.token(), long, beecloud.ClaimDone)
+	r.othersHear(t, s, k, beecloud.ClaimDone)
 	ret := r.opts.Retention
 	if ret <= 0 {
 		// The default retention is at least beecloud.MinRetention: far
 		// longer than this test, so the key must stay done throughout.
 		time.Sleep(r.opts.Lease)
-		claim(t, s, k, r.token(), long, beecloud.ClaimDone)
+		r.othersHear(t, s, k, beecloud.ClaimDone)
 		return
 	}
 	// Done until the very end of the retention…
@@ -476,7 +488,7 @@ func (r *runner) testRetention(t *testing.T) {
 	claimBefore(t, s, k, r.token(), long, beecloud.ClaimDone, started.Add(ret))
 	// …and forgotten after it, so that the backend does not fill up.
 	sleepUntil(completed.Add(ret + r.slack(ret)))
-	claim(t, s, k, r.token(), long, beecloud.ClaimOK)
+	r.othersHear(t, s, k, beecloud.ClaimOK)
 }
 
 func (r *runner) testConcurrentClaims(t *testing.T) {
@@ -491,8 +503,7 @@ func (r *runner) testConcurrentClaims(t *testing.T) {
 	}
 	// After completion, everyone hears done.
 	k := r.key(t, "done")
-	a := r.token()
-	claim(t, s, k, a, long, beecloud.ClaimOK)
+	a := r.newHolder(t, s, k)
 	complete(t, s, k, a)
 	if counts := r.claimAll(t, s, k, claimers); counts[beecloud.ClaimDone] != claimers {
 		t.Fatalf("%d concurrent claims of a done key: got %v; want %d done", claimers, counts, claimers)
@@ -552,8 +563,7 @@ func (r *runner) claimAll(t *testing.T, s beecloud.Store, key string, n int) map
 // testMutualExclusion has workers race to claim, hold and release one key
 // and checks that no two ever hold it at once.
 func (r *runner) testMutualExclusion(t *testing.T) {
-	s := r.newStore(t)
-	k := r.key(t, "k")
+	s, k := r.setUp(t)
 	const workers, rounds = 6, 15
 	var (
 		holders atomic.Int32
@@ -648,7 +658,7 @@ func (r *runner) testKeys(t *testing.T) {
 	// Every key was distinct: each is now busy, none done.
 	for name, k := range keys {
 		t.Run(name, func(t *testing.T) {
-			claim(t, s, k, r.token(), long, beecloud.ClaimBusy)
+			r.othersHear(t, s, k, beecloud.ClaimBusy)
 		})
 	}
 	// Release half, complete the other half; each key keeps its own state.
@@ -669,7 +679,7 @@ func (r *runner) testKeys(t *testing.T) {
 			if released[name] {
 				want = beecloud.ClaimOK
 			}
-			claim(t, s, k, r.token(), long, want)
+			r.othersHear(t, s, k, want)
 		})
 	}
 }
@@ -705,7 +715,7 @@ func (r *runner) testTokens(t *testing.T) {
 			claim(t, s, k, p.b, long, beecloud.ClaimBusy)
 			claim(t, s, k, p.a, long, beecloud.ClaimOK)
 			release(t, s, k, p.b) // not the holder: nothing happens
-			claim(t, s, k, r.token(), long, beecloud.ClaimBusy)
+			r.othersHear(t, s, k, beecloud.ClaimBusy)
 			release(t, s, k, p.a)
 			claim(t, s, k, p.b, long, beecloud.ClaimOK)
 			complete(t, s, k, p.b)

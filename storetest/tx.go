@@ -12,15 +12,15 @@ import (
 // errWork is what work returns when a check makes it fail.
 var errWork = errors.New("storetest: planned work failure")
 
-// txStore returns the store newStore makes for t, or skips t if it is not
-// a beecloud.TxStore.
-func (r *runner) txStore(t *testing.T) beecloud.TxStore {
-	s := r.newStore(t)
+// setUpTx is setUp for the Tx checks: it skips t if the store is not a
+// beecloud.TxStore.
+func (r *runner) setUpTx(t *testing.T) (beecloud.TxStore, string) {
+	s, k := r.setUp(t)
 	tx, ok := s.(beecloud.TxStore)
 	if !ok {
 		t.Skip("storetest: the store is not a beecloud.TxStore")
 	}
-	return tx
+	return tx, k
 }
 
 // completeTx calls CompleteTx and fails t unless its error is nil exactly
@@ -34,10 +34,8 @@ func completeTx(t *testing.T, s beecloud.TxStore, key, token string, wantErr boo
 }
 
 func (r *runner) testTxCommit(t *testing.T) {
-	s := r.txStore(t)
-	k := r.key(t, "k")
-	a := r.token()
-	claim(t, s, k, a, long, beecloud.ClaimOK)
+	s, k := r.setUpTx(t)
+	a := r.newHolder(t, s, k)
 	calls := 0
 	completeTx(t, s, k, a, false, func(ctx context.Context) error {
 		calls++
@@ -50,33 +48,29 @@ func (r *runner) testTxCommit(t *testing.T) {
 		t.Errorf("work ran %d times; want 1", calls)
 	}
 	claim(t, s, k, a, long, beecloud.ClaimDone)
-	claim(t, s, k, r.token(), long, beecloud.ClaimDone)
+	r.othersHear(t, s, k, beecloud.ClaimDone)
 }
 
 // testTxWorkFails checks that a failed work leaves the claim as it was:
 // held by its token, and not done.
 func (r *runner) testTxWorkFails(t *testing.T) {
-	s := r.txStore(t)
-	k := r.key(t, "k")
-	a := r.token()
-	claim(t, s, k, a, long, beecloud.ClaimOK)
+	s, k := r.setUpTx(t)
+	a := r.newHolder(t, s, k)
 	err := s.CompleteTx(ctx(t), k, a, func(ctx context.Context) error { return errWork })
 	if err == nil {
 		t.Fatal("CompleteTx with failing work = nil; want an error")
 	}
-	claim(t, s, k, r.token(), long, beecloud.ClaimBusy)
+	r.othersHear(t, s, k, beecloud.ClaimBusy)
 	claim(t, s, k, a, long, beecloud.ClaimOK)
 	release(t, s, k, a)
-	claim(t, s, k, r.token(), long, beecloud.ClaimOK)
+	r.othersHear(t, s, k, beecloud.ClaimOK)
 }
 
 // testTxPanic checks that a panic in work goes on to the caller and
 // commits nothing.
 func (r *runner) testTxPanic(t *testing.T) {
-	s := r.txStore(t)
-	k := r.key(t, "k")
-	a := r.token()
-	claim(t, s, k, a, long, beecloud.ClaimOK)
+	s, k := r.setUpTx(t)
+	a := r.newHolder(t, s, k)
 	func() {
 		defer func() {
 			if recover() == nil {
@@ -85,46 +79,39 @@ func (r *runner) testTxPanic(t *testing.T) {
 		}()
 		_ = s.CompleteTx(ctx(t), k, a, func(ctx context.Context) error { panic("storetest: planned panic") })
 	}()
-	claim(t, s, k, r.token(), long, beecloud.ClaimBusy)
+	r.othersHear(t, s, k, beecloud.ClaimBusy)
 	claim(t, s, k, a, long, beecloud.ClaimOK)
 }
 
 // testTxLostClaim checks that a token whose claim was taken over cannot
 // commit.
 func (r *runner) testTxLostClaim(t *testing.T) {
-	s := r.txStore(t)
-	k := r.key(t, "k")
-	a, b := r.token(), r.token()
-	r.claimShort(t, s, k, a)
-	r.waitLease()
-	claim(t, s, k, b, long, beecloud.ClaimOK)
+	s, k := r.setUpTx(t)
+	a, b := r.takeOver(t, s, k)
 	completeTx(t, s, k, a, true, func(ctx context.Context) error { return nil })
-	claim(t, s, k, r.token(), long, beecloud.ClaimBusy)
+	r.othersHear(t, s, k, beecloud.ClaimBusy)
 	claim(t, s, k, b, long, beecloud.ClaimOK)
 }
 
 // testTxAfterDone checks that a key completed by another token cannot be
 // committed again.
 func (r *runner) testTxAfterDone(t *testing.T) {
-	s := r.txStore(t)
-	k := r.key(t, "k")
-	a, b := r.token(), r.token()
-	claim(t, s, k, a, long, beecloud.ClaimOK)
+	s, k := r.setUpTx(t)
+	a, b := r.newHolder(t, s, k), r.token()
 	complete(t, s, k, b)
 	completeTx(t, s, k, a, true, func(ctx context.Context) error { return nil })
-	claim(t, s, k, r.token(), long, beecloud.ClaimDone)
+	r.othersHear(t, s, k, beecloud.ClaimDone)
 }
 
 // testTxExpiredUntaken checks that a claim whose lease ran out but that
 // no other token took still counts as held: its holder commits.
 func (r *runner) testTxExpiredUntaken(t *testing.T) {
-	s := r.txStore(t)
-	k := r.key(t, "k")
+	s, k := r.setUpTx(t)
 	a := r.token()
 	r.claimShort(t, s, k, a)
 	r.waitLease()
 	completeTx(t, s, k, a, false, func(ctx context.Context) error { return nil })
-	claim(t, s, k, r.token(), long, beecloud.ClaimDone)
+	r.othersHear(t, s, k, beecloud.ClaimDone)
 }
 
 // testTxFenced checks that the holder is checked when the transaction
@@ -132,8 +119,7 @@ func (r *runner) testTxExpiredUntaken(t *testing.T) {
 // takes the key over and completes it, and work's transaction must not
 // commit.
 func (r *runner) testTxFenced(t *testing.T) {
-	s := r.txStore(t)
-	k := r.key(t, "k")
+	s, k := r.setUpTx(t)
 	a, b := r.token(), r.token()
 	r.claimShort(t, s, k, a)
 	completeTx(t, s, k, a, true, func(ctx context.Context) error {
@@ -142,16 +128,14 @@ func (r *runner) testTxFenced(t *testing.T) {
 		complete(t, s, k, b)
 		return nil
 	})
-	claim(t, s, k, r.token(), long, beecloud.ClaimDone)
+	r.othersHear(t, s, k, beecloud.ClaimDone)
 }
 
 // testTxNoLock checks that while work runs, the key is not locked: the
 // holder's renewal and other tokens' Claims are answered at once.
 func (r *runner) testTxNoLock(t *testing.T) {
-	s := r.txStore(t)
-	k := r.key(t, "k")
-	a := r.token()
-	claim(t, s, k, a, long, beecloud.ClaimOK)
+	s, k := r.setUpTx(t)
+	a := r.newHolder(t, s, k)
 	completeTx(t, s, k, a, false, func(ctx context.Context) error {
 		for _, tc := range []struct {
 			token string
@@ -167,5 +151,5 @@ func (r *runner) testTxNoLock(t *testing.T) {
 		}
 		return nil
 	})
-	claim(t, s, k, r.token(), long, beecloud.ClaimDone)
+	r.othersHear(t, s, k, beecloud.ClaimDone)
 }
