@@ -110,40 +110,84 @@ func (c *cli) apiContext() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(c.ctx, apiTimeout)
 }
 
-func (c *cli) bills(args []string) int {
-	const name = "bills"
-	fs := c.newFlagSet(name, billsUsage)
-	var f apiFlags
-	f.define(fs, false)
-	var q beecloud.BillQuery
-	fs.StringVar(&q.OutTradeNo, "out-trade-no", "", "only this order's bills; exit 1 if none is paid")
-	fs.BoolVar(&q.PaidOnly, "paid", false, "only paid bills")
-	fs.IntVar(&q.Limit, "limit", 10, "at most `N` bills (1 to 50)")
-	if code, done := c.parse(fs, args); done {
-		return code
+// listFlags are the flags of a command that lists what BeeCloud's REST
+// API finds (bills, refunds), and the client check makes of them.
+type listFlags struct {
+	apiFlags
+	limit int
+	api   *beecloud.Client // made by check
+}
+
+// defineList adds the flags of a command that lists nouns to fs.
+func (f *listFlags) defineList(fs *flag.FlagSet, nouns string) {
+	f.apiFlags.define(fs, false)
+	fs.IntVar(&f.limit, "limit", 10, fmt.Sprintf("at most `N` %s (1 to %d)", nouns, beecloud.MaxLimit))
+}
+
+// check fills in the credentials not given as flags from getenv, makes
+// the client and returns the problem with the flags, in words, or "".
+func (f *listFlags) check(getenv func(string) string) string {
+	if f.limit < 1 || f.limit > beecloud.MaxLimit {
+		return fmt.Sprintf("-limit must be 1 to %d", beecloud.MaxLimit)
 	}
-	if fs.NArg() > 0 {
-		return c.usageError(name, "unexpected argument %q", fs.Arg(0))
+	var problem string
+	f.api, problem = f.client(getenv, false)
+	return problem
+}
+
+// lister is the flags of a command that lists: list asks BeeCloud once
+// check has passed.
+type lister[T any] interface {
+	commandFlags
+	list(ctx context.Context) ([]T, error)
+}
+
+// list runs a command that lists: it parses args into f, checks them and
+// asks BeeCloud, bounded by apiTimeout. When the command must stop, after
+// -h, on a usage error or a failed call, it has said why and returns the
+// exit code and false.
+func list[T any](c *cli, name, usage string, f lister[T], args []string) (_ []T, code int, ok bool) {
+	if code, done := c.parseCommand(name, usage, f, args); done {
+		return nil, code, false
 	}
-	if q.Limit < 1 || q.Limit > beecloud.MaxLimit {
-		return c.usageError(name, "-limit must be 1 to %d", beecloud.MaxLimit)
-	}
-	client, problem := f.client(c.getenv, false)
-	if problem != "" {
-		return c.usageError(name, "%s", problem)
-	}
-	q.Channel = f.channel
 	ctx, cancel := c.apiContext()
 	defer cancel()
-	bills, err := client.Bills(ctx, q)
+	items, err := f.list(ctx)
 	if err != nil {
-		return c.apiFailure(name, err)
+		return nil, c.apiFailure(name, err), false
+	}
+	return items, exitOK, true
+}
+
+func (c *cli) bills(args []string) int {
+	var f billsFlags
+	bills, code, ok := list(c, "bills", billsUsage, &f, args)
+	if !ok {
+		return code
 	}
 	printBills(c.stdout, bills)
-	if q.OutTradeNo == "" {
+	if f.query.OutTradeNo == "" {
 		return exitOK
 	}
-	return c.orderVerdict(q.OutTradeNo, bills)
+	return c.orderVerdict(f.query.OutTradeNo, bills)
+}
+
+// billsFlags are bills' flags.
+type billsFlags struct {
+	listFlags
+	query beecloud.BillQuery
+}
+
+func (f *billsFlags) define(fs *flag.FlagSet) {
+	fs.StringVar(&f.query.OutTradeNo, "out-trade-no", "", "only this order's bills; exit 1 if none is paid")
+	fs.BoolVar(&f.query.PaidOnly, "paid", false, "only paid bills")
+	f.defineList(fs, "bills")
+}
+
+// list asks BeeCloud for the bills the flags select.
+func (f *billsFlags) list(ctx context.Context) ([]beecloud.Bill, error) {
+	f.query.Channel, f.query.Limit = f.channel, f.limit
+	return f.api.Bills(ctx, f.query)
 }
 
 // orderVerdict says whether the order of bills is paid, and exits 1 if not.
@@ -187,11 +231,8 @@ func (c *cli) refund(args []string) int {
 	fs.StringVar(&r.RefundNo, "refund-no", "", "the refund's number (default: a fresh one); reuse it only to settle a refund whose outcome is unknown")
 	fs.BoolVar(&r.NeedApproval, "need-approval", false, "make a pre-refund, which waits for approval on BeeCloud's dashboard")
 	yes := fs.Bool("yes", false, "do not ask for confirmation")
-	if code, done := c.parse(fs, args); done {
+	if code, done := c.parseFlagsOnly(fs, args); done {
 		return code
-	}
-	if fs.NArg() > 0 {
-		return c.usageError(name, "unexpected argument %q", fs.Arg(0))
 	}
 	switch {
 	case r.OutTradeNo == "":
@@ -269,33 +310,10 @@ func (c *cli) confirm(question string) bool {
 }
 
 func (c *cli) refunds(args []string) int {
-	const name = "refunds"
-	fs := c.newFlagSet(name, refundsUsage)
-	var f apiFlags
-	f.define(fs, false)
-	var q beecloud.RefundQuery
-	fs.StringVar(&q.OutTradeNo, "out-trade-no", "", "only this order's refunds")
-	fs.StringVar(&q.RefundNo, "refund-no", "", "only the refund with this number")
-	fs.IntVar(&q.Limit, "limit", 10, "at most `N` refunds (1 to 50)")
-	if code, done := c.parse(fs, args); done {
+	var f refundsFlags
+	refunds, code, ok := list(c, "refunds", refundsUsage, &f, args)
+	if !ok {
 		return code
-	}
-	if fs.NArg() > 0 {
-		return c.usageError(name, "unexpected argument %q", fs.Arg(0))
-	}
-	if q.Limit < 1 || q.Limit > beecloud.MaxLimit {
-		return c.usageError(name, "-limit must be 1 to %d", beecloud.MaxLimit)
-	}
-	client, problem := f.client(c.getenv, false)
-	if problem != "" {
-		return c.usageError(name, "%s", problem)
-	}
-	q.Channel = f.channel
-	ctx, cancel := c.apiContext()
-	defer cancel()
-	refunds, err := client.Refunds(ctx, q)
-	if err != nil {
-		return c.apiFailure(name, err)
 	}
 	if len(refunds) == 0 {
 		fmt.Fprintln(c.stdout, "No refunds.")
@@ -309,6 +327,24 @@ func (c *cli) refunds(args []string) int {
 	}
 	tw.Flush()
 	return exitOK
+}
+
+// refundsFlags are refunds' flags.
+type refundsFlags struct {
+	listFlags
+	query beecloud.RefundQuery
+}
+
+func (f *refundsFlags) define(fs *flag.FlagSet) {
+	fs.StringVar(&f.query.OutTradeNo, "out-trade-no", "", "only this order's refunds")
+	fs.StringVar(&f.query.RefundNo, "refund-no", "", "only the refund with this number")
+	f.defineList(fs, "refunds")
+}
+
+// list asks BeeCloud for the refunds the flags select.
+func (f *refundsFlags) list(ctx context.Context) ([]beecloud.Refund, error) {
+	f.query.Channel, f.query.Limit = f.channel, f.limit
+	return f.api.Refunds(ctx, f.query)
 }
 
 func refundState(r beecloud.Refund) string {

@@ -217,6 +217,43 @@ func (c *cli) parse(fs *flag.FlagSet, args []string) (code int, done bool) {
 	return exitOK, false
 }
 
+// parseFlagsOnly is parse for a command that takes flags and no
+// arguments: an argument left over after the flags is a usage error.
+func (c *cli) parseFlagsOnly(fs *flag.FlagSet, args []string) (code int, done bool) {
+	if code, done := c.parse(fs, args); done {
+		return code, true
+	}
+	if fs.NArg() > 0 {
+		return c.usageError(fs.Name(), "unexpected argument %q", fs.Arg(0)), true
+	}
+	return exitOK, false
+}
+
+// commandFlags are the flags of a command that takes no arguments.
+type commandFlags interface {
+	// define adds the flags to fs.
+	define(fs *flag.FlagSet)
+	// check fills in what was not given as flags from getenv, checks the
+	// flags and returns the problem, in words, or "".
+	check(getenv func(string) string) string
+}
+
+// parseCommand parses args, flags only, into f for the command name, whose
+// usage text is usage, and checks them. It returns done=true with the exit
+// code when the command must stop: after -h, or on a usage error, which it
+// prints.
+func (c *cli) parseCommand(name, usage string, f commandFlags, args []string) (code int, done bool) {
+	fs := c.newFlagSet(name, usage)
+	f.define(fs)
+	if code, done := c.parseFlagsOnly(fs, args); done {
+		return code, true
+	}
+	if problem := f.check(c.getenv); problem != "" {
+		return c.usageError(name, "%s", problem), true
+	}
+	return exitOK, false
+}
+
 // closest returns the candidate closest to name when it is close enough
 // to be a typo of it, and "" otherwise.
 func closest(name string, candidates []string) string {

@@ -57,6 +57,7 @@ type sandboxFlags struct {
 	addr        string
 	webhookURL  string
 	channelList string
+	channels    []beecloud.Channel // channelList, parsed by check
 	retryBase   time.Duration
 	duplicates  int
 	pay         keyValues // out_trade_no=fen, paid at start
@@ -73,9 +74,11 @@ func (f *sandboxFlags) define(fs *flag.FlagSet) {
 	fs.Var(&f.pay, "pay", "pay the order `NO=FEN` (out_trade_no=amount in 分) through Alipay at start, to try bills, refund and webhooks on (repeatable)")
 }
 
-// check fills in demo credentials when none were given and returns the
+// check fills in the credentials not given as flags from getenv, or demo
+// ones when none were given, parses -channels and -pay, and returns the
 // problem with the flags, in words, or "".
-func (f *sandboxFlags) check() string {
+func (f *sandboxFlags) check(getenv func(string) string) string {
+	f.cr.fill(getenv)
 	f.generated = f.cr.appID == "" && f.cr.appSecret == "" && f.cr.masterSecret == ""
 	if f.generated {
 		f.cr = credentials{appID: demoUUID(), appSecret: demoUUID(), masterSecret: demoUUID()}
@@ -105,31 +108,23 @@ func (f *sandboxFlags) check() string {
 		}
 		f.payFen = append(f.payFen, fen)
 	}
+	channels, err := parseChannels(f.channelList)
+	if err != nil {
+		return err.Error()
+	}
+	f.channels = channels
 	return ""
 }
 
 func (c *cli) sandbox(args []string) int {
 	const name = "sandbox"
-	fs := c.newFlagSet(name, sandboxUsage)
 	var f sandboxFlags
-	f.define(fs)
-	if code, done := c.parse(fs, args); done {
+	if code, done := c.parseCommand(name, sandboxUsage, &f, args); done {
 		return code
-	}
-	if fs.NArg() > 0 {
-		return c.usageError(name, "unexpected argument %q", fs.Arg(0))
-	}
-	f.cr.fill(c.getenv)
-	if problem := f.check(); problem != "" {
-		return c.usageError(name, "%s", problem)
-	}
-	channels, err := parseChannels(f.channelList)
-	if err != nil {
-		return c.usageError(name, "%v", err)
 	}
 	app := beecloudtest.App{
 		Config:     beecloud.Config{AppID: f.cr.appID, AppSecret: f.cr.appSecret, MasterSecret: f.cr.masterSecret},
-		Channels:   channels,
+		Channels:   f.channels,
 		WebhookURL: f.webhookURL,
 	}
 	sandbox := beecloudtest.NewUnstartedSandbox(app)

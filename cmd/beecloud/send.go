@@ -54,6 +54,7 @@ const maxRetries = 17
 type sendFlags struct {
 	cr                          credentials
 	target, outTradeNo, amount  string
+	fen                         int64 // amount, parsed by check
 	channel, subChannel, txType string
 	optional                    keyValues
 	retries                     int
@@ -77,8 +78,11 @@ func (f *sendFlags) define(fs *flag.FlagSet) {
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print the signed body and send nothing (no -url needed)")
 }
 
-// check returns the problem with the flags, in words, or "".
-func (f *sendFlags) check() string {
+// check fills in the credentials not given as flags from getenv, parses
+// -amount into f.fen and returns the problem with the flags, in words, or
+// "".
+func (f *sendFlags) check(getenv func(string) string) string {
+	f.cr.fill(getenv)
 	switch {
 	case f.target == "" && !f.dryRun:
 		return "missing -url"
@@ -95,12 +99,20 @@ func (f *sendFlags) check() string {
 	case f.channel == "" || f.txType == "":
 		return "-channel and -type must not be empty"
 	}
+	fen, err := parseFen(f.amount)
+	switch {
+	case err != nil:
+		return err.Error()
+	case fen < 0:
+		return "-amount must not be negative"
+	}
+	f.fen = fen
 	return ""
 }
 
-// body builds the signed webhook body of amount.
-func (f *sendFlags) body(amount int64) []byte {
-	order := beecloud.Order{OutTradeNo: f.outTradeNo, Amount: amount}
+// body builds the signed webhook body the flags describe, once checked.
+func (f *sendFlags) body() []byte {
+	order := beecloud.Order{OutTradeNo: f.outTradeNo, Amount: f.fen}
 	if len(f.optional) > 0 {
 		order.Optional = make(map[string]any, len(f.optional))
 		for _, kv := range f.optional {
@@ -115,27 +127,11 @@ func (f *sendFlags) body(amount int64) []byte {
 
 func (c *cli) send(args []string) int {
 	const name = "send"
-	fs := c.newFlagSet(name, sendUsage)
 	var f sendFlags
-	f.define(fs)
-	if code, done := c.parse(fs, args); done {
+	if code, done := c.parseCommand(name, sendUsage, &f, args); done {
 		return code
 	}
-	if fs.NArg() > 0 {
-		return c.usageError(name, "unexpected argument %q", fs.Arg(0))
-	}
-	f.cr.fill(c.getenv)
-	if problem := f.check(); problem != "" {
-		return c.usageError(name, "%s", problem)
-	}
-	amount, err := parseFen(f.amount)
-	if err != nil {
-		return c.usageError(name, "%v", err)
-	}
-	if amount < 0 {
-		return c.usageError(name, "-amount must not be negative")
-	}
-	body := f.body(amount)
+	body := f.body()
 	if f.dryRun {
 		fmt.Fprintf(c.stdout, "%s\n", body)
 		return exitOK

@@ -46,11 +46,8 @@ func (c *cli) sign(args []string) int {
 	outTradeNo := fs.String("out-trade-no", "", "the merchant's order number (data.out_trade_no)")
 	verbose := fs.Bool("v", false, "print each part and the exact string hashed")
 	showSecret := fs.Bool("show-secret", false, "with -v, print the App Secret in the hashed string instead of masking it")
-	if code, done := c.parse(fs, args); done {
+	if code, done := c.parseFlagsOnly(fs, args); done {
 		return code
-	}
-	if fs.NArg() > 0 {
-		return c.usageError(name, "unexpected argument %q", fs.Arg(0))
 	}
 	cr.fill(c.getenv)
 	if m := cr.missing(true, false); m != "" {

@@ -15,11 +15,8 @@ Quote it in bug reports.
 func (c *cli) version(args []string) int {
 	const name = "version"
 	fs := c.newFlagSet(name, versionUsage)
-	if code, done := c.parse(fs, args); done {
+	if code, done := c.parseFlagsOnly(fs, args); done {
 		return code
-	}
-	if fs.NArg() > 0 {
-		return c.usageError(name, "unexpected argument %q", fs.Arg(0))
 	}
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
