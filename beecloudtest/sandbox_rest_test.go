@@ -56,6 +56,13 @@ func newRESTShop(t *testing.T) *restShop {
 	return s
 }
 
+// afterMillisecond returns once the clock has left t's millisecond.
+func afterMillisecond(t time.Time) {
+	for time.Now().UnixMilli() <= t.UnixMilli() {
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
 // pay pays a new order of amount through ch and waits for its webhook.
 func (s *restShop) pay(t *testing.T, amount int64, ch beecloud.Channel) beecloudtest.Bill {
 	t.Helper()
@@ -84,8 +91,12 @@ func requireCode(t *testing.T, err error, code int) {
 func TestRESTBills(t *testing.T) {
 	s := newRESTShop(t)
 	ctx := context.Background()
+	// BeeCloud's time filters work in milliseconds: each bill gets a
+	// millisecond of its own, or a fast machine makes all three at once.
 	ali := s.pay(t, 150, beecloud.ChannelAli)
+	afterMillisecond(ali.Created)
 	un := s.pay(t, 20, beecloud.ChannelUN)
+	afterMillisecond(un.Created)
 	wx := s.pay(t, 3, beecloud.ChannelWxMP)
 
 	bills, err := s.client.Bills(ctx, beecloud.BillQuery{})

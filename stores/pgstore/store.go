@@ -245,7 +245,10 @@ func (s *Store) check(key, token string) error {
 	if s.pool == nil {
 		return errNoPool
 	}
-	return beecloud.CheckStoreKey(key, token)
+	if err := beecloud.CheckStoreKey(key, token); err != nil {
+		return fmt.Errorf("pgstore: %w", err)
+	}
+	return nil
 }
 
 // errNoPool is what a Store made without New, or from a nil pool,

@@ -152,5 +152,8 @@ func (s *Store) check(key, token string) error {
 	if s.client == nil {
 		return errNoClient
 	}
-	return beecloud.CheckStoreKey(key, token)
+	if err := beecloud.CheckStoreKey(key, token); err != nil {
+		return fmt.Errorf("redisstore: %w", err)
+	}
+	return nil
 }
