@@ -20,16 +20,6 @@ import (
 // benchSenders is how many deliveries are in flight at once.
 const benchSenders = 32
 
-// discardHandler is slog.DiscardHandler (Go 1.24), for older Go: it
-// drops every record and says so in Enabled, so that logging costs
-// nothing.
-type discardHandler struct{}
-
-func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false }
-func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
-func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
-func (d discardHandler) WithGroup(string) slog.Handler           { return d }
-
 var (
 	benchBodiesMu sync.Mutex
 	benchBodies   [][]byte
@@ -74,7 +64,7 @@ func BenchmarkWebhookHandlerHTTP(b *testing.B) {
 		h := &beecloud.WebhookHandler{
 			Apps:   beecloud.Apps{handlerConfig},
 			Handle: func(ctx context.Context, n *beecloud.Notification) error { return nil },
-			Logger: slog.New(discardHandler{}),
+			Logger: slog.New(slog.DiscardHandler),
 		}
 		if err := h.Validate(); err != nil {
 			b.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -37,7 +38,7 @@ func decodeTokens(body []byte) (*Notification, []byte, map[string]any, error) {
 		if err := dec.Decode(&v); err != nil {
 			return nil, nil, nil, malformed("body", "bad value: %v", err)
 		}
-		if err := d.member(tok.(string), v); err != nil {
+		if err := d.member([]byte(tok.(string)), v); err != nil {
 			return nil, nil, nil, err
 		}
 	}
@@ -178,4 +179,25 @@ func benchDecode(b *testing.B, decode func([]byte) error) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzScanValue checks the scanner against json.Valid: for any input,
+// scanValue accepts a whole value exactly when json.Valid does (bytes of
+// 0x80 and above aside, which both let through in strings).
+func FuzzScanValue(f *testing.F) {
+	for _, s := range []string{
+		scanBody, `{}`, `[]`, ` {"a" : [1, -0.5e+3, true, false, null, "\u00e9\n"]} `,
+		`{"a":}`, `[1,]`, `01`, `-`, `1.`, `1e`, `"\x"`, `"\u12"`, "\"\x01\"", `{"a":1}}`,
+		strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth),
+		strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1),
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		end, ok := scanValue(b, skipSpace(b, 0), 0)
+		got := ok && skipSpace(b, end) == len(b)
+		if want := json.Valid(b); got != want {
+			t.Fatalf("scanValue accepts %q: %v; json.Valid: %v", b, got, want)
+		}
+	})
 }
