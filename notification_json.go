@@ -54,11 +54,35 @@ var knownKeys = [...]string{
 	"message_detail", "optional", "channel_transaction_id",
 }
 
+// keyBit returns the bit of a known key, or 0. A switch, which the
+// compiler makes a search on length and content, rather than a loop over
+// knownKeys: it runs for every key of every body.
 func keyBit(key []byte) int {
-	for i, k := range knownKeys {
-		if k == string(key) {
-			return 1 << i
-		}
+	switch string(key) {
+	case "signature":
+		return fSignature
+	case "sign":
+		return fSign
+	case "timestamp":
+		return fTimestamp
+	case "channel_type":
+		return fChannelType
+	case "sub_channel_type":
+		return fSubChannelType
+	case "transaction_type":
+		return fTransactionType
+	case "transaction_id":
+		return fTransactionID
+	case "transaction_fee":
+		return fTransactionFee
+	case "trade_success":
+		return fTradeSuccess
+	case "message_detail":
+		return fMessageDetail
+	case "optional":
+		return fOptional
+	case "channel_transaction_id":
+		return fChannelTransactionID
 	}
 	return 0
 }

@@ -201,3 +201,17 @@ func FuzzScanValue(f *testing.F) {
 		}
 	})
 }
+
+// keyBit's switch and knownKeys name the same keys with the same bits.
+func TestKeyBit(t *testing.T) {
+	for i, k := range knownKeys {
+		if got := keyBit([]byte(k)); got != 1<<i {
+			t.Errorf("keyBit(%q) = %#x; want %#x", k, got, 1<<i)
+		}
+	}
+	for _, k := range []string{"", "Signature", "signature ", "optiona", "x"} {
+		if got := keyBit([]byte(k)); got != 0 {
+			t.Errorf("keyBit(%q) = %#x; want 0", k, got)
+		}
+	}
+}
