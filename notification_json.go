@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
-	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -639,7 +638,9 @@ func skipValue(b []byte, i int) int {
 			}
 		}
 	}
-	for i < len(b) && !strings.ContainsRune(",}] \t\r\n", rune(b[i])) {
+	// A number or a literal: it ends at the first byte that cannot be in
+	// one.
+	for i < len(b) && (isAlnum(b[i]) || b[i] == '-' || b[i] == '+' || b[i] == '.') {
 		i++
 	}
 	return i
