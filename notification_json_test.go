@@ -215,3 +215,19 @@ func TestKeyBit(t *testing.T) {
 		}
 	}
 }
+
+// Inside the body's object, the scanner counts the object itself as the
+// first level, as json.Valid does.
+func TestDecodeNotificationDepth(t *testing.T) {
+	for _, depth := range []int{maxDepth - 1, maxDepth} { // levels inside optional
+		body := strings.Replace(scanBody, `"optional":{"agent_id":"Alice","user_id":12345678901234567,"vip":true}`,
+			`"optional":`+strings.Repeat(`{"a":`, depth)+`1`+strings.Repeat(`}`, depth), 1)
+		_, _, _, err := decodeNotification([]byte(body))
+		if valid := json.Valid([]byte(body)); (err == nil) != valid {
+			t.Errorf("optional %d deep: got %v; json.Valid %v", depth, err, valid)
+		}
+		if depth == maxDepth && !errors.Is(err, ErrMalformedNotification) {
+			t.Errorf("optional %d deep: got %v; want %v", depth, err, ErrMalformedNotification)
+		}
+	}
+}
