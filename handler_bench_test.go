@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/beecloudtest"
@@ -71,6 +72,87 @@ func BenchmarkWebhookHandlerHTTP(b *testing.B) {
 		}
 		benchHTTP(b, h)
 	})
+}
+
+// BenchmarkWebhookHandlerHTTPRatio is BenchmarkWebhookHandlerHTTP with
+// the two sides taking turns within one run, rounds of 2,000 deliveries
+// each, so that a neighbour's load, which comes and goes over seconds,
+// weighs on both alike: on a shared machine the two halves of
+// BenchmarkWebhookHandlerHTTP, a few seconds apart, can differ by half.
+// Each round sends the same bodies to both. It reports the handler's
+// throughput and CPU time per delivery as fractions of the bare
+// handler's (handler/bare, higher is better).
+func BenchmarkWebhookHandlerHTTPRatio(b *testing.B) {
+	h := &beecloud.WebhookHandler{
+		Apps:   beecloud.Apps{handlerConfig},
+		Handle: func(ctx context.Context, n *beecloud.Notification) error { return nil },
+		Logger: slog.New(slog.DiscardHandler),
+	}
+	bodies := distinctBodies(b.N)
+	sides := []http.Handler{bareHandler, h}
+	servers := make([]*httptest.Server, len(sides))
+	clients := make([]*http.Client, len(sides))
+	for i, side := range sides {
+		servers[i] = httptest.NewServer(side)
+		defer servers[i].Close()
+		clients[i] = &http.Client{Transport: &http.Transport{
+			MaxIdleConns:        2 * benchSenders,
+			MaxIdleConnsPerHost: 2 * benchSenders,
+		}}
+		defer clients[i].CloseIdleConnections()
+	}
+	const round = 2000
+	var wall, cpu [2]time.Duration
+	b.ReportAllocs()
+	b.ResetTimer()
+	for start := 0; start < b.N; start += round {
+		chunk := bodies[start:min(start+round, b.N)]
+		for i := range sides {
+			t, c := time.Now(), processCPU()
+			sendAll(b, clients[i], servers[i].URL, chunk)
+			wall[i] += time.Since(t)
+			cpu[i] += processCPU() - c
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(wall[1])/float64(b.N), "handler-ns/delivery")
+	b.ReportMetric(float64(wall[0])/float64(b.N), "bare-ns/delivery")
+	b.ReportMetric(float64(wall[0])/float64(wall[1]), "handler/bare-throughput")
+	if cpu[0] > 0 && cpu[1] > 0 {
+		b.ReportMetric(float64(cpu[0])/float64(cpu[1]), "bare/handler-cpu")
+	}
+}
+
+// sendAll posts every body to url, benchSenders at a time, and checks
+// that each is answered success.
+func sendAll(b *testing.B, client *http.Client, url string, bodies [][]byte) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range benchSenders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var answer [16]byte
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(len(bodies)) {
+					return
+				}
+				resp, err := client.Post(url, "application/json", bytes.NewReader(bodies[i]))
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				n, _ := io.ReadFull(resp.Body, answer[:])
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK || string(answer[:n]) != "success" {
+					b.Errorf("answer %d %q; want success", resp.StatusCode, answer[:n])
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // BenchmarkWebhookHandlerServeHTTP is BenchmarkWebhookHandlerHTTP
