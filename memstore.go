@@ -63,8 +63,10 @@ type MemStore struct {
 	// which is the order of their expiry.
 	done memQueue
 	// claims holds the claims per lease in the order they were made or
-	// renewed, which for one lease is the order of their expiry.
-	claims map[time.Duration]*memQueue
+	// renewed, which for one lease is the order of their expiry. There are
+	// few leases (usually the handler's one): a slice, walked on every
+	// call, costs less than a map.
+	claims []*leaseQueue
 	// claimItems counts the items of claims, stale ones included.
 	claimItems int
 }
@@ -127,12 +129,7 @@ func (s *MemStore) claim(key, token string, lease time.Duration, now int64) (Cla
 	}
 	until := now + int64(lease)
 	s.entries[key] = memEntry{token: token, until: until}
-	q := s.claims[lease]
-	if q == nil {
-		q = new(memQueue)
-		s.claims[lease] = q
-	}
-	q.push(memItem{key, until})
+	s.claimQueue(lease).push(memItem{key, until})
 	if s.claimItems++; s.claimItems > maxStale(len(s.entries)) {
 		s.compactClaims()
 	}
@@ -215,20 +212,24 @@ func (s *MemStore) Len() int {
 func (s *MemStore) expire() int64 {
 	if s.entries == nil {
 		s.entries = make(map[string]memEntry)
-		s.claims = make(map[time.Duration]*memQueue)
 	}
 	now := s.now().UnixNano()
 	s.expireQueue(&s.done, true, now)
-	for lease, q := range s.claims {
+	kept, queues := s.claims[:0], len(s.claims)
+	for _, q := range s.claims {
 		// Keep a few empty queues for the leases in use: the handler's
 		// lease, usually. Callers that vary the lease get theirs dropped.
 		n := q.len()
-		left := s.expireQueue(q, false, now)
+		left := s.expireQueue(&q.memQueue, false, now)
 		s.claimItems -= n - left
-		if left == 0 && len(s.claims) > maxIdleLeases {
-			delete(s.claims, lease)
+		if left == 0 && queues > maxIdleLeases {
+			queues--
+			continue
 		}
+		kept = append(kept, q)
 	}
+	clear(s.claims[len(kept):])
+	s.claims = kept
 	return now
 }
 
@@ -285,13 +286,28 @@ func (s *MemStore) makeRoom() ([]memItem, error) {
 // queues. s.mu is held.
 func (s *MemStore) compactClaims() {
 	s.claimItems = 0
-	for lease, q := range s.claims {
-		n := q.keep(s.currentClaim)
-		if n == 0 {
-			delete(s.claims, lease)
+	kept := s.claims[:0]
+	for _, q := range s.claims {
+		if n := q.keep(s.currentClaim); n > 0 {
+			kept = append(kept, q)
+			s.claimItems += n
 		}
-		s.claimItems += n
 	}
+	clear(s.claims[len(kept):])
+	s.claims = kept
+}
+
+// claimQueue returns the queue of the claims of lease, made if need be.
+// s.mu is held.
+func (s *MemStore) claimQueue(lease time.Duration) *memQueue {
+	for _, q := range s.claims {
+		if q.lease == lease {
+			return &q.memQueue
+		}
+	}
+	q := &leaseQueue{lease: lease}
+	s.claims = append(s.claims, q)
+	return &q.memQueue
 }
 
 // logForgotten warns of each completed transaction forgotten before its
@@ -333,6 +349,12 @@ func (s *MemStore) now() time.Time {
 		return s.Now()
 	}
 	return time.Now()
+}
+
+// leaseQueue is the queue of the claims of one lease.
+type leaseQueue struct {
+	lease time.Duration
+	memQueue
 }
 
 // memQueue is a first-in, first-out queue of items.

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
+	"math/bits"
 	"time"
 	"unicode/utf8"
 )
@@ -22,7 +22,9 @@ import (
 // BenchmarkDecodeUnmarshal in notification_json_test.go). Its proof is
 // FuzzDecodeNotificationDifferential: for any body, it accepts exactly
 // what the same rules on the Decoder accept, and reads from it the values
-// encoding/json reads.
+// encoding/json reads. It checks the JSON grammar itself, in the same pass
+// as the walk (json.Valid alone took longer than the whole walk does
+// now), and FuzzScanValue holds that check to json.Valid's.
 
 // The top-level keys this package knows, as bits of a set.
 const (
@@ -51,11 +53,35 @@ var knownKeys = [...]string{
 	"message_detail", "optional", "channel_transaction_id",
 }
 
-func keyBit(key string) int {
-	for i, k := range knownKeys {
-		if k == key {
-			return 1 << i
-		}
+// keyBit returns the bit of a known key, or 0. A switch, which the
+// compiler makes a search on length and content, rather than a loop over
+// knownKeys: it runs for every key of every body.
+func keyBit(key []byte) int {
+	switch string(key) {
+	case "signature":
+		return fSignature
+	case "sign":
+		return fSign
+	case "timestamp":
+		return fTimestamp
+	case "channel_type":
+		return fChannelType
+	case "sub_channel_type":
+		return fSubChannelType
+	case "transaction_type":
+		return fTransactionType
+	case "transaction_id":
+		return fTransactionID
+	case "transaction_fee":
+		return fTransactionFee
+	case "trade_success":
+		return fTradeSuccess
+	case "message_detail":
+		return fMessageDetail
+	case "optional":
+		return fOptional
+	case "channel_transaction_id":
+		return fChannelTransactionID
 	}
 	return 0
 }
@@ -73,13 +99,10 @@ type wireDecoder struct {
 	optional []byte // the "optional" object, undecoded, aliasing the body
 }
 
-// decodeNotification reads body in one pass after checking that it is
-// valid JSON and UTF-8. It returns the signature bytes to compare and the
-// optional object, undecoded, both aliasing body.
+// decodeNotification reads body in one pass that also checks it is valid
+// JSON, then checks it is UTF-8. It returns the signature bytes to compare
+// and the optional object, undecoded, both aliasing body.
 func decodeNotification(body []byte) (n *Notification, sig, optional []byte, err error) {
-	if err := checkBody(body); err != nil {
-		return nil, nil, nil, err
-	}
 	d := wireDecoder{n: new(Notification)}
 	if err := eachMember(body, d.member); err != nil {
 		return nil, nil, nil, err
@@ -90,13 +113,15 @@ func decodeNotification(body []byte) (n *Notification, sig, optional []byte, err
 	return d.n, d.sig, d.optional, nil
 }
 
-// checkBody reports a body that is not one JSON object in UTF-8.
-func checkBody(body []byte) error {
-	if !json.Valid(body) {
+// bodyError describes a body that is not one JSON object in UTF-8, in the
+// order encoding/json would find the faults: its grammar first.
+func bodyError(body []byte, validJSON bool) error {
+	if !validJSON {
 		if len(bytes.TrimSpace(body)) == 0 {
 			return fmt.Errorf("%w: empty body", ErrMalformedNotification)
 		}
-		// Only to describe the error; json.Valid is the faster check.
+		// Only to describe the error, with its offset; the scanner is the
+		// faster check.
 		var v json.RawMessage
 		err := json.Unmarshal(body, &v)
 		var syntax *json.SyntaxError
@@ -108,57 +133,95 @@ func checkBody(body []byte) error {
 	if !utf8.Valid(body) {
 		return fmt.Errorf("%w: body is not valid UTF-8", ErrMalformedNotification)
 	}
-	if c := body[skipSpace(body, 0)]; c != '{' {
-		return fmt.Errorf("%w: body is %s, not an object", ErrMalformedNotification, kind(c))
-	}
-	return nil
+	return fmt.Errorf("%w: body is %s, not an object", ErrMalformedNotification, kind(body[skipSpace(body, 0)]))
 }
 
-// eachMember calls f with each key and raw value of the object that body,
-// valid JSON, holds, in order, and stops at f's first error.
-func eachMember(body []byte, f func(key string, v []byte) error) error {
-	i := skipSpace(body, skipSpace(body, 0)+1)
-	for body[i] != '}' {
-		end := skipString(body, i)
-		key, err := decodeString(body[i:end])
-		if err != nil {
-			return fmt.Errorf("%w: bad key", ErrMalformedNotification)
-		}
-		i = skipSpace(body, end)
-		i = skipSpace(body, i+1) // past ':'
-		end = skipValue(body, i)
-		if err := f(key, body[i:end]); err != nil {
-			return err
-		}
-		i = skipSpace(body, end)
-		if body[i] == ',' {
+// eachMember checks that body is one JSON object in UTF-8 and calls f
+// with each key (unquoted, aliasing body unless it had escapes) and raw
+// value, in order. The grammar is checked in the same pass as the walk;
+// f's first error is returned only once the whole body is known to be
+// valid, so that a body that is not JSON is always reported as such, and
+// f is not called after it.
+func eachMember(body []byte, f func(key, v []byte) error) error {
+	i := skipSpace(body, 0)
+	if i == len(body) || body[i] != '{' {
+		end, ok := scanValue(body, i, 0)
+		return bodyError(body, ok && skipSpace(body, end) == len(body))
+	}
+	var ferr error
+	i = skipSpace(body, i+1)
+	if i < len(body) && body[i] == '}' {
+		i++
+	} else {
+		for {
+			keyStart := i
+			keyEnd, escaped, ok := scanString(body, i)
+			if !ok {
+				return bodyError(body, false)
+			}
+			i = skipSpace(body, keyEnd)
+			if i == len(body) || body[i] != ':' {
+				return bodyError(body, false)
+			}
 			i = skipSpace(body, i+1)
+			end, ok := scanValue(body, i, 1) // inside the top-level object
+			if !ok {
+				return bodyError(body, false)
+			}
+			if ferr == nil {
+				key := body[keyStart+1 : keyEnd-1]
+				if escaped {
+					s, err := decodeString(body[keyStart:keyEnd])
+					if err != nil {
+						return fmt.Errorf("%w: bad key", ErrMalformedNotification)
+					}
+					key = []byte(s)
+				}
+				ferr = f(key, body[i:end])
+			}
+			i = skipSpace(body, end)
+			if i < len(body) && body[i] == ',' {
+				i = skipSpace(body, i+1)
+				continue
+			}
+			if i < len(body) && body[i] == '}' {
+				i++
+				break
+			}
+			return bodyError(body, false)
 		}
 	}
-	return nil
+	if skipSpace(body, i) != len(body) {
+		return bodyError(body, false)
+	}
+	if !utf8.Valid(body) {
+		return bodyError(body, true)
+	}
+	return ferr
 }
 
 // member takes one top-level member: a known key once, with a value of
 // its type; an unknown key is ignored unless it is a known one in another
 // case, which encoding/json would read as the known one.
-func (d *wireDecoder) member(key string, v []byte) error {
+func (d *wireDecoder) member(key, v []byte) error {
 	bit := keyBit(key)
 	if bit == 0 {
 		for _, k := range knownKeys {
-			if strings.EqualFold(k, key) {
-				return malformed(k, "key %s differs from %q only in case", shortQuote(key), k)
+			if bytes.EqualFold([]byte(k), key) {
+				return malformed(k, "key %s differs from %q only in case", shortQuote(string(key)), k)
 			}
 		}
 		return nil
 	}
+	name := knownKeys[bits.TrailingZeros(uint(bit))]
 	if d.seen&bit != 0 {
-		return malformed(key, "appears more than once")
+		return malformed(name, "appears more than once")
 	}
 	d.seen |= bit
 	if v[0] == 'n' && bit&fNullable != 0 {
 		return nil // null: as if missing
 	}
-	return d.set(bit, key, v)
+	return d.set(bit, name, v)
 }
 
 // set stores the value v of the known key.
@@ -336,7 +399,203 @@ func shortQuote(s string) string {
 	return fmt.Sprintf("%q", s)
 }
 
-// The functions below walk JSON that json.Valid accepted, so they need not
+// maxDepth is the deepest nesting encoding/json accepts: the scanner
+// refuses what json.Valid refuses.
+const maxDepth = 10000
+
+// scanValue checks the JSON value that starts at b[i] (after any space),
+// nested depth containers deep, and returns the index after it. ok is
+// false if b has no valid value there. It accepts exactly what json.Valid
+// accepts, FuzzScanValue checks it, except that it lets any byte of 0x80
+// and above through in strings, as json.Valid does: UTF-8 is checked
+// separately. It walks the nesting with a stack of its own, not by
+// recursion, so that a deep body costs no more than a long one.
+func scanValue(b []byte, i, depth int) (end int, ok bool) {
+	// inObject[k] tells whether the k-th container opened here is an
+	// object (else an array).
+	inObject := make([]bool, 0, 32)
+	for {
+		// A value starts at b[i].
+		if i >= len(b) {
+			return i, false
+		}
+		switch c := b[i]; {
+		case c == '{' || c == '[':
+			if depth+len(inObject) >= maxDepth {
+				return i, false
+			}
+			inObject = append(inObject, c == '{')
+			i = skipSpace(b, i+1)
+			if i < len(b) && (b[i] == '}' && c == '{' || b[i] == ']' && c == '[') {
+				inObject = inObject[:len(inObject)-1]
+				i++
+				break
+			}
+			if c == '{' {
+				if i, ok = scanKey(b, i); !ok {
+					return i, false
+				}
+			}
+			continue
+		case c == '"':
+			if i, _, ok = scanString(b, i); !ok {
+				return i, false
+			}
+		case c == 't':
+			if i, ok = scanLiteral(b, i, "true"); !ok {
+				return i, false
+			}
+		case c == 'f':
+			if i, ok = scanLiteral(b, i, "false"); !ok {
+				return i, false
+			}
+		case c == 'n':
+			if i, ok = scanLiteral(b, i, "null"); !ok {
+				return i, false
+			}
+		case c == '-' || '0' <= c && c <= '9':
+			if i, ok = scanNumber(b, i); !ok {
+				return i, false
+			}
+		default:
+			return i, false
+		}
+		// A value ended at b[i]: close the containers it ends, then go on
+		// to the next value.
+		for {
+			if len(inObject) == 0 {
+				return i, true
+			}
+			i = skipSpace(b, i)
+			if i == len(b) {
+				return i, false
+			}
+			top := inObject[len(inObject)-1]
+			if b[i] == '}' && top || b[i] == ']' && !top {
+				inObject = inObject[:len(inObject)-1]
+				i++
+				continue
+			}
+			if b[i] != ',' {
+				return i, false
+			}
+			i = skipSpace(b, i+1)
+			if top {
+				if i, ok = scanKey(b, i); !ok {
+					return i, false
+				}
+			}
+			break
+		}
+	}
+}
+
+// scanKey checks an object's key and its colon at b[i], and returns the
+// index of the value after them.
+func scanKey(b []byte, i int) (int, bool) {
+	i, _, ok := scanString(b, i)
+	if !ok {
+		return i, false
+	}
+	i = skipSpace(b, i)
+	if i == len(b) || b[i] != ':' {
+		return i, false
+	}
+	return skipSpace(b, i+1), true
+}
+
+// scanString checks the string that starts at b[i] and returns the index
+// after it, and whether it holds escapes.
+func scanString(b []byte, i int) (end int, escaped, ok bool) {
+	if i >= len(b) || b[i] != '"' {
+		return i, false, false
+	}
+	for i++; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			return i + 1, escaped, true
+		case c < 0x20:
+			return i, false, false
+		case c == '\\':
+			escaped = true
+			if i++; i == len(b) {
+				return i, false, false
+			}
+			switch b[i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if i+4 >= len(b) {
+					return i, false, false
+				}
+				for _, h := range b[i+1 : i+5] {
+					if !isHex(h) {
+						return i, false, false
+					}
+				}
+				i += 4
+			default:
+				return i, false, false
+			}
+		}
+	}
+	return i, false, false
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// scanLiteral checks that b holds lit at i.
+func scanLiteral(b []byte, i int, lit string) (int, bool) {
+	if len(b)-i < len(lit) || string(b[i:i+len(lit)]) != lit {
+		return i, false
+	}
+	return i + len(lit), true
+}
+
+// scanNumber checks the number that starts at b[i]: -?(0|[1-9][0-9]*),
+// then an optional fraction and exponent.
+func scanNumber(b []byte, i int) (int, bool) {
+	if b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && '1' <= b[i] && b[i] <= '9':
+		i = skipDigits(b, i)
+	default:
+		return i, false
+	}
+	if i < len(b) && b[i] == '.' {
+		j := skipDigits(b, i+1)
+		if j == i+1 {
+			return j, false
+		}
+		i = j
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		j := skipDigits(b, i)
+		if j == i {
+			return j, false
+		}
+		i = j
+	}
+	return i, true
+}
+
+func skipDigits(b []byte, i int) int {
+	for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+// The functions below walk JSON that the scanner accepted, so they need not
 // check the grammar; they only find where each token ends.
 
 func skipSpace(b []byte, i int) int {
@@ -379,7 +638,9 @@ func skipValue(b []byte, i int) int {
 			}
 		}
 	}
-	for i < len(b) && !strings.ContainsRune(",}] \t\r\n", rune(b[i])) {
+	// A number or a literal: it ends at the first byte that cannot be in
+	// one.
+	for i < len(b) && (isAlnum(b[i]) || b[i] == '-' || b[i] == '+' || b[i] == '.') {
 		i++
 	}
 	return i

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -37,7 +38,7 @@ func decodeTokens(body []byte) (*Notification, []byte, map[string]any, error) {
 		if err := dec.Decode(&v); err != nil {
 			return nil, nil, nil, malformed("body", "bad value: %v", err)
 		}
-		if err := d.member(tok.(string), v); err != nil {
+		if err := d.member([]byte(tok.(string)), v); err != nil {
 			return nil, nil, nil, err
 		}
 	}
@@ -176,6 +177,57 @@ func benchDecode(b *testing.B, decode func([]byte) error) {
 	for range b.N {
 		if err := decode(body); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// FuzzScanValue checks the scanner against json.Valid: for any input,
+// scanValue accepts a whole value exactly when json.Valid does (bytes of
+// 0x80 and above aside, which both let through in strings).
+func FuzzScanValue(f *testing.F) {
+	for _, s := range []string{
+		scanBody, `{}`, `[]`, ` {"a" : [1, -0.5e+3, true, false, null, "\u00e9\n"]} `,
+		`{"a":}`, `[1,]`, `01`, `-`, `1.`, `1e`, `"\x"`, `"\u12"`, "\"\x01\"", `{"a":1}}`,
+		strings.Repeat("[", maxDepth) + strings.Repeat("]", maxDepth),
+		strings.Repeat("[", maxDepth+1) + strings.Repeat("]", maxDepth+1),
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		end, ok := scanValue(b, skipSpace(b, 0), 0)
+		got := ok && skipSpace(b, end) == len(b)
+		if want := json.Valid(b); got != want {
+			t.Fatalf("scanValue accepts %q: %v; json.Valid: %v", b, got, want)
+		}
+	})
+}
+
+// keyBit's switch and knownKeys name the same keys with the same bits.
+func TestKeyBit(t *testing.T) {
+	for i, k := range knownKeys {
+		if got := keyBit([]byte(k)); got != 1<<i {
+			t.Errorf("keyBit(%q) = %#x; want %#x", k, got, 1<<i)
+		}
+	}
+	for _, k := range []string{"", "Signature", "signature ", "optiona", "x"} {
+		if got := keyBit([]byte(k)); got != 0 {
+			t.Errorf("keyBit(%q) = %#x; want 0", k, got)
+		}
+	}
+}
+
+// Inside the body's object, the scanner counts the object itself as the
+// first level, as json.Valid does.
+func TestDecodeNotificationDepth(t *testing.T) {
+	for _, depth := range []int{maxDepth - 1, maxDepth} { // levels inside optional
+		body := strings.Replace(scanBody, `"optional":{"agent_id":"Alice","user_id":12345678901234567,"vip":true}`,
+			`"optional":`+strings.Repeat(`{"a":`, depth)+`1`+strings.Repeat(`}`, depth), 1)
+		_, _, _, err := decodeNotification([]byte(body))
+		if valid := json.Valid([]byte(body)); (err == nil) != valid {
+			t.Errorf("optional %d deep: got %v; json.Valid %v", depth, err, valid)
+		}
+		if depth == maxDepth && !errors.Is(err, ErrMalformedNotification) {
+			t.Errorf("optional %d deep: got %v; want %v", depth, err, ErrMalformedNotification)
 		}
 	}
 }
