@@ -501,7 +501,7 @@ func (c *claim) complete(base context.Context, budget, maxWait time.Duration) (i
 		if err == nil || c.sawDone() {
 			return attempts, nil
 		}
-		sleep := wait/2 + rand.N(wait/2+1)
+		sleep := wait/2 + rand.N(wait/2+1) //nolint:gosec // G404: jitter spreads retries; it guards no secret
 		if time.Now().Add(sleep).After(deadline) {
 			return attempts, err
 		}
@@ -526,7 +526,7 @@ func (c *claim) recheck(base context.Context, budget time.Duration) (ClaimState,
 		if err == nil {
 			return state, nil
 		}
-		sleep := wait/2 + rand.N(wait/2+1)
+		sleep := wait/2 + rand.N(wait/2+1) //nolint:gosec // G404: jitter spreads retries; it guards no secret
 		if time.Now().Add(sleep).After(deadline) {
 			return 0, err
 		}

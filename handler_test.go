@@ -763,7 +763,7 @@ type callStore struct {
 	ctxErr []error
 }
 
-func (s *callStore) record(call, key, token string, ctx context.Context) {
+func (s *callStore) record(ctx context.Context, call, key, token string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls = append(s.calls, call+" "+key)
@@ -772,17 +772,17 @@ func (s *callStore) record(call, key, token string, ctx context.Context) {
 }
 
 func (s *callStore) Claim(ctx context.Context, key, token string, lease time.Duration) (beecloud.ClaimState, error) {
-	s.record("Claim", key, token, ctx)
+	s.record(ctx, "Claim", key, token)
 	return s.state, s.claimErr
 }
 
 func (s *callStore) Complete(ctx context.Context, key, token string) error {
-	s.record("Complete", key, token, ctx)
+	s.record(ctx, "Complete", key, token)
 	return nil
 }
 
 func (s *callStore) Release(ctx context.Context, key, token string) error {
-	s.record("Release", key, token, ctx)
+	s.record(ctx, "Release", key, token)
 	return nil
 }
 

@@ -263,12 +263,12 @@ func (s *MemStore) expireQueue(q *memQueue, done bool, now int64) int {
 // completed entries if it must, and returns those. Once expire has run,
 // every claim left is live. s.mu is held.
 func (s *MemStore) makeRoom() ([]memItem, error) {
-	max := s.MaxEntries
-	if max <= 0 {
-		max = DefaultMaxEntries
+	limit := s.MaxEntries
+	if limit <= 0 {
+		limit = DefaultMaxEntries
 	}
 	var forgot []memItem
-	for len(s.entries) >= max && s.done.len() > 0 {
+	for len(s.entries) >= limit && s.done.len() > 0 {
 		it := s.done.peek()
 		s.done.pop()
 		if e, ok := s.entries[it.key]; it.current(e, ok, true) {
@@ -276,7 +276,7 @@ func (s *MemStore) makeRoom() ([]memItem, error) {
 			forgot = append(forgot, it)
 		}
 	}
-	if len(s.entries) >= max {
+	if len(s.entries) >= limit {
 		return forgot, fmt.Errorf("%w: all %d entries are live claims", ErrStoreFull, len(s.entries))
 	}
 	return forgot, nil

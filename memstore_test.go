@@ -256,9 +256,9 @@ func TestMemStoreMixedLeases(t *testing.T) {
 // "success", remembers the newest, and never refuses while it can forget
 // completed ones.
 func TestMemStoreFullHandler(t *testing.T) {
-	const max, payments = 1_000, 1_500
+	const maxEntries, payments = 1_000, 1_500
 	log := new(forgetLog)
-	store := &beecloud.MemStore{MaxEntries: max, Logger: slog.New(log)}
+	store := &beecloud.MemStore{MaxEntries: maxEntries, Logger: slog.New(log)}
 	handled := 0
 	h := &beecloud.WebhookHandler{
 		Apps:   beecloud.Apps{vecConfig},
@@ -279,11 +279,11 @@ func TestMemStoreFullHandler(t *testing.T) {
 			t.Fatalf("payment %d: answered %d %q; want 200 success", i, rec.Code, rec.Body)
 		}
 	}
-	if handled != payments || store.Len() != max {
-		t.Fatalf("handled %d, store holds %d; want %d and %d", handled, store.Len(), payments, max)
+	if handled != payments || store.Len() != maxEntries {
+		t.Fatalf("handled %d, store holds %d; want %d and %d", handled, store.Len(), payments, maxEntries)
 	}
-	if got := len(log.forgot()); got != payments-max {
-		t.Errorf("%d warnings of forgotten completions; want %d", got, payments-max)
+	if got := len(log.forgot()); got != payments-maxEntries {
+		t.Errorf("%d warnings of forgotten completions; want %d", got, payments-maxEntries)
 	}
 	// The newest is remembered: its resend is answered without Handle.
 	if rec := deliver(paid(payments - 1)); rec.Code != http.StatusOK || rec.Body.String() != "success" || handled != payments {
@@ -357,11 +357,11 @@ func TestMemStoreConcurrentClaims(t *testing.T) {
 // lets a live claim be taken, and refuses only when every entry is a live
 // claim.
 func TestMemStoreBoundUnderLoad(t *testing.T) {
-	const max, workers, rounds, keys = 50, 8, 400, 120
+	const maxEntries, workers, rounds, keys = 50, 8, 400, 120
 	const lease, retention = 5 * time.Minute, time.Hour
 	clk := newClock()
 	log := new(forgetLog)
-	s := &beecloud.MemStore{Now: clk.now, MaxEntries: max, Retention: retention, Logger: slog.New(log)}
+	s := &beecloud.MemStore{Now: clk.now, MaxEntries: maxEntries, Retention: retention, Logger: slog.New(log)}
 	ctx := context.Background()
 	type held struct {
 		token string
@@ -389,8 +389,8 @@ func TestMemStoreBoundUnderLoad(t *testing.T) {
 		state, err := s.Claim(ctx, key, token, lease)
 		if errors.Is(err, beecloud.ErrStoreFull) {
 			full++
-			if n := liveClaims(); n != max {
-				t.Errorf("Claim(%s) refused with %d live claims; MaxEntries is %d", key, n, max)
+			if n := liveClaims(); n != maxEntries {
+				t.Errorf("Claim(%s) refused with %d live claims; MaxEntries is %d", key, n, maxEntries)
 			}
 			return
 		}
@@ -423,8 +423,8 @@ func TestMemStoreBoundUnderLoad(t *testing.T) {
 			}
 			delete(claims, key)
 		}
-		if n := s.Len(); n > max {
-			t.Errorf("Len() = %d; MaxEntries is %d", n, max)
+		if n := s.Len(); n > maxEntries {
+			t.Errorf("Len() = %d; MaxEntries is %d", n, maxEntries)
 		}
 	}
 	var wg sync.WaitGroup
@@ -589,9 +589,9 @@ func FuzzMemStore(f *testing.F) {
 	f.Fuzz(func(t *testing.T, ops []byte) {
 		clk := newClock()
 		log := new(forgetLog)
-		const max, retention = 4, 30 * time.Minute
-		s := &beecloud.MemStore{Now: clk.now, MaxEntries: max, Retention: retention, Logger: slog.New(log)}
-		m := &memModel{max: max, retention: retention, entries: map[string]*modelEntry{}}
+		const maxEntries, retention = 4, 30 * time.Minute
+		s := &beecloud.MemStore{Now: clk.now, MaxEntries: maxEntries, Retention: retention, Logger: slog.New(log)}
+		m := &memModel{max: maxEntries, retention: retention, entries: map[string]*modelEntry{}}
 		ctx := context.Background()
 		leases := [...]time.Duration{time.Minute, 2 * time.Minute, 10 * time.Minute}
 		forgotten := 0

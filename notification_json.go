@@ -388,9 +388,9 @@ func kind(c byte) string {
 // shortQuote quotes s for an error message, cut to a few bytes: the text
 // comes from the sender.
 func shortQuote(s string) string {
-	const max = 40
-	if len(s) > max {
-		cut := max
+	const limit = 40
+	if len(s) > limit {
+		cut := limit
 		for cut > 0 && !utf8.RuneStart(s[cut]) {
 			cut--
 		}

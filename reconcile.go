@@ -83,7 +83,7 @@ func (h *WebhookHandler) Reconcile(ctx context.Context, c *Client, outTradeNo st
 // transaction and record the BeeCloud record it came from, for errors.
 func (h *WebhookHandler) runReconciled(ctx context.Context, n *Notification, what, record string) (bool, error) {
 	capture := &errCapture{inner: h.logger().Handler(), box: new(errBox)}
-	log := newDeliveryLog(slog.New(capture), ctx)
+	log := newDeliveryLog(ctx, slog.New(capture))
 	log.with(
 		slog.String("source", "reconcile"),
 		slog.String("app_id", n.AppID),

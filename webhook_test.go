@@ -48,12 +48,12 @@ var vecConfig = beecloud.Config{AppID: vecAppID, MasterSecret: vecMaster}
 
 // swap returns vecBody with old replaced by new, failing the test if old
 // is not in it.
-func swap(t testing.TB, old, new string) string {
+func swap(t testing.TB, old, repl string) string {
 	t.Helper()
 	if !strings.Contains(vecBody, old) {
 		t.Fatalf("vecBody has no %q", old)
 	}
-	return strings.Replace(vecBody, old, new, 1)
+	return strings.Replace(vecBody, old, repl, 1)
 }
 
 func TestParseNotificationVector(t *testing.T) {
@@ -399,8 +399,8 @@ type badBody struct {
 // badBodies returns the corpus: each body is vecBody with one thing wrong,
 // so the error must come from that thing.
 func badBodies(t testing.TB) []badBody {
-	bad := func(name, old, new string, want error, field string) badBody {
-		return badBody{name, swap(t, old, new), want, field}
+	bad := func(name, old, repl string, want error, field string) badBody {
+		return badBody{name, swap(t, old, repl), want, field}
 	}
 	M, S, L := beecloud.ErrMalformedNotification, beecloud.ErrBadSignature, beecloud.ErrLegacyDisabled
 	return []badBody{
