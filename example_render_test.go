@@ -89,13 +89,12 @@ func ExampleConfig_ClickScript() {
 	fmt.Println(`<button type="button" id="pay">微信支付</button>`)
 	// The script is long; these are the lines that carry the values.
 	for _, line := range strings.Split(string(script), "\n") {
-		if strings.Contains(line, "var id") || strings.Contains(line, "var src") || strings.Contains(line, "BC.click(") {
+		if strings.Contains(line, "var s =") || strings.Contains(line, "var data =") {
 			fmt.Println(strings.TrimSpace(line))
 		}
 	}
 	// Output:
 	// <button type="button" id="pay">微信支付</button>
-	// var id = "pay";
-	// var src = "https://jspay.beecloud.cn/1/pay/jsbutton/returnscripts?appId=c5d1cba1-5e3f-4ba0-941d-9b0a371fe719", wait =  8000 , broken = "", waiting = [], abs;
-	// BC.click({"title":"测试商品","amount":1,"out_trade_no":"test0001","sign":"dbc383c6aadd8cb3b3c05252cd8017c2","instant_channel":"wx","openid":"o-buyer-openid"}, ev);
+	// var s = {"id":"pay","src":"https://jspay.beecloud.cn/1/pay/jsbutton/returnscripts?appId=c5d1cba1-5e3f-4ba0-941d-9b0a371fe719","wait":8000,"err":"shop.onPayError","events":{"wxJsapiSuccess":"shop.paid","wxJsapiFail":"shop.failed"}}, id = s.id, src = s.src, wait = s.wait, broken = "", waiting = [], abs;
+	// var data = {"title":"测试商品","amount":1,"out_trade_no":"test0001","sign":"dbc383c6aadd8cb3b3c05252cd8017c2","instant_channel":"wx","openid":"o-buyer-openid"}, onErr, ev, k, f;
 }

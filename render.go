@@ -64,17 +64,26 @@ type clickEvents struct {
 
 // clickData is what clickJS and buttonHTML are executed with.
 type clickData struct {
-	ID     string
+	ID     string // the element's, for the button's id attribute
 	Label  string
 	Params Params
-	// Events is nil when no event callback is named, so that the script
-	// calls BC.click(data) exactly as BeeCloud's own examples do.
-	Events *clickEvents
-	Err    string
+	Script clickConfig
+}
+
+// clickConfig is the click script's settings, one JSON object: a single
+// template value rather than one per setting, since each value costs the
+// template a reflective call to its escaper.
+type clickConfig struct {
+	ID string `json:"id"`
 	// Src is the script tag's src, to recognise its error event; Wait is
 	// how long a click waits for the script, in milliseconds.
-	Src  string
-	Wait int64
+	Src  string `json:"src"`
+	Wait int64  `json:"wait"`
+	// Err names the Err callback; Events is nil when no event callback is
+	// named, so that the script calls BC.click(data) exactly as BeeCloud's
+	// own examples do.
+	Err    string       `json:"err,omitempty"`
+	Events *clickEvents `json:"events,omitempty"`
 }
 
 // scriptTagHTML is the dashboard's tag. html/template checks the URL's
@@ -103,28 +112,23 @@ var scriptTagHTML = template.Must(template.New("scriptTag").Parse(
 // the src and the wait: nothing in it comes from the order.
 var clickJS = template.Must(template.New("clickScript").Parse(`<script>
 (function () {
-	var id = {{.ID}};
-	var src = {{.Src}}, wait = {{.Wait}}, broken = "", waiting = [], abs;
-{{- if or .Events .Err}}
+	var s = {{.Script}}, id = s.id, src = s.src, wait = s.wait, broken = "", waiting = [], abs;
 	function fn(path) {
 		var v = window, parts = path.split(".");
 		for (var i = 0; i < parts.length && v != null; i++) v = v[parts[i]];
 		if (typeof v === "function") return v;
 		if (window.console) console.error("beecloud: " + path + " is not a function");
 	}
-{{- end}}
 	function pay() {
-{{- with .Err}}
-		var onErr = fn({{.}});
-		if (onErr) BC.err = onErr;
-{{- end}}
-{{- with .Events}}
-		var names = {{.}}, ev = {}, k, f;
-		for (k in names) if (Object.prototype.hasOwnProperty.call(names, k) && (f = fn(names[k]))) ev[k] = f;
-		BC.click({{$.Params}}, ev);
-{{- else}}
-		BC.click({{.Params}});
-{{- end}}
+		var data = {{.Params}}, onErr, ev, k, f;
+		if (s.err && (onErr = fn(s.err))) BC.err = onErr;
+		if (!s.events) {
+			BC.click(data);
+			return;
+		}
+		ev = {};
+		for (k in s.events) if (Object.prototype.hasOwnProperty.call(s.events, k) && (f = fn(s.events[k]))) ev[k] = f;
+		BC.click(data, ev);
 	}
 	function state(s) {
 		var el = document.getElementById(id);
@@ -137,10 +141,8 @@ var clickJS = template.Must(template.New("clickScript").Parse(`<script>
 	function fail(msg) {
 		state("error");
 		if (window.console) console.error(msg);
-{{- with .Err}}
-		var onErr = fn({{.}});
+		var onErr = s.err && fn(s.err);
 		if (onErr) onErr({ERROR: msg});
-{{- end}}
 	}
 	function ours(el) {
 		if (!abs) {
@@ -303,7 +305,8 @@ func (c Config) Button(label string, o Order) (template.HTML, error) {
 }
 
 func (c Config) button(id, label string, p Params) (template.HTML, error) {
-	return execute(buttonHTML, &clickData{ID: id, Label: label, Params: p, Src: c.scriptSrc(), Wait: c.scriptWait()}, 3584)
+	d := &clickData{ID: id, Label: label, Params: p, Script: clickConfig{ID: id, Src: c.scriptSrc(), Wait: c.scriptWait()}}
+	return execute(buttonHTML, d, 4096)
 }
 
 // scriptWait is c.ScriptTimeout in milliseconds, at least 1.
@@ -349,9 +352,9 @@ func (c Config) ClickScript(elementID string, o Order, cb Callbacks) (template.H
 }
 
 func (c Config) clickScript(id string, p Params, cb Callbacks) (template.HTML, error) {
-	d := &clickData{ID: id, Params: p, Err: cb.Err, Src: c.scriptSrc(), Wait: c.scriptWait()}
+	d := &clickData{ID: id, Params: p, Script: clickConfig{ID: id, Src: c.scriptSrc(), Wait: c.scriptWait(), Err: cb.Err}}
 	if ev := (clickEvents{cb.DataError, cb.WxJsapiFinish, cb.WxJsapiSuccess, cb.WxJsapiFail}); ev != (clickEvents{}) {
-		d.Events = &ev
+		d.Script.Events = &ev
 	}
 	return execute(clickJS, d, 4096)
 }
