@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// TestREADMEIntegrationCompiles type-checks the README's "Integrate in 20
+// TestREADMEIntegrationCompiles type-checks the README's "Integrate in 30
 // lines" snippet, so that the first code a new user copies builds.
 func TestREADMEIntegrationCompiles(t *testing.T) {
 	if testing.Short() {
@@ -18,9 +18,9 @@ func TestREADMEIntegrationCompiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, after, ok := strings.Cut(string(readme), "## Integrate in 25 lines")
+	_, after, ok := strings.Cut(string(readme), "## Integrate in 30 lines")
 	if !ok {
-		t.Fatal(`README.md has no "## Integrate in 25 lines" section`)
+		t.Fatal(`README.md has no "## Integrate in 30 lines" section`)
 	}
 	_, block, ok := strings.Cut(after, "```go\n")
 	if !ok {
@@ -51,6 +51,7 @@ type orderBook struct{}
 
 func (orderBook) Save(beecloud.Order)                            {}
 func (orderBook) Amount(id string) (int64, error)                { return 0, nil }
+func (orderBook) RefundAmount(refundNo string) (int64, error)    { return 0, nil }
 func (orderBook) MarkPaid(ctx context.Context, id string) error { return nil }
 
 var orders orderBook
