@@ -37,7 +37,7 @@ func Paid(o beecloud.Order) beecloud.Notification {
 	return beecloud.Notification{
 		ChannelType:          chType,
 		SubChannelType:       sub,
-		TransactionType:      "PAY",
+		TransactionType:      beecloud.TransactionPay,
 		TransactionID:        o.OutTradeNo,
 		TransactionFee:       o.Amount,
 		TradeSuccess:         true,

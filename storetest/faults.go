@@ -484,7 +484,7 @@ func (f *faultRun) run() *FaultReport {
 		body := beecloudtest.NotificationBody(cfg, beecloud.Notification{
 			ChannelType:     "ALI",
 			SubChannelType:  "ALI_WEB",
-			TransactionType: "PAY",
+			TransactionType: beecloud.TransactionPay,
 			TransactionID:   ids[i],
 			TransactionFee:  int64(100 + i),
 			TradeSuccess:    true,
