@@ -13,6 +13,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -221,6 +222,9 @@ type WebhookHandler struct {
 	storeOnce sync.Once
 	memStore  *MemStore
 
+	// shared is the latest deadline that deliveries share (see deadline).
+	shared atomic.Pointer[sharedDeadline]
+
 	// background counts the completions still being recorded.
 	background sync.WaitGroup
 	// Retry budgets of Complete, inline and in the background; zero
@@ -292,7 +296,9 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	body, status, text := h.readBody(w, r, log)
+	buf := bodyBuffers.Get().(*[]byte)
+	defer putBodyBuffer(buf)
+	body, status, text := h.readBody(w, r, log, buf)
 	if status != 0 {
 		reply(w, status, text)
 		return
@@ -350,9 +356,10 @@ func (h *WebhookHandler) admit(w http.ResponseWriter, r *http.Request, log *deli
 	return true
 }
 
-// readBody reads r's body within MaxBodyBytes and ReadTimeout. On failure
-// it returns the answer's status (non-zero) and text.
-func (h *WebhookHandler) readBody(w http.ResponseWriter, r *http.Request, log *deliveryLog) ([]byte, int, string) {
+// readBody reads r's body within MaxBodyBytes and ReadTimeout into buf,
+// which it may grow. On failure it returns the answer's status (non-zero)
+// and text.
+func (h *WebhookHandler) readBody(w http.ResponseWriter, r *http.Request, log *deliveryLog, buf *[]byte) ([]byte, int, string) {
 	if r.Body == nil {
 		log.warn("beecloud: webhook refused: the request has no body")
 		return nil, http.StatusBadRequest, "no body"
@@ -375,7 +382,8 @@ func (h *WebhookHandler) readBody(w http.ResponseWriter, r *http.Request, log *d
 	// and keeps it after a failure, so that it gives up draining the rest
 	// of a body that trickles.
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
-	body, err := readAll(http.MaxBytesReader(w, r.Body, limit), r.ContentLength)
+	body, err := readAll(http.MaxBytesReader(w, r.Body, limit), r.ContentLength, (*buf)[:0])
+	*buf = body[:0]
 	if err == nil {
 		return body, 0, ""
 	}
@@ -393,13 +401,29 @@ func (h *WebhookHandler) readBody(w http.ResponseWriter, r *http.Request, log *d
 	return nil, http.StatusBadRequest, "cannot read body"
 }
 
-// readAll is io.ReadAll with a first buffer of the announced size, so that
-// a body of known length is read without growing the buffer.
-func readAll(r io.Reader, size int64) ([]byte, error) {
-	if size <= 0 || size > 64<<10 {
+// bodyBuffers recycles the buffers that bodies are read into: nothing of a
+// body outlives its request, as a Notification holds copies.
+var bodyBuffers = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxPooledBody bounds the buffers kept in bodyBuffers: one large body
+// should not pin its buffer.
+const maxPooledBody = 64 << 10
+
+func putBodyBuffer(buf *[]byte) {
+	if cap(*buf) <= maxPooledBody {
+		bodyBuffers.Put(buf)
+	}
+}
+
+// readAll is io.ReadAll appending to b, grown first to the announced size,
+// so that a body of known length is read without growing the buffer.
+func readAll(r io.Reader, size int64, b []byte) ([]byte, error) {
+	if size <= 0 || size > maxPooledBody {
 		size = 512
 	}
-	b := make([]byte, 0, size+1) // +1: room to see the EOF without growing
+	if int64(cap(b)) < size+1 { // +1: room to see the EOF without growing
+		b = make([]byte, 0, size+1)
+	}
 	for {
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]

@@ -91,15 +91,21 @@ func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notifi
 	if c == nil {
 		return status, text
 	}
-	timeout := h.HandleTimeout
-	if timeout <= 0 {
-		timeout = DefaultHandleTimeout
+	timeout := h.handleTimeout()
+	c.timeout = timeout
+	start := c.started // a MemStore's claim took a microsecond
+	if !c.held {
+		start = time.Now() // another store's took a round trip
 	}
-	work, lose := context.WithCancelCause(base)
-	defer lose(nil)
-	work, cancelWork := context.WithTimeout(work, timeout)
-	defer cancelWork()
-	c.hold(lose, timeout)
+	var work context.Context = &handleContext{Context: h.deadline(start, timeout), request: base}
+	if !c.held {
+		// Only a claim in another store can be lost: Handle's context
+		// ends then, with cause ErrClaimLost.
+		var lose context.CancelCauseFunc
+		work, lose = context.WithCancelCause(work)
+		defer lose(nil)
+		c.hold(lose)
+	}
 
 	finished := false
 	defer func() {
@@ -130,10 +136,22 @@ func (h *WebhookHandler) claim(base context.Context, log *deliveryLog, n *Notifi
 		lease = MinLease // Validate refuses it; handle may be reached without Validate
 	}
 	c := &claim{base: base, store: h.store(), key: n.Key(), token: newDeliveryToken(), lease: lease, log: log}
-	ctx, cancel := callContext(base, c.store, storeCallTimeout)
 	c.started = time.Now()
-	state, err := c.store.Claim(ctx, c.key, c.token, lease)
-	cancel()
+	var (
+		state   ClaimState
+		err     error
+		heldFor time.Duration
+	)
+	if m, ok := c.store.(*MemStore); ok {
+		// Its claims live and die with this process: held without a
+		// lease, they need no heartbeat and cannot be lost.
+		c.held = true
+		state, heldFor, err = m.hold(c.key, c.token)
+	} else {
+		ctx, cancel := context.WithTimeout(base, storeCallTimeout)
+		state, err = c.store.Claim(ctx, c.key, c.token, lease)
+		cancel()
+	}
 	switch {
 	case err != nil:
 		log.error("beecloud: webhook store failed to claim the transaction", slog.Any("err", err))
@@ -144,7 +162,12 @@ func (h *WebhookHandler) claim(base context.Context, log *deliveryLog, n *Notifi
 		log.info("beecloud: webhook already handled")
 		return nil, http.StatusOK, "success"
 	case state == ClaimBusy:
-		log.info("beecloud: webhook is being handled by another delivery")
+		if timeout := h.handleTimeout(); heldFor > timeout {
+			log.error("beecloud: webhook Handle still running past HandleTimeout; the transaction stays claimed until it returns",
+				slog.Duration("handle_timeout", timeout), slog.Duration("held_for", heldFor))
+		} else {
+			log.info("beecloud: webhook is being handled by another delivery")
+		}
 		return nil, http.StatusConflict, "busy"
 	}
 	log.error("beecloud: webhook store answered an unknown claim state", slog.String("state", state.String()))
@@ -290,6 +313,58 @@ func callContext(base context.Context, store Store, timeout time.Duration) (cont
 	return context.WithTimeout(base, timeout)
 }
 
+// handleContext is the context of one delivery's ExpectedAmount and
+// Handle: its request's values (without its cancellation) and a deadline
+// it shares with the deliveries that started about when it did.
+type handleContext struct {
+	context.Context // the deadline's: Deadline, Done, Err and its cancellation's values
+	request         context.Context
+}
+
+func (c *handleContext) Value(key any) any {
+	if v := c.request.Value(key); v != nil {
+		return v
+	}
+	return c.Context.Value(key)
+}
+
+// sharedDeadline is a context that ends at a deadline, shared by the
+// deliveries whose HandleTimeout ends at most deadlineSlack before it.
+type sharedDeadline struct {
+	ctx    context.Context
+	cancel context.CancelFunc // never called: the context ends at its deadline
+	at     time.Time
+}
+
+// deadlineSlack is how much later than HandleTimeout a delivery's context
+// may end, as a fraction of it: 1/256, a second of the default five
+// minutes. Deliveries that start within that much of each other share one
+// context and one timer, where each would make its own, which would cost
+// more than the rest of its store calls.
+const deadlineSlack = 256
+
+// deadline returns a context that ends between start+timeout and
+// start+timeout+timeout/deadlineSlack.
+func (h *WebhookHandler) deadline(start time.Time, timeout time.Duration) context.Context {
+	want := start.Add(timeout)
+	if d := h.shared.Load(); d != nil && !d.at.Before(want) && d.at.Sub(want) <= timeout/deadlineSlack {
+		return d.ctx
+	}
+	d := &sharedDeadline{at: want.Add(timeout / deadlineSlack)}
+	d.ctx, d.cancel = context.WithDeadline(context.Background(), d.at)
+	// Of deliveries racing here, the last one's is kept: each is good for
+	// its own, and the others' end at their deadlines like any.
+	h.shared.Store(d)
+	return d.ctx
+}
+
+func (h *WebhookHandler) handleTimeout() time.Duration {
+	if h.HandleTimeout > 0 {
+		return h.HandleTimeout
+	}
+	return DefaultHandleTimeout
+}
+
 func (h *WebhookHandler) budget(d, def time.Duration) time.Duration {
 	if d > 0 {
 		return d
@@ -322,7 +397,9 @@ func (h *WebhookHandler) Shutdown(ctx context.Context) error {
 // random prefix drawn once per process, and a counter. It makes no system
 // call, unlike a fresh random number per delivery.
 func newDeliveryToken() string {
-	return tokenPrefix + strconv.FormatUint(tokenCounter.Add(1), 36)
+	var buf [32]byte // 16 hex digits and at most 13 base-36 ones
+	b := append(buf[:0], tokenPrefix...)
+	return string(strconv.AppendUint(b, tokenCounter.Add(1), 36))
 }
 
 var (
@@ -350,7 +427,10 @@ type claim struct {
 	log        *deliveryLog
 	lose       context.CancelCauseFunc // cancels Handle's context
 	started    time.Time
-	beat       *time.Timer
+	beat       *time.Timer // the heartbeat; nil for a held claim
+	// held means a claim without a lease, in a MemStore: no heartbeat,
+	// and no other delivery can take it.
+	held bool
 
 	mu        sync.Mutex
 	until     time.Time // when the lease certainly ends in the store, by the local clock
@@ -367,10 +447,10 @@ type claim struct {
 
 // hold starts the heartbeat; lose cancels Handle's context if the claim
 // turns out lost.
-func (c *claim) hold(lose context.CancelCauseFunc, timeout time.Duration) {
+func (c *claim) hold(lose context.CancelCauseFunc) {
 	c.mu.Lock() // the first beat must not read c.beat before it is set
 	defer c.mu.Unlock()
-	c.lose, c.timeout = lose, timeout
+	c.lose = lose
 	c.until = c.started.Add(c.lease)
 	c.beat = time.AfterFunc(c.lease/3, c.renew)
 }
@@ -453,6 +533,12 @@ func (c *claim) handleReturned(err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.returned, c.handleErr = true, err
+	if c.held && !c.overdue {
+		if elapsed := time.Since(c.started); elapsed > c.timeout {
+			c.log.error("beecloud: webhook Handle returned past HandleTimeout; the transaction stayed claimed until then",
+				slog.Duration("handle_timeout", c.timeout), slog.Duration("elapsed", elapsed), slog.Bool("handle_ok", err == nil))
+		}
+	}
 	if c.expired || c.lost != 0 {
 		c.log.error("beecloud: webhook Handle returned after its claim ran out or was lost; it may have run twice",
 			slog.Duration("elapsed", time.Since(c.started)), slog.Bool("handle_ok", err == nil))
@@ -464,7 +550,9 @@ func (c *claim) handleReturned(err error) {
 func (c *claim) stop() {
 	c.mu.Lock()
 	c.stopped = true
-	c.beat.Stop()
+	if c.beat != nil {
+		c.beat.Stop()
+	}
 	running := c.renewing
 	c.mu.Unlock()
 	if running != nil {

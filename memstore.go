@@ -73,9 +73,15 @@ type MemStore struct {
 
 type memEntry struct {
 	token string // holder of the claim; empty once done
-	until int64  // end of the lease, or of the retention once done (Unix ns)
+	// until is the end of the lease, or of the retention once done (Unix
+	// ns); for a held claim, when it was made.
+	until int64
 	done  bool
+	held  bool // a claim without a lease (see hold)
 }
+
+// live reports whether e still counts at now: a held claim always does.
+func (e memEntry) live(now int64) bool { return e.held || now < e.until }
 
 // memItem is an entry in a queue: it is stale once the entry was removed
 // or replaced (its until or done differs), and is then skipped. Renewing,
@@ -88,7 +94,7 @@ type memItem struct {
 }
 
 func (it memItem) current(e memEntry, ok, done bool) bool {
-	return ok && e.done == done && e.until == it.until
+	return ok && e.done == done && !e.held && e.until == it.until
 }
 
 // Claim implements [Store]. A Claim by the current holder's token renews
@@ -112,7 +118,7 @@ func (s *MemStore) Claim(ctx context.Context, key, token string, lease time.Dura
 // the completions it forgot to make room, to be logged without the lock.
 func (s *MemStore) claim(key, token string, lease time.Duration, now int64) (ClaimState, []memItem, error) {
 	e, ok := s.entries[key]
-	if ok && now < e.until {
+	if ok && e.live(now) {
 		switch {
 		case e.done:
 			return ClaimDone, nil, nil
@@ -134,6 +140,40 @@ func (s *MemStore) claim(key, token string, lease time.Duration, now int64) (Cla
 		s.compactClaims()
 	}
 	return ClaimOK, forgot, nil
+}
+
+// hold is Claim for a claim without a lease: it lasts until Complete or
+// Release, however long that takes, and no Claim of another token takes
+// it over. A [WebhookHandler] holds its MemStore's claims so: the claims
+// live in the process that runs Handle, so they cannot outlive a holder
+// that died, which is all a lease is for, and no heartbeat needs to
+// renew them. When the key is claimed by another token, hold also
+// returns since the holder has held it (zero if that claim has a lease).
+func (s *MemStore) hold(key, token string) (state ClaimState, heldFor time.Duration, err error) {
+	s.mu.Lock()
+	now := s.expire()
+	var forgot []memItem
+	e, ok := s.entries[key]
+	switch {
+	case ok && e.live(now) && e.done:
+		state = ClaimDone
+	case ok && e.live(now) && e.token != token:
+		state = ClaimBusy
+		if e.held {
+			heldFor = time.Duration(now - e.until)
+		}
+	default:
+		if !ok {
+			forgot, err = s.makeRoom()
+		}
+		if err == nil {
+			s.entries[key] = memEntry{token: token, until: now, held: true}
+			state = ClaimOK
+		}
+	}
+	s.mu.Unlock()
+	s.logForgotten(forgot, now)
+	return state, heldFor, err
 }
 
 // Complete implements [Store].

@@ -2,6 +2,7 @@ package beecloud
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -511,6 +512,10 @@ func scanString(b []byte, i int) (end int, escaped, ok bool) {
 		return i, false, false
 	}
 	for i++; i < len(b); i++ {
+		i = skipPlain(b, i)
+		if i == len(b) {
+			break
+		}
 		switch c := b[i]; {
 		case c == '"':
 			return i + 1, escaped, true
@@ -540,6 +545,42 @@ func scanString(b []byte, i int) (end int, escaped, ok bool) {
 	}
 	return i, false, false
 }
+
+// skipPlain returns the index of the first byte at or after b[i] that
+// does not stand for itself in a JSON string (a quote, a backslash or a
+// control character), or len(b). Most bytes of a string are plain: it
+// looks at eight at a time.
+func skipPlain(b []byte, i int) int {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		// A byte's high bit is set in special if that byte is below 0x20,
+		// or a quote or a backslash (zero once xored with its own value);
+		// bytes of 0x80 and above are masked out by ^x. Borrows may also
+		// set the bits of higher bytes, but never of a lower one than the
+		// first special byte, which is all that counts.
+		special := ((x - 0x20*ones) | ((x ^ '"'*ones) - ones) | ((x ^ '\\'*ones) - ones)) &^ x & highs
+		if special != 0 {
+			return i + bits.TrailingZeros64(special)/8
+		}
+	}
+	for i < len(b) && plain[b[i]] {
+		i++
+	}
+	return i
+}
+
+// plain tells the bytes that stand for themselves in a JSON string: all
+// but the quote, the backslash and the control characters.
+var plain = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c >= 0x20 && c != '"' && c != '\\'
+	}
+	return t
+}()
 
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
@@ -599,52 +640,13 @@ func skipDigits(b []byte, i int) int {
 // check the grammar; they only find where each token ends.
 
 func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+	for i < len(b) && isSpace(b[i]) {
 		i++
 	}
 	return i
 }
 
-// skipString returns the index after the string that starts at b[i].
-func skipString(b []byte, i int) int {
-	for i++; ; i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-}
-
-// skipValue returns the index after the value that starts at b[i].
-func skipValue(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		return skipString(b, i)
-	case '{', '[':
-		depth := 0
-		for ; ; i++ {
-			switch b[i] {
-			case '"':
-				i = skipString(b, i) - 1
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-		}
-	}
-	// A number or a literal: it ends at the first byte that cannot be in
-	// one.
-	for i < len(b) && (isAlnum(b[i]) || b[i] == '-' || b[i] == '+' || b[i] == '.') {
-		i++
-	}
-	return i
-}
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // decodeString decodes the JSON string v, quotes included.
 func decodeString(v []byte) (string, error) {
@@ -657,21 +659,37 @@ func decodeString(v []byte) (string, error) {
 	return s, err
 }
 
-// decodeValue decodes the JSON value that starts at b[i] the way
-// encoding/json decodes into an interface with UseNumber (numbers become
-// json.Number; of repeated keys the last wins), and returns the index
-// after it. It reads each byte once, so that its time grows with the
-// length of b, whatever the nesting.
-func decodeValue(b []byte, i int) (any, int) {
-	switch b[i] {
+// valueDecoder decodes a JSON value that the scanner accepted the way
+// encoding/json decodes into an interface with UseNumber: numbers become
+// json.Number, and of repeated keys the last wins. It works on one string
+// copy of the value's text, so that the keys, strings and numbers without
+// escapes are slices of it rather than copies of their own. It reads each
+// byte once, so that its time grows with the length of the text, whatever
+// the nesting.
+type valueDecoder string
+
+// decodeJSONObject decodes the object b.
+func decodeJSONObject(b []byte) map[string]any {
+	m, _ := valueDecoder(b).object(0)
+	return m
+}
+
+func (s valueDecoder) skipSpace(i int) int {
+	for i < len(s) && isSpace(s[i]) {
+		i++
+	}
+	return i
+}
+
+// value decodes the value at s[i] and returns the index after it.
+func (s valueDecoder) value(i int) (any, int) {
+	switch s[i] {
 	case '"':
-		end := skipString(b, i)
-		s, _ := decodeString(b[i:end])
-		return s, end
+		return s.string(i)
 	case '{':
-		return decodeObjectValue(b, i)
+		return s.object(i)
 	case '[':
-		return decodeArrayValue(b, i)
+		return s.array(i)
 	case 't':
 		return true, i + len("true")
 	case 'f':
@@ -679,38 +697,60 @@ func decodeValue(b []byte, i int) (any, int) {
 	case 'n':
 		return nil, i + len("null")
 	}
-	end := skipValue(b, i)
-	return json.Number(b[i:end]), end
+	// A number: it ends at the first byte that cannot be in one.
+	end := i
+	for end < len(s) && (isAlnum(s[end]) || s[end] == '-' || s[end] == '+' || s[end] == '.') {
+		end++
+	}
+	return json.Number(s[i:end]), end
 }
 
-// decodeObjectValue is decodeValue for the object at b[i].
-func decodeObjectValue(b []byte, i int) (map[string]any, int) {
+// string decodes the string at s[i] and returns the index after it.
+func (s valueDecoder) string(i int) (string, int) {
+	escaped := false
+	end := i + 1
+	for ; s[end] != '"'; end++ {
+		if s[end] == '\\' {
+			escaped = true
+			end++
+		}
+	}
+	end++
+	if !escaped {
+		return string(s[i+1 : end-1]), end
+	}
+	var v string
+	_ = json.Unmarshal([]byte(s[i:end]), &v) // the scanner accepted it
+	return v, end
+}
+
+// object decodes the object at s[i] and returns the index after it.
+func (s valueDecoder) object(i int) (map[string]any, int) {
 	m := make(map[string]any)
-	i = skipSpace(b, i+1)
-	for b[i] != '}' {
-		end := skipString(b, i)
-		key, _ := decodeString(b[i:end])
-		i = skipSpace(b, end)
-		m[key], i = decodeValue(b, skipSpace(b, i+1))
-		i = skipSpace(b, i)
-		if b[i] == ',' {
-			i = skipSpace(b, i+1)
+	i = s.skipSpace(i + 1)
+	for s[i] != '}' {
+		key, end := s.string(i)
+		i = s.skipSpace(end)
+		m[key], i = s.value(s.skipSpace(i + 1))
+		i = s.skipSpace(i)
+		if s[i] == ',' {
+			i = s.skipSpace(i + 1)
 		}
 	}
 	return m, i + 1
 }
 
-// decodeArrayValue is decodeValue for the array at b[i].
-func decodeArrayValue(b []byte, i int) ([]any, int) {
+// array decodes the array at s[i] and returns the index after it.
+func (s valueDecoder) array(i int) ([]any, int) {
 	a := []any{}
-	i = skipSpace(b, i+1)
-	for b[i] != ']' {
+	i = s.skipSpace(i + 1)
+	for s[i] != ']' {
 		var x any
-		x, i = decodeValue(b, i)
+		x, i = s.value(i)
 		a = append(a, x)
-		i = skipSpace(b, i)
-		if b[i] == ',' {
-			i = skipSpace(b, i+1)
+		i = s.skipSpace(i)
+		if s[i] == ',' {
+			i = s.skipSpace(i + 1)
 		}
 	}
 	return a, i + 1

@@ -69,8 +69,7 @@ func decodeAll(body []byte) (*Notification, []byte, map[string]any, error) {
 	if err != nil || optional == nil {
 		return n, sig, nil, err
 	}
-	v, _ := decodeValue(optional, 0)
-	return n, sig, v.(map[string]any), nil
+	return n, sig, decodeJSONObject(optional), nil
 }
 
 // wireUnmarshal is what a plain json.Unmarshal decodes a webhook into.

@@ -95,8 +95,7 @@ func parseNotification(body []byte, cfgs []Config) (*Notification, error) {
 	if optional != nil {
 		// Decoded only now: building maps is the costly part of a body, and
 		// a forged one should not get that far.
-		v, _ := decodeValue(optional, 0)
-		n.Optional, _ = v.(map[string]any) // always a map: optional starts with '{'
+		n.Optional = decodeJSONObject(optional)
 	}
 	return n, nil
 }
