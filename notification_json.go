@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -98,20 +99,26 @@ type wireDecoder struct {
 	sig      []byte // the "signature" value, aliasing the body
 	sign     []byte // the legacy "sign" value, aliasing the body
 	optional []byte // the "optional" object, undecoded, aliasing the body
+	// plain holds the values of the string fields that have no escapes,
+	// aliasing the body, by stringSlot: finish copies them all into one
+	// string.
+	plain [stringFields][]byte
+	// optionalText is optional, copied by finish with the string fields.
+	optionalText string
 }
 
 // decodeNotification reads body in one pass that also checks it is valid
-// JSON, then checks it is UTF-8. It returns the signature bytes to compare
-// and the optional object, undecoded, both aliasing body.
-func decodeNotification(body []byte) (n *Notification, sig, optional []byte, err error) {
+// JSON, then checks it is UTF-8. It returns the signature bytes to
+// compare, aliasing body, and the text of the optional object, undecoded.
+func decodeNotification(body []byte) (n *Notification, sig []byte, optional string, err error) {
 	d := wireDecoder{n: new(Notification)}
 	if err := eachMember(body, d.member); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, "", err
 	}
 	if err := d.finish(); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, "", err
 	}
-	return d.n, d.sig, d.optional, nil
+	return d.n, d.sig, d.optionalText, nil
 }
 
 // bodyError describes a body that is not one JSON object in UTF-8, in the
@@ -251,26 +258,74 @@ func (d *wireDecoder) set(bit int, key string, v []byte) error {
 	case fOptional:
 		d.optional, err = decodeObject(key, v)
 	default:
+		if v[0] == '"' && bytes.IndexByte(v, '\\') < 0 {
+			d.plain[stringSlot(bit)] = v[1 : len(v)-1]
+			break
+		}
 		var s string
 		s, err = decodeStringField(key, v)
-		*d.stringField(bit) = s
+		*d.stringField(stringSlot(bit)) = s
 	}
 	return err
 }
 
-// stringField returns where the string-valued key bit goes.
-func (d *wireDecoder) stringField(bit int) *string {
+// stringFields is the number of string-valued keys, other than the
+// signatures.
+const stringFields = 5
+
+// stringSlot numbers the string-valued key bit from 0 to stringFields-1.
+func stringSlot(bit int) int {
 	switch bit {
 	case fChannelType:
-		return &d.n.ChannelType
+		return 0
 	case fSubChannelType:
-		return &d.n.SubChannelType
+		return 1
 	case fTransactionType:
-		return &d.n.TransactionType
+		return 2
 	case fTransactionID:
+		return 3
+	}
+	return 4 // fChannelTransactionID
+}
+
+// stringField returns where the string in slot goes.
+func (d *wireDecoder) stringField(slot int) *string {
+	switch slot {
+	case 0:
+		return &d.n.ChannelType
+	case 1:
+		return &d.n.SubChannelType
+	case 2:
+		return &d.n.TransactionType
+	case 3:
 		return &d.n.TransactionID
 	}
 	return &d.n.ChannelTransactionID
+}
+
+// copyStrings sets the string fields that have no escapes, the signature
+// and optionalText, all from one copy: one allocation where each would
+// make its own.
+func (d *wireDecoder) copyStrings() {
+	size := len(d.sig) + len(d.optional)
+	for _, p := range d.plain {
+		size += len(p)
+	}
+	var b strings.Builder
+	b.Grow(size)
+	b.Write(d.sig)
+	for _, p := range d.plain {
+		b.Write(p)
+	}
+	b.Write(d.optional)
+	text := b.String()
+	d.n.Signature, text = text[:len(d.sig)], text[len(d.sig):]
+	for slot, p := range d.plain {
+		if p != nil {
+			*d.stringField(slot), text = text[:len(p)], text[len(p):]
+		}
+	}
+	d.optionalText = text
 }
 
 // finish checks what the members left: every required key present, a
@@ -285,14 +340,13 @@ func (d *wireDecoder) finish() error {
 	}
 	switch {
 	case d.sig != nil:
-		d.n.Signature = string(d.sig)
 	case d.sign != nil:
-		d.n.Signature = string(d.sign)
 		d.n.Legacy = true
 		d.sig = d.sign
 	default:
 		return malformed("signature", "is missing")
 	}
+	d.copyStrings()
 	return checkSigned(d.n)
 }
 
@@ -668,9 +722,9 @@ func decodeString(v []byte) (string, error) {
 // the nesting.
 type valueDecoder string
 
-// decodeJSONObject decodes the object b.
-func decodeJSONObject(b []byte) map[string]any {
-	m, _ := valueDecoder(b).object(0)
+// decodeJSONObject decodes the object s.
+func decodeJSONObject(s string) map[string]any {
+	m, _ := valueDecoder(s).object(0)
 	return m
 }
 

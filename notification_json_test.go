@@ -66,7 +66,7 @@ func decodeTokens(body []byte) (*Notification, []byte, map[string]any, error) {
 // parseNotification does once the signature is verified.
 func decodeAll(body []byte) (*Notification, []byte, map[string]any, error) {
 	n, sig, optional, err := decodeNotification(body)
-	if err != nil || optional == nil {
+	if err != nil || optional == "" {
 		return n, sig, nil, err
 	}
 	return n, sig, decodeJSONObject(optional), nil

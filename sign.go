@@ -35,10 +35,15 @@ func SignString(appID, title string, amount int64, outTradeNo, appSecret string)
 
 // md5Hex returns the lowercase hex MD5 of msg.
 func md5Hex(msg []byte) string {
+	out := md5HexArray(msg)
+	return string(out[:])
+}
+
+func md5HexArray(msg []byte) [2 * md5.Size]byte {
 	sum := md5.Sum(msg)
 	var out [2 * md5.Size]byte
 	hex.Encode(out[:], sum[:])
-	return string(out[:])
+	return out
 }
 
 // WebhookSignature returns the signature BeeCloud puts in a webhook's
@@ -46,6 +51,12 @@ func md5Hex(msg []byte) string {
 // of appID + transactionID + transactionType + channelType +
 // transactionFee + masterSecret, with the fee as a decimal integer in 分.
 func WebhookSignature(appID, transactionID, transactionType, channelType string, transactionFee int64, masterSecret string) string {
+	sig := webhookSignature(appID, transactionID, transactionType, channelType, transactionFee, masterSecret)
+	return string(sig[:])
+}
+
+// webhookSignature is WebhookSignature without the string.
+func webhookSignature(appID, transactionID, transactionType, channelType string, transactionFee int64, masterSecret string) [2 * md5.Size]byte {
 	var buf [256]byte
 	msg := append(buf[:0], appID...)
 	msg = append(msg, transactionID...)
@@ -53,7 +64,7 @@ func WebhookSignature(appID, transactionID, transactionType, channelType string,
 	msg = append(msg, channelType...)
 	msg = strconv.AppendInt(msg, transactionFee, 10)
 	msg = append(msg, masterSecret...)
-	return md5Hex(msg)
+	return md5HexArray(msg)
 }
 
 // LegacyWebhookSign returns the signature of BeeCloud's legacy webhook

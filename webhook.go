@@ -92,7 +92,7 @@ func parseNotification(body []byte, cfgs []Config) (*Notification, error) {
 	if err := verify(n, sig, cfgs); err != nil {
 		return nil, err
 	}
-	if optional != nil {
+	if optional != "" {
 		// Decoded only now: building maps is the costly part of a body, and
 		// a forged one should not get that far.
 		n.Optional = decodeJSONObject(optional)
@@ -141,8 +141,8 @@ func verify(n *Notification, sig []byte, cfgs []Config) error {
 func verifyCurrent(n *Notification, sig []byte, cfgs []Config) error {
 	match := -1
 	for i, c := range cfgs {
-		want := WebhookSignature(c.AppID, n.TransactionID, n.TransactionType, n.ChannelType, n.TransactionFee, c.MasterSecret)
-		if subtle.ConstantTimeCompare([]byte(want), sig) == 1 && match < 0 {
+		want := webhookSignature(c.AppID, n.TransactionID, n.TransactionType, n.ChannelType, n.TransactionFee, c.MasterSecret)
+		if subtle.ConstantTimeCompare(want[:], sig) == 1 && match < 0 {
 			match = i
 		}
 	}
