@@ -38,7 +38,8 @@ const (
 // given to ExpectedAmount and Handle is cancelled when the handler learns
 // that its claim on the transaction is gone: another delivery took it over
 // after the lease ran out unrenewed, or completed the transaction.
-// Whatever Handle does from then on may be done twice.
+// Whatever Handle does from then on may be done twice. A claim in a
+// [MemStore] cannot be lost.
 var ErrClaimLost = errors.New("beecloud: webhook claim lost")
 
 // WebhookSenders returns the addresses BeeCloud sends webhooks from,
@@ -67,10 +68,13 @@ func WebhookSenders() []netip.Prefix {
 //
 //   - The first delivery claims the transaction for Lease and renews the
 //     claim every Lease/3 (a heartbeat) while ExpectedAmount, Handle and
-//     the recording run, however long they take. A duplicate meanwhile is
-//     answered 409 and sent again later; it never runs Handle beside the
-//     first. One that arrives after Handle succeeded is answered "success"
-//     without Handle; one after Handle failed runs it again.
+//     the recording run, however long they take. In a [MemStore] the
+//     claim has no lease: it lives in the process that runs Handle, so it
+//     lasts until the delivery ends, with no heartbeat. A duplicate
+//     meanwhile is answered 409 and sent again later; it never runs Handle
+//     beside the first. One that arrives after Handle succeeded is
+//     answered "success" without Handle; one after Handle failed runs it
+//     again.
 //   - Once Handle returned nil the completion is recorded with
 //     Store.Complete, retried with backoff for a few seconds while the
 //     heartbeat keeps the claim. If the store stays down longer, the
@@ -145,11 +149,11 @@ type WebhookHandler struct {
 	// too, after the handler let go of its claim, and goes on to the
 	// server. Check n.TransactionType before granting goods.
 	//
-	// ctx is not cancelled when BeeCloud hangs up, so that work that
-	// finishes is recorded; it ends after HandleTimeout, or with cause
-	// [ErrClaimLost] when another delivery took the transaction over. With
-	// a [TxStore], ctx carries the store's transaction. Handle is
-	// required.
+	// ctx carries the request's values, but is not cancelled when
+	// BeeCloud hangs up, so that work that finishes is recorded; it ends
+	// after HandleTimeout, or with cause [ErrClaimLost] when another
+	// delivery took the transaction over. With a [TxStore], ctx carries
+	// the store's transaction. Handle is required.
 	Handle func(ctx context.Context, n *Notification) error
 
 	// ExpectedAmount, if set, returns the amount in 分 the merchant's own
@@ -180,12 +184,17 @@ type WebhookHandler struct {
 	// before a resend can handle it; if the store is unreachable for
 	// longer than the lease while Handle runs or its completion is being
 	// recorded, a resend may run Handle again. So keep Lease well above
-	// your store's longest outage.
+	// your store's longest outage. A MemStore's claims have no lease (see
+	// above): Lease does not apply to them.
 	Lease time.Duration
 	// HandleTimeout bounds ExpectedAmount and Handle together: their ctx
-	// ends then. Zero means DefaultHandleTimeout (5 minutes). A Handle
-	// that ignores its ctx keeps the claim renewed until it returns, so
-	// that no resend runs it twice; the overrun is logged at error level.
+	// ends then, or up to 1/256 of it later (deliveries that start within
+	// that much of each other share one deadline, and one timer). Zero
+	// means DefaultHandleTimeout (5 minutes). A Handle that ignores its
+	// ctx keeps the transaction claimed until it returns, so that no
+	// resend runs it twice; the overrun is logged at error level, while it
+	// lasts (with a MemStore, by each resend turned away) and when Handle
+	// returns.
 	HandleTimeout time.Duration
 	// MaxBodyBytes bounds the body; zero means DefaultMaxBodyBytes (1 MiB).
 	// A larger body is answered 413 without being parsed.

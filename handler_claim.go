@@ -31,6 +31,9 @@ const (
 //
 //  1. A duplicate while Handle runs: its Claim finds the holder's claim,
 //     renewed by the heartbeat, and answers 409, however long Handle takes.
+//     In a MemStore the claim is held without a lease and no heartbeat
+//     runs: none of the cases of renewals below apply, and a duplicate that
+//     finds Handle running past HandleTimeout logs that at error level.
 //  2. A renewal and a Release: stop waits for a renewal under way before
 //     Release, so no renewal re-creates a released claim.
 //  3. A renewal and Complete: renewals go on while Complete is retried. A
@@ -351,7 +354,7 @@ func (h *WebhookHandler) deadline(start time.Time, timeout time.Duration) contex
 		return d.ctx
 	}
 	d := &sharedDeadline{at: want.Add(timeout / deadlineSlack)}
-	d.ctx, d.cancel = context.WithDeadline(context.Background(), d.at)
+	d.ctx, d.cancel = context.WithDeadline(context.Background(), d.at) //nolint:gosec // G118: it ends at its deadline, which frees its timer; cancelling it sooner would end the deliveries sharing it
 	// Of deliveries racing here, the last one's is kept: each is good for
 	// its own, and the others' end at their deadlines like any.
 	h.shared.Store(d)

@@ -355,7 +355,7 @@ func TestWebhookHandlerContextDeadline(t *testing.T) {
 				t.Errorf("Handle's ctx value: %v; want the request's", value)
 			}
 			for i, err := range errs {
-				if err != context.DeadlineExceeded {
+				if !errors.Is(err, context.DeadlineExceeded) {
 					t.Errorf("Err/Cause %d after HandleTimeout: %v; want %v", i, err, context.DeadlineExceeded)
 				}
 			}

@@ -36,7 +36,9 @@ const DefaultMaxEntries = 100_000
 // the default size, more than 100,000 transactions within 96 hours. Claim
 // fails with [ErrStoreFull] only when every entry is a live claim.
 // Released claims are removed at once; a Claim by the holder of a live
-// claim renews its lease.
+// claim renews its lease. A [WebhookHandler]'s claims in a MemStore have
+// no lease at all: they live in the process that runs Handle, and last
+// until the delivery completes or releases them.
 //
 // Every operation takes constant time, amortized, whatever the number of
 // entries: entries expire from queues kept in time order, never by a scan.
