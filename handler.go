@@ -151,9 +151,9 @@ type WebhookHandler struct {
 	//
 	// ctx carries the request's values, but is not cancelled when
 	// BeeCloud hangs up, so that work that finishes is recorded; it ends
-	// after HandleTimeout, or with cause [ErrClaimLost] when another
-	// delivery took the transaction over. With a [TxStore], ctx carries
-	// the store's transaction. Handle is required.
+	// after HandleTimeout, with cause [ErrClaimLost] when another delivery
+	// took the transaction over, and once Handle has returned. With a
+	// [TxStore], ctx carries the store's transaction. Handle is required.
 	Handle func(ctx context.Context, n *Notification) error
 
 	// ExpectedAmount, if set, returns the amount in 分 the merchant's own

@@ -100,13 +100,11 @@ func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notifi
 	if !c.held {
 		start = time.Now() // another store's took a round trip
 	}
-	var work context.Context = &handleContext{Context: h.deadline(start, timeout), request: base}
+	// Handle's context ends at the deadline, when Handle returns, or, for
+	// a claim in a store other than a MemStore, with cause ErrClaimLost.
+	work, lose := context.WithCancelCause(&handleContext{Context: h.deadline(start, timeout), request: base})
+	defer lose(nil)
 	if !c.held {
-		// Only a claim in another store can be lost: Handle's context
-		// ends then, with cause ErrClaimLost.
-		var lose context.CancelCauseFunc
-		work, lose = context.WithCancelCause(work)
-		defer lose(nil)
 		c.hold(lose)
 	}
 

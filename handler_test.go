@@ -351,6 +351,20 @@ func TestWebhookHandlerContextDeadline(t *testing.T) {
 			}
 			ctx := context.WithValue(context.Background(), key{}, "request value")
 			wantAnswer(t, serve(h, paidRequest().WithContext(ctx)), http.StatusOK, "success")
+			// And it is cancelled once Handle has returned, before its
+			// deadline.
+			h.HandleTimeout = time.Minute
+			var handleCtx context.Context
+			h.Handle = func(ctx context.Context, n *beecloud.Notification) error {
+				handleCtx = ctx
+				return nil
+			}
+			other := testOrder
+			other.OutTradeNo += "2"
+			wantAnswer(t, serve(h, beecloudtest.NewRequest(handlerConfig, beecloudtest.Paid(other))), http.StatusOK, "success")
+			if err := handleCtx.Err(); !errors.Is(err, context.Canceled) {
+				t.Errorf("Handle's ctx after it returned: %v; want %v", err, context.Canceled)
+			}
 			if value != "request value" {
 				t.Errorf("Handle's ctx value: %v; want the request's", value)
 			}
