@@ -147,7 +147,7 @@ func (h *WebhookHandler) claim(base context.Context, log *deliveryLog, n *Notifi
 		// Its claims live and die with this process: held without a
 		// lease, they need no heartbeat and cannot be lost.
 		c.held = true
-		state, heldFor, err = m.hold(c.key, c.token)
+		state, heldFor, err = m.hold(c.key, c.token, c.started)
 	} else {
 		ctx, cancel := context.WithTimeout(base, storeCallTimeout)
 		state, err = c.store.Claim(ctx, c.key, c.token, lease)
@@ -204,7 +204,7 @@ func (h *WebhookHandler) run(work, base context.Context, c *claim, n *Notificati
 		return status, text
 	}
 	err := h.Handle(work, n)
-	c.handleReturned(err)
+	c.handleReturned(work, err)
 	if err != nil {
 		c.stop()
 		c.release(base)
@@ -256,7 +256,7 @@ func (h *WebhookHandler) runTx(work, base context.Context, tx TxStore, c *claim,
 	err := tx.CompleteTx(work, c.key, c.token, func(ctx context.Context) error {
 		ran = true
 		handleErr = h.Handle(ctx, n)
-		c.handleReturned(handleErr)
+		c.handleReturned(ctx, handleErr)
 		return handleErr
 	})
 	c.stop()
@@ -529,12 +529,13 @@ func (c *claim) lostTo(state ClaimState) {
 }
 
 // handleReturned notes Handle's result and says loudly if Handle ran
-// past a lease that could not be renewed, or lost its claim.
-func (c *claim) handleReturned(err error) {
+// past a lease that could not be renewed, or lost its claim, or, for a
+// held claim, ran past HandleTimeout (ctx, Handle's, tells).
+func (c *claim) handleReturned(ctx context.Context, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.returned, c.handleErr = true, err
-	if c.held && !c.overdue {
+	if c.held && ctx.Err() == context.DeadlineExceeded {
 		if elapsed := time.Since(c.started); elapsed > c.timeout {
 			c.log.error("beecloud: webhook Handle returned past HandleTimeout; the transaction stayed claimed until then",
 				slog.Duration("handle_timeout", c.timeout), slog.Duration("elapsed", elapsed), slog.Bool("handle_ok", err == nil))

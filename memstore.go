@@ -151,9 +151,15 @@ func (s *MemStore) claim(key, token string, lease time.Duration, now int64) (Cla
 // that died, which is all a lease is for, and no heartbeat needs to
 // renew them. When the key is claimed by another token, hold also
 // returns since the holder has held it (zero if that claim has a lease).
-func (s *MemStore) hold(key, token string) (state ClaimState, heldFor time.Duration, err error) {
+// at is the current time, which the caller has read already; a Now
+// function overrides it.
+func (s *MemStore) hold(key, token string, at time.Time) (state ClaimState, heldFor time.Duration, err error) {
+	if s.Now != nil {
+		at = s.Now()
+	}
+	now := at.UnixNano()
 	s.mu.Lock()
-	now := s.expire()
+	s.expireAt(now)
 	var forgot []memItem
 	e, ok := s.entries[key]
 	switch {
@@ -252,10 +258,16 @@ func (s *MemStore) Len() int {
 // returns the current time. Every queue is in order of expiry, so it looks
 // only at their heads. s.mu is held.
 func (s *MemStore) expire() int64 {
+	now := s.now().UnixNano()
+	s.expireAt(now)
+	return now
+}
+
+// expireAt is expire at the time now.
+func (s *MemStore) expireAt(now int64) {
 	if s.entries == nil {
 		s.entries = make(map[string]memEntry)
 	}
-	now := s.now().UnixNano()
 	s.expireQueue(&s.done, true, now)
 	kept, queues := s.claims[:0], len(s.claims)
 	for _, q := range s.claims {
@@ -272,7 +284,6 @@ func (s *MemStore) expire() int64 {
 	}
 	clear(s.claims[len(kept):])
 	s.claims = kept
-	return now
 }
 
 // maxIdleLeases is how many lease queues may be left empty.

@@ -54,11 +54,11 @@ func TestMemStoreHold(t *testing.T) {
 	ctx := context.Background()
 	now := time.Unix(1_700_000_000, 0)
 	s := &MemStore{MaxEntries: 2, Now: func() time.Time { return now }}
-	if state, _, err := s.hold("a", "t1"); state != ClaimOK || err != nil {
+	if state, _, err := s.hold("a", "t1", now); state != ClaimOK || err != nil {
 		t.Fatalf("hold a: %v %v; want ClaimOK", state, err)
 	}
 	now = now.Add(2 * MinRetention) // past any lease, past the retention
-	state, heldFor, err := s.hold("a", "t2")
+	state, heldFor, err := s.hold("a", "t2", now)
 	if state != ClaimBusy || err != nil || heldFor != 2*MinRetention {
 		t.Errorf("hold a by another token after 192h: %v %v %v; want ClaimBusy, held for 192h", state, heldFor, err)
 	}
@@ -66,10 +66,10 @@ func TestMemStoreHold(t *testing.T) {
 		t.Errorf("Claim a by another token: %v %v; want ClaimBusy", state, err)
 	}
 	// A full store forgets completed entries, never a held claim.
-	if state, _, err := s.hold("b", "t1"); state != ClaimOK || err != nil {
+	if state, _, err := s.hold("b", "t1", now); state != ClaimOK || err != nil {
 		t.Fatalf("hold b: %v %v", state, err)
 	}
-	if _, _, err := s.hold("c", "t1"); !errors.Is(err, ErrStoreFull) {
+	if _, _, err := s.hold("c", "t1", now); !errors.Is(err, ErrStoreFull) {
 		t.Errorf("hold c in a store full of held claims: %v; want ErrStoreFull", err)
 	}
 	if err := s.Release(ctx, "b", "t1"); err != nil {
@@ -78,10 +78,10 @@ func TestMemStoreHold(t *testing.T) {
 	if err := s.Complete(ctx, "a", "t1"); err != nil {
 		t.Fatal(err)
 	}
-	if state, _, err := s.hold("a", "t4"); state != ClaimDone || err != nil {
+	if state, _, err := s.hold("a", "t4", now); state != ClaimDone || err != nil {
 		t.Errorf("hold a once completed: %v %v; want ClaimDone", state, err)
 	}
-	if state, _, err := s.hold("b", "t5"); state != ClaimOK || err != nil {
+	if state, _, err := s.hold("b", "t5", now); state != ClaimOK || err != nil {
 		t.Errorf("hold b once released: %v %v; want ClaimOK", state, err)
 	}
 	if n := s.Len(); n != 2 {
