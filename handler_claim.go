@@ -102,7 +102,8 @@ func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notifi
 	}
 	// Handle's context ends at the deadline, when Handle returns, or, for
 	// a claim in a store other than a MemStore, with cause ErrClaimLost.
-	work, lose := context.WithCancelCause(&handleContext{Context: h.deadline(start, timeout), request: base})
+	c.ctx = handleContext{Context: h.deadline(start, timeout), request: base}
+	work, lose := context.WithCancelCause(&c.ctx)
 	defer lose(nil)
 	if !c.held {
 		c.hold(lose)
@@ -432,6 +433,7 @@ type claim struct {
 	// held means a claim without a lease, in a MemStore: no heartbeat,
 	// and no other delivery can take it.
 	held bool
+	ctx  handleContext // the parent of Handle's, allocated with the claim
 
 	mu        sync.Mutex
 	until     time.Time // when the lease certainly ends in the store, by the local clock
