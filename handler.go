@@ -192,9 +192,9 @@ type WebhookHandler struct {
 	// that much of each other share one deadline, and one timer). Zero
 	// means DefaultHandleTimeout (5 minutes). A Handle that ignores its
 	// ctx keeps the transaction claimed until it returns, so that no
-	// resend runs it twice; the overrun is logged at error level, while it
-	// lasts (with a MemStore, by each resend turned away) and when Handle
-	// returns.
+	// resend runs it twice; the overrun is logged at error level, by the
+	// heartbeat, or with a MemStore by each resend turned away and when
+	// Handle returns.
 	HandleTimeout time.Duration
 	// MaxBodyBytes bounds the body; zero means DefaultMaxBodyBytes (1 MiB).
 	// A larger body is answered 413 without being parsed.

@@ -201,6 +201,53 @@ func FuzzScanValue(f *testing.F) {
 	})
 }
 
+// skipPlain, which reads eight bytes at a time, stops where a byte by
+// byte loop stops: at the first quote, backslash or control character,
+// wherever it falls in a word, whatever surrounds it (high bytes of UTF-8
+// included), and at the end.
+func TestSkipPlain(t *testing.T) {
+	naive := func(b []byte, i int) int {
+		for i < len(b) && b[i] >= 0x20 && b[i] != '"' && b[i] != '\\' {
+			i++
+		}
+		return i
+	}
+	special := []byte{'"', '\\', 0x00, 0x01, 0x1f}
+	for _, fill := range []byte{'a', ' ', '!', '#', '[', ']', 0x7f, 0x80, 0xc3, 0xff} {
+		for n := range 24 {
+			for pos := range n + 1 {
+				for _, c := range special {
+					b := bytes.Repeat([]byte{fill}, n)
+					if pos < n {
+						b[pos] = c
+					}
+					for start := range min(n, 9) + 1 {
+						if got, want := skipPlain(b, start), naive(b, start); got != want {
+							t.Fatalf("skipPlain(%q, %d) = %d; want %d", b, start, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func FuzzSkipPlain(f *testing.F) {
+	f.Add([]byte(scanBody), 0)
+	f.Fuzz(func(t *testing.T, b []byte, start int) {
+		if start < 0 || start > len(b) {
+			return
+		}
+		want := start
+		for want < len(b) && plain[b[want]] {
+			want++
+		}
+		if got := skipPlain(b, start); got != want {
+			t.Fatalf("skipPlain(%q, %d) = %d; want %d", b, start, got, want)
+		}
+	})
+}
+
 // keyBit's switch and knownKeys name the same keys with the same bits.
 func TestKeyBit(t *testing.T) {
 	for i, k := range knownKeys {
