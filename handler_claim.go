@@ -538,10 +538,8 @@ func (c *claim) handleReturned(ctx context.Context, err error) {
 	defer c.mu.Unlock()
 	c.returned, c.handleErr = true, err
 	if c.held && ctx.Err() == context.DeadlineExceeded {
-		if elapsed := time.Since(c.started); elapsed > c.timeout {
-			c.log.error("beecloud: webhook Handle returned past HandleTimeout; the transaction stayed claimed until then",
-				slog.Duration("handle_timeout", c.timeout), slog.Duration("elapsed", elapsed), slog.Bool("handle_ok", err == nil))
-		}
+		c.log.error("beecloud: webhook Handle returned past HandleTimeout; the transaction stayed claimed until then",
+			slog.Duration("handle_timeout", c.timeout), slog.Duration("elapsed", time.Since(c.started)), slog.Bool("handle_ok", err == nil))
 	}
 	if c.expired || c.lost != 0 {
 		c.log.error("beecloud: webhook Handle returned after its claim ran out or was lost; it may have run twice",
@@ -584,10 +582,10 @@ func (c *claim) release(base context.Context) {
 // done (a completion whose answer was lost), backing off with jitter up
 // to maxWait, for at most budget. It returns the number of calls made.
 func (c *claim) complete(base context.Context, budget, maxWait time.Duration) (int, error) {
-	// The budget runs from the first call; a MemStore's takes a
-	// microsecond, not worth a clock reading until it fails.
+	// The budget runs from the first call; a held claim's MemStore call
+	// takes a microsecond, not worth a clock reading until it fails.
 	var deadline time.Time
-	if _, ok := c.store.(*MemStore); !ok {
+	if !c.held {
 		deadline = time.Now().Add(budget)
 	}
 	wait := 10 * time.Millisecond
