@@ -63,6 +63,14 @@
 // [Sandbox.WaitDelivery] and [Sandbox.Redeliver] work on an order's newest
 // delivery, which after a refund is the REFUND one.
 //
+// It answers BeeCloud's own clients as BeeCloud does: a call that carries
+// the app's secrets (BeeCloud's Node.js SDK sends all three in every call)
+// is served, with a warning to Logger once per app; bills and refunds
+// queries take a channel (ALI, all its sub-channels) or a sub-channel
+// (ALI_WEB); a direct Alipay refund's url opens a page showing the refund;
+// a path under /2/rest/ that the sandbox does not serve is answered with
+// JSON and a result_code, never an HTML page.
+//
 // # Bounds
 //
 // A sandbox keeps at most MaxBills bills ([DefaultMaxBills] unless set),

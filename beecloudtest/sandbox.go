@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net"
 	"net/http"
@@ -115,6 +116,9 @@ type Sandbox struct {
 	// webhook deliveries: past it, the oldest is forgotten first. Zero
 	// means DefaultMaxBills.
 	MaxBills int
+	// Logger receives the sandbox's warnings, such as a REST call that
+	// carries one of its app's secrets. Nil means slog.Default().
+	Logger *slog.Logger
 
 	apps  map[string]App
 	order []string // app IDs in the order given

@@ -35,6 +35,7 @@ type restState struct {
 	refunds []*Refund
 	faults  []*Fault
 	drop    map[string]bool // out_trade_no whose PAY webhook is dropped
+	leaked  map[string]bool // app IDs warned of a secret in a request
 }
 
 // Fault makes the sandbox's REST API misbehave, so that a test can see
@@ -113,6 +114,7 @@ func (s *Sandbox) routeREST(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+restRefundsCountPath, s.restCall(false, s.restRefundsCount))
 	mux.HandleFunc("GET "+restRefundStatusPath, s.restCall(false, s.restRefundStatus))
 	mux.HandleFunc("GET "+restRefundPath+"/{id}", s.restCall(false, s.restRefundByID))
+	s.routeRESTCompat(mux)
 }
 
 // restErr is an answer with a non-zero result_code.
@@ -214,8 +216,8 @@ func readPara(r *http.Request) ([]byte, *restErr) {
 	return body, nil
 }
 
-// authenticate checks app_id, timestamp and app_sign, and that no secret
-// travels in the request.
+// authenticate checks app_id, timestamp and app_sign. A request that
+// carries a secret is served, as by BeeCloud, with a warning.
 func (s *Sandbox) authenticate(q *restReq, raw []byte, master bool) *restErr {
 	appID, rerr := q.str("app_id", true)
 	if rerr != nil {
@@ -236,11 +238,7 @@ func (s *Sandbox) authenticate(q *restReq, raw []byte, master bool) *restErr {
 	if !known {
 		return fail(beecloud.CodeAppInvalid, "unknown app_id %q", appID)
 	}
-	for _, secret := range []string{app.Config.AppSecret, app.Config.MasterSecret, app.Config.TestSecret} {
-		if secret != "" && (bytes.Contains(raw, []byte(secret)) || strings.Contains(q.r.URL.RawQuery, secret)) {
-			return fail(beecloud.CodeParamInvalid, "the request carries one of the app's secrets: BeeCloud never needs one, only app_sign")
-		}
-	}
+	s.warnLeak(app, q.r, raw)
 	if ts < 1e11 {
 		return fail(beecloud.CodeAppInvalid, "timestamp %d looks like seconds: BeeCloud wants milliseconds", ts)
 	}
@@ -386,7 +384,7 @@ func (s *Sandbox) billFilter(q *restReq) (func(*Bill) bool, *restErr) {
 		created := b.Created.UnixMilli()
 		return b.AppID == appID &&
 			(billNo == "" || b.Order.OutTradeNo == billNo) &&
-			(channel == "" || channelType(b.Channel) == channel) &&
+			channelMatches(b, channel) &&
 			(!paidSet || (b.State == BillPaid) == paid) &&
 			(!refundedSet || s.refundedLocked(b) == refunded) &&
 			created >= from && created <= to

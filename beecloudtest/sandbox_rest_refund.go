@@ -189,7 +189,11 @@ func (s *Sandbox) restRefund(q *restReq) (map[string]any, *restErr) {
 		s.succeedLocked(q.app, b, r)
 	}
 	s.notifyLocked()
-	return map[string]any{"id": r.ID}, nil
+	out := map[string]any{"id": r.ID}
+	if !approval && channelType(b.Channel) == "ALI" {
+		out["url"] = base(q.r) + refundPagePath + r.ID
+	}
+	return out, nil
 }
 
 // succeedLocked makes the refund r of b and sends its webhook, for the
@@ -289,7 +293,7 @@ func (q *restReq) refundFilter() (func(*Refund) bool, *restErr) {
 		return r.AppID == q.app.Config.AppID &&
 			(strs[0] == "" || r.OutTradeNo == strs[0]) &&
 			(strs[1] == "" || r.RefundNo == strs[1]) &&
-			(strs[2] == "" || channelType(r.bill.Channel) == strs[2]) &&
+			channelMatches(r.bill, strs[2]) &&
 			r.NeedApproval == approval &&
 			created >= from && created <= to
 	}, nil

@@ -383,7 +383,7 @@ func TestRESTResultCodes(t *testing.T) {
 		{"timestamp in seconds", "GET", "/2/rest/bills", map[string]any{"timestamp": time.Now().Unix()}, appSecret, 401, 1, "milliseconds"},
 		{"stale timestamp", "GET", "/2/rest/bills", map[string]any{"timestamp": time.Now().Add(-time.Hour).UnixMilli()}, appSecret, 401, 1, "away from"},
 		{"upper-case sign accepted", "GET", "/2/rest/bills/count", map[string]any{"app_sign": "UPPER"}, appSecret, 200, 0, ""},
-		{"a secret in the request", "GET", "/2/rest/bills", map[string]any{"title": appSecret}, appSecret, 400, 5, "secrets"},
+		{"a secret in the request, served as by BeeCloud", "GET", "/2/rest/bills", map[string]any{"title": appSecret}, appSecret, 200, 0, ""},
 		{"limit 51", "GET", "/2/rest/bills", map[string]any{"limit": 51}, appSecret, 400, 5, "limit"},
 		{"skip a string", "GET", "/2/rest/bills", map[string]any{"skip": "1"}, appSecret, 400, 5, "skip"},
 		{"refund without refund_fee", "POST", "/2/rest/refund", refund(map[string]any{"refund_fee": nil}), masterSecret, 400, 4, "refund_fee"},
@@ -395,6 +395,10 @@ func TestRESTResultCodes(t *testing.T) {
 		{"status of ALI", "GET", "/2/rest/refund/status", map[string]any{"channel": "ALI", "refund_no": today}, appSecret, 400, 5, "WX, YEE"},
 		{"status without channel", "GET", "/2/rest/refund/status", map[string]any{"refund_no": today}, appSecret, 400, 4, "channel"},
 		{"approve without ids", "PUT", "/2/rest/refund", map[string]any{"channel": "ALI"}, masterSecret, 400, 4, "ids"},
+		{"unknown path", "GET", "/2/rest/nosuch", nil, appSecret, 404, 5, "no REST call GET /2/rest/nosuch"},
+		{"in-store bill, not served", "POST", "/2/rest/offline/bill", nil, appSecret, 404, 5, "/2/rest/offline/bill"},
+		{"bills by POST", "POST", "/2/rest/bills", nil, appSecret, 405, 5, "takes GET, not POST"},
+		{"refund by DELETE", "DELETE", "/2/rest/refund", nil, masterSecret, 405, 5, "takes POST or PUT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
