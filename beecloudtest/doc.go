@@ -68,8 +68,8 @@
 // is served, with a warning to Logger once per app; bills and refunds
 // queries take a channel (ALI, all its sub-channels) or a sub-channel
 // (ALI_WEB); a direct Alipay refund's url opens a page showing the refund;
-// a path under /2/rest/ that the sandbox does not serve is answered with
-// JSON and a result_code, never an HTML page.
+// a path of BeeCloud's API (under /2/) that the sandbox does not serve is
+// answered with JSON and a result_code, never an HTML page.
 //
 // # Bounds
 //

@@ -16,22 +16,23 @@ import (
 // password; in the sandbox, a page saying where the refund stands.
 const refundPagePath = "/sandbox/refund/"
 
-// restPrefix is where BeeCloud's REST API lives: every path under it is
-// answered with JSON, even one the sandbox does not serve.
-const restPrefix = "/2/rest/"
+// apiPrefix is where BeeCloud's API lives (/2/rest/…, /2/auth, /2/sms…):
+// every path under it is answered with JSON, even one the sandbox does not
+// serve.
+const apiPrefix = "/2/"
 
-// restMethods are the methods answered under restPrefix for a path the
+// apiMethods are the methods answered under apiPrefix for a path the
 // sandbox does not serve. Each has a pattern of its own: a pattern for
 // every method would clash with the pages' "GET /".
-var restMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodOptions}
+var apiMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodOptions}
 
 // routeRESTCompat adds what BeeCloud's own clients rely on besides the
 // calls: the refund confirmation page and JSON answers for unknown paths.
 func (s *Sandbox) routeRESTCompat(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+refundPagePath+"{id}", s.serveRefundPage)
 	unknown := s.restUnknown(mux)
-	for _, m := range restMethods {
-		mux.HandleFunc(m+" "+restPrefix, unknown)
+	for _, m := range apiMethods {
+		mux.HandleFunc(m+" "+apiPrefix, unknown)
 	}
 }
 
@@ -45,11 +46,11 @@ func (s *Sandbox) restUnknown(mux *http.ServeMux) http.HandlerFunc {
 		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut} {
 			probe := r.Clone(r.Context())
 			probe.Method = m
-			if _, pattern := mux.Handler(probe); !strings.HasSuffix(pattern, " "+restPrefix) && pattern != "GET /" {
+			if _, pattern := mux.Handler(probe); !strings.HasSuffix(pattern, " "+apiPrefix) && pattern != "GET /" {
 				allowed = append(allowed, m)
 			}
 		}
-		status, detail := http.StatusNotFound, fmt.Sprintf("the sandbox serves no REST call %s %s", r.Method, r.URL.Path)
+		status, detail := http.StatusNotFound, fmt.Sprintf("the sandbox serves no API call %s %s", r.Method, r.URL.Path)
 		if len(allowed) > 0 {
 			status = http.StatusMethodNotAllowed
 			detail = fmt.Sprintf("%s takes %s, not %s", r.URL.Path, strings.Join(allowed, " or "), r.Method)

@@ -7,11 +7,13 @@ require (
 	github.com/chromedp/chromedp v0.23.0
 	github.com/paybutton/beecloud v0.1.0
 	github.com/paybutton/beecloud/examples v0.0.0
+	github.com/stretchr/testify v1.12.1
 )
 
 require (
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	github.com/google/uuid v1.6.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
 )
 
 replace github.com/paybutton/beecloud => ..
