@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -14,7 +15,7 @@ import (
 	"github.com/paybutton/beecloud"
 )
 
-const billsUsage = `Usage: beecloud bills [-out-trade-no NO] [-channel ALI] [-paid] [-limit N] [-api-url URL]
+const billsUsage = `Usage: beecloud bills [-out-trade-no NO] [-channel ALI] [-paid] [-limit N] [-json] [-api-url URL]
 
 Bills asks BeeCloud's REST API for bills, newest first: one line per bill
 with BeeCloud's id, the order number, the channel, the amount, whether it
@@ -23,6 +24,11 @@ has one bill per channel the buyer tried.
 
 With -out-trade-no it answers "is this order paid?" when a webhook is late:
 it exits 0 if a bill of the order is paid and 1 if none is.
+
+With -json it prints the bills as a JSON array instead, for scripts: id,
+out_trade_no, title, channel, sub_channel, channel_transaction_id, amount
+(分), paid, refunded, reverted, created_at (RFC 3339) and optional; the
+exit code is the same. Errors still go to stderr as text.
 
 -api-url is BeeCloud's (the default) or a sandbox's, such as the one
 "beecloud sandbox" prints. Queries are signed with the App Secret.
@@ -62,11 +68,16 @@ Example:
 	beecloud refund -api-url http://127.0.0.1:8090 -out-trade-no test0001 -amount 1
 `
 
-const refundsUsage = `Usage: beecloud refunds [-out-trade-no NO] [-refund-no NO] [-channel ALI] [-limit N] [-api-url URL]
+const refundsUsage = `Usage: beecloud refunds [-out-trade-no NO] [-refund-no NO] [-channel ALI] [-limit N] [-json] [-api-url URL]
 
 Refunds asks BeeCloud's REST API for refunds, newest first: one line per
 refund with its number, the order, the amount refunded of the bill's, and
 its state (processing, succeeded or failed).
+
+With -json it prints the refunds as a JSON array instead, for scripts: id,
+refund_no, out_trade_no, title, channel, sub_channel, amount and
+bill_amount (分), state, created_at (RFC 3339) and optional. Errors still go
+to stderr as text.
 
 The App ID and Secret may come from $BEECLOUD_APP_ID and
 $BEECLOUD_APP_SECRET instead of flags.
@@ -115,6 +126,7 @@ func (c *cli) apiContext() (context.Context, context.CancelFunc) {
 type listFlags struct {
 	apiFlags
 	limit int
+	json  bool
 	api   *beecloud.Client // made by check
 }
 
@@ -122,6 +134,7 @@ type listFlags struct {
 func (f *listFlags) defineList(fs *flag.FlagSet, nouns string) {
 	f.apiFlags.define(fs, false)
 	fs.IntVar(&f.limit, "limit", 10, fmt.Sprintf("at most `N` %s (1 to %d)", nouns, beecloud.MaxLimit))
+	fs.BoolVar(&f.json, "json", false, "print the "+nouns+" as a JSON array, for scripts")
 }
 
 // check fills in the credentials not given as flags from getenv, makes
@@ -165,9 +178,21 @@ func (c *cli) bills(args []string) int {
 	if !ok {
 		return code
 	}
-	printBills(c.stdout, bills)
-	if f.query.OutTradeNo == "" {
+	if f.json {
+		if err := printJSON(c.stdout, billsJSON(bills)); err != nil {
+			return c.errorf("bills", "%v", err)
+		}
+	} else {
+		printBills(c.stdout, bills)
+	}
+	switch {
+	case f.query.OutTradeNo == "":
 		return exitOK
+	case f.json:
+		if slices.ContainsFunc(bills, func(b beecloud.Bill) bool { return b.Paid }) {
+			return exitOK
+		}
+		return exitFailure
 	}
 	return c.orderVerdict(f.query.OutTradeNo, bills)
 }
@@ -234,11 +259,16 @@ func (c *cli) refund(args []string) int {
 	if code, done := c.parseFlagsOnly(fs, args); done {
 		return code
 	}
-	switch {
-	case r.OutTradeNo == "":
-		return c.usageError(name, "missing -out-trade-no")
-	case *amount == "":
-		return c.usageError(name, "missing -amount")
+	f.cr.fill(c.getenv)
+	missing := f.cr.missingFlags(true, true)
+	if r.OutTradeNo == "" {
+		missing = append(missing, "-out-trade-no")
+	}
+	if *amount == "" {
+		missing = append(missing, "-amount")
+	}
+	if m := missingText(missing); m != "" {
+		return c.usageError(name, "%s", m)
 	}
 	var err error
 	if r.Amount, err = parseFen(*amount); err != nil {
@@ -314,6 +344,12 @@ func (c *cli) refunds(args []string) int {
 	refunds, code, ok := list(c, "refunds", refundsUsage, &f, args)
 	if !ok {
 		return code
+	}
+	if f.json {
+		if err := printJSON(c.stdout, refundsJSON(refunds)); err != nil {
+			return c.errorf("refunds", "%v", err)
+		}
+		return exitOK
 	}
 	if len(refunds) == 0 {
 		fmt.Fprintln(c.stdout, "No refunds.")

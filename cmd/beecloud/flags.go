@@ -44,18 +44,52 @@ func (cr *credentials) fill(getenv func(string) string) {
 	}
 }
 
-// missing names the first required credential that is empty, as the flag
-// and the variable that would set it, or "" when none is.
+// missing names every required credential that is empty, as the flag
+// and the variable that would set it ("-app-id (or $BEECLOUD_APP_ID) and
+// -app-secret (or $BEECLOUD_APP_SECRET)"), or "" when none is.
 func (cr *credentials) missing(appSecret, masterSecret bool) string {
-	switch {
-	case cr.appID == "":
-		return "-app-id (or $" + envAppID + ")"
-	case appSecret && cr.appSecret == "":
-		return "-app-secret (or $" + envAppSecret + ")"
-	case masterSecret && cr.masterSecret == "":
-		return "-master-secret (or $" + envMasterSecret + ")"
+	return joinFlags(cr.missingFlags(appSecret, masterSecret))
+}
+
+// missingFlags lists the required credentials that are empty, each as the
+// flag and the variable that would set it.
+func (cr *credentials) missingFlags(appSecret, masterSecret bool) []string {
+	var out []string
+	for _, c := range []struct {
+		needed bool
+		value  string
+		flag   string
+		env    string
+	}{
+		{true, cr.appID, "-app-id", envAppID},
+		{appSecret, cr.appSecret, "-app-secret", envAppSecret},
+		{masterSecret, cr.masterSecret, "-master-secret", envMasterSecret},
+	} {
+		if c.needed && c.value == "" {
+			out = append(out, c.flag+" (or $"+c.env+")")
+		}
 	}
-	return ""
+	return out
+}
+
+// missingText reports every required flag a command was not given at
+// once, "missing -a, -b and -c", or "" when none is missing.
+func missingText(flags []string) string {
+	if len(flags) == 0 {
+		return ""
+	}
+	return "missing " + joinFlags(flags)
+}
+
+// joinFlags joins flag names as a sentence does: "-a, -b and -c".
+func joinFlags(flags []string) string {
+	switch len(flags) {
+	case 0:
+		return ""
+	case 1:
+		return flags[0]
+	}
+	return strings.Join(flags[:len(flags)-1], ", ") + " and " + flags[len(flags)-1]
 }
 
 // errNotFen explains amounts to someone who wrote yuan.

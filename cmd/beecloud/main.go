@@ -5,17 +5,20 @@
 // Usage:
 //
 //	beecloud sign    -app-id ID -app-secret S -title T -amount FEN -out-trade-no NO [-v]
-//	beecloud verify  -app-id ID -master-secret S [file|-]
-//	beecloud send    -url URL -app-id ID -master-secret S -out-trade-no NO -amount FEN [-v]
+//	beecloud verify  -app-id ID -master-secret S [-json] [file|-]
+//	beecloud send    -url URL -app-id ID -master-secret S -out-trade-no NO -amount FEN [-v | -dry-run [-json]]
 //	beecloud sandbox [-addr 127.0.0.1:8090] [-webhook-url URL]
-//	beecloud bills   -out-trade-no NO [-api-url URL]
+//	beecloud bills   -out-trade-no NO [-json] [-api-url URL]
 //	beecloud refund  -out-trade-no NO -amount FEN [-yes] [-api-url URL]
-//	beecloud refunds [-out-trade-no NO] [-api-url URL]
+//	beecloud refunds [-out-trade-no NO] [-json] [-api-url URL]
 //	beecloud version
 //
 // Secrets may come from the environment (BEECLOUD_APP_ID,
 // BEECLOUD_APP_SECRET, BEECLOUD_MASTER_SECRET) so that they stay out of the
-// shell's history. Run "beecloud COMMAND -h" for each command's flags.
+// shell's history. With -json, bills, refunds, verify and send -dry-run
+// print JSON for scripts instead of text. Errors go to stderr as one line
+// behind the command's name ("beecloud bills: …"), every missing flag at
+// once. Run "beecloud COMMAND -h" for each command's flags.
 package main
 
 import (
@@ -27,6 +30,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -289,18 +293,36 @@ func editDistance(a, b string) int {
 
 // usageError prints a usage error for the command and returns exitUsage.
 func (c *cli) usageError(cmd, format string, args ...any) int {
-	fmt.Fprintf(c.stderr, "beecloud %s: %s\n", cmd, fmt.Sprintf(format, args...))
+	fmt.Fprintf(c.stderr, "beecloud %s: %s\n", cmd, message(format, args...))
 	fmt.Fprintf(c.stderr, "Run \"beecloud %s -h\" for usage.\n", cmd)
 	return exitUsage
 }
 
 // errorf prints an error for the command and returns exitFailure.
 func (c *cli) errorf(cmd, format string, args ...any) int {
-	fmt.Fprintf(c.stderr, "beecloud %s: %s\n", cmd, fmt.Sprintf(format, args...))
+	fmt.Fprintf(c.stderr, "beecloud %s: %s\n", cmd, message(format, args...))
 	return exitFailure
 }
 
 // warnf prints a warning for the command; the command goes on.
 func (c *cli) warnf(cmd, format string, args ...any) {
-	fmt.Fprintf(c.stderr, "beecloud %s: warning: %s\n", cmd, fmt.Sprintf(format, args...))
+	fmt.Fprintf(c.stderr, "beecloud %s: warning: %s\n", cmd, message(format, args...))
+}
+
+// libraryPrefix is the package prefix of the library's errors, at the
+// start of a message or of a part wrapped into it.
+var libraryPrefix = regexp.MustCompile(`(^|: |\n|\()(beecloud|beecloudtest): `)
+
+// message formats a message for the command's one prefix, "beecloud
+// CMD:": the library's own prefixes ("beecloud: ", "beecloudtest: "),
+// which the wrapped errors stack, are dropped.
+func message(format string, args ...any) string {
+	msg := fmt.Sprintf(format, args...)
+	for {
+		trimmed := libraryPrefix.ReplaceAllString(msg, "$1")
+		if trimmed == msg {
+			return msg
+		}
+		msg = trimmed
+	}
 }

@@ -151,11 +151,14 @@ func (c *cli) startSandbox(sandbox *beecloudtest.Sandbox, addr string) (int, boo
 	const name = "sandbox"
 	if err := sandbox.StartAt(addr); err != nil {
 		var addrErr *net.AddrError
+		var opErr *net.OpError
 		switch {
 		case errors.As(err, &addrErr):
 			return c.usageError(name, "-addr %q: %s", addr, addrErr.Err), false
 		case errors.Is(err, syscall.EADDRINUSE):
-			return c.errorf(name, "%v\n(is another sandbox running? choose another address with -addr 127.0.0.1:8091)", err), false
+			return c.errorf(name, "cannot listen on %s: the address is in use\n(is another sandbox running? choose another address with -addr 127.0.0.1:8091)", addr), false
+		case errors.As(err, &opErr):
+			return c.errorf(name, "cannot listen on %s: %v", addr, opErr.Err), false
 		}
 		return c.errorf(name, "%v", err), false
 	}

@@ -19,7 +19,7 @@ import (
 
 const sendUsage = `Usage: beecloud send -url URL -app-id ID -master-secret SECRET -out-trade-no NO -amount FEN
 	[-channel ALI] [-sub-channel ALI_WEB] [-type PAY] [-optional key=value]...
-	[-retries N] [-retry-base 2s] [-v | -dry-run]
+	[-retries N] [-retry-base 2s] [-v | -dry-run [-json]]
 
 Send POSTs a correctly signed test webhook to URL, as BeeCloud does when a
 buyer has paid order NO: Content-Type application/json, signature
@@ -29,7 +29,9 @@ exits 0 only if the answer acknowledges the webhook as BeeCloud requires: a
 2xx status and the body "success".
 
 With -v it prints the body it sends; with -dry-run it prints the body alone
-and sends nothing: save it to try "beecloud verify" on.
+and sends nothing: save it to try "beecloud verify" on. With -dry-run -json
+it prints the whole request as one JSON object instead, for scripts:
+method, url (if -url is given, its password hidden), headers and body.
 
 -amount is the transaction_fee, an integer in 分 (fen): 1 = ¥0.01.
 
@@ -61,6 +63,7 @@ type sendFlags struct {
 	retryBase                   time.Duration
 	verbose                     bool
 	dryRun                      bool
+	json                        bool
 }
 
 func (f *sendFlags) define(fs *flag.FlagSet) {
@@ -76,6 +79,7 @@ func (f *sendFlags) define(fs *flag.FlagSet) {
 	fs.DurationVar(&f.retryBase, "retry-base", 2*time.Second, "the first wait between resends; each next wait doubles")
 	fs.BoolVar(&f.verbose, "v", false, "print the body sent (to try \"beecloud verify\" on)")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print the signed body and send nothing (no -url needed)")
+	fs.BoolVar(&f.json, "json", false, "with -dry-run, print the request as JSON (method, url, headers, body), for scripts")
 }
 
 // check fills in the credentials not given as flags from getenv, parses
@@ -83,21 +87,28 @@ func (f *sendFlags) define(fs *flag.FlagSet) {
 // "".
 func (f *sendFlags) check(getenv func(string) string) string {
 	f.cr.fill(getenv)
+	var missing []string
+	if f.target == "" && !f.dryRun {
+		missing = append(missing, "-url")
+	}
+	missing = append(missing, f.cr.missingFlags(false, true)...)
+	if f.outTradeNo == "" {
+		missing = append(missing, "-out-trade-no")
+	}
+	if f.amount == "" {
+		missing = append(missing, "-amount")
+	}
 	switch {
-	case f.target == "" && !f.dryRun:
-		return "missing -url"
-	case f.cr.missing(false, true) != "":
-		return "missing " + f.cr.missing(false, true)
-	case f.outTradeNo == "":
-		return "missing -out-trade-no"
-	case f.amount == "":
-		return "missing -amount"
+	case len(missing) > 0:
+		return missingText(missing)
 	case f.retries < 0 || f.retries > maxRetries:
 		return fmt.Sprintf("-retries must be 0 to %d (BeeCloud stops after 2^17 s)", maxRetries)
 	case f.retryBase <= 0:
 		return "-retry-base must be positive"
 	case f.channel == "" || f.txType == "":
 		return "-channel and -type must not be empty"
+	case f.json && !f.dryRun:
+		return "-json goes with -dry-run: send prints its attempts as text"
 	}
 	fen, err := parseFen(f.amount)
 	switch {
@@ -132,6 +143,9 @@ func (c *cli) send(args []string) int {
 		return code
 	}
 	body := f.body()
+	if f.dryRun && f.json {
+		return c.printRequestJSON(&f, body)
+	}
 	if f.dryRun {
 		fmt.Fprintf(c.stdout, "%s\n", body)
 		return exitOK
@@ -150,6 +164,23 @@ func (c *cli) send(args []string) int {
 		return c.errorf(name, "interrupted: %v", c.ctx.Err())
 	}
 	return c.errorf(name, "%s did not answer \"success\"; BeeCloud would send again", u.Redacted())
+}
+
+// printRequestJSON prints the webhook request send would make, for
+// -dry-run -json; a -url given is shown with its password hidden.
+func (c *cli) printRequestJSON(f *sendFlags, body []byte) int {
+	req := jsonRequest{Method: http.MethodPost, Headers: map[string]string{"Content-Type": "application/json"}, Body: body}
+	if f.target != "" {
+		u, err := parseHTTPURL(f.target)
+		if err != nil {
+			return c.usageError("send", "-url %v", err)
+		}
+		req.URL = u.Redacted()
+	}
+	if err := printJSON(c.stdout, req); err != nil {
+		return c.errorf("send", "%v", err)
+	}
+	return exitOK
 }
 
 // parseHTTPURL parses an http or https URL. Its error shows the URL with

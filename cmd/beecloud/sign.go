@@ -50,15 +50,16 @@ func (c *cli) sign(args []string) int {
 		return code
 	}
 	cr.fill(c.getenv)
-	if m := cr.missing(true, false); m != "" {
-		return c.usageError(name, "missing %s", m)
-	}
+	missing := cr.missingFlags(true, false)
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	for _, f := range []string{"title", "amount", "out-trade-no"} {
 		if !given[f] {
-			return c.usageError(name, "missing -%s", f)
+			missing = append(missing, "-"+f)
 		}
+	}
+	if m := missingText(missing); m != "" {
+		return c.usageError(name, "%s", m)
 	}
 	amount, err := parseFen(*amountText)
 	if err != nil {

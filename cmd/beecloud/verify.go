@@ -14,7 +14,7 @@ import (
 	"github.com/paybutton/beecloud"
 )
 
-const verifyUsage = `Usage: beecloud verify -app-id ID -master-secret SECRET [file|-]
+const verifyUsage = `Usage: beecloud verify -app-id ID -master-secret SECRET [-json] [file|-]
 
 Verify checks a webhook body the way your server should, with
 Config.ParseNotification: one JSON object with BeeCloud's fields and types,
@@ -34,6 +34,12 @@ with the Master Secret masked (unless -show-secret).
 
 To get a webhook body to try it on, "beecloud send -v" prints the body it
 sends.
+
+With -json it prints the verdict on stdout as one JSON object, for
+scripts: ok, source, and either notification (app_id, legacy, test and the
+webhook's fields under BeeCloud's names) or problem (config, malformed,
+signature, legacy_disabled, stale or invalid) and error. The exit code is
+the same; usage errors still go to stderr as text.
 
 With -legacy, bodies signed with the legacy scheme (field "sign" =
 MD5(app_id + app_secret + timestamp)) are accepted too, within 5 minutes of
@@ -61,6 +67,7 @@ func (c *cli) verify(args []string) int {
 	legacy := fs.Bool("legacy", false, "also accept bodies signed with the legacy scheme (field \"sign\")")
 	showSecret := fs.Bool("show-secret", false, "print the Master Secret in the hashed string instead of masking it")
 	showExpected := fs.Bool("show-expected", false, "print the whole expected signature of a body that fails, not only its first characters")
+	asJSON := fs.Bool("json", false, "print the verdict as JSON on stdout, for scripts")
 	if code, done := c.parse(fs, args); done {
 		return code
 	}
@@ -68,8 +75,8 @@ func (c *cli) verify(args []string) int {
 		return c.usageError(name, "want one file (or - for stdin), not %d arguments", fs.NArg())
 	}
 	cr.fill(c.getenv)
-	if m := cr.missing(false, true); m != "" {
-		return c.usageError(name, "missing %s", m)
+	if m := missingText(cr.missingFlags(false, true)); m != "" {
+		return c.usageError(name, "%s", m)
 	}
 	if *legacy && cr.appSecret == "" {
 		return c.usageError(name, "-legacy needs -app-secret (or $%s)", envAppSecret)
@@ -84,6 +91,21 @@ func (c *cli) verify(args []string) int {
 	}
 	cfg := beecloud.Config{AppID: cr.appID, MasterSecret: cr.masterSecret, AppSecret: cr.appSecret, LegacyWebhook: *legacy}
 	n, err := cfg.ParseNotification(body)
+	if *asJSON {
+		v := jsonVerdict{OK: err == nil, Source: src}
+		if err != nil {
+			v.Problem, v.Error = verifyProblem(err), message("%v", err)
+		} else {
+			v.Notification = notificationJSON(n)
+		}
+		if perr := printJSON(c.stdout, v); perr != nil {
+			return c.errorf(name, "%v", perr)
+		}
+		if err != nil {
+			return exitFailure
+		}
+		return exitOK
+	}
 	if err != nil {
 		c.explainFailure(cfg, body, err, reveal{secret: *showSecret, expected: *showExpected})
 		return exitFailure
@@ -146,7 +168,7 @@ func (c *cli) explainFailure(cfg beecloud.Config, body []byte, err error, show r
 	case errors.Is(err, beecloud.ErrStaleNotification):
 		check = "the legacy timestamp"
 	}
-	fmt.Fprintf(w, "FAILED: %s: %v\n", check, err)
+	fmt.Fprintf(w, "FAILED: %s: %s\n", check, message("%v", err))
 	switch {
 	case errors.Is(err, beecloud.ErrBadSignature):
 		explainSignature(w, cfg, body, show)

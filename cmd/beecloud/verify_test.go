@@ -59,7 +59,7 @@ func TestVerify(t *testing.T) {
 			args:     creds,
 			stdin:    paidBody(wrongMaster),
 			code:     exitFailure,
-			stderr:   []string{"FAILED: the signature: beecloud: bad signature", "got:      " + beecloud.WebhookSignature(testAppID, "test0001", "PAY", "ALI", 150, wrongMaster.MasterSecret), "expected: " + beecloud.WebhookSignature(testAppID, "test0001", "PAY", "ALI", 150, testMasterSecret)[:6] + "… (the rest with -show-expected)", "= " + testAppID + "test0001PAYALI150<secret: 36 bytes>"},
+			stderr:   []string{"FAILED: the signature: bad signature", "got:      " + beecloud.WebhookSignature(testAppID, "test0001", "PAY", "ALI", 150, wrongMaster.MasterSecret), "expected: " + beecloud.WebhookSignature(testAppID, "test0001", "PAY", "ALI", 150, testMasterSecret)[:6] + "… (the rest with -show-expected)", "= " + testAppID + "test0001PAYALI150<secret: 36 bytes>"},
 			noSecret: true,
 		},
 		{
