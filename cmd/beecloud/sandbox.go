@@ -1,13 +1,16 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -130,6 +133,7 @@ func (c *cli) sandbox(args []string) int {
 	sandbox := beecloudtest.NewUnstartedSandbox(app)
 	sandbox.RetryBase = f.retryBase
 	sandbox.Duplicates = f.duplicates
+	sandbox.Logger = slog.New(warnHandler{c: c})
 	if code, ok := c.startSandbox(sandbox, f.addr); !ok {
 		return code
 	}
@@ -310,3 +314,39 @@ func demoUUID() string {
 	h := beecloud.NewOutTradeNo() // 32 random hex digits
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
+
+// warnHandler prints the sandbox's log records as the command's warnings:
+// "beecloud sandbox: warning: MESSAGE (key=value, …)".
+type warnHandler struct {
+	c     *cli
+	attrs []slog.Attr
+}
+
+func (h warnHandler) Enabled(_ context.Context, level slog.Level) bool {
+	return level >= slog.LevelWarn
+}
+
+func (h warnHandler) Handle(_ context.Context, r slog.Record) error {
+	var kv []string
+	add := func(a slog.Attr) bool {
+		kv = append(kv, a.Key+"="+safe(a.Value.String()))
+		return true
+	}
+	for _, a := range h.attrs {
+		add(a)
+	}
+	r.Attrs(add)
+	msg := r.Message
+	if len(kv) > 0 {
+		msg += " (" + strings.Join(kv, ", ") + ")"
+	}
+	h.c.warnf("sandbox", "%s", msg)
+	return nil
+}
+
+func (h warnHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	h.attrs = append(slices.Clip(h.attrs), attrs...)
+	return h
+}
+
+func (h warnHandler) WithGroup(string) slog.Handler { return h }

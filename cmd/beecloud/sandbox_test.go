@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	neturl "net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -40,6 +42,14 @@ func (s *syncBuffer) String() string {
 // returns its URL and its output so far.
 func startSandbox(t *testing.T, env map[string]string, args ...string) (string, *syncBuffer, func() int) {
 	t.Helper()
+	url, stdout, _, stop := startSandboxStderr(t, env, args...)
+	return url, stdout, stop
+}
+
+// startSandboxStderr is startSandbox that also returns the command's
+// stderr.
+func startSandboxStderr(t *testing.T, env map[string]string, args ...string) (string, *syncBuffer, *syncBuffer, func() int) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr syncBuffer
 	c := &cli{ctx: ctx, stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, getenv: func(k string) string { return env[k] }}
@@ -63,7 +73,7 @@ func startSandbox(t *testing.T, env map[string]string, args ...string) (string, 
 		return code
 	}
 	t.Cleanup(func() { stop() })
-	return url, &stdout, stop
+	return url, &stdout, &stderr, stop
 }
 
 var scriptSrcRE = regexp.MustCompile(`<script id="spay-script" type="text/javascript" src="([^"]+)"></script>`)
@@ -215,5 +225,38 @@ func TestSandboxPrintsDeliveries(t *testing.T) {
 		"duplicate webhook for order test0001, attempt 1 → 200: success\n"
 	if got != want {
 		t.Errorf("got %q; want %q", got, want)
+	}
+}
+
+// TestSandboxWarnsOfSecretsInRequests: a REST call carrying the app's
+// secrets, as BeeCloud's own Node.js SDK sends them, is served, and the
+// command warns once, without printing the secret.
+func TestSandboxWarnsOfSecretsInRequests(t *testing.T) {
+	env := map[string]string{envAppID: testAppID, envAppSecret: testAppSecret, envMasterSecret: testMasterSecret}
+	url, _, stderr, _ := startSandboxStderr(t, env, "-addr", "127.0.0.1:0")
+	for range 2 {
+		ts := time.Now().UnixMilli()
+		para, err := json.Marshal(map[string]any{"app_id": testAppID, "timestamp": ts,
+			"app_sign": beecloud.APISign(testAppID, ts, testAppSecret), "app_secret": testAppSecret, "master_secret": testMasterSecret})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.Get(url + "/2/rest/bills/count?para=" + neturl.QueryEscape(string(para)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), `"result_code":0`) {
+			t.Fatalf("a call carrying the secrets: %s; want it served", body)
+		}
+	}
+	out := stderr.String()
+	want := "beecloud sandbox: warning: a REST call carries secrets of its app"
+	if strings.Count(out, want) != 1 || !strings.Contains(out, "secrets=App Secret, Master Secret") || !strings.Contains(out, "app_id="+testAppID) {
+		t.Errorf("stderr:\n%s\nwant one warning %q naming the app and its secrets", out, want)
+	}
+	if strings.Contains(out, testAppSecret) || strings.Contains(out, testMasterSecret) {
+		t.Error("the warning prints a secret")
 	}
 }
