@@ -114,18 +114,19 @@ func (s *Sandbox) logger() *slog.Logger {
 	return slog.Default()
 }
 
-// serveRefundPage shows a refund made through the REST API, where an
-// Alipay refund's url leads.
+// serveRefundPage shows refunds made through the REST API, where an
+// Alipay refund's url leads: one refund, or the comma-separated refunds
+// of one approval.
 func (s *Sandbox) serveRefundPage(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
+	var found []Refund
 	s.mu.Lock()
-	i := slices.IndexFunc(s.rest.refunds, func(rf *Refund) bool { return rf.ID == id })
-	var rf Refund
-	if i >= 0 {
-		rf = *s.rest.refunds[i]
+	for _, id := range strings.Split(r.PathValue("id"), ",") {
+		if i := slices.IndexFunc(s.rest.refunds, func(rf *Refund) bool { return rf.ID == id }); i >= 0 {
+			found = append(found, *s.rest.refunds[i])
+		}
 	}
 	s.mu.Unlock()
-	if i < 0 {
+	if len(found) == 0 {
 		render(w, http.StatusNotFound, "error.html", errorPage{
 			layout:  layout{Title: "找不到退款", Paths: sitePaths},
 			Problem: "no-refund", Icon: "unknown", Heading: "找不到这笔退款",
@@ -134,20 +135,21 @@ func (s *Sandbox) serveRefundPage(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	heading, icon := map[RefundState]string{
-		RefundPending: "退款待审核", RefundSucceeded: "退款成功", RefundDenied: "退款已拒绝",
-	}[rf.State], map[RefundState]string{
-		RefundPending: "wait", RefundSucceeded: "ok", RefundDenied: "off",
-	}[rf.State]
+	names := map[RefundState]string{RefundPending: "退款待审核", RefundSucceeded: "退款成功", RefundDenied: "退款已拒绝"}
+	icons := map[RefundState]string{RefundPending: "wait", RefundSucceeded: "ok", RefundDenied: "off"}
+	state := found[0].State
+	var facts []fact
+	for _, rf := range found {
+		if rf.State != state {
+			state = RefundPending // a mixed batch: say it waits, each line says more
+		}
+		facts = append(facts, fact{"退款单号 " + rf.RefundNo, fmt.Sprintf("订单 %s，%s 元，%s", rf.OutTradeNo, yuan(rf.Amount), names[rf.State])})
+	}
 	render(w, http.StatusOK, "error.html", errorPage{
-		layout:  layout{Title: heading, Paths: sitePaths},
-		Problem: "refund-" + string(rf.State), Icon: icon, Heading: heading,
-		Message: "在 BeeCloud 上，支付宝退款要由商户在这个页面输入支付密码确认；沙箱不需要确认，退款的状态如上。",
-		Facts: []fact{
-			{"退款单号", rf.RefundNo},
-			{"订单号", rf.OutTradeNo},
-			{"退款金额", yuan(rf.Amount) + " 元"},
-		},
-		Links: []link{{ID: "home", Text: "打开沙箱首页", URL: "/"}},
+		layout:  layout{Title: names[state], Paths: sitePaths},
+		Problem: "refund-" + string(state), Icon: icons[state], Heading: names[state],
+		Message: "在 BeeCloud 上，支付宝退款要由商户在这个页面输入支付密码确认；沙箱不需要确认，退款的状态如下。",
+		Facts:   facts,
+		Links:   []link{{ID: "home", Text: "打开沙箱首页", URL: "/"}},
 	})
 }

@@ -150,9 +150,10 @@ func TestRESTSubChannelFilter(t *testing.T) {
 	}
 }
 
-// TestRESTAlipayRefundURL: a direct Alipay refund is answered with the url
-// of the page where, on BeeCloud, the merchant confirms it; other
-// channels' refunds and pre-refunds have none.
+// TestRESTAlipayRefundURL: a direct Alipay refund, and an approved Alipay
+// pre-refund, is answered with the url of the page where, on BeeCloud, the
+// merchant confirms it; other channels' refunds, pre-refunds before
+// approval and denials have none.
 func TestRESTAlipayRefundURL(t *testing.T) {
 	s := newRESTShop(t)
 	ctx := context.Background()
@@ -178,6 +179,21 @@ func TestRESTAlipayRefundURL(t *testing.T) {
 	res, err = s.client.Refund(ctx, beecloud.RefundRequest{OutTradeNo: ali.Order.OutTradeNo, RefundNo: beecloud.NewRefundNo(time.Now()), Amount: 1, NeedApproval: true})
 	require.NoError(t, err)
 	assert.Empty(t, res.URL, "a pre-refund is confirmed when approved")
+	out, err := s.client.ApproveRefunds(ctx, beecloud.RefundApproval{Channel: "ALI", IDs: []string{res.ID, "nosuchid"}, Agree: true})
+	require.NoError(t, err)
+	assert.Equal(t, s.sb.URL+"/sandbox/refund/"+res.ID, out.URL, "an approved Alipay pre-refund is confirmed on Alipay's page too")
+	resp, err = http.Get(out.URL)
+	require.NoError(t, err)
+	page, err = io.ReadAll(resp.Body)
+	require.NoError(t, resp.Body.Close())
+	require.NoError(t, err)
+	assert.Contains(t, string(page), `data-problem="refund-succeeded"`)
+
+	res, err = s.client.Refund(ctx, beecloud.RefundRequest{OutTradeNo: ali.Order.OutTradeNo, RefundNo: beecloud.NewRefundNo(time.Now()), Amount: 1, NeedApproval: true})
+	require.NoError(t, err)
+	out, err = s.client.ApproveRefunds(ctx, beecloud.RefundApproval{Channel: "ALI", IDs: []string{res.ID}, DenyReason: "no"})
+	require.NoError(t, err)
+	assert.Empty(t, out.URL, "a denied pre-refund has nothing to confirm")
 
 	resp, err = http.Get(s.sb.URL + "/sandbox/refund/nosuchrefund")
 	require.NoError(t, err)

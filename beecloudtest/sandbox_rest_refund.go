@@ -3,6 +3,7 @@ package beecloudtest
 import (
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/paybutton/beecloud"
@@ -239,6 +240,7 @@ func (s *Sandbox) restApprove(q *restReq) (map[string]any, *restErr) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	results := map[string]string{}
+	var approved []string // the Alipay refunds the merchant would confirm
 	for _, v := range list {
 		id, isString := v.(string)
 		if !isString {
@@ -263,10 +265,15 @@ func (s *Sandbox) restApprove(q *restReq) (map[string]any, *restErr) {
 		default:
 			s.succeedLocked(q.app, b, r)
 			results[id] = "OK"
+			approved = append(approved, id)
 		}
 	}
 	s.notifyLocked()
-	return map[string]any{"result_map": results}, nil
+	out := map[string]any{"result_map": results}
+	if channel == "ALI" && len(approved) > 0 {
+		out["url"] = base(q.r) + refundPagePath + strings.Join(approved, ",")
+	}
+	return out, nil
 }
 
 // refundFilter selects the app's refunds for /2/rest/refunds and its
