@@ -30,7 +30,7 @@ var apiMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.
 // calls: the refund confirmation page and JSON answers for unknown paths.
 func (s *Sandbox) routeRESTCompat(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+refundPagePath+"{id}", s.serveRefundPage)
-	unknown := s.restUnknown(mux)
+	unknown := restUnknown(mux)
 	for _, m := range apiMethods {
 		mux.HandleFunc(m+" "+apiPrefix, unknown)
 	}
@@ -40,7 +40,7 @@ func (s *Sandbox) routeRESTCompat(mux *http.ServeMux) {
 // answers every call, with JSON and a result_code, so that a client that
 // parses every answer as JSON does not choke on an HTML page: 405 when the
 // path is served for other methods, 404 otherwise.
-func (s *Sandbox) restUnknown(mux *http.ServeMux) http.HandlerFunc {
+func restUnknown(mux *http.ServeMux) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var allowed []string
 		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut} {
