@@ -109,29 +109,33 @@ func (f *fakeBeeCloud) RoundTrip(r *http.Request) (*http.Response, error) {
 	switch r.URL.Path {
 	case "/2/rest/bills", "/2/rest/bills/count":
 		paidSet, paid := flag("spay_result")
-		var keep []map[string]any
+		var keep []fakeBill
 		for _, b := range f.bills {
 			if (str("bill_no") == "" || b.billNo == str("bill_no")) && (!paidSet || b.paid == paid) && b.created >= from && b.created <= to {
-				keep = append(keep, map[string]any{
-					"id": b.id, "bill_no": b.billNo, "total_fee": b.fee, "channel": "ALI", "sub_channel": "ALI_WEB",
-					"spay_result": b.paid, "create_time": b.created, "trade_no": "T" + b.id, "optional": "{}",
-				})
+				keep = append(keep, b)
 			}
 		}
-		f.answerList(out, r.URL.Path == "/2/rest/bills/count", "bills", keep, skip, limit)
+		answerList(f, out, r.URL.Path == "/2/rest/bills/count", "bills", keep, skip, limit, func(b fakeBill) map[string]any {
+			return map[string]any{
+				"id": b.id, "bill_no": b.billNo, "total_fee": b.fee, "channel": "ALI", "sub_channel": "ALI_WEB",
+				"spay_result": b.paid, "create_time": b.created, "trade_no": "T" + b.id, "optional": "{}",
+			}
+		})
 	case "/2/rest/refunds", "/2/rest/refunds/count":
 		_, approval := flag("need_approval")
-		var keep []map[string]any
+		var keep []fakeRefund
 		for _, rf := range f.refunds {
 			if (str("refund_no") == "" || rf.refundNo == str("refund_no")) && rf.approval == approval && rf.created >= from && rf.created <= to {
-				keep = append(keep, map[string]any{
-					"id": rf.id, "bill_no": rf.billNo, "refund_no": rf.refundNo, "total_fee": rf.fee, "refund_fee": rf.fee,
-					"channel": rf.channel, "sub_channel": rf.channel + "_WEB", "finish": rf.finished, "result": rf.succeeded,
-					"create_time": rf.created, "optional": "{}",
-				})
+				keep = append(keep, rf)
 			}
 		}
-		f.answerList(out, r.URL.Path == "/2/rest/refunds/count", "refunds", keep, skip, limit)
+		answerList(f, out, r.URL.Path == "/2/rest/refunds/count", "refunds", keep, skip, limit, func(rf fakeRefund) map[string]any {
+			return map[string]any{
+				"id": rf.id, "bill_no": rf.billNo, "refund_no": rf.refundNo, "total_fee": rf.fee, "refund_fee": rf.fee,
+				"channel": rf.channel, "sub_channel": rf.channel + "_WEB", "finish": rf.finished, "result": rf.succeeded,
+				"create_time": rf.created, "optional": "{}",
+			}
+		})
 	case "/2/rest/refund/status":
 		status := "NOT_FOUND"
 		for _, rf := range f.refunds {
@@ -148,9 +152,9 @@ func (f *fakeBeeCloud) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// answerList puts the records keep (oldest first) into out, in f's order,
-// or their count.
-func (f *fakeBeeCloud) answerList(out map[string]any, count bool, key string, keep []map[string]any, skip, limit int) {
+// answerList puts the page of the records keep (oldest first) that skip
+// and limit select, in f's order, into out, or their count.
+func answerList[T any](f *fakeBeeCloud, out map[string]any, count bool, key string, keep []T, skip, limit int, encode func(T) map[string]any) {
 	if count {
 		out["count"] = len(keep)
 		return
@@ -161,7 +165,10 @@ func (f *fakeBeeCloud) answerList(out map[string]any, count bool, key string, ke
 	case shuffled:
 		f.rng.Shuffle(len(keep), func(i, j int) { keep[i], keep[j] = keep[j], keep[i] })
 	}
-	page := keep[min(skip, len(keep)):min(skip+limit, len(keep))]
+	page := []map[string]any{}
+	for _, r := range keep[min(skip, len(keep)):min(skip+limit, len(keep))] {
+		page = append(page, encode(r))
+	}
 	out[key] = page
 }
 
