@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -135,6 +136,8 @@ type pager[T any] struct {
 	count func(ctx context.Context, since, until time.Time) (int, error)
 	// identify returns a record's id and creation time.
 	identify func(*T) (id string, created time.Time)
+	// pace, if set, is called before each request, to bound their rate.
+	pace *pacer
 
 	seen map[string]int64 // id → creation time in ms
 }
@@ -162,6 +165,9 @@ func (p *pager[T]) pageAll(ctx context.Context, since, until time.Time, yield fu
 	for skip := 0; ; skip += MaxLimit {
 		if skip > maxListSkip {
 			return pages, fmt.Errorf("beecloud: the list did not end after %d records", maxListSkip)
+		}
+		if err := p.pace.wait(ctx); err != nil {
+			return pages, err
 		}
 		page, err := p.list(ctx, since, until, skip)
 		if err != nil {
@@ -216,6 +222,9 @@ func (p *pager[T]) known(lo, hi int64) []int64 {
 // millisecond they are split at, so that a bound BeeCloud takes as
 // exclusive loses nothing.
 func (p *pager[T]) mend(ctx context.Context, lo, hi int64, yield func(T) bool) error {
+	if err := p.pace.wait(ctx); err != nil {
+		return err
+	}
 	n, err := p.count(ctx, time.UnixMilli(lo), time.UnixMilli(hi))
 	if err != nil {
 		return err
@@ -239,4 +248,39 @@ func (p *pager[T]) mend(ctx context.Context, lo, hi int64, yield func(T) bool) e
 		return err
 	}
 	return p.mend(ctx, mid, hi, yield)
+}
+
+// pacer spaces requests every apart, for all its users together; a nil
+// pacer or one with every ≤ 0 does not wait.
+type pacer struct {
+	every time.Duration
+	mu    sync.Mutex
+	next  time.Time // when the next request may start
+}
+
+// wait returns when the next request may start, or with ctx's cause if
+// ctx ends first.
+func (p *pacer) wait(ctx context.Context) error {
+	if p == nil || p.every <= 0 {
+		return nil
+	}
+	p.mu.Lock()
+	at := p.next
+	if now := time.Now(); at.Before(now) {
+		at = now
+	}
+	p.next = at.Add(p.every)
+	p.mu.Unlock()
+	d := time.Until(at)
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
 }

@@ -23,9 +23,10 @@ type SweepOptions struct {
 	// Concurrency bounds how many orders are reconciled at once; zero
 	// means DefaultSweepConcurrency.
 	Concurrency int
-	// Interval is a rate limit: at most one reconciliation starts per
-	// Interval, which keeps a long list from hammering BeeCloud. Zero
-	// means DefaultSweepInterval, a negative value no limit.
+	// Interval is a rate limit: at most one reconciliation, or one
+	// request of a sweep by window, starts per Interval, which keeps a
+	// long list from hammering BeeCloud. Zero means DefaultSweepInterval,
+	// a negative value no limit.
 	Interval time.Duration
 	// Since, if set, is when the oldest of the pending orders (or
 	// refunds) was created, or any time before. It lets a sweep list

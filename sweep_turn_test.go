@@ -157,3 +157,25 @@ func TestSweepTakeOverFromDeadInstance(t *testing.T) {
 		assert.Empty(t, dead.handledKeys(), "the dead instance ran no Handle")
 	})
 }
+
+// TestSweepByWindowPaced: a sweep by window sends at most one request per
+// Interval, its count, pages and check count alike.
+func TestSweepByWindowPaced(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeBeeCloud(newestFirst)
+		s := newSweepShop(nil)
+		now := time.Now()
+		var pending []string
+		for range 300 {
+			no := s.order(100)
+			pending = append(pending, no)
+			f.addBill(no, 100, true, now.Add(-time.Minute))
+		}
+		c := &beecloud.Client{Config: shopConfig, BaseURL: "http://beecloud.invalid", HTTPClient: f.client()}
+		res := s.handler.Sweep(t.Context(), c, pending, beecloud.SweepOptions{Since: now.Add(-time.Hour), Interval: time.Second})
+		require.NoError(t, res.Err())
+		assert.Len(t, res.Paid, 300)
+		assert.Equal(t, int64(9), f.requests.Load(), "a count, 7 pages, a check")
+		assert.Equal(t, 8*time.Second, time.Since(now))
+	})
+}

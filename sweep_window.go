@@ -84,7 +84,11 @@ func (h *WebhookHandler) sweepNow(ctx context.Context, c *Client, pending []stri
 	if opts.Since.IsZero() || len(entries) < minWindowSweep || c == nil || h.checkReconcile(c) != nil {
 		return sweepEach(ctx, entries, opts, each)
 	}
-	w := &windowSweep{h: h, c: c, opts: opts, each: each, res: SweepResult{Failed: map[string]error{}}}
+	interval := opts.Interval
+	if interval == 0 {
+		interval = DefaultSweepInterval
+	}
+	w := &windowSweep{h: h, c: c, opts: opts, each: each, res: SweepResult{Failed: map[string]error{}}, pace: &pacer{every: interval}}
 	w.since = opts.Since.Add(-SweepClockSkew)
 	w.until = c.Config.now().Add(SweepClockSkew)
 	if kind == refundSweep {
@@ -127,6 +131,7 @@ type windowSweep struct {
 	opts         SweepOptions
 	each         func(context.Context, string) (bool, error)
 	since, until time.Time
+	pace         *pacer // Interval between the requests of the sweep
 	res          SweepResult
 }
 
@@ -139,7 +144,7 @@ func (w *windowSweep) bills(ctx context.Context, orders []string) {
 		return nil
 	})
 	q := BillQuery{PaidOnly: true, Since: w.since, Until: w.until, Detail: true}
-	n, err := w.c.CountBills(ctx, q)
+	n, err := w.count(ctx, func(ctx context.Context) (int, error) { return w.c.CountBills(ctx, q) })
 	if err != nil {
 		w.failAll(ctx, orders, fmt.Errorf("beecloud: sweep: count the paid bills: %w", err))
 		return
@@ -155,14 +160,16 @@ func (w *windowSweep) bills(ctx context.Context, orders []string) {
 	matched := make(map[string]*Bill)
 	var walkErr error
 	if n > 0 {
-		walkErr = w.c.billPager(q).walk(ctx, func(b Bill) bool {
+		p := w.c.billPager(q)
+		p.pace = w.pace
+		walkErr = p.walk(ctx, func(b Bill) bool {
 			if b.Paid && want[b.OutTradeNo] && matched[b.OutTradeNo] == nil {
 				matched[b.OutTradeNo] = &b
 			}
 			return true
 		})
 	}
-	handleMatched(ctx, w, orders, matched, walkErr, "list the paid bills", false, func(ctx context.Context, b *Bill) (bool, error) {
+	handleMatched(ctx, w, orders, matched, walkErr, "list the paid bills", func(ctx context.Context, b *Bill) (bool, error) {
 		return w.h.reconcileBill(ctx, w.c, b)
 	})
 }
@@ -177,7 +184,7 @@ func (w *windowSweep) refunds(ctx context.Context, refundNos []string) {
 		return nil
 	})
 	q := RefundQuery{Since: w.since, Until: w.until, Detail: true}
-	n, err := w.c.CountRefunds(ctx, q)
+	n, err := w.count(ctx, func(ctx context.Context) (int, error) { return w.c.CountRefunds(ctx, q) })
 	if err != nil {
 		w.failAll(ctx, refundNos, fmt.Errorf("beecloud: sweep: count the refunds: %w", err))
 		return
@@ -197,18 +204,32 @@ func (w *windowSweep) refunds(ctx context.Context, refundNos []string) {
 		}
 		return true
 	}
+	walk := func(q RefundQuery) error {
+		p := w.c.refundPager(q)
+		p.pace = w.pace
+		return p.walk(ctx, keep)
+	}
 	var walkErr error
 	if n > 0 {
-		walkErr = w.c.refundPager(q).walk(ctx, keep)
+		walkErr = walk(q)
 	}
 	// A refund made for approval is listed among the pre-refunds only.
 	if walkErr == nil && len(matched) < len(refundNos) {
 		q.NeedApproval = true
-		walkErr = w.c.refundPager(q).walk(ctx, keep)
+		walkErr = walk(q)
 	}
-	handleMatched(ctx, w, refundNos, matched, walkErr, "list the refunds", true, func(ctx context.Context, r *Refund) (bool, error) {
-		return w.h.reconcileListedRefund(ctx, w.c, r)
+	handleMatched(ctx, w, refundNos, matched, walkErr, "list the refunds", func(ctx context.Context, r *Refund) (bool, error) {
+		return w.h.reconcileListedRefund(ctx, w.c, r, w.pace)
 	})
+}
+
+// count runs the sweep's first request, a count, and starts the pacing
+// of the next ones.
+func (w *windowSweep) count(ctx context.Context, count func(context.Context) (int, error)) (int, error) {
+	if err := w.pace.wait(ctx); err != nil {
+		return 0, err
+	}
+	return count(ctx)
 }
 
 // valid returns the entries that check accepts; the others fail with
@@ -247,10 +268,10 @@ func (w *windowSweep) merge(r SweepResult) {
 }
 
 // handleMatched runs the webhook path for the matched entries with run,
-// Concurrency at a time, and at most one per Interval if queries says run
-// may send a query; an entry not matched is unpaid if the list was walked
-// to its end, and failed with walkErr (did says what failed) if not.
-func handleMatched[T any](ctx context.Context, w *windowSweep, entries []string, matched map[string]*T, walkErr error, did string, queries bool, run func(context.Context, *T) (bool, error)) {
+// Concurrency at a time; an entry not matched is unpaid if the list was
+// walked to its end, and failed with walkErr (did says what failed) if
+// not.
+func handleMatched[T any](ctx context.Context, w *windowSweep, entries []string, matched map[string]*T, walkErr error, did string, run func(context.Context, *T) (bool, error)) {
 	var found []string
 	for _, e := range entries {
 		if matched[e] != nil {
@@ -258,9 +279,6 @@ func handleMatched[T any](ctx context.Context, w *windowSweep, entries []string,
 		}
 	}
 	opts := SweepOptions{Concurrency: w.opts.Concurrency, Interval: -1}
-	if queries {
-		opts.Interval = w.opts.Interval
-	}
 	done := sweepEach(ctx, found, opts, func(ctx context.Context, e string) (bool, error) { return run(ctx, matched[e]) })
 	var missed error
 	if walkErr != nil {
@@ -303,9 +321,12 @@ func (h *WebhookHandler) reconcileBill(ctx context.Context, c *Client, b *Bill) 
 // reconcileListedRefund runs the webhook path for the refund r found by a
 // sweep if it succeeded, as [WebhookHandler.ReconcileRefund] does once it
 // has found it: a refund through a channel without refund webhooks that
-// is not finished is asked about first.
-func (h *WebhookHandler) reconcileListedRefund(ctx context.Context, c *Client, r *Refund) (bool, error) {
+// is not finished is asked about first, when pace allows.
+func (h *WebhookHandler) reconcileListedRefund(ctx context.Context, c *Client, r *Refund, pace *pacer) (bool, error) {
 	if !r.Finished && contains(statusChannels, r.Channel) {
+		if err := pace.wait(ctx); err != nil {
+			return false, fmt.Errorf("beecloud: reconcile refund %s: %w", r.RefundNo, err)
+		}
 		status, err := c.RefundStatus(ctx, r.Channel, r.RefundNo)
 		if err != nil {
 			return false, fmt.Errorf("beecloud: reconcile refund %s: %w", r.RefundNo, err)

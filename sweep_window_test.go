@@ -217,7 +217,7 @@ func TestSweepBillsCreatedMidSweep(t *testing.T) {
 		}
 		return ct.RoundTrip(r)
 	})
-	res := s.handler.Sweep(context.Background(), c, pending, beecloud.SweepOptions{Since: since})
+	res := s.handler.Sweep(context.Background(), c, pending, beecloud.SweepOptions{Since: since, Interval: -1})
 	require.NoError(t, res.Err())
 	require.Greater(t, pages.Load(), int64(5), "the sweep paged")
 	made := int(min(next.Load(), int64(len(paidMeanwhile))))
@@ -240,7 +240,7 @@ func TestSweepBillsCreatedMidSweep(t *testing.T) {
 	for _, no := range paidMeanwhile[made:] {
 		payIn(t, sb, no, 100)
 	}
-	res = s.handler.Sweep(context.Background(), c, pending, beecloud.SweepOptions{Since: since})
+	res = s.handler.Sweep(context.Background(), c, pending, beecloud.SweepOptions{Since: since, Interval: -1})
 	require.NoError(t, res.Err())
 	assert.ElementsMatch(t, append(slices.Clone(paidBefore), paidMeanwhile...), res.Paid)
 	handled := s.handledKeys()
@@ -280,7 +280,7 @@ func TestSweepWhateverTheOrder(t *testing.T) {
 				}
 			}
 			c := &beecloud.Client{Config: shopConfig, BaseURL: "http://beecloud.invalid", HTTPClient: f.client()}
-			res := s.handler.Sweep(context.Background(), c, pending, beecloud.SweepOptions{Since: since})
+			res := s.handler.Sweep(context.Background(), c, pending, beecloud.SweepOptions{Since: since, Interval: -1})
 			require.NoError(t, res.Err())
 			assert.Equal(t, paid, res.Paid)
 			assert.Len(t, res.Unpaid, len(pending)-len(paid))
@@ -319,7 +319,7 @@ func TestSweepRefundsByWindow(t *testing.T) {
 	pending := append(append(slices.Clone(done), approval...), unknown)
 
 	ct.n.Store(0)
-	res := s.handler.SweepRefunds(ctx, c, pending, beecloud.SweepOptions{Since: since})
+	res := s.handler.SweepRefunds(ctx, c, pending, beecloud.SweepOptions{Since: since, Interval: -1})
 	require.NoError(t, res.Err())
 	assert.Equal(t, done, res.Paid)
 	assert.Equal(t, append(slices.Clone(approval), unknown), res.Unpaid, "pre-refunds wait for approval")
@@ -339,7 +339,7 @@ func TestSweepRefundsByWindow(t *testing.T) {
 	}
 	_, err := c.ApproveRefunds(ctx, beecloud.RefundApproval{Channel: "ALI", IDs: ids, Agree: true})
 	require.NoError(t, err)
-	res = s.handler.SweepRefunds(ctx, c, pending, beecloud.SweepOptions{Since: since})
+	res = s.handler.SweepRefunds(ctx, c, pending, beecloud.SweepOptions{Since: since, Interval: -1})
 	require.NoError(t, res.Err())
 	assert.Equal(t, append(slices.Clone(done), approval...), res.Paid)
 	assert.Len(t, s.handledKeys(), len(done)+len(approval))
@@ -393,7 +393,7 @@ func TestSweepWindowFailures(t *testing.T) {
 		}
 		return f.RoundTrip(r)
 	})
-	res := s.handler.Sweep(context.Background(), c, pending, beecloud.SweepOptions{Since: now.Add(-time.Hour)})
+	res := s.handler.Sweep(context.Background(), c, pending, beecloud.SweepOptions{Since: now.Add(-time.Hour), Interval: -1})
 	var reqErr *beecloud.RequestError
 	require.ErrorAs(t, res.Failed[bad], &reqErr)
 	require.ErrorIs(t, res.Failed[pending[3]], beecloud.ErrAmountMismatch, "found on the first page, handled")
