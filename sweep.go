@@ -37,7 +37,8 @@ type SweepOptions struct {
 	// Period, if set, is how often the shop sweeps: the instances of a
 	// server that share the handler's Store then sweep each period once
 	// between them, and the others return at once with
-	// [SweepResult].Elsewhere set. See [WebhookHandler.Sweep].
+	// [SweepResult].Elsewhere set. See [WebhookHandler.Sweep]. Each
+	// period swept leaves a completed key in the Store for its retention.
 	Period time.Duration
 }
 

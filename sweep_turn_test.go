@@ -4,6 +4,7 @@ package beecloud_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -177,5 +178,64 @@ func TestSweepByWindowPaced(t *testing.T) {
 		assert.Len(t, res.Paid, 300)
 		assert.Equal(t, int64(9), f.requests.Load(), "a count, 7 pages, a check")
 		assert.Equal(t, 8*time.Second, time.Since(now))
+	})
+}
+
+// failFirstClaim is a Store whose first Claim fails, as a backend that
+// cannot be reached for a moment.
+type failFirstClaim struct {
+	beecloud.Store
+	claims atomic.Int32
+}
+
+func (f *failFirstClaim) Claim(ctx context.Context, key, token string, lease time.Duration) (beecloud.ClaimState, error) {
+	if f.claims.Add(1) == 1 {
+		return 0, errors.New("connection refused")
+	}
+	return f.Store.Claim(ctx, key, token, lease)
+}
+
+// TestSweepTurnStoreFailsOrCancelled: an instance that cannot claim the
+// period sweeps anyway; a sweep cut short by its context gives the period
+// back to the next instance.
+func TestSweepTurnStoreFailsOrCancelled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFakeBeeCloud(newestFirst)
+		store := &beecloud.MemStore{}
+		s := newSweepShop(&failFirstClaim{Store: store})
+		now := time.Now()
+		var pending []string
+		for i := range 120 {
+			no := s.order(100)
+			pending = append(pending, no)
+			f.addBill(no, 100, i%2 == 0, now)
+		}
+		c := &beecloud.Client{Config: shopConfig, BaseURL: "http://beecloud.invalid", HTTPClient: f.client()}
+		opts := beecloud.SweepOptions{Since: now.Add(-time.Hour), Period: time.Hour}
+
+		res := s.handler.Sweep(t.Context(), c, pending, opts)
+		require.NoError(t, res.Err())
+		assert.False(t, res.Elsewhere, "the Store failed: swept without a turn")
+		assert.Len(t, res.Paid, 60)
+
+		// The period was not claimed: this sweep takes it, and is cut
+		// short by its context after the count.
+		ctx, cancel := context.WithCancel(t.Context())
+		f.before = func(path string, n int64) { cancel() }
+		res = s.handler.Sweep(ctx, c, pending, opts)
+		assert.False(t, res.Elsewhere)
+		assert.NotEmpty(t, res.Skipped)
+		f.before = nil
+
+		// It released the period: the next instance sweeps it.
+		other := newSweepShop(store)
+		other.amounts = s.amounts
+		res = other.handler.Sweep(t.Context(), c, pending, opts)
+		require.NoError(t, res.Err())
+		assert.False(t, res.Elsewhere)
+		assert.Len(t, res.Paid, 60)
+		assert.Empty(t, other.handledKeys(), "handled once, by the first sweep")
+		// And completed it.
+		assert.True(t, other.handler.Sweep(t.Context(), c, pending, opts).Elsewhere)
 	})
 }

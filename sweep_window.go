@@ -89,8 +89,12 @@ func (h *WebhookHandler) sweepNow(ctx context.Context, c *Client, pending []stri
 		interval = DefaultSweepInterval
 	}
 	w := &windowSweep{h: h, c: c, opts: opts, each: each, res: SweepResult{Failed: map[string]error{}}, pace: &pacer{every: interval}}
-	w.since = opts.Since.Add(-SweepClockSkew)
-	w.until = c.Config.now().Add(SweepClockSkew)
+	now, since := c.Config.now(), opts.Since
+	if since.After(now) {
+		since = now // no order is made in the future
+	}
+	w.since = since.Add(-SweepClockSkew)
+	w.until = now.Add(SweepClockSkew)
 	if kind == refundSweep {
 		w.refunds(ctx, entries)
 	} else {
