@@ -34,8 +34,10 @@ const maxListSkip = 1_000_000
 // check is skipped: a bill can be missed if BeeCloud reorders its list
 // meanwhile.
 //
-// An error (a bad query, a failed request) is yielded once, with a zero
-// Bill, and ends the iteration. Nothing is sent until the loop starts.
+// An error (a bad query, a failed request, a count that stays above what
+// the pages hold after a bounded number of further requests) is yielded
+// once, with a zero Bill, and ends the iteration. Nothing is sent until
+// the loop starts.
 func (c *Client) AllBills(ctx context.Context, q BillQuery) iter.Seq2[Bill, error] {
 	q.Skip, q.Limit = 0, 0
 	return func(yield func(Bill, error) bool) {
@@ -139,8 +141,14 @@ type pager[T any] struct {
 	// pace, if set, is called before each request, to bound their rate.
 	pace *pacer
 
-	seen map[string]int64 // id → creation time in ms
+	seen    map[string]int64 // id → creation time in ms
+	mending bool             // in mend: requests are counted against budget
+	budget  int              // requests mend may still send
 }
+
+// errListCount is mend's error when BeeCloud's count stays above what its
+// pages hold.
+var errListCount = errors.New("beecloud: BeeCloud counts more records than its pages hold")
 
 // walk yields every record of the list once.
 func (p *pager[T]) walk(ctx context.Context, yield func(T) bool) error {
@@ -148,6 +156,10 @@ func (p *pager[T]) walk(ctx context.Context, yield func(T) bool) error {
 	if err != nil || pages <= 1 || p.count == nil {
 		return err
 	}
+	// Mending costs a few requests per record missed. A BeeCloud whose
+	// count disagrees with its list for good would make it visit every
+	// millisecond of the span: the budget bounds it.
+	p.mending, p.budget = true, 4*pages+32
 	lo, hi := int64(0), time.Now().Add(24*time.Hour).UnixMilli()
 	if !p.since.IsZero() {
 		lo = p.since.UnixMilli()
@@ -166,7 +178,7 @@ func (p *pager[T]) pageAll(ctx context.Context, since, until time.Time, yield fu
 		if skip > maxListSkip {
 			return pages, fmt.Errorf("beecloud: the list did not end after %d records", maxListSkip)
 		}
-		if err := p.pace.wait(ctx); err != nil {
+		if err := p.spend(ctx); err != nil {
 			return pages, err
 		}
 		page, err := p.list(ctx, since, until, skip)
@@ -186,6 +198,18 @@ func (p *pager[T]) pageAll(ctx context.Context, since, until time.Time, yield fu
 			return pages, nil
 		}
 	}
+}
+
+// spend waits until the next request may start, and counts it against
+// the budget while mending.
+func (p *pager[T]) spend(ctx context.Context) error {
+	if p.mending {
+		if p.budget <= 0 {
+			return fmt.Errorf("%w: %d records seen, the rest not found after the requests allowed", errListCount, len(p.seen))
+		}
+		p.budget--
+	}
+	return p.pace.wait(ctx)
 }
 
 // add records r as seen and reports whether it is new.
@@ -222,7 +246,7 @@ func (p *pager[T]) known(lo, hi int64) []int64 {
 // millisecond they are split at, so that a bound BeeCloud takes as
 // exclusive loses nothing.
 func (p *pager[T]) mend(ctx context.Context, lo, hi int64, yield func(T) bool) error {
-	if err := p.pace.wait(ctx); err != nil {
+	if err := p.spend(ctx); err != nil {
 		return err
 	}
 	n, err := p.count(ctx, time.UnixMilli(lo), time.UnixMilli(hi))

@@ -99,3 +99,40 @@ func TestAllRefunds(t *testing.T) {
 	}
 	assert.Equal(t, want, got)
 }
+
+// TestAllBillsCountDisagrees: a BeeCloud whose count is far above what it
+// lists, in every range of time, makes the iterator fail after a bounded
+// number of requests, having yielded every bill it lists; a count a little
+// off costs a few more requests and no error.
+func TestAllBillsCountDisagrees(t *testing.T) {
+	f := newFakeBeeCloud(newestFirst)
+	f.countExtra = 3
+	start := time.Now().Add(-48 * time.Hour)
+	for i := range 500 {
+		f.addBill(beecloud.NewOutTradeNo(), 1, true, start.Add(time.Duration(i)*5*time.Minute))
+	}
+	c := &beecloud.Client{Config: shopConfig, BaseURL: "http://beecloud.invalid", HTTPClient: f.client()}
+	n := 0
+	for _, err := range c.AllBills(context.Background(), beecloud.BillQuery{Since: start}) {
+		require.NoError(t, err)
+		n++
+	}
+	assert.Equal(t, 500, n)
+	t.Logf("count 3 above: %d requests", f.requests.Load())
+
+	f.countExtra = 1000
+	f.requests.Store(0)
+	n = 0
+	var errs []error
+	for _, err := range c.AllBills(context.Background(), beecloud.BillQuery{Since: start}) {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		n++
+	}
+	assert.Equal(t, 500, n)
+	require.Len(t, errs, 1)
+	assert.ErrorContains(t, errs[0], "counts more records than its pages hold")
+	assert.LessOrEqual(t, f.requests.Load(), int64(11+4*11+32), "the pages, then the budget")
+}

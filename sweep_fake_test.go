@@ -47,6 +47,9 @@ type fakeBeeCloud struct {
 	// before, if set, runs before each request is served, with the
 	// request's path and its number (from 1).
 	before func(path string, n int64)
+	// countExtra is added to every count, as by a BeeCloud whose count
+	// disagrees with its list.
+	countExtra int
 
 	requests atomic.Int64
 	mu       sync.Mutex
@@ -156,7 +159,7 @@ func (f *fakeBeeCloud) RoundTrip(r *http.Request) (*http.Response, error) {
 // and limit select, in f's order, into out, or their count.
 func answerList[T any](f *fakeBeeCloud, out map[string]any, count bool, key string, keep []T, skip, limit int, encode func(T) map[string]any) {
 	if count {
-		out["count"] = len(keep)
+		out["count"] = len(keep) + f.countExtra
 		return
 	}
 	switch f.order {
