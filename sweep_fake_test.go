@@ -92,7 +92,7 @@ func (f *fakeBeeCloud) RoundTrip(r *http.Request) (*http.Response, error) {
 	dec := json.NewDecoder(bytes.NewReader([]byte(r.URL.Query().Get("para"))))
 	dec.UseNumber()
 	if err := dec.Decode(&p); err != nil {
-		return answer(map[string]any{"result_code": 5, "result_msg": "PARAM_INVALID", "err_detail": err.Error()}), nil
+		return fakeAnswer(map[string]any{"result_code": 5, "result_msg": "PARAM_INVALID", "err_detail": err.Error()}), nil
 	}
 	str := func(k string) string { s, _ := p[k].(string); return s }
 	num := func(k string, def int64) int64 {
@@ -150,7 +150,7 @@ func (f *fakeBeeCloud) RoundTrip(r *http.Request) (*http.Response, error) {
 	default:
 		return &http.Response{StatusCode: http.StatusNotFound, Body: io.NopCloser(bytes.NewReader(nil)), Request: r}, nil
 	}
-	resp := answer(out)
+	resp := fakeAnswer(out)
 	resp.Request = r
 	return resp, nil
 }
@@ -175,7 +175,7 @@ func answerList[T any](f *fakeBeeCloud, out map[string]any, count bool, key stri
 	out[key] = page
 }
 
-func answer(v map[string]any) *http.Response {
+func fakeAnswer(v map[string]any) *http.Response {
 	body, _ := json.Marshal(v)
 	return &http.Response{
 		StatusCode: http.StatusOK,

@@ -80,27 +80,27 @@ func (s *sweepShop) handledKeys() map[string]int {
 func payKey(no string) string    { return shopConfig.AppID + ":PAY:" + no }
 func refundKey(no string) string { return shopConfig.AppID + ":REFUND:" + no }
 
-// countingTransport counts the requests it passes to next.
-type countingTransport struct {
+// requestCounter counts the requests it passes to next.
+type requestCounter struct {
 	next http.RoundTripper
 	n    atomic.Int64
 }
 
-func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+func (c *requestCounter) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.n.Add(1)
 	return c.next.RoundTrip(r)
 }
 
 // sandboxShop is a sweepShop whose app is served by a sandbox that sends
 // no webhooks, and a Client counting its requests.
-func sandboxShop(t *testing.T) (*sweepShop, *beecloudtest.Sandbox, *beecloud.Client, *countingTransport) {
+func sandboxShop(t *testing.T) (*sweepShop, *beecloudtest.Sandbox, *beecloud.Client, *requestCounter) {
 	t.Helper()
 	s := newSweepShop(nil)
 	sb := beecloudtest.NewUnstartedSandbox(beecloudtest.App{Config: shopConfig})
 	sb.MaxBills = 10000
 	sb.Start()
 	t.Cleanup(sb.Close)
-	ct := &countingTransport{next: http.DefaultTransport}
+	ct := &requestCounter{next: http.DefaultTransport}
 	c := &beecloud.Client{Config: shopConfig, BaseURL: sb.URL, HTTPClient: &http.Client{Transport: ct}}
 	return s, sb, c, ct
 }
@@ -389,7 +389,7 @@ func TestSweepWindowFailures(t *testing.T) {
 	c := &beecloud.Client{Config: shopConfig, BaseURL: "http://beecloud.invalid", HTTPClient: f.client()}
 	c.HTTPClient.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		if f.requests.Load() >= 2 { // the count and the first page pass
-			return answer(map[string]any{"result_code": beecloud.CodeRuntimeError, "result_msg": "RUNTIME_ERROR", "err_detail": "database down"}), nil
+			return fakeAnswer(map[string]any{"result_code": beecloud.CodeRuntimeError, "result_msg": "RUNTIME_ERROR", "err_detail": "database down"}), nil
 		}
 		return f.RoundTrip(r)
 	})
