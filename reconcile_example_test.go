@@ -53,7 +53,8 @@ func ExampleWebhookHandler_Reconcile() {
 }
 
 // A shop sweeps its orders still unpaid a while after checkout, say every
-// minute from a ticker, for those older than 10 minutes.
+// minute from a ticker, for those made 10 minutes to 2 days ago: Sweep
+// lists the paid bills made since the oldest of them and matches them.
 func ExampleWebhookHandler_Sweep() {
 	cfg := beecloud.Config{
 		AppID:        "c5d1cba1-5e3f-4ba0-941d-9b0a371fe719",
@@ -74,12 +75,14 @@ func ExampleWebhookHandler_Sweep() {
 	}
 
 	client := &beecloud.Client{Config: cfg, BaseURL: sb.URL}
-	pending := func(olderThan time.Duration) []string { return []string{"order0001", "order0002"} }
+	unpaidOrders := func(since, until time.Time) []string { return []string{"order0001", "order0002", "order0003"} }
 
-	res := h.Sweep(context.Background(), client, pending(10*time.Minute), beecloud.SweepOptions{})
+	since := time.Now().Add(-48 * time.Hour)
+	pending := unpaidOrders(since, time.Now().Add(-10*time.Minute))
+	res := h.Sweep(context.Background(), client, pending, beecloud.SweepOptions{Since: since, Period: time.Minute})
 	fmt.Println("paid:", res.Paid, "unpaid:", res.Unpaid, "err:", res.Err())
 	// Output:
-	// paid: [order0001] unpaid: [order0002] err: <nil>
+	// paid: [order0001] unpaid: [order0002 order0003] err: <nil>
 }
 
 // A partial refund, then the refund's webhook: TransactionType REFUND,

@@ -60,7 +60,6 @@ type Order struct {
 	// Refunds are the refunds asked for this order, oldest first.
 	Refunds []Refund
 
-	sweeps    int       // how often the sweeper asked BeeCloud about it
 	lastCheck time.Time // when a buyer last asked to check its payment
 }
 
@@ -228,30 +227,26 @@ func (o *Orders) List(limit int, paidOnly bool) []Order {
 	return out
 }
 
-// maxSweeps bounds how often the sweeper asks about one unpaid order.
-const maxSweeps = 10
-
-// DueForSweep returns the out_trade_nos of the unpaid orders that the
-// sweeper should ask BeeCloud about at now, oldest first, and counts the
-// sweep in each. An order is due first after, then at doubling intervals
-// (after, 2·after, 4·after, … from its creation), at most maxSweeps
-// times: an abandoned order costs a few queries, not one a minute.
-func (o *Orders) DueForSweep(now time.Time, after time.Duration) []string {
+// Unpaid returns the out_trade_nos of the orders still unpaid that were
+// made more than after before now and less than PendingTTL before it,
+// oldest first, and when the oldest of them was made, for
+// beecloud.SweepOptions.Since. A sweep costs about one request per 50
+// payments in that window, however many orders were abandoned, so every
+// unpaid order is asked about at each sweep until it is paid or too old.
+func (o *Orders) Unpaid(now time.Time, after time.Duration) (nos []string, since time.Time) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	var out []string
 	for _, no := range o.pending {
 		ord, ok := o.orders[no]
-		if !ok || ord.State != StatePending || ord.sweeps >= maxSweeps {
+		if !ok || ord.State != StatePending || now.Sub(ord.Created) >= PendingTTL || now.Sub(ord.Created) < after {
 			continue
 		}
-		if due := ord.Created.Add(after << ord.sweeps); now.Before(due) {
-			continue
+		if len(nos) == 0 || ord.Created.Before(since) {
+			since = ord.Created
 		}
-		ord.sweeps++
-		out = append(out, no)
+		nos = append(nos, no)
 	}
-	return out
+	return nos, since
 }
 
 // MarkPaid marks the order paid by p and counts the call in Handled. It

@@ -94,8 +94,8 @@ func TestOrdersNeverForgetYoungPending(t *testing.T) {
 	if err := add("late0002", t0.Add(PendingTTL+time.Minute)); err == nil {
 		t.Error("Add accepted an out_trade_no twice")
 	}
-	if got, want := o.DueForSweep(t0.Add(PendingTTL+time.Minute), 30*time.Second), []string{"p0000002", "late0001"}; fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Errorf("DueForSweep: got %v; want %v", got, want)
+	if got, since := o.Unpaid(t0.Add(PendingTTL+time.Minute), 30*time.Second); fmt.Sprint(got) != "[p0000002 late0001]" || !since.Equal(t0.Add(2*time.Minute)) {
+		t.Errorf("Unpaid: got %v since %v; want [p0000002 late0001] since %v", got, since, t0.Add(2*time.Minute))
 	}
 }
 
@@ -177,32 +177,32 @@ func TestOrdersConcurrentMarkPaid(t *testing.T) {
 	}
 }
 
-// TestOrdersDueForSweep checks the sweeper's schedule for one unpaid
-// order: after 5 minutes, then 10, 20, … from its creation, at most
-// maxSweeps times, and never once it is paid.
-func TestOrdersDueForSweep(t *testing.T) {
+// TestOrdersUnpaid checks which orders the sweeper asks about: the unpaid
+// ones older than SweepAfter and younger than PendingTTL, oldest first.
+func TestOrdersUnpaid(t *testing.T) {
 	o := NewOrders()
 	t0 := time.Date(2026, 5, 20, 12, 0, 0, 0, time.UTC)
-	if err := o.Add(Order{OutTradeNo: "order0001", Amount: 1, Created: t0}); err != nil {
-		t.Fatal(err)
-	}
-	var swept []time.Duration
-	for m := time.Duration(0); m < 10*24*time.Hour; m += time.Minute {
-		if due := o.DueForSweep(t0.Add(m), 5*time.Minute); len(due) > 0 {
-			swept = append(swept, m)
+	for i, no := range []string{"order0001", "order0002", "order0003", "order0004"} {
+		if err := o.Add(Order{OutTradeNo: no, Amount: 1, Created: t0.Add(time.Duration(i) * time.Hour)}); err != nil {
+			t.Fatal(err)
 		}
-	}
-	want := []time.Duration{5 * time.Minute, 10 * time.Minute, 20 * time.Minute, 40 * time.Minute, 80 * time.Minute}
-	if len(swept) != maxSweeps || fmt.Sprint(swept[:5]) != fmt.Sprint(want) {
-		t.Errorf("swept at %v; want %d sweeps starting %v", swept, maxSweeps, want)
-	}
-	if err := o.Add(Order{OutTradeNo: "order0002", Amount: 1, Created: t0}); err != nil {
-		t.Fatal(err)
 	}
 	if _, err := o.MarkPaid(Payment{OutTradeNo: "order0002", Amount: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if due := o.DueForSweep(t0.Add(time.Hour), time.Minute); len(due) != 0 {
-		t.Errorf("due %v; want no paid order", due)
+	tests := []struct {
+		now       time.Time
+		want      []string
+		wantSince time.Time
+	}{
+		{t0.Add(time.Minute), nil, time.Time{}},
+		{t0.Add(3*time.Hour + time.Minute), []string{"order0001", "order0003"}, t0},
+		{t0.Add(PendingTTL + 2*time.Hour), []string{"order0004"}, t0.Add(3 * time.Hour)}, // order0003 is PendingTTL old
+	}
+	for _, tt := range tests {
+		got, since := o.Unpaid(tt.now, 5*time.Minute)
+		if fmt.Sprint(got) != fmt.Sprint(tt.want) || !since.Equal(tt.wantSince) {
+			t.Errorf("Unpaid(%v): got %v since %v; want %v since %v", tt.now, got, since, tt.want, tt.wantSince)
+		}
 	}
 }

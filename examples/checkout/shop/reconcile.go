@@ -89,18 +89,24 @@ func (s *Shop) RunSweeper(ctx context.Context) {
 	}
 }
 
-// Sweep reconciles once the unpaid orders that are due (SweepAfter after
-// they were made, then at doubling intervals, see [Orders.DueForSweep]),
-// and returns what BeeCloud said of them.
+// Sweep reconciles once the orders still unpaid SweepAfter after they were
+// made (see [Orders.Unpaid]), and returns what BeeCloud said of them.
+// beecloud's Sweep lists the paid bills made since the oldest of them
+// rather than ask about each order, and the shop's instances, which share
+// the handler's Store, take turns: one sweeps each SweepEvery.
 func (s *Shop) Sweep(ctx context.Context) beecloud.SweepResult {
 	if s.cfg.Client == nil {
 		return beecloud.SweepResult{}
 	}
-	pending := s.orders.DueForSweep(s.cfg.Now(), s.cfg.SweepAfter)
+	pending, since := s.orders.Unpaid(s.cfg.Now(), s.cfg.SweepAfter)
 	if len(pending) == 0 {
 		return beecloud.SweepResult{}
 	}
-	res := s.webhook.Sweep(ctx, s.cfg.Client, pending, beecloud.SweepOptions{})
+	opts := beecloud.SweepOptions{Since: since}
+	if s.cfg.SweepEvery > 0 {
+		opts.Period = s.cfg.SweepEvery
+	}
+	res := s.webhook.Sweep(ctx, s.cfg.Client, pending, opts)
 	if len(res.Paid) > 0 {
 		s.log.Info("shop: sweep found paid orders", "paid", res.Paid)
 	}
