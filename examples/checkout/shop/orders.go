@@ -96,13 +96,10 @@ type Refund struct {
 	ID        string // BeeCloud's id of the refund
 	Amount    int64  // 分
 	Asked     time.Time
-	Succeeded bool // BeeCloud's REFUND webhook (or a query) said it is done
-	Failed    bool // BeeCloud refused it
-	// Unknown means its answer was lost and BeeCloud did not show it when
-	// asked: it may or may not be made. Its amount is not refundable
-	// until a check (or its webhook) settles it.
-	Unknown bool
-	Done    time.Time // when it succeeded
+	Succeeded bool      // BeeCloud's REFUND webhook (or a query) said it is done
+	Failed    bool      // BeeCloud refused it
+	Unknown   bool      // its answer was lost, and BeeCloud did not show it when asked: made or not, its amount is spoken for until a check settles it
+	Done      time.Time // when it succeeded
 }
 
 // Payment is what a webhook tells about a paid order.
