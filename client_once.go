@@ -158,10 +158,13 @@ func (s sendOnce[T]) lookUp(ctx context.Context, c *Client, lost error) (v T, re
 }
 
 // unknown returns the error of an unknown outcome: what was lost, what
-// the look-ups found (format, args), and what the merchant must do.
+// the look-ups found (format, args), and what the merchant must do. It
+// wraps what was lost, but only quotes what the look-ups met: an
+// *APIError of a look-up must not read as the call's refusal.
 func (s sendOnce[T]) unknown(lost error, format string, args ...any) error {
+	found := fmt.Errorf(format, args...).Error()
 	return fmt.Errorf("%w: %s was sent once and its answer was lost (%w); %s. It may or may not have taken effect: %s, and never send a new one for the same money until it is settled",
-		ErrUnknownOutcome, s.what, lost, fmt.Errorf(format, args...), s.settle)
+		ErrUnknownOutcome, s.what, lost, found, s.settle)
 }
 
 // moneyOutcome reads the answer to a call that moves money: like

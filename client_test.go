@@ -456,7 +456,7 @@ type refundFake struct {
 	// "code12"; after it, "apply+ok".
 	script []string
 	// lookup is the answer to a lookup: "" finds what was applied,
-	// "fail" answers 400 without result_code.
+	// "fail" answers 400 without result_code, "apierr" RUNTIME_ERROR.
 	lookup string
 }
 
@@ -485,8 +485,11 @@ func (r *refundFake) answer(c fakeCall) (int, string) {
 			return 200, `{"result_code":12,"result_msg":"REFUND_AMOUNT_TOO_LARGE","err_detail":""}`
 		}
 	case "/2/rest/refunds":
-		if r.lookup == "fail" {
+		switch r.lookup {
+		case "fail":
 			return 400, "bad"
+		case "apierr":
+			return 200, `{"result_code":14,"result_msg":"RUNTIME_ERROR","err_detail":"busy"}`
 		}
 		fee := 50
 		if r.lookup == "other" {
@@ -519,6 +522,7 @@ func TestRefundIsNeverSentTwice(t *testing.T) {
 		{"not applied, lost: unknown", []string{"lost"}, "", 0, nil, ErrUnknownOutcome, "BeeCloud has no record of it yet"},
 		{"not applied, 502: unknown", []string{"502"}, "", 0, nil, ErrUnknownOutcome, "BeeCloud has no record of it yet"},
 		{"lost, lookup fails", []string{"apply+lost"}, "fail", 1, nil, ErrUnknownOutcome, "the last failed"},
+		{"lost, lookup refused", []string{"apply+lost"}, "apierr", 1, nil, ErrUnknownOutcome, "RUNTIME_ERROR"},
 		{"refused", []string{"code12"}, "", 0, nil, &APIError{}, "REFUND_AMOUNT_TOO_LARGE"},
 		{"lost, another refund has the number", []string{"apply+lost"}, "other", 1, nil, ErrUnknownOutcome, "refund numbers must be unique"},
 	}
@@ -537,6 +541,7 @@ func TestRefundIsNeverSentTwice(t *testing.T) {
 				require.ErrorAs(t, err, &apiErr)
 			default:
 				require.ErrorIs(t, err, tt.wantErr)
+				require.NotErrorAs(t, err, &apiErr, "an unknown outcome must not read as BeeCloud's refusal")
 			}
 			if tt.wantText != "" {
 				require.ErrorContains(t, err, tt.wantText)
