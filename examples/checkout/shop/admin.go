@@ -77,7 +77,7 @@ func (s *Shop) adminSession(w http.ResponseWriter, r *http.Request) string {
 		return c.Value
 	}
 	b := make([]byte, 32)
-	rand.Read(b) //nolint:errcheck // crypto/rand.Read never fails
+	rand.Read(b)
 	id := hex.EncodeToString(b)
 	http.SetCookie(w, &http.Cookie{
 		Name: adminCookie, Value: id, Path: AdminPath,

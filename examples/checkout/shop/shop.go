@@ -165,7 +165,7 @@ func New(cfg Config) (*Shop, error) {
 	mux.Handle("POST "+WebhookPath, s.webhook)
 	if s.adminEnabled() {
 		s.adminKey = make([]byte, 32)
-		rand.Read(s.adminKey) //nolint:errcheck // crypto/rand.Read never fails
+		rand.Read(s.adminKey)
 		mux.HandleFunc("GET "+AdminPath, s.admin)
 		mux.HandleFunc("POST "+AdminPath+"/refund", s.refund)
 		mux.HandleFunc("POST "+AdminPath+"/refund/check", s.checkRefund)
