@@ -178,10 +178,12 @@ func (s *Shop) refund(w http.ResponseWriter, r *http.Request) {
 		back("error", fmt.Sprintf("BeeCloud refused the refund %s: %v", refundNo, apiErr))
 		return
 	case err != nil:
-		// Refund sent nothing (the connection could not be made).
+		// Any other error means no refund was made: the request never
+		// left, or was answered by something that is not BeeCloud (a
+		// wrong BaseURL).
 		s.orders.UpdateRefund(refundNo, func(r *Refund) { r.Failed = true }) //nolint:errcheck // recorded just above
-		s.log.Error("shop: refund not sent", "out_trade_no", no, "refund_no", refundNo, "err", err)
-		back("error", fmt.Sprintf("refund %s not sent: %v", refundNo, err))
+		s.log.Error("shop: refund failed", "out_trade_no", no, "refund_no", refundNo, "err", err)
+		back("error", fmt.Sprintf("refund %s failed, nothing was refunded: %v", refundNo, err))
 		return
 	}
 	s.orders.UpdateRefund(refundNo, func(r *Refund) { r.ID = res.ID }) //nolint:errcheck // recorded just above
