@@ -186,15 +186,17 @@ func checkFlat(p *problems, field string, m map[string]any) {
 // a refund per request it receives. It waits for the answer as long as
 // ctx allows, less [LookupWindow] (ctx without a deadline allows
 // [DefaultMoneyTimeout]). When the answer is lost (a timeout, a reset
-// connection, a gateway's 5xx or 429, ctx ending), Refund only looks the
-// refund up by its refund_no, several times over [LookupWindow]: if
-// BeeCloud has it, for the same order and amount, Refund returns it with
-// Recovered set. Otherwise the error wraps [ErrUnknownOutcome]: the
-// refund may still be on its way, and a look-up that finds nothing
-// proves nothing. Settle it later with [Client.RefundOutcome], and never
+// connection, a gateway's 5xx or 429), Refund only looks the refund up by
+// its refund_no, several times over [LookupWindow]: if BeeCloud has it,
+// for the same order and amount, Refund returns it with Recovered set.
+// Otherwise, or when ctx is cancelled while the request is out, the error
+// wraps [ErrUnknownOutcome]: the refund may still be on its way, and a
+// look-up that finds nothing proves nothing. Settle it later with [Client.RefundOutcome], and never
 // send a new refund for the same money until it is settled. A nil error
-// always means BeeCloud has the refund. Refund needs the AppSecret too,
-// for the look-ups.
+// always means BeeCloud has the refund; any error other than
+// ErrUnknownOutcome means it made none (the request was refused, never
+// left, or was answered by something other than BeeCloud). Refund needs
+// the AppSecret too, for the look-ups.
 //
 // A refund is recorded in two steps: Refund's answer says BeeCloud took
 // it; the refund's webhook (TransactionType "REFUND", TransactionID the
