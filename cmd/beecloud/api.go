@@ -43,7 +43,8 @@ with the Master Secret: all of it, or a part with a smaller -amount, an
 integer in 分 (1 = ¥0.01). It asks for confirmation first, unless -yes.
 
 The refund is named by -refund-no, by default a fresh one (today's Beijing
-date and random letters), and sent once. refund waits up to a minute: for
+date and random letters), and sent once; a -refund-no that BeeCloud has
+already is refused, for BeeCloud would make a second refund. refund waits up to a minute: for
 BeeCloud's answer and, when the answer is lost, for BeeCloud to show the
 refund when asked by its number. If it does not, refund says the outcome
 is UNKNOWN and exits 3: the refund may still be on its way. Do not refund
@@ -251,7 +252,7 @@ func (c *cli) refund(args []string) int {
 	var r beecloud.RefundRequest
 	fs.StringVar(&r.OutTradeNo, "out-trade-no", "", "the paid order to refund")
 	amount := fs.String("amount", "", "how much to give back, an integer in 分 (1 = ¥0.01)")
-	fs.StringVar(&r.RefundNo, "refund-no", "", "the refund's number (default: a fresh one); reuse it only to settle a refund whose outcome is unknown")
+	fs.StringVar(&r.RefundNo, "refund-no", "", "the refund's number (default: a fresh one); one BeeCloud has already is refused")
 	fs.BoolVar(&r.NeedApproval, "need-approval", false, "make a pre-refund, which waits for approval on BeeCloud's dashboard")
 	yes := fs.Bool("yes", false, "do not ask for confirmation")
 	if code, done := c.parseFlagsOnly(fs, args); done {
@@ -275,7 +276,8 @@ func (c *cli) refund(args []string) int {
 		return c.usageError(name, "%s", problem)
 	}
 	r.Channel = f.channel
-	if r.RefundNo == "" {
+	given := r.RefundNo != ""
+	if !given {
 		r.RefundNo = beecloud.NewRefundNo(time.Now())
 	}
 	// A refund that cannot be sent is refused before the question: Refund
@@ -286,11 +288,36 @@ func (c *cli) refund(args []string) int {
 	if _, err := client.Refund(checked, r); errors.Is(err, beecloud.ErrInvalidRequest) {
 		return c.usageError(name, "%v", err)
 	}
+	if given {
+		// BeeCloud makes a refund per request: a number it has already
+		// would refund twice.
+		if code, known := c.refundExists(client, r.RefundNo, f.apiURL); known {
+			return code
+		}
+	}
 	if !*yes && !c.confirm(fmt.Sprintf("Refund %s of order %s (refund_no %s) through %s?", yuanSign(r.Amount), r.OutTradeNo, r.RefundNo, f.apiURL)) {
 		fmt.Fprintln(c.stderr, "beecloud refund: not confirmed; nothing was sent")
 		return exitFailure
 	}
 	return c.sendRefund(client, r, f.apiURL)
+}
+
+// refundExists looks refundNo up before it is sent and reports whether
+// the refund must not be sent: BeeCloud has it already, or cannot say.
+func (c *cli) refundExists(client *beecloud.Client, refundNo, api string) (code int, stop bool) {
+	const name = "refund"
+	ctx, cancel := c.apiContext()
+	defer cancel()
+	found, err := client.RefundOutcome(ctx, refundNo)
+	switch {
+	case errors.Is(err, beecloud.ErrRefundNotFound):
+		return exitOK, false
+	case err != nil:
+		return c.errorf(name, "cannot tell whether BeeCloud has refund %s already, so nothing was sent: %v", refundNo, err), true
+	}
+	fmt.Fprintf(c.stdout, "Refund %s of %s for order %s exists already (id %s, %s): nothing was sent.\n", safe(refundNo), yuanSign(found.Amount), safe(found.OutTradeNo), safe(found.ID), refundState(*found))
+	fmt.Fprintf(c.stdout, "Sending it again would refund twice. Check it with:\n\tbeecloud refund-outcome -refund-no %s -api-url %s\n", safe(refundNo), api)
+	return exitFailure, true
 }
 
 // sendRefund makes the refund and says what BeeCloud answered.

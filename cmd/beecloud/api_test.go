@@ -127,6 +127,14 @@ func TestRefundOutcomeUnknown(t *testing.T) {
 	if r.code != exitOK || !strings.Contains(r.stdout, "Refund "+other+" of ¥0.30 for order test0001: BeeCloud has it") {
 		t.Errorf("refund-outcome of a refund BeeCloud has: %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
+	// A number BeeCloud has is never sent again: it would refund twice.
+	r = runCLI(t, env, "", append([]string{"refund", "-out-trade-no", "test0001", "-amount", "30", "-refund-no", other, "-yes"}, api...)...)
+	if r.code != exitFailure || !strings.Contains(r.stdout, "exists already") || !strings.Contains(r.stdout, "nothing was sent") {
+		t.Errorf("refund with a number BeeCloud has: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if n := len(sb.Refunds()); n != 1 {
+		t.Errorf("the sandbox made %d refunds; want 1", n)
+	}
 	if r := runCLI(t, env, "", append([]string{"refund-outcome"}, api...)...); r.code != exitUsage || !strings.Contains(r.stderr, "missing -refund-no") {
 		t.Errorf("refund-outcome without -refund-no: %d %s", r.code, r.stderr)
 	}
