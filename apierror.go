@@ -117,10 +117,11 @@ var (
 	// ErrInvalidRequest means a request was refused before it was sent;
 	// the error is a *[RequestError] naming each bad field.
 	ErrInvalidRequest = errors.New("beecloud: invalid request")
-	// ErrUnknownOutcome means a request that changes money (a refund or
-	// an approval) may or may not have taken effect: its answer was lost
-	// and looking it up did not settle the question. Look the refund up
-	// by its refund_no ([Client.Refunds]) before sending it again.
+	// ErrUnknownOutcome means a request that moves money (a refund or an
+	// approval) may or may not have taken effect: its answer was lost and
+	// looking it up did not settle the question. Settle it later by its
+	// number ([Client.RefundOutcome] for a refund), and never send a new
+	// request for the same money until it is settled.
 	ErrUnknownOutcome = errors.New("beecloud: outcome unknown")
 )
 

@@ -67,33 +67,41 @@ type Client struct {
 	// BaseURL is where the API is; "" means DefaultAPIURL. Point it at a
 	// beecloudtest Sandbox's URL in tests.
 	BaseURL string
-	// HTTPClient sends the requests. Nil means a client with a 30-second
-	// timeout per request, bounded connect, TLS handshake and
-	// response-header timeouts, and no redirects (BeeCloud sends none; a
-	// redirect means a wrong BaseURL). A client without a timeout waits as
-	// long as the context lets it.
+	// HTTPClient sends the requests. Nil means a client with bounded
+	// connect and TLS handshake timeouts and no redirects (BeeCloud sends
+	// none; a redirect means a wrong BaseURL), whose queries time out
+	// after 30 seconds and whose refunds wait for BeeCloud as long as
+	// their context allows (see [LookupWindow]). A client of your own is
+	// used as it is: give it no Timeout, nor a transport
+	// ResponseHeaderTimeout, shorter than the contexts you give
+	// [Client.Refund], or a slow refund's answer is abandoned and the
+	// refund can only be looked up.
 	HTTPClient *http.Client
 
 	// retryWait, if set, replaces the wait before attempt n+1 (tests).
 	retryWait func(n int) time.Duration
 }
 
-var defaultHTTPClient = &http.Client{
-	Timeout: 30 * time.Second,
-	// A redirect would turn a refund's POST into a GET, or send it
-	// elsewhere: the answer says where, for BaseURL.
-	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	Transport: &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:     true,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: 25 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		IdleConnTimeout:       90 * time.Second,
-		MaxIdleConnsPerHost:   8,
-	},
+// defaultTransport has no response-header timeout: a query is bounded by
+// defaultHTTPClient's Timeout, a call that moves money by its context.
+var defaultTransport = &http.Transport{
+	Proxy:                 http.ProxyFromEnvironment,
+	DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+	ForceAttemptHTTP2:     true,
+	TLSHandshakeTimeout:   10 * time.Second,
+	ExpectContinueTimeout: time.Second,
+	IdleConnTimeout:       90 * time.Second,
+	MaxIdleConnsPerHost:   8,
 }
+
+// noRedirects keeps a redirect from turning a refund's POST into a GET,
+// or sending it elsewhere: the answer says where, for BaseURL.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+var (
+	defaultHTTPClient  = &http.Client{Timeout: 30 * time.Second, CheckRedirect: noRedirects, Transport: defaultTransport}
+	defaultMoneyClient = &http.Client{CheckRedirect: noRedirects, Transport: defaultTransport}
+)
 
 // APISign returns the app_sign of a REST API call: the lowercase hex MD5 of
 // appID + timestampMillis + secret, with the timestamp in milliseconds as
@@ -128,6 +136,15 @@ func (c *Client) httpClient() *http.Client {
 		return c.HTTPClient
 	}
 	return defaultHTTPClient
+}
+
+// moneyHTTPClient sends the calls that move money: by default one without
+// a timeout of its own, bounded by the call's context.
+func (c *Client) moneyHTTPClient() *http.Client {
+	if c.HTTPClient != nil {
+		return c.HTTPClient
+	}
+	return defaultMoneyClient
 }
 
 func (c *Client) baseURL() string {
@@ -178,7 +195,7 @@ func (c *Client) newRequest(ctx context.Context, k call) (*http.Request, error) 
 	}
 	req, err := http.NewRequestWithContext(ctx, k.method, u, body)
 	if err != nil {
-		return nil, fmt.Errorf("beecloud: %s: %w", k, err)
+		return nil, fmt.Errorf("beecloud: %s: %w", k, redactURL(err))
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -197,15 +214,20 @@ type answer struct {
 	sent     bool   // the request may have reached BeeCloud
 }
 
-// roundTrip sends one request.
+// roundTrip sends one request with c's HTTP client.
 func (c *Client) roundTrip(ctx context.Context, k call) answer {
+	return c.roundTripWith(ctx, k, c.httpClient())
+}
+
+// roundTripWith sends one request with hc.
+func (c *Client) roundTripWith(ctx context.Context, k call, hc *http.Client) answer {
 	req, err := c.newRequest(ctx, k)
 	if err != nil {
 		return answer{err: err}
 	}
-	resp, err := c.httpClient().Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
-		return answer{err: fmt.Errorf("beecloud: %s: %w", k, err), sent: !notSent(err)}
+		return answer{err: fmt.Errorf("beecloud: %s: %w", k, redactURL(err)), sent: !notSent(err)}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes+1))
@@ -216,6 +238,26 @@ func (c *Client) roundTrip(ctx context.Context, k call) answer {
 		return answer{status: resp.StatusCode, err: fmt.Errorf("beecloud: %s: HTTP %d: the answer is larger than %d bytes", k, resp.StatusCode, maxAnswerBytes), sent: true}
 	}
 	return answer{status: resp.StatusCode, body: body, location: resp.Header.Get("Location"), sent: true}
+}
+
+// redactURL drops the query from the URL that net/http's and net/url's
+// errors quote: it holds app_sign and its timestamp, which would let
+// whoever reads a log replay the query.
+func redactURL(err error) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return err
+	}
+	u := ue.URL
+	if i := strings.IndexAny(u, "?#"); i >= 0 {
+		u = u[:i] + "?…"
+	}
+	if u == ue.URL {
+		return err
+	}
+	// A copy, whose Err is the original's: errors.Is and Timeout still
+	// see the cause.
+	return &url.Error{Op: ue.Op, URL: u, Err: ue.Err}
 }
 
 // notSent reports whether err shows that the request never left: the

@@ -179,16 +179,24 @@ func checkFlat(p *problems, field string, m map[string]any) {
 // with the Master Secret). BeeCloud refunds one bill at a time: while a
 // refund of it is under way, another is an *[APIError] with Code
 // [CodeAlreadyRefunding]; one larger than what is left of the bill has
-// Code [CodeRefundAmountTooLarge].
+// Code [CodeRefundAmountTooLarge]. An *APIError means BeeCloud refused
+// the refund: nothing was refunded.
 //
-// A refund is never sent twice blindly. When its answer is lost (the
-// connection broke, a timeout, an error page), Refund looks the refund up
-// by its refund_no: if BeeCloud has it (for the same order and amount),
-// Refund returns it with Recovered set; if not, Refund sends it once more and looks again. When that does
-// not settle it (the lookup failed, or the context ended), the error
-// wraps [ErrUnknownOutcome] and says what is known: look the refund up
-// with [Client.Refunds] before sending it again, with the same RefundNo.
-// Refund needs the AppSecret too, for that lookup.
+// Refund sends a refund_no to BeeCloud at most once, for BeeCloud makes
+// a refund per request it receives. It waits for the answer as long as
+// ctx allows, less [LookupWindow] (ctx without a deadline allows
+// [DefaultMoneyTimeout]). When the answer is lost (a timeout, a reset
+// connection, a gateway's 5xx or 429), Refund only looks the refund up by
+// its refund_no, several times over [LookupWindow]: if BeeCloud has it,
+// for the same order and amount, Refund returns it with Recovered set.
+// Otherwise, or when ctx is cancelled while the request is out, the error
+// wraps [ErrUnknownOutcome]: the refund may still be on its way, and a
+// look-up that finds nothing proves nothing. Settle it later with [Client.RefundOutcome], and never
+// send a new refund for the same money until it is settled. A nil error
+// always means BeeCloud has the refund; any error other than
+// ErrUnknownOutcome means it made none (the request was refused, never
+// left, or was answered by something other than BeeCloud). Refund needs
+// the AppSecret too, for the look-ups.
 //
 // A refund is recorded in two steps: Refund's answer says BeeCloud took
 // it; the refund's webhook (TransactionType "REFUND", TransactionID the
@@ -212,55 +220,68 @@ func (c *Client) Refund(ctx context.Context, r RefundRequest) (*RefundResult, er
 	if err := c.checkConfig(false); err != nil {
 		return nil, fmt.Errorf("%w (Refund looks a refund up when its answer is lost)", err)
 	}
-	k := call{method: "POST", path: "/2/rest/refund", params: params, master: true, about: "refund_no " + r.RefundNo + ", out_trade_no " + r.OutTradeNo}
-	var lost []error
-	for sends := 1; ; sends++ {
-		a := c.roundTrip(ctx, k)
-		v := a.outcome(k)
-		if v.err == nil {
-			res, err := decodeRefundResult(a.body)
-			if err != nil {
-				// BeeCloud said OK: the refund is made.
-				return nil, fmt.Errorf("%w: refund %s of order %s: BeeCloud accepted it (result_code 0) but the answer is malformed: %w", ErrUnknownOutcome, r.RefundNo, r.OutTradeNo, err)
+	s := sendOnce[*RefundResult]{
+		call:   call{method: "POST", path: "/2/rest/refund", params: params, master: true, about: "refund_no " + r.RefundNo + ", out_trade_no " + r.OutTradeNo},
+		what:   fmt.Sprintf("refund %s of %d 分 for order %s", r.RefundNo, r.Amount, r.OutTradeNo),
+		settle: fmt.Sprintf("look refund_no %s up later (Client.RefundOutcome)", r.RefundNo),
+		decode: decodeRefundResult,
+		find: func(ctx context.Context) (*RefundResult, bool, error) {
+			found, err := c.findRefund(ctx, r.RefundNo, r.NeedApproval)
+			switch {
+			case err != nil || found == nil:
+				return nil, false, err
+			case found.Amount != r.Amount || found.OutTradeNo != r.OutTradeNo:
+				return nil, false, fmt.Errorf("%w: BeeCloud's refund with this refund_no is of %d 分 for order %s: refund numbers must be unique", errConflict, found.Amount, found.OutTradeNo)
 			}
-			return res, nil
-		}
-		if !v.lost {
-			if v.retry && !a.sent && sends < queryAttempts {
-				// The connection was never made: sending again is safe.
-				if werr := c.wait(ctx, sends); werr == nil {
-					continue
-				}
-			}
-			if len(lost) > 0 {
-				return nil, fmt.Errorf("%w: refund %s of order %s: the first answer was lost (%w), BeeCloud had no record of it, and sending it again failed: %w", ErrUnknownOutcome, r.RefundNo, r.OutTradeNo, lost[0], v.err)
-			}
-			return nil, v.err
-		}
-		lost = append(lost, v.err)
-		// Give BeeCloud a moment to finish a refund it received.
-		werr := c.wait(ctx, sends)
-		var found *Refund
-		if werr == nil {
-			found, werr = c.findRefund(ctx, r)
-		}
-		switch {
-		case werr != nil:
-			return nil, fmt.Errorf("%w: refund %s of order %s: sent %d time(s), the answer was lost (%w), and looking it up by refund_no failed (%w): look it up before sending it again", ErrUnknownOutcome, r.RefundNo, r.OutTradeNo, sends, v.err, werr)
-		case found != nil && (found.Amount != r.Amount || found.OutTradeNo != r.OutTradeNo):
-			return nil, fmt.Errorf("%w: refund %s of order %s: the answer was lost (%w), and BeeCloud's refund with this refund_no is of %d 分 for order %s: refund numbers must be unique", ErrUnknownOutcome, r.RefundNo, r.OutTradeNo, v.err, found.Amount, found.OutTradeNo)
-		case found != nil:
-			return &RefundResult{ID: found.ID, Recovered: true}, nil
-		case sends >= 2:
-			return nil, fmt.Errorf("%w: refund %s of order %s: sent twice, both answers were lost (%w; %w), and BeeCloud has no record of it yet: look it up by refund_no before sending it again", ErrUnknownOutcome, r.RefundNo, r.OutTradeNo, lost[0], v.err)
-		}
+			return &RefundResult{ID: found.ID}, true, nil
+		},
 	}
+	res, recovered, err := s.do(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	res.Recovered = recovered
+	return res, nil
 }
 
-// findRefund looks r up by its refund_no; nil means BeeCloud has no such
-// refund.
-func (c *Client) findRefund(ctx context.Context, r RefundRequest) (*Refund, error) {
-	refunds, err := c.Refunds(ctx, RefundQuery{OutTradeNo: r.OutTradeNo, RefundNo: r.RefundNo, NeedApproval: r.NeedApproval})
+// ErrRefundNotFound is [Client.RefundOutcome]'s error when BeeCloud has no
+// refund with the refund_no.
+var ErrRefundNotFound = errors.New("beecloud: no refund with this refund_no")
+
+// RefundOutcome settles a refund whose outcome was unknown
+// ([ErrUnknownOutcome]): it looks refundNo up among the app's refunds and
+// pre-refunds and returns it when BeeCloud has it; compare its OutTradeNo
+// and Amount with the refund you meant. When BeeCloud has none, the error
+// wraps [ErrRefundNotFound]; the refund may still be on its way, so look
+// again later, and send a new refund for the same money only once you are
+// sure the first will not arrive (a refund_no is dated: BeeCloud refuses
+// one from another day).
+func (c *Client) RefundOutcome(ctx context.Context, refundNo string) (*Refund, error) {
+	p := problems{op: "refund outcome"}
+	if refundNo == "" {
+		p.add("refundNo", "is required")
+	} else if len(refundNo) > 32 || !isAlnumString(refundNo) {
+		p.add("refundNo", "must be letters and digits, at most 32")
+	}
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	for _, pre := range []bool{false, true} {
+		found, err := c.findRefund(ctx, refundNo, pre)
+		if err != nil {
+			return nil, err
+		}
+		if found != nil {
+			return found, nil
+		}
+	}
+	return nil, fmt.Errorf("%w: %s (BeeCloud has none yet: a refund sent moments ago may still be on its way; look again later before sending a new refund for the same money)", ErrRefundNotFound, refundNo)
+}
+
+// findRefund looks a refund (or a pre-refund, if pre) up by its
+// refund_no; nil means BeeCloud has no such refund.
+func (c *Client) findRefund(ctx context.Context, refundNo string, pre bool) (*Refund, error) {
+	refunds, err := c.Refunds(ctx, RefundQuery{RefundNo: refundNo, NeedApproval: pre})
 	if err != nil {
 		var apiErr *APIError
 		if errors.As(err, &apiErr) && apiErr.Code == CodeNoSuchRefund {
@@ -269,7 +290,7 @@ func (c *Client) findRefund(ctx context.Context, r RefundRequest) (*Refund, erro
 		return nil, err
 	}
 	for i := range refunds {
-		if refunds[i].RefundNo == r.RefundNo {
+		if refunds[i].RefundNo == refundNo {
 			return &refunds[i], nil
 		}
 	}

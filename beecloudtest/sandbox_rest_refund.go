@@ -179,13 +179,7 @@ func (s *Sandbox) restRefund(q *restReq) (map[string]any, *restErr) {
 		Created: q.now, Updated: q.now, bill: b,
 	}
 	s.rest.refunds = append(s.rest.refunds, r)
-	if len(s.rest.refunds) > maxRefunds {
-		// Forget the oldest finished refund: a long-running sandbox keeps
-		// bounded memory.
-		if i := slices.IndexFunc(s.rest.refunds, func(r *Refund) bool { return r.State != RefundPending }); i >= 0 {
-			s.rest.refunds = slices.Delete(s.rest.refunds, i, i+1)
-		}
-	}
+	s.forgetRefundsLocked()
 	if !approval {
 		s.succeedLocked(q.app, b, r)
 	}
@@ -195,6 +189,24 @@ func (s *Sandbox) restRefund(q *restReq) (map[string]any, *restErr) {
 		out["url"] = base(q.r) + refundPagePath + r.ID
 	}
 	return out, nil
+}
+
+// forgetRefundsLocked keeps the refunds bounded, for a long-running
+// sandbox: it drops the pending pre-refunds of the bills the sandbox has
+// forgotten (past MaxBills), then, beyond maxRefunds, the oldest finished
+// refunds, and the oldest pending ones when no finished one is left.
+// s.mu held.
+func (s *Sandbox) forgetRefundsLocked() {
+	s.rest.refunds = slices.DeleteFunc(s.rest.refunds, func(r *Refund) bool {
+		return r.State == RefundPending && s.byID[r.BillID] != r.bill
+	})
+	for len(s.rest.refunds) > maxRefunds {
+		i := slices.IndexFunc(s.rest.refunds, func(r *Refund) bool { return r.State != RefundPending })
+		if i < 0 {
+			i = 0
+		}
+		s.rest.refunds = slices.Delete(s.rest.refunds, i, i+1)
+	}
 }
 
 // succeedLocked makes the refund r of b and sends its webhook, for the

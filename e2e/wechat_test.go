@@ -57,13 +57,15 @@ func TestWeChatJSAPIPaysInPlace(t *testing.T) {
 	b := NewBrowser(t)
 	viewPhone(b)
 	b.Navigate(srv.URL + "/") // → fake WeChat authorize → /oauth/callback → /
-	b.WaitVisible("#pay")
+	b.WaitVisible("#buy")
 	if got := Eval[string](b, `location.pathname`); got != "/" {
-		t.Fatalf("after OAuth the browser is at %s; want the pay page /", got)
+		t.Fatalf("after OAuth the browser is at %s; want the product page /", got)
 	}
 	if page := Eval[string](b, `document.body.textContent`); !strings.Contains(page, fake.OpenID) {
-		t.Errorf("pay page does not show the openid %s from OAuth", fake.OpenID)
+		t.Errorf("product page does not show the openid %s from OAuth", fake.OpenID)
 	}
+	b.Click("#buy") // POST /orders → the order's pay page
+	b.WaitVisible("#pay")
 
 	b.Click("#pay")
 	b.WaitVisible("#beecloud-sandbox-wx")

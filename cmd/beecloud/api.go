@@ -49,11 +49,12 @@ with the Master Secret: all of it, or a part with a smaller -amount, an
 integer in 分 (1 = ¥0.01). It asks for confirmation first, unless -yes.
 
 The refund is named by -refund-no, by default a fresh one (today's Beijing
-date and random letters). When BeeCloud's answer is lost, refund looks the
-refund up by that number before it sends it again, and never sends it
-twice; if that does not settle it, it says so: look the refund up with
-"beecloud refunds -refund-no NO" before trying again, with the same
--refund-no.
+date and random letters), and sent once; a -refund-no that BeeCloud has
+already is refused, for BeeCloud would make a second refund. refund waits up to a minute: for
+BeeCloud's answer and, when the answer is lost, for BeeCloud to show the
+refund when asked by its number. If it does not, refund says the outcome
+is UNKNOWN and exits 3: the refund may still be on its way. Do not refund
+again: check it later with "beecloud refund-outcome -refund-no NO".
 
 An Alipay refund is confirmed by the merchant on Alipay's page: refund
 prints its URL. The refund is done when its webhook (transaction_type
@@ -66,6 +67,24 @@ of flags.
 Example:
 
 	beecloud refund -api-url http://127.0.0.1:8090 -out-trade-no test0001 -amount 1
+`
+
+const refundOutcomeUsage = `Usage: beecloud refund-outcome -refund-no NO [-api-url URL]
+
+Refund-outcome settles a refund whose outcome "beecloud refund" (or your
+shop) could not tell: it asks BeeCloud's REST API for the refund or
+pre-refund with that number. It exits 0 and shows the refund when BeeCloud
+has it, and exits 1 when BeeCloud has none yet, which is no proof: a
+refund sent moments ago may still be on its way. Check again later; send
+a new refund for the same money only once you are sure the first one will
+not arrive.
+
+The App ID and Secret may come from $BEECLOUD_APP_ID and
+$BEECLOUD_APP_SECRET instead of flags.
+
+Example:
+
+	beecloud refund-outcome -api-url http://127.0.0.1:8090 -refund-no 20260520AbC123
 `
 
 const refundsUsage = `Usage: beecloud refunds [-out-trade-no NO] [-refund-no NO] [-channel ALI] [-limit N] [-json] [-api-url URL]
@@ -89,6 +108,11 @@ Example:
 
 // apiTimeout bounds one command's calls to the REST API.
 const apiTimeout = time.Minute
+
+// refundTimeout bounds a refund: waiting for BeeCloud's answer, and
+// looking the refund up when the answer is lost. The HTTP client has no
+// timeout of its own for a refund: this is the one that counts.
+const refundTimeout = beecloud.DefaultMoneyTimeout
 
 // apiFlags are the flags every REST API command has.
 type apiFlags struct {
@@ -253,7 +277,7 @@ func (c *cli) refund(args []string) int {
 	var r beecloud.RefundRequest
 	fs.StringVar(&r.OutTradeNo, "out-trade-no", "", "the paid order to refund")
 	amount := fs.String("amount", "", "how much to give back, an integer in 分 (1 = ¥0.01)")
-	fs.StringVar(&r.RefundNo, "refund-no", "", "the refund's number (default: a fresh one); reuse it only to settle a refund whose outcome is unknown")
+	fs.StringVar(&r.RefundNo, "refund-no", "", "the refund's number (default: a fresh one); one BeeCloud has already is refused")
 	fs.BoolVar(&r.NeedApproval, "need-approval", false, "make a pre-refund, which waits for approval on BeeCloud's dashboard")
 	yes := fs.Bool("yes", false, "do not ask for confirmation")
 	if code, done := c.parseFlagsOnly(fs, args); done {
@@ -282,7 +306,8 @@ func (c *cli) refund(args []string) int {
 		return c.usageError(name, "%s", problem)
 	}
 	r.Channel = f.channel
-	if r.RefundNo == "" {
+	given := r.RefundNo != ""
+	if !given {
 		r.RefundNo = beecloud.NewRefundNo(time.Now())
 	}
 	// A refund that cannot be sent is refused before the question: Refund
@@ -293,22 +318,50 @@ func (c *cli) refund(args []string) int {
 	if _, err := client.Refund(checked, r); errors.Is(err, beecloud.ErrInvalidRequest) {
 		return c.usageError(name, "%v", err)
 	}
+	if given {
+		// BeeCloud makes a refund per request: a number it has already
+		// would refund twice.
+		if code, known := c.refundExists(client, r.RefundNo, f.apiURL); known {
+			return code
+		}
+	}
 	if !*yes && !c.confirm(fmt.Sprintf("Refund %s of order %s (refund_no %s) through %s?", yuanSign(r.Amount), r.OutTradeNo, r.RefundNo, f.apiURL)) {
 		fmt.Fprintln(c.stderr, "beecloud refund: not confirmed; nothing was sent")
 		return exitFailure
 	}
-	return c.sendRefund(client, r)
+	return c.sendRefund(client, r, f.apiURL)
+}
+
+// refundExists looks refundNo up before it is sent and reports whether
+// the refund must not be sent: BeeCloud has it already, or cannot say.
+func (c *cli) refundExists(client *beecloud.Client, refundNo, api string) (code int, stop bool) {
+	const name = "refund"
+	ctx, cancel := c.apiContext()
+	defer cancel()
+	found, err := client.RefundOutcome(ctx, refundNo)
+	switch {
+	case errors.Is(err, beecloud.ErrRefundNotFound):
+		return exitOK, false
+	case err != nil:
+		return c.errorf(name, "cannot tell whether BeeCloud has refund %s already, so nothing was sent: %v", refundNo, err), true
+	}
+	fmt.Fprintf(c.stdout, "Refund %s of %s for order %s exists already (id %s, %s): nothing was sent.\n", safe(refundNo), yuanSign(found.Amount), safe(found.OutTradeNo), safe(found.ID), refundState(*found))
+	fmt.Fprintf(c.stdout, "Sending it again would refund twice. Check it with:\n\tbeecloud refund-outcome -refund-no %s -api-url %s\n", safe(refundNo), api)
+	return exitFailure, true
 }
 
 // sendRefund makes the refund and says what BeeCloud answered.
-func (c *cli) sendRefund(client *beecloud.Client, r beecloud.RefundRequest) int {
+func (c *cli) sendRefund(client *beecloud.Client, r beecloud.RefundRequest, api string) int {
 	const name = "refund"
-	ctx, cancel := c.apiContext()
+	ctx, cancel := context.WithTimeout(c.ctx, refundTimeout)
 	defer cancel()
 	res, err := client.Refund(ctx, r)
 	if err != nil {
 		if errors.Is(err, beecloud.ErrUnknownOutcome) {
-			return c.errorf(name, "%v\nLook the refund up before trying again, with the same number:\n\tbeecloud refunds -refund-no %s", err, r.RefundNo)
+			fmt.Fprintf(c.stdout, "Refund %s of %s for order %s: OUTCOME UNKNOWN. It may or may not be made.\n", r.RefundNo, yuanSign(r.Amount), r.OutTradeNo)
+			fmt.Fprintf(c.stdout, "Do NOT refund again. Check it again later:\n\tbeecloud refund-outcome -refund-no %s -api-url %s\n", r.RefundNo, api)
+			c.errorf(name, "%v", err)
+			return exitUnknown
 		}
 		return c.apiFailure(name, err)
 	}
@@ -337,6 +390,38 @@ func (c *cli) confirm(question string) bool {
 		return true
 	}
 	return false
+}
+
+// refundOutcome looks a refund up by its number.
+func (c *cli) refundOutcome(args []string) int {
+	const name = "refund-outcome"
+	fs := c.newFlagSet(name, refundOutcomeUsage)
+	var f apiFlags
+	f.define(fs, false)
+	refundNo := fs.String("refund-no", "", "the number of the refund to check")
+	if code, done := c.parseFlagsOnly(fs, args); done {
+		return code
+	}
+	if *refundNo == "" {
+		return c.usageError(name, "missing -refund-no")
+	}
+	client, problem := f.client(c.getenv, false)
+	if problem != "" {
+		return c.usageError(name, "%s", problem)
+	}
+	ctx, cancel := c.apiContext()
+	defer cancel()
+	r, err := client.RefundOutcome(ctx, *refundNo)
+	switch {
+	case errors.Is(err, beecloud.ErrRefundNotFound):
+		fmt.Fprintf(c.stdout, "BeeCloud has no refund %s yet. That is no proof: a refund sent moments ago may still be on its way.\n", safe(*refundNo))
+		fmt.Fprintf(c.stdout, "Do NOT refund again yet. Check again later:\n\tbeecloud refund-outcome -refund-no %s -api-url %s\n", safe(*refundNo), f.apiURL)
+		return exitFailure
+	case err != nil:
+		return c.apiFailure(name, err)
+	}
+	fmt.Fprintf(c.stdout, "Refund %s of %s for order %s: BeeCloud has it (id %s), %s.\n", safe(r.RefundNo), yuanSign(r.Amount), safe(r.OutTradeNo), safe(r.ID), refundState(*r))
+	return exitOK
 }
 
 func (c *cli) refunds(args []string) int {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -78,5 +79,63 @@ func TestAPICommands(t *testing.T) {
 	refunds := sb.Refunds()
 	if len(refunds) != 1 || refunds[0].RefundNo != refundNo || refunds[0].Amount != 50 {
 		t.Errorf("the sandbox's refunds: %+v; want the one confirmed refund of 50 分", refunds)
+	}
+}
+
+// TestRefundOutcomeUnknown checks that a refund whose answer is lost is
+// shown as unknown, with the command that checks it again, never one that
+// refunds again, and that refund-outcome settles it.
+func TestRefundOutcomeUnknown(t *testing.T) {
+	sb, env := newAPISandbox(t)
+	api := []string{"-api-url", sb.URL}
+	sb.FailNext(beecloudtest.Fault{Method: "POST", Path: "/2/rest/refund", Status: 502})
+	c, stdout, stderr := testCLI(env, "")
+	// Two seconds: a second for the answer, a second of look-ups.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	c.ctx = ctx
+	no := beecloud.NewRefundNo(time.Now())
+	code := c.run(append([]string{"refund", "-out-trade-no", "test0001", "-amount", "50", "-refund-no", no, "-yes"}, api...))
+	if code != exitUnknown {
+		t.Errorf("exit code %d; want %d (unknown)\nstdout: %s\nstderr: %s", code, exitUnknown, stdout, stderr)
+	}
+	for _, want := range []string{"OUTCOME UNKNOWN", "Do NOT refund again", "beecloud refund-outcome -refund-no " + no} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("stdout:\n%s\nwant it to contain %q", stdout, want)
+		}
+	}
+	if strings.Contains(stdout.String()+stderr.String(), "beecloud refund -") {
+		t.Errorf("the output offers to refund again:\n%s%s", stdout, stderr)
+	}
+	if !strings.Contains(stderr.String(), "outcome unknown") {
+		t.Errorf("stderr:\n%s\nwant the error", stderr)
+	}
+	if n := len(sb.Refunds()); n != 0 {
+		t.Errorf("the sandbox made %d refunds; want none (the 502 came before it)", n)
+	}
+
+	r := runCLI(t, env, "", append([]string{"refund-outcome", "-refund-no", no}, api...)...)
+	if r.code != exitFailure || !strings.Contains(r.stdout, "BeeCloud has no refund "+no+" yet") || !strings.Contains(r.stdout, "Do NOT refund again yet") {
+		t.Errorf("refund-outcome of a refund BeeCloud lacks: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	made := runCLI(t, env, "", append([]string{"refund", "-out-trade-no", "test0001", "-amount", "30", "-yes"}, api...)...)
+	if made.code != exitOK {
+		t.Fatalf("refund: %d %s %s", made.code, made.stdout, made.stderr)
+	}
+	other := sb.Refunds()[0].RefundNo
+	r = runCLI(t, env, "", append([]string{"refund-outcome", "-refund-no", other}, api...)...)
+	if r.code != exitOK || !strings.Contains(r.stdout, "Refund "+other+" of ¥0.30 for order test0001: BeeCloud has it") {
+		t.Errorf("refund-outcome of a refund BeeCloud has: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// A number BeeCloud has is never sent again: it would refund twice.
+	r = runCLI(t, env, "", append([]string{"refund", "-out-trade-no", "test0001", "-amount", "30", "-refund-no", other, "-yes"}, api...)...)
+	if r.code != exitFailure || !strings.Contains(r.stdout, "exists already") || !strings.Contains(r.stdout, "nothing was sent") {
+		t.Errorf("refund with a number BeeCloud has: %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if n := len(sb.Refunds()); n != 1 {
+		t.Errorf("the sandbox made %d refunds; want 1", n)
+	}
+	if r := runCLI(t, env, "", append([]string{"refund-outcome"}, api...)...); r.code != exitUsage || !strings.Contains(r.stderr, "missing -refund-no") {
+		t.Errorf("refund-outcome without -refund-no: %d %s", r.code, r.stderr)
 	}
 }

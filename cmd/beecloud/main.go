@@ -11,6 +11,7 @@
 //	beecloud bills   -out-trade-no NO [-json] [-api-url URL]
 //	beecloud refund  -out-trade-no NO -amount FEN [-yes] [-api-url URL]
 //	beecloud refunds [-out-trade-no NO] [-json] [-api-url URL]
+//	beecloud refund-outcome -refund-no NO [-api-url URL]
 //	beecloud version
 //
 // Secrets may come from the environment (BEECLOUD_APP_ID,
@@ -45,6 +46,7 @@ const (
 	exitOK      = 0
 	exitFailure = 1 // the command ran and the answer is "no"
 	exitUsage   = 2 // bad flags or arguments
+	exitUnknown = 3 // a refund's outcome is unknown: check it again, never refund again
 )
 
 // run is the whole program; main only wires it to the process.
@@ -109,6 +111,7 @@ var commands = []command{
 	{"bills", "list an order's bills from BeeCloud's REST API: paid or not", (*cli).bills},
 	{"refund", "refund a paid order, in full or in part", (*cli).refund},
 	{"refunds", "list refunds and their state", (*cli).refunds},
+	{"refund-outcome", "check a refund whose outcome was unknown", (*cli).refundOutcome},
 	{"version", "print the version of this command", (*cli).version},
 }
 

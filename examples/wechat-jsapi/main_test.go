@@ -35,7 +35,17 @@ func TestOfflineOAuthReachesPayPage(t *testing.T) {
 	}
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	// Through the fake OAuth and back to the pay page, with an openid.
+	// Through the fake OAuth and back to the product page, with an openid.
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "openid: oFakeWeChatUser") {
+		t.Errorf("ended at %s with %d:\n%s\nwant the product page with the fake openid", resp.Request.URL, resp.StatusCode, page)
+	}
+	// Its buy button makes the order and leads to the pay page.
+	resp, err = browser.Post(url+"/orders", "application/x-www-form-urlencoded", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), `"openid":"oFakeWeChatUser`) || !strings.Contains(string(page), `"instant_channel":"wx"`) {
 		t.Errorf("ended at %s with %d:\n%s\nwant the pay page with the fake openid", resp.Request.URL, resp.StatusCode, page)
 	}

@@ -2,9 +2,14 @@ package shop
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -21,15 +26,26 @@ const AdminPath = "/admin"
 // adminRows bounds the orders the admin page lists.
 const adminRows = 200
 
+// adminCookie holds the admin page's session, to which each form's token
+// is bound.
+const adminCookie = "checkout_admin"
+
 func (s *Shop) adminEnabled() bool {
 	return s.cfg.AdminPassword != "" || s.cfg.Sandbox
 }
 
 // authorized checks the admin's password, when there is one, and asks the
-// browser for it otherwise.
+// browser for it otherwise. Without one (Sandbox mode) the page answers
+// only requests for a loopback host name: a web page the admin visits
+// cannot reach it by pointing its own domain's DNS at 127.0.0.1 (DNS
+// rebinding), for its requests name that domain in Host.
 func (s *Shop) authorized(w http.ResponseWriter, r *http.Request) bool {
 	if s.cfg.AdminPassword == "" {
-		return true // Sandbox mode: no real money
+		if !loopbackHost(r.Host) {
+			http.Error(w, "the admin page without a password answers only at localhost or 127.0.0.1", http.StatusForbidden)
+			return false
+		}
+		return true
 	}
 	user, pass, ok := r.BasicAuth()
 	if ok && subtle.ConstantTimeCompare([]byte(user), []byte("admin"))&subtle.ConstantTimeCompare([]byte(pass), []byte(s.cfg.AdminPassword)) == 1 {
@@ -37,6 +53,62 @@ func (s *Shop) authorized(w http.ResponseWriter, r *http.Request) bool {
 	}
 	w.Header().Set("WWW-Authenticate", `Basic realm="checkout admin", charset="UTF-8"`)
 	http.Error(w, "admin password required", http.StatusUnauthorized)
+	return false
+}
+
+// loopbackHost reports whether host (a Host header: a name or an IP, with
+// or without a port) is localhost or a loopback address: 127.0.0.0/8, ::1.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"), ".")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// adminSession returns the admin's session id from its cookie, setting a
+// new one if there is none.
+func (s *Shop) adminSession(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(adminCookie); err == nil && validSession(c.Value) {
+		return c.Value
+	}
+	b := make([]byte, 32)
+	rand.Read(b)
+	id := hex.EncodeToString(b)
+	http.SetCookie(w, &http.Cookie{
+		Name: adminCookie, Value: id, Path: AdminPath,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
+	})
+	return id
+}
+
+func validSession(id string) bool {
+	_, err := hex.DecodeString(id)
+	return len(id) == 64 && err == nil
+}
+
+// formToken is the token the admin's forms carry: bound to the session, so
+// that a form posted from anywhere but a page the shop gave this browser
+// is refused.
+func (s *Shop) formToken(session string) string {
+	m := hmac.New(sha256.New, s.adminKey)
+	m.Write([]byte("admin form\x00" + session))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// checkForm checks that a POST from the admin page carries its session's
+// token, and refuses it otherwise. The cross-origin check runs before, on
+// every POST (see New).
+func (s *Shop) checkForm(w http.ResponseWriter, r *http.Request) bool {
+	c, err := r.Cookie(adminCookie)
+	if err == nil && validSession(c.Value) && hmac.Equal([]byte(r.PostFormValue("token")), []byte(s.formToken(c.Value))) {
+		return true
+	}
+	http.Error(w, "the admin form expired or did not come from the admin page: reload the admin page and try again", http.StatusForbidden)
 	return false
 }
 
@@ -52,28 +124,27 @@ func (s *Shop) admin(w http.ResponseWriter, r *http.Request) {
 		"Orders":    s.orders.List(adminRows, false),
 		"CanRefund": s.cfg.Client != nil,
 		"Sandbox":   s.cfg.Sandbox,
+		"Token":     s.formToken(s.adminSession(w, r)),
 		"Done":      q.Get("done"),
 		"Error":     q.Get("error"),
 	})
 }
 
-// refundTimeout bounds a refund's call to BeeCloud, which looks a refund
-// whose answer was lost up before it gives up.
-const refundTimeout = 25 * time.Second
-
 // refund gives back the amount in the form (yuan, such as 1.50) of a paid
 // order, through the Client: the refund is recorded with a fresh refund_no
 // first, so that its webhook finds the order, and marked done when the
-// webhook comes.
+// webhook comes. A refund whose outcome is unknown stays recorded, its
+// amount not refundable again, until a check settles it.
 func (s *Shop) refund(w http.ResponseWriter, r *http.Request) {
 	if !s.authorized(w, r) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-	no := r.PostFormValue("out_trade_no")
-	back := func(key, msg string) {
-		http.Redirect(w, r, AdminPath+"?"+url.Values{key: {msg}}.Encode()+"#order-"+url.PathEscape(no), http.StatusSeeOther)
+	if !s.checkForm(w, r) {
+		return
 	}
+	no := r.PostFormValue("out_trade_no")
+	back := adminBack(w, r, no)
 	if s.cfg.Client == nil {
 		back("error", "this shop has no BeeCloud client: refunds are off")
 		return
@@ -88,11 +159,18 @@ func (s *Shop) refund(w http.ResponseWriter, r *http.Request) {
 		back("error", strings.TrimPrefix(err.Error(), "shop: "))
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), refundTimeout)
+	ctx, cancel := s.refundContext(w, r)
 	defer cancel()
 	res, err := s.cfg.Client.Refund(ctx, beecloud.RefundRequest{OutTradeNo: no, RefundNo: refundNo, Amount: amount})
 	var apiErr *beecloud.APIError
 	switch {
+	case errors.Is(err, beecloud.ErrUnknownOutcome):
+		// The refund stays recorded under its refund_no, its amount
+		// spoken for, until a check (or its webhook) settles it.
+		s.orders.UpdateRefund(refundNo, func(r *Refund) { r.Unknown = true }) //nolint:errcheck // recorded just above
+		s.log.Error("shop: refund outcome unknown", "out_trade_no", no, "refund_no", refundNo, "err", err)
+		back("error", fmt.Sprintf("refund %s of %s: OUTCOME UNKNOWN, it may or may not be made. Do not refund again: press 再次查询 Check again in a while.", refundNo, yuan(amount)))
+		return
 	case errors.As(err, &apiErr):
 		// BeeCloud refused it: nothing was refunded.
 		s.orders.UpdateRefund(refundNo, func(r *Refund) { r.Failed = true }) //nolint:errcheck // recorded just above
@@ -100,19 +178,97 @@ func (s *Shop) refund(w http.ResponseWriter, r *http.Request) {
 		back("error", fmt.Sprintf("BeeCloud refused the refund %s: %v", refundNo, apiErr))
 		return
 	case err != nil:
-		// The outcome is unknown: the refund stays "processing" under its
-		// refund_no, which its webhook (or a look-up) settles.
-		s.log.Error("shop: refund outcome unknown", "out_trade_no", no, "refund_no", refundNo, "err", err)
-		back("error", fmt.Sprintf("refund %s: %v", refundNo, err))
+		// Any other error means no refund was made: the request never
+		// left, or was answered by something that is not BeeCloud (a
+		// wrong BaseURL).
+		s.orders.UpdateRefund(refundNo, func(r *Refund) { r.Failed = true }) //nolint:errcheck // recorded just above
+		s.log.Error("shop: refund failed", "out_trade_no", no, "refund_no", refundNo, "err", err)
+		back("error", fmt.Sprintf("refund %s failed, nothing was refunded: %v", refundNo, err))
 		return
 	}
 	s.orders.UpdateRefund(refundNo, func(r *Refund) { r.ID = res.ID }) //nolint:errcheck // recorded just above
-	s.log.Info("shop: refund asked", "out_trade_no", no, "refund_no", refundNo, "amount", amount, "id", res.ID)
+	s.log.Info("shop: refund asked", "out_trade_no", no, "refund_no", refundNo, "amount", amount, "id", res.ID, "recovered", res.Recovered)
 	msg := fmt.Sprintf("refund %s of %s asked; it is done when BeeCloud's refund webhook comes", refundNo, yuan(amount))
 	if res.URL != "" {
 		msg += "; confirm it on Alipay: " + res.URL
 	}
 	back("done", msg)
+}
+
+// checkRefund settles a refund whose outcome was unknown by asking
+// BeeCloud for its refund_no: found, it is the refund's; not found, it
+// stays unknown, for the request may still be on its way.
+func (s *Shop) checkRefund(w http.ResponseWriter, r *http.Request) {
+	if !s.authorized(w, r) {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	if !s.checkForm(w, r) {
+		return
+	}
+	refundNo := r.PostFormValue("refund_no")
+	var asked Refund
+	no, err := s.orders.UpdateRefund(refundNo, func(r *Refund) { asked = *r })
+	back := adminBack(w, r, no)
+	switch {
+	case err != nil:
+		back("error", strings.TrimPrefix(err.Error(), "shop: "))
+		return
+	case s.cfg.Client == nil:
+		back("error", "this shop has no BeeCloud client")
+		return
+	case !asked.Unknown:
+		back("done", fmt.Sprintf("refund %s is settled already", refundNo))
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	found, err := s.cfg.Client.RefundOutcome(ctx, refundNo)
+	switch {
+	case errors.Is(err, beecloud.ErrRefundNotFound):
+		back("error", fmt.Sprintf("BeeCloud has no refund %s yet. That proves nothing: it may still be on its way. Do not refund again: check again later.", refundNo))
+		return
+	case err != nil:
+		back("error", fmt.Sprintf("refund %s: could not ask BeeCloud: %v; check again later", refundNo, err))
+		return
+	case found.OutTradeNo != no || found.Amount != asked.Amount:
+		s.log.Error("shop: refund_no used twice", "refund_no", refundNo, "order", no, "found_order", found.OutTradeNo, "found_amount", found.Amount)
+		back("error", fmt.Sprintf("BeeCloud's refund %s is of %s for order %s, not this one: refund numbers must be unique", refundNo, yuan(found.Amount), found.OutTradeNo))
+		return
+	}
+	at := s.cfg.Now()
+	s.orders.UpdateRefund(refundNo, func(r *Refund) { //nolint:errcheck // found just above
+		r.Unknown, r.ID = false, found.ID
+		switch {
+		case found.Finished && found.Succeeded:
+			r.Succeeded, r.Done = true, at
+		case found.Finished:
+			r.Failed = true
+		}
+	})
+	s.log.Info("shop: refund outcome settled", "out_trade_no", no, "refund_no", refundNo, "id", found.ID, "finished", found.Finished, "succeeded", found.Succeeded)
+	back("done", fmt.Sprintf("refund %s of %s: BeeCloud has it (id %s)", refundNo, yuan(found.Amount), found.ID))
+}
+
+// adminBack returns a function that sends the admin back to the order on
+// the admin page, with a message under key ("done" or "error").
+func adminBack(w http.ResponseWriter, r *http.Request, no string) func(key, msg string) {
+	return func(key, msg string) {
+		http.Redirect(w, r, AdminPath+"?"+url.Values{key: {msg}}.Encode()+"#order-"+url.PathEscape(no), http.StatusSeeOther)
+	}
+}
+
+// refundContext bounds a refund by Config.RefundTimeout, whoever waits
+// for it: an admin who closes the page does not abandon the refund half
+// way. The response may take that long, past the server's WriteTimeout.
+func (s *Shop) refundContext(w http.ResponseWriter, r *http.Request) (context.Context, context.CancelFunc) {
+	d := s.cfg.RefundTimeout
+	if d <= 0 {
+		d = beecloud.DefaultMoneyTimeout
+	}
+	// Not every ResponseWriter can move its deadline (httptest's cannot).
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d + 5*time.Second)) //nolint:errcheck // see above
+	return context.WithTimeout(context.WithoutCancel(r.Context()), d)
 }
 
 // parseYuan parses an amount in yuan with at most two decimals, such as

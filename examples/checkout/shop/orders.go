@@ -97,6 +97,7 @@ type Refund struct {
 	Asked     time.Time
 	Succeeded bool      // BeeCloud's REFUND webhook (or a query) said it is done
 	Failed    bool      // BeeCloud refused it
+	Unknown   bool      // its answer was lost, and BeeCloud did not show it when asked: made or not, its amount is spoken for until a check settles it
 	Done      time.Time // when it succeeded
 }
 

@@ -144,15 +144,15 @@ func TestAdminRefunds(t *testing.T) {
 	no := payInSandbox(t, o, "tea", beecloud.ChannelAli, false)
 	eventually(t, "the webhook", func() bool { got, _ := o.Orders.Get(no); return got.State == StatePaid })
 
-	_, page := get(t, o.URL+AdminPath)
-	if !strings.Contains(page, `id="order-`+no+`"`) || !strings.Contains(page, `value="1.50"`) {
+	admin := openAdmin(t, o.URL)
+	if !strings.Contains(admin.page, `id="order-`+no+`"`) || !strings.Contains(admin.page, `value="1.50"`) {
 		t.Fatalf("admin page lacks order %s with a refund form for ¥1.50", no)
 	}
 	for i, tc := range []struct {
 		amount   string
 		refunded int64
 	}{{"0.50", 50}, {"1", 150}} {
-		_, end := postForm(t, o.URL+AdminPath+"/refund", url.Values{"out_trade_no": {no}, "amount": {tc.amount}})
+		_, end := admin.post(t, "/refund", url.Values{"out_trade_no": {no}, "amount": {tc.amount}})
 		if end.Path != AdminPath || end.Query().Get("done") == "" {
 			t.Fatalf("refund %d ended at %s; want the admin page saying it is asked", i+1, end)
 		}
@@ -166,7 +166,7 @@ func TestAdminRefunds(t *testing.T) {
 		t.Error("the result page does not say refunded")
 	}
 	// Nothing is left: the form refuses more, naming the bounds.
-	if _, end := postForm(t, o.URL+AdminPath+"/refund", url.Values{"out_trade_no": {no}, "amount": {"0.01"}}); !strings.Contains(end.Query().Get("error"), "want 1 to 0 分") {
+	if _, end := admin.post(t, "/refund", url.Values{"out_trade_no": {no}, "amount": {"0.01"}}); !strings.Contains(end.Query().Get("error"), "want 1 to 0 分") {
 		t.Errorf("a refund beyond the paid amount ended at %s; want an error", end)
 	}
 	if n := len(o.Sandbox.Refunds()); n != 2 {
@@ -185,7 +185,7 @@ func TestAdminRefusals(t *testing.T) {
 		{"wrong password", "GET", AdminPath, "admin", "guess", nil, http.StatusUnauthorized},
 		{"right password", "GET", AdminPath, "admin", "s3cret", nil, http.StatusOK},
 		{"cross-site refund", "POST", AdminPath + "/refund", "admin", "s3cret", http.Header{"Sec-Fetch-Site": {"cross-site"}}, http.StatusForbidden},
-		{"refund without client", "POST", AdminPath + "/refund", "admin", "s3cret", nil, http.StatusSeeOther},
+		{"refund without the form's token", "POST", AdminPath + "/refund", "admin", "s3cret", nil, http.StatusForbidden},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

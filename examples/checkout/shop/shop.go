@@ -14,6 +14,7 @@ package shop
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -66,8 +67,15 @@ type Config struct {
 	SweepAfter time.Duration
 	// AdminPassword, if set, guards the admin page (/admin: the orders and
 	// their refunds) with HTTP basic authentication, user "admin". Empty
-	// means no admin page, except in Sandbox mode, where it is open.
+	// means no admin page, except in Sandbox mode, where it is open to
+	// requests for localhost or a loopback address only. Either way every
+	// refund needs the page's per-session form token and a same-origin
+	// request.
 	AdminPassword string
+	// RefundTimeout bounds a refund made on the admin page: waiting for
+	// BeeCloud's answer and, if it is lost, looking the refund up. Zero
+	// means beecloud.DefaultMoneyTimeout.
+	RefundTimeout time.Duration
 	// FailFirst makes the webhook fail the first FailFirst payment
 	// webhooks of each order, with ErrFailedOnPurpose, as a shop whose
 	// database is briefly down would. It demonstrates BeeCloud's resends
@@ -105,6 +113,8 @@ type Shop struct {
 	log     *slog.Logger
 	webhook *beecloud.WebhookHandler
 	handler http.Handler
+
+	adminKey []byte // signs the admin forms' tokens
 }
 
 // New returns the shop. It fails when cfg.BeeCloud lacks the App ID or a
@@ -154,8 +164,11 @@ func New(cfg Config) (*Shop, error) {
 	mux.HandleFunc("POST "+ResultPath+"{no}/check", s.check)
 	mux.Handle("POST "+WebhookPath, s.webhook)
 	if s.adminEnabled() {
+		s.adminKey = make([]byte, 32)
+		rand.Read(s.adminKey)
 		mux.HandleFunc("GET "+AdminPath, s.admin)
 		mux.HandleFunc("POST "+AdminPath+"/refund", s.refund)
+		mux.HandleFunc("POST "+AdminPath+"/refund/check", s.checkRefund)
 	}
 	// Browsers' cross-site POSTs (a form on another site buying for the
 	// buyer, or refunding) are refused; BeeCloud's webhook, sent by a

@@ -202,7 +202,7 @@ var resultTemplate = page("result", `{{template "head" "订单状态 Order statu
 <dt>支付时间 Paid at</dt><dd class="nowrap" id="paid-at">{{beijing .Order.PaidAt}}</dd>
 <dt>通知处理 Handled</dt><dd id="handled">{{.Order.Handled}}×{{with .Order.FailedWebhooks}}, after {{.}} failed on purpose (-fail-first){{end}}</dd>
 {{if eq .Order.PaidBy "reconciliation"}}<dt>确认方式 Confirmed by</dt><dd id="paid-by">向 BeeCloud 查询 · asking BeeCloud (the webhook was late)</dd>{{end}}
-{{range .Order.Refunds}}<dt>退款 Refund</dt><dd class="refund">{{yuan .Amount}} · {{if .Succeeded}}已退款 refunded{{else if .Failed}}失败 failed{{else}}处理中 processing{{end}}</dd>{{end}}
+{{range .Order.Refunds}}<dt>退款 Refund</dt><dd class="refund">{{yuan .Amount}} · {{if .Succeeded}}已退款 refunded{{else if .Failed}}失败 failed{{else if .Unknown}}结果未知 outcome unknown{{else}}处理中 processing{{end}}</dd>{{end}}
 {{end}}
 <dt class="nowrap">时间为北京时间</dt><dd class="muted">Times are Beijing time (UTC+8).</dd>
 </dl>
@@ -259,8 +259,14 @@ var adminTemplate = page("admin", `{{template "head" "订单管理 Orders"}}
 <td><a class="mono" href="/result/{{.OutTradeNo}}">{{.OutTradeNo}}</a><br>{{.Title}}<br><span class="muted nowrap">{{beijing .Created}}</span></td>
 <td>{{yuan .Amount}}</td>
 <td>{{if eq .State "paid"}}已支付 paid{{with .PaidBy}} ({{.}}){{end}}{{else}}未支付 unpaid{{end}}
-{{range .Refunds}}<br><span class="refund">退款 {{yuan .Amount}}: {{if .Succeeded}}已退款 refunded{{else if .Failed}}失败 failed{{else}}处理中 processing{{end}}</span>{{end}}</td>
+{{range .Refunds}}<br><span class="refund" data-refund-no="{{.RefundNo}}">退款 {{yuan .Amount}}: {{if .Succeeded}}已退款 refunded{{else if .Failed}}失败 failed{{else if .Unknown}}<strong class="unknown">结果未知 outcome unknown</strong> ({{.RefundNo}}){{else}}处理中 processing{{end}}</span>
+{{if and .Unknown $.CanRefund}}<form method="post" action="/admin/refund/check" class="actions check">
+<input type="hidden" name="token" value="{{$.Token}}">
+<input type="hidden" name="refund_no" value="{{.RefundNo}}">
+<button type="submit" class="secondary">再次查询 Check again</button>
+</form>{{end}}{{end}}</td>
 <td>{{if and $.CanRefund .Refundable}}<form method="post" action="/admin/refund" class="actions">
+<input type="hidden" name="token" value="{{$.Token}}">
 <input type="hidden" name="out_trade_no" value="{{.OutTradeNo}}">
 <label>¥ <input type="number" name="amount" min="0.01" step="0.01" max="{{yuanInput .Refundable}}" value="{{yuanInput .Refundable}}" aria-label="refund amount in yuan"></label>
 <button type="submit" class="danger">退款 Refund</button>

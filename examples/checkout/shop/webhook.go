@@ -102,7 +102,7 @@ func (s *Shop) handlePayment(n *beecloud.Notification) error {
 func (s *Shop) handleRefund(n *beecloud.Notification) error {
 	at := s.cfg.Now()
 	no, err := s.orders.UpdateRefund(n.TransactionID, func(r *Refund) {
-		r.Succeeded, r.Failed, r.Done = true, false, at
+		r.Succeeded, r.Failed, r.Unknown, r.Done = true, false, false, at
 	})
 	if err != nil {
 		s.log.Warn("shop: refund not made by this shop (on BeeCloud's dashboard?)", "refund_no", n.TransactionID, "amount", n.TransactionFee)

@@ -23,6 +23,23 @@ button,.button{display:block;width:100%;box-sizing:border-box;text-align:center;
 </style>
 `
 
+var indexTemplate = template.Must(template.New("index").Parse(head + `<title>{{.Product.Title}}</title>
+</head>
+<body>
+<main>
+<section class="card">
+<h1>{{.Product.Title}}</h1>
+<p class="price">{{.Price}}</p>
+<p class="muted">openid: {{.OpenID}}</p>
+</section>
+<form method="post" action="{{.OrdersPath}}">
+<button type="submit" id="buy">购买 <span>Buy</span></button>
+</form>
+</main>
+</body>
+</html>
+`))
+
 var payTemplate = template.Must(template.New("pay").Parse(head + `<title>微信支付 · WeChat Pay</title>
 {{.ScriptTag}}
 </head>

@@ -52,10 +52,13 @@ type Product struct {
 	Amount int64 // 分
 }
 
-// Paths the shop serves.
+// Paths the shop serves. An order's pages are under PayPath and
+// ResultPath followed by its out_trade_no.
 const (
 	CallbackPath = "/oauth/callback"
 	WebhookPath  = "/beecloud/webhook"
+	OrdersPath   = "/orders"
+	PayPath      = "/pay/"
 	ResultPath   = "/result/"
 )
 
@@ -65,12 +68,13 @@ const (
 )
 
 type app struct {
-	cfg    Config
-	key    []byte
-	log    *slog.Logger
-	mu     sync.Mutex
-	orders map[string]*order
-	unpaid int // orders not paid
+	cfg     Config
+	webhook *beecloud.WebhookHandler
+	key     []byte
+	log     *slog.Logger
+	mu      sync.Mutex
+	orders  map[string]*order
+	unpaid  int // orders not paid
 }
 
 type order struct {
@@ -85,6 +89,15 @@ type order struct {
 
 // New returns the shop's handler.
 func New(cfg Config) (http.Handler, error) {
+	a, err := newApp(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return a.routes(), nil
+}
+
+// newApp checks cfg and returns the shop.
+func newApp(cfg Config) (*app, error) {
 	bc := cfg.BeeCloud
 	if bc.AppID == "" || bc.AppSecret == "" || bc.MasterSecret == "" {
 		return nil, fmt.Errorf("wxshop: BeeCloud config needs AppID, AppSecret and MasterSecret: %v", bc)
@@ -116,28 +129,89 @@ func New(cfg Config) (http.Handler, error) {
 	if err := webhook.Validate(); err != nil {
 		return nil, fmt.Errorf("wxshop: %w", err)
 	}
+	a.webhook = webhook
+	return a, nil
+}
+
+// routes returns the shop's handler.
+func (a *app) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /{$}", a.pay)
+	mux.HandleFunc("GET /{$}", a.index)
+	mux.HandleFunc("POST "+OrdersPath, a.createOrder)
+	mux.HandleFunc("GET "+PayPath+"{no}", a.pay)
 	mux.HandleFunc("GET "+CallbackPath, a.callback)
 	mux.HandleFunc("GET "+ResultPath+"{no}", a.result)
 	mux.HandleFunc("GET "+ResultPath+"{no}/status", a.status)
-	mux.Handle("POST "+WebhookPath, webhook)
-	return mux, nil
+	mux.Handle("POST "+WebhookPath, a.webhook)
+	// A page on another site cannot make orders for the buyer; BeeCloud's
+	// webhook, sent by a server, is not a browser request and passes.
+	return http.NewCrossOriginProtection().Handler(mux)
 }
 
-// pay shows the pay page to a buyer whose openid is known, and sends any
-// other to WeChat's OAuth first.
-func (a *app) pay(w http.ResponseWriter, r *http.Request) {
+// index shows the product with a button that makes an order (a POST) to
+// a buyer whose openid is known, and sends any other to WeChat's OAuth
+// first. Viewing the page makes no order.
+func (a *app) index(w http.ResponseWriter, r *http.Request) {
 	openid, ok := a.openID(r)
 	if !ok {
 		a.startOAuth(w, r)
 		return
 	}
 	p := a.cfg.Product
+	render(w, http.StatusOK, indexTemplate, map[string]any{
+		"Product":    p,
+		"Price":      yuan(p.Amount),
+		"OpenID":     openid,
+		"OrdersPath": OrdersPath,
+	})
+}
+
+// createOrder makes an order for the signed-in buyer and sends the buyer
+// to its pay page (POST, then redirect, then GET: reloading the pay page
+// makes no new order).
+func (a *app) createOrder(w http.ResponseWriter, r *http.Request) {
+	openid, ok := a.openID(r)
+	if !ok {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	p := a.cfg.Product
+	o := &order{OutTradeNo: beecloud.NewOutTradeNo(), Title: p.Title, Amount: p.Amount, OpenID: openid, Created: time.Now()}
+	if !a.addOrder(o) {
+		w.Header().Set("Retry-After", "60")
+		http.Error(w, "未付款的订单太多，请稍后再试 · Too many unpaid orders; try again in a minute.", http.StatusServiceUnavailable)
+		return
+	}
+	http.Redirect(w, r, PayPath+o.OutTradeNo, http.StatusSeeOther)
+}
+
+// pay shows the pay page of an unpaid order to the buyer who made it.
+func (a *app) pay(w http.ResponseWriter, r *http.Request) {
+	openid, ok := a.openID(r)
+	if !ok {
+		a.startOAuth(w, r)
+		return
+	}
+	a.mu.Lock()
+	stored, found := a.orders[r.PathValue("no")]
+	var ord order
+	if found {
+		ord = *stored
+	}
+	a.mu.Unlock()
+	switch {
+	case !found || ord.OpenID != openid:
+		http.Error(w, "订单不存在 · Order not found", http.StatusNotFound)
+		return
+	case ord.Paid:
+		http.Redirect(w, r, ResultPath+ord.OutTradeNo, http.StatusSeeOther)
+		return
+	}
+	p := Product{Title: ord.Title, Amount: ord.Amount}
 	o := beecloud.Order{
-		Title:          p.Title,
-		Amount:         p.Amount,
-		OutTradeNo:     beecloud.NewOutTradeNo(),
+		Title:          ord.Title,
+		Amount:         ord.Amount,
+		OutTradeNo:     ord.OutTradeNo,
 		InstantChannel: beecloud.ChannelWx,
 		OpenID:         openid,
 		// No ReturnURL: WeChat JSAPI payment does not support it. The
@@ -154,11 +228,7 @@ func (a *app) pay(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot render the pay button", http.StatusInternalServerError)
 		return
 	}
-	if !a.addOrder(&order{OutTradeNo: o.OutTradeNo, Title: o.Title, Amount: o.Amount, OpenID: openid, Created: time.Now()}) {
-		w.Header().Set("Retry-After", "60")
-		http.Error(w, "未付款的订单太多，请稍后再试 · Too many unpaid orders; try again in a minute.", http.StatusServiceUnavailable)
-		return
-	}
+	w.Header().Set("Cache-Control", "no-store")
 	render(w, http.StatusOK, payTemplate, map[string]any{
 		"ScriptTag":   a.cfg.BeeCloud.ScriptTag(),
 		"ClickScript": script,
@@ -170,7 +240,7 @@ func (a *app) pay(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// Bounds of the order book: every view of the pay page by a signed-in
+// Bounds of the order book: every press of the buy button by a signed-in
 // buyer makes an order, and a real shop would keep them in its database
 // instead.
 const (

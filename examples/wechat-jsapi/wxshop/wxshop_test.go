@@ -27,10 +27,17 @@ var testConfig = beecloud.Config{
 // (a client with cookies) for it.
 func newTestShop(t *testing.T) (*httptest.Server, *FakeWeChat, *http.Client) {
 	t.Helper()
+	srv, _, fake, browser := newTestApp(t)
+	return srv, fake, browser
+}
+
+// newTestApp is newTestShop that returns the shop's app too.
+func newTestApp(t *testing.T) (*httptest.Server, *app, *FakeWeChat, *http.Client) {
+	t.Helper()
 	fake := &FakeWeChat{AppID: "wxtest", Secret: "wxsecret", OpenID: "oTestUser0000000000000000001"}
 	wx := httptest.NewServer(fake)
 	t.Cleanup(wx.Close)
-	h, err := New(Config{
+	a, err := newApp(Config{
 		BeeCloud: testConfig,
 		OAuth: OAuth{
 			AppID: fake.AppID, Secret: fake.Secret,
@@ -42,10 +49,30 @@ func newTestShop(t *testing.T) (*httptest.Server, *FakeWeChat, *http.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(h)
+	srv := httptest.NewServer(a.routes())
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
-	return srv, fake, &http.Client{Jar: jar}
+	return srv, a, fake, &http.Client{Jar: jar}
+}
+
+// buy presses the product page's buy button, as a browser does, and
+// returns the new order's number and its pay page.
+func buy(t *testing.T, browser *http.Client, srv *httptest.Server) (string, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+OrdersPath, nil)
+	req.Header.Set("Origin", srv.URL)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := browser.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	m := outTradeNoRE.FindStringSubmatch(string(body))
+	if resp.StatusCode != http.StatusOK || m == nil || resp.Request.URL.Path != PayPath+m[1] {
+		t.Fatalf("buying ended at %s with %d; want the order's pay page:\n%s", resp.Request.URL, resp.StatusCode, body)
+	}
+	return m[1], string(body)
 }
 
 func fetch(t *testing.T, c *http.Client, u string) (*http.Response, string) {
@@ -64,16 +91,16 @@ var outTradeNoRE = regexp.MustCompile(`订单号 Order no\. ([0-9a-f]{32})`)
 func TestOAuthThenPayInsideWeChat(t *testing.T) {
 	srv, fake, browser := newTestShop(t)
 
-	// The first visit goes through OAuth and lands on the pay page.
+	// The first visit goes through OAuth and lands on the product page;
+	// its button makes the order.
 	resp, page := fetch(t, browser, srv.URL+"/")
-	if resp.StatusCode != http.StatusOK || resp.Request.URL.String() != srv.URL+"/" {
-		t.Fatalf("ended at %s with %d; want the pay page", resp.Request.URL, resp.StatusCode)
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.String() != srv.URL+"/" || !strings.Contains(page, `id="buy"`) || !strings.Contains(page, fake.OpenID) {
+		t.Fatalf("ended at %s with %d; want the product page:\n%s", resp.Request.URL, resp.StatusCode, page)
 	}
-	m := outTradeNoRE.FindStringSubmatch(page)
-	if m == nil {
-		t.Fatalf("pay page has no order number:\n%s", page)
+	no, page := buy(t, browser, srv)
+	if _, again := fetch(t, browser, srv.URL+PayPath+no); !strings.Contains(again, no) {
+		t.Errorf("reloading the pay page lost the order:\n%s", again)
 	}
-	no := m[1]
 	sign := beecloud.Sign(testConfig.AppID, "测试商品", 1, no, testConfig.AppSecret)
 	for _, want := range []string{
 		`<meta name="viewport"`,
@@ -182,12 +209,8 @@ func TestForgedOpenIDCookieIsIgnored(t *testing.T) {
 // another amount than the order's, or a refund, leaves the order unpaid.
 func TestWebhookPaysOnlyTheOrdersAmount(t *testing.T) {
 	srv, fake, browser := newTestShop(t)
-	_, page := fetch(t, browser, srv.URL+"/")
-	m := outTradeNoRE.FindStringSubmatch(page)
-	if m == nil {
-		t.Fatalf("pay page has no order number:\n%s", page)
-	}
-	no := m[1]
+	fetch(t, browser, srv.URL+"/") // OAuth
+	no, _ := buy(t, browser, srv)
 	post := func(n beecloud.Notification) string {
 		t.Helper()
 		req := beecloudtest.NewRequest(testConfig, n)
@@ -243,5 +266,55 @@ func TestOrdersNeverForgetYoungUnpaid(t *testing.T) {
 	}
 	if _, ok := a.orders["paid"]; !ok {
 		t.Error("the paid order was forgotten")
+	}
+}
+
+// TestViewingMakesNoOrder checks that only the buy button's POST makes an
+// order: views of the product page (by the buyer, or by anyone replaying
+// the buyer's cookie) make none and cannot fill the order book, and a
+// POST from another site is refused.
+func TestViewingMakesNoOrder(t *testing.T) {
+	srv, a, _, browser := newTestApp(t)
+	for range 20 {
+		resp, page := fetch(t, browser, srv.URL+"/")
+		if resp.StatusCode != http.StatusOK || outTradeNoRE.MatchString(page) || strings.Contains(page, "BC.click") {
+			t.Fatalf("GET / answered %d with an order:\n%s", resp.StatusCode, page)
+		}
+	}
+	count := func() int {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return len(a.orders)
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("%d orders after viewing the page; want none", n)
+	}
+
+	forged, _ := http.NewRequest(http.MethodPost, srv.URL+OrdersPath, nil)
+	forged.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err := browser.Do(forged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || count() != 0 {
+		t.Errorf("a cross-site POST answered %d and made %d orders; want 403 and none", resp.StatusCode, count())
+	}
+	anonymous, err := http.Post(srv.URL+OrdersPath, "application/x-www-form-urlencoded", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anonymous.Body.Close()
+	if count() != 0 {
+		t.Errorf("a POST without the openid cookie made %d orders; want none", count())
+	}
+
+	no, _ := buy(t, browser, srv)
+	if n := count(); n != 1 {
+		t.Errorf("%d orders after one press of the button; want 1", n)
+	}
+	// Another buyer cannot open this buyer's pay page.
+	if resp, _ := fetch(t, &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}, srv.URL+PayPath+no); resp.StatusCode == http.StatusOK {
+		t.Errorf("a stranger opened the pay page: %d", resp.StatusCode)
 	}
 }

@@ -1,0 +1,252 @@
+package shop
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paybutton/beecloud"
+	"github.com/paybutton/beecloud/beecloudtest"
+)
+
+// adminBrowser is a browser that opened the admin page: it holds the
+// page's session cookie and form token.
+type adminBrowser struct {
+	base   string
+	client *http.Client
+	token  string
+	page   string
+}
+
+var tokenRE = regexp.MustCompile(`name="token" value="([0-9a-f]{64})"`)
+
+// openAdmin opens the admin page of the shop at base as a browser does.
+func openAdmin(t *testing.T, base string) *adminBrowser {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	a := &adminBrowser{base: base, client: &http.Client{Jar: jar}}
+	a.reload(t)
+	return a
+}
+
+func (a *adminBrowser) reload(t *testing.T) {
+	t.Helper()
+	resp, err := a.client.Get(a.base + AdminPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("admin page: %d %s", resp.StatusCode, body)
+	}
+	a.page = string(body)
+	if m := tokenRE.FindStringSubmatch(a.page); m != nil {
+		a.token = m[1]
+	}
+}
+
+// post submits an admin form to AdminPath+path with the page's token, as
+// the page's own forms do, and returns the status and where it ended.
+func (a *adminBrowser) post(t *testing.T, path string, form url.Values) (int, *url.URL) {
+	t.Helper()
+	form.Set("token", a.token)
+	req, _ := http.NewRequest(http.MethodPost, a.base+AdminPath+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", a.base)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := a.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode, resp.Request.URL
+}
+
+// TestSandboxAdminRefusesForeignHosts checks that the open admin page of
+// a sandbox shop answers only requests for a loopback host name: a page
+// on the internet whose domain resolves to 127.0.0.1 (DNS rebinding)
+// sends Host and Origin both naming its domain, which the cross-origin
+// check alone lets through.
+func TestSandboxAdminRefusesForeignHosts(t *testing.T) {
+	o := startOfflineShop(t, Config{SweepEvery: -1})
+	no := payInSandbox(t, o, "tea", beecloud.ChannelAli, false)
+	eventually(t, "the webhook", func() bool { got, _ := o.Orders.Get(no); return got.State == StatePaid })
+	port := strings.TrimPrefix(o.URL, "http://127.0.0.1:")
+	admin := openAdmin(t, o.URL) // a session and a token, as a rebinding page cannot get them
+
+	tests := []struct {
+		host string
+		want int
+	}{
+		{"evil.example:" + port, http.StatusForbidden},
+		{"evil.example", http.StatusForbidden},
+		{"127.0.0.1.evil.example:" + port, http.StatusForbidden},
+		{"localhost.evil.example:" + port, http.StatusForbidden},
+		{"10.0.0.1:" + port, http.StatusForbidden},
+		{"127.0.0.1:" + port, http.StatusOK},
+		{"127.1.2.3:" + port, http.StatusOK},
+		{"localhost:" + port, http.StatusOK},
+		{"LOCALHOST", http.StatusOK},
+		{"[::1]:" + port, http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host, func(t *testing.T) {
+			page, _ := http.NewRequest(http.MethodGet, o.URL+AdminPath, nil)
+			page.Host = tt.host
+			if code := roundTrip(t, page); code != tt.want {
+				t.Errorf("GET /admin with Host %s: %d; want %d", tt.host, code, tt.want)
+			}
+			if tt.want == http.StatusOK {
+				return
+			}
+			form := url.Values{"out_trade_no": {no}, "amount": {"0.01"}, "token": {admin.token}}
+			refund, _ := http.NewRequest(http.MethodPost, o.URL+AdminPath+"/refund", strings.NewReader(form.Encode()))
+			refund.Host = tt.host
+			refund.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			refund.Header.Set("Origin", "http://"+tt.host)
+			for _, c := range admin.client.Jar.Cookies(&url.URL{Scheme: "http", Host: strings.TrimPrefix(o.URL, "http://"), Path: AdminPath}) {
+				refund.AddCookie(c)
+			}
+			if code := roundTrip(t, refund); code != http.StatusForbidden {
+				t.Errorf("POST /admin/refund with Host and Origin %s: %d; want 403", tt.host, code)
+			}
+		})
+	}
+	if n := len(o.Sandbox.Refunds()); n != 0 {
+		t.Errorf("the sandbox made %d refunds; want none", n)
+	}
+}
+
+func roundTrip(t *testing.T, req *http.Request) int {
+	t.Helper()
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestAdminRefundNeedsSessionToken checks that a refund POST needs the
+// token of the browser's own admin session, not just a same-origin
+// header: a request forged without the page's token refunds nothing.
+func TestAdminRefundNeedsSessionToken(t *testing.T) {
+	o := startOfflineShop(t, Config{SweepEvery: -1})
+	no := payInSandbox(t, o, "tea", beecloud.ChannelAli, false)
+	eventually(t, "the webhook", func() bool { got, _ := o.Orders.Get(no); return got.State == StatePaid })
+	admin := openAdmin(t, o.URL)
+	other := openAdmin(t, o.URL)
+	if admin.token == "" || admin.token == other.token {
+		t.Fatalf("tokens %q and %q; want one per session", admin.token, other.token)
+	}
+	form := func(token string) string {
+		return url.Values{"out_trade_no": {no}, "amount": {"0.01"}, "token": {token}}.Encode()
+	}
+	cookies := admin.client.Jar.Cookies(&url.URL{Scheme: "http", Host: strings.TrimPrefix(o.URL, "http://"), Path: AdminPath})
+	tests := []struct {
+		name    string
+		body    string
+		cookies bool
+		header  http.Header
+	}{
+		{"no token, no cookie", url.Values{"out_trade_no": {no}, "amount": {"0.01"}}.Encode(), false, nil},
+		{"no cookie", form(admin.token), false, nil},
+		{"no token", url.Values{"out_trade_no": {no}, "amount": {"0.01"}}.Encode(), true, nil},
+		{"another session's token", form(other.token), true, nil},
+		{"a token made up", form(strings.Repeat("0", 64)), true, nil},
+		{"same-origin header alone", form(""), true, http.Header{"Sec-Fetch-Site": {"same-origin"}}},
+		{"cross-site, with the token", form(admin.token), true, http.Header{"Sec-Fetch-Site": {"cross-site"}}},
+		{"another origin, with the token", form(admin.token), true, http.Header{"Origin": {"http://evil.example"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(http.MethodPost, o.URL+AdminPath+"/refund", strings.NewReader(tt.body))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			for k, v := range tt.header {
+				req.Header[k] = v
+			}
+			if tt.cookies {
+				for _, c := range cookies {
+					req.AddCookie(c)
+				}
+			}
+			if code := roundTrip(t, req); code != http.StatusForbidden {
+				t.Errorf("got %d; want 403", code)
+			}
+		})
+	}
+	if got, _ := o.Orders.Get(no); len(got.Refunds) != 0 || len(o.Sandbox.Refunds()) != 0 {
+		t.Fatalf("refunds %+v, sandbox %d; want none", got.Refunds, len(o.Sandbox.Refunds()))
+	}
+	if code, end := admin.post(t, "/refund", url.Values{"out_trade_no": {no}, "amount": {"0.01"}}); code != http.StatusOK || end.Query().Get("done") == "" {
+		t.Errorf("the admin's own form: %d at %s; want the refund asked", code, end)
+	}
+	if n := len(o.Sandbox.Refunds()); n != 1 {
+		t.Errorf("the sandbox made %d refunds; want 1", n)
+	}
+}
+
+// TestAdminUnknownRefund checks that a refund whose answer is lost is
+// shown as unknown, with a button to check it again and none to refund
+// its money again, and that checking settles it once BeeCloud has it.
+func TestAdminUnknownRefund(t *testing.T) {
+	o := startOfflineShop(t, Config{SweepEvery: -1, RefundTimeout: 2 * time.Second})
+	// WeChat sends no refund webhook: only the check settles the refund.
+	no := payInSandbox(t, o, "tea", beecloud.ChannelWxMP, false)
+	eventually(t, "the webhook", func() bool { got, _ := o.Orders.Get(no); return got.State == StatePaid })
+	admin := openAdmin(t, o.URL)
+
+	// A gateway answers 502 before BeeCloud sees the refund.
+	o.Sandbox.FailNext(beecloudtest.Fault{Method: "POST", Path: "/2/rest/refund", Status: 502})
+	_, end := admin.post(t, "/refund", url.Values{"out_trade_no": {no}, "amount": {"1.50"}})
+	if msg := end.Query().Get("error"); !strings.Contains(msg, "OUTCOME UNKNOWN") || !strings.Contains(msg, "Do not refund again") {
+		t.Fatalf("ended at %s; want the outcome said unknown", end)
+	}
+	got, _ := o.Orders.Get(no)
+	if len(got.Refunds) != 1 || !got.Refunds[0].Unknown || got.Refundable() != 0 {
+		t.Fatalf("order %+v; want one unknown refund, nothing refundable", got)
+	}
+	refundNo := got.Refunds[0].RefundNo
+	admin.reload(t)
+	row := admin.page[strings.Index(admin.page, `id="order-`+no+`"`):]
+	row = row[:strings.Index(row, "</tr>")]
+	for _, want := range []string{"outcome unknown", `action="/admin/refund/check"`, `value="` + refundNo + `"`, "Check again"} {
+		if !strings.Contains(row, want) {
+			t.Errorf("the order's row lacks %q:\n%s", want, row)
+		}
+	}
+	if strings.Contains(row, `action="/admin/refund"`) {
+		t.Errorf("the order's row offers to refund again:\n%s", row)
+	}
+
+	// Not found yet: it stays unknown.
+	_, end = admin.post(t, "/refund/check", url.Values{"refund_no": {refundNo}})
+	if msg := end.Query().Get("error"); !strings.Contains(msg, "no refund "+refundNo+" yet") || !strings.Contains(msg, "Do not refund again") {
+		t.Errorf("check ended at %s; want not found yet", end)
+	}
+	if got, _ := o.Orders.Get(no); !got.Refunds[0].Unknown {
+		t.Error("a refund not found is no longer unknown")
+	}
+
+	// The lost request reaches BeeCloud late: the check finds it.
+	app := o.Sandbox.Apps()[0].Config
+	late := &beecloud.Client{Config: app, BaseURL: o.Sandbox.URL}
+	if _, err := late.Refund(context.Background(), beecloud.RefundRequest{OutTradeNo: no, RefundNo: refundNo, Amount: 150}); err != nil {
+		t.Fatal(err)
+	}
+	_, end = admin.post(t, "/refund/check", url.Values{"refund_no": {refundNo}})
+	if msg := end.Query().Get("done"); !strings.Contains(msg, "BeeCloud has it") {
+		t.Errorf("check ended at %s; want found", end)
+	}
+	eventually(t, "the refund settled", func() bool { got, _ := o.Orders.Get(no); return !got.Refunds[0].Unknown && got.Refunded() == 150 })
+	if n := len(o.Sandbox.Refunds()); n != 1 {
+		t.Errorf("the sandbox made %d refunds; want 1", n)
+	}
+}
