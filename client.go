@@ -231,7 +231,7 @@ func notSent(err error) bool {
 
 // envelope is the part every answer shares.
 type envelope struct {
-	ResultCode *int   `json:"result_code"`
+	ResultCode *Code  `json:"result_code"`
 	ResultMsg  string `json:"result_msg"`
 	ErrDetail  string `json:"err_detail"`
 }

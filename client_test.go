@@ -286,11 +286,11 @@ func TestClientEndpoints(t *testing.T) {
 // status, is an *APIError that names the code and the message, and is
 // not retried.
 func TestAPIErrors(t *testing.T) {
-	for code := 1; code <= 18; code++ {
+	for code := Code(1); code <= 18; code++ {
 		for _, status := range []int{200, 400, 404} {
 			t.Run(fmt.Sprintf("code %d HTTP %d", code, status), func(t *testing.T) {
 				msg := "SOME_MESSAGE"
-				if code < len(codeNames) {
+				if int(code) < len(codeNames) {
 					msg = codeNames[code]
 				}
 				f := newFake(t, func(fakeCall) (int, string) {

@@ -87,7 +87,7 @@ func (h *WebhookHandler) runReconciled(ctx context.Context, n *Notification, wha
 	log.with(
 		slog.String("source", "reconcile"),
 		slog.String("app_id", n.AppID),
-		slog.String("transaction_type", n.TransactionType),
+		slog.String("transaction_type", string(n.TransactionType)),
 		slog.String("transaction_id", n.TransactionID),
 		slog.Int64("transaction_fee", n.TransactionFee),
 		slog.String("record", record),
@@ -243,11 +243,11 @@ func reconciled(cfg Config, b *Bill) *Notification {
 // webhookChannel returns the channel_type a webhook for b carries: the
 // sub-channel's first word (ALI_WEB → ALI, BC_NATIVE → BC), or the
 // bill's channel.
-func webhookChannel(b *Bill) string {
+func webhookChannel(b *Bill) ChannelType {
 	if head, _, ok := strings.Cut(b.SubChannel, "_"); ok && head != "" {
-		return head
+		return ChannelType(head)
 	}
-	return strings.ToUpper(b.Channel)
+	return ChannelType(strings.ToUpper(string(b.Channel)))
 }
 
 // errCapture passes records to inner and keeps the error of the last

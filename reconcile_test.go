@@ -128,7 +128,7 @@ func TestReconcileRecoversDroppedWebhook(t *testing.T) {
 	assert.Equal(t, no, n.TransactionID)
 	assert.Equal(t, int64(150), n.TransactionFee)
 	assert.True(t, n.TradeSuccess)
-	assert.Equal(t, "ALI", n.ChannelType)
+	assert.Equal(t, beecloud.ChannelTypeAli, n.ChannelType)
 	assert.Equal(t, "ALI_WEB", n.SubChannelType)
 	assert.Equal(t, bill.ChannelTransactionID, n.ChannelTransactionID)
 	assert.Equal(t, map[string]any{"k": "v"}, n.Optional)
@@ -322,7 +322,7 @@ func TestReconcileRefund(t *testing.T) {
 		s.mu.Unlock()
 		assert.Equal(t, beecloud.TransactionRefund, n.TransactionType)
 		assert.Equal(t, int64(40), n.TransactionFee)
-		assert.Equal(t, "WX", n.ChannelType)
+		assert.Equal(t, beecloud.ChannelTypeWx, n.ChannelType)
 		assert.Equal(t, "WX_NATIVE", n.SubChannelType)
 	})
 	t.Run("after the refund's webhook", func(t *testing.T) {

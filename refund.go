@@ -96,8 +96,8 @@ type RefundRequest struct {
 	// Amount is how much to give back, at most what is left of the bill's
 	// paid amount; a part of it makes a partial refund. Required.
 	Amount int64
-	// Channel, if set, is the bill's channel, such as "ALI".
-	Channel string
+	// Channel, if set, is the bill's channel, such as [ChannelTypeAli].
+	Channel ChannelType
 	// Optional is echoed in the refund's record and webhook: a flat map of
 	// string, number and bool values.
 	Optional map[string]any
@@ -133,7 +133,7 @@ func (r RefundRequest) params(now time.Time) (map[string]any, error) {
 	case r.Amount > MaxAmount:
 		p.add("Amount", fmt.Sprintf("must be at most %d 分, got %d", int64(MaxAmount), r.Amount))
 	}
-	checkChannel(&p, "Channel", r.Channel)
+	checkChannel(&p, "Channel", string(r.Channel))
 	checkFlat(&p, "Optional", r.Optional)
 	m := map[string]any{
 		"bill_no":    r.OutTradeNo,
