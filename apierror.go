@@ -122,7 +122,7 @@ func (e *opError) Unwrap() error { return e.err }
 // Errors of the [Client], matched with errors.Is.
 var (
 	// ErrInvalidRequest means a request was refused before it was sent;
-	// the error is a *[RequestError] naming each bad field.
+	// the error is a *[ValidationError] naming each bad field.
 	ErrInvalidRequest = errors.New("beecloud: invalid request")
 	// ErrUnknownOutcome means a request that changes money (a refund or
 	// an approval) may or may not have taken effect: its answer was lost
@@ -130,37 +130,6 @@ var (
 	// by its refund_no ([Client.Refunds]) before sending it again.
 	ErrUnknownOutcome = errors.New("beecloud: outcome unknown")
 )
-
-// RequestError lists the problems that kept a [Client] request from being
-// sent. errors.Is(err, ErrInvalidRequest) holds for it.
-type RequestError struct {
-	// Op names the call, such as "refund".
-	Op string
-	// Problems names each bad field by its Go name, such as "Amount" or
-	// "RefundNo", with the reason.
-	Problems []FieldError
-}
-
-func (e *RequestError) Error() string {
-	reasons := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		reasons[i] = p.Error()
-	}
-	return "beecloud: invalid " + e.Op + " request: " + strings.Join(reasons, "; ")
-}
-
-// Is makes errors.Is(err, ErrInvalidRequest) true.
-func (e *RequestError) Is(target error) bool { return target == ErrInvalidRequest }
-
-// Field returns the first problem with the named field, if any.
-func (e *RequestError) Field(name string) (FieldError, bool) {
-	for _, p := range e.Problems {
-		if p.Field == name {
-			return p, true
-		}
-	}
-	return FieldError{}, false
-}
 
 // problems collects the problems of one request.
 type problems struct {
@@ -176,5 +145,5 @@ func (p *problems) err() error {
 	if len(p.list) == 0 {
 		return nil
 	}
-	return &RequestError{Op: p.op, Problems: p.list}
+	return &ValidationError{Op: p.op, Problems: p.list}
 }

@@ -182,7 +182,7 @@ func (q BillQuery) params(op string, count bool) (map[string]any, error) {
 	}
 	if q.RefundedOnly {
 		if count {
-			p.add("RefundedOnly", "BeeCloud cannot count bills by refund_result")
+			p.add("refund_result", "BeeCloud cannot count bills by refund_result")
 		}
 		m["refund_result"] = true
 	}

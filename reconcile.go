@@ -49,7 +49,7 @@ func (h *WebhookHandler) Reconcile(ctx context.Context, c *Client, outTradeNo st
 		return false, errors.New("beecloud: reconcile: nil Client")
 	}
 	if reason := checkOutTradeNo(outTradeNo); reason != "" {
-		return false, &RequestError{Op: "reconcile", Problems: []FieldError{{Field: "outTradeNo", Reason: reason}}}
+		return false, &ValidationError{Op: "reconcile", Problems: []FieldError{{Field: "bill_no", Reason: reason}}}
 	}
 	if err := h.checkReconcile(c); err != nil {
 		return false, err
@@ -132,7 +132,7 @@ func (h *WebhookHandler) ReconcileRefund(ctx context.Context, c *Client, refundN
 		return false, errors.New("beecloud: reconcile refund: nil Client")
 	}
 	if refundNo == "" || len(refundNo) > 32 || !isAlnumString(refundNo) {
-		return false, &RequestError{Op: "refund reconciliation", Problems: []FieldError{{Field: "refundNo", Reason: "must be 1 to 32 letters or digits"}}}
+		return false, &ValidationError{Op: "refund reconciliation", Problems: []FieldError{{Field: "refund_no", Reason: "must be 1 to 32 letters or digits"}}}
 	}
 	if err := h.checkReconcile(c); err != nil {
 		return false, err

@@ -220,6 +220,10 @@ func TestReconcileMisconfigured(t *testing.T) {
 
 	_, err = s.handler.Reconcile(ctx, s.client, "bad no")
 	require.ErrorIs(t, err, beecloud.ErrInvalidRequest)
+	var verr *beecloud.ValidationError
+	require.ErrorAs(t, err, &verr)
+	_, found := verr.Field("bill_no")
+	require.True(t, found, "got %q; want a problem with bill_no", err)
 
 	h := &beecloud.WebhookHandler{Apps: beecloud.Apps{shopConfig}}
 	_, err = h.Reconcile(ctx, s.client, s.order(1))
@@ -361,5 +365,9 @@ func TestReconcileRefund(t *testing.T) {
 	t.Run("bad refund number", func(t *testing.T) {
 		_, err := s.handler.ReconcileRefund(ctx, s.client, "no-dashes")
 		require.ErrorIs(t, err, beecloud.ErrInvalidRequest)
+		var verr *beecloud.ValidationError
+		require.ErrorAs(t, err, &verr)
+		_, found := verr.Field("refund_no")
+		require.True(t, found, "got %q; want a problem with refund_no", err)
 	})
 }

@@ -41,9 +41,9 @@ func (c *Client) RefundStatus(ctx context.Context, channel ChannelType, refundNo
 		p.add("channel", fmt.Sprintf(`must be "WX", "YEE", "KUAIQIAN" or "BD" (the channels without a refund webhook), got %q`, channel))
 	}
 	if refundNo == "" {
-		p.add("refundNo", "is required")
+		p.add("refund_no", "is required")
 	} else if len(refundNo) > 32 || !isAlnumString(refundNo) {
-		p.add("refundNo", "must be letters and digits, at most 32")
+		p.add("refund_no", "must be letters and digits, at most 32")
 	}
 	if err := p.err(); err != nil {
 		return "", err
@@ -98,17 +98,17 @@ type ApprovalResult struct {
 func (c *Client) ApproveRefunds(ctx context.Context, a RefundApproval) (*ApprovalResult, error) {
 	p := problems{op: "refund approval"}
 	if a.Channel == "" {
-		p.add("Channel", `is required, such as "ALI"`)
+		p.add("channel", `is required, such as "ALI"`)
 	}
-	checkChannel(&p, "Channel", string(a.Channel))
+	checkChannel(&p, "channel", string(a.Channel))
 	if len(a.IDs) == 0 {
-		p.add("IDs", "is required: the pre-refunds' record ids")
+		p.add("ids", "is required: the pre-refunds' record ids")
 	}
 	for i, id := range a.IDs {
 		sub := problems{op: p.op}
 		checkID(&sub, id)
 		for _, e := range sub.list {
-			p.add(fmt.Sprintf("IDs[%d]", i), e.Reason)
+			p.add(fmt.Sprintf("ids[%d]", i), e.Reason)
 		}
 	}
 	if err := p.err(); err != nil {

@@ -110,7 +110,7 @@ func (q RefundQuery) params(op string, count bool) (map[string]any, error) {
 	m := listing{q.OutTradeNo, string(q.Channel), q.Since, q.Until, q.Skip, q.Limit, q.Detail}.params(&p, count)
 	if q.RefundNo != "" {
 		if len(q.RefundNo) > 32 || !isAlnumString(q.RefundNo) {
-			p.add("RefundNo", "must be letters and digits, at most 32")
+			p.add("refund_no", "must be letters and digits, at most 32")
 		}
 		m["refund_no"] = q.RefundNo
 	}
