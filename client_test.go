@@ -670,7 +670,7 @@ func TestRequestValidation(t *testing.T) {
 			f := newFake(t, func(fakeCall) (int, string) { return 200, ok("") })
 			err := tt.run(f.client())
 			require.ErrorIs(t, err, ErrInvalidRequest)
-			assert.NotErrorIs(t, err, ErrInvalidOrder)
+			require.NotErrorIs(t, err, ErrInvalidOrder)
 			var rerr *ValidationError
 			require.ErrorAs(t, err, &rerr)
 			p, found := rerr.Field(tt.field)
