@@ -6,27 +6,31 @@ import (
 	"strings"
 )
 
-// The result codes of BeeCloud's REST API, in [APIError].Code. BeeCloud's
-// SDKs spell the names differently: match on the number.
+// Code is a result_code of BeeCloud's REST API, as [APIError].Code
+// carries it. BeeCloud's SDKs spell the names differently: match on the
+// number, with the constants below.
+type Code int
+
+// The result codes of BeeCloud's REST API.
 const (
-	CodeOK                   = 0  // success
-	CodeAppInvalid           = 1  // unknown app, bad app_sign or stale timestamp
-	CodePayFactorNotSet      = 2  // the channel's credentials are not set up
-	CodeChannelInvalid       = 3  // unknown or disabled channel
-	CodeMissParam            = 4  // a required parameter is missing
-	CodeParamInvalid         = 5  // a parameter has a bad value
-	CodeCertFileError        = 6  // the channel's certificate is wrong
-	CodeChannelError         = 7  // the channel refused or failed
-	CodeNoSuchBill           = 8  // no bill with that bill_no or id
-	CodeBillUnsuccess        = 9  // the bill is not paid, so it cannot be refunded
-	CodeRefundExceedTime     = 10 // the bill is too old to be refunded
-	CodeAlreadyRefunding     = 11 // a refund of the bill is under way
-	CodeRefundAmountTooLarge = 12 // the refund exceeds what is left of the bill
-	CodeNoSuchRefund         = 13 // no refund with that refund_no or id
-	CodeRuntimeError         = 14 // BeeCloud failed
-	CodeNetworkError         = 15 // BeeCloud could not reach the channel
-	CodePrerefundDuplicate   = 16 // a pre-refund with that refund_no exists
-	CodeBillNoDuplicate      = 17 // the bill_no is already used
+	CodeOK                   Code = 0  // success
+	CodeAppInvalid           Code = 1  // unknown app, bad app_sign or stale timestamp
+	CodePayFactorNotSet      Code = 2  // the channel's credentials are not set up
+	CodeChannelInvalid       Code = 3  // unknown or disabled channel
+	CodeMissParam            Code = 4  // a required parameter is missing
+	CodeParamInvalid         Code = 5  // a parameter has a bad value
+	CodeCertFileError        Code = 6  // the channel's certificate is wrong
+	CodeChannelError         Code = 7  // the channel refused or failed
+	CodeNoSuchBill           Code = 8  // no bill with that bill_no or id
+	CodeBillUnsuccess        Code = 9  // the bill is not paid, so it cannot be refunded
+	CodeRefundExceedTime     Code = 10 // the bill is too old to be refunded
+	CodeAlreadyRefunding     Code = 11 // a refund of the bill is under way
+	CodeRefundAmountTooLarge Code = 12 // the refund exceeds what is left of the bill
+	CodeNoSuchRefund         Code = 13 // no refund with that refund_no or id
+	CodeRuntimeError         Code = 14 // BeeCloud failed
+	CodeNetworkError         Code = 15 // BeeCloud could not reach the channel
+	CodePrerefundDuplicate   Code = 16 // a pre-refund with that refund_no exists
+	CodeBillNoDuplicate      Code = 17 // the bill_no is already used
 )
 
 var codeNames = [...]string{
@@ -37,14 +41,16 @@ var codeNames = [...]string{
 	"NETWORK_ERROR", "PREREFUND_DUPLICATE", "BILL_NO_DUPLICATE",
 }
 
-// CodeName returns BeeCloud's name for a result_code, such as
-// "NO_SUCH_BILL" for [CodeNoSuchBill], or "" for a code it does not know.
-func CodeName(code int) string {
-	if code < 0 || code >= len(codeNames) {
-		return ""
+// String returns BeeCloud's name for c, such as "NO_SUCH_BILL" for
+// [CodeNoSuchBill], or "Code(N)" for a code it does not know.
+func (c Code) String() string {
+	if !c.known() {
+		return "Code(" + strconv.Itoa(int(c)) + ")"
 	}
-	return codeNames[code]
+	return codeNames[c]
 }
+
+func (c Code) known() bool { return c >= 0 && int(c) < len(codeNames) }
 
 // APIError is an answer of BeeCloud's REST API with a non-zero result_code:
 // BeeCloud understood the request and refused it. It is returned, wrapped
@@ -54,7 +60,7 @@ func CodeName(code int) string {
 // other errors.
 type APIError struct {
 	// Code is the result_code, such as [CodeNoSuchBill].
-	Code int
+	Code Code
 	// Message is the result_msg, such as "NO_SUCH_BILL".
 	Message string
 	// Detail is the err_detail, BeeCloud's explanation; it may be empty.
@@ -71,9 +77,10 @@ func (e *APIError) Error() string { return "beecloud: " + e.text() }
 func (e *APIError) text() string {
 	var b strings.Builder
 	b.WriteString("BeeCloud result_code ")
-	b.WriteString(strconv.Itoa(e.Code))
-	name := CodeName(e.Code)
-	if name != "" {
+	b.WriteString(strconv.Itoa(int(e.Code)))
+	var name string
+	if e.Code.known() {
+		name = e.Code.String()
 		b.WriteString(" (")
 		b.WriteString(name)
 		b.WriteString(")")
@@ -115,7 +122,7 @@ func (e *opError) Unwrap() error { return e.err }
 // Errors of the [Client], matched with errors.Is.
 var (
 	// ErrInvalidRequest means a request was refused before it was sent;
-	// the error is a *[RequestError] naming each bad field.
+	// the error is a *[ValidationError] naming each bad field.
 	ErrInvalidRequest = errors.New("beecloud: invalid request")
 	// ErrUnknownOutcome means a request that moves money (a refund or an
 	// approval) may or may not have taken effect: its answer was lost and
@@ -124,37 +131,6 @@ var (
 	// request for the same money until it is settled.
 	ErrUnknownOutcome = errors.New("beecloud: outcome unknown")
 )
-
-// RequestError lists the problems that kept a [Client] request from being
-// sent. errors.Is(err, ErrInvalidRequest) holds for it.
-type RequestError struct {
-	// Op names the call, such as "refund".
-	Op string
-	// Problems names each bad field by its Go name, such as "Amount" or
-	// "RefundNo", with the reason.
-	Problems []FieldError
-}
-
-func (e *RequestError) Error() string {
-	reasons := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		reasons[i] = p.Error()
-	}
-	return "beecloud: invalid " + e.Op + " request: " + strings.Join(reasons, "; ")
-}
-
-// Is makes errors.Is(err, ErrInvalidRequest) true.
-func (e *RequestError) Is(target error) bool { return target == ErrInvalidRequest }
-
-// Field returns the first problem with the named field, if any.
-func (e *RequestError) Field(name string) (FieldError, bool) {
-	for _, p := range e.Problems {
-		if p.Field == name {
-			return p, true
-		}
-	}
-	return FieldError{}, false
-}
 
 // problems collects the problems of one request.
 type problems struct {
@@ -170,5 +146,5 @@ func (p *problems) err() error {
 	if len(p.list) == 0 {
 		return nil
 	}
-	return &RequestError{Op: p.op, Problems: p.list}
+	return &ValidationError{Op: p.op, Problems: p.list}
 }

@@ -18,8 +18,8 @@ type BillQuery struct {
 	// button order may have several bills: one per channel the buyer
 	// tried.
 	OutTradeNo string
-	// Channel keeps the bills of one channel, such as "ALI" or "WX".
-	Channel string
+	// Channel keeps the bills of one channel, such as [ChannelTypeAli].
+	Channel ChannelType
 	// PaidOnly keeps the paid bills (spay_result true).
 	PaidOnly bool
 	// RefundedOnly keeps the refunded bills (refund_result true). BeeCloud
@@ -46,9 +46,10 @@ type Bill struct {
 	OutTradeNo string
 	// Title is the order's title.
 	Title string
-	// Channel is the channel, such as "ALI" or "WX"; SubChannel the
+	// Channel is the channel, such as [ChannelTypeAli]; SubChannel the
 	// precise one, such as "ALI_WEB" or "WX_NATIVE".
-	Channel, SubChannel string
+	Channel    ChannelType
+	SubChannel string
 	// ChannelTransactionID is the channel's own number for a paid bill
 	// (BeeCloud's trade_no); empty before payment.
 	ChannelTransactionID string
@@ -105,7 +106,7 @@ func (w *wireBill) bill() (Bill, error) {
 		ID:                   w.ID,
 		OutTradeNo:           w.BillNo,
 		Title:                w.Title,
-		Channel:              w.Channel,
+		Channel:              ChannelType(w.Channel),
 		SubChannel:           w.SubChannel,
 		ChannelTransactionID: w.TradeNo,
 		Amount:               w.TotalFee,
@@ -175,13 +176,13 @@ func decodeDetail(raw json.RawMessage) (string, error) {
 // /2/rest/bills/count), after checking them.
 func (q BillQuery) params(op string, count bool) (map[string]any, error) {
 	p := problems{op: op}
-	m := listing{q.OutTradeNo, q.Channel, q.Since, q.Until, q.Skip, q.Limit, q.Detail}.params(&p, count)
+	m := listing{q.OutTradeNo, string(q.Channel), q.Since, q.Until, q.Skip, q.Limit, q.Detail}.params(&p, count)
 	if q.PaidOnly {
 		m["spay_result"] = true
 	}
 	if q.RefundedOnly {
 		if count {
-			p.add("RefundedOnly", "BeeCloud cannot count bills by refund_result")
+			p.add("refund_result", "BeeCloud cannot count bills by refund_result")
 		}
 		m["refund_result"] = true
 	}

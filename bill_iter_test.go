@@ -72,9 +72,9 @@ func TestAllBillsStopsAndFails(t *testing.T) {
 		errs = append(errs, err)
 	}
 	require.Len(t, errs, 1)
-	var reqErr *beecloud.RequestError
+	var reqErr *beecloud.ValidationError
 	require.ErrorAs(t, errs[0], &reqErr)
-	assert.Equal(t, "Channel", reqErr.Problems[0].Field)
+	assert.Equal(t, "channel", reqErr.Problems[0].Field)
 	assert.Zero(t, f.requests.Load(), "a bad query is not sent")
 }
 

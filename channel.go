@@ -51,6 +51,9 @@ func Channels() []Channel {
 	return append([]Channel(nil), channels...)
 }
 
+// String returns the instant_channel code, such as "ali".
+func (c Channel) String() string { return string(c) }
+
 // Known reports whether c is one of the instant_channel codes above.
 func (c Channel) Known() bool {
 	_, ok := channel.Lookup(string(c))

@@ -50,7 +50,7 @@ const (
 // Every answer with a non-zero result_code is an *[APIError] (find it with
 // errors.As), whatever its HTTP status. A request that breaks one of
 // BeeCloud's rules (a negative amount, a malformed refund_no, a limit
-// above 50, …) is refused before it is sent with a *[RequestError] naming
+// above 50, …) is refused before it is sent with a *[ValidationError] naming
 // the field. Other failures are errors that wrap their cause.
 //
 // Channels are plain strings, as BeeCloud spells them in the REST API:
@@ -273,7 +273,7 @@ func notSent(err error) bool {
 
 // envelope is the part every answer shares.
 type envelope struct {
-	ResultCode *int   `json:"result_code"`
+	ResultCode *Code  `json:"result_code"`
 	ResultMsg  string `json:"result_msg"`
 	ErrDetail  string `json:"err_detail"`
 }
@@ -373,11 +373,11 @@ func (l listing) params(p *problems, count bool) map[string]any {
 	m := map[string]any{}
 	if l.outTradeNo != "" {
 		if reason := checkOutTradeNo(l.outTradeNo); reason != "" {
-			p.add("OutTradeNo", reason)
+			p.add("bill_no", reason)
 		}
 		m["bill_no"] = l.outTradeNo
 	}
-	checkChannel(p, "Channel", l.channel)
+	checkChannel(p, "channel", l.channel)
 	if l.channel != "" {
 		m["channel"] = l.channel
 	}
@@ -508,20 +508,20 @@ func checkChannel(p *problems, field, ch string) {
 // checkPage reports bad skip and limit values.
 func checkPage(p *problems, skip, limit int) {
 	if skip < 0 {
-		p.add("Skip", fmt.Sprintf("must not be negative, got %d", skip))
+		p.add("skip", fmt.Sprintf("must not be negative, got %d", skip))
 	}
 	switch {
 	case limit < 0:
-		p.add("Limit", fmt.Sprintf("must not be negative, got %d", limit))
+		p.add("limit", fmt.Sprintf("must not be negative, got %d", limit))
 	case limit > MaxLimit:
-		p.add("Limit", fmt.Sprintf("must be at most %d (BeeCloud's maximum), got %d", MaxLimit, limit))
+		p.add("limit", fmt.Sprintf("must be at most %d (BeeCloud's maximum), got %d", MaxLimit, limit))
 	}
 }
 
 // checkSpan reports a time span that ends before it starts.
 func checkSpan(p *problems, since, until time.Time) {
 	if !since.IsZero() && !until.IsZero() && until.Before(since) {
-		p.add("Until", fmt.Sprintf("is before Since (%s < %s)", until.Format(time.RFC3339), since.Format(time.RFC3339)))
+		p.add("end_time", fmt.Sprintf("is before start_time (%s < %s)", until.Format(time.RFC3339), since.Format(time.RFC3339)))
 	}
 }
 

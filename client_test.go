@@ -286,11 +286,11 @@ func TestClientEndpoints(t *testing.T) {
 // status, is an *APIError that names the code and the message, and is
 // not retried.
 func TestAPIErrors(t *testing.T) {
-	for code := 1; code <= 18; code++ {
+	for code := Code(1); code <= 18; code++ {
 		for _, status := range []int{200, 400, 404} {
 			t.Run(fmt.Sprintf("code %d HTTP %d", code, status), func(t *testing.T) {
 				msg := "SOME_MESSAGE"
-				if code < len(codeNames) {
+				if int(code) < len(codeNames) {
 					msg = codeNames[code]
 				}
 				f := newFake(t, func(fakeCall) (int, string) {
@@ -598,83 +598,85 @@ func TestRequestValidation(t *testing.T) {
 		{"refund amount zero", func(c *Client) error {
 			_, err := c.Refund(ctx, RefundRequest{OutTradeNo: "order0001", RefundNo: today, Amount: 0})
 			return err
-		}, "Amount", "positive"},
+		}, "refund_fee", "positive"},
 		{"refund amount negative", func(c *Client) error {
 			_, err := c.Refund(ctx, RefundRequest{OutTradeNo: "order0001", RefundNo: today, Amount: -5})
 			return err
-		}, "Amount", "got -5"},
+		}, "refund_fee", "got -5"},
 		{"refund without out_trade_no", func(c *Client) error {
 			_, err := c.Refund(ctx, RefundRequest{RefundNo: today, Amount: 1})
 			return err
-		}, "OutTradeNo", "is required"},
+		}, "bill_no", "is required"},
 		{"refund without refund_no", func(c *Client) error {
 			_, err := c.Refund(ctx, RefundRequest{OutTradeNo: "order0001", Amount: 1})
 			return err
-		}, "RefundNo", "is required"},
+		}, "refund_no", "is required"},
 		{"refund_no 22 characters", func(c *Client) error {
 			_, err := c.Refund(ctx, RefundRequest{OutTradeNo: "order0001", RefundNo: today + "x", Amount: 1})
 			return err
-		}, "RefundNo", "at most 21"},
+		}, "refund_no", "at most 21"},
 		{"refund_no serial too short", func(c *Client) error {
 			_, err := c.Refund(ctx, RefundRequest{OutTradeNo: "order0001", RefundNo: today[:10], Amount: 1})
 			return err
-		}, "RefundNo", "3 or more"},
+		}, "refund_no", "3 or more"},
 		{"refund_no serial 000", func(c *Client) error {
 			_, err := c.Refund(ctx, RefundRequest{OutTradeNo: "order0001", RefundNo: today[:8] + "000", Amount: 1})
 			return err
-		}, "RefundNo", `"000"`},
+		}, "refund_no", `"000"`},
 		{"refund_no with a dash", func(c *Client) error {
 			_, err := c.Refund(ctx, RefundRequest{OutTradeNo: "order0001", RefundNo: today[:8] + "ab-c", Amount: 1})
 			return err
-		}, "RefundNo", "letters or digits only"},
+		}, "refund_no", "letters or digits only"},
 		{"refund_no not a date", func(c *Client) error {
 			_, err := c.Refund(ctx, RefundRequest{OutTradeNo: "order0001", RefundNo: "20261345abc", Amount: 1})
 			return err
-		}, "RefundNo", "real date"},
+		}, "refund_no", "real date"},
 		{"refund_no of last week", func(c *Client) error {
 			_, err := c.Refund(ctx, RefundRequest{OutTradeNo: "order0001", RefundNo: NewRefundNo(now.AddDate(0, 0, -7)), Amount: 1})
 			return err
-		}, "RefundNo", "today's date"},
+		}, "refund_no", "today's date"},
 		{"refund channel in lower case", func(c *Client) error {
 			_, err := c.Refund(ctx, RefundRequest{OutTradeNo: "order0001", RefundNo: today, Amount: 1, Channel: "ali"})
 			return err
-		}, "Channel", `did you mean "ALI"`},
+		}, "channel", `did you mean "ALI"`},
 		{"refund optional nested", func(c *Client) error {
 			_, err := c.Refund(ctx, RefundRequest{OutTradeNo: "order0001", RefundNo: today, Amount: 1, Optional: map[string]any{"a": []int{1}}})
 			return err
-		}, "Optional.a", "string, number or bool"},
-		{"bills limit 51", func(c *Client) error { _, err := c.Bills(ctx, BillQuery{Limit: 51}); return err }, "Limit", "at most 50"},
-		{"bills negative skip", func(c *Client) error { _, err := c.Bills(ctx, BillQuery{Skip: -1}); return err }, "Skip", "negative"},
-		{"bills bad out_trade_no", func(c *Client) error { _, err := c.Bills(ctx, BillQuery{OutTradeNo: "a b"}); return err }, "OutTradeNo", "letters or digits"},
+		}, "optional.a", "string, number or bool"},
+		{"bills limit 51", func(c *Client) error { _, err := c.Bills(ctx, BillQuery{Limit: 51}); return err }, "limit", "at most 50"},
+		{"bills negative skip", func(c *Client) error { _, err := c.Bills(ctx, BillQuery{Skip: -1}); return err }, "skip", "negative"},
+		{"bills bad out_trade_no", func(c *Client) error { _, err := c.Bills(ctx, BillQuery{OutTradeNo: "a b"}); return err }, "bill_no", "letters or digits"},
 		{"bills until before since", func(c *Client) error {
 			_, err := c.Bills(ctx, BillQuery{Since: now, Until: now.Add(-time.Hour)})
 			return err
-		}, "Until", "before Since"},
-		{"count bills by refund", func(c *Client) error { _, err := c.CountBills(ctx, BillQuery{RefundedOnly: true}); return err }, "RefundedOnly", "cannot count"},
+		}, "end_time", "before start_time"},
+		{"count bills by refund", func(c *Client) error { _, err := c.CountBills(ctx, BillQuery{RefundedOnly: true}); return err }, "refund_result", "cannot count"},
 		{"get bill without id", func(c *Client) error { _, err := c.GetBill(ctx, ""); return err }, "id", "is required"},
 		{"get refund with a space", func(c *Client) error { _, err := c.GetRefund(ctx, "a b"); return err }, "id", "printable"},
-		{"refunds limit 100", func(c *Client) error { _, err := c.Refunds(ctx, RefundQuery{Limit: 100}); return err }, "Limit", "at most 50"},
+		{"refunds limit 100", func(c *Client) error { _, err := c.Refunds(ctx, RefundQuery{Limit: 100}); return err }, "limit", "at most 50"},
 		{"refund status of ALI", func(c *Client) error { _, err := c.RefundStatus(ctx, "ALI", today); return err }, "channel", `"WX", "YEE", "KUAIQIAN" or "BD"`},
-		{"refund status without refund_no", func(c *Client) error { _, err := c.RefundStatus(ctx, "WX", ""); return err }, "refundNo", "is required"},
-		{"approve without ids", func(c *Client) error { _, err := c.ApproveRefunds(ctx, RefundApproval{Channel: "ALI"}); return err }, "IDs", "is required"},
+		{"refund status without refund_no", func(c *Client) error { _, err := c.RefundStatus(ctx, "WX", ""); return err }, "refund_no", "is required"},
+		{"approve without ids", func(c *Client) error { _, err := c.ApproveRefunds(ctx, RefundApproval{Channel: "ALI"}); return err }, "ids", "is required"},
 		{"approve without channel", func(c *Client) error {
 			_, err := c.ApproveRefunds(ctx, RefundApproval{IDs: []string{"x"}})
 			return err
-		}, "Channel", "is required"},
+		}, "channel", "is required"},
 		{"approve an empty id", func(c *Client) error {
 			_, err := c.ApproveRefunds(ctx, RefundApproval{Channel: "ALI", IDs: []string{"x", ""}})
 			return err
-		}, "IDs[1]", "is required"},
+		}, "ids[1]", "is required"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(t, func(fakeCall) (int, string) { return 200, ok("") })
 			err := tt.run(f.client())
 			require.ErrorIs(t, err, ErrInvalidRequest)
-			var rerr *RequestError
+			require.NotErrorIs(t, err, ErrInvalidOrder)
+			var rerr *ValidationError
 			require.ErrorAs(t, err, &rerr)
 			p, found := rerr.Field(tt.field)
 			require.True(t, found, "got %q; want a problem with %s", err, tt.field)
+			assert.Contains(t, err.Error(), tt.field+": "+p.Reason)
 			assert.Contains(t, p.Reason, tt.text)
 			assert.Empty(t, f.Calls(), "a refused request is not sent")
 		})

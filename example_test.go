@@ -1,11 +1,22 @@
 package beecloud_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"sync"
 
 	"github.com/paybutton/beecloud"
+	"github.com/paybutton/beecloud/beecloudtest"
 )
 
 // The public vector of the beecloud-button README.
@@ -77,4 +88,101 @@ func ExampleConfig_String() {
 	}
 	fmt.Printf("%v\n", cfg)
 	// Output: beecloud.Config{AppID:"c5d1cba1-5e3f-4ba0-941d-9b0a371fe719", AppSecret:"[redacted]", MasterSecret:"[redacted]", TestSecret:"", ScriptURL:"", LegacyWebhook:false, LegacyWindow:0s}
+}
+
+// clickData finds the signed order in a button's script.
+var clickData = regexp.MustCompile(`\{"title":[^}]*\}`)
+
+// Example is the whole integration: a page with the pay button for an
+// order, and the webhook handler that marks the order paid once BeeCloud
+// says so. Here an httptest server stands for the shop, and beecloudtest
+// signs the webhook as BeeCloud does.
+func Example() {
+	cfg := beecloud.Config{ // from BeeCloud's dashboard
+		AppID:        "c5d1cba1-5e3f-4ba0-941d-9b0a371fe719",
+		AppSecret:    "39a7a518-9ac8-4a9e-87bc-7885f33cf18c", // signs orders
+		MasterSecret: "506371c7-b095-45da-bfce-9ae857c41a85", // verifies webhooks
+	}
+	var mu sync.Mutex
+	orders := map[string]int64{} // your database: out_trade_no → amount in 分
+
+	page := template.Must(template.New("pay").Funcs(cfg.FuncMap()).Parse(
+		`{{beecloudScript}}<p>{{.Title}}</p>{{beecloudButton "立即支付" .}}`))
+	mux := http.NewServeMux()
+	mux.HandleFunc("/buy", func(w http.ResponseWriter, r *http.Request) {
+		o := beecloud.Order{Title: "测试商品", Amount: 1990, OutTradeNo: "order0001"} // beecloud.NewOutTradeNo() in production
+		mu.Lock()
+		orders[o.OutTradeNo] = o.Amount
+		mu.Unlock()
+		if err := page.Execute(w, o); err != nil { // an invalid order is an error, never a button
+			http.Error(w, "no button", http.StatusInternalServerError)
+		}
+	})
+	webhook := &beecloud.WebhookHandler{
+		Apps: beecloud.Apps{cfg},
+		ExpectedAmount: func(ctx context.Context, n *beecloud.Notification) (int64, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			amount, ok := orders[n.TransactionID]
+			if !ok || n.TransactionType != beecloud.TransactionPay {
+				return 0, fmt.Errorf("no order %q", n.TransactionID)
+			}
+			return amount, nil // a webhook with another amount never reaches Handle
+		},
+		Handle: func(ctx context.Context, n *beecloud.Notification) error {
+			fmt.Printf("order %s paid: %d 分 via %s\n", n.TransactionID, n.TransactionFee, n.SubChannelType)
+			return nil // runs once per transaction; an error makes BeeCloud send again
+		},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	if err := webhook.Validate(); err != nil { // at startup
+		fmt.Println(err)
+		return
+	}
+	mux.Handle("/beecloud/webhook", webhook)
+	shop := httptest.NewServer(mux)
+	defer shop.Close()
+
+	// The buyer opens the pay page: it loads BeeCloud's script and holds
+	// the button with the signed order.
+	res, err := http.Get(shop.URL + "/buy")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	html, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	button, script, _ := strings.Cut(string(html), "\n")
+	fmt.Println(randomButtonID.ReplaceAllString(button, `-…"`))
+	fmt.Println(clickData.FindString(script)) // what BC.click gets
+
+	// The buyer pays; BeeCloud posts the webhook, and sends it again until
+	// it reads success. A body not signed with the Master Secret is refused.
+	paid := beecloudtest.Paid(beecloud.Order{Title: "测试商品", Amount: 1990, OutTradeNo: "order0001", InstantChannel: beecloud.ChannelAli})
+	forged := beecloud.Config{AppID: cfg.AppID, MasterSecret: "a-guess"}
+	for _, body := range [][]byte{
+		beecloudtest.NotificationBody(cfg, paid),
+		beecloudtest.NotificationBody(cfg, paid),
+		beecloudtest.NotificationBody(forged, paid),
+	} {
+		res, err := http.Post(shop.URL+"/beecloud/webhook", "application/json", bytes.NewReader(body))
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		answer, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		fmt.Println(res.StatusCode, strings.TrimSpace(string(answer)))
+	}
+	// Output:
+	// <script id="spay-script" type="text/javascript" src="https://jspay.beecloud.cn/1/pay/jsbutton/returnscripts?appId=c5d1cba1-5e3f-4ba0-941d-9b0a371fe719"></script><p>测试商品</p><button type="button" id="beecloud-order0001-…" class="beecloud-button">立即支付</button><script>
+	// {"title":"测试商品","amount":1990,"out_trade_no":"order0001","sign":"e40b68d366f2e2f2757106f43e4425ec"}
+	// order order0001 paid: 1990 分 via ALI_WEB
+	// 200 success
+	// 200 success
+	// 403 bad signature
 }

@@ -330,7 +330,7 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if log.on {
 		log.with(
 			slog.String("app_id", n.AppID),
-			slog.String("transaction_type", n.TransactionType),
+			slog.String("transaction_type", string(n.TransactionType)),
 			slog.String("transaction_id", n.TransactionID),
 			slog.Int64("transaction_fee", n.TransactionFee),
 		)

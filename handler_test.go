@@ -424,7 +424,7 @@ func TestWebhookHandlerAmount(t *testing.T) {
 // number), and not about the other types.
 func TestWebhookHandlerAmountTypes(t *testing.T) {
 	tests := []struct {
-		txType string
+		txType beecloud.TransactionType
 		asked  bool
 	}{
 		{beecloud.TransactionPay, true},
@@ -434,11 +434,11 @@ func TestWebhookHandlerAmountTypes(t *testing.T) {
 		{beecloud.TransactionSign, false},
 	}
 	for _, tt := range tests {
-		t.Run(tt.txType, func(t *testing.T) {
+		t.Run(string(tt.txType), func(t *testing.T) {
 			h, rec, _ := newHandler(t)
 			var asked []string
 			h.ExpectedAmount = func(ctx context.Context, n *beecloud.Notification) (int64, error) {
-				asked = append(asked, n.TransactionType+" "+n.TransactionID)
+				asked = append(asked, string(n.TransactionType)+" "+n.TransactionID)
 				return 99, nil // the refund the merchant asked for
 			}
 			msg := beecloudtest.Paid(beecloud.Order{Title: "x", Amount: 150, OutTradeNo: "refund0001"})
@@ -447,7 +447,7 @@ func TestWebhookHandlerAmountTypes(t *testing.T) {
 			wantAnswer(t, serve(h, beecloudtest.NewRequest(handlerConfig, msg)), http.StatusOK, "success")
 			want := []string(nil)
 			if tt.asked {
-				want = []string{tt.txType + " refund0001"}
+				want = []string{string(tt.txType) + " refund0001"}
 			}
 			if fmt.Sprint(asked) != fmt.Sprint(want) {
 				t.Errorf("ExpectedAmount asked %q; want %q", asked, want)
@@ -884,7 +884,7 @@ func TestWebhookHandlerStoreCalls(t *testing.T) {
 		{"claim fails", 0, errors.New("down"), fail, nil, 0, http.StatusServiceUnavailable, []string{"Claim"}},
 		{"unknown claim state", beecloud.ClaimState(42), nil, fail, nil, 0, http.StatusServiceUnavailable, []string{"Claim"}},
 	}
-	key := vecAppID + ":" + beecloud.TransactionPay + ":" + testOrder.OutTradeNo
+	key := vecAppID + ":" + string(beecloud.TransactionPay) + ":" + testOrder.OutTradeNo
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			store := &callStore{state: tt.state, claimErr: tt.claimErr}

@@ -230,7 +230,7 @@ func TestWebhookHandlerTxStore(t *testing.T) {
 
 // storeKey returns the Store key of o's payment.
 func storeKey(o beecloud.Order) string {
-	return handlerConfig.AppID + ":" + beecloud.TransactionPay + ":" + o.OutTradeNo
+	return handlerConfig.AppID + ":" + string(beecloud.TransactionPay) + ":" + o.OutTradeNo
 }
 
 // A Handle that panics inside CompleteTx leaves nothing committed and

@@ -32,31 +32,44 @@ var (
 	ErrAmountMismatch = errors.New("beecloud: amount mismatch")
 )
 
-// The transaction types BeeCloud sends in a webhook's transaction_type.
-// BeeCloud adds no new ones: a webhook with any other type is malformed.
+// TransactionType is a webhook's transaction_type: what kind of
+// transaction it reports.
+type TransactionType string
+
+// The transaction types BeeCloud sends. BeeCloud adds no new ones: a
+// webhook with any other type is malformed.
 const (
-	TransactionPay          = "PAY"
-	TransactionRefund       = "REFUND"
-	TransactionTransfer     = "TRANSFER"
-	TransactionSubscription = "SUBSCRIPTION"
-	TransactionSign         = "SIGN"
+	TransactionPay          TransactionType = "PAY"
+	TransactionRefund       TransactionType = "REFUND"
+	TransactionTransfer     TransactionType = "TRANSFER"
+	TransactionSubscription TransactionType = "SUBSCRIPTION"
+	TransactionSign         TransactionType = "SIGN"
 )
 
-// The channel types BeeCloud sends in a webhook's channel_type: the pay
-// channel's family, of which sub_channel_type is the precise channel.
-// BeeCloud adds no new ones: a webhook with any other channel type is
-// malformed.
+// String returns t as BeeCloud spells it, such as "PAY".
+func (t TransactionType) String() string { return string(t) }
+
+// ChannelType is a webhook's channel_type: the pay channel's family, of
+// which sub_channel_type is the precise channel. It is also the channel
+// of a [Bill] or a [Refund] found through the REST API.
+type ChannelType string
+
+// The channel types BeeCloud sends. BeeCloud adds no new ones: a webhook
+// with any other channel type is malformed.
 const (
-	ChannelTypeWx       = "WX"       // WeChat Pay (微信支付)
-	ChannelTypeAli      = "ALI"      // Alipay (支付宝)
-	ChannelTypeUN       = "UN"       // UnionPay (银联)
-	ChannelTypeKuaiqian = "KUAIQIAN" // 快钱
-	ChannelTypeJD       = "JD"       // JD Pay (京东支付)
-	ChannelTypeBD       = "BD"       // Baidu Wallet (百度钱包)
-	ChannelTypeYee      = "YEE"      // YeePay (易宝支付)
-	ChannelTypePayPal   = "PAYPAL"   // PayPal
-	ChannelTypeBC       = "BC"       // BeeCloud's own channels (BC_NATIVE, BC_EXPRESS, …)
+	ChannelTypeWx       ChannelType = "WX"       // WeChat Pay (微信支付)
+	ChannelTypeAli      ChannelType = "ALI"      // Alipay (支付宝)
+	ChannelTypeUN       ChannelType = "UN"       // UnionPay (银联)
+	ChannelTypeKuaiqian ChannelType = "KUAIQIAN" // 快钱
+	ChannelTypeJD       ChannelType = "JD"       // JD Pay (京东支付)
+	ChannelTypeBD       ChannelType = "BD"       // Baidu Wallet (百度钱包)
+	ChannelTypeYee      ChannelType = "YEE"      // YeePay (易宝支付)
+	ChannelTypePayPal   ChannelType = "PAYPAL"   // PayPal
+	ChannelTypeBC       ChannelType = "BC"       // BeeCloud's own channels (BC_NATIVE, BC_EXPRESS, …)
 )
+
+// String returns c as BeeCloud spells it, such as "ALI".
+func (c ChannelType) String() string { return string(c) }
 
 // MaxTransactionIDLength is the longest transaction_id a webhook may
 // carry: BeeCloud's bill numbers (the button's out_trade_no), refund
@@ -88,15 +101,14 @@ type Notification struct {
 	Signature string
 	// Timestamp is when BeeCloud sent the message (from milliseconds).
 	Timestamp time.Time
-	// ChannelType is the pay channel's family: one of the ChannelType
-	// constants, such as [ChannelTypeAli].
-	ChannelType string
+	// ChannelType is the pay channel's family, such as [ChannelTypeAli].
+	ChannelType ChannelType
 	// SubChannelType is the precise channel, such as "ALI_WEB" or
 	// "BC_NATIVE"; it may be empty.
 	SubChannelType string
-	// TransactionType is one of the Transaction constants, such as
+	// TransactionType is what the message reports, such as
 	// [TransactionPay].
-	TransactionType string
+	TransactionType TransactionType
 	// TransactionID is the order's out_trade_no for a payment (the refund
 	// number for a refund, the transfer number for a transfer): 1 to
 	// [MaxTransactionIDLength] ASCII letters and digits.
@@ -134,7 +146,7 @@ type Notification struct {
 // is unique per transaction, and BeeCloud's resends of one message share
 // it.
 func (n *Notification) Key() string {
-	return n.AppID + ":" + n.TransactionType + ":" + n.TransactionID
+	return n.AppID + ":" + string(n.TransactionType) + ":" + n.TransactionID
 }
 
 // checkSigned reports, as ErrMalformedNotification, a signed field of n
@@ -144,13 +156,13 @@ func checkSigned(n *Notification) error {
 	switch n.TransactionType {
 	case TransactionPay, TransactionRefund, TransactionTransfer, TransactionSubscription, TransactionSign:
 	default:
-		return malformed("transaction_type", "%s is not a BeeCloud transaction type (PAY, REFUND, TRANSFER, SUBSCRIPTION, SIGN)", shortQuote(n.TransactionType))
+		return malformed("transaction_type", "%s is not a BeeCloud transaction type (PAY, REFUND, TRANSFER, SUBSCRIPTION, SIGN)", shortQuote(string(n.TransactionType)))
 	}
 	switch n.ChannelType {
 	case ChannelTypeWx, ChannelTypeAli, ChannelTypeUN, ChannelTypeKuaiqian, ChannelTypeJD,
 		ChannelTypeBD, ChannelTypeYee, ChannelTypePayPal, ChannelTypeBC:
 	default:
-		return malformed("channel_type", "%s is not a BeeCloud channel type (WX, ALI, UN, KUAIQIAN, JD, BD, YEE, PAYPAL, BC)", shortQuote(n.ChannelType))
+		return malformed("channel_type", "%s is not a BeeCloud channel type (WX, ALI, UN, KUAIQIAN, JD, BD, YEE, PAYPAL, BC)", shortQuote(string(n.ChannelType)))
 	}
 	id := n.TransactionID
 	switch {

@@ -292,11 +292,11 @@ func stringSlot(bit int) int {
 func (d *wireDecoder) stringField(slot int) *string {
 	switch slot {
 	case 0:
-		return &d.n.ChannelType
+		return (*string)(&d.n.ChannelType)
 	case 1:
 		return &d.n.SubChannelType
 	case 2:
-		return &d.n.TransactionType
+		return (*string)(&d.n.TransactionType)
 	case 3:
 		return &d.n.TransactionID
 	}

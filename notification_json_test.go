@@ -77,9 +77,9 @@ type wireUnmarshal struct {
 	Signature            string          `json:"signature"`
 	Sign                 string          `json:"sign"`
 	Timestamp            int64           `json:"timestamp"`
-	ChannelType          string          `json:"channel_type"`
+	ChannelType          ChannelType     `json:"channel_type"`
 	SubChannelType       string          `json:"sub_channel_type"`
-	TransactionType      string          `json:"transaction_type"`
+	TransactionType      TransactionType `json:"transaction_type"`
 	TransactionID        string          `json:"transaction_id"`
 	TransactionFee       int64           `json:"transaction_fee"`
 	TradeSuccess         bool            `json:"trade_success"`

@@ -135,10 +135,12 @@ func NewOutTradeNo() string {
 	return string(out[:])
 }
 
-// FieldError is one problem with one field of an order.
+// FieldError is one problem with one field of an order or a request.
 type FieldError struct {
-	// Field is the BC.click data key, such as "out_trade_no", or
-	// "optional.KEY" for one entry of Optional.
+	// Field is the field's key in BeeCloud's JSON, as BeeCloud's docs
+	// name it: "out_trade_no" for an [Order]'s OutTradeNo, "bill_no" for
+	// a [RefundRequest]'s, "optional.KEY" for one entry of an Optional
+	// map, "ids[2]" for one element of a list.
 	Field string
 	// Reason says what is wrong, in plain words.
 	Reason string
@@ -146,15 +148,27 @@ type FieldError struct {
 
 func (e FieldError) Error() string { return e.Field + ": " + e.Reason }
 
-// ValidationError lists every problem [Order.Validate] found, in the order
-// of BC.click's keys. errors.Is(err, ErrInvalidOrder) holds for it.
+// ValidationError lists every problem found in an order, or in a
+// [Client] request before it was sent, each naming its field.
+// errors.Is(err, ErrInvalidOrder) holds for an order's,
+// errors.Is(err, ErrInvalidRequest) for a request's.
 type ValidationError struct {
+	// Op is "order" (or empty) for [Order.Validate] and [Config.Params];
+	// otherwise it names the [Client] call, such as "refund".
+	Op string
+	// Problems lists the problems, in the order of the fields.
 	Problems []FieldError
 }
 
+func (e *ValidationError) order() bool { return e.Op == "" || e.Op == "order" }
+
 func (e *ValidationError) Error() string {
 	var b strings.Builder
-	b.WriteString(ErrInvalidOrder.Error())
+	if e.order() {
+		b.WriteString(ErrInvalidOrder.Error())
+	} else {
+		b.WriteString("beecloud: invalid " + e.Op + " request")
+	}
 	for i, p := range e.Problems {
 		if i == 0 {
 			b.WriteString(": ")
@@ -166,8 +180,14 @@ func (e *ValidationError) Error() string {
 	return b.String()
 }
 
-// Is makes errors.Is(err, ErrInvalidOrder) true.
-func (e *ValidationError) Is(target error) bool { return target == ErrInvalidOrder }
+// Is makes errors.Is(err, ErrInvalidOrder) true for an order's problems
+// and errors.Is(err, ErrInvalidRequest) for a request's.
+func (e *ValidationError) Is(target error) bool {
+	if e.order() {
+		return target == ErrInvalidOrder
+	}
+	return target == ErrInvalidRequest
+}
 
 // Field returns the first problem with the named field, if any.
 func (e *ValidationError) Field(name string) (FieldError, bool) {
@@ -227,7 +247,7 @@ func (o Order) Validate() error {
 	if len(problems) == 0 {
 		return nil
 	}
-	return &ValidationError{Problems: problems}
+	return &ValidationError{Op: "order", Problems: problems}
 }
 
 func checkOutTradeNo(s string) string {

@@ -159,8 +159,8 @@ func TestOrderValidate(t *testing.T) {
 				}
 				return
 			}
-			if !errors.Is(err, ErrInvalidOrder) {
-				t.Fatalf("Validate() = %v; want an error matching ErrInvalidOrder", err)
+			if !errors.Is(err, ErrInvalidOrder) || errors.Is(err, ErrInvalidRequest) {
+				t.Fatalf("Validate() = %v; want an error matching ErrInvalidOrder, not ErrInvalidRequest", err)
 			}
 			var verr *ValidationError
 			if !errors.As(err, &verr) {
@@ -227,6 +227,34 @@ func TestOrderValidateReportsAllProblems(t *testing.T) {
 	want = []string{"out_trade_no: is required", "title: is required", "amount: must be a positive number of 分 (1 = ¥0.01), got 0"}
 	if !slices.Equal(fields, want) {
 		t.Errorf("Order{}.Validate() problems = %q; want %q", fields, want)
+	}
+}
+
+// One ValidationError serves orders and Client requests: its Op decides
+// the sentinel it matches and the message.
+func TestValidationErrorOp(t *testing.T) {
+	problems := []FieldError{{"refund_no", "is required"}}
+	tests := []struct {
+		op              string
+		sentinel, other error
+		text            string
+	}{
+		{"", ErrInvalidOrder, ErrInvalidRequest, "beecloud: invalid order: refund_no: is required"},
+		{"order", ErrInvalidOrder, ErrInvalidRequest, "beecloud: invalid order: refund_no: is required"},
+		{"refund", ErrInvalidRequest, ErrInvalidOrder, "beecloud: invalid refund request: refund_no: is required"},
+		{"bills", ErrInvalidRequest, ErrInvalidOrder, "beecloud: invalid bills request: refund_no: is required"},
+	}
+	for _, tt := range tests {
+		e := &ValidationError{Op: tt.op, Problems: problems}
+		if !errors.Is(e, tt.sentinel) {
+			t.Errorf("Op %q: errors.Is(err, %v) = false; want true", tt.op, tt.sentinel)
+		}
+		if errors.Is(e, tt.other) {
+			t.Errorf("Op %q: errors.Is(err, %v) = true; want false", tt.op, tt.other)
+		}
+		if got := e.Error(); got != tt.text {
+			t.Errorf("Op %q: Error() = %q; want %q", tt.op, got, tt.text)
+		}
 	}
 }
 

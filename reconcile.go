@@ -49,7 +49,7 @@ func (h *WebhookHandler) Reconcile(ctx context.Context, c *Client, outTradeNo st
 		return false, errors.New("beecloud: reconcile: nil Client")
 	}
 	if reason := checkOutTradeNo(outTradeNo); reason != "" {
-		return false, &RequestError{Op: "reconcile", Problems: []FieldError{{Field: "outTradeNo", Reason: reason}}}
+		return false, &ValidationError{Op: "reconcile", Problems: []FieldError{{Field: "bill_no", Reason: reason}}}
 	}
 	if err := h.checkReconcile(c); err != nil {
 		return false, err
@@ -87,7 +87,7 @@ func (h *WebhookHandler) runReconciled(ctx context.Context, n *Notification, wha
 	log.with(
 		slog.String("source", "reconcile"),
 		slog.String("app_id", n.AppID),
-		slog.String("transaction_type", n.TransactionType),
+		slog.String("transaction_type", string(n.TransactionType)),
 		slog.String("transaction_id", n.TransactionID),
 		slog.Int64("transaction_fee", n.TransactionFee),
 		slog.String("record", record),
@@ -132,7 +132,7 @@ func (h *WebhookHandler) ReconcileRefund(ctx context.Context, c *Client, refundN
 		return false, errors.New("beecloud: reconcile refund: nil Client")
 	}
 	if refundNo == "" || len(refundNo) > 32 || !isAlnumString(refundNo) {
-		return false, &RequestError{Op: "refund reconciliation", Problems: []FieldError{{Field: "refundNo", Reason: "must be 1 to 32 letters or digits"}}}
+		return false, &ValidationError{Op: "refund reconciliation", Problems: []FieldError{{Field: "refund_no", Reason: "must be 1 to 32 letters or digits"}}}
 	}
 	if err := h.checkReconcile(c); err != nil {
 		return false, err
@@ -243,11 +243,11 @@ func reconciled(cfg Config, b *Bill) *Notification {
 // webhookChannel returns the channel_type a webhook for b carries: the
 // sub-channel's first word (ALI_WEB → ALI, BC_NATIVE → BC), or the
 // bill's channel.
-func webhookChannel(b *Bill) string {
+func webhookChannel(b *Bill) ChannelType {
 	if head, _, ok := strings.Cut(b.SubChannel, "_"); ok && head != "" {
-		return head
+		return ChannelType(head)
 	}
-	return strings.ToUpper(b.Channel)
+	return ChannelType(strings.ToUpper(string(b.Channel)))
 }
 
 // errCapture passes records to inner and keeps the error of the last

@@ -139,5 +139,5 @@ func ExampleClient_Refund() {
 	}
 	// Output:
 	// refund of 50 分 done
-	// refused: 12 true
+	// refused: REFUND_AMOUNT_TOO_LARGE true
 }

@@ -128,7 +128,7 @@ func TestReconcileRecoversDroppedWebhook(t *testing.T) {
 	assert.Equal(t, no, n.TransactionID)
 	assert.Equal(t, int64(150), n.TransactionFee)
 	assert.True(t, n.TradeSuccess)
-	assert.Equal(t, "ALI", n.ChannelType)
+	assert.Equal(t, beecloud.ChannelTypeAli, n.ChannelType)
 	assert.Equal(t, "ALI_WEB", n.SubChannelType)
 	assert.Equal(t, bill.ChannelTransactionID, n.ChannelTransactionID)
 	assert.Equal(t, map[string]any{"k": "v"}, n.Optional)
@@ -220,6 +220,10 @@ func TestReconcileMisconfigured(t *testing.T) {
 
 	_, err = s.handler.Reconcile(ctx, s.client, "bad no")
 	require.ErrorIs(t, err, beecloud.ErrInvalidRequest)
+	var verr *beecloud.ValidationError
+	require.ErrorAs(t, err, &verr)
+	_, found := verr.Field("bill_no")
+	require.True(t, found, "got %q; want a problem with bill_no", err)
 
 	h := &beecloud.WebhookHandler{Apps: beecloud.Apps{shopConfig}}
 	_, err = h.Reconcile(ctx, s.client, s.order(1))
@@ -322,7 +326,7 @@ func TestReconcileRefund(t *testing.T) {
 		s.mu.Unlock()
 		assert.Equal(t, beecloud.TransactionRefund, n.TransactionType)
 		assert.Equal(t, int64(40), n.TransactionFee)
-		assert.Equal(t, "WX", n.ChannelType)
+		assert.Equal(t, beecloud.ChannelTypeWx, n.ChannelType)
 		assert.Equal(t, "WX_NATIVE", n.SubChannelType)
 	})
 	t.Run("after the refund's webhook", func(t *testing.T) {
@@ -361,5 +365,9 @@ func TestReconcileRefund(t *testing.T) {
 	t.Run("bad refund number", func(t *testing.T) {
 		_, err := s.handler.ReconcileRefund(ctx, s.client, "no-dashes")
 		require.ErrorIs(t, err, beecloud.ErrInvalidRequest)
+		var verr *beecloud.ValidationError
+		require.ErrorAs(t, err, &verr)
+		_, found := verr.Field("refund_no")
+		require.True(t, found, "got %q; want a problem with refund_no", err)
 	})
 }

@@ -96,8 +96,8 @@ type RefundRequest struct {
 	// Amount is how much to give back, at most what is left of the bill's
 	// paid amount; a part of it makes a partial refund. Required.
 	Amount int64
-	// Channel, if set, is the bill's channel, such as "ALI".
-	Channel string
+	// Channel, if set, is the bill's channel, such as [ChannelTypeAli].
+	Channel ChannelType
 	// Optional is echoed in the refund's record and webhook: a flat map of
 	// string, number and bool values.
 	Optional map[string]any
@@ -122,19 +122,19 @@ type RefundResult struct {
 func (r RefundRequest) params(now time.Time) (map[string]any, error) {
 	p := problems{op: "refund"}
 	if reason := checkOutTradeNo(r.OutTradeNo); reason != "" {
-		p.add("OutTradeNo", reason)
+		p.add("bill_no", reason)
 	}
 	if reason := checkRefundNo(r.RefundNo, now); reason != "" {
-		p.add("RefundNo", reason)
+		p.add("refund_no", reason)
 	}
 	switch {
 	case r.Amount <= 0:
-		p.add("Amount", fmt.Sprintf("must be a positive number of 分 (1 = ¥0.01), got %d", r.Amount))
+		p.add("refund_fee", fmt.Sprintf("must be a positive number of 分 (1 = ¥0.01), got %d", r.Amount))
 	case r.Amount > MaxAmount:
-		p.add("Amount", fmt.Sprintf("must be at most %d 分, got %d", int64(MaxAmount), r.Amount))
+		p.add("refund_fee", fmt.Sprintf("must be at most %d 分, got %d", int64(MaxAmount), r.Amount))
 	}
-	checkChannel(&p, "Channel", r.Channel)
-	checkFlat(&p, "Optional", r.Optional)
+	checkChannel(&p, "channel", string(r.Channel))
+	checkFlat(&p, "optional", r.Optional)
 	m := map[string]any{
 		"bill_no":    r.OutTradeNo,
 		"refund_no":  r.RefundNo,

@@ -5,26 +5,34 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 )
 
-// The refund_status values of [Client.RefundStatus].
+// RefundStatus is where a refund stands at its channel, as
+// [Client.RefundStatus] reports it (refund_status).
+type RefundStatus string
+
+// The refund_status values BeeCloud documents; a channel may give others.
 const (
-	RefundSuccess    = "SUCCESS"
-	RefundProcessing = "PROCESSING"
-	RefundFail       = "FAIL"
+	RefundSuccess    RefundStatus = "SUCCESS"
+	RefundProcessing RefundStatus = "PROCESSING"
+	RefundFail       RefundStatus = "FAIL"
 )
+
+// String returns s as BeeCloud spells it, such as "SUCCESS".
+func (s RefundStatus) String() string { return string(s) }
 
 // statusChannels are the channels that send no refund webhook, whose
 // refunds' status BeeCloud asks the channel for.
-var statusChannels = []string{"WX", "YEE", "KUAIQIAN", "BD"}
+var statusChannels = []ChannelType{ChannelTypeWx, ChannelTypeYee, ChannelTypeKuaiqian, ChannelTypeBD}
 
 // RefundStatus asks the channel where the refund refundNo stands (GET
 // /2/rest/refund/status): [RefundSuccess], [RefundProcessing], [RefundFail]
 // or another value the channel gives. channel is required and must be
-// "WX", "YEE", "KUAIQIAN" or "BD": the channels that send no refund
-// webhook. For the others, wait for the webhook or look at
-// [Refund].Finished.
-func (c *Client) RefundStatus(ctx context.Context, channel, refundNo string) (string, error) {
+// [ChannelTypeWx], [ChannelTypeYee], [ChannelTypeKuaiqian] or
+// [ChannelTypeBD]: the channels that send no refund webhook. For the
+// others, wait for the webhook or look at [Refund].Finished.
+func (c *Client) RefundStatus(ctx context.Context, channel ChannelType, refundNo string) (RefundStatus, error) {
 	p := problems{op: "refund status"}
 	switch {
 	case channel == "":
@@ -33,9 +41,9 @@ func (c *Client) RefundStatus(ctx context.Context, channel, refundNo string) (st
 		p.add("channel", fmt.Sprintf(`must be "WX", "YEE", "KUAIQIAN" or "BD" (the channels without a refund webhook), got %q`, channel))
 	}
 	if refundNo == "" {
-		p.add("refundNo", "is required")
+		p.add("refund_no", "is required")
 	} else if len(refundNo) > 32 || !isAlnumString(refundNo) {
-		p.add("refundNo", "must be letters and digits, at most 32")
+		p.add("refund_no", "must be letters and digits, at most 32")
 	}
 	if err := p.err(); err != nil {
 		return "", err
@@ -43,9 +51,12 @@ func (c *Client) RefundStatus(ctx context.Context, channel, refundNo string) (st
 	return get(ctx, c, "/2/rest/refund/status", map[string]any{"channel": channel, "refund_no": refundNo}, decodeRefundStatus)
 }
 
-func decodeRefundStatus(body []byte) (string, error) {
+// contains reports whether ch is one of list.
+func contains(list []ChannelType, ch ChannelType) bool { return slices.Contains(list, ch) }
+
+func decodeRefundStatus(body []byte) (RefundStatus, error) {
 	var a struct {
-		Status string `json:"refund_status"`
+		Status RefundStatus `json:"refund_status"`
 	}
 	if err := json.Unmarshal(body, &a); err != nil {
 		return "", err
@@ -56,20 +67,12 @@ func decodeRefundStatus(body []byte) (string, error) {
 	return a.Status, nil
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // RefundApproval agrees to or denies pre-refunds, made by [Client.Refund]
 // with NeedApproval, for [Client.ApproveRefunds].
 type RefundApproval struct {
-	// Channel is the pre-refunds' channel, such as "ALI". Required.
-	Channel string
+	// Channel is the pre-refunds' channel, such as [ChannelTypeAli].
+	// Required.
+	Channel ChannelType
 	// IDs are the pre-refunds' record ids ([Refund].ID). Required.
 	IDs []string
 	// Agree makes the refunds; false denies them.
@@ -95,17 +98,17 @@ type ApprovalResult struct {
 func (c *Client) ApproveRefunds(ctx context.Context, a RefundApproval) (*ApprovalResult, error) {
 	p := problems{op: "refund approval"}
 	if a.Channel == "" {
-		p.add("Channel", `is required, such as "ALI"`)
+		p.add("channel", `is required, such as "ALI"`)
 	}
-	checkChannel(&p, "Channel", a.Channel)
+	checkChannel(&p, "channel", string(a.Channel))
 	if len(a.IDs) == 0 {
-		p.add("IDs", "is required: the pre-refunds' record ids")
+		p.add("ids", "is required: the pre-refunds' record ids")
 	}
 	for i, id := range a.IDs {
 		sub := problems{op: p.op}
 		checkID(&sub, id)
 		for _, e := range sub.list {
-			p.add(fmt.Sprintf("IDs[%d]", i), e.Reason)
+			p.add(fmt.Sprintf("ids[%d]", i), e.Reason)
 		}
 	}
 	if err := p.err(); err != nil {

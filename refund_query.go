@@ -16,8 +16,8 @@ type RefundQuery struct {
 	OutTradeNo string
 	// RefundNo keeps the refund with this refund_no.
 	RefundNo string
-	// Channel keeps the refunds of one channel, such as "ALI".
-	Channel string
+	// Channel keeps the refunds of one channel, such as [ChannelTypeAli].
+	Channel ChannelType
 	// NeedApproval selects pre-refunds, which wait for
 	// [Client.ApproveRefunds], instead of refunds.
 	NeedApproval bool
@@ -41,9 +41,10 @@ type Refund struct {
 	OutTradeNo, RefundNo string
 	// Title is the order's title.
 	Title string
-	// Channel and SubChannel are the bill's channel, such as "ALI" and
-	// "ALI_WEB".
-	Channel, SubChannel string
+	// Channel and SubChannel are the bill's channel, such as
+	// [ChannelTypeAli] and "ALI_WEB".
+	Channel    ChannelType
+	SubChannel string
 	// Amount is the refunded amount (refund_fee); BillAmount the bill's
 	// total (total_fee).
 	Amount, BillAmount int64
@@ -92,7 +93,7 @@ func (w *wireRefund) refund() (Refund, error) {
 		OutTradeNo:    w.BillNo,
 		RefundNo:      w.RefundNo,
 		Title:         w.Title,
-		Channel:       w.Channel,
+		Channel:       ChannelType(w.Channel),
 		SubChannel:    w.SubChannel,
 		Amount:        w.RefundFee,
 		BillAmount:    w.TotalFee,
@@ -106,10 +107,10 @@ func (w *wireRefund) refund() (Refund, error) {
 
 func (q RefundQuery) params(op string, count bool) (map[string]any, error) {
 	p := problems{op: op}
-	m := listing{q.OutTradeNo, q.Channel, q.Since, q.Until, q.Skip, q.Limit, q.Detail}.params(&p, count)
+	m := listing{q.OutTradeNo, string(q.Channel), q.Since, q.Until, q.Skip, q.Limit, q.Detail}.params(&p, count)
 	if q.RefundNo != "" {
 		if len(q.RefundNo) > 32 || !isAlnumString(q.RefundNo) {
-			p.add("RefundNo", "must be letters and digits, at most 32")
+			p.add("refund_no", "must be letters and digits, at most 32")
 		}
 		m["refund_no"] = q.RefundNo
 	}

@@ -50,13 +50,13 @@ func md5HexArray(msg []byte) [2 * md5.Size]byte {
 // "signature" field (the scheme in use since 2017): the lowercase hex MD5
 // of appID + transactionID + transactionType + channelType +
 // transactionFee + masterSecret, with the fee as a decimal integer in 分.
-func WebhookSignature(appID, transactionID, transactionType, channelType string, transactionFee int64, masterSecret string) string {
+func WebhookSignature(appID, transactionID string, transactionType TransactionType, channelType ChannelType, transactionFee int64, masterSecret string) string {
 	sig := webhookSignature(appID, transactionID, transactionType, channelType, transactionFee, masterSecret)
 	return string(sig[:])
 }
 
 // webhookSignature is WebhookSignature without the string.
-func webhookSignature(appID, transactionID, transactionType, channelType string, transactionFee int64, masterSecret string) [2 * md5.Size]byte {
+func webhookSignature(appID, transactionID string, transactionType TransactionType, channelType ChannelType, transactionFee int64, masterSecret string) [2 * md5.Size]byte {
 	var buf [256]byte
 	msg := append(buf[:0], appID...)
 	msg = append(msg, transactionID...)

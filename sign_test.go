@@ -39,8 +39,8 @@ type signVector struct {
 type webhookVector struct {
 	AppID           string            `json:"app_id"`
 	TransactionID   string            `json:"transaction_id"`
-	TransactionType string            `json:"transaction_type"`
-	ChannelType     string            `json:"channel_type"`
+	TransactionType TransactionType   `json:"transaction_type"`
+	ChannelType     ChannelType       `json:"channel_type"`
 	TransactionFee  int64             `json:"transaction_fee"`
 	MasterSecret    string            `json:"master_secret"`
 	Sign            map[string]string `json:"sign"`

@@ -27,9 +27,9 @@ const (
 // String returns the transaction type the kind reconciles.
 func (k sweepKind) String() string {
 	if k == refundSweep {
-		return TransactionRefund
+		return string(TransactionRefund)
 	}
-	return TransactionPay
+	return string(TransactionPay)
 }
 
 // SweepRefunds does for the pending refunds (their refund numbers) what
@@ -143,7 +143,7 @@ type windowSweep struct {
 func (w *windowSweep) bills(ctx context.Context, orders []string) {
 	orders = w.valid(orders, func(no string) error {
 		if reason := checkOutTradeNo(no); reason != "" {
-			return &RequestError{Op: "reconcile", Problems: []FieldError{{Field: "outTradeNo", Reason: reason}}}
+			return &ValidationError{Op: "reconcile", Problems: []FieldError{{Field: "bill_no", Reason: reason}}}
 		}
 		return nil
 	})
@@ -183,7 +183,7 @@ func (w *windowSweep) bills(ctx context.Context, orders []string) {
 func (w *windowSweep) refunds(ctx context.Context, refundNos []string) {
 	refundNos = w.valid(refundNos, func(no string) error {
 		if no == "" || len(no) > 32 || !isAlnumString(no) {
-			return &RequestError{Op: "refund reconciliation", Problems: []FieldError{{Field: "refundNo", Reason: "must be 1 to 32 letters or digits"}}}
+			return &ValidationError{Op: "refund reconciliation", Problems: []FieldError{{Field: "refund_no", Reason: "must be 1 to 32 letters or digits"}}}
 		}
 		return nil
 	})

@@ -394,7 +394,7 @@ func TestSweepWindowFailures(t *testing.T) {
 		return f.RoundTrip(r)
 	})
 	res := s.handler.Sweep(context.Background(), c, pending, beecloud.SweepOptions{Since: now.Add(-time.Hour), Interval: -1})
-	var reqErr *beecloud.RequestError
+	var reqErr *beecloud.ValidationError
 	require.ErrorAs(t, res.Failed[bad], &reqErr)
 	require.ErrorIs(t, res.Failed[pending[3]], beecloud.ErrAmountMismatch, "found on the first page, handled")
 	assert.Empty(t, res.Unpaid, "the walk broke off: no order can be called unpaid")

@@ -195,7 +195,7 @@ func TestParseNotificationTolerates(t *testing.T) {
 }
 
 // vecBodyFor returns vecBody with the signed fields replaced and signed.
-func vecBodyFor(t testing.TB, channel, typ, id string, fee int64) string {
+func vecBodyFor(t testing.TB, channel beecloud.ChannelType, typ beecloud.TransactionType, id string, fee int64) string {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal([]byte(vecBody), &m); err != nil {
@@ -598,8 +598,8 @@ func FuzzParseNotification(f *testing.F) {
 				want = beecloud.LegacyWebhookSign(n.AppID, "app-secret", n.Timestamp.UnixMilli())
 			}
 			if n.Signature != want || n.TransactionFee < 0 || !isBeeCloudNumber(n.TransactionID) ||
-				!slices.Contains([]string{"PAY", "REFUND", "TRANSFER", "SUBSCRIPTION", "SIGN"}, n.TransactionType) ||
-				!slices.Contains([]string{"WX", "ALI", "UN", "KUAIQIAN", "JD", "BD", "YEE", "PAYPAL", "BC"}, n.ChannelType) ||
+				!slices.Contains([]beecloud.TransactionType{"PAY", "REFUND", "TRANSFER", "SUBSCRIPTION", "SIGN"}, n.TransactionType) ||
+				!slices.Contains([]beecloud.ChannelType{"WX", "ALI", "UN", "KUAIQIAN", "JD", "BD", "YEE", "PAYPAL", "BC"}, n.ChannelType) ||
 				n.Test && !n.Legacy {
 				t.Fatalf("accepted %+v", n)
 			}
@@ -668,17 +668,17 @@ const benchBody = `{"signature":"e204d63775d3d29dafe6788a0a978755","timestamp":1
 // wireBaseline has the shape of Notification with the body's JSON types:
 // what a plain json.Unmarshal decodes a webhook into.
 type wireBaseline struct {
-	Signature            string          `json:"signature"`
-	Timestamp            int64           `json:"timestamp"`
-	ChannelType          string          `json:"channel_type"`
-	SubChannelType       string          `json:"sub_channel_type"`
-	TransactionType      string          `json:"transaction_type"`
-	TransactionID        string          `json:"transaction_id"`
-	TransactionFee       int64           `json:"transaction_fee"`
-	TradeSuccess         bool            `json:"trade_success"`
-	MessageDetail        json.RawMessage `json:"message_detail"`
-	Optional             map[string]any  `json:"optional"`
-	ChannelTransactionID string          `json:"channel_transaction_id"`
+	Signature            string                   `json:"signature"`
+	Timestamp            int64                    `json:"timestamp"`
+	ChannelType          beecloud.ChannelType     `json:"channel_type"`
+	SubChannelType       string                   `json:"sub_channel_type"`
+	TransactionType      beecloud.TransactionType `json:"transaction_type"`
+	TransactionID        string                   `json:"transaction_id"`
+	TransactionFee       int64                    `json:"transaction_fee"`
+	TradeSuccess         bool                     `json:"trade_success"`
+	MessageDetail        json.RawMessage          `json:"message_detail"`
+	Optional             map[string]any           `json:"optional"`
+	ChannelTransactionID string                   `json:"channel_transaction_id"`
 }
 
 func BenchmarkParseNotification(b *testing.B) {
@@ -850,8 +850,10 @@ func resplitBody(cut [4]string, sig string) []byte {
 // before any Store or Handle sees it.
 func TestParseNotificationResplit(t *testing.T) {
 	genuine := []struct {
-		id, typ, channel string
-		fee              int64
+		id      string
+		typ     beecloud.TransactionType
+		channel beecloud.ChannelType
+		fee     int64
 	}{
 		{vecTxID, beecloud.TransactionPay, beecloud.ChannelTypeBC, 1},
 		{"order1234", beecloud.TransactionPay, beecloud.ChannelTypeWx, 150},               // "order123" + "4PAY"
@@ -874,16 +876,16 @@ func TestParseNotificationResplit(t *testing.T) {
 	tried := 0
 	for _, g := range genuine {
 		sig := beecloud.WebhookSignature(vecAppID, g.id, g.typ, g.channel, g.fee, vecMaster)
-		cut := [4]string{g.id, g.typ, g.channel, strconv.FormatInt(g.fee, 10)}
+		cut := [4]string{g.id, string(g.typ), string(g.channel), strconv.FormatInt(g.fee, 10)}
 		if _, err := vecConfig.ParseNotification(resplitBody(cut, sig)); err != nil {
 			t.Fatalf("genuine %q: %v", cut, err)
 		}
-		for _, cut := range resplits(g.id, g.typ, g.channel, g.fee) {
+		for _, cut := range resplits(g.id, string(g.typ), string(g.channel), g.fee) {
 			tried++
 			body := resplitBody(cut, sig)
 			n, err := vecConfig.ParseNotification(body)
 			if !errors.Is(err, beecloud.ErrMalformedNotification) {
-				t.Errorf("re-cut %q of %q: got %+v, %v; want %v", cut, g, n, err, beecloud.ErrMalformedNotification)
+				t.Errorf("re-cut %q of %+v: got %+v, %v; want %v", cut, g, n, err, beecloud.ErrMalformedNotification)
 				continue
 			}
 			if tried%16 != 0 {
@@ -908,9 +910,9 @@ func TestParseNotificationResplit(t *testing.T) {
 
 // Every type and channel BeeCloud sends is accepted.
 func TestParseNotificationClosedSets(t *testing.T) {
-	types := []string{beecloud.TransactionPay, beecloud.TransactionRefund, beecloud.TransactionTransfer,
+	types := []beecloud.TransactionType{beecloud.TransactionPay, beecloud.TransactionRefund, beecloud.TransactionTransfer,
 		beecloud.TransactionSubscription, beecloud.TransactionSign}
-	channels := []string{beecloud.ChannelTypeWx, beecloud.ChannelTypeAli, beecloud.ChannelTypeUN, beecloud.ChannelTypeKuaiqian,
+	channels := []beecloud.ChannelType{beecloud.ChannelTypeWx, beecloud.ChannelTypeAli, beecloud.ChannelTypeUN, beecloud.ChannelTypeKuaiqian,
 		beecloud.ChannelTypeJD, beecloud.ChannelTypeBD, beecloud.ChannelTypeYee, beecloud.ChannelTypePayPal, beecloud.ChannelTypeBC}
 	for _, typ := range types {
 		for _, channel := range channels {
@@ -936,7 +938,7 @@ func FuzzParseNotificationResplit(f *testing.F) {
 		if fee < 0 {
 			fee = -(fee + 1)
 		}
-		sig := beecloud.WebhookSignature(vecAppID, id, typ, channel, fee, vecMaster)
+		sig := beecloud.WebhookSignature(vecAppID, id, beecloud.TransactionType(typ), beecloud.ChannelType(channel), fee, vecMaster)
 		signed := id + typ + channel + strconv.FormatInt(fee, 10)
 		cuts := []int{int(a % uint(len(signed)+1)), int(b % uint(len(signed)+1)), int(c % uint(len(signed)+1))}
 		slices.Sort(cuts)
@@ -958,7 +960,7 @@ func FuzzParseNotificationResplit(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if n.TransactionID != id || n.TransactionType != typ || n.ChannelType != channel || n.TransactionFee != fee {
+		if n.TransactionID != id || string(n.TransactionType) != typ || string(n.ChannelType) != channel || n.TransactionFee != fee {
 			t.Fatalf("signed %q read as %q %q %q %d", signed, n.TransactionID, n.TransactionType, n.ChannelType, n.TransactionFee)
 		}
 	})

@@ -318,9 +318,10 @@ type Delivery struct {
 	// Duplicate reports whether this delivery sends again a webhook that
 	// was delivered before, by [Sandbox.Redeliver] or Duplicates.
 	Duplicate bool
-	// TransactionType is the webhook's transaction_type: "PAY" for a
-	// payment, "REFUND" for a refund made through the REST API.
-	TransactionType string
+	// TransactionType is the webhook's transaction_type:
+	// [beecloud.TransactionPay] for a payment, [beecloud.TransactionRefund]
+	// for a refund made through the REST API.
+	TransactionType beecloud.TransactionType
 	// RefundNo is the refund's number for a REFUND webhook.
 	RefundNo string
 	// Dropped reports that the sandbox was told not to send this webhook

@@ -119,11 +119,11 @@ func (s *Sandbox) routeREST(mux *http.ServeMux) {
 
 // restErr is an answer with a non-zero result_code.
 type restErr struct {
-	code   int
+	code   beecloud.Code
 	detail string
 }
 
-func fail(code int, format string, args ...any) *restErr {
+func fail(code beecloud.Code, format string, args ...any) *restErr {
 	return &restErr{code: code, detail: fmt.Sprintf(format, args...)}
 }
 
@@ -163,7 +163,7 @@ func (s *Sandbox) restCall(master bool, h func(*restReq) (map[string]any, *restE
 		}
 		status := http.StatusOK
 		if rerr != nil {
-			out = map[string]any{"result_code": rerr.code, "result_msg": beecloud.CodeName(rerr.code), "err_detail": rerr.detail}
+			out = map[string]any{"result_code": rerr.code, "result_msg": rerr.code.String(), "err_detail": rerr.detail}
 			switch rerr.code {
 			case beecloud.CodeAppInvalid:
 				status = http.StatusUnauthorized

@@ -58,7 +58,7 @@ func restUnknown(mux *http.ServeMux) http.HandlerFunc {
 		}
 		writeJSON(w, status, map[string]any{
 			"result_code": beecloud.CodeParamInvalid,
-			"result_msg":  beecloud.CodeName(beecloud.CodeParamInvalid),
+			"result_msg":  beecloud.CodeParamInvalid.String(),
 			"err_detail":  detail,
 		})
 	}

@@ -72,7 +72,7 @@ func TestRESTSecretsInRequest(t *testing.T) {
 	status, code, detail = rawCall(t, sb, "POST", "/2/rest/refund",
 		leaky(map[string]any{"bill_no": b.Order.OutTradeNo, "refund_no": beecloud.NewRefundNo(time.Now()), "refund_fee": 1}), appSecret)
 	assert.Equal(t, 401, status)
-	assert.Equal(t, beecloud.CodeAppInvalid, code, "a refund signed with the App Secret is refused even so")
+	assert.Equal(t, int(beecloud.CodeAppInvalid), code, "a refund signed with the App Secret is refused even so")
 	assert.Contains(t, detail, "Master Secret")
 	assert.Empty(t, sb.Refunds())
 
@@ -124,26 +124,26 @@ func TestRESTSubChannelFilter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run("channel="+tt.channel, func(t *testing.T) {
-			bills, err := s.client.Bills(ctx, beecloud.BillQuery{Channel: tt.channel})
+			bills, err := s.client.Bills(ctx, beecloud.BillQuery{Channel: beecloud.ChannelType(tt.channel)})
 			require.NoError(t, err)
 			var got []string
 			for _, b := range bills {
 				got = append(got, b.OutTradeNo)
 			}
 			assert.Equal(t, tt.bills, got, "bills")
-			n, err := s.client.CountBills(ctx, beecloud.BillQuery{Channel: tt.channel})
+			n, err := s.client.CountBills(ctx, beecloud.BillQuery{Channel: beecloud.ChannelType(tt.channel)})
 			require.NoError(t, err)
 			wantBills, wantRefunds := len(tt.bills), len(tt.refunds)
 			assert.Equal(t, wantBills, n, "bills/count")
 
-			refunds, err := s.client.Refunds(ctx, beecloud.RefundQuery{Channel: tt.channel})
+			refunds, err := s.client.Refunds(ctx, beecloud.RefundQuery{Channel: beecloud.ChannelType(tt.channel)})
 			require.NoError(t, err)
 			got = nil
 			for _, r := range refunds {
 				got = append(got, r.OutTradeNo)
 			}
 			assert.Equal(t, tt.refunds, got, "refunds")
-			n, err = s.client.CountRefunds(ctx, beecloud.RefundQuery{Channel: tt.channel})
+			n, err = s.client.CountRefunds(ctx, beecloud.RefundQuery{Channel: beecloud.ChannelType(tt.channel)})
 			require.NoError(t, err)
 			assert.Equal(t, wantRefunds, n, "refunds/count")
 		})

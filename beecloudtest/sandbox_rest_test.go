@@ -81,7 +81,7 @@ func (s *restShop) notifications() []beecloud.Notification {
 	return append([]beecloud.Notification(nil), s.notes...)
 }
 
-func requireCode(t *testing.T, err error, code int) {
+func requireCode(t *testing.T, err error, code beecloud.Code) {
 	t.Helper()
 	var apiErr *beecloud.APIError
 	require.ErrorAs(t, err, &apiErr)
@@ -216,7 +216,7 @@ func TestRESTRefunds(t *testing.T) {
 	require.Len(t, refundNotes, 2)
 	assert.Equal(t, first, refundNotes[0].TransactionID)
 	assert.Equal(t, int64(50), refundNotes[0].TransactionFee)
-	assert.Equal(t, "ALI", refundNotes[0].ChannelType)
+	assert.Equal(t, beecloud.ChannelTypeAli, refundNotes[0].ChannelType)
 	assert.Equal(t, "broken", refundNotes[0].Optional["why"])
 	assert.Len(t, s.sb.Refunds(), 2)
 }

@@ -369,11 +369,12 @@ func TestClickAccepted(t *testing.T) {
 
 func TestPayment(t *testing.T) {
 	for _, tc := range []struct {
-		name       string
-		channel    beecloud.Channel
-		mobile     bool
-		returnURL  string
-		sub, ctype string
+		name      string
+		channel   beecloud.Channel
+		mobile    bool
+		returnURL string
+		sub       string
+		ctype     beecloud.ChannelType
 	}{
 		{"alipay desktop", beecloud.ChannelAli, false, "https://shop.example/done", "ALI_WEB", "ALI"},
 		{"alipay mobile", beecloud.ChannelAli, true, "https://shop.example/done", "ALI_WAP", "ALI"},
@@ -432,17 +433,17 @@ func TestPayment(t *testing.T) {
 				t.Errorf("Content-Type: got %q; want application/json", ct)
 			}
 			var n struct {
-				Signature            string         `json:"signature"`
-				Timestamp            int64          `json:"timestamp"`
-				ChannelType          string         `json:"channel_type"`
-				SubChannelType       string         `json:"sub_channel_type"`
-				TransactionType      string         `json:"transaction_type"`
-				TransactionID        string         `json:"transaction_id"`
-				TransactionFee       int64          `json:"transaction_fee"`
-				TradeSuccess         bool           `json:"trade_success"`
-				MessageDetail        map[string]any `json:"message_detail"`
-				Optional             map[string]any `json:"optional"`
-				ChannelTransactionID string         `json:"channel_transaction_id"`
+				Signature            string               `json:"signature"`
+				Timestamp            int64                `json:"timestamp"`
+				ChannelType          beecloud.ChannelType `json:"channel_type"`
+				SubChannelType       string               `json:"sub_channel_type"`
+				TransactionType      string               `json:"transaction_type"`
+				TransactionID        string               `json:"transaction_id"`
+				TransactionFee       int64                `json:"transaction_fee"`
+				TradeSuccess         bool                 `json:"trade_success"`
+				MessageDetail        map[string]any       `json:"message_detail"`
+				Optional             map[string]any       `json:"optional"`
+				ChannelTransactionID string               `json:"channel_transaction_id"`
 			}
 			if err := json.Unmarshal(got[0], &n); err != nil {
 				t.Fatal(err)

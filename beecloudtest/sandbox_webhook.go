@@ -21,7 +21,7 @@ import (
 func webhookBody(app App, b *Bill) []byte {
 	return NotificationBody(app.Config, beecloud.Notification{
 		Timestamp:            b.Updated,
-		ChannelType:          channelType(b.Channel),
+		ChannelType:          beecloud.ChannelType(channelType(b.Channel)),
 		SubChannelType:       b.SubChannel,
 		TransactionType:      beecloud.TransactionPay,
 		TransactionID:        b.Order.OutTradeNo,
@@ -41,7 +41,7 @@ func refundWebhookBody(app App, b *Bill, r *Refund) []byte {
 	}
 	return NotificationBody(app.Config, beecloud.Notification{
 		Timestamp:            r.Updated,
-		ChannelType:          channelType(b.Channel),
+		ChannelType:          beecloud.ChannelType(channelType(b.Channel)),
 		SubChannelType:       b.SubChannel,
 		TransactionType:      beecloud.TransactionRefund,
 		TransactionID:        r.RefundNo,

@@ -20,9 +20,9 @@ import (
 // channel (BC, BC_NATIVE) when o has none. Timestamp is left zero, which
 // [NotificationBody] reads as now; set any field to vary it.
 func Paid(o beecloud.Order) beecloud.Notification {
-	chType, sub := "BC", "BC_NATIVE"
+	chType, sub := beecloud.ChannelTypeBC, "BC_NATIVE"
 	if o.InstantChannel.Known() {
-		chType, sub = channel.Type(string(o.InstantChannel)), channel.Sub(string(o.InstantChannel), false)
+		chType, sub = beecloud.ChannelType(channel.Type(string(o.InstantChannel))), channel.Sub(string(o.InstantChannel), false)
 	}
 	channelID := "4200" + o.OutTradeNo
 	detail, err := json.Marshal(map[string]any{
@@ -49,18 +49,18 @@ func Paid(o beecloud.Order) beecloud.Notification {
 
 // wireNotification is a webhook body, keys in BeeCloud's order.
 type wireNotification struct {
-	Signature            string          `json:"signature,omitempty"`
-	Sign                 string          `json:"sign,omitempty"`
-	Timestamp            int64           `json:"timestamp"`
-	ChannelType          string          `json:"channel_type"`
-	SubChannelType       string          `json:"sub_channel_type,omitempty"`
-	TransactionType      string          `json:"transaction_type"`
-	TransactionID        string          `json:"transaction_id"`
-	TransactionFee       int64           `json:"transaction_fee"`
-	TradeSuccess         bool            `json:"trade_success"`
-	MessageDetail        json.RawMessage `json:"message_detail,omitempty"`
-	Optional             map[string]any  `json:"optional,omitempty"`
-	ChannelTransactionID string          `json:"channel_transaction_id,omitempty"`
+	Signature            string                   `json:"signature,omitempty"`
+	Sign                 string                   `json:"sign,omitempty"`
+	Timestamp            int64                    `json:"timestamp"`
+	ChannelType          beecloud.ChannelType     `json:"channel_type"`
+	SubChannelType       string                   `json:"sub_channel_type,omitempty"`
+	TransactionType      beecloud.TransactionType `json:"transaction_type"`
+	TransactionID        string                   `json:"transaction_id"`
+	TransactionFee       int64                    `json:"transaction_fee"`
+	TradeSuccess         bool                     `json:"trade_success"`
+	MessageDetail        json.RawMessage          `json:"message_detail,omitempty"`
+	Optional             map[string]any           `json:"optional,omitempty"`
+	ChannelTransactionID string                   `json:"channel_transaction_id,omitempty"`
 }
 
 // NotificationBody returns the JSON body of the webhook BeeCloud would

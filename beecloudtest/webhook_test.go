@@ -189,14 +189,14 @@ func FuzzNotificationBodyRoundTrip(f *testing.F) {
 			return
 		}
 		in := beecloud.Notification{
-			ChannelType: channel, TransactionType: typ, TransactionID: id, TransactionFee: fee,
+			ChannelType: beecloud.ChannelType(channel), TransactionType: beecloud.TransactionType(typ), TransactionID: id, TransactionFee: fee,
 			TradeSuccess: true, Optional: map[string]any{key: value}, Timestamp: time.UnixMilli(1426817510111),
 		}
 		n, err := cfg.ParseNotification(beecloudtest.NotificationBody(cfg, in))
 		if err != nil {
 			t.Fatalf("ParseNotification: %v", err)
 		}
-		if n.TransactionID != id || n.TransactionType != typ || n.ChannelType != channel || n.TransactionFee != fee ||
+		if n.TransactionID != id || string(n.TransactionType) != typ || string(n.ChannelType) != channel || n.TransactionFee != fee ||
 			n.Optional[key] != value || !n.Timestamp.Equal(in.Timestamp) {
 			t.Fatalf("got %+v; want %+v", n, in)
 		}

@@ -275,7 +275,7 @@ func TestNodeSDK(t *testing.T) {
 		assert.Equal(t, ali.ID, one["id"])
 		assert.Equal(t, ali.Order.OutTradeNo, one["bill_no"])
 		assert.Equal(t, ali.ChannelTransactionID, one["trade_no"])
-		assert.Equal(t, beecloud.CodeNoSuchBill, code("bill by unknown id"))
+		assert.Equal(t, int(beecloud.CodeNoSuchBill), code("bill by unknown id"))
 	})
 
 	t.Run("refunds", func(t *testing.T) {
@@ -297,7 +297,7 @@ func TestNodeSDK(t *testing.T) {
 
 	t.Run("refund signed with the App Secret is refused", func(t *testing.T) {
 		a := got["refund"].Answer
-		assert.Equal(t, beecloud.CodeAppInvalid, code("refund"), "BeeCloud wants the Master Secret: %v", a)
+		assert.Equal(t, int(beecloud.CodeAppInvalid), code("refund"), "BeeCloud wants the Master Secret: %v", a)
 		assert.Contains(t, a["err_detail"], "Master Secret")
 		assert.Len(t, sb.Refunds(), 2, "no refund was made")
 	})

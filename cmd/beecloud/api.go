@@ -235,7 +235,7 @@ func (f *billsFlags) define(fs *flag.FlagSet) {
 
 // list asks BeeCloud for the bills the flags select.
 func (f *billsFlags) list(ctx context.Context) ([]beecloud.Bill, error) {
-	f.query.Channel, f.query.Limit = f.channel, f.limit
+	f.query.Channel, f.query.Limit = beecloud.ChannelType(f.channel), f.limit
 	return f.api.Bills(ctx, f.query)
 }
 
@@ -305,7 +305,7 @@ func (c *cli) refund(args []string) int {
 	if problem != "" {
 		return c.usageError(name, "%s", problem)
 	}
-	r.Channel = f.channel
+	r.Channel = beecloud.ChannelType(f.channel)
 	given := r.RefundNo != ""
 	if !given {
 		r.RefundNo = beecloud.NewRefundNo(time.Now())
@@ -464,7 +464,7 @@ func (f *refundsFlags) define(fs *flag.FlagSet) {
 
 // list asks BeeCloud for the refunds the flags select.
 func (f *refundsFlags) list(ctx context.Context) ([]beecloud.Refund, error) {
-	f.query.Channel, f.query.Limit = f.channel, f.limit
+	f.query.Channel, f.query.Limit = beecloud.ChannelType(f.channel), f.limit
 	return f.api.Refunds(ctx, f.query)
 }
 

@@ -51,7 +51,7 @@ func TestAPICommands(t *testing.T) {
 		{"refund without an answer", env, "", append([]string{"refund", "-out-trade-no", "test0001", "-amount", "50"}, api...), exitFailure, "", "not confirmed"},
 		{"refund in yuan", env, "", append([]string{"refund", "-out-trade-no", "test0001", "-amount", "0.5", "-yes"}, api...), exitUsage, "", "for ¥0.5 write 50"},
 		{"refund without master secret", map[string]string{envAppID: testAppID, envAppSecret: testAppSecret}, "", append([]string{"refund", "-out-trade-no", "test0001", "-amount", "1", "-yes"}, api...), exitUsage, "", "missing -master-secret"},
-		{"refund number of another day", env, "", append([]string{"refund", "-out-trade-no", "test0001", "-amount", "50", "-refund-no", "20200520r01"}, api...), exitUsage, "", "RefundNo: must start with today's date in Beijing"},
+		{"refund number of another day", env, "", append([]string{"refund", "-out-trade-no", "test0001", "-amount", "50", "-refund-no", "20200520r01"}, api...), exitUsage, "", "refund_no: must start with today's date in Beijing"},
 		{"refund confirmed", env, "yes\n", append([]string{"refund", "-out-trade-no", "test0001", "-amount", "50", "-refund-no", refundNo}, api...), exitOK, "Refund " + refundNo + " of ¥0.50 for order test0001: taken by BeeCloud", "Refund ¥0.50 of order test0001 (refund_no " + refundNo + ")"},
 		{"refund too much", env, "", append([]string{"refund", "-out-trade-no", "test0001", "-amount", "101", "-yes"}, api...), exitFailure, "", "result_code 12"},
 		{"refunds", env, "", append([]string{"refunds", "-out-trade-no", "test0001"}, api...), exitOK, refundNo, ""},

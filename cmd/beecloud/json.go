@@ -98,7 +98,7 @@ func billsJSON(bills []beecloud.Bill) []jsonBill {
 	out := make([]jsonBill, len(bills))
 	for i, b := range bills {
 		out[i] = jsonBill{
-			ID: b.ID, OutTradeNo: b.OutTradeNo, Title: b.Title, Channel: b.Channel, SubChannel: b.SubChannel,
+			ID: b.ID, OutTradeNo: b.OutTradeNo, Title: b.Title, Channel: string(b.Channel), SubChannel: b.SubChannel,
 			ChannelTransactionID: b.ChannelTransactionID, Amount: b.Amount, Paid: b.Paid, Refunded: b.Refunded,
 			Reverted: b.Reverted, CreatedAt: jsonTime(b.CreatedAt), Optional: b.Optional,
 		}
@@ -110,7 +110,7 @@ func refundsJSON(refunds []beecloud.Refund) []jsonRefund {
 	out := make([]jsonRefund, len(refunds))
 	for i, r := range refunds {
 		out[i] = jsonRefund{
-			ID: r.ID, RefundNo: r.RefundNo, OutTradeNo: r.OutTradeNo, Title: r.Title, Channel: r.Channel,
+			ID: r.ID, RefundNo: r.RefundNo, OutTradeNo: r.OutTradeNo, Title: r.Title, Channel: string(r.Channel),
 			SubChannel: r.SubChannel, Amount: r.Amount, BillAmount: r.BillAmount, State: refundState(r),
 			CreatedAt: jsonTime(r.CreatedAt), Optional: r.Optional,
 		}
@@ -120,9 +120,9 @@ func refundsJSON(refunds []beecloud.Refund) []jsonRefund {
 
 func notificationJSON(n *beecloud.Notification) *jsonNotification {
 	return &jsonNotification{
-		AppID: n.AppID, Legacy: n.Legacy, Test: n.Test, TransactionType: n.TransactionType,
+		AppID: n.AppID, Legacy: n.Legacy, Test: n.Test, TransactionType: string(n.TransactionType),
 		TransactionID: n.TransactionID, TransactionFee: n.TransactionFee, TradeSuccess: n.TradeSuccess,
-		ChannelType: n.ChannelType, SubChannelType: n.SubChannelType, ChannelTransactionID: n.ChannelTransactionID,
+		ChannelType: string(n.ChannelType), SubChannelType: n.SubChannelType, ChannelTransactionID: n.ChannelTransactionID,
 		Timestamp: jsonTime(n.Timestamp), Optional: n.Optional, MessageDetail: n.MessageDetail,
 	}
 }

@@ -73,7 +73,7 @@ func (f *sendFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&f.amount, "amount", "", "the amount paid, an integer in 分 (transaction_fee)")
 	fs.StringVar(&f.channel, "channel", "ALI", "channel_type")
 	fs.StringVar(&f.subChannel, "sub-channel", "ALI_WEB", "sub_channel_type")
-	fs.StringVar(&f.txType, "type", beecloud.TransactionPay, "transaction_type: PAY, REFUND, …")
+	fs.StringVar(&f.txType, "type", string(beecloud.TransactionPay), "transaction_type: PAY, REFUND, …")
 	fs.Var(&f.optional, "optional", "an optional key=value echoed in the webhook (repeatable; values are strings)")
 	fs.IntVar(&f.retries, "retries", 0, "resend up to `N` times until the answer is success")
 	fs.DurationVar(&f.retryBase, "retry-base", 2*time.Second, "the first wait between resends; each next wait doubles")
@@ -131,7 +131,7 @@ func (f *sendFlags) body() []byte {
 		}
 	}
 	n := beecloudtest.Paid(order)
-	n.ChannelType, n.SubChannelType, n.TransactionType = f.channel, f.subChannel, f.txType
+	n.ChannelType, n.SubChannelType, n.TransactionType = beecloud.ChannelType(f.channel), f.subChannel, beecloud.TransactionType(f.txType)
 	cfg := beecloud.Config{AppID: f.cr.appID, MasterSecret: f.cr.masterSecret}
 	return beecloudtest.NotificationBody(cfg, n)
 }

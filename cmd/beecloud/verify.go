@@ -180,13 +180,13 @@ func (c *cli) explainFailure(cfg beecloud.Config, body []byte, err error, show r
 // looseBody is a webhook body decoded without checks, to show what a bad
 // signature should have been.
 type looseBody struct {
-	Signature       *string     `json:"signature"`
-	Sign            *string     `json:"sign"`
-	Timestamp       json.Number `json:"timestamp"`
-	ChannelType     string      `json:"channel_type"`
-	TransactionType string      `json:"transaction_type"`
-	TransactionID   string      `json:"transaction_id"`
-	TransactionFee  json.Number `json:"transaction_fee"`
+	Signature       *string                  `json:"signature"`
+	Sign            *string                  `json:"sign"`
+	Timestamp       json.Number              `json:"timestamp"`
+	ChannelType     beecloud.ChannelType     `json:"channel_type"`
+	TransactionType beecloud.TransactionType `json:"transaction_type"`
+	TransactionID   string                   `json:"transaction_id"`
+	TransactionFee  json.Number              `json:"transaction_fee"`
 }
 
 func explainSignature(w io.Writer, cfg beecloud.Config, body []byte, show reveal) {
@@ -229,7 +229,7 @@ func explainSignature(w io.Writer, cfg beecloud.Config, body []byte, show reveal
 	fmt.Fprintf(w, "  got:      %s\n", safe(*b.Signature))
 	fmt.Fprintf(w, "  expected: %s\n", expected(beecloud.WebhookSignature(cfg.AppID, b.TransactionID, b.TransactionType, b.ChannelType, fee, cfg.MasterSecret)))
 	fmt.Fprintln(w, "  hashed:   app_id + transaction_id + transaction_type + channel_type + transaction_fee + master_secret")
-	fmt.Fprintf(w, "            = %s%s\n", safe(cfg.AppID+b.TransactionID+b.TransactionType+b.ChannelType+strconv.FormatInt(fee, 10)), mask(cfg.MasterSecret))
+	fmt.Fprintf(w, "            = %s%s\n", safe(cfg.AppID+b.TransactionID+string(b.TransactionType)+string(b.ChannelType)+strconv.FormatInt(fee, 10)), mask(cfg.MasterSecret))
 	if cfg.AppSecret != "" && beecloud.WebhookSignature(cfg.AppID, b.TransactionID, b.TransactionType, b.ChannelType, fee, cfg.AppSecret) == *b.Signature {
 		fmt.Fprintln(w, "  The body was signed with the App Secret: webhooks are signed with the Master Secret.")
 	} else {
@@ -246,11 +246,11 @@ func printNotification(w io.Writer, n *beecloud.Notification) {
 		scheme = "sign (legacy scheme)"
 	}
 	line("signed with", scheme)
-	line("transaction_type", n.TransactionType)
+	line("transaction_type", n.TransactionType.String())
 	line("transaction_id", n.TransactionID)
 	line("transaction_fee", fmt.Sprintf("%d (分, ¥%s)", n.TransactionFee, yuan(n.TransactionFee)))
 	line("trade_success", strconv.FormatBool(n.TradeSuccess))
-	line("channel_type", n.ChannelType)
+	line("channel_type", n.ChannelType.String())
 	line("sub_channel_type", n.SubChannelType)
 	line("channel_transaction_id", n.ChannelTransactionID)
 	line("timestamp", fmt.Sprintf("%d (%s)", n.Timestamp.UnixMilli(), n.Timestamp.UTC().Format(time.RFC3339Nano)))

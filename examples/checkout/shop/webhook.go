@@ -83,7 +83,7 @@ func (s *Shop) handlePayment(n *beecloud.Notification) error {
 	changed, err := s.orders.MarkPaid(Payment{
 		OutTradeNo:           n.TransactionID,
 		Amount:               n.TransactionFee,
-		Channel:              n.ChannelType,
+		Channel:              n.ChannelType.String(),
 		SubChannel:           n.SubChannelType,
 		ChannelTransactionID: n.ChannelTransactionID,
 		At:                   s.cfg.Now(),
