@@ -73,6 +73,11 @@ type Client struct {
 	// redirect means a wrong BaseURL). A client without a timeout waits as
 	// long as the context lets it.
 	HTTPClient *http.Client
+	// Test sends bill payments and bill queries to BeeCloud's test mode,
+	// signed with Config.TestSecret: its bills are never charged, and kept
+	// apart from live ones. BeeCloud has no test refunds: with Test set,
+	// refunds and refund queries fail with [ErrTestMode].
+	Test bool
 
 	// retryWait, if set, replaces the wait before attempt n+1 (tests).
 	retryWait func(n int) time.Duration
@@ -113,6 +118,7 @@ type call struct {
 	path   string // such as /2/rest/bills, escaped
 	params map[string]any
 	master bool   // signed with the Master Secret
+	test   bool   // test mode: signed with the Test Secret
 	about  string // what the call is about, for errors
 }
 
@@ -141,6 +147,8 @@ func (c *Client) baseURL() string {
 // or the Master Secret if master.
 func (c *Client) checkConfig(master bool) error {
 	switch {
+	case c.Test:
+		return errTestMode()
 	case c.Config.AppID == "":
 		return fmt.Errorf("%w: AppID is empty", ErrInvalidConfig)
 	case master && c.Config.MasterSecret == "":
@@ -156,6 +164,9 @@ func (c *Client) newRequest(ctx context.Context, k call) (*http.Request, error) 
 	secret := c.Config.AppSecret
 	if k.master {
 		secret = c.Config.MasterSecret
+	}
+	if k.test {
+		secret = c.Config.TestSecret
 	}
 	ts := time.Now().UnixMilli()
 	params := make(map[string]any, len(k.params)+3)
@@ -279,7 +290,7 @@ func (a answer) outcome(k call) verdict {
 // query sends the read-only call k, retrying network errors and 5xx
 // answers, and decodes a successful answer's body with decode.
 func (c *Client) query(ctx context.Context, k call, decode func([]byte) error) error {
-	if err := c.checkConfig(false); err != nil {
+	if err := c.checkCall(k); err != nil {
 		return err
 	}
 	for n := 1; ; n++ {

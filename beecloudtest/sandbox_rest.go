@@ -248,7 +248,12 @@ func (s *Sandbox) authenticate(q *restReq, raw []byte, master bool) *restErr {
 		return fail(beecloud.CodeAppInvalid, "timestamp %d is %s away from the sandbox's clock (at most %s)", ts, d.Round(time.Second), restWindow)
 	}
 	secret, name, other := app.Config.AppSecret, "App Secret", app.Config.MasterSecret
-	if master {
+	if testPath(q.r) {
+		secret, name, other = app.Config.TestSecret, "Test Secret", app.Config.AppSecret
+		if secret == "" {
+			return fail(beecloud.CodeAppInvalid, "the sandbox app %q has no TestSecret, which signs test-mode calls", appID)
+		}
+	} else if master {
 		secret, name, other = app.Config.MasterSecret, "Master Secret", app.Config.AppSecret
 		if secret == "" {
 			return fail(beecloud.CodeAppInvalid, "the sandbox app %q has no MasterSecret, which signs refunds", appID)
@@ -384,7 +389,7 @@ func (s *Sandbox) billFilter(q *restReq) (func(*Bill) bool, *restErr) {
 	appID := q.app.Config.AppID
 	return func(b *Bill) bool {
 		created := b.Created.UnixMilli()
-		return b.AppID == appID &&
+		return b.AppID == appID && !b.Test &&
 			(billNo == "" || b.Order.OutTradeNo == billNo) &&
 			(channel == "" || channelType(b.Channel) == channel) &&
 			(!paidSet || (b.State == BillPaid) == paid) &&
@@ -479,7 +484,7 @@ func (s *Sandbox) restBill(q *restReq) (map[string]any, *restErr) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	b, ok := s.byID[id]
-	if !ok || b.AppID != q.app.Config.AppID {
+	if !ok || b.AppID != q.app.Config.AppID || b.Test {
 		return nil, fail(beecloud.CodeNoSuchBill, "no bill with id %q", id)
 	}
 	return map[string]any{"pay": s.billJSON(b, true)}, nil
