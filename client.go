@@ -34,8 +34,9 @@ const (
 	retryBase = 250 * time.Millisecond
 )
 
-// Client calls BeeCloud's REST API (v2): it queries bills and refunds, and
-// makes refunds. Amounts are in 分 (1 = ¥0.01).
+// Client calls BeeCloud's REST API (v2): it queries bills and refunds,
+// makes refunds, and makes payments from the server ([Client.CreateBill]).
+// Amounts are in 分 (1 = ¥0.01).
 //
 // Each call is signed with app_sign = MD5(app_id + timestamp + secret)
 // (see [APISign]), the timestamp in milliseconds: with Config.AppSecret

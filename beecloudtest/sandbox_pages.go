@@ -250,7 +250,7 @@ func nextURL(base string, b Bill) string {
 	switch b.State {
 	case BillPaid:
 		ret := b.Order.ReturnURL
-		if ret == "" || !b.Channel.SupportsReturnURL() {
+		if ret == "" || !supportsReturnURL(b.Channel) {
 			ret = base + resultPath
 		}
 		q := url.Values{

@@ -441,3 +441,12 @@ func shortRef(s string) string {
 	}
 	return s
 }
+
+// supportsReturnURL reports whether a payment through ch, a button code
+// or a REST API channel, sends the buyer to return_url.
+func supportsReturnURL(ch beecloud.Channel) bool {
+	if info, ok := channel.Bill(string(ch)); ok {
+		return !info.NoReturnURL
+	}
+	return ch.SupportsReturnURL()
+}
