@@ -8,6 +8,7 @@ require (
 	github.com/paybutton/beecloud/stores/pgstore v0.1.0
 	github.com/paybutton/beecloud/stores/redisstore v0.1.0
 	github.com/redis/go-redis/v9 v9.22.0
+	rsc.io/qr v0.2.0
 )
 
 require (
