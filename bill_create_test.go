@@ -420,3 +420,37 @@ func TestTestModeRefusals(t *testing.T) {
 	}
 	assert.Empty(t, shop.sb.Bills())
 }
+
+// TestCreateBillAnswers: WeChat's timestamp comes as a string or a number
+// and is passed through; a success without what pays the bill is
+// ErrBillAnswerLost; a connection never made is not a lost answer.
+func TestCreateBillAnswers(t *testing.T) {
+	answer := ""
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		calls.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, answer) //nolint:errcheck // a test server
+	}))
+	t.Cleanup(srv.Close)
+	client := &beecloud.Client{Config: billConfig, BaseURL: srv.URL}
+	ctx := context.Background()
+
+	answer = `{"result_code":0,"result_msg":"OK","err_detail":"","id":"b1","app_id":"wx1","package":"prepay_id=p1","nonce_str":"n","timestamp":1426817510,"pay_sign":"S","sign_type":"MD5"}`
+	res, err := client.CreateBill(ctx, validBill(beecloud.BillWxJSAPI))
+	require.NoError(t, err)
+	assert.Equal(t, beecloud.JSAPIParams{AppID: "wx1", TimeStamp: "1426817510", NonceStr: "n", Package: "prepay_id=p1", SignType: "MD5", PaySign: "S"}, *res.JSAPI)
+
+	answer = `{"result_code":0,"result_msg":"OK","err_detail":"","id":"b2"}`
+	_, err = client.CreateBill(ctx, validBill(beecloud.BillWxNative))
+	require.ErrorIs(t, err, beecloud.ErrBillAnswerLost)
+	assert.Contains(t, err.Error(), "code_url")
+	assert.EqualValues(t, 2, calls.Load(), "a malformed answer was followed by another request")
+
+	// Nothing listens on port 1: the connection is never made, so the bill
+	// is retried and the failure is plain.
+	_, err = (&beecloud.Client{Config: billConfig, BaseURL: "http://127.0.0.1:1"}).CreateBill(ctx, validBill(beecloud.BillWxNative))
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, beecloud.ErrUnknownOutcome)
+	assert.NotErrorIs(t, err, beecloud.ErrBillAnswerLost)
+}

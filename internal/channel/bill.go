@@ -41,15 +41,6 @@ func Bill(name string) (Info, bool) {
 	return info, ok
 }
 
-// BillNames lists the REST API's channels.
-func BillNames() []string {
-	out := make([]string, 0, len(bills))
-	for name := range bills {
-		out = append(out, name)
-	}
-	return out
-}
-
 // lookupAny returns what is known about a button code or a REST API
 // channel name.
 func lookupAny(code string) Info {
