@@ -20,7 +20,7 @@ func startQRPay(t *testing.T, test bool) *qrshop.Offline {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, err := qrshop.StartOffline(ln, test, 0, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	o, err := qrshop.StartOffline(ln, qrshop.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, test, 0)
 	if err != nil {
 		ln.Close()
 		t.Fatal(err)

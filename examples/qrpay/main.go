@@ -1,7 +1,8 @@
 // Command qrpay is a shop that takes WeChat Pay without BeeCloud's button:
 // its server makes each bill through BeeCloud's REST API, draws the WeChat
 // QR code itself (WX_NATIVE) and polls the order until its webhook says it
-// is paid. A native app gets the parameters of WeChat's or Alipay's SDK
+// is paid; when the webhook is late, the polls ask BeeCloud now and then
+// (WebhookHandler.Reconcile). A native app gets the parameters of WeChat's or Alipay's SDK
 // from POST /api/pay with {"channel":"WX_APP"} or {"channel":"ALI_APP"}.
 //
 //	go run ./examples/qrpay [-addr 127.0.0.1:8082] [-test]
@@ -72,7 +73,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	url := "http://" + ln.Addr().String()
 	switch {
 	case cfg.AppID == "" && cfg.AppSecret == "" && cfg.MasterSecret == "":
-		off, err := qrshop.StartOffline(ln, *test, 2*time.Second, logger)
+		off, err := qrshop.StartOffline(ln, qrshop.Config{Logger: logger}, *test, 2*time.Second)
 		if err != nil {
 			ln.Close()
 			return err

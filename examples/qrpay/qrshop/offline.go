@@ -2,7 +2,6 @@ package qrshop
 
 import (
 	"context"
-	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -26,10 +25,11 @@ type Offline struct {
 }
 
 // StartOffline serves the shop on ln for a fresh demo app on a new
-// sandbox, in BeeCloud's test mode if test. retryBase is the sandbox's
+// sandbox, with cfg's other fields (cfg.Client is replaced by one of the
+// sandbox), in BeeCloud's test mode if test. retryBase is the sandbox's
 // wait before it resends a webhook: 2*time.Second is BeeCloud's pace, zero
 // the sandbox's fast default for tests.
-func StartOffline(ln net.Listener, test bool, retryBase time.Duration, logger *slog.Logger) (*Offline, error) {
+func StartOffline(ln net.Listener, cfg Config, test bool, retryBase time.Duration) (*Offline, error) {
 	url := "http://" + ln.Addr().String()
 	sandbox := beecloudtest.NewUnstartedSandbox(beecloudtest.App{
 		Config:     beecloud.Config{AppID: demoUUID(), AppSecret: demoUUID(), MasterSecret: demoUUID(), TestSecret: demoUUID()},
@@ -39,8 +39,8 @@ func StartOffline(ln net.Listener, test bool, retryBase time.Duration, logger *s
 	if err := sandbox.StartAt("127.0.0.1:0"); err != nil {
 		return nil, err
 	}
-	client := &beecloud.Client{Config: sandbox.Apps()[0].Config, BaseURL: sandbox.URL, Test: test}
-	shop, err := New(Config{Client: client, Logger: logger})
+	cfg.Client = &beecloud.Client{Config: sandbox.Apps()[0].Config, BaseURL: sandbox.URL, Test: test}
+	shop, err := New(cfg)
 	if err != nil {
 		sandbox.Close()
 		return nil, err

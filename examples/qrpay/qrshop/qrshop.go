@@ -41,6 +41,10 @@ type Config struct {
 	Client *beecloud.Client
 	// Logger logs the webhooks; nil discards.
 	Logger *slog.Logger
+	// CheckAfter is how long an unpaid order waits for its webhook before
+	// a poll of its status asks BeeCloud instead, at most once per
+	// CheckAfter; zero means 15 seconds.
+	CheckAfter time.Duration
 }
 
 // Order is one purchase.
@@ -52,14 +56,18 @@ type Order struct {
 	CodeURL    string // WX_NATIVE: what the QR code holds
 	Paid       bool
 	Created    time.Time
+
+	checked time.Time // when BeeCloud was last asked about it
 }
 
 // Shop serves the pages, the app's API and the webhook. It is safe for
 // concurrent use.
 type Shop struct {
-	client  *beecloud.Client
-	webhook *beecloud.WebhookHandler
-	mux     *http.ServeMux
+	client     *beecloud.Client
+	webhook    *beecloud.WebhookHandler
+	mux        *http.ServeMux
+	logger     *slog.Logger
+	checkAfter time.Duration
 
 	mu     sync.Mutex
 	orders map[string]*Order
@@ -74,7 +82,10 @@ func New(cfg Config) (*Shop, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Shop{client: cfg.Client, orders: map[string]*Order{}, mux: http.NewServeMux()}
+	s := &Shop{client: cfg.Client, orders: map[string]*Order{}, mux: http.NewServeMux(), logger: logger, checkAfter: cfg.CheckAfter}
+	if s.checkAfter <= 0 {
+		s.checkAfter = 15 * time.Second
+	}
 	app := cfg.Client.Config
 	// BeeCloud signs a test-mode webhook with the legacy scheme and the
 	// Test Secret: only a shop in test mode takes that scheme.
@@ -274,13 +285,38 @@ type Status struct {
 	Paid       bool   `json:"paid"`
 }
 
+// serveStatus answers a poll of an order. An order whose webhook is late
+// is looked up at BeeCloud now and then: Reconcile runs the webhook's path,
+// so that the order is marked paid once, whichever comes first.
 func (s *Shop) serveStatus(w http.ResponseWriter, r *http.Request) {
-	o, ok := s.Order(r.PathValue("no"))
+	no := r.PathValue("no")
+	o, ok := s.Order(no)
 	if !ok {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such order"})
 		return
 	}
+	if !o.Paid && s.dueForCheck(no) {
+		if _, err := s.webhook.Reconcile(r.Context(), s.client, no); err != nil {
+			s.logger.Warn("qrshop: asking BeeCloud about an order", "out_trade_no", no, "err", err)
+		}
+		o, _ = s.Order(no)
+	}
 	writeJSON(w, http.StatusOK, Status{OutTradeNo: o.OutTradeNo, Paid: o.Paid})
+}
+
+// dueForCheck reports whether the unpaid order no has waited long enough
+// for its webhook, and for the last check, to ask BeeCloud, and notes that
+// it is asked now.
+func (s *Shop) dueForCheck(no string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.orders[no]
+	now := time.Now()
+	if o == nil || o.Paid || now.Sub(o.Created) < s.checkAfter || now.Sub(o.checked) < s.checkAfter {
+		return false
+	}
+	o.checked = now
+	return true
 }
 
 // AppPayRequest is the body of POST /api/pay.

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -23,9 +24,14 @@ import (
 
 func startOffline(t *testing.T, test bool) *qrshop.Offline {
 	t.Helper()
+	return startOfflineWith(t, qrshop.Config{}, test)
+}
+
+func startOfflineWith(t *testing.T, cfg qrshop.Config, test bool) *qrshop.Offline {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	off, err := qrshop.StartOffline(ln, test, 0, nil)
+	off, err := qrshop.StartOffline(ln, cfg, test, 0)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = off.Shutdown(context.Background()) })
 	return off
@@ -186,4 +192,19 @@ func TestUnknownOrder(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, code)
 	code, _ = get(t, off.URL+"/orders/nosuchorder1/status")
 	assert.Equal(t, http.StatusNotFound, code)
+}
+
+// TestLostWebhookFoundByPolling: when the webhook never comes, the page's
+// polling asks BeeCloud and the order ends paid.
+func TestLostWebhookFoundByPolling(t *testing.T) {
+	off := startOfflineWith(t, qrshop.Config{CheckAfter: time.Nanosecond}, false)
+	no := strings.TrimPrefix(buy(t, off), "/orders/")
+	off.Sandbox.DropWebhook(no)
+	o, _ := off.Shop.Order(no)
+	_, err := off.Sandbox.MarkPaid(o.CodeURL)
+	require.NoError(t, err)
+	d, err := off.Sandbox.WaitDelivery(context.Background(), no)
+	require.NoError(t, err)
+	require.True(t, d.Dropped)
+	assert.True(t, status(t, off, no).Paid)
 }
