@@ -9,39 +9,6 @@ import (
 	"strings"
 )
 
-// BeeCloud's test mode keeps its own bills, which are never charged, under
-// /2/rest/sandbox/…, signed with the Test Secret. A [Client] with Test set
-// uses it:
-//
-//   - CreateBill:  POST /2/rest/sandbox/bill
-//   - Bills:       GET  /2/rest/sandbox/bills
-//   - CountBills:  GET  /2/rest/sandbox/bills/count
-//   - GetBill:     GET  /2/rest/sandbox/bill/{id}
-//
-// BeeCloud's documentation of test mode is unfinished, and its own SDKs
-// disagree; these are the choices made here:
-//
-//   - Paths: the documentation says /1/rest/sandbox/…; BeeCloud's Node.js,
-//     PHP and Android SDKs use /2/rest/sandbox/…, as this package does.
-//   - Secret: the documentation's tables sign queries with the App Secret,
-//     its text and the SDKs with the Test Secret; this package signs every
-//     test-mode call with the Test Secret.
-//   - Bill by id: the Node.js SDK asks the live path; the documentation and
-//     the PHP SDK the sandbox one, as this package does.
-//   - Answers: a test-mode list has no id, and names the fields
-//     created_time, createdat, updatedat and channel_trade_no; the bill's
-//     channel may be a sub-channel such as WX_NATIVE. Bill is filled from
-//     either spelling. The list takes no spay_result, refund_result or
-//     need_detail filter: Bills refuses PaidOnly, RefundedOnly and Detail
-//     in test mode rather than ignore them (and so Reconcile fails in test
-//     mode instead of taking a test payment for a real one).
-//   - Refunds: BeeCloud has none in test mode; Refund, ApproveRefunds and
-//     the refund queries refuse to run with Test set ([ErrTestMode]).
-//   - Webhooks: BeeCloud does not say how it signs a test payment's
-//     webhook; its SDKs' receivers check the legacy sign with the Test
-//     Secret, which [Config.ParseNotification] accepts with LegacyWebhook
-//     set and marks [Notification].Test.
-
 // ErrTestMode means a [Client] with Test set was asked for something
 // BeeCloud's test mode does not have: refunds and refund queries.
 var ErrTestMode = errors.New("beecloud: not available in test mode")
