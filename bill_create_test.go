@@ -430,7 +430,7 @@ func TestCreateBillAnswers(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		calls.Add(1)
 		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, answer) //nolint:errcheck // a test server
+		_, _ = io.WriteString(w, answer)
 	}))
 	t.Cleanup(srv.Close)
 	client := &beecloud.Client{Config: billConfig, BaseURL: srv.URL}
@@ -451,6 +451,6 @@ func TestCreateBillAnswers(t *testing.T) {
 	// is retried and the failure is plain.
 	_, err = (&beecloud.Client{Config: billConfig, BaseURL: "http://127.0.0.1:1"}).CreateBill(ctx, validBill(beecloud.BillWxNative))
 	require.Error(t, err)
-	assert.NotErrorIs(t, err, beecloud.ErrUnknownOutcome)
+	require.NotErrorIs(t, err, beecloud.ErrUnknownOutcome)
 	assert.NotErrorIs(t, err, beecloud.ErrBillAnswerLost)
 }
