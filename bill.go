@@ -191,6 +191,9 @@ func (q BillQuery) params(op string, count bool) (map[string]any, error) {
 
 // Bills returns the bills q selects, newest first (GET /2/rest/bills).
 func (c *Client) Bills(ctx context.Context, q BillQuery) ([]Bill, error) {
+	if c.Test {
+		return c.sandboxBills(ctx, q)
+	}
 	params, err := q.params("bills", false)
 	if err != nil {
 		return nil, err
@@ -206,6 +209,9 @@ func decodeBills(body []byte) ([]Bill, error) {
 // CountBills returns how many bills q selects (GET /2/rest/bills/count).
 // It ignores q's Skip, Limit and Detail, and refuses RefundedOnly.
 func (c *Client) CountBills(ctx context.Context, q BillQuery) (int, error) {
+	if c.Test {
+		return c.sandboxCountBills(ctx, q)
+	}
 	params, err := q.params("bill count", true)
 	if err != nil {
 		return 0, err
@@ -238,6 +244,9 @@ func (c *Client) GetBill(ctx context.Context, id string) (*Bill, error) {
 	checkID(&p, id)
 	if err := p.err(); err != nil {
 		return nil, err
+	}
+	if c.Test {
+		return c.sandboxGetBill(ctx, id)
 	}
 	return get(ctx, c, "/2/rest/bill/"+url.PathEscape(id), nil, decodeBill)
 }

@@ -34,8 +34,9 @@ const (
 	retryBase = 250 * time.Millisecond
 )
 
-// Client calls BeeCloud's REST API (v2): it queries bills and refunds, and
-// makes refunds. Amounts are in 分 (1 = ¥0.01).
+// Client calls BeeCloud's REST API (v2): it queries bills and refunds,
+// makes refunds, and makes payments from the server ([Client.CreateBill]).
+// Amounts are in 分 (1 = ¥0.01).
 //
 // Each call is signed with app_sign = MD5(app_id + timestamp + secret)
 // (see [APISign]), the timestamp in milliseconds: with Config.AppSecret
@@ -77,6 +78,11 @@ type Client struct {
 	// [Client.Refund], or a slow refund's answer is abandoned and the
 	// refund can only be looked up.
 	HTTPClient *http.Client
+	// Test sends bill payments and bill queries to BeeCloud's test mode,
+	// signed with Config.TestSecret: its bills are never charged, and kept
+	// apart from live ones. BeeCloud has no test refunds: with Test set,
+	// refunds and refund queries fail with [ErrTestMode].
+	Test bool
 
 	// retryWait, if set, replaces the wait before attempt n+1 (tests).
 	retryWait func(n int) time.Duration
@@ -121,6 +127,7 @@ type call struct {
 	path   string // such as /2/rest/bills, escaped
 	params map[string]any
 	master bool   // signed with the Master Secret
+	test   bool   // test mode: signed with the Test Secret
 	about  string // what the call is about, for errors
 }
 
@@ -158,6 +165,8 @@ func (c *Client) baseURL() string {
 // or the Master Secret if master.
 func (c *Client) checkConfig(master bool) error {
 	switch {
+	case c.Test:
+		return errTestMode()
 	case c.Config.AppID == "":
 		return fmt.Errorf("%w: AppID is empty", ErrInvalidConfig)
 	case master && c.Config.MasterSecret == "":
@@ -173,6 +182,9 @@ func (c *Client) newRequest(ctx context.Context, k call) (*http.Request, error) 
 	secret := c.Config.AppSecret
 	if k.master {
 		secret = c.Config.MasterSecret
+	}
+	if k.test {
+		secret = c.Config.TestSecret
 	}
 	ts := time.Now().UnixMilli()
 	params := make(map[string]any, len(k.params)+3)
@@ -321,7 +333,7 @@ func (a answer) outcome(k call) verdict {
 // query sends the read-only call k, retrying network errors and 5xx
 // answers, and decodes a successful answer's body with decode.
 func (c *Client) query(ctx context.Context, k call, decode func([]byte) error) error {
-	if err := c.checkConfig(false); err != nil {
+	if err := c.checkCall(k); err != nil {
 		return err
 	}
 	for n := 1; ; n++ {

@@ -33,9 +33,9 @@ type Config struct {
 	AppSecret string
 	// MasterSecret verifies webhooks signed with the current scheme.
 	MasterSecret string
-	// TestSecret stands in for the AppSecret in BeeCloud's test mode; it is
-	// only used to verify legacy sandbox webhooks, which get
-	// [Notification].Test set. With LegacyWebhook it must differ from the
+	// TestSecret stands in for the AppSecret in BeeCloud's test mode: it
+	// signs the calls of a [Client] with Test set, and verifies legacy
+	// sandbox webhooks, which get [Notification].Test set. With LegacyWebhook it must differ from the
 	// AppSecret, or a test payment could not be told from a real one.
 	TestSecret string
 	// ScriptURL is where the BeeCloud button script is loaded from; empty

@@ -71,6 +71,16 @@
 // a path of BeeCloud's API (under /2/) that the sandbox does not serve is
 // answered with JSON and a result_code, never an HTML page.
 //
+// It also makes bills for a server (POST /2/rest/bill, every channel of
+// [beecloud.Client.CreateBill]) whose answers lead to its own pay pages: a
+// code_url and urls open one, an html form submits to one, and an app
+// channel's order_string, tn, orderInfo or prepay_id goes back to
+// [Sandbox.MarkPaid]. BeeCloud's test mode is served under
+// /2/rest/sandbox/… for an app with a TestSecret: its bills are kept apart
+// from live ones ([Bill].Test), marked paid by GET
+// /2/rest/sandbox/notify/{app_id}/{id} as BeeCloud's Android SDK does, and
+// their webhooks are signed with the legacy scheme and the TestSecret.
+//
 // # Bounds
 //
 // A sandbox keeps at most MaxBills bills ([DefaultMaxBills] unless set),

@@ -271,7 +271,9 @@ const (
 
 // Bill is one attempt to pay an order through one channel: the sandbox
 // makes one each time a buyer picks a channel, after the BC.click data
-// passed every check.
+// passed every check, and for each bill a server makes through the REST
+// API (POST /2/rest/bill), whose Channel is then BeeCloud's name for it,
+// such as "WX_NATIVE".
 type Bill struct {
 	// ID names the bill in the sandbox's pay page URLs.
 	ID string
@@ -295,6 +297,11 @@ type Bill struct {
 	// ChannelTransactionID is the channel's own number for a paid bill,
 	// as the webhook's channel_transaction_id carries it.
 	ChannelTransactionID string
+	// Test reports a bill made in test mode (POST /2/rest/sandbox/bill):
+	// live queries and refunds do not see it, and its webhook is signed
+	// with the legacy scheme and the app's TestSecret, which marks a
+	// [beecloud.Notification] Test.
+	Test bool
 
 	page string // the merchant page BC.click ran on, for 取消
 }

@@ -400,7 +400,7 @@ func (s *Sandbox) settle(id string, state BillState) error {
 	}
 	if state == BillPaid {
 		for _, p := range s.payments {
-			if p.AppID == b.AppID && p.Order.OutTradeNo == b.Order.OutTradeNo {
+			if p.AppID == b.AppID && p.Order.OutTradeNo == b.Order.OutTradeNo && p.Test == b.Test {
 				return alreadyPaid(p)
 			}
 		}

@@ -93,6 +93,7 @@ func (s *Sandbox) handler() http.Handler {
 	mux.HandleFunc("GET /favicon.ico", serveStatic("image/svg+xml", favicon))
 	mux.HandleFunc("GET /{$}", s.serveIndex)
 	s.routeREST(mux)
+	s.routeRESTBills(mux)
 	mux.HandleFunc("GET /", s.serveNotFound)
 	return mux
 }

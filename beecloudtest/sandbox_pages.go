@@ -101,8 +101,8 @@ func (s *Sandbox) servePayPage(w http.ResponseWriter, r *http.Request) {
 		poll = DefaultPollInterval
 	}
 	p := payPage{
-		layout: layout{Title: b.Channel.Name(), Paths: sitePaths},
-		Bill:   b, Name: b.Channel.Name(), Kind: kind(b.Channel, b.SubChannel), Glyph: glyph, Color: color,
+		layout: layout{Title: channelName(b.Channel), Paths: sitePaths},
+		Bill:   b, Name: channelName(b.Channel), Kind: kind(b.Channel, b.SubChannel), Glyph: glyph, Color: color,
 		Yuan: yuan(b.Order.Amount), QR: channel.QRCode(string(b.Channel)), PollMillis: poll.Milliseconds(),
 		StateName: stateName(b.State), ScanHint: scanHint(b),
 	}
@@ -217,7 +217,7 @@ func (s *Sandbox) serveAction(w http.ResponseWriter, r *http.Request) {
 			Problem: "settled", Icon: stateIcons[b.State], Heading: "这笔账单" + stateName(b.State),
 			Message: actionMessage(b, found, state),
 			Facts: []fact{
-				{"订单号", b.Order.OutTradeNo}, {"支付方式", b.Channel.Name()},
+				{"订单号", b.Order.OutTradeNo}, {"支付方式", channelName(b.Channel)},
 				{"更新时间", beijingTime(b.Updated)},
 			},
 			Links: settledLinks(base(r), b),
@@ -250,7 +250,7 @@ func nextURL(base string, b Bill) string {
 	switch b.State {
 	case BillPaid:
 		ret := b.Order.ReturnURL
-		if ret == "" || !b.Channel.SupportsReturnURL() {
+		if ret == "" || !supportsReturnURL(b.Channel) {
 			ret = base + resultPath
 		}
 		q := url.Values{
@@ -354,7 +354,7 @@ func billResult(b Bill) resultPage {
 		layout: layout{Title: stateName(b.State), Paths: sitePaths},
 		State:  string(b.State), Icon: stateIcons[b.State], Heading: stateName(b.State),
 		OutTradeNo: b.Order.OutTradeNo, Yuan: yuan(b.Order.Amount),
-		Channel: b.Channel.Name(), Time: beijingTime(b.Updated) + "（北京时间）",
+		Channel: channelName(b.Channel), Time: beijingTime(b.Updated) + "（北京时间）",
 	}
 	switch b.State {
 	case BillPaid:
@@ -464,7 +464,7 @@ func (s *Sandbox) serveIndex(w http.ResponseWriter, r *http.Request) {
 	for _, b := range s.Bills() {
 		p.Bills = append(p.Bills, indexBill{
 			Time: beijingTime(b.Created), OutTradeNo: b.Order.OutTradeNo, Title: b.Order.Title,
-			Yuan: yuan(b.Order.Amount), Channel: b.Channel.Name() + " · " + b.SubChannel,
+			Yuan: yuan(b.Order.Amount), Channel: channelName(b.Channel) + " · " + b.SubChannel,
 			State: b.State, StateName: stateName(b.State),
 		})
 	}

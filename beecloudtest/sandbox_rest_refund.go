@@ -151,7 +151,7 @@ func (s *Sandbox) restRefund(q *restReq) (map[string]any, *restErr) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	bills := newest(s.bills, func(b *Bill) bool {
-		return b.AppID == q.app.Config.AppID && b.Order.OutTradeNo == billNo
+		return b.AppID == q.app.Config.AppID && b.Order.OutTradeNo == billNo && !b.Test
 	})
 	if len(bills) == 0 {
 		return nil, fail(beecloud.CodeNoSuchBill, "no bill with bill_no %q", billNo)

@@ -30,6 +30,9 @@ func webhookBody(app App, b *Bill) []byte {
 		MessageDetail:        mustJSON(messageDetail(b)),
 		Optional:             b.Order.Optional,
 		ChannelTransactionID: b.ChannelTransactionID,
+		// A test bill's webhook is signed as BeeCloud's test mode does.
+		Legacy: b.Test,
+		Test:   b.Test,
 	})
 }
 

@@ -175,6 +175,10 @@ func TestNodeSDK(t *testing.T) {
 	require.NoError(t, err)
 	_, err = client.Refund(ctx, beecloud.RefundRequest{OutTradeNo: wx.Order.OutTradeNo, RefundNo: wxRefundNo, Amount: 1})
 	require.NoError(t, err)
+	// A test-mode bill for the SDK's test-mode look-up by id.
+	testBill, err := (&beecloud.Client{Config: cfg, BaseURL: sb.URL, Test: true}).CreateBill(ctx,
+		beecloud.BillRequest{Channel: beecloud.BillWxNative, OutTradeNo: beecloud.NewOutTradeNo(), Title: "测试", Amount: 1})
+	require.NoError(t, err)
 
 	ops := []sdkOp{
 		{Name: "bills", Fn: "getBills"},
@@ -201,7 +205,8 @@ func TestNodeSDK(t *testing.T) {
 		{Name: "test bills", Fn: "getBills", Sandbox: true},
 		{Name: "test bills count", Fn: "getBillsCount", Sandbox: true},
 		{Name: "test pay", Fn: "bill", Sandbox: true, Param: map[string]any{"channel": "WX_NATIVE", "total_fee": 1, "bill_no": "nodesdk" + beecloud.NewOutTradeNo()[:16], "title": "测试"}},
-		{Name: "test bill by id", Fn: "getBillById", Sandbox: true, Param: map[string]any{"id": ali.ID}},
+		{Name: "test bill by id", Fn: "getBillById", Sandbox: true, Param: map[string]any{"id": testBill.ID}},
+		{Name: "test mode: a live bill by id", Fn: "getBillById", Sandbox: true, Param: map[string]any{"id": ali.ID}},
 	}
 	// The calls the sandbox does not serve (in-store payments, payouts,
 	// identity checks, SMS): each must still get JSON with a result_code.
@@ -308,7 +313,7 @@ func TestNodeSDK(t *testing.T) {
 			"refunds": "/2/rest/refunds", "refunds count": "/2/rest/refunds/count", "refund by id": "/2/rest/refund/" + aliRefund.ID,
 			"refund status": "/2/rest/refund/status", "refund": "/2/rest/refund", "pay": "/2/rest/bill",
 			"test bills": "/2/rest/sandbox/bills", "test bills count": "/2/rest/sandbox/bills/count",
-			"test pay": "/2/rest/sandbox/bill", "test bill by id": "/2/rest/bill/" + ali.ID,
+			"test pay": "/2/rest/sandbox/bill", "test bill by id": "/2/rest/bill/" + testBill.ID,
 		}
 		for name, path := range want {
 			p, _, _ := strings.Cut(got[name].Requests[0].Path, "?")
@@ -316,9 +321,9 @@ func TestNodeSDK(t *testing.T) {
 		}
 	})
 
-	// Bill creation (live and test mode) and test-mode queries: until the
-	// sandbox serves them, their answer is a JSON refusal the SDK can
-	// parse; once it does, the answer has BeeCloud's documented fields.
+	// Bill creation (live and test mode) and test-mode queries: each is
+	// answered with BeeCloud's documented fields. The SDK looks a test bill
+	// up by id on the live path, signed with the Test Secret.
 	t.Run("bill creation and test mode", func(t *testing.T) {
 		checks := map[string]func(map[string]any){
 			"pay": func(a map[string]any) {
@@ -338,9 +343,10 @@ func TestNodeSDK(t *testing.T) {
 				assert.Contains(t, a, "pay", "test bill by id: the bill")
 			},
 		}
+		assert.Equal(t, int(beecloud.CodeNoSuchBill), code("test mode: a live bill by id"), "test mode never shows live bills")
 		for name, check := range checks {
 			if c := code(name); c != 0 {
-				t.Logf("%s: not served by the sandbox (result_code %d, %v)", name, c, got[name].Answer["err_detail"])
+				t.Errorf("%s: refused by the sandbox (result_code %d, %v)", name, c, got[name].Answer["err_detail"])
 				continue
 			}
 			check(got[name].Answer)

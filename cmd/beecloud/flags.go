@@ -14,11 +14,18 @@ const (
 	envAppID        = "BEECLOUD_APP_ID"
 	envAppSecret    = "BEECLOUD_APP_SECRET" //nolint:gosec // G101: the name of a variable, not a secret
 	envMasterSecret = "BEECLOUD_MASTER_SECRET"
+	envTestSecret   = "BEECLOUD_TEST_SECRET" //nolint:gosec // G101: the name of a variable, not a secret
 )
 
 // credentials are the BeeCloud app's ID and secrets, from flags or env.
 type credentials struct {
 	appID, appSecret, masterSecret string
+	testSecret                     string // BeeCloud's test mode
+}
+
+// defineTest adds the flag of the Test Secret, which signs test mode.
+func (cr *credentials) defineTest(fs *flag.FlagSet) {
+	fs.StringVar(&cr.testSecret, "test-secret", "", "BeeCloud Test Secret, for test mode (default $"+envTestSecret+")")
 }
 
 // define adds the flags for the credentials a command uses.
@@ -37,7 +44,7 @@ func (cr *credentials) fill(getenv func(string) string) {
 	for _, f := range []struct {
 		v   *string
 		env string
-	}{{&cr.appID, envAppID}, {&cr.appSecret, envAppSecret}, {&cr.masterSecret, envMasterSecret}} {
+	}{{&cr.appID, envAppID}, {&cr.appSecret, envAppSecret}, {&cr.masterSecret, envMasterSecret}, {&cr.testSecret, envTestSecret}} {
 		if *f.v == "" {
 			*f.v = getenv(f.env)
 		}

@@ -12,6 +12,7 @@
 //	beecloud refund  -out-trade-no NO -amount FEN [-yes] [-api-url URL]
 //	beecloud refunds [-out-trade-no NO] [-json] [-api-url URL]
 //	beecloud refund-outcome -refund-no NO [-api-url URL]
+//	beecloud pay     -channel WX_NATIVE -amount FEN -title T [-test] [-api-url URL]
 //	beecloud version
 //
 // Secrets may come from the environment (BEECLOUD_APP_ID,
@@ -112,6 +113,7 @@ var commands = []command{
 	{"refund", "refund a paid order, in full or in part", (*cli).refund},
 	{"refunds", "list refunds and their state", (*cli).refunds},
 	{"refund-outcome", "check a refund whose outcome was unknown", (*cli).refundOutcome},
+	{"pay", "make a payment from the server (POST /2/rest/bill) and print how to pay it", (*cli).pay},
 	{"version", "print the version of this command", (*cli).version},
 }
 
@@ -167,7 +169,7 @@ Commands:
 	fmt.Fprint(w, `
 Secrets may come from the environment instead of flags, which keeps them out
 of your shell's history: BEECLOUD_APP_ID, BEECLOUD_APP_SECRET,
-BEECLOUD_MASTER_SECRET. Amounts are integers in 分 (fen): 1 = ¥0.01, 100 = ¥1.00.
+BEECLOUD_MASTER_SECRET, BEECLOUD_TEST_SECRET. Amounts are integers in 分 (fen): 1 = ¥0.01, 100 = ¥1.00.
 
 Run "beecloud COMMAND -h" for a command's flags.
 `)

@@ -54,10 +54,10 @@ func TestRunCommands(t *testing.T) {
 		noStdout bool
 	}{
 		{name: "no command", args: nil, code: exitUsage, stderr: "Commands:", noStdout: true},
-		{name: "unknown command", args: []string{"pay"}, code: exitUsage, stderr: `unknown command "pay"`, noStdout: true},
+		{name: "unknown command", args: []string{"charge"}, code: exitUsage, stderr: `unknown command "charge"`, noStdout: true},
 		{name: "help", args: []string{"-h"}, code: exitOK, stdout: "sandbox"},
 		{name: "help command", args: []string{"help", "verify"}, code: exitOK, stderr: "Usage: beecloud verify"},
-		{name: "help unknown command", args: []string{"help", "pay"}, code: exitUsage, stderr: `unknown command "pay"`, noStdout: true},
+		{name: "help unknown command", args: []string{"help", "charge"}, code: exitUsage, stderr: `unknown command "charge"`, noStdout: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -45,8 +45,12 @@ Channels are instant_channel codes: ali (支付宝), wxmp (微信扫码), wx
 (微信公众号, needs openid), un (银联), unwap, bckj, jd, bd, yee, kuaiqian,
 wxwap, bcwxmp, bcwx, bcwxwap, bcaliqr, bcali.
 
-The App ID and secrets may come from $BEECLOUD_APP_ID, $BEECLOUD_APP_SECRET
-and $BEECLOUD_MASTER_SECRET instead of flags. Stop it with Ctrl-C.
+It serves BeeCloud's test mode (/2/rest/sandbox/…, for "beecloud pay -test")
+when the app has a Test Secret; the demo credentials include one.
+
+The App ID and secrets may come from $BEECLOUD_APP_ID, $BEECLOUD_APP_SECRET,
+$BEECLOUD_MASTER_SECRET and $BEECLOUD_TEST_SECRET instead of flags. Stop it
+with Ctrl-C.
 `
 
 // pollDeliveries is how often sandbox looks for new webhook attempts to
@@ -69,6 +73,7 @@ type sandboxFlags struct {
 
 func (f *sandboxFlags) define(fs *flag.FlagSet) {
 	f.cr.define(fs, true, true)
+	f.cr.defineTest(fs)
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:8090", "listen address; port 0 picks a free port")
 	fs.StringVar(&f.webhookURL, "webhook-url", "", "where to POST webhooks; empty sends none")
 	fs.StringVar(&f.channelList, "channels", "ali,wxmp,wx,un", "the app's enabled channels, in menu order")
@@ -84,7 +89,7 @@ func (f *sandboxFlags) check(getenv func(string) string) string {
 	f.cr.fill(getenv)
 	f.generated = f.cr.appID == "" && f.cr.appSecret == "" && f.cr.masterSecret == ""
 	if f.generated {
-		f.cr = credentials{appID: demoUUID(), appSecret: demoUUID(), masterSecret: demoUUID()}
+		f.cr = credentials{appID: demoUUID(), appSecret: demoUUID(), masterSecret: demoUUID(), testSecret: demoUUID()}
 	}
 	switch {
 	case f.cr.missing(true, false) != "":
@@ -126,7 +131,7 @@ func (c *cli) sandbox(args []string) int {
 		return code
 	}
 	app := beecloudtest.App{
-		Config:     beecloud.Config{AppID: f.cr.appID, AppSecret: f.cr.appSecret, MasterSecret: f.cr.masterSecret},
+		Config:     beecloud.Config{AppID: f.cr.appID, AppSecret: f.cr.appSecret, MasterSecret: f.cr.masterSecret, TestSecret: f.cr.testSecret},
 		Channels:   f.channels,
 		WebhookURL: f.webhookURL,
 	}
@@ -207,7 +212,7 @@ func (c *cli) printSandboxBanner(sandbox *beecloudtest.Sandbox, f *sandboxFlags)
 	fmt.Fprintf(w, "BeeCloud sandbox listening on %s (no real money moves)\n\n", sandbox.URL)
 	if f.generated {
 		fmt.Fprintln(w, "Demo credentials (random, for this run only):")
-		fmt.Fprintf(w, "  app_id:        %s\n  app_secret:    %s\n  master_secret: %s\n\n", f.cr.appID, f.cr.appSecret, f.cr.masterSecret)
+		fmt.Fprintf(w, "  app_id:        %s\n  app_secret:    %s\n  master_secret: %s\n  test_secret:   %s\n\n", f.cr.appID, f.cr.appSecret, f.cr.masterSecret, f.cr.testSecret)
 	} else {
 		fmt.Fprintf(w, "App %s (secrets as given)\n\n", f.cr.appID)
 	}

@@ -47,9 +47,10 @@ func Lookup(code string) (Info, bool) {
 }
 
 // Sub returns the BeeCloud channel code maps to on a phone (mobile) or a
-// desktop, or "" for an unknown code.
+// desktop, or "" for an unknown code. Sub, Type and QRCode also take a
+// REST API channel name (see Bill).
 func Sub(code string, mobile bool) string {
-	info := infos[code]
+	info := lookupAny(code)
 	if mobile {
 		return info.Wap
 	}
@@ -57,7 +58,7 @@ func Sub(code string, mobile bool) string {
 }
 
 // Type returns the channel_type of a webhook for code, or "".
-func Type(code string) string { return infos[code].Type }
+func Type(code string) string { return lookupAny(code).Type }
 
 // QRCode reports whether code's pay page shows a QR code.
-func QRCode(code string) bool { return infos[code].QRCode }
+func QRCode(code string) bool { return lookupAny(code).QRCode }
