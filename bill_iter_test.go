@@ -133,6 +133,6 @@ func TestAllBillsCountDisagrees(t *testing.T) {
 	}
 	assert.Equal(t, 500, n)
 	require.Len(t, errs, 1)
-	assert.ErrorContains(t, errs[0], "counts more records than its pages hold")
+	require.ErrorContains(t, errs[0], "counts more records than its pages hold")
 	assert.LessOrEqual(t, f.requests.Load(), int64(11+4*11+32), "the pages, then the budget")
 }

@@ -60,7 +60,7 @@ type fakeBeeCloud struct {
 }
 
 func newFakeBeeCloud(order listOrder) *fakeBeeCloud {
-	return &fakeBeeCloud{order: order, rng: rand.New(rand.NewPCG(1, 2))} //nolint:gosec // a test's shuffle
+	return &fakeBeeCloud{order: order, rng: rand.New(rand.NewPCG(1, 2))}
 }
 
 func (f *fakeBeeCloud) client() *http.Client { return &http.Client{Transport: f} }

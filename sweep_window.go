@@ -400,7 +400,7 @@ func (h *WebhookHandler) takeTurn(ctx context.Context, appID string, kind sweepK
 	case state == ClaimBusy || state == ClaimDone:
 		return nil, true
 	}
-	go t.heartbeat()
+	go t.heartbeat() //nolint:gosec // G118: each renewal has its own timeout and end stops them; a sweep's ending context must not cut a renewal short
 	return t, false
 }
 

@@ -194,11 +194,11 @@ func TestSweepBillsCreatedMidSweep(t *testing.T) {
 	for i := range 300 {
 		no := s.order(100)
 		pending = append(pending, no)
-		switch {
-		case i%10 == 0:
+		switch i % 10 {
+		case 0:
 			paidBefore = append(paidBefore, no)
 			payIn(t, sb, no, 100)
-		case i%10 == 5:
+		case 5:
 			paidMeanwhile = append(paidMeanwhile, no)
 		}
 		payIn(t, sb, beecloud.NewOutTradeNo(), 100)
