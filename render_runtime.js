@@ -28,7 +28,8 @@
 		};
 		flush(rt.failed);
 	}, true);
-	window.addEventListener("load", function (e) {
+	// An element's load event stops at the document: it never reaches window.
+	document.addEventListener("load", function (e) {
 		if (ours(e.target)) rt.loaded = true;
 	}, true);
 	document.addEventListener("beecloud:onready", function () {

@@ -24,7 +24,8 @@
 // Every tab records the JavaScript dialogs (alert, confirm, prompt) that
 // opened, dismissing each so the page goes on, the uncaught exceptions and
 // the console messages: Dialogs, Exceptions and Console return them, and
-// a failed test prints them and saves out/<test name>-failed.png.
+// a failed test prints them and saves out/<test name>-failed.png. Logs
+// returns what the browser itself logged (CSP violations among them).
 // Each tab's actions time out after tabTimeout, and each WaitJS after
 // waitTimeout.
 
@@ -42,6 +43,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -123,6 +125,7 @@ type Browser struct {
 	dialogs    []string
 	exceptions []string
 	console    []string
+	logs       []string
 }
 
 // NewBrowser opens a new tab for t and closes it when t ends. It skips t
@@ -187,13 +190,15 @@ func (b *Browser) onEvent(ev any) {
 			}
 		}
 		b.console = append(b.console, string(ev.Type)+": "+strings.Join(parts, " "))
+	case *cdplog.EventEntryAdded:
+		b.logs = append(b.logs, string(ev.Entry.Source)+" "+string(ev.Entry.Level)+": "+ev.Entry.Text)
 	}
 }
 
 // report logs what the page said and saves a screenshot of a failed test.
 func (b *Browser) report() {
 	b.mu.Lock()
-	b.t.Logf("dialogs: %q\nexceptions: %q\nconsole: %q", b.dialogs, b.exceptions, b.console)
+	b.t.Logf("dialogs: %q\nexceptions: %q\nconsole: %q\nbrowser log: %q", b.dialogs, b.exceptions, b.console, b.logs)
 	b.mu.Unlock()
 	if png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot()); err == nil {
 		b.save(safeName(b.t.Name())+"-failed", png)
@@ -219,6 +224,15 @@ func (b *Browser) Console() []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]string(nil), b.console...)
+}
+
+// Logs returns what the browser itself logged for the page so far (a
+// content security policy's violations, failed loads), as
+// "source level: text".
+func (b *Browser) Logs() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.logs...)
 }
 
 // Do runs chromedp actions in the tab.
