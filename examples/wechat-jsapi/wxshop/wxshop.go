@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/paybutton/beecloud"
+	"github.com/paybutton/beecloud/examples/internal/compress"
 )
 
 // Config configures the shop.
@@ -122,7 +123,7 @@ func New(cfg Config) (http.Handler, error) {
 	mux.HandleFunc("GET "+ResultPath+"{no}", a.result)
 	mux.HandleFunc("GET "+ResultPath+"{no}/status", a.status)
 	mux.Handle("POST "+WebhookPath, webhook)
-	return mux, nil
+	return compress.Gzip(mux), nil
 }
 
 // pay shows the pay page to a buyer whose openid is known, and sends any

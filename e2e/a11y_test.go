@@ -1,0 +1,107 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/paybutton/beecloud/examples/checkout/shop"
+)
+
+// axeScript returns axe-core's browser script, from $BEECLOUD_AXE or
+// e2e/node_modules/axe-core/axe.min.js ("npm ci" in e2e/ installs it). The
+// test is skipped without it, unless CI=true.
+func axeScript(t *testing.T) string {
+	t.Helper()
+	path := os.Getenv("BEECLOUD_AXE")
+	if path == "" {
+		path = filepath.Join("node_modules", "axe-core", "axe.min.js")
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		msg := "e2e: no axe-core (" + err.Error() + "): run npm ci in e2e/ or set BEECLOUD_AXE"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	return string(src)
+}
+
+// axeViolation is one rule that axe-core found broken, with up to five of
+// the elements that break it.
+type axeViolation struct {
+	ID     string   `json:"id"`
+	Impact string   `json:"impact"`
+	Help   string   `json:"help"`
+	Nodes  []string `json:"nodes"`
+}
+
+// checkAxe runs axe-core on the page in b and fails for every violation
+// of the WCAG 2.1 A and AA rules and axe's best practices.
+func checkAxe(t *testing.T, b *Browser, axe, page string) {
+	t.Helper()
+	if !Eval[bool](b, `typeof axe !== "undefined"`) {
+		Eval[bool](b, axe+"\n;true")
+	}
+	vs := EvalAsync[[]axeViolation](b, `axe.run(document, {resultTypes: ["violations"]}).then(function (r) {
+		return r.violations.map(function (v) {
+			return {id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map(function (n) {
+				return n.target.join(" ") + ": " + (n.failureSummary || "").replace(/\s+/g, " ");
+			})};
+		});
+	})`)
+	for _, v := range vs {
+		t.Errorf("%s: axe %s (%s): %s\n\t%s", page, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n\t"))
+	}
+}
+
+// TestAccessibility walks the checkout example's pages and the sandbox's,
+// at 1280×800 and as a phone (390×844), checks each with axe-core, and
+// screenshots it: into out/docs, or into docs/ with -update-docs.
+func TestAccessibility(t *testing.T) {
+	axe := axeScript(t)
+	for _, view := range []struct {
+		name string
+		set  func(*Browser)
+	}{
+		{"desktop", viewDesktop},
+		{"phone", viewPhone},
+	} {
+		t.Run(view.name, func(t *testing.T) {
+			o := startCheckout(t, shop.Config{})
+			b := NewBrowser(t)
+			view.set(b)
+			page := func(name string) {
+				t.Helper()
+				checkAxe(t, b, axe, name)
+				screenshotDoc(t, b, name+"-"+view.name)
+			}
+
+			b.Navigate(o.URL + "/")
+			page("shop")
+			b.Navigate(o.URL + "/no-such-page")
+			page("shop-404")
+
+			buyCheckout(b, o, "tea")
+			page("pay")
+			b.Click("#pay-order")
+			sandboxMenu(b)
+			page("sandbox-menu")
+			b.Click(`#beecloud-sandbox-menu [data-channel="ali"]`)
+			b.WaitVisible("#pay")
+			page("sandbox-pay")
+			b.Click("#pay")
+			b.WaitVisible("#state")
+			waitPaidPage(b)
+			page("result")
+
+			b.Navigate(o.URL + shop.AdminPath)
+			page("admin")
+			b.Navigate(o.Sandbox.URL)
+			b.WaitVisible("#bills")
+			page("sandbox-dashboard")
+		})
+	}
+}
