@@ -3,6 +3,7 @@ package beecloudtest
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"net/http"
 	"net/url"
@@ -11,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/internal/channel"
 )
 
@@ -446,6 +446,26 @@ func redact(raw string) string {
 	return raw
 }
 
+// plainTagHTML is BeeCloud's script tag as its dashboard gives it.
+var plainTagHTML = template.Must(template.New("tag").Parse(`<script id="spay-script" type="text/javascript" src="{{.}}"></script>`))
+
+// ScriptTag returns the script tag that loads the sandbox's button script
+// for its app appID, as BeeCloud's dashboard gives it, to paste into a
+// page in place of BeeCloud's. A page rendered with beecloud's
+// Config.ScriptTag needs no paste: set Config.ScriptURL to
+// [Sandbox.ScriptURL].
+func (s *Sandbox) ScriptTag(appID string) string {
+	return plainScriptTag(s.ScriptURL(), appID)
+}
+
+func plainScriptTag(scriptURL, appID string) string {
+	var b strings.Builder
+	if err := plainTagHTML.Execute(&b, scriptURL+"?appId="+url.QueryEscape(appID)); err != nil {
+		return "" // unreachable: a fixed template with one string
+	}
+	return b.String()
+}
+
 // serveIndex shows the sandbox's apps, bills and webhooks, newest first.
 func (s *Sandbox) serveIndex(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
@@ -455,7 +475,7 @@ func (s *Sandbox) serveIndex(w http.ResponseWriter, r *http.Request) {
 	for _, a := range s.Apps() {
 		ia := indexApp{App: a}
 		ia.WebhookURL = redact(a.WebhookURL)
-		ia.ScriptTag = string(beecloud.Config{AppID: a.Config.AppID, ScriptURL: base(r) + scriptPath}.ScriptTag())
+		ia.ScriptTag = plainScriptTag(base(r)+scriptPath, a.Config.AppID)
 		for _, ch := range a.Channels {
 			ia.Names = append(ia.Names, fmt.Sprintf("%s (%s)", ch.Name(), ch))
 		}
