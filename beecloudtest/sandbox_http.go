@@ -216,7 +216,7 @@ func (s *Sandbox) serveClick(w http.ResponseWriter, r *http.Request) {
 	}
 	resp := clickResponse{Title: c.order.Title, Yuan: yuan(c.order.Amount), Ignored: c.ignored}
 	if req.Channel == "" {
-		for _, ch := range menu(app, c.order) {
+		for _, ch := range menu(app, c.order, req.Mobile) {
 			resp.Menu = append(resp.Menu, menuItemFor(ch, req.Mobile))
 		}
 		writeJSON(w, http.StatusOK, resp)

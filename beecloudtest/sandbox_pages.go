@@ -85,7 +85,7 @@ type payPage struct {
 	Name, Kind, Glyph, Color, Yuan string
 	ScanHint, StateName            string
 	QR                             bool
-	PollMillis                     int64
+	PollMillis, ExpireMillis       int64
 	Links                          []link
 }
 
@@ -103,7 +103,7 @@ func (s *Sandbox) servePayPage(w http.ResponseWriter, r *http.Request) {
 	p := payPage{
 		layout: layout{Title: b.Channel.Name(), Paths: sitePaths},
 		Bill:   b, Name: b.Channel.Name(), Kind: kind(b.Channel, b.SubChannel), Glyph: glyph, Color: color,
-		Yuan: yuan(b.Order.Amount), QR: channel.QRCode(string(b.Channel)), PollMillis: poll.Milliseconds(),
+		Yuan: yuan(b.Order.Amount), QR: channel.QRCode(string(b.Channel)), PollMillis: poll.Milliseconds(), ExpireMillis: QRLifetime.Milliseconds(),
 		StateName: stateName(b.State), ScanHint: scanHint(b),
 	}
 	if b.State != BillPending {
@@ -415,7 +415,27 @@ type indexPage struct {
 	MaxBills   int
 	Apps       []indexApp
 	Bills      []indexBill
+	Refunds    []indexRefund
 	Deliveries []indexDelivery
+}
+
+type indexRefund struct {
+	Time, RefundNo, OutTradeNo, Yuan string
+	Tag, StateName                   string // the tag's class suffix, the state in words
+}
+
+// refundRow is a refund as the dashboard lists it.
+func refundRow(r Refund) indexRefund {
+	row := indexRefund{Time: beijingTime(r.Created), RefundNo: r.RefundNo, OutTradeNo: r.OutTradeNo, Yuan: yuan(r.Amount)}
+	switch r.State {
+	case RefundSucceeded:
+		row.Tag, row.StateName = "paid", "已退款"
+	case RefundDenied:
+		row.Tag, row.StateName = "failed", "已拒绝"
+	default:
+		row.Tag, row.StateName = "pending", "待审批"
+	}
+	return row
 }
 
 type indexApp struct {
@@ -491,6 +511,10 @@ func (s *Sandbox) serveIndex(w http.ResponseWriter, r *http.Request) {
 	for _, d := range s.Deliveries() {
 		p.Deliveries = append(p.Deliveries, deliveryRow(d))
 	}
+	for _, r := range s.Refunds() {
+		p.Refunds = append(p.Refunds, refundRow(r))
+	}
+	slices.Reverse(p.Refunds)
 	slices.Reverse(p.Bills)
 	slices.Reverse(p.Deliveries)
 	render(w, http.StatusOK, "index.html", p)
