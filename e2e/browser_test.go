@@ -269,10 +269,19 @@ func (b *Browser) WaitVisible(selector string) {
 }
 
 // Click clicks the element matching the CSS selector with the mouse, once
-// it is visible.
+// it is visible. A node found in a document that a navigation then
+// replaced is looked up again in the new one.
 func (b *Browser) Click(selector string) {
 	b.t.Helper()
-	b.Do(chromedp.Click(chromedp.CSS(selector)))
+	for try := 1; ; try++ {
+		err := chromedp.Do(b.ctx, chromedp.Click(chromedp.CSS(selector)))
+		if err == nil {
+			return
+		}
+		if try == 3 || !strings.Contains(err.Error(), "Could not find node with given id") {
+			b.t.Fatalf("e2e: %v", err)
+		}
+	}
 }
 
 // WaitJS waits until the JavaScript expression is truthy, for at most

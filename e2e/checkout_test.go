@@ -281,7 +281,7 @@ func TestCheckoutResultOnPhone(t *testing.T) {
 	o := startCheckout(t, shop.Config{})
 	b := NewBrowser(t)
 	viewPhone(b)
-	bill := payCheckout(t, b, o, "tea", "wxmp", "#scan")
+	bill := payCheckout(t, b, o, "tea", "ali", "#pay")
 	waitPaidPage(b)
 	waitAcknowledged(t, o, bill.Order.OutTradeNo)
 	b.Screenshot("checkout-result-phone")
