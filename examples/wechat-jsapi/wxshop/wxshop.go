@@ -165,8 +165,8 @@ func (a *app) pay(w http.ResponseWriter, r *http.Request) {
 		"ClickScript": script,
 		"Product":     p,
 		"Price":       yuan(p.Amount),
-		"OpenID":      openid,
 		"OutTradeNo":  o.OutTradeNo,
+		"Sandbox":     a.cfg.BeeCloud.ScriptURL != "",
 		"ResultPath":  ResultPath + o.OutTradeNo,
 	})
 }

@@ -104,7 +104,7 @@ func TestOAuthThenPayInsideWeChat(t *testing.T) {
 	// wxJsapiSuccess passes on from WeChat is shown, escaped, and proves
 	// nothing.
 	if _, page := fetch(t, browser, srv.URL+ResultPath+no+"?wx=get_brand_wcpay_request%3Aok%3Cb%3E"); !strings.Contains(page, `data-state="pending"`) ||
-		!strings.Contains(page, "WeChat said: get_brand_wcpay_request:ok&lt;b&gt;") {
+		!strings.Contains(page, `data-wx="get_brand_wcpay_request:ok&lt;b&gt;"`) || strings.Contains(page, "openid") {
 		t.Errorf("result before the webhook:\n%s\nwant pending, with what WeChat said escaped", page)
 	}
 	n := beecloudtest.Paid(beecloud.Order{OutTradeNo: no, Amount: 1, InstantChannel: beecloud.ChannelWx, OpenID: fake.OpenID})
