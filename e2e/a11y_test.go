@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/paybutton/beecloud/examples/checkout/shop"
 )
@@ -89,7 +90,8 @@ func TestAccessibility(t *testing.T) {
 	} {
 		t.Run(view.name, func(t *testing.T) {
 			o := startCheckout(t, shop.Config{})
-			b := NewBrowser(t)
+			b := newBrowser(t, 4*time.Minute) // a dozen pages, each checked by axe
+
 			view.set(b)
 			page := func(name string) {
 				t.Helper()
@@ -117,6 +119,25 @@ func TestAccessibility(t *testing.T) {
 
 			b.Navigate(o.URL + shop.AdminPath)
 			page("admin")
+
+			// WeChat's QR code page (a desktop's: a phone's menu has no QR
+			// code channel, and its product button is for desktops), and
+			// the sandbox's own result page, where a failed payment ends.
+			if view.name == "desktop" {
+				buyCheckout(b, o, "mug")
+				b.Click("#pay-order-wxmp")
+				b.WaitVisible("#qr")
+				page("sandbox-qr")
+			} else {
+				buyCheckout(b, o, "mug")
+				b.Click("#pay-order")
+				b.Click(`#beecloud-sandbox-menu [data-channel="un"]`)
+				b.WaitVisible("#fail")
+			}
+			b.Click("#fail")
+			b.WaitVisible("#result")
+			page("sandbox-result")
+
 			b.Navigate(o.Sandbox.URL)
 			b.WaitVisible("#bills")
 			page("sandbox-dashboard")

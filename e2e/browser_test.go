@@ -132,6 +132,13 @@ type Browser struct {
 // when the browser is missing, unless CI=true, when it fails t.
 func NewBrowser(t testing.TB) *Browser {
 	t.Helper()
+	return newBrowser(t, tabTimeout)
+}
+
+// newBrowser is NewBrowser for a test that walks many pages in its tab and
+// needs more than tabTimeout in all.
+func newBrowser(t testing.TB, timeout time.Duration) *Browser {
+	t.Helper()
 	if _, err := os.Stat(chromiumPath()); err != nil {
 		msg := fmt.Sprintf("e2e: no browser at %s (%v): install Debian's chromium package or set BEECLOUD_CHROMIUM", chromiumPath(), err)
 		if os.Getenv("CI") == "true" {
@@ -145,7 +152,7 @@ func NewBrowser(t testing.TB) *Browser {
 	}
 
 	tab, closeTab := chromedp.NewContext(shared.ctx)
-	ctx, cancel := context.WithTimeout(tab, tabTimeout)
+	ctx, cancel := context.WithTimeout(tab, timeout)
 	b := &Browser{t: t, ctx: ctx}
 	if err := chromedp.Listen(tab, b.onEvent); err != nil {
 		closeTab()

@@ -126,7 +126,7 @@ func TestCheckoutPaysThroughSandbox(t *testing.T) {
 			b.Click("#pay-order")
 			b.WaitVisible(`#beecloud-sandbox-menu [data-channel="` + tc.channel + `"]`)
 			if !tc.phone {
-				b.Screenshot("checkout-menu")
+				screenshotDoc(t, b, "checkout-menu")
 			} else if menu := sandboxMenu(b); strings.Contains(menu, "wxmp") {
 				t.Errorf("phone menu %q offers 微信扫码支付", menu)
 			}
