@@ -78,7 +78,8 @@ func checkAxe(t *testing.T, b *Browser, axe, page string) {
 
 // TestAccessibility walks the checkout example's pages and the sandbox's,
 // at 1280×800 and as a phone (390×844), checks each with axe-core, and
-// screenshots it: into out/docs, or into docs/ with -update-docs.
+// screenshots it as ui-<page>-<view>.png: into out/docs, or into docs/
+// with -update-docs.
 func TestAccessibility(t *testing.T) {
 	axe := axeScript(t)
 	for _, view := range []struct {
@@ -96,7 +97,7 @@ func TestAccessibility(t *testing.T) {
 			page := func(name string) {
 				t.Helper()
 				checkAxe(t, b, axe, name)
-				screenshotDoc(t, b, name+"-"+view.name)
+				screenshotDoc(t, b, "ui-"+name+"-"+view.name)
 			}
 
 			b.Navigate(o.URL + "/")
