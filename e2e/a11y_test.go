@@ -107,6 +107,11 @@ func TestAccessibility(t *testing.T) {
 
 			buyCheckout(b, o, "tea")
 			page("pay")
+			// A browser hides a script's nonce attribute once a policy is in
+			// force, keeping the value in the nonce property.
+			if !Eval[bool](b, `(function (s) { return s.nonce.length >= 16 && s.getAttribute("nonce") === ""; })(document.getElementById("spay-script"))`) {
+				t.Error("pay page: want a Content-Security-Policy in force and BeeCloud's tag carrying its nonce")
+			}
 			b.Click("#pay-order")
 			sandboxMenu(b)
 			page("sandbox-menu")
@@ -142,6 +147,14 @@ func TestAccessibility(t *testing.T) {
 			b.Navigate(o.Sandbox.URL)
 			b.WaitVisible("#bills")
 			page("sandbox-dashboard")
+
+			// The pay page runs under a nonce-only script-src: the walk
+			// through it must not have tripped it.
+			for _, l := range b.Logs() {
+				if strings.Contains(l, "Content Security Policy") {
+					t.Errorf("browser log: %s", l)
+				}
+			}
 		})
 	}
 }

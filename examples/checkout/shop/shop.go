@@ -256,9 +256,21 @@ func (s *Shop) pay(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot render the pay buttons", http.StatusInternalServerError)
 		return
 	}
+	// A strict Content Security Policy: only the scripts that carry this
+	// response's nonce run (the page's own, the click runtime and
+	// BeeCloud's tag); the buttons are data and need none.
+	nonce := beecloud.NewNonce()
+	scriptTag, err := s.cfg.BeeCloud.ScriptTagNonce(nonce)
+	if err != nil {
+		s.log.Error("shop: cannot render the script tag", "err", err)
+		http.Error(w, "cannot render the pay buttons", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Security-Policy", "script-src 'nonce-"+nonce+"' 'strict-dynamic' https:; object-src 'none'; base-uri 'none'")
 	w.Header().Set("Cache-Control", "no-store")
 	s.render(w, http.StatusOK, payTemplate, map[string]any{
-		"ScriptTag":  s.cfg.BeeCloud.ScriptTag(),
+		"ScriptTag":  scriptTag,
+		"Nonce":      nonce,
 		"Sandbox":    s.cfg.Sandbox,
 		"Order":      order,
 		"Scripts":    menu,

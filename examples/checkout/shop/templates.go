@@ -116,7 +116,7 @@ var indexTemplate = page("index", `{{template "head" "秒支付 Demo Shop"}}
 
 var payTemplate = page("pay", `{{template "head" "支付订单 Pay"}}
 {{.ScriptTag}}
-<script>
+<script nonce="{{.Nonce}}">
 // BC.err: BeeCloud refused the click (such as a bad sign). Tell the buyer
 // instead of leaving the button silent.
 // The buyer reads what happened and what to do; the developer's detail
