@@ -228,7 +228,8 @@ func (c Config) scriptSrc() string {
 // the beecloud:onready event, as BeeCloud's own click code does. Every
 // click calls BC.click at most once, before or after the script has
 // loaded; a double click is two calls, as it would be with the script
-// loaded. A click handler of the page that calls preventDefault stops it.
+// loaded. The runtime hears clicks on the document, so a click handler of
+// the page that calls preventDefault or stopPropagation stops the payment.
 //
 // A click never waits in silence for a script that will not come. When
 // BeeCloud's script tag has failed (blocked by an ad blocker or a content
