@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	stdhtml "html"
 	"html/template"
 	"io"
 	"log/slog"
@@ -91,7 +92,10 @@ func ExampleConfig_String() {
 }
 
 // clickData finds the signed order in a button's script.
-var clickData = regexp.MustCompile(`\{"title":[^}]*\}`)
+var (
+	clickData  = regexp.MustCompile(`\{"title":[^}]*\}`)
+	spayScript = regexp.MustCompile(`<script id="spay-script"[^>]*></script>`)
+)
 
 // Example is the whole integration: a page with the pay button for an
 // order, and the webhook handler that marks the order paid once BeeCloud
@@ -156,9 +160,8 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	button, script, _ := strings.Cut(string(html), "\n")
-	fmt.Println(randomButtonID.ReplaceAllString(button, `-…"`))
-	fmt.Println(clickData.FindString(script)) // what BC.click gets
+	fmt.Println(spayScript.FindString(string(html)))                        // BeeCloud's script, async
+	fmt.Println(clickData.FindString(stdhtml.UnescapeString(string(html)))) // what BC.click gets, from the button's data
 
 	// The buyer pays; BeeCloud posts the webhook, and sends it again until
 	// it reads success. A body not signed with the Master Secret is refused.
@@ -179,7 +182,7 @@ func Example() {
 		fmt.Println(res.StatusCode, strings.TrimSpace(string(answer)))
 	}
 	// Output:
-	// <script id="spay-script" type="text/javascript" src="https://jspay.beecloud.cn/1/pay/jsbutton/returnscripts?appId=c5d1cba1-5e3f-4ba0-941d-9b0a371fe719"></script><p>测试商品</p><button type="button" id="beecloud-order0001-…" class="beecloud-button">立即支付</button><script>
+	// <script id="spay-script" type="text/javascript" src="https://jspay.beecloud.cn/1/pay/jsbutton/returnscripts?appId=c5d1cba1-5e3f-4ba0-941d-9b0a371fe719" async data-beecloud-wait="5000"></script>
 	// {"title":"测试商品","amount":1990,"out_trade_no":"order0001","sign":"e40b68d366f2e2f2757106f43e4425ec"}
 	// order order0001 paid: 1990 分 via ALI_WEB
 	// 200 success

@@ -41,6 +41,7 @@ func TestREADMEIntegrationCompiles(t *testing.T) {
 import (
 	"context"
 	"html/template"
+	"log"
 	"net/http"
 	"os"
 

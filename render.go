@@ -1,8 +1,12 @@
 package beecloud
 
 import (
+	cryptorand "crypto/rand"
+	_ "embed" // the click runtime
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -49,10 +53,16 @@ type Callbacks struct {
 	WxJsapiFail string
 	// Err becomes BC.err(err), which receives BC.click's errors as
 	// {"ERROR": "…"}; empty keeps BeeCloud's default (console.log). It is
-	// also called, with {"ERROR": "beecloud: …"} naming the cause, when a
-	// click gives up waiting for BeeCloud's script (see [Config.Button]).
+	// also called when a click gives up waiting for BeeCloud's script (see
+	// [Config.Button]), with {"ERROR": "beecloud: …", "MESSAGE": "…"}: the
+	// developer's message naming the cause, and the Chinese message the
+	// page shows the buyer.
 	Err string
 }
+
+// ErrInvalidNonce is returned, wrapped, by [Config.ScriptTagNonce] for a
+// nonce that a Content-Security-Policy header could not carry.
+var ErrInvalidNonce = errors.New("beecloud: invalid CSP nonce")
 
 // clickEvents is BC.click's event argument as names, in its JSON keys.
 type clickEvents struct {
@@ -62,182 +72,129 @@ type clickEvents struct {
 	WxJsapiFail    string `json:"wxJsapiFail,omitempty"`
 }
 
-// clickData is what clickJS and buttonHTML are executed with.
-type clickData struct {
-	ID     string // the element's, for the button's id attribute
-	Label  string
-	Params Params
-	Script clickConfig
-}
-
-// clickConfig is the click script's settings, one JSON object: a single
-// template value rather than one per setting, since each value costs the
-// template a reflective call to its escaper.
-type clickConfig struct {
-	ID string `json:"id"`
-	// Src is the script tag's src, to recognise its error event; Wait is
-	// how long a click waits for the script, in milliseconds.
-	Src  string `json:"src"`
-	Wait int64  `json:"wait"`
+// clickSettings is what the page's click runtime reads for one element:
+// the JSON of a button's data-beecloud attribute, or of the data block
+// that ClickScript renders.
+type clickSettings struct {
+	Params Params `json:"params"`
 	// Err names the Err callback; Events is nil when no event callback is
-	// named, so that the script calls BC.click(data) exactly as BeeCloud's
-	// own examples do.
+	// named, so that the runtime calls BC.click(data) exactly as
+	// BeeCloud's own examples do.
 	Err    string       `json:"err,omitempty"`
 	Events *clickEvents `json:"events,omitempty"`
 }
 
-// scriptTagHTML is the dashboard's tag. html/template checks the URL's
-// scheme (javascript: becomes #ZgotmplZ) and escapes it for the attribute.
+// runtimeJS is the click runtime, one copy per page. It is constant text
+// with no template action in it: its values come from data attributes.
+//
+//go:embed render_runtime.js
+var runtimeJS string
+
+// scriptTagData is what scriptTagHTML is executed with.
+type scriptTagData struct {
+	Nonce string
+	Src   string
+	Wait  int64
+}
+
+// scriptTagHTML is the click runtime followed by BeeCloud's tag, loaded
+// async so that it never holds up the page. html/template checks the URL's
+// scheme (javascript: becomes #ZgotmplZ) and escapes every value for its
+// attribute.
 var scriptTagHTML = template.Must(template.New("scriptTag").Parse(
-	`<script id="spay-script" type="text/javascript" src="{{.}}"></script>`))
+	`<script{{with .Nonce}} nonce="{{.}}"{{end}}>` + runtimeJS + `</script>` +
+		`<script id="spay-script" type="text/javascript" src="{{.Src}}" async data-beecloud-wait="{{.Wait}}"{{with .Nonce}} nonce="{{.}}"{{end}}></script>`))
 
-// clickJS binds one element's click to BC.click, at once if the element is
-// there, else when the document has been parsed. It is BeeCloud's
-// recommended click code (call BC.click, or wait for beecloud:onready)
-// without its globals: every value reaches JavaScript through
-// html/template's JS escaper, which marshals it with encoding/json and
-// escapes <, >, &, U+2028 and U+2029, so no value can end the script or
-// become code.
-//
-// A click before BeeCloud's script has defined BC waits for the
-// beecloud:onready event; each waiting click settles once, through the
-// flag done, so every click calls BC.click at most once however often the
-// event fires. The data object is built afresh for each call in case
-// BC.click changes it.
-//
-// A waiting click gives up when the script's element fires error (seen by
-// a capturing listener on window, as the event does not bubble) or after
-// Wait milliseconds; fail then marks the element and reports the cause to
-// the Err callback and the console. The message is built from fixed text,
-// the src and the wait: nothing in it comes from the order.
-var clickJS = template.Must(template.New("clickScript").Parse(`<script>
-(function () {
-	var s = {{.Script}}, id = s.id, src = s.src, wait = s.wait, broken = "", waiting = [], abs;
-	function fn(path) {
-		var v = window, parts = path.split(".");
-		for (var i = 0; i < parts.length && v != null; i++) v = v[parts[i]];
-		if (typeof v === "function") return v;
-		if (window.console) console.error("beecloud: " + path + " is not a function");
-	}
-	function pay() {
-		var data = {{.Params}}, onErr, ev, k, f;
-		if (s.err && (onErr = fn(s.err))) BC.err = onErr;
-		if (!s.events) {
-			BC.click(data);
-			return;
-		}
-		ev = {};
-		for (k in s.events) if (Object.prototype.hasOwnProperty.call(s.events, k) && (f = fn(s.events[k]))) ev[k] = f;
-		BC.click(data, ev);
-	}
-	function state(s) {
-		var el = document.getElementById(id);
-		if (!el) return;
-		if (s) el.setAttribute("data-beecloud-state", s);
-		else el.removeAttribute("data-beecloud-state");
-		if (s === "loading") el.setAttribute("aria-busy", "true");
-		else el.removeAttribute("aria-busy");
-	}
-	function fail(msg) {
-		state("error");
-		if (window.console) console.error(msg);
-		var onErr = s.err && fn(s.err);
-		if (onErr) onErr({ERROR: msg});
-	}
-	function ours(el) {
-		if (!abs) {
-			var a = document.createElement("a");
-			a.href = src;
-			abs = a.href;
-		}
-		return !!el && el.tagName === "SCRIPT" && (el.id === "spay-script" || el.src === abs);
-	}
-	window.addEventListener("error", function (e) {
-		if (!ours(e.target)) return;
-		broken = "beecloud: BeeCloud's button script failed to load from " + e.target.src +
-			": it was blocked (an ad blocker or a content security policy), not found, or the network failed";
-		var w = waiting;
-		waiting = [];
-		for (var i = 0; i < w.length; i++) w[i](broken);
-	}, true);
-	function timedOut() {
-		var tags = document.getElementsByTagName("script");
-		for (var i = 0; i < tags.length; i++) {
-			if (ours(tags[i])) {
-				return "beecloud: BeeCloud's button script from " + tags[i].src + " has not loaded " +
-					wait / 1000 + " s after the click: it may be blocked or the network is slow";
-			}
-		}
-		return "beecloud: no script tag on the page loads BeeCloud's button script from " + src + ": add Config.ScriptTag";
-	}
-	function click() {
-		if (typeof BC !== "undefined") {
-			state("");
-			pay();
-			return;
-		}
-		if (broken) {
-			fail(broken);
-			return;
-		}
-		var done = false, timer;
-		function settle() {
-			if (done) return false;
-			done = true;
-			document.removeEventListener("beecloud:onready", ready, false);
-			clearTimeout(timer);
-			for (var i = 0; i < waiting.length; i++) if (waiting[i] === give) waiting.splice(i, 1);
-			return true;
-		}
-		function ready() {
-			if (!settle()) return;
-			state("");
-			pay();
-		}
-		function give(msg) {
-			if (settle()) fail(msg);
-		}
-		document.addEventListener("beecloud:onready", ready, false);
-		waiting.push(give);
-		state("loading");
-		timer = setTimeout(function () {
-			if (typeof BC !== "undefined") ready();
-			else give(timedOut());
-		}, wait);
-	}
-	function bind() {
-		var el = document.getElementById(id);
-		if (el) el.addEventListener("click", click, false);
-		else if (window.console) console.error("beecloud: no element with id " + id);
-	}
-	if (document.readyState === "loading" && !document.getElementById(id)) {
-		document.addEventListener("DOMContentLoaded", bind, false);
-	} else {
-		bind();
-	}
-})();
-</script>`))
+// buttonData is what buttonHTML is executed with; Settings is the JSON of
+// a clickSettings, which html/template escapes as an attribute value.
+type buttonData struct {
+	ID       string
+	Label    string
+	Settings string
+}
 
-// buttonHTML is a pay button followed by its click script.
-var buttonHTML = template.Must(template.Must(clickJS.Clone()).New("button").Parse(
-	`<button type="button" id="{{.ID}}" class="beecloud-button">{{.Label}}</button>{{template "clickScript" .}}`))
+var buttonHTML = template.Must(template.New("button").Parse(
+	`<button type="button" id="{{.ID}}" class="beecloud-button" data-beecloud="{{.Settings}}">{{.Label}}</button>`))
 
-// ScriptTag returns the tag that loads BeeCloud's button script for c's
-// app, as the dashboard gives it (APP → 设置 → 秒支付button):
+// clickBlockData is what clickBlockHTML is executed with.
+type clickBlockData struct {
+	ID       string
+	Settings *clickSettings
+}
+
+// clickBlockHTML is a JSON data block: the browser never runs it, and
+// html/template marshals Settings with encoding/json and escapes <, >, &,
+// U+2028 and U+2029 in it, so no value can end the element.
+var clickBlockHTML = template.Must(template.New("clickScript").Parse(
+	`<script type="application/json" data-beecloud-for="{{.ID}}">{{.Settings}}</script>`))
+
+// ScriptTag returns what a page with pay buttons needs once, best in its
+// <head>: a short inline script, the click runtime that every
+// [Config.Button] and [Config.ClickScript] on the page relies on, then the
+// tag that loads BeeCloud's button script for c's app, as the dashboard
+// gives it (APP → 设置 → 秒支付button) but with async added:
 //
-//	<script id="spay-script" type="text/javascript" src="https://jspay.beecloud.cn/1/pay/jsbutton/returnscripts?appId=APP_ID"></script>
+//	<script>…</script><script id="spay-script" type="text/javascript" src="https://jspay.beecloud.cn/1/pay/jsbutton/returnscripts?appId=APP_ID" async data-beecloud-wait="5000"></script>
 //
 // The src is c.ScriptURL, or [DefaultScriptURL] if that is empty, with the
 // query-escaped AppID added as appId (after & if ScriptURL already has a
-// query). Put it once on a page, before or after the buttons.
+// query). Being async, the script never holds up the page however slowly
+// BeeCloud answers; the runtime, which comes first, hears whether it
+// loaded or failed whenever that happens. Under a Content Security Policy
+// without 'unsafe-inline', use [Config.ScriptTagNonce].
 func (c Config) ScriptTag() template.HTML {
-	h, err := execute(scriptTagHTML, c.scriptSrc(), 192)
+	h, err := execute(scriptTagHTML, &scriptTagData{Src: c.scriptSrc(), Wait: c.scriptWait()}, len(runtimeJS)+256)
 	if err != nil {
-		// Unreachable: the template is fixed and its one value is a
-		// string, which html/template always knows how to escape.
+		// Unreachable: the template is fixed and its values are strings
+		// and a number, which html/template always knows how to escape.
 		return ""
 	}
 	return h
+}
+
+// ScriptTagNonce is [Config.ScriptTag] with nonce, the page's
+// Content-Security-Policy nonce for this response, on both script
+// elements, so that a policy such as
+//
+//	Content-Security-Policy: script-src 'nonce-NONCE' 'strict-dynamic'
+//
+// lets them run with no 'unsafe-inline'. Use a fresh nonce for every
+// response ([NewNonce] makes one) and the same one in the header. A nonce
+// must be 16 to 256 characters of base64 (A–Z, a–z, 0–9, +, /, - and _,
+// then up to two =); anything else is refused with [ErrInvalidNonce].
+// Buttons need no nonce: they carry data, not script.
+func (c Config) ScriptTagNonce(nonce string) (template.HTML, error) {
+	if err := checkNonce(nonce); err != nil {
+		return "", err
+	}
+	return execute(scriptTagHTML, &scriptTagData{Nonce: nonce, Src: c.scriptSrc(), Wait: c.scriptWait()}, len(runtimeJS)+320)
+}
+
+// NewNonce returns a fresh Content-Security-Policy nonce: 128 random bits
+// from crypto/rand, in base64. Make one per response and use it in both
+// the header and [Config.ScriptTagNonce].
+func NewNonce() string {
+	var b [16]byte
+	_, _ = cryptorand.Read(b[:]) // never fails: crypto/rand.Read panics rather than return an error
+	return base64.StdEncoding.EncodeToString(b[:])
+}
+
+// checkNonce accepts CSP's base64-value grammar, at least 16 characters
+// long (96 bits) so that it cannot be guessed.
+func checkNonce(nonce string) error {
+	if len(nonce) < 16 || len(nonce) > 256 {
+		return fmt.Errorf("%w: %d characters; want 16 to 256 (use beecloud.NewNonce)", ErrInvalidNonce, len(nonce))
+	}
+	body := strings.TrimRight(nonce, "=")
+	if len(nonce)-len(body) > 2 || body == "" {
+		return fmt.Errorf("%w: at most two = may end it", ErrInvalidNonce)
+	}
+	for i := 0; i < len(body); i++ {
+		if c := body[i]; !isAlnum(c) && c != '+' && c != '/' && c != '-' && c != '_' {
+			return fmt.Errorf("%w: byte %d is %q; want base64 (A-Z a-z 0-9 + / - _)", ErrInvalidNonce, i, c)
+		}
+	}
+	return nil
 }
 
 // scriptSrc is the script's URL with appId added to its query.
@@ -261,41 +218,45 @@ func (c Config) scriptSrc() string {
 }
 
 // Button returns a pay button for o: a <button type="button"> with the
-// text label (escaped, so any text is safe), followed by the inline script
-// that calls BC.click with c.Params(o) when it is clicked. The page also
-// needs [Config.ScriptTag].
+// text label (escaped, so any text is safe) and, in its data-beecloud
+// attribute, the JSON of c.Params(o). It holds no script: the page's click
+// runtime, which [Config.ScriptTag] renders once, calls BC.click with that
+// data when it is clicked. Without ScriptTag on the page the button does
+// nothing.
 //
 // A click before BeeCloud's script has loaded is not lost: it waits for
 // the beecloud:onready event, as BeeCloud's own click code does. Every
 // click calls BC.click at most once, before or after the script has
 // loaded; a double click is two calls, as it would be with the script
-// loaded.
+// loaded. The runtime hears clicks on the document, so a click handler of
+// the page that calls preventDefault or stopPropagation stops the payment.
 //
-// A click never waits in silence for a script that will not come. It
-// gives up when the script tag fires its error event (the script was
-// blocked by an ad blocker or a content security policy, its URL is
-// wrong, or BeeCloud is down) or c.ScriptTimeout after the click
-// ([DefaultScriptTimeout] if zero), whichever is first; a script that
-// failed before the button's script ran is noticed by the timeout. Giving
-// up, it sets the button's data-beecloud-state attribute to "error" and
-// logs a message naming the cause with console.error; with
-// [Config.ClickScript] it also calls the Err callback with {"ERROR":
-// message}. While a click waits, the attribute is "loading" (and
-// aria-busy is "true"); it is removed when BC.click is called. A page can
-// style both:
+// A click never waits in silence for a script that will not come. When
+// BeeCloud's script tag has failed (blocked by an ad blocker or a content
+// security policy, a wrong URL, BeeCloud down), at any time before or
+// after the click, the click gives up at once; otherwise it gives up
+// c.ScriptTimeout after the click ([DefaultScriptTimeout] if zero). While
+// a click waits, the button has data-beecloud-state="loading" and
+// aria-busy="true", shown by a spinner; giving up, the state is "error",
+// a message for the buyer in Chinese (what went wrong, what to do) appears
+// right after the button in a <span class="beecloud-message"
+// role="alert">, and the developer's message, naming the cause, goes to
+// console.error and, with [Config.ClickScript], to the Err callback. The
+// default look has zero specificity, so a page restyles it with plain
+// selectors:
 //
-//	.beecloud-button[data-beecloud-state=loading] { cursor: progress; }
-//	.beecloud-button[data-beecloud-state=error]::after { content: " 支付暂不可用"; }
+//	.beecloud-button[data-beecloud-state=loading] { opacity: .6; }
+//	.beecloud-message { color: #a61b1b; }
 //
 // A script that arrives after a click gave up does not call BC.click for
 // that click; the buyer's next click pays.
 //
 // The button's id is "beecloud-" + o.OutTradeNo + "-" + 16 random hex
 // digits, and it carries the class "beecloud-button" for styling, so
-// several buttons on a page, even for the same order, never collide; the
-// script defines no global. An order or Config that [Config.Params]
-// refuses gives its error and no HTML. For callbacks, or to use a button
-// of your own, see [Config.ClickScript].
+// several buttons on a page, even for the same order, never collide. An
+// order or Config that [Config.Params] refuses gives its error and no
+// HTML. For callbacks, or to use a button of your own, see
+// [Config.ClickScript].
 func (c Config) Button(label string, o Order) (template.HTML, error) {
 	p, err := c.Params(o)
 	if err != nil {
@@ -305,8 +266,11 @@ func (c Config) Button(label string, o Order) (template.HTML, error) {
 }
 
 func (c Config) button(id, label string, p Params) (template.HTML, error) {
-	d := &clickData{ID: id, Label: label, Params: p, Script: clickConfig{ID: id, Src: c.scriptSrc(), Wait: c.scriptWait()}}
-	return execute(buttonHTML, d, 4096)
+	settings, err := json.Marshal(&clickSettings{Params: p})
+	if err != nil {
+		return "", fmt.Errorf("beecloud: rendering button: %w", err)
+	}
+	return execute(buttonHTML, &buttonData{ID: id, Label: label, Settings: string(settings)}, 512+2*len(settings))
 }
 
 // scriptWait is c.ScriptTimeout in milliseconds, at least 1.
@@ -326,17 +290,19 @@ func newButtonID(outTradeNo string) string {
 	return "beecloud-" + outTradeNo + "-" + hex.EncodeToString(b[:])
 }
 
-// ClickScript returns only the <script> that binds the click of the
-// page's element with id elementID to BC.click with c.Params(o) and the
-// functions cb names. Place it anywhere in the page: if the element is not
-// there yet, the script binds it once the document has been parsed. It
-// behaves as the script of [Config.Button] does: a click before BeeCloud's
-// script has loaded waits for beecloud:onready, each click calls BC.click
-// at most once, and a click whose script does not come gives up, marks
-// the element with data-beecloud-state="error", and calls the function
-// cb.Err names with {"ERROR": message}, the message naming the cause. It
-// does not stop the click's default action: use a <button type="button">,
-// not a submit button or a link.
+// ClickScript returns what binds the click of the page's element with id
+// elementID to BC.click with c.Params(o) and the functions cb names: a
+// JSON data block, <script type="application/json"
+// data-beecloud-for="ID">, that the browser never runs and that the page's
+// click runtime ([Config.ScriptTag]) reads when that element, or anything
+// inside it, is clicked. So it needs no CSP nonce, and it may stand
+// anywhere in the page, before or after the element. A click behaves as
+// on a [Config.Button]: it waits for BeeCloud's script, calls BC.click at
+// most once, shows the loading and error states on the element and the
+// buyer's message after it, and, when the script does not come, calls the
+// function cb.Err names with {"ERROR": developer's message, "MESSAGE":
+// buyer's message}. It does not stop the click's default action: use a
+// <button type="button">, not a submit button or a link.
 func (c Config) ClickScript(elementID string, o Order, cb Callbacks) (template.HTML, error) {
 	var errs []error
 	if elementID == "" {
@@ -352,27 +318,36 @@ func (c Config) ClickScript(elementID string, o Order, cb Callbacks) (template.H
 }
 
 func (c Config) clickScript(id string, p Params, cb Callbacks) (template.HTML, error) {
-	d := &clickData{ID: id, Params: p, Script: clickConfig{ID: id, Src: c.scriptSrc(), Wait: c.scriptWait(), Err: cb.Err}}
+	s := &clickSettings{Params: p, Err: cb.Err}
 	if ev := (clickEvents{cb.DataError, cb.WxJsapiFinish, cb.WxJsapiSuccess, cb.WxJsapiFail}); ev != (clickEvents{}) {
-		d.Script.Events = &ev
+		s.Events = &ev
 	}
-	return execute(clickJS, d, 4096)
+	return execute(clickBlockHTML, &clickBlockData{ID: id, Settings: s}, 1024)
 }
 
 // FuncMap returns template functions that render c's snippets, for
 // html/template's Template.Funcs:
 //
 //	{{beecloudScript}}                               is c.ScriptTag()
+//	{{beecloudScript .Nonce}}                        is c.ScriptTagNonce(.Nonce)
 //	{{beecloudButton "支付" .Order}}                  is c.Button("支付", .Order)
 //	{{beecloudClickScript "pay" .Order .Callbacks}}  is c.ClickScript("pay", .Order, .Callbacks)
 //
-// .Order may be an Order or a *Order. An error (an invalid order) stops
-// the template's execution and is returned by Execute, so a page never
-// shows a button that cannot pay. The functions are safe for concurrent
-// use.
+// .Order may be an Order or a *Order. An error (an invalid order or
+// nonce) stops the template's execution and is returned by Execute, so a
+// page never shows a button that cannot pay. The functions are safe for
+// concurrent use.
 func (c Config) FuncMap() template.FuncMap {
 	return template.FuncMap{
-		"beecloudScript":      c.ScriptTag,
+		"beecloudScript": func(nonce ...string) (template.HTML, error) {
+			switch len(nonce) {
+			case 0:
+				return c.ScriptTag(), nil
+			case 1:
+				return c.ScriptTagNonce(nonce[0])
+			}
+			return "", fmt.Errorf("beecloud: beecloudScript takes at most one argument, the nonce; got %d", len(nonce))
+		},
 		"beecloudButton":      c.Button,
 		"beecloudClickScript": c.ClickScript,
 	}
@@ -380,7 +355,7 @@ func (c Config) FuncMap() template.FuncMap {
 
 // execute runs t with data. It is the one place this package makes
 // template.HTML, and that is safe because t is an html/template parsed from
-// a constant: its contextual escaping has escaped every value in data for
+// constants: its contextual escaping has escaped every value in data for
 // where it stands (text, attribute, URL or JavaScript), and no value is
 // ever itself typed template.HTML, template.JS or template.URL.
 func execute(t *template.Template, data any, sizeHint int) (template.HTML, error) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"html"
 	"html/template"
 	"os"
 	"path/filepath"
@@ -144,13 +145,106 @@ func TestScriptTag(t *testing.T) {
 			if !strings.Contains(got, tt.want) {
 				t.Errorf("got %q; want it to contain %q", got, tt.want)
 			}
-			if !strings.HasPrefix(got, `<script id="spay-script" type="text/javascript" src="`) || !strings.HasSuffix(got, `"></script>`) {
-				t.Errorf("got %q; want the dashboard's tag", got)
-			}
-			if n := strings.Count(renderASCIILower(got), "<script"); n != 1 {
-				t.Errorf("got %d <script in %q; want 1", n, got)
-			}
+			checkScriptTag(t, got, "")
 		})
+	}
+}
+
+// checkScriptTag fails unless h is the runtime's inline script followed by
+// BeeCloud's async tag, each with the nonce if there is one.
+func checkScriptTag(t *testing.T, h, nonce string) {
+	t.Helper()
+	lower := renderASCIILower(h)
+	if n, m := strings.Count(lower, "<script"), strings.Count(lower, "</script"); n != 2 || m != 2 {
+		t.Fatalf("got %d <script and %d </script in %q; want 2 of each", n, m, h)
+	}
+	open := "<script>"
+	attr := ""
+	if nonce != "" {
+		open = `<script nonce="` + nonce + `">`
+		attr = ` nonce="` + nonce + `"`
+	}
+	runtime, tag, ok := strings.Cut(h, "</script>")
+	if !ok || !strings.HasPrefix(runtime, open) {
+		t.Fatalf("got %q; want it to start with %s", h, open)
+	}
+	if !strings.Contains(runtime, `window.__beecloud`) || !strings.Contains(runtime, `"beecloud:onready"`) {
+		t.Errorf("the first script %q is not the click runtime", runtime)
+	}
+	if !strings.HasPrefix(tag, `<script id="spay-script" type="text/javascript" src="`) ||
+		!regexp.MustCompile(`" async data-beecloud-wait="[0-9]+"`+regexp.QuoteMeta(attr)+`></script>$`).MatchString(tag) {
+		t.Errorf("got %q; want the dashboard's tag, async, with the wait%s", tag, attr)
+	}
+}
+
+// TestRuntimeIsConstant pins that the click runtime has nothing the
+// template would fill in or that would end its element, and that a page
+// gets it once with its tag.
+func TestRuntimeIsConstant(t *testing.T) {
+	for _, bad := range []string{"{{", "</script", "<!--", "<script", "\u2028", "`"} {
+		if strings.Contains(renderASCIILower(runtimeJS), bad) {
+			t.Errorf("render_runtime.js contains %q", bad)
+		}
+	}
+	a, b := renderConfig.ScriptTag(), Config{AppID: "other", ScriptURL: "https://x.test/"}.ScriptTag()
+	ra, _, _ := strings.Cut(string(a), "</script>")
+	rb, _, _ := strings.Cut(string(b), "</script>")
+	if ra != rb {
+		t.Errorf("the runtime differs between configs:\n%s\n%s", ra, rb)
+	}
+}
+
+func TestScriptTagNonce(t *testing.T) {
+	tests := []struct {
+		nonce string
+		want  string // in the attribute, or "" when refused
+	}{
+		{"abcdefghijklmnop", "abcdefghijklmnop"},
+		{"AAAAAAAAAAAAAAAAAAAAAA==", "AAAAAAAAAAAAAAAAAAAAAA=="},
+		{"a+b/c-d_e0123456789=", "a&#43;b/c-d_e0123456789="},
+		{"", ""},
+		{"short", ""},
+		{strings.Repeat("a", 257), ""},
+		{"abcdefghijklmnop===", ""},
+		{"================", ""},
+		{`abcdefghijklmnop" onload="x`, ""},
+		{"abcdefghijklmnop'", ""},
+		{"abcdefghijklmnop>", ""},
+		{"abcdefghij klmnop", ""},
+		{"abcdefghijklmnop\u00e9", ""},
+		{"abcdefgh=ijklmnop", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.nonce, func(t *testing.T) {
+			h, err := renderConfig.ScriptTagNonce(tt.nonce)
+			if tt.want == "" {
+				if !errors.Is(err, ErrInvalidNonce) || h != "" {
+					t.Fatalf("got %q, %v; want no HTML and ErrInvalidNonce", h, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkScriptTag(t, string(h), tt.want)
+		})
+	}
+}
+
+func TestNewNonce(t *testing.T) {
+	seen := map[string]bool{}
+	for range 100 {
+		n := NewNonce()
+		if err := checkNonce(n); err != nil {
+			t.Fatalf("NewNonce() = %q: %v", n, err)
+		}
+		if len(n) != 24 {
+			t.Errorf("NewNonce() = %q; want 24 characters (128 bits)", n)
+		}
+		if seen[n] {
+			t.Fatalf("NewNonce() repeated %q", n)
+		}
+		seen[n] = true
 	}
 }
 
@@ -257,11 +351,11 @@ func TestClickScriptElementIDIsData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `"id":"x\");alert(1);//\u003c/script\u003e",`
+	want := `data-beecloud-for="x&#34;);alert(1);//&lt;/script&gt;"`
 	if !strings.Contains(string(h), want) {
 		t.Errorf("got %s; want it to contain %s", h, want)
 	}
-	checkOneScript(t, string(h))
+	checkDataBlock(t, string(h))
 }
 
 // TestButtonHostile renders hostile values in the title, the optional
@@ -278,7 +372,7 @@ func TestButtonHostile(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkOneScript(t, string(h))
+			checkNoScript(t, string(h))
 			if !strings.Contains(string(h), ">"+template.HTMLEscapeString(s)+"</button>") {
 				t.Errorf("got %s; want the label %q escaped as text", h, s)
 			}
@@ -286,25 +380,44 @@ func TestButtonHostile(t *testing.T) {
 			if got := clickArgument(t, string(h)); !reflect.DeepEqual(got, renderRoundTrip(t, want)) {
 				t.Errorf("BC.click gets %#v; want %#v", got, renderRoundTrip(t, want))
 			}
+			cb := Callbacks{Err: "shop.onErr"}
+			h, err = renderConfig.ClickScript("pay", o, cb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkDataBlock(t, string(h))
+			if got := clickArgument(t, string(h)); !reflect.DeepEqual(got, renderRoundTrip(t, want)) {
+				t.Errorf("ClickScript: BC.click gets %#v; want %#v", got, renderRoundTrip(t, want))
+			}
 		})
 	}
 }
 
-var clickArgRe = regexp.MustCompile(`var data = (.*?), onErr, ev, k, f;\n`)
+var (
+	buttonSettingsRe = regexp.MustCompile(`^<button [^>]* data-beecloud="([^"]*)">`)
+	blockSettingsRe  = regexp.MustCompile(`^<script type="application/json" data-beecloud-for="[^"]*">(.*)</script>$`)
+)
 
-// clickArgument returns BC.click's data in h, decoded as JSON:
-// html/template writes it as JSON that is also JavaScript.
+// clickArgument returns BC.click's data in h, a Button or a ClickScript,
+// as the page's runtime reads it: the attribute's value or the data
+// block's text, decoded as JSON.
 func clickArgument(t *testing.T, h string) map[string]any {
 	t.Helper()
-	m := clickArgRe.FindStringSubmatch(h)
-	if m == nil {
-		t.Fatalf("no BC.click call in %s", h)
+	var raw string
+	if m := buttonSettingsRe.FindStringSubmatch(h); m != nil {
+		raw = html.UnescapeString(m[1])
+	} else if m := blockSettingsRe.FindStringSubmatch(h); m != nil {
+		raw = m[1]
+	} else {
+		t.Fatalf("no click settings in %s", h)
 	}
-	var v map[string]any
-	if err := json.Unmarshal([]byte(m[1]), &v); err != nil {
-		t.Fatalf("BC.click's argument %s is not JSON: %v", m[1], err)
+	var v struct {
+		Params map[string]any `json:"params"`
 	}
-	return v
+	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+		t.Fatalf("the click settings %s are not JSON: %v", raw, err)
+	}
+	return v.Params
 }
 
 func renderRoundTrip(t *testing.T, p Params) map[string]any {
@@ -320,9 +433,24 @@ func renderRoundTrip(t *testing.T, p Params) map[string]any {
 	return v
 }
 
-// checkOneScript fails unless h holds exactly one script element and none
-// of the sequences that end or confuse one inside it.
-func checkOneScript(t *testing.T, h string) {
+// checkNoScript fails unless h, a button, holds no script and no
+// sequence that would open a comment or a script.
+func checkNoScript(t *testing.T, h string) {
+	t.Helper()
+	lower := renderASCIILower(h)
+	for _, bad := range []string{"<script", "</script", "<!--", "-->"} {
+		if strings.Contains(lower, bad) {
+			t.Fatalf("got %q in %s", bad, h)
+		}
+	}
+	if n := strings.Count(h, "<"); n != 2 {
+		t.Errorf("got %d tags in %s; want the button's two", n, h)
+	}
+}
+
+// checkDataBlock fails unless h holds exactly one script element, a JSON
+// data block, and none of the sequences that end or confuse one inside it.
+func checkDataBlock(t *testing.T, h string) {
 	t.Helper()
 	lower := renderASCIILower(h)
 	if n := strings.Count(lower, "<script"); n != 1 {
@@ -331,18 +459,12 @@ func checkOneScript(t *testing.T, h string) {
 	if n := strings.Count(lower, "</script"); n != 1 {
 		t.Fatalf("got %d </script; want 1 in %s", n, h)
 	}
-	if !strings.HasSuffix(h, "</script>") {
-		t.Errorf("got %s; want it to end with the one </script>", h)
+	if !strings.HasPrefix(h, `<script type="application/json" `) || !strings.HasSuffix(h, "</script>") {
+		t.Errorf("got %s; want one JSON data block", h)
 	}
-	if strings.Contains(h, "<!--") {
-		t.Errorf("got <!-- in %s", h)
-	}
-	// Raw U+2028 and U+2029 are harmless in HTML text (the label), but end
-	// a string literal in older JavaScript; --> can end a script's comment.
-	script := h[strings.Index(lower, "<script"):]
-	for _, bad := range []string{"-->", "\u2028", "\u2029"} {
-		if strings.Contains(script, bad) {
-			t.Errorf("got %q in the script %s", bad, script)
+	for _, bad := range []string{"<!--", "-->", "\u2028", "\u2029"} {
+		if strings.Contains(h, bad) {
+			t.Errorf("got %q in %s", bad, h)
 		}
 	}
 }
@@ -359,7 +481,7 @@ func renderASCIILower(s string) string {
 	return string(b)
 }
 
-var buttonIDRe = regexp.MustCompile(`<button type="button" id="(beecloud-test0001-[0-9a-f]{16})" class="beecloud-button">`)
+var buttonIDRe = regexp.MustCompile(`<button type="button" id="(beecloud-test0001-[0-9a-f]{16})" class="beecloud-button" data-beecloud="`)
 
 func TestButtonIDs(t *testing.T) {
 	seen := map[string]bool{}
@@ -376,9 +498,6 @@ func TestButtonIDs(t *testing.T) {
 			t.Fatalf("id %q repeated", m[1])
 		}
 		seen[m[1]] = true
-		if want := `{"id":"` + m[1] + `",`; !strings.Contains(string(h), want) {
-			t.Errorf("got %s; want the script to bind %s", h, want)
-		}
 	}
 }
 
@@ -401,9 +520,9 @@ func TestFuncMap(t *testing.T) {
 	for _, want := range []string{
 		"<title>&lt;shop&gt;</title>",
 		string(renderConfig.ScriptTag()),
-		`class="beecloud-button">支付</button>`,
-		`class="beecloud-button">付款</button>`,
-		`{"id":"own",`,
+		`">支付</button>`,
+		`">付款</button>`,
+		`<script type="application/json" data-beecloud-for="own">`,
 		`"events":{"dataError":"onErr"}`,
 	} {
 		if !strings.Contains(got, want) {
@@ -419,6 +538,22 @@ func TestFuncMap(t *testing.T) {
 	err := page.Execute(&b, data)
 	if !errors.Is(err, ErrInvalidOrder) {
 		t.Errorf("got %v; want Execute to fail with ErrInvalidOrder", err)
+	}
+
+	nonced := template.Must(template.New("page").Funcs(renderConfig.FuncMap()).Parse(`{{beecloudScript .}}`))
+	b.Reset()
+	if err := nonced.Execute(&b, "abcdefghijklmnop"); err != nil {
+		t.Fatal(err)
+	}
+	if want, _ := renderConfig.ScriptTagNonce("abcdefghijklmnop"); b.String() != string(want) {
+		t.Errorf("{{beecloudScript .Nonce}}: got %s; want ScriptTagNonce's %s", b.String(), want)
+	}
+	if err := nonced.Execute(&b, "bad nonce"); !errors.Is(err, ErrInvalidNonce) {
+		t.Errorf("got %v; want Execute to fail with ErrInvalidNonce", err)
+	}
+	two := template.Must(template.New("page").Funcs(renderConfig.FuncMap()).Parse(`{{beecloudScript . .}}`))
+	if err := two.Execute(&b, "abcdefghijklmnop"); err == nil || !strings.Contains(err.Error(), "at most one argument") {
+		t.Errorf("got %v; want Execute to fail naming the extra argument", err)
 	}
 }
 
@@ -436,7 +571,7 @@ func FuzzButton(f *testing.F) {
 			}
 			return
 		}
-		checkOneScript(t, string(h))
+		checkNoScript(t, string(h))
 		want, _ := renderConfig.Params(o)
 		if got := clickArgument(t, string(h)); !reflect.DeepEqual(got, renderRoundTrip(t, want)) {
 			t.Fatalf("BC.click gets %#v; want %#v", got, renderRoundTrip(t, want))
@@ -461,7 +596,7 @@ func FuzzCallbackName(f *testing.F) {
 		if name != "" && !callbackRe.MatchString(name) {
 			t.Fatalf("accepted %q, which is not an identifier path", name)
 		}
-		checkOneScript(t, string(h))
+		checkDataBlock(t, string(h))
 	})
 }
 
@@ -505,52 +640,24 @@ func BenchmarkScriptTag(b *testing.B) {
 	}
 }
 
-func TestClickScriptWait(t *testing.T) {
+func TestScriptTagWait(t *testing.T) {
 	tests := []struct {
 		name    string
 		timeout time.Duration
 		want    string
 	}{
-		{"zero is the default", 0, `"wait":5000`},
-		{"negative is the default", -time.Second, `"wait":5000`},
-		{"set", 2500 * time.Millisecond, `"wait":2500`},
-		{"under a millisecond", time.Microsecond, `"wait":1`},
+		{"zero is the default", 0, `data-beecloud-wait="5000"`},
+		{"negative is the default", -time.Second, `data-beecloud-wait="5000"`},
+		{"set", 2500 * time.Millisecond, `data-beecloud-wait="2500"`},
+		{"under a millisecond", time.Microsecond, `data-beecloud-wait="1"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := renderConfig
 			c.ScriptTimeout = tt.timeout
-			b, err := c.Button("支付", renderOrder())
-			if err != nil {
-				t.Fatal(err)
-			}
-			s, err := c.ClickScript("pay", renderOrder(), Callbacks{Err: "onErr"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			// The number ends where the settings object goes on or ends.
-			for _, h := range []template.HTML{b, s} {
-				if !strings.Contains(string(h), tt.want+",") && !strings.Contains(string(h), tt.want+"}") {
-					t.Errorf("got %s; want it to contain %q", h, tt.want)
-				}
+			if h := c.ScriptTag(); !strings.Contains(string(h), tt.want) {
+				t.Errorf("got %s; want it to contain %q", h, tt.want)
 			}
 		})
 	}
-}
-
-// TestClickScriptSrcIsData checks that the script URL the click code
-// compares with its script tag's reaches JavaScript as a string, whatever
-// ScriptURL holds.
-func TestClickScriptSrcIsData(t *testing.T) {
-	c := renderConfig
-	c.ScriptURL = `https://x.test/bc.js?a="</script><script>alert(1)</script>`
-	h, err := c.ClickScript("pay", renderOrder(), Callbacks{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := `"src":"https://x.test/bc.js?a=\"\u003c/script\u003e\u003cscript\u003ealert(1)\u003c/script\u003e\u0026appId=c5d1cba1-5e3f-4ba0-941d-9b0a371fe719"`
-	if !strings.Contains(string(h), want) {
-		t.Errorf("got %s; want it to contain %s", h, want)
-	}
-	checkOneScript(t, string(h))
 }

@@ -40,9 +40,11 @@ var (
 	ErrSandboxClosed = errors.New("beecloudtest: sandbox closed")
 )
 
-// Defaults for the sandbox's time-scaled schedules. BeeCloud itself resends
-// a webhook after 2 s, 4 s, 8 s, … 2^17 s and polls a QR bill every 3 s;
-// the sandbox runs 1000 and 30 times faster unless told otherwise.
+// Defaults for the sandbox's schedules. BeeCloud itself resends a webhook
+// after 2 s, 4 s, 8 s, … 2^17 s, which the sandbox runs 1000 times faster
+// unless told otherwise, and polls a QR bill every 3 s, which the sandbox
+// does every second, so that a scan shows at once without a flood of
+// requests.
 const (
 	// DefaultRetryBase is the wait before the first resend of a webhook.
 	DefaultRetryBase = 2 * time.Millisecond
@@ -50,7 +52,10 @@ const (
 	// first one and 17 resends.
 	DefaultMaxAttempts = 18
 	// DefaultPollInterval is how often a QR pay page polls its bill.
-	DefaultPollInterval = 100 * time.Millisecond
+	DefaultPollInterval = time.Second
+	// QRLifetime is how long a QR pay page keeps polling before it says
+	// that its code has expired: WeChat's and Alipay's codes last 2 hours.
+	QRLifetime = 2 * time.Hour
 	// DefaultMaxBills is how many bills, and how many webhook deliveries,
 	// a sandbox remembers when MaxBills is zero.
 	DefaultMaxBills = 1000

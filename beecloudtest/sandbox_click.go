@@ -269,11 +269,13 @@ func notEnabled(app App, ch beecloud.Channel) error {
 
 // menu returns the channels the menu offers for o: the app's enabled
 // channels in order, without WeChat JSAPI when there is no openid, as
-// BeeCloud offers it only inside WeChat.
-func menu(app App, o beecloud.Order) []beecloud.Channel {
+// BeeCloud offers it only inside WeChat, and, on a phone, without the
+// channels that show a QR code, which a buyer cannot scan on their own
+// screen. An order's instant_channel still reaches any of them.
+func menu(app App, o beecloud.Order, mobile bool) []beecloud.Channel {
 	var out []beecloud.Channel
 	for _, ch := range app.Channels {
-		if ch.NeedsOpenID() && o.OpenID == "" {
+		if ch.NeedsOpenID() && o.OpenID == "" || mobile && channel.QRCode(string(ch)) {
 			continue
 		}
 		out = append(out, ch)
@@ -366,7 +368,7 @@ func (s *Sandbox) Pay(appID string, data any, ch beecloud.Channel) (Bill, error)
 		ch = c.order.InstantChannel
 	}
 	if ch == "" {
-		if m := menu(app, c.order); len(m) > 0 {
+		if m := menu(app, c.order, false); len(m) > 0 {
 			ch = m[0]
 		}
 	}

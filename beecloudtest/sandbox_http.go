@@ -217,7 +217,7 @@ func (s *Sandbox) serveClick(w http.ResponseWriter, r *http.Request) {
 	}
 	resp := clickResponse{Title: c.order.Title, Yuan: yuan(c.order.Amount), Ignored: c.ignored}
 	if req.Channel == "" {
-		for _, ch := range menu(app, c.order) {
+		for _, ch := range menu(app, c.order, req.Mobile) {
 			resp.Menu = append(resp.Menu, menuItemFor(ch, req.Mobile))
 		}
 		writeJSON(w, http.StatusOK, resp)
@@ -275,14 +275,15 @@ func cors(w http.ResponseWriter, r *http.Request) {
 }
 
 // look is how a channel shows on the menu and pay page: an icon glyph and
-// its brand colour.
+// its brand colour, darkened where needed so that white text on it has a
+// contrast of at least 4.5:1.
 func look(ch beecloud.Channel) (glyph, color string) {
 	sub := channel.Sub(string(ch), false)
 	switch {
 	case strings.Contains(sub, "WX") || sub == "BC_NATIVE":
-		return "微", "#07c160"
+		return "微", "#067d3f"
 	case strings.Contains(sub, "ALI"):
-		return "支", "#1677ff"
+		return "支", "#0958d9"
 	case strings.HasPrefix(sub, "UN") || sub == "BC_EXPRESS":
 		return "银", "#d81e06"
 	case strings.HasPrefix(sub, "JD"):
@@ -290,7 +291,7 @@ func look(ch beecloud.Channel) (glyph, color string) {
 	case strings.HasPrefix(sub, "BD"):
 		return "百", "#2932e1"
 	case strings.HasPrefix(sub, "YEE"):
-		return "易", "#e4393c"
+		return "易", "#c7282b"
 	case strings.HasPrefix(sub, "KUAIQIAN"):
 		return "快", "#0b63b6"
 	}

@@ -3,6 +3,7 @@ package beecloudtest
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"net/http"
 	"net/url"
@@ -11,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/internal/channel"
 )
 
@@ -85,7 +85,7 @@ type payPage struct {
 	Name, Kind, Glyph, Color, Yuan string
 	ScanHint, StateName            string
 	QR                             bool
-	PollMillis                     int64
+	PollMillis, ExpireMillis       int64
 	Links                          []link
 }
 
@@ -103,7 +103,7 @@ func (s *Sandbox) servePayPage(w http.ResponseWriter, r *http.Request) {
 	p := payPage{
 		layout: layout{Title: channelName(b.Channel), Paths: sitePaths},
 		Bill:   b, Name: channelName(b.Channel), Kind: kind(b.Channel, b.SubChannel), Glyph: glyph, Color: color,
-		Yuan: yuan(b.Order.Amount), QR: channel.QRCode(string(b.Channel)), PollMillis: poll.Milliseconds(),
+		Yuan: yuan(b.Order.Amount), QR: channel.QRCode(string(b.Channel)), PollMillis: poll.Milliseconds(), ExpireMillis: QRLifetime.Milliseconds(),
 		StateName: stateName(b.State), ScanHint: scanHint(b),
 	}
 	if b.State != BillPending {
@@ -415,7 +415,27 @@ type indexPage struct {
 	MaxBills   int
 	Apps       []indexApp
 	Bills      []indexBill
+	Refunds    []indexRefund
 	Deliveries []indexDelivery
+}
+
+type indexRefund struct {
+	Time, RefundNo, OutTradeNo, Yuan string
+	Tag, StateName                   string // the tag's class suffix, the state in words
+}
+
+// refundRow is a refund as the dashboard lists it.
+func refundRow(r Refund) indexRefund {
+	row := indexRefund{Time: beijingTime(r.Created), RefundNo: r.RefundNo, OutTradeNo: r.OutTradeNo, Yuan: yuan(r.Amount)}
+	switch r.State {
+	case RefundSucceeded:
+		row.Tag, row.StateName = "paid", "已退款"
+	case RefundDenied:
+		row.Tag, row.StateName = "failed", "已拒绝"
+	default:
+		row.Tag, row.StateName = "pending", "待审批"
+	}
+	return row
 }
 
 type indexApp struct {
@@ -446,6 +466,26 @@ func redact(raw string) string {
 	return raw
 }
 
+// plainTagHTML is BeeCloud's script tag as its dashboard gives it.
+var plainTagHTML = template.Must(template.New("tag").Parse(`<script id="spay-script" type="text/javascript" src="{{.}}"></script>`))
+
+// ScriptTag returns the script tag that loads the sandbox's button script
+// for its app appID, as BeeCloud's dashboard gives it, to paste into a
+// page in place of BeeCloud's. A page rendered with beecloud's
+// Config.ScriptTag needs no paste: set Config.ScriptURL to
+// [Sandbox.ScriptURL].
+func (s *Sandbox) ScriptTag(appID string) string {
+	return plainScriptTag(s.ScriptURL(), appID)
+}
+
+func plainScriptTag(scriptURL, appID string) string {
+	var b strings.Builder
+	if err := plainTagHTML.Execute(&b, scriptURL+"?appId="+url.QueryEscape(appID)); err != nil {
+		return "" // unreachable: a fixed template with one string
+	}
+	return b.String()
+}
+
 // serveIndex shows the sandbox's apps, bills and webhooks, newest first.
 func (s *Sandbox) serveIndex(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
@@ -455,7 +495,7 @@ func (s *Sandbox) serveIndex(w http.ResponseWriter, r *http.Request) {
 	for _, a := range s.Apps() {
 		ia := indexApp{App: a}
 		ia.WebhookURL = redact(a.WebhookURL)
-		ia.ScriptTag = string(beecloud.Config{AppID: a.Config.AppID, ScriptURL: base(r) + scriptPath}.ScriptTag())
+		ia.ScriptTag = plainScriptTag(base(r)+scriptPath, a.Config.AppID)
 		for _, ch := range a.Channels {
 			ia.Names = append(ia.Names, fmt.Sprintf("%s (%s)", ch.Name(), ch))
 		}
@@ -471,6 +511,10 @@ func (s *Sandbox) serveIndex(w http.ResponseWriter, r *http.Request) {
 	for _, d := range s.Deliveries() {
 		p.Deliveries = append(p.Deliveries, deliveryRow(d))
 	}
+	for _, r := range s.Refunds() {
+		p.Refunds = append(p.Refunds, refundRow(r))
+	}
+	slices.Reverse(p.Refunds)
 	slices.Reverse(p.Bills)
 	slices.Reverse(p.Deliveries)
 	render(w, http.StatusOK, "index.html", p)

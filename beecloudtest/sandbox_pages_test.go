@@ -2,6 +2,7 @@ package beecloudtest_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -115,9 +116,16 @@ func TestDashboard(t *testing.T) {
 	wait(t, sb, "order0001")
 	_, out := post(t, sb, appID, data("order0002"), beecloud.ChannelUN, false)
 	press(t, sb, out["bill"].(string), "cancel")
+	client := &beecloud.Client{Config: testConfig, BaseURL: sb.URL}
+	refundNo := beecloud.NewRefundNo(time.Now())
+	if _, err := client.Refund(context.Background(), beecloud.RefundRequest{OutTradeNo: "order0001", RefundNo: refundNo, Amount: 50}); err != nil {
+		t.Fatal(err)
+	}
 	_, page := get(t, sb.URL+"/")
 	for _, want := range []string{
-		// The script tag is Config.ScriptTag's, shown as text.
+		// The refund, with its number and state.
+		`data-label="退款单号"><code class="bcs-no">` + refundNo + `</code>`, `¥0.50`, `bcs-tag-paid">已退款<`,
+		// The script tag as BeeCloud's dashboard gives it, shown as text.
 		`&lt;script id=&#34;spay-script&#34; type=&#34;text/javascript&#34; src=&#34;` + sb.ScriptURL() + `?appId=` + appID + `&#34;&gt;&lt;/script&gt;`,
 		">已支付<", ">已取消<", ">已确认<", "支付宝 · ALI_WEB", "银联在线支付 · UN_WEB", "北京时间",
 		`data-label="订单号"><code class="bcs-no">order0001</code>`,

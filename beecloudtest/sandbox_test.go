@@ -328,23 +328,27 @@ func TestClickAccepted(t *testing.T) {
 		name   string
 		change func(d map[string]any)
 		menu   []string
+		mobile bool
 	}{
-		{"minimal", func(map[string]any) {}, []string{"ali", "wxmp", "un"}},
-		{"amount as a digit string", func(d map[string]any) { d["amount"] = "150" }, []string{"ali", "wxmp", "un"}},
+		{"minimal", func(map[string]any) {}, []string{"ali", "wxmp", "un"}, false},
+		// A phone cannot scan a QR code on its own screen.
+		{"phone", func(map[string]any) {}, []string{"ali", "un"}, true},
+		{"phone with openid", func(d map[string]any) { d["openid"] = "o3kKrjlUsMnv__cK5DYZMl0JoAkY" }, []string{"ali", "wx", "un"}, true},
+		{"amount as a digit string", func(d map[string]any) { d["amount"] = "150" }, []string{"ali", "wxmp", "un"}, false},
 		{"every key", func(d map[string]any) {
 			d["return_url"] = "https://shop.example/done"
 			d["debug"] = true
 			d["optional"] = map[string]any{"agent": "Alice", "n": 3, "vip": true, "rate": 0.5}
 			d["need_ali_guide"] = false
 			d["use_app"] = false
-		}, []string{"ali", "wxmp", "un"}},
-		{"openid shows WeChat JSAPI", func(d map[string]any) { d["openid"] = "o3kKrjlUsMnv__cK5DYZMl0JoAkY" }, []string{"ali", "wxmp", "wx", "un"}},
-		{"keys BeeCloud ignores", func(d map[string]any) { d["app_id"] = appID }, []string{"ali", "wxmp", "un"}},
+		}, []string{"ali", "wxmp", "un"}, false},
+		{"openid shows WeChat JSAPI", func(d map[string]any) { d["openid"] = "o3kKrjlUsMnv__cK5DYZMl0JoAkY" }, []string{"ali", "wxmp", "wx", "un"}, false},
+		{"keys BeeCloud ignores", func(d map[string]any) { d["app_id"] = appID }, []string{"ali", "wxmp", "un"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d := data("order0001")
 			tc.change(d)
-			status, out := post(t, sb, appID, d, "", false)
+			status, out := post(t, sb, appID, d, "", tc.mobile)
 			if status != http.StatusOK || out["ERROR"] != nil {
 				t.Fatalf("got %d %v; want 200", status, out["ERROR"])
 			}

@@ -24,7 +24,8 @@
 // Every tab records the JavaScript dialogs (alert, confirm, prompt) that
 // opened, dismissing each so the page goes on, the uncaught exceptions and
 // the console messages: Dialogs, Exceptions and Console return them, and
-// a failed test prints them and saves out/<test name>-failed.png.
+// a failed test prints them and saves out/<test name>-failed.png. Logs
+// returns what the browser itself logged (CSP violations among them).
 // Each tab's actions time out after tabTimeout, and each WaitJS after
 // waitTimeout.
 
@@ -42,6 +43,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -123,11 +125,19 @@ type Browser struct {
 	dialogs    []string
 	exceptions []string
 	console    []string
+	logs       []string
 }
 
 // NewBrowser opens a new tab for t and closes it when t ends. It skips t
 // when the browser is missing, unless CI=true, when it fails t.
 func NewBrowser(t testing.TB) *Browser {
+	t.Helper()
+	return newBrowser(t, tabTimeout)
+}
+
+// newBrowser is NewBrowser for a test that walks many pages in its tab and
+// needs more than tabTimeout in all.
+func newBrowser(t testing.TB, timeout time.Duration) *Browser {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath()); err != nil {
 		msg := fmt.Sprintf("e2e: no browser at %s (%v): install Debian's chromium package or set BEECLOUD_CHROMIUM", chromiumPath(), err)
@@ -142,7 +152,7 @@ func NewBrowser(t testing.TB) *Browser {
 	}
 
 	tab, closeTab := chromedp.NewContext(shared.ctx)
-	ctx, cancel := context.WithTimeout(tab, tabTimeout)
+	ctx, cancel := context.WithTimeout(tab, timeout)
 	b := &Browser{t: t, ctx: ctx}
 	if err := chromedp.Listen(tab, b.onEvent); err != nil {
 		closeTab()
@@ -187,13 +197,15 @@ func (b *Browser) onEvent(ev any) {
 			}
 		}
 		b.console = append(b.console, string(ev.Type)+": "+strings.Join(parts, " "))
+	case *cdplog.EventEntryAdded:
+		b.logs = append(b.logs, string(ev.Entry.Source)+" "+string(ev.Entry.Level)+": "+ev.Entry.Text)
 	}
 }
 
 // report logs what the page said and saves a screenshot of a failed test.
 func (b *Browser) report() {
 	b.mu.Lock()
-	b.t.Logf("dialogs: %q\nexceptions: %q\nconsole: %q", b.dialogs, b.exceptions, b.console)
+	b.t.Logf("dialogs: %q\nexceptions: %q\nconsole: %q\nbrowser log: %q", b.dialogs, b.exceptions, b.console, b.logs)
 	b.mu.Unlock()
 	if png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot()); err == nil {
 		b.save(safeName(b.t.Name())+"-failed", png)
@@ -219,6 +231,15 @@ func (b *Browser) Console() []string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]string(nil), b.console...)
+}
+
+// Logs returns what the browser itself logged for the page so far (a
+// content security policy's violations, failed loads), as
+// "source level: text".
+func (b *Browser) Logs() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.logs...)
 }
 
 // Do runs chromedp actions in the tab.
@@ -255,10 +276,19 @@ func (b *Browser) WaitVisible(selector string) {
 }
 
 // Click clicks the element matching the CSS selector with the mouse, once
-// it is visible.
+// it is visible. A node found in a document that a navigation then
+// replaced is looked up again in the new one.
 func (b *Browser) Click(selector string) {
 	b.t.Helper()
-	b.Do(chromedp.Click(chromedp.CSS(selector)))
+	for try := 1; ; try++ {
+		err := chromedp.Do(b.ctx, chromedp.Click(chromedp.CSS(selector)))
+		if err == nil {
+			return
+		}
+		if try == 3 || !strings.Contains(err.Error(), "Could not find node with given id") {
+			b.t.Fatalf("e2e: %v", err)
+		}
+	}
 }
 
 // WaitJS waits until the JavaScript expression is truthy, for at most

@@ -111,7 +111,8 @@ func TestCheckoutPaysThroughSandbox(t *testing.T) {
 		phone                               bool
 	}{
 		{"alipay on a desktop", "tea", "ali", "#pay", "ALI_WEB", false},
-		{"wechat QR code on a phone", "test", "wxmp", "#scan", "WX_NATIVE", true},
+		// A phone's menu has no QR code channel: it cannot scan its own screen.
+		{"alipay on a phone", "test", "ali", "#pay", "ALI_WAP", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := startCheckout(t, shop.Config{})
@@ -125,7 +126,9 @@ func TestCheckoutPaysThroughSandbox(t *testing.T) {
 			b.Click("#pay-order")
 			b.WaitVisible(`#beecloud-sandbox-menu [data-channel="` + tc.channel + `"]`)
 			if !tc.phone {
-				b.Screenshot("checkout-menu")
+				screenshotDoc(t, b, "checkout-menu")
+			} else if menu := sandboxMenu(b); strings.Contains(menu, "wxmp") {
+				t.Errorf("phone menu %q offers 微信扫码支付", menu)
 			}
 			b.Click(`#beecloud-sandbox-menu [data-channel="` + tc.channel + `"]`)
 			b.Click(tc.button)
@@ -138,9 +141,6 @@ func TestCheckoutPaysThroughSandbox(t *testing.T) {
 			waitPaidPage(b)
 			waitAcknowledged(t, o, bill.Order.OutTradeNo)
 			checkOrder(t, o, bill, tc.sub)
-			if got := Eval[string](b, `document.getElementById("handled").textContent`); got != "1×" {
-				t.Errorf("result page: webhook handled %q; want 1×", got)
-			}
 			if !tc.phone {
 				b.Screenshot("checkout-result")
 			}
@@ -175,9 +175,6 @@ func TestCheckoutHandlesResentWebhookOnce(t *testing.T) {
 	checkOrder(t, o, bill, "UN_WEB")
 	b.Navigate(o.URL + shop.ResultPath + bill.Order.OutTradeNo)
 	waitPaidPage(b)
-	if got := Eval[string](b, `document.getElementById("handled").textContent`); got != "1×" {
-		t.Errorf("result page: webhook handled %q; want 1×", got)
-	}
 }
 
 // TestCheckoutFailFirstEndsPaidAfterResend runs the shop with -fail-first
@@ -203,9 +200,6 @@ func TestCheckoutFailFirstEndsPaidAfterResend(t *testing.T) {
 	}
 	if order := checkOrder(t, o, bill, "ALI_WEB"); order.FailedWebhooks != 1 {
 		t.Errorf("order failed %d webhooks on purpose; want 1", order.FailedWebhooks)
-	}
-	if got := Eval[string](b, `document.getElementById("handled").textContent`); !strings.HasPrefix(got, "1×, after 1 failed") {
-		t.Errorf("result page: webhook handled %q; want once, after 1 failure", got)
 	}
 }
 
@@ -261,8 +255,11 @@ func TestCheckoutBadSignShowsError(t *testing.T) {
 	b.Click("#pay-order")
 	b.WaitVisible("#pay-error")
 	msg := Eval[string](b, `document.getElementById("pay-error").textContent`)
-	if !strings.Contains(msg, "无法发起支付") || !strings.Contains(msg, beecloudtest.ErrSignMismatch.Error()) {
-		t.Errorf("page shows %q; want the sign mismatch", msg)
+	if !strings.Contains(msg, "无法发起支付") || !strings.Contains(msg, "请") || strings.Contains(msg, "beecloud") {
+		t.Errorf("page shows %q; want a buyer's message in Chinese saying what to do, without the developer's detail", msg)
+	}
+	if console := strings.Join(b.Console(), "\n"); !strings.Contains(console, beecloudtest.ErrSignMismatch.Error()) {
+		t.Errorf("console %q; want the developer's detail, the sign mismatch", console)
 	}
 	b.Screenshot("checkout-bad-sign")
 	if Eval[bool](b, `document.getElementById("beecloud-sandbox-menu") !== null`) {
@@ -284,7 +281,7 @@ func TestCheckoutResultOnPhone(t *testing.T) {
 	o := startCheckout(t, shop.Config{})
 	b := NewBrowser(t)
 	viewPhone(b)
-	bill := payCheckout(t, b, o, "tea", "wxmp", "#scan")
+	bill := payCheckout(t, b, o, "tea", "ali", "#pay")
 	waitPaidPage(b)
 	waitAcknowledged(t, o, bill.Order.OutTradeNo)
 	b.Screenshot("checkout-result-phone")
@@ -298,6 +295,9 @@ func TestCheckoutResultOnPhone(t *testing.T) {
 		if lines > 1.2 {
 			t.Errorf("#%s takes %.1f lines; want 1", id, lines)
 		}
+	}
+	if Eval[bool](b, `!!document.getElementById("handled") || !!document.getElementById("paid-by") || /Handled|webhook/.test(document.body.textContent)`) {
+		t.Error("the result page shows the buyer the shop's internals (webhook handling)")
 	}
 	if !Eval[bool](b, `(function () {
 		var dd = document.getElementById("order-no"), dt = dd.previousElementSibling;
@@ -419,10 +419,6 @@ func TestCheckoutSweepAndRefund(t *testing.T) {
 	b.Click(`#beecloud-sandbox-menu [data-channel="ali"]`)
 	b.Click("#pay")
 	waitPaidPage(b)
-	b.WaitVisible("#paid-by")
-	if got := Eval[string](b, `document.getElementById("handled").textContent`); got != "1×" {
-		t.Errorf("result page: handled %q; want 1×", got)
-	}
 	time.Sleep(300 * time.Millisecond) // a few more sweeps
 	if order, _ := o.Orders.Get(no); order.State != shop.StatePaid || order.Handled != 1 || order.PaidBy != "reconciliation" {
 		t.Errorf("order %+v; want paid by the sweeper, handled once", order)

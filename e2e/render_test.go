@@ -49,18 +49,21 @@ const stubScript = `(function () {
 `
 
 // stubPage is a merchant's page template using the package's FuncMap. The
-// script tag comes last, after the buttons, as in BeeCloud's examples, so
-// that a held-back script leaves the buttons on screen. Its head sets the
-// merchant's callbacks, counts clicks, and traps alert.
+// script tag stands in the head, as the package recommends (ScriptLast
+// puts it after the buttons, as in BeeCloud's examples). Its head sets
+// the merchant's callbacks, counts clicks and CSP violations, and traps
+// alert.
 const stubPage = `<!DOCTYPE html>
 <html lang="zh-CN">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1.0">
 <title>{{.Heading}}</title>
-<script>
+<script{{with .PageNonce}} nonce="{{.}}"{{end}}>
 window.__clicks = 0;
 window.__errs = [];
+window.__csp = [];
+document.addEventListener("securitypolicyviolation", function (e) { window.__csp.push(e.violatedDirective + " " + e.blockedURI); });
 document.addEventListener("click", function () { window.__clicks++; window.__clickAt = performance.now(); }, true);
 window.shop = {
 	onDataError: function (msg) {},
@@ -71,6 +74,7 @@ function onFinish(res) {}
 var onFail = function (res) {};
 </script>
 <style>body{font:16px sans-serif;margin:24px} div{margin:8px 0} button{font-size:16px;padding:6px 16px}</style>
+{{if not .ScriptLast}}{{template "tag" .}}{{end}}
 </head>
 <body>
 <h1>{{.Heading}}</h1>
@@ -81,10 +85,10 @@ var onFail = function (res) {};
 <button type="button" id="own">{{$.Label}}</button>
 {{- if not $.OwnScriptFirst}}{{beecloudClickScript "own" . $.Callbacks}}{{end -}}
 </div>{{end}}
-{{if not .NoScriptTag}}{{beecloudScript}}{{end}}
+{{if .ScriptLast}}{{template "tag" .}}{{end}}
 </body>
 </html>
-`
+{{define "tag"}}{{if .Nonce}}{{beecloudScript .Nonce}}{{else}}{{beecloudScript}}{{end}}{{end}}`
 
 type stubPageData struct {
 	Heading   string
@@ -94,8 +98,11 @@ type stubPageData struct {
 	Callbacks beecloud.Callbacks
 	// OwnScriptFirst puts Own's click script before its button.
 	OwnScriptFirst bool
-	// NoScriptTag leaves BeeCloud's script tag out.
-	NoScriptTag bool
+	// ScriptLast puts BeeCloud's script tag after the buttons.
+	ScriptLast bool
+	// Nonce and PageNonce are set per request by a shop with a CSP:
+	// Nonce for beecloudScript, PageNonce for the page's own script.
+	Nonce, PageNonce string
 	// ScriptTimeout is the Config's.
 	ScriptTimeout time.Duration
 }
@@ -112,6 +119,11 @@ type stubShop struct {
 	mu       sync.Mutex
 	appIDs   []string // the appId of each script request
 	notFound bool     // answer the script's request with 404
+	noBC     bool     // answer it with a script that defines no BC
+	// csp sends Content-Security-Policy: script-src 'nonce-…' with a
+	// fresh nonce per page; cspControl leaves it off beecloudScript.
+	csp, cspControl bool
+	cspHeaders      []string
 
 	held     chan struct{} // set by Hold: the script waits for it to close
 	release  func()
@@ -155,9 +167,38 @@ func (s *stubShop) NotFound() {
 	s.notFound = true
 }
 
+// NoBC makes the script's request answer with a script that loads but
+// defines no BC and fires no beecloud:onready.
+func (s *stubShop) NoBC() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.noBC = true
+}
+
+// StrictCSP makes every page carry a nonce-only Content-Security-Policy;
+// with control, beecloudScript gets no nonce (so the policy must block it).
+func (s *stubShop) StrictCSP(control bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.csp, s.cspControl = true, control
+}
+
 func (s *stubShop) page(w http.ResponseWriter, r *http.Request) {
+	data := s.data
+	s.mu.Lock()
+	if s.csp {
+		nonce := beecloud.NewNonce()
+		h := "script-src 'nonce-" + nonce + "'; object-src 'none'; base-uri 'none'"
+		s.cspHeaders = append(s.cspHeaders, h)
+		w.Header().Set("Content-Security-Policy", h)
+		data.PageNonce = nonce
+		if !s.cspControl {
+			data.Nonce = nonce
+		}
+	}
+	s.mu.Unlock()
 	var b strings.Builder
-	if err := s.tmpl.Execute(&b, s.data); err != nil {
+	if err := s.tmpl.Execute(&b, data); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
@@ -178,13 +219,17 @@ func (s *stubShop) script(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.mu.Lock()
-	notFound := s.notFound
+	notFound, noBC := s.notFound, s.noBC
 	s.mu.Unlock()
 	if notFound {
 		http.NotFound(w, r)
 		return
 	}
 	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	if noBC {
+		fmt.Fprint(w, "window.__stubDone = true;\n")
+		return
+	}
 	fmt.Fprint(w, stubScript)
 }
 
@@ -496,8 +541,8 @@ func TestButtonScriptNeverLoads(t *testing.T) {
 		// setup prepares the shop and the tab before the page loads, and
 		// returns what to do after the clicks.
 		setup func(s *stubShop, b *Browser) (afterClick func())
-		noTag bool
-		cause string
+		// cause is in the developer's message, buyer in the buyer's.
+		cause, buyer string
 		// min and max bound when Err is called after the click.
 		min, max time.Duration
 	}{
@@ -515,8 +560,10 @@ func TestButtonScriptNeverLoads(t *testing.T) {
 				}))
 				return nil
 			},
+			// The tag failed before the click: the click fails at once.
 			cause: "failed to load from " + "SCRIPT",
-			max:   500 * time.Millisecond,
+			buyer: "支付组件加载失败",
+			max:   300 * time.Millisecond,
 		},
 		{
 			name: "not found after the click",
@@ -526,6 +573,7 @@ func TestButtonScriptNeverLoads(t *testing.T) {
 				return s.Release
 			},
 			cause: "failed to load from " + "SCRIPT",
+			buyer: "支付组件加载失败",
 			max:   timeout - 200*time.Millisecond,
 		},
 		{
@@ -534,15 +582,19 @@ func TestButtonScriptNeverLoads(t *testing.T) {
 				s.Hold()
 				return nil
 			},
-			cause: "from SCRIPT has not loaded 1.5 s after the click",
+			cause: "from SCRIPT has not loaded 1.5 s after the click: the network is slow",
+			buyer: "支付组件加载超时",
 			min:   timeout,
 			max:   timeout + time.Second,
 		},
 		{
-			name:  "no script tag",
-			setup: func(s *stubShop, b *Browser) func() { return nil },
-			noTag: true,
-			cause: "no script tag on the page loads BeeCloud's button script from SCRIPT",
+			name: "loads without BC",
+			setup: func(s *stubShop, b *Browser) func() {
+				s.NoBC()
+				return nil
+			},
+			cause: "from SCRIPT loaded but was not ready 1.5 s after the click",
+			buyer: "支付服务暂时不可用",
 			min:   timeout,
 			max:   timeout + time.Second,
 		},
@@ -553,13 +605,13 @@ func TestButtonScriptNeverLoads(t *testing.T) {
 			own := beecloud.Order{Title: "own button", Amount: 2, OutTradeNo: beecloud.NewOutTradeNo()}
 			s := newStubShop(t, stubPageData{
 				Heading: "Blocked", Label: "支付", Orders: []beecloud.Order{order},
-				Own: &own, Callbacks: stubCallbacks, NoScriptTag: tt.noTag, ScriptTimeout: timeout,
+				Own: &own, Callbacks: stubCallbacks, ScriptTimeout: timeout,
 			})
 			b := NewBrowser(t)
 			after := tt.setup(s, b)
 			b.Open(s.URL)
 			b.WaitVisible("#own")
-			if tt.name == "blocked by the browser" {
+			if tt.name == "blocked by the browser" || tt.name == "loads without BC" {
 				b.WaitJS(`document.readyState === "complete"`)
 			}
 
@@ -582,6 +634,18 @@ func TestButtonScriptNeverLoads(t *testing.T) {
 			if got := Eval[string](b, `document.getElementById("own").getAttribute("data-beecloud-state")`); got != "error" {
 				t.Errorf("own button: got data-beecloud-state %q; want error", got)
 			}
+			// The buyer reads a Chinese message after the button, in a
+			// live region, with no developer's detail in it; Err gets both.
+			msg := Eval[map[string]string](b, `(function (m) { return m ? {text: m.textContent, role: m.getAttribute("role")} : {}; })(document.querySelector("#own + .beecloud-message"))`)
+			if !strings.HasPrefix(msg["text"], tt.buyer) || !strings.Contains(msg["text"], "请") || msg["role"] != "alert" {
+				t.Errorf("buyer's message %q; want a role=alert message starting %q and saying what to do (请…)", msg, tt.buyer)
+			}
+			if strings.Contains(msg["text"], "beecloud") || strings.Contains(msg["text"], "http") {
+				t.Errorf("buyer's message %q carries the developer's detail", msg["text"])
+			}
+			if errs[0].Err["MESSAGE"] != msg["text"] {
+				t.Errorf("Err got MESSAGE %q; want the buyer's message %q", errs[0].Err["MESSAGE"], msg["text"])
+			}
 
 			// The button without callbacks says it on the console and in
 			// its state.
@@ -599,6 +663,9 @@ func TestButtonScriptNeverLoads(t *testing.T) {
 			}
 			if tt.name == "never answers" {
 				b.Screenshot("button-script-timeout")
+			}
+			if n := Eval[int](b, `document.querySelectorAll(".beecloud-message").length`); n != 2 {
+				t.Errorf("got %d buyer's messages; want 2, one per button", n)
 			}
 			if e := b.Exceptions(); len(e) != 0 {
 				t.Errorf("uncaught exceptions: %q", e)

@@ -61,11 +61,18 @@ func TestWeChatJSAPIPaysInPlace(t *testing.T) {
 	if got := Eval[string](b, `location.pathname`); got != "/" {
 		t.Fatalf("after OAuth the browser is at %s; want the product page /", got)
 	}
-	if page := Eval[string](b, `document.body.textContent`); !strings.Contains(page, fake.OpenID) {
-		t.Errorf("product page does not show the openid %s from OAuth", fake.OpenID)
-	}
 	b.Click("#buy") // POST /orders → the order's pay page
 	b.WaitVisible("#pay")
+	// The openid is the buyer's WeChat identity for the shop: it reaches
+	// the order (checked below) and BC.click's data, never the buyer's eyes.
+	if page := Eval[string](b, `document.body.innerText`); strings.Contains(page, fake.OpenID) {
+		t.Errorf("pay page shows the openid %s", fake.OpenID)
+	}
+	if !Eval[bool](b, `!document.getElementById("sandbox-banner").hidden && !document.getElementById("open-in-wechat").hidden`) {
+		t.Error("pay page outside WeChat: want the sandbox banner and the open-in-WeChat hint")
+	}
+	checkAxe(t, b, axeScriptOrEmpty(), "wechat pay page")
+	screenshotDoc(t, b, "wechat-pay-desktop")
 
 	b.Click("#pay")
 	b.WaitVisible("#beecloud-sandbox-wx")
@@ -75,10 +82,11 @@ func TestWeChatJSAPIPaysInPlace(t *testing.T) {
 	b.Screenshot("wechat-sheet")
 	b.Click("#beecloud-sandbox-wx-pay")
 
-	// wxJsapiSuccess passed WeChat's answer on to the result page.
-	b.WaitVisible("#wx-result")
-	if got := Eval[string](b, `document.getElementById("wx-result").textContent`); !strings.Contains(got, "get_brand_wcpay_request:ok") {
-		t.Errorf("result page shows %q; want WeChat's get_brand_wcpay_request:ok", got)
+	// wxJsapiSuccess passed WeChat's answer on to the result page, which,
+	// until the webhook has come, tells the buyer the shop is confirming.
+	b.WaitJSAcrossLoads(`location.search.indexOf("wx=get_brand_wcpay_request%3Aok") >= 0 && !!document.getElementById("state")`)
+	if got := Eval[string](b, `(function (e) { return e ? e.dataset.wx : "paid already"; })(document.getElementById("wx-result"))`); got != "get_brand_wcpay_request:ok" && got != "paid already" {
+		t.Errorf("result page: data-wx %q; want WeChat's get_brand_wcpay_request:ok", got)
 	}
 	pays := sb.Payments()
 	if len(pays) != 1 {
@@ -104,5 +112,6 @@ func TestWeChatJSAPIPaysInPlace(t *testing.T) {
 	if got := Eval[string](b, `document.getElementById("state").dataset.channel`); got != "WX_JSAPI" {
 		t.Errorf("result page: data-channel %q; want WX_JSAPI", got)
 	}
+	checkAxe(t, b, axeScriptOrEmpty(), "wechat result page")
 	b.Screenshot("wechat-result")
 }

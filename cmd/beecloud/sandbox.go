@@ -229,7 +229,7 @@ func (c *cli) printSandboxBanner(sandbox *beecloudtest.Sandbox, f *sandboxFlags)
 	cfg := sandbox.Apps()[0].Config
 	cfg.ScriptURL = sandbox.ScriptURL()
 	fmt.Fprintf(w, "REST API (bills, refunds): %s (beecloud bills -api-url %s …)\n", sandbox.URL, sandbox.URL)
-	fmt.Fprintf(w, "\nPaste this script tag into your page in place of BeeCloud's:\n\n%s\n\nCtrl-C to stop.\n", cfg.ScriptTag())
+	fmt.Fprintf(w, "\nPaste this script tag into your page in place of BeeCloud's (or, with beecloud.Config, set ScriptURL to %s):\n\n%s\n\nCtrl-C to stop.\n", cfg.ScriptURL, sandbox.ScriptTag(cfg.AppID))
 }
 
 // moreTimes says "1 more time", "2 more times".

@@ -217,7 +217,7 @@ func TestAdminUnknownRefund(t *testing.T) {
 	admin.reload(t)
 	row := admin.page[strings.Index(admin.page, `id="order-`+no+`"`):]
 	row = row[:strings.Index(row, "</tr>")]
-	for _, want := range []string{"outcome unknown", `action="/admin/refund/check"`, `value="` + refundNo + `"`, "Check again"} {
+	for _, want := range []string{"Outcome unknown", `action="/admin/refund/check"`, `value="` + refundNo + `"`, "Check again"} {
 		if !strings.Contains(row, want) {
 			t.Errorf("the order's row lacks %q:\n%s", want, row)
 		}

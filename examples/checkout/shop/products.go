@@ -21,8 +21,8 @@ func (p Product) Price() string { return yuan(p.Amount) }
 func DefaultProducts() []Product {
 	return []Product{
 		{ID: "test", Title: "测试商品", Description: "一分钱的测试商品 · A one-fen test item", Amount: 1},
-		{ID: "tea", Title: "Green tea 绿茶", Description: "明前龙井 50g · Longjing green tea, 50 g", Amount: 150},
-		{ID: "mug", Title: "BeeCloud mug", Description: "陶瓷杯 · A ceramic mug", Amount: 2900},
+		{ID: "tea", Title: "明前龙井绿茶", Description: "西湖龙井 50 克 · Longjing green tea, 50 g", Amount: 150},
+		{ID: "mug", Title: "蜜蜂陶瓷马克杯", Description: "350 毫升陶瓷杯 · A 350 ml ceramic mug", Amount: 2900},
 	}
 }
 

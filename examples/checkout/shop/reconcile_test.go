@@ -92,10 +92,13 @@ func TestCheckRecoversDroppedWebhook(t *testing.T) {
 		t.Fatalf("check: %d at %s; want the result page with checked=paid", code, end)
 	}
 	_, page := get(t, end.String())
-	for _, want := range []string{`data-state="paid"`, "BeeCloud confirms the payment", `id="paid-by"`} {
+	for _, want := range []string{`data-state="paid"`, "BeeCloud confirms the payment"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("result page lacks %q", want)
 		}
+	}
+	if _, admin := get(t, o.URL+AdminPath); !strings.Contains(admin, `id="paid-by-`+no+`" data-paid-by="reconciliation"`) {
+		t.Errorf("admin page does not say that a query confirmed %s:\n%s", no, admin)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/paybutton/beecloud"
+	"github.com/paybutton/beecloud/examples/internal/compress"
 )
 
 // Config configures a shop.
@@ -173,7 +174,8 @@ func New(cfg Config) (*Shop, error) {
 	// Browsers' cross-site POSTs (a form on another site buying for the
 	// buyer, or refunding) are refused; BeeCloud's webhook, sent by a
 	// server, is not a browser request and passes.
-	s.handler = http.NewCrossOriginProtection().Handler(mux)
+	mux.HandleFunc("GET /", s.pageNotFound)
+	s.handler = compress.Gzip(http.NewCrossOriginProtection().Handler(mux))
 	return s, nil
 }
 
@@ -267,9 +269,21 @@ func (s *Shop) pay(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "cannot render the pay buttons", http.StatusInternalServerError)
 		return
 	}
+	// A strict Content Security Policy: only the scripts that carry this
+	// response's nonce run (the page's own, the click runtime and
+	// BeeCloud's tag); the buttons are data and need none.
+	nonce := beecloud.NewNonce()
+	scriptTag, err := s.cfg.BeeCloud.ScriptTagNonce(nonce)
+	if err != nil {
+		s.log.Error("shop: cannot render the script tag", "err", err)
+		http.Error(w, "cannot render the pay buttons", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Security-Policy", "script-src 'nonce-"+nonce+"' 'strict-dynamic' https:; object-src 'none'; base-uri 'none'")
 	w.Header().Set("Cache-Control", "no-store")
 	s.render(w, http.StatusOK, payTemplate, map[string]any{
-		"ScriptTag":  s.cfg.BeeCloud.ScriptTag(),
+		"ScriptTag":  scriptTag,
+		"Nonce":      nonce,
 		"Sandbox":    s.cfg.Sandbox,
 		"Order":      order,
 		"Scripts":    menu,
@@ -319,6 +333,12 @@ func (s *Shop) status(w http.ResponseWriter, r *http.Request) {
 
 func (s *Shop) notFound(w http.ResponseWriter, no string) {
 	s.message(w, http.StatusNotFound, message{"订单不存在", "没有订单号为 " + no + " 的订单。", "There is no order " + no + "."})
+}
+
+// pageNotFound answers a path the shop does not have with a page in its
+// own style, and a way back.
+func (s *Shop) pageNotFound(w http.ResponseWriter, _ *http.Request) {
+	s.message(w, http.StatusNotFound, message{"页面不存在", "您要找的页面不存在，可能已被移除或链接有误。请返回商店继续购物。", "This page does not exist."})
 }
 
 func (s *Shop) message(w http.ResponseWriter, code int, m message) {

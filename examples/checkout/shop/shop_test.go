@@ -133,7 +133,7 @@ func TestBuyShowsPayPage(t *testing.T) {
 			}
 			for _, want := range []string{
 				`<meta name="viewport" content="width=device-width`,
-				string(testConfig.ScriptTag()),
+				`<script id="spay-script" type="text/javascript" src="` + testConfig.ScriptURL,
 				`"shop.payError"`, // BC.err shows refusals on the page
 				`id="pay-error"`,
 				`<button type="button" id="pay-order">`,
@@ -146,6 +146,11 @@ func TestBuyShowsPayPage(t *testing.T) {
 				if !strings.Contains(page, want) {
 					t.Errorf("pay page lacks %q", want)
 				}
+			}
+			// Under the page's CSP, its own script, the click runtime and
+			// BeeCloud's tag carry the nonce; nothing else is a script.
+			if nonces := regexp.MustCompile(`<script nonce="[A-Za-z0-9+/=&#;]{20,}"|<script id="spay-script"[^>]* nonce="`).FindAllString(page, -1); len(nonces) != 3 {
+				t.Errorf("pay page: got %d scripts with a nonce; want 3 (the page's, the runtime, BeeCloud's tag)", len(nonces))
 			}
 			if direct := regexp.MustCompile(`"out_trade_no":"` + no + `"[^<]*"instant_channel":"wxmp"`); !direct.MatchString(page) {
 				t.Errorf("page lacks order %s with instant_channel wxmp", no)

@@ -37,19 +37,29 @@ const pageHead = `{{define "head"}}<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{{.}}</title>
+<meta name="description" content="秒支付 BeeCloud 示例商店：用 Go SDK 接入 BeeCloud 支付按钮。">
 <link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <style>
 *{box-sizing:border-box}
 body{font-family:-apple-system,"PingFang SC","Hiragino Sans GB","Microsoft YaHei","WenQuanYi Micro Hei",sans-serif;margin:0;background:#f5f6f8;color:#222;line-height:1.5}
 main{max-width:36rem;margin:0 auto;padding:1rem}
+main.wide{max-width:72rem}
+@media (min-width:48rem){.admin .mono{overflow-wrap:normal;white-space:nowrap}}
 h1{font-size:1.4rem;margin:.5rem 0 1rem}
-.en{color:#777;font-weight:normal;font-size:.85em}
+.en{color:#5f6368;font-weight:normal;font-size:.85em}
 .card{background:#fff;border-radius:.6rem;padding:1rem;margin-bottom:.8rem;box-shadow:0 1px 3px rgba(0,0,0,.08)}
 .card h2{font-size:1.1rem;margin:0 0 .3rem}
-.price{font-size:1.2rem;color:#e4393c;margin:.4rem 0}
-.muted{color:#777;font-size:.9rem}
-button,.button{display:inline-block;background:#1aad19;color:#fff;border:0;border-radius:.4rem;padding:.6rem 1.2rem;font:inherit;font-size:1rem;text-decoration:none;cursor:pointer}
-button.secondary,.button.secondary{background:#fff;color:#1aad19;box-shadow:inset 0 0 0 1px #1aad19}
+.price{font-size:1.2rem;color:#c7282b;margin:.4rem 0}
+.muted{color:#5f6368;font-size:.9rem}
+button,.button{display:inline-block;background:#107c10;color:#fff;border:0;border-radius:.4rem;padding:.6rem 1.2rem;font:inherit;font-size:1rem;text-decoration:none;cursor:pointer}
+button.secondary,.button.secondary{background:#fff;color:#107c10;box-shadow:inset 0 0 0 1px #107c10}
+button:active,.button:active{filter:brightness(.88);transform:translateY(1px)}
+button:focus-visible,.button:focus-visible,a:focus-visible{outline:3px solid #0958d9;outline-offset:2px}
+button[data-beecloud-state=loading]{cursor:progress;opacity:.8}
+button[data-beecloud-state=loading]::after{content:"";display:inline-block;width:.9em;height:.9em;margin-left:.5em;vertical-align:-.15em;border:2px solid currentColor;border-right-color:transparent;border-radius:50%;animation:spin .8s linear infinite}
+@keyframes spin{to{transform:rotate(360deg)}}
+@media (prefers-reduced-motion:reduce){button[data-beecloud-state=loading]::after{animation:none}}
+.beecloud-message{display:block;flex-basis:100%;color:#b3261e;background:#fdecea;border-radius:.4rem;padding:.5rem .8rem}
 button.danger{background:#d93026}
 form{margin:0}
 .actions{display:flex;flex-wrap:wrap;gap:.5rem;margin:.6rem 0}
@@ -57,15 +67,15 @@ form{margin:0}
 .note{background:#eef6ee;color:#1d5e1c;border-radius:.6rem;padding:.8rem 1rem;margin-bottom:.8rem}
 .state{display:flex;align-items:center;gap:.5rem;font-size:1.3rem;margin:.6rem 0}
 .icon{width:1.4em;height:1.4em;flex:none}
-.state.paid{color:#1aad19}.state.pending{color:#e6a23c}.state.unpaid{color:#909399}.state.refunded{color:#409eff}
+.state.paid{color:#107c10}.state.pending{color:#ad4e00}.state.unpaid{color:#646a73}.state.refunded{color:#0958d9}
 dl{display:grid;grid-template-columns:max-content 1fr;align-items:baseline;gap:.3rem .8rem;margin:.6rem 0 0}
-dt{color:#777}dd{margin:0;min-width:0}
+dt{color:#5f6368}dd{margin:0;min-width:0}
 .mono{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace;font-size:.85rem;overflow-wrap:anywhere}
 .nowrap{white-space:nowrap}
 table{width:100%;border-collapse:collapse;font-size:.9rem}
 th,td{text-align:left;padding:.4rem .3rem;border-bottom:1px solid #eee;vertical-align:top}
 input[type=number]{width:7rem;font:inherit;padding:.3rem}
-footer{color:#999;font-size:.8rem;text-align:center;margin:1.5rem 0}
+footer{color:#646a73;font-size:.8rem;text-align:center;margin:1.5rem 0}
 @media (pointer:coarse) and (hover:none){.qr-only{display:none}}
 @media (max-width:30rem){
 dl{grid-template-columns:1fr;gap:0}
@@ -106,13 +116,18 @@ var indexTemplate = page("index", `{{template "head" "秒支付 Demo Shop"}}
 
 var payTemplate = page("pay", `{{template "head" "支付订单 Pay"}}
 {{.ScriptTag}}
-<script>
+<script nonce="{{.Nonce}}">
 // BC.err: BeeCloud refused the click (such as a bad sign). Tell the buyer
 // instead of leaving the button silent.
+// The buyer reads what happened and what to do; the developer's detail
+// goes to the console. When BeeCloud's script itself did not come, the
+// button already shows the buyer's message (err.MESSAGE) beside it.
 var shop = {
 	payError: function (err) {
+		if (window.console) console.error("BC.err:", err && err.ERROR ? err.ERROR : err);
+		if (err && err.MESSAGE) return;
 		var box = document.getElementById("pay-error");
-		box.textContent = "无法发起支付 · The payment could not start: " + (err && err.ERROR ? err.ERROR : JSON.stringify(err));
+		box.textContent = "无法发起支付，订单未扣款。请刷新页面后重试；如仍失败，请联系本店客服。";
 		box.hidden = false;
 		box.scrollIntoView({block: "nearest"});
 	}
@@ -200,9 +215,7 @@ var resultTemplate = page("result", `{{template "head" "订单状态 Order statu
 <dt>支付方式 Paid with</dt><dd>{{channel .Order.SubChannel}}</dd>
 {{with .Order.ChannelTransactionID}}<dt>渠道流水号 Channel no.</dt><dd class="mono">{{.}}</dd>{{end}}
 <dt>支付时间 Paid at</dt><dd class="nowrap" id="paid-at">{{beijing .Order.PaidAt}}</dd>
-<dt>通知处理 Handled</dt><dd id="handled">{{.Order.Handled}}×{{with .Order.FailedWebhooks}}, after {{.}} failed on purpose (-fail-first){{end}}</dd>
-{{if eq .Order.PaidBy "reconciliation"}}<dt>确认方式 Confirmed by</dt><dd id="paid-by">向 BeeCloud 查询 · asking BeeCloud (the webhook was late)</dd>{{end}}
-{{range .Order.Refunds}}<dt>退款 Refund</dt><dd class="refund">{{yuan .Amount}} · {{if .Succeeded}}已退款 refunded{{else if .Failed}}失败 failed{{else if .Unknown}}结果未知 outcome unknown{{else}}处理中 processing{{end}}</dd>{{end}}
+{{range .Order.Refunds}}<dt>退款 Refund</dt><dd class="refund">{{yuan .Amount}} · {{if .Succeeded}}已退款 refunded{{else if .Failed}}失败 failed{{else}}处理中 processing{{end}}</dd>{{end}}
 {{end}}
 <dt class="nowrap">时间为北京时间</dt><dd class="muted">Times are Beijing time (UTC+8).</dd>
 </dl>
@@ -245,7 +258,7 @@ type message struct{ Title, Text, English string }
 var adminTemplate = page("admin", `{{template "head" "订单管理 Orders"}}
 </head>
 <body>
-<main>
+<main class="wide">
 <h1>订单管理 <span class="en">Orders</span></h1>
 {{if .Sandbox}}<p class="muted">沙箱模式：退款不会真实发生 · Sandbox mode: no real money moves.</p>{{end}}
 {{with .Done}}<p class="note" id="admin-done" role="status">{{.}}</p>{{end}}
@@ -258,12 +271,12 @@ var adminTemplate = page("admin", `{{template "head" "订单管理 Orders"}}
 <tr id="order-{{.OutTradeNo}}" data-state="{{.State}}" data-refunded="{{.Refunded}}">
 <td><a class="mono" href="/result/{{.OutTradeNo}}">{{.OutTradeNo}}</a><br>{{.Title}}<br><span class="muted nowrap">{{beijing .Created}}</span></td>
 <td>{{yuan .Amount}}</td>
-<td>{{if eq .State "paid"}}已支付 paid{{with .PaidBy}} ({{.}}){{end}}{{else}}未支付 unpaid{{end}}
-{{range .Refunds}}<br><span class="refund" data-refund-no="{{.RefundNo}}">退款 {{yuan .Amount}}: {{if .Succeeded}}已退款 refunded{{else if .Failed}}失败 failed{{else if .Unknown}}<strong class="unknown">结果未知 outcome unknown</strong> ({{.RefundNo}}){{else}}处理中 processing{{end}}</span>
+<td>{{if eq .State "paid"}}已支付 <span class="en">Paid</span><br><span class="muted" id="paid-by-{{.OutTradeNo}}" data-paid-by="{{.PaidBy}}">{{if eq .PaidBy "reconciliation"}}主动查询确认 <span class="en">by query</span>{{else}}回调通知 <span class="en">by webhook</span>{{end}} · 处理 <span id="handled-{{.OutTradeNo}}">{{.Handled}}</span> 次{{with .FailedWebhooks}}（{{.}} 次故意失败）{{end}}</span>{{else}}未支付 <span class="en">Unpaid</span>{{end}}
+{{range .Refunds}}<br><span class="refund" data-refund-no="{{.RefundNo}}">退款 {{yuan .Amount}}：{{if .Succeeded}}已退款 <span class="en">Refunded</span>{{else if .Failed}}失败 <span class="en">Failed</span>{{else if .Unknown}}<strong class="unknown">结果未知 <span class="en">Outcome unknown</span></strong> <span class="mono">{{.RefundNo}}</span>{{else}}处理中 <span class="en">Processing</span>{{end}}</span>
 {{if and .Unknown $.CanRefund}}<form method="post" action="/admin/refund/check" class="actions check">
 <input type="hidden" name="token" value="{{$.Token}}">
 <input type="hidden" name="refund_no" value="{{.RefundNo}}">
-<button type="submit" class="secondary">再次查询 Check again</button>
+<button type="submit" class="secondary">再次查询 <span class="en">Check again</span></button>
 </form>{{end}}{{end}}</td>
 <td>{{if and $.CanRefund .Refundable}}<form method="post" action="/admin/refund" class="actions">
 <input type="hidden" name="token" value="{{$.Token}}">

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/paybutton/beecloud"
+	"github.com/paybutton/beecloud/examples/internal/compress"
 )
 
 // Config configures the shop.
@@ -145,15 +146,14 @@ func (a *app) routes() http.Handler {
 	mux.Handle("POST "+WebhookPath, a.webhook)
 	// A page on another site cannot make orders for the buyer; BeeCloud's
 	// webhook, sent by a server, is not a browser request and passes.
-	return http.NewCrossOriginProtection().Handler(mux)
+	return compress.Gzip(http.NewCrossOriginProtection().Handler(mux))
 }
 
 // index shows the product with a button that makes an order (a POST) to
 // a buyer whose openid is known, and sends any other to WeChat's OAuth
 // first. Viewing the page makes no order.
 func (a *app) index(w http.ResponseWriter, r *http.Request) {
-	openid, ok := a.openID(r)
-	if !ok {
+	if _, ok := a.openID(r); !ok {
 		a.startOAuth(w, r)
 		return
 	}
@@ -161,8 +161,8 @@ func (a *app) index(w http.ResponseWriter, r *http.Request) {
 	render(w, http.StatusOK, indexTemplate, map[string]any{
 		"Product":    p,
 		"Price":      yuan(p.Amount),
-		"OpenID":     openid,
 		"OrdersPath": OrdersPath,
+		"Sandbox":    a.cfg.BeeCloud.ScriptURL != "",
 	})
 }
 
@@ -234,8 +234,8 @@ func (a *app) pay(w http.ResponseWriter, r *http.Request) {
 		"ClickScript": script,
 		"Product":     p,
 		"Price":       yuan(p.Amount),
-		"OpenID":      openid,
 		"OutTradeNo":  o.OutTradeNo,
+		"Sandbox":     a.cfg.BeeCloud.ScriptURL != "",
 		"ResultPath":  ResultPath + o.OutTradeNo,
 	})
 }

@@ -1,0 +1,72 @@
+package compress
+
+import (
+	"compress/gzip"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestGzip(t *testing.T) {
+	page := "<!DOCTYPE html><p>" + strings.Repeat("秒支付 ", 200)
+	tests := []struct {
+		name, accept, contentType, body string
+		status                          int
+		gzipped                         bool
+	}{
+		{"html page", "gzip, deflate, br", "text/html; charset=utf-8", page, 200, true},
+		{"404 page", "gzip", "text/html; charset=utf-8", page, 404, true},
+		{"no gzip asked", "br", "text/html; charset=utf-8", page, 200, false},
+		{"gzip refused", "gzip;q=0, br", "text/html; charset=utf-8", page, 200, false},
+		{"small body", "gzip", "text/plain", "success", 200, false},
+		{"image", "gzip", "image/png", page, 200, false},
+		{"sniffed html", "gzip", "", page, 200, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := Gzip(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tt.contentType != "" {
+					w.Header().Set("Content-Type", tt.contentType)
+				}
+				w.WriteHeader(tt.status)
+				// In pieces, as templates write.
+				for i := 0; i < len(tt.body); i += 100 {
+					io.WriteString(w, tt.body[i:min(i+100, len(tt.body))]) //nolint:errcheck // a recorder
+				}
+			}))
+			req := httptest.NewRequest("GET", "/", nil)
+			req.Header.Set("Accept-Encoding", tt.accept)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.status {
+				t.Errorf("got status %d; want %d", rec.Code, tt.status)
+			}
+			if got := rec.Header().Get("Vary"); got != "Accept-Encoding" {
+				t.Errorf("got Vary %q; want Accept-Encoding", got)
+			}
+			body := rec.Body.String()
+			if got := rec.Header().Get("Content-Encoding") == "gzip"; got != tt.gzipped {
+				t.Fatalf("gzipped: got %v; want %v", got, tt.gzipped)
+			}
+			if tt.gzipped {
+				zr, err := gzip.NewReader(rec.Body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := io.ReadAll(zr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(body) >= len(b) {
+					t.Errorf("gzipped %d bytes into %d", len(b), len(body))
+				}
+				body = string(b)
+			}
+			if body != tt.body {
+				t.Errorf("got body %.40q…; want %.40q…", body, tt.body)
+			}
+		})
+	}
+}
