@@ -288,44 +288,92 @@ func (h *WebhookHandler) Validate() error {
 	return errors.Join(errs...)
 }
 
+// outcome is what became of a delivery. ServeHTTP answers each with the
+// status and text of answers; Reconcile turns it into its result.
+type outcome int
+
+const (
+	outHandled            outcome = iota // Handle succeeded, now or before
+	outBusy                              // another delivery holds the transaction
+	outNotSuccessful                     // trade_success is false
+	outAmountMismatch                    // the amount differs from ExpectedAmount's
+	outAmountLookupFailed                // ExpectedAmount failed
+	outHandleFailed                      // Handle failed
+	outStoreFailed                       // the Store failed
+	outMisconfigured                     // Validate fails
+	outMethodNotAllowed
+	outForbidden // the sender is not in AllowedSenders
+	outNoBody
+	outTooLarge
+	outReadTimeout
+	outUnreadable
+	outMalformed
+	outBadSignature
+	outStale
+	outLegacyDisabled
+)
+
+// answers is the one table of what a WebhookHandler answers, all text/plain.
+var answers = [...]struct {
+	status int
+	text   string
+}{
+	outHandled:            {http.StatusOK, "success"},
+	outBusy:               {http.StatusConflict, "busy"},
+	outNotSuccessful:      {http.StatusUnprocessableEntity, "trade not successful"},
+	outAmountMismatch:     {http.StatusUnprocessableEntity, "amount mismatch"},
+	outAmountLookupFailed: {http.StatusInternalServerError, "amount lookup failed"},
+	outHandleFailed:       {http.StatusInternalServerError, "handle failed"},
+	outStoreFailed:        {http.StatusServiceUnavailable, "store unavailable"},
+	outMisconfigured:      {http.StatusInternalServerError, "handler misconfigured"},
+	outMethodNotAllowed:   {http.StatusMethodNotAllowed, "method not allowed"},
+	outForbidden:          {http.StatusForbidden, "forbidden"},
+	outNoBody:             {http.StatusBadRequest, "no body"},
+	outTooLarge:           {http.StatusRequestEntityTooLarge, "body too large"},
+	outReadTimeout:        {http.StatusRequestTimeout, "body read timed out"},
+	outUnreadable:         {http.StatusBadRequest, "cannot read body"},
+	outMalformed:          {http.StatusBadRequest, "malformed notification"},
+	outBadSignature:       {http.StatusForbidden, "bad signature"},
+	outStale:              {http.StatusForbidden, "stale notification"},
+	outLegacyDisabled:     {http.StatusForbidden, "legacy signature disabled"},
+}
+
 // ServeHTTP implements http.Handler.
 func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	reply(w, h.serve(w, r))
+}
+
+// serve reads, verifies and handles one delivery, and returns its outcome.
+func (h *WebhookHandler) serve(w http.ResponseWriter, r *http.Request) outcome {
 	log := newDeliveryLog(r.Context(), h.logger())
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		reply(w, http.StatusMethodNotAllowed, "method not allowed")
-		return
+		return outMethodNotAllowed
 	}
 	if err := h.Validate(); err != nil {
 		log.error("beecloud: webhook handler misconfigured", slog.Any("err", err))
-		reply(w, http.StatusInternalServerError, "handler misconfigured")
-		return
+		return outMisconfigured
 	}
-	if !h.admit(w, r, log) {
-		return
+	if o, ok := h.admit(r, log); !ok {
+		return o
 	}
-
-	buf := bodyBuffers.Get().(*[]byte)
-	defer putBodyBuffer(buf)
-	body, status, text := h.readBody(w, r, log, buf)
-	if status != 0 {
-		reply(w, status, text)
-		return
+	body, o, ok := h.readBody(w, r, log)
+	if !ok {
+		return o
 	}
 	n, err := parseNotification(body, h.Apps)
 	if err != nil {
-		status, text := http.StatusForbidden, "bad signature"
+		o := outBadSignature
 		switch {
 		case errors.Is(err, ErrMalformedNotification):
-			status, text = http.StatusBadRequest, "malformed notification"
+			o = outMalformed
 		case errors.Is(err, ErrStaleNotification):
-			text = "stale notification"
+			o = outStale
 		case errors.Is(err, ErrLegacyDisabled):
-			text = "legacy signature disabled"
+			o = outLegacyDisabled
 		}
 		log.warn("beecloud: webhook refused", slog.Any("err", err), slog.Int("body_bytes", len(body)))
-		reply(w, status, text)
-		return
+		return o
 	}
 	if log.on {
 		log.with(
@@ -335,43 +383,39 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.Int64("transaction_fee", n.TransactionFee),
 		)
 	}
-	status, text = h.handle(r.Context(), log, n)
-	reply(w, status, text)
+	o, _ = h.handle(r.Context(), log, n) // handle logged the error
+	return o
 }
 
 // admit checks the client's address against AllowedSenders, and notes it
-// for the log. It answers and returns false if the client is refused.
-func (h *WebhookHandler) admit(w http.ResponseWriter, r *http.Request, log *deliveryLog) bool {
+// for the log. It returns false, and why, if the client is refused.
+func (h *WebhookHandler) admit(r *http.Request, log *deliveryLog) (outcome, bool) {
 	if len(h.AllowedSenders) == 0 && !log.on {
-		return true
+		return 0, true
 	}
 	client, err := h.clientIP(r)
 	if err == nil && log.on {
 		log.with(slog.String("client", client.String()))
 	}
-	if len(h.AllowedSenders) == 0 {
-		return true
-	}
-	if err != nil {
+	switch {
+	case len(h.AllowedSenders) == 0:
+		return 0, true
+	case err != nil:
 		log.warn("beecloud: webhook refused: no client address", slog.Any("err", err))
-		reply(w, http.StatusForbidden, "forbidden")
-		return false
-	}
-	if !containsAddr(h.AllowedSenders, client) {
+		return outForbidden, false
+	case !containsAddr(h.AllowedSenders, client):
 		log.warn("beecloud: webhook refused: sender not allowed")
-		reply(w, http.StatusForbidden, "forbidden")
-		return false
+		return outForbidden, false
 	}
-	return true
+	return 0, true
 }
 
-// readBody reads r's body within MaxBodyBytes and ReadTimeout into buf,
-// which it may grow. On failure it returns the answer's status (non-zero)
-// and text.
-func (h *WebhookHandler) readBody(w http.ResponseWriter, r *http.Request, log *deliveryLog, buf *[]byte) ([]byte, int, string) {
+// readBody reads r's body within MaxBodyBytes and ReadTimeout. On failure
+// it returns false and why.
+func (h *WebhookHandler) readBody(w http.ResponseWriter, r *http.Request, log *deliveryLog) ([]byte, outcome, bool) {
 	if r.Body == nil {
 		log.warn("beecloud: webhook refused: the request has no body")
-		return nil, http.StatusBadRequest, "no body"
+		return nil, outNoBody, false
 	}
 	limit := h.MaxBodyBytes
 	if limit <= 0 {
@@ -379,7 +423,7 @@ func (h *WebhookHandler) readBody(w http.ResponseWriter, r *http.Request, log *d
 	}
 	if r.ContentLength > limit {
 		log.warn("beecloud: webhook refused: body too large", slog.Int64("content_length", r.ContentLength), slog.Int64("limit", limit))
-		return nil, http.StatusRequestEntityTooLarge, "body too large"
+		return nil, outTooLarge, false
 	}
 	timeout := h.ReadTimeout
 	if timeout <= 0 {
@@ -391,61 +435,22 @@ func (h *WebhookHandler) readBody(w http.ResponseWriter, r *http.Request, log *d
 	// and keeps it after a failure, so that it gives up draining the rest
 	// of a body that trickles.
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
-	body, err := readAll(http.MaxBytesReader(w, r.Body, limit), r.ContentLength, (*buf)[:0])
-	*buf = body[:0]
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err == nil {
-		return body, 0, ""
+		return body, 0, true
 	}
 	w.Header().Set("Connection", "close")
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
 		log.warn("beecloud: webhook refused: body too large", slog.Int64("limit", limit))
-		return nil, http.StatusRequestEntityTooLarge, "body too large"
+		return nil, outTooLarge, false
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		log.warn("beecloud: webhook refused: the body did not arrive in time", slog.Duration("read_timeout", timeout), slog.Int("body_bytes", len(body)))
-		return nil, http.StatusRequestTimeout, "body read timed out"
+		return nil, outReadTimeout, false
 	}
 	log.warn("beecloud: webhook refused: reading the body failed", slog.Any("err", err))
-	return nil, http.StatusBadRequest, "cannot read body"
-}
-
-// bodyBuffers recycles the buffers that bodies are read into: nothing of a
-// body outlives its request, as a Notification holds copies.
-var bodyBuffers = sync.Pool{New: func() any { return new([]byte) }}
-
-// maxPooledBody bounds the buffers kept in bodyBuffers: one large body
-// should not pin its buffer.
-const maxPooledBody = 64 << 10
-
-func putBodyBuffer(buf *[]byte) {
-	if cap(*buf) <= maxPooledBody {
-		bodyBuffers.Put(buf)
-	}
-}
-
-// readAll is io.ReadAll appending to b, grown first to the announced size,
-// so that a body of known length is read without growing the buffer.
-func readAll(r io.Reader, size int64, b []byte) ([]byte, error) {
-	if size <= 0 || size > maxPooledBody {
-		size = 512
-	}
-	if int64(cap(b)) < size+1 { // +1: room to see the EOF without growing
-		b = make([]byte, 0, size+1)
-	}
-	for {
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err != nil {
-			if err == io.EOF {
-				return b, nil
-			}
-			return b, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-	}
+	return nil, outUnreadable, false
 }
 
 // Header values of every answer, shared rather than made per answer:
@@ -456,12 +461,13 @@ var (
 	noSniff   = []string{"nosniff"}
 )
 
-func reply(w http.ResponseWriter, status int, text string) {
+// reply answers o with its status and text from answers.
+func reply(w http.ResponseWriter, o outcome) {
 	h := w.Header()
 	h["Content-Type"] = textPlain
 	h["X-Content-Type-Options"] = noSniff
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, text) //nolint:gosec // G705: text/plain with nosniff, and text is one of the handler's fixed answers
+	w.WriteHeader(answers[o].status)
+	_, _ = io.WriteString(w, answers[o].text) //nolint:gosec // G705: text/plain with nosniff, and the text is one of the fixed answers
 }
 
 func (h *WebhookHandler) logger() *slog.Logger {

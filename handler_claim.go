@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -74,15 +73,16 @@ const (
 //     can neither reach Handle nor mark the transaction done.
 
 // handle claims n, runs ExpectedAmount and Handle under the claim, and
-// records the outcome. It returns the answer. It is the one path every
-// verified notification takes.
-func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notification) (int, string) {
+// records the completion. It returns the outcome and, unless n was
+// handled, the error behind it. It is the one path every verified
+// notification takes.
+func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notification) (outcome, error) {
 	if !n.TradeSuccess {
 		// trade_success is not signed: a replay may have flipped it. Refused
 		// before the Store, so that it neither reaches Handle nor marks the
 		// transaction done, and the genuine message is handled when resent.
 		log.warn("beecloud: webhook refused: trade_success is false")
-		return http.StatusUnprocessableEntity, "trade not successful"
+		return outNotSuccessful, errors.New("trade_success is false")
 	}
 	// Every Store call outlives BeeCloud hanging up: a Handle cut short, or
 	// a completion not recorded, would only mean a resend.
@@ -90,9 +90,9 @@ func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notifi
 	// The records about this delivery may outlive the request too (the
 	// heartbeat's, the background's).
 	log.ctx = base
-	c, status, text := h.claim(base, log, n)
+	c, o, err := h.claim(base, log, n)
 	if c == nil {
-		return status, text
+		return o, err
 	}
 	timeout := h.handleTimeout()
 	c.timeout = timeout
@@ -119,17 +119,17 @@ func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notifi
 		}
 	}()
 	if tx, ok := c.store.(TxStore); ok {
-		status, text = h.runTx(work, base, tx, c, n)
+		o, err = h.runTx(work, base, tx, c, n)
 	} else {
-		status, text = h.run(work, base, c, n)
+		o, err = h.run(work, base, c, n)
 	}
 	finished = true
-	return status, text
+	return o, err
 }
 
 // claim claims n's transaction for a new delivery token. It returns the
-// claim if it was granted, or else nil and the answer.
-func (h *WebhookHandler) claim(base context.Context, log *deliveryLog, n *Notification) (*claim, int, string) {
+// claim if it was granted, or else nil and the outcome.
+func (h *WebhookHandler) claim(base context.Context, log *deliveryLog, n *Notification) (*claim, outcome, error) {
 	lease := h.Lease
 	switch {
 	case lease <= 0:
@@ -157,12 +157,12 @@ func (h *WebhookHandler) claim(base context.Context, log *deliveryLog, n *Notifi
 	switch {
 	case err != nil:
 		log.error("beecloud: webhook store failed to claim the transaction", slog.Any("err", err))
-		return nil, http.StatusServiceUnavailable, "store unavailable"
+		return nil, outStoreFailed, fmt.Errorf("claiming the transaction: %w", err)
 	case state == ClaimOK:
-		return c, 0, ""
+		return c, 0, nil
 	case state == ClaimDone:
 		log.info("beecloud: webhook already handled")
-		return nil, http.StatusOK, "success"
+		return nil, outHandled, nil
 	case state == ClaimBusy:
 		if timeout := h.handleTimeout(); heldFor > timeout {
 			log.error("beecloud: webhook Handle still running past HandleTimeout; the transaction stays claimed until it returns",
@@ -170,39 +170,39 @@ func (h *WebhookHandler) claim(base context.Context, log *deliveryLog, n *Notifi
 		} else {
 			log.info("beecloud: webhook is being handled by another delivery")
 		}
-		return nil, http.StatusConflict, "busy"
+		return nil, outBusy, ErrBusy
 	}
 	log.error("beecloud: webhook store answered an unknown claim state", slog.String("state", state.String()))
-	return nil, http.StatusServiceUnavailable, "store unavailable"
+	return nil, outStoreFailed, fmt.Errorf("claiming the transaction: unknown claim state %v", state)
 }
 
 // checkAmount asks ExpectedAmount about a payment or a refund. It returns
-// a non-zero status if n must not reach Handle.
-func (h *WebhookHandler) checkAmount(ctx context.Context, log *deliveryLog, n *Notification) (int, string) {
+// an error, and why, if n must not reach Handle.
+func (h *WebhookHandler) checkAmount(ctx context.Context, log *deliveryLog, n *Notification) (outcome, error) {
 	if h.ExpectedAmount == nil || (n.TransactionType != TransactionPay && n.TransactionType != TransactionRefund) {
-		return 0, ""
+		return 0, nil
 	}
 	want, err := h.ExpectedAmount(ctx, n)
 	if err != nil {
 		log.error("beecloud: webhook amount lookup failed", slog.Any("err", err))
-		return http.StatusInternalServerError, "amount lookup failed"
+		return outAmountLookupFailed, fmt.Errorf("ExpectedAmount: %w", err)
 	}
 	if want != n.TransactionFee {
 		err := fmt.Errorf("%w: transaction_fee is %d 分, the merchant's records say %d", ErrAmountMismatch, n.TransactionFee, want)
 		log.error("beecloud: webhook refused: the amount differs from the merchant's records", slog.Any("err", err), slog.Int64("expected", want))
-		return http.StatusUnprocessableEntity, "amount mismatch"
+		return outAmountMismatch, err
 	}
-	return 0, ""
+	return 0, nil
 }
 
 // run runs ExpectedAmount and Handle under c, then records the completion
 // with Complete.
-func (h *WebhookHandler) run(work, base context.Context, c *claim, n *Notification) (int, string) {
+func (h *WebhookHandler) run(work, base context.Context, c *claim, n *Notification) (outcome, error) {
 	log := c.log
-	if status, text := h.checkAmount(work, log, n); status != 0 {
+	if o, err := h.checkAmount(work, log, n); err != nil {
 		c.stop()
 		c.release(base)
-		return status, text
+		return o, err
 	}
 	err := h.Handle(work, n)
 	c.handleReturned(work, err)
@@ -210,7 +210,7 @@ func (h *WebhookHandler) run(work, base context.Context, c *claim, n *Notificati
 		c.stop()
 		c.release(base)
 		log.error("beecloud: webhook Handle failed", slog.Any("err", err))
-		return http.StatusInternalServerError, "handle failed"
+		return outHandleFailed, err
 	}
 	attempts, err := c.complete(base, h.budget(h.inlineBudget, completeInline), 500*time.Millisecond)
 	if err == nil {
@@ -220,7 +220,7 @@ func (h *WebhookHandler) run(work, base context.Context, c *claim, n *Notificati
 		} else {
 			log.info("beecloud: webhook handled")
 		}
-		return http.StatusOK, "success"
+		return outHandled, nil
 	}
 	// Handle did its work: answering anything but success would make
 	// BeeCloud resend, for nothing but the risk of a second Handle. The
@@ -239,16 +239,16 @@ func (h *WebhookHandler) run(work, base context.Context, c *claim, n *Notificati
 		}
 		log.warn("beecloud: webhook completion recorded in the background", slog.Int("attempts", attempts+more))
 	}()
-	return http.StatusOK, "success"
+	return outHandled, nil
 }
 
 // runTx runs ExpectedAmount, then Handle inside tx.CompleteTx.
-func (h *WebhookHandler) runTx(work, base context.Context, tx TxStore, c *claim, n *Notification) (int, string) {
+func (h *WebhookHandler) runTx(work, base context.Context, tx TxStore, c *claim, n *Notification) (outcome, error) {
 	log := c.log
-	if status, text := h.checkAmount(work, log, n); status != 0 {
+	if o, err := h.checkAmount(work, log, n); err != nil {
 		c.stop()
 		c.release(base)
-		return status, text
+		return o, err
 	}
 	var (
 		ran       bool
@@ -265,17 +265,17 @@ func (h *WebhookHandler) runTx(work, base context.Context, tx TxStore, c *claim,
 	case handleErr != nil:
 		c.release(base)
 		log.error("beecloud: webhook Handle failed", slog.Any("err", handleErr))
-		return http.StatusInternalServerError, "handle failed"
+		return outHandleFailed, handleErr
 	case !ran:
 		if err == nil {
 			err = errors.New("CompleteTx returned nil without running Handle")
 		}
 		c.release(base)
 		log.error("beecloud: webhook store failed to start its transaction", slog.Any("err", err))
-		return http.StatusServiceUnavailable, "store unavailable"
+		return outStoreFailed, fmt.Errorf("CompleteTx: %w", err)
 	case err == nil:
 		log.info("beecloud: webhook handled")
-		return http.StatusOK, "success"
+		return outHandled, nil
 	}
 	// Handle returned nil, but the commit failed, was refused (the claim
 	// was lost), or is in doubt: the claim's state tells which.
@@ -283,27 +283,27 @@ func (h *WebhookHandler) runTx(work, base context.Context, tx TxStore, c *claim,
 }
 
 // afterFailedCommit finds out what became of a CompleteTx whose work
-// succeeded but which returned err, and answers accordingly.
-func (h *WebhookHandler) afterFailedCommit(base context.Context, c *claim, err error) (int, string) {
+// succeeded but which returned err.
+func (h *WebhookHandler) afterFailedCommit(base context.Context, c *claim, err error) (outcome, error) {
 	log := c.log
 	state, cerr := c.recheck(base, h.budget(h.inlineBudget, completeInline))
 	switch {
 	case cerr == nil && state == ClaimDone:
 		log.warn("beecloud: webhook handled; the store reported an error but the commit happened", slog.Any("err", err))
-		return http.StatusOK, "success"
+		return outHandled, nil
 	case cerr == nil && state == ClaimBusy:
 		log.error("beecloud: webhook Handle rolled back: another delivery took the transaction over", slog.Any("err", err))
-		return http.StatusConflict, "busy"
+		return outBusy, fmt.Errorf("%w; Handle rolled back: %w", ErrBusy, err)
 	case cerr == nil:
 		c.release(base)
 		log.error("beecloud: webhook Handle rolled back: the store failed to commit", slog.Any("err", err))
-		return http.StatusServiceUnavailable, "store unavailable"
+		return outStoreFailed, fmt.Errorf("the store failed to commit, so Handle rolled back: %w", err)
 	}
 	// Committed or not, the resend will find out: done, or a clean slate.
 	c.release(base)
 	log.error("beecloud: webhook commit in doubt and the store cannot tell; answering 503 so that BeeCloud sends again",
 		slog.Any("err", err), slog.Any("claim_err", cerr))
-	return http.StatusServiceUnavailable, "store unavailable"
+	return outStoreFailed, fmt.Errorf("commit in doubt: %w (and the store cannot tell: %w)", err, cerr)
 }
 
 // callContext bounds one call to store by timeout. A MemStore never
