@@ -96,8 +96,10 @@ type WebhookHandler struct {
 	// transaction from being handled again (for its retention,
 	// [MinRetention] by default). An error makes BeeCloud send the message
 	// again later; a panic does too, after the handler let go of its
-	// claim, and goes on to the server. Check n.TransactionType before granting goods, and n.Test
-	// in production.
+	// claim, and goes on to the server. Check n.TransactionType before
+	// granting goods. A test message (n.Test) has its own record, apart
+	// from the live transaction of the same id: Handle may ignore it
+	// (return nil) without losing the live payment.
 	//
 	// ctx carries the request's values, but is not cancelled when
 	// BeeCloud hangs up, so that work that finishes is recorded; it ends

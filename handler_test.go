@@ -562,6 +562,46 @@ func TestWebhookHandlerLegacy(t *testing.T) {
 	}
 }
 
+// A message signed with the TestSecret is recorded under its own key: a
+// Handle that ignores test messages does not make the handler answer the
+// live payment of the same order from the test one's record.
+func TestWebhookHandlerTestModeApart(t *testing.T) {
+	now := time.Date(2016, 5, 1, 12, 0, 0, 0, time.UTC)
+	test := beecloudtest.Paid(testOrder)
+	test.Legacy, test.Test, test.Timestamp = true, true, now
+	live := beecloudtest.Paid(testOrder)
+	live.Timestamp = now
+
+	h, _, _ := newHandler(t)
+	store := new(beecloud.MemStore)
+	h.Store = store
+	h.Apps[0].LegacyWebhook = true
+	h.Apps[0].Now = func() time.Time { return now }
+	var tests, lives int
+	h.Handle = func(ctx context.Context, n *beecloud.Notification) error {
+		if n.Test {
+			tests++
+			return nil // the obvious way to ignore test payments
+		}
+		lives++
+		return nil
+	}
+	wantAnswer(t, serve(h, beecloudtest.NewRequest(handlerConfig, test)), http.StatusOK, "success")
+	wantAnswer(t, serve(h, beecloudtest.NewRequest(handlerConfig, live)), http.StatusOK, "success")
+	if tests != 1 || lives != 1 {
+		t.Fatalf("Handle got %d test and %d live messages; want 1 and 1: the live payment must reach Handle", tests, lives)
+	}
+	// Each is a duplicate of its own kind only.
+	wantAnswer(t, serve(h, beecloudtest.NewRequest(handlerConfig, live)), http.StatusOK, "success")
+	wantAnswer(t, serve(h, beecloudtest.NewRequest(handlerConfig, test)), http.StatusOK, "success")
+	if tests != 1 || lives != 1 {
+		t.Errorf("Handle got %d test and %d live messages after resends; want 1 and 1", tests, lives)
+	}
+	if n := store.Len(); n != 2 {
+		t.Errorf("the store holds %d records; want 2, one test and one live", n)
+	}
+}
+
 func TestWebhookHandlerLogsNoSecret(t *testing.T) {
 	h, rec, logs := newHandler(t)
 	h.ExpectedAmount = func(ctx context.Context, n *beecloud.Notification) (int64, error) { return testOrder.Amount, nil }

@@ -80,6 +80,10 @@ func TestParseNotificationVector(t *testing.T) {
 	if got, want := n.Key(), vecAppID+":PAY:"+vecTxID; got != want {
 		t.Errorf("Key() = %q; want %q", got, want)
 	}
+	n.Test = true
+	if got, want := n.Key(), "test:"+vecAppID+":PAY:"+vecTxID; got != want {
+		t.Errorf("Key() of a test message = %q; want %q", got, want)
+	}
 }
 
 func TestParseNotificationDoesNotAliasBody(t *testing.T) {
