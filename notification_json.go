@@ -256,7 +256,9 @@ func (d *wireDecoder) set(bit int, key string, v []byte) error {
 			n.MessageDetail = append(json.RawMessage(nil), obj...)
 		}
 	case fOptional:
-		d.optional, err = decodeObject(key, v)
+		if d.optional, err = decodeObject(key, v); err == nil {
+			err = checkFlatOptional(v)
+		}
 	default:
 		if v[0] == '"' && bytes.IndexByte(v, '\\') < 0 {
 			d.plain[stringSlot(bit)] = v[1 : len(v)-1]
@@ -375,6 +377,37 @@ func decodeObject(key string, v []byte) ([]byte, error) {
 		return nil, malformed(key, "must be an object, got %s", kind(v[0]))
 	}
 	return v, nil
+}
+
+// checkFlatOptional refuses an "optional" object v that BeeCloud could not have
+// echoed: the order's optional is a flat map of strings, numbers and
+// booleans, so a key seen twice or a nested or null value is tampering.
+// The error names the entry as "optional.KEY".
+func checkFlatOptional(v []byte) error {
+	seen := make(map[string]struct{})
+	return eachMember(v, func(key, value []byte) error {
+		field := "optional." + string(key)
+		if len(key) > 40 || !isPrintableASCII(key) {
+			field = "optional." + shortQuote(string(key))
+		}
+		if _, dup := seen[string(key)]; dup {
+			return malformed(field, "appears more than once")
+		}
+		seen[string(key)] = struct{}{}
+		if c := value[0]; c == '{' || c == '[' || c == 'n' {
+			return malformed(field, "must be a string, number or boolean, got %s: optional is a flat map", kind(c))
+		}
+		return nil
+	})
+}
+
+func isPrintableASCII(b []byte) bool {
+	for _, c := range b {
+		if c < 0x21 || c > 0x7e || c == '"' {
+			return false
+		}
+	}
+	return true
 }
 
 func decodeStringField(key string, v []byte) (string, error) {
