@@ -384,21 +384,43 @@ func decodeObject(key string, v []byte) ([]byte, error) {
 // booleans, so a key seen twice or a nested or null value is tampering.
 // The error names the entry as "optional.KEY".
 func checkFlatOptional(v []byte) error {
-	seen := make(map[string]struct{})
+	// The first keys are compared in place, without allocating; a map
+	// takes over past them, so that many keys cost no more than a map.
+	var few [16][]byte
+	var many map[string]bool
+	n := 0
 	return eachMember(v, func(key, value []byte) error {
-		field := "optional." + string(key)
-		if len(key) > 40 || !isPrintableASCII(key) {
-			field = "optional." + shortQuote(string(key))
+		dup := false
+		for _, k := range few[:n] {
+			dup = dup || bytes.Equal(k, key)
 		}
-		if _, dup := seen[string(key)]; dup {
-			return malformed(field, "appears more than once")
+		switch {
+		case n < len(few):
+			few[n] = key
+			n++
+		case many == nil:
+			many = map[string]bool{string(key): true}
+		default:
+			dup = dup || many[string(key)]
+			many[string(key)] = true
 		}
-		seen[string(key)] = struct{}{}
-		if c := value[0]; c == '{' || c == '[' || c == 'n' {
-			return malformed(field, "must be a string, number or boolean, got %s: optional is a flat map", kind(c))
+		switch c := value[0]; {
+		case dup:
+			return malformed(optionalField(key), "appears more than once")
+		case c == '{' || c == '[' || c == 'n':
+			return malformed(optionalField(key), "must be a string, number or boolean, got %s: optional is a flat map", kind(c))
 		}
 		return nil
 	})
+}
+
+// optionalField names the entry key of optional for an error, quoted if
+// it is long or not plain ASCII: it comes from the sender.
+func optionalField(key []byte) string {
+	if len(key) > 40 || !isPrintableASCII(key) {
+		return "optional." + shortQuote(string(key))
+	}
+	return "optional." + string(key)
 }
 
 func isPrintableASCII(b []byte) bool {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
@@ -288,6 +289,7 @@ func FuzzCheckFlatOptional(f *testing.F) {
 		`{}`, `{"agent_id":"Alice","user_id":12345678901234567,"vip":true,"x":false,"y":-1.5e3}`,
 		`{"a":1,"a":2}`, `{"a":1,"\u0061":2}`, `{"a":1,"A":2}`, `{"a":{}}`, `{"a":[]}`, `{"a":null}`,
 		`{ "a" : "\"" , "b\n" : 0 }`, `{"":1,"":2}`,
+		manyKeys(20, "k3"), manyKeys(20, "k19"), manyKeys(40, "k39"), manyKeys(40, ""),
 	} {
 		f.Add([]byte(s))
 	}
@@ -324,4 +326,18 @@ func FuzzCheckFlatOptional(f *testing.F) {
 			t.Fatalf("checkFlatOptional(%q) = %v; want a malformed notification naming the entry", b, err)
 		}
 	})
+}
+
+// manyKeys returns an optional object of n keys k0…, and then dup again
+// unless it is empty.
+func manyKeys(n int, dup string) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range n {
+		fmt.Fprintf(&b, "%q:%d,", fmt.Sprint("k", i), i)
+	}
+	if dup != "" {
+		fmt.Fprintf(&b, "%q:true,", dup)
+	}
+	return strings.TrimSuffix(b.String(), ",") + "}"
 }
