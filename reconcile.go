@@ -90,12 +90,12 @@ func (h *WebhookHandler) runReconciled(ctx context.Context, n *Notification, wha
 		slog.String("record", record),
 	)
 	o, err := h.handleRecovering(ctx, log, n)
-	switch {
-	case o == outHandled:
+	switch o {
+	case outHandled:
 		return true, nil
-	case o == outBusy:
+	case outBusy:
 		return false, fmt.Errorf("%w: %s is done in BeeCloud (%s) and a delivery of it is under way", ErrBusy, what, record)
-	case o == outAmountMismatch:
+	case outAmountMismatch:
 		return false, fmt.Errorf("beecloud: reconcile %s (%s): %w", what, record, err)
 	}
 	return false, fmt.Errorf("beecloud: reconcile %s: %w", what, err)
