@@ -1,6 +1,7 @@
 package beecloud
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,7 +14,6 @@ import (
 	"reflect"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -38,8 +38,7 @@ const (
 // given to ExpectedAmount and Handle is cancelled when the handler learns
 // that its claim on the transaction is gone: another delivery took it over
 // after the lease ran out unrenewed, or completed the transaction.
-// Whatever Handle does from then on may be done twice. A claim in a
-// [MemStore] cannot be lost.
+// Whatever Handle does from then on may be done twice.
 var ErrClaimLost = errors.New("beecloud: webhook claim lost")
 
 // WebhookSenders returns the addresses BeeCloud sends webhooks from,
@@ -55,83 +54,33 @@ func WebhookSenders() []netip.Prefix {
 // WebhookHandler is the http.Handler for the URL set as webhook on
 // BeeCloud's dashboard. For each POST it verifies the body with
 // [Apps.ParseNotification], claims the transaction in its Store, checks
-// the amount, calls Handle, records the completion, and answers "success".
-// Any other answer makes BeeCloud send the message again, at 2 s, 4 s,
-// 8 s, … for about 36 hours.
-//
-// # Exactly once
+// the amount with ExpectedAmount, calls Handle, records the completion,
+// and answers "success". Any other answer makes BeeCloud send the message
+// again, at growing intervals, for about 36 hours.
 //
 // Handle runs at most once per transaction (app, transaction type and
-// transaction id) among all the handlers that share one Store, for as
-// long as the Store remembers it ([MinRetention] by default), and a
-// "success" is answered only once a Handle for it returned nil:
+// transaction id) among the handlers that share one Store, and "success"
+// is answered only once a Handle for it returned nil. A duplicate that
+// arrives while Handle runs is answered 409 (BeeCloud sends it again
+// later); one that arrives after Handle succeeded is answered "success"
+// without Handle. With a [TxStore], Handle's writes and the completion
+// commit together. Short of that, a crash between Handle and the
+// completion, or a store outage longer than Lease, can run Handle twice
+// (see the README's Webhooks section), so let Handle act on the state of
+// your own order (mark it paid if it is unpaid) rather than on the
+// message alone.
 //
-//   - The first delivery claims the transaction for Lease and renews the
-//     claim every Lease/3 (a heartbeat) while ExpectedAmount, Handle and
-//     the recording run, however long they take. In a [MemStore] the
-//     claim has no lease: it lives in the process that runs Handle, so it
-//     lasts until the delivery ends, with no heartbeat. A duplicate
-//     meanwhile is answered 409 and sent again later; it never runs Handle
-//     beside the first. One that arrives after Handle succeeded is
-//     answered "success" without Handle; one after Handle failed runs it
-//     again.
-//   - Once Handle returned nil the completion is recorded with
-//     Store.Complete, retried with backoff for a few seconds while the
-//     heartbeat keeps the claim. If the store stays down longer, the
-//     delivery is answered "success" anyway (Handle did its work: a resend
-//     could only do it again) and the handler keeps renewing the claim and
-//     retrying Complete in the background for up to an hour, logging at
-//     error level; duplicates meanwhile get 409 (or 503 while the store is
-//     down). [WebhookHandler.Shutdown] waits for those completions.
-//   - If the Store is a [TxStore], Handle runs inside CompleteTx, so its
-//     effect, written through the transaction its ctx carries, and the
-//     completion commit together. "success" is answered only when the
-//     commit is known to have happened; when it failed or is in doubt,
-//     Claim tells which, and while the store cannot tell, the answer is
-//     503: the resend finds the transaction done, or runs Handle on a
-//     clean slate. An effect Handle writes elsewhere is not rolled back,
-//     so a failed commit repeats it.
+// A notification whose trade_success is false is refused (422) before the
+// Store is asked. The other answers, all text/plain: 405 not a POST; 413
+// body larger than MaxBodyBytes; 408 body slower than ReadTimeout; 403
+// sender not in AllowedSenders, or signature wrong, stale or legacy when
+// that is off; 400 malformed body; 409 busy; 422 amount mismatch; 500
+// Handle or ExpectedAmount failed, or the handler is misconfigured; 503
+// the Store failed.
 //
-// What can still run Handle twice, short of a TxStore: a server that dies
-// after Handle returned and before the completion was recorded (once the
-// lease runs out, a resend runs it again), a store outage longer than the
-// Lease during which the claim could not be renewed (a resend may take
-// the transaction over when the store comes back), and a MemStore's
-// restart. The handler logs the second at error level, and cancels
-// Handle's context with [ErrClaimLost] when it learns that its claim was
-// taken. So let Handle act on the state of your own order (mark it paid
-// if it is unpaid) rather than on the message alone: the signature covers
-// no timestamp, and anyone who has seen a genuine message can replay it
-// once the Store has forgotten it.
-//
-// Only a successful transaction is handled: a verified notification
-// whose trade_success is false (a field the signature does not cover, so
-// possibly a replay of a genuine body with that field changed) is refused
-// with 422 and a warning before the Store is asked, so it neither reaches
-// Handle nor marks the transaction done, and the genuine message, when
-// BeeCloud sends it again, is handled as usual.
-//
-// # Answers
-//
-// The answers other than "success", all text/plain:
-//
-//	405 the method is not POST (with an Allow header)
-//	413 the body is larger than MaxBodyBytes
-//	408 the body took longer than ReadTimeout to arrive
-//	403 the sender is not in AllowedSenders, or the signature is wrong,
-//	    legacy-signed when that is off, or stale
-//	400 the body is malformed or missing
-//	409 another delivery holds the transaction (Handle may be running)
-//	422 the amount differs from ExpectedAmount's (logged at error level),
-//	    or trade_success is false
-//	500 Handle or ExpectedAmount failed, or the handler is misconfigured
-//	503 the Store failed
-//
-// A WebhookHandler that [WebhookHandler.Validate] refuses answers 500 to
-// every request and logs why: it never answers "success". Call Validate
-// at startup to fail there instead. Set the fields before the first
-// request and do not change them after; the handler is safe for
-// concurrent use.
+// Call [WebhookHandler.Validate] at startup: a handler it refuses answers
+// 500 to every request. Set the fields before the first request and do
+// not change them after; the handler is safe for concurrent use.
 type WebhookHandler struct {
 	// Apps are the credentials that verify webhooks: usually one Config
 	// with the app's AppID and MasterSecret (and, for legacy webhooks,
@@ -144,10 +93,13 @@ type WebhookHandler struct {
 	// Handle does the merchant's business for a verified, successful
 	// transaction, such as marking the order paid. A nil error means
 	// done: BeeCloud is told "success" and the Store keeps the
-	// transaction from being handled again (see above for how long). An
-	// error makes BeeCloud send the message again later; a panic does
-	// too, after the handler let go of its claim, and goes on to the
-	// server. Check n.TransactionType before granting goods.
+	// transaction from being handled again (for its retention,
+	// [MinRetention] by default). An error makes BeeCloud send the message
+	// again later; a panic does too, after the handler let go of its
+	// claim, and goes on to the server. Check n.TransactionType before
+	// granting goods. A test message (n.Test) has its own record, apart
+	// from the live transaction of the same id: Handle may ignore it
+	// (return nil) without losing the live payment.
 	//
 	// ctx carries the request's values, but is not cancelled when
 	// BeeCloud hangs up, so that work that finishes is recorded; it ends
@@ -172,9 +124,9 @@ type WebhookHandler struct {
 
 	// Store records claimed and handled transactions. Share one Store
 	// (a database) among every instance of a server. Nil means a
-	// [MemStore] that logs to Logger, created on first use, which is enough for a single
-	// process; its memory is lost on restart, when a handled transaction
-	// that BeeCloud sends again is handled again.
+	// [MemStore] that logs to Logger, enough for a single process; its
+	// memory is lost on restart, when a handled transaction that BeeCloud
+	// sends again is handled again.
 	Store Store
 	// Lease is how long a delivery's claim on a transaction lasts without
 	// renewal; zero means DefaultLease (5 minutes), and Validate refuses
@@ -184,17 +136,13 @@ type WebhookHandler struct {
 	// before a resend can handle it; if the store is unreachable for
 	// longer than the lease while Handle runs or its completion is being
 	// recorded, a resend may run Handle again. So keep Lease well above
-	// your store's longest outage. A MemStore's claims have no lease (see
-	// above): Lease does not apply to them.
+	// your store's longest outage.
 	Lease time.Duration
 	// HandleTimeout bounds ExpectedAmount and Handle together: their ctx
-	// ends then, or up to 1/256 of it later (deliveries that start within
-	// that much of each other share one deadline, and one timer). Zero
-	// means DefaultHandleTimeout (5 minutes). A Handle that ignores its
-	// ctx keeps the transaction claimed until it returns, so that no
-	// resend runs it twice; the overrun is logged at error level, by the
-	// heartbeat, or with a MemStore by each resend turned away and when
-	// Handle returns.
+	// ends then. Zero means DefaultHandleTimeout (5 minutes). A Handle
+	// that ignores its ctx keeps the transaction claimed until it returns,
+	// so that no resend runs it twice; the overrun is logged at error
+	// level.
 	HandleTimeout time.Duration
 	// MaxBodyBytes bounds the body; zero means DefaultMaxBodyBytes (1 MiB).
 	// A larger body is answered 413 without being parsed.
@@ -230,9 +178,6 @@ type WebhookHandler struct {
 
 	storeOnce sync.Once
 	memStore  *MemStore
-
-	// shared is the latest deadline that deliveries share (see deadline).
-	shared atomic.Pointer[sharedDeadline]
 
 	// background counts the completions still being recorded.
 	background sync.WaitGroup
@@ -288,44 +233,92 @@ func (h *WebhookHandler) Validate() error {
 	return errors.Join(errs...)
 }
 
+// outcome is what became of a delivery. ServeHTTP answers each with the
+// status and text of answers; Reconcile turns it into its result.
+type outcome int
+
+const (
+	outHandled            outcome = iota // Handle succeeded, now or before
+	outBusy                              // another delivery holds the transaction
+	outNotSuccessful                     // trade_success is false
+	outAmountMismatch                    // the amount differs from ExpectedAmount's
+	outAmountLookupFailed                // ExpectedAmount failed
+	outHandleFailed                      // Handle failed
+	outStoreFailed                       // the Store failed
+	outMisconfigured                     // Validate fails
+	outMethodNotAllowed
+	outForbidden // the sender is not in AllowedSenders
+	outNoBody
+	outTooLarge
+	outReadTimeout
+	outUnreadable
+	outMalformed
+	outBadSignature
+	outStale
+	outLegacyDisabled
+)
+
+// answers is the one table of what a WebhookHandler answers, all text/plain.
+var answers = [...]struct {
+	status int
+	text   string
+}{
+	outHandled:            {http.StatusOK, "success"},
+	outBusy:               {http.StatusConflict, "busy"},
+	outNotSuccessful:      {http.StatusUnprocessableEntity, "trade not successful"},
+	outAmountMismatch:     {http.StatusUnprocessableEntity, "amount mismatch"},
+	outAmountLookupFailed: {http.StatusInternalServerError, "amount lookup failed"},
+	outHandleFailed:       {http.StatusInternalServerError, "handle failed"},
+	outStoreFailed:        {http.StatusServiceUnavailable, "store unavailable"},
+	outMisconfigured:      {http.StatusInternalServerError, "handler misconfigured"},
+	outMethodNotAllowed:   {http.StatusMethodNotAllowed, "method not allowed"},
+	outForbidden:          {http.StatusForbidden, "forbidden"},
+	outNoBody:             {http.StatusBadRequest, "no body"},
+	outTooLarge:           {http.StatusRequestEntityTooLarge, "body too large"},
+	outReadTimeout:        {http.StatusRequestTimeout, "body read timed out"},
+	outUnreadable:         {http.StatusBadRequest, "cannot read body"},
+	outMalformed:          {http.StatusBadRequest, "malformed notification"},
+	outBadSignature:       {http.StatusForbidden, "bad signature"},
+	outStale:              {http.StatusForbidden, "stale notification"},
+	outLegacyDisabled:     {http.StatusForbidden, "legacy signature disabled"},
+}
+
 // ServeHTTP implements http.Handler.
 func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	reply(w, h.serve(w, r))
+}
+
+// serve reads, verifies and handles one delivery, and returns its outcome.
+func (h *WebhookHandler) serve(w http.ResponseWriter, r *http.Request) outcome {
 	log := newDeliveryLog(r.Context(), h.logger())
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		reply(w, http.StatusMethodNotAllowed, "method not allowed")
-		return
+		return outMethodNotAllowed
 	}
 	if err := h.Validate(); err != nil {
 		log.error("beecloud: webhook handler misconfigured", slog.Any("err", err))
-		reply(w, http.StatusInternalServerError, "handler misconfigured")
-		return
+		return outMisconfigured
 	}
-	if !h.admit(w, r, log) {
-		return
+	if o, ok := h.admit(r, log); !ok {
+		return o
 	}
-
-	buf := bodyBuffers.Get().(*[]byte)
-	defer putBodyBuffer(buf)
-	body, status, text := h.readBody(w, r, log, buf)
-	if status != 0 {
-		reply(w, status, text)
-		return
+	body, o, ok := h.readBody(w, r, log)
+	if !ok {
+		return o
 	}
 	n, err := parseNotification(body, h.Apps)
 	if err != nil {
-		status, text := http.StatusForbidden, "bad signature"
+		o := outBadSignature
 		switch {
 		case errors.Is(err, ErrMalformedNotification):
-			status, text = http.StatusBadRequest, "malformed notification"
+			o = outMalformed
 		case errors.Is(err, ErrStaleNotification):
-			text = "stale notification"
+			o = outStale
 		case errors.Is(err, ErrLegacyDisabled):
-			text = "legacy signature disabled"
+			o = outLegacyDisabled
 		}
 		log.warn("beecloud: webhook refused", slog.Any("err", err), slog.Int("body_bytes", len(body)))
-		reply(w, status, text)
-		return
+		return o
 	}
 	if log.on {
 		log.with(
@@ -335,43 +328,39 @@ func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.Int64("transaction_fee", n.TransactionFee),
 		)
 	}
-	status, text = h.handle(r.Context(), log, n)
-	reply(w, status, text)
+	o, _ = h.handle(r.Context(), log, n) // handle logged the error
+	return o
 }
 
 // admit checks the client's address against AllowedSenders, and notes it
-// for the log. It answers and returns false if the client is refused.
-func (h *WebhookHandler) admit(w http.ResponseWriter, r *http.Request, log *deliveryLog) bool {
+// for the log. It returns false, and why, if the client is refused.
+func (h *WebhookHandler) admit(r *http.Request, log *deliveryLog) (outcome, bool) {
 	if len(h.AllowedSenders) == 0 && !log.on {
-		return true
+		return 0, true
 	}
 	client, err := h.clientIP(r)
 	if err == nil && log.on {
 		log.with(slog.String("client", client.String()))
 	}
-	if len(h.AllowedSenders) == 0 {
-		return true
-	}
-	if err != nil {
+	switch {
+	case len(h.AllowedSenders) == 0:
+		return 0, true
+	case err != nil:
 		log.warn("beecloud: webhook refused: no client address", slog.Any("err", err))
-		reply(w, http.StatusForbidden, "forbidden")
-		return false
-	}
-	if !containsAddr(h.AllowedSenders, client) {
+		return outForbidden, false
+	case !containsAddr(h.AllowedSenders, client):
 		log.warn("beecloud: webhook refused: sender not allowed")
-		reply(w, http.StatusForbidden, "forbidden")
-		return false
+		return outForbidden, false
 	}
-	return true
+	return 0, true
 }
 
-// readBody reads r's body within MaxBodyBytes and ReadTimeout into buf,
-// which it may grow. On failure it returns the answer's status (non-zero)
-// and text.
-func (h *WebhookHandler) readBody(w http.ResponseWriter, r *http.Request, log *deliveryLog, buf *[]byte) ([]byte, int, string) {
+// readBody reads r's body within MaxBodyBytes and ReadTimeout. On failure
+// it returns false and why.
+func (h *WebhookHandler) readBody(w http.ResponseWriter, r *http.Request, log *deliveryLog) ([]byte, outcome, bool) {
 	if r.Body == nil {
 		log.warn("beecloud: webhook refused: the request has no body")
-		return nil, http.StatusBadRequest, "no body"
+		return nil, outNoBody, false
 	}
 	limit := h.MaxBodyBytes
 	if limit <= 0 {
@@ -379,7 +368,7 @@ func (h *WebhookHandler) readBody(w http.ResponseWriter, r *http.Request, log *d
 	}
 	if r.ContentLength > limit {
 		log.warn("beecloud: webhook refused: body too large", slog.Int64("content_length", r.ContentLength), slog.Int64("limit", limit))
-		return nil, http.StatusRequestEntityTooLarge, "body too large"
+		return nil, outTooLarge, false
 	}
 	timeout := h.ReadTimeout
 	if timeout <= 0 {
@@ -391,61 +380,26 @@ func (h *WebhookHandler) readBody(w http.ResponseWriter, r *http.Request, log *d
 	// and keeps it after a failure, so that it gives up draining the rest
 	// of a body that trickles.
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(timeout))
-	body, err := readAll(http.MaxBytesReader(w, r.Body, limit), r.ContentLength, (*buf)[:0])
-	*buf = body[:0]
+	// Room for the announced length and the EOF: one allocation, where
+	// io.ReadAll would grow its buffer from 512 bytes.
+	buf := bytes.NewBuffer(make([]byte, 0, min(max(r.ContentLength, 0), limit)+bytes.MinRead))
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
+	body := buf.Bytes()
 	if err == nil {
-		return body, 0, ""
+		return body, 0, true
 	}
 	w.Header().Set("Connection", "close")
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
 		log.warn("beecloud: webhook refused: body too large", slog.Int64("limit", limit))
-		return nil, http.StatusRequestEntityTooLarge, "body too large"
+		return nil, outTooLarge, false
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		log.warn("beecloud: webhook refused: the body did not arrive in time", slog.Duration("read_timeout", timeout), slog.Int("body_bytes", len(body)))
-		return nil, http.StatusRequestTimeout, "body read timed out"
+		return nil, outReadTimeout, false
 	}
 	log.warn("beecloud: webhook refused: reading the body failed", slog.Any("err", err))
-	return nil, http.StatusBadRequest, "cannot read body"
-}
-
-// bodyBuffers recycles the buffers that bodies are read into: nothing of a
-// body outlives its request, as a Notification holds copies.
-var bodyBuffers = sync.Pool{New: func() any { return new([]byte) }}
-
-// maxPooledBody bounds the buffers kept in bodyBuffers: one large body
-// should not pin its buffer.
-const maxPooledBody = 64 << 10
-
-func putBodyBuffer(buf *[]byte) {
-	if cap(*buf) <= maxPooledBody {
-		bodyBuffers.Put(buf)
-	}
-}
-
-// readAll is io.ReadAll appending to b, grown first to the announced size,
-// so that a body of known length is read without growing the buffer.
-func readAll(r io.Reader, size int64, b []byte) ([]byte, error) {
-	if size <= 0 || size > maxPooledBody {
-		size = 512
-	}
-	if int64(cap(b)) < size+1 { // +1: room to see the EOF without growing
-		b = make([]byte, 0, size+1)
-	}
-	for {
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err != nil {
-			if err == io.EOF {
-				return b, nil
-			}
-			return b, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-	}
+	return nil, outUnreadable, false
 }
 
 // Header values of every answer, shared rather than made per answer:
@@ -456,12 +410,13 @@ var (
 	noSniff   = []string{"nosniff"}
 )
 
-func reply(w http.ResponseWriter, status int, text string) {
+// reply answers o with its status and text from answers.
+func reply(w http.ResponseWriter, o outcome) {
 	h := w.Header()
 	h["Content-Type"] = textPlain
 	h["X-Content-Type-Options"] = noSniff
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, text) //nolint:gosec // G705: text/plain with nosniff, and text is one of the handler's fixed answers
+	w.WriteHeader(answers[o].status)
+	_, _ = io.WriteString(w, answers[o].text)
 }
 
 func (h *WebhookHandler) logger() *slog.Logger {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -31,9 +30,7 @@ const (
 //
 //  1. A duplicate while Handle runs: its Claim finds the holder's claim,
 //     renewed by the heartbeat, and answers 409, however long Handle takes.
-//     In a MemStore the claim is held without a lease and no heartbeat
-//     runs: none of the cases of renewals below apply, and a duplicate that
-//     finds Handle running past HandleTimeout logs that at error level.
+//     Every Store, a MemStore too, takes this one path.
 //  2. A renewal and a Release: stop waits for a renewal under way before
 //     Release, so no renewal re-creates a released claim.
 //  3. A renewal and Complete: renewals go on while Complete is retried. A
@@ -74,15 +71,16 @@ const (
 //     can neither reach Handle nor mark the transaction done.
 
 // handle claims n, runs ExpectedAmount and Handle under the claim, and
-// records the outcome. It returns the answer. It is the one path every
-// verified notification takes.
-func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notification) (int, string) {
+// records the completion. It returns the outcome and, unless n was
+// handled, the error behind it. It is the one path every verified
+// notification takes.
+func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notification) (outcome, error) {
 	if !n.TradeSuccess {
 		// trade_success is not signed: a replay may have flipped it. Refused
 		// before the Store, so that it neither reaches Handle nor marks the
 		// transaction done, and the genuine message is handled when resent.
 		log.warn("beecloud: webhook refused: trade_success is false")
-		return http.StatusUnprocessableEntity, "trade not successful"
+		return outNotSuccessful, errors.New("trade_success is false")
 	}
 	// Every Store call outlives BeeCloud hanging up: a Handle cut short, or
 	// a completion not recorded, would only mean a resend.
@@ -90,24 +88,18 @@ func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notifi
 	// The records about this delivery may outlive the request too (the
 	// heartbeat's, the background's).
 	log.ctx = base
-	c, status, text := h.claim(base, log, n)
+	c, o, err := h.claim(base, log, n)
 	if c == nil {
-		return status, text
+		return o, err
 	}
-	timeout := h.handleTimeout()
-	c.timeout = timeout
-	start := c.started // a MemStore's claim took a microsecond
-	if !c.held {
-		start = time.Now() // another store's took a round trip
-	}
-	// Handle's context ends at the deadline, when Handle returns, or, for
-	// a claim in a store other than a MemStore, with cause ErrClaimLost.
-	c.ctx = handleContext{Context: h.deadline(start, timeout), request: base}
-	work, lose := context.WithCancelCause(&c.ctx)
+	// Handle's context ends at HandleTimeout, when Handle returns, or with
+	// cause ErrClaimLost.
+	lost, lose := context.WithCancelCause(base)
 	defer lose(nil)
-	if !c.held {
-		c.hold(lose)
-	}
+	c.timeout = h.handleTimeout()
+	work, cancel := context.WithTimeout(lost, c.timeout)
+	defer cancel()
+	c.hold(lose)
 
 	finished := false
 	defer func() {
@@ -119,17 +111,17 @@ func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notifi
 		}
 	}()
 	if tx, ok := c.store.(TxStore); ok {
-		status, text = h.runTx(work, base, tx, c, n)
+		o, err = h.runTx(work, base, tx, c, n)
 	} else {
-		status, text = h.run(work, base, c, n)
+		o, err = h.run(work, base, c, n)
 	}
 	finished = true
-	return status, text
+	return o, err
 }
 
 // claim claims n's transaction for a new delivery token. It returns the
-// claim if it was granted, or else nil and the answer.
-func (h *WebhookHandler) claim(base context.Context, log *deliveryLog, n *Notification) (*claim, int, string) {
+// claim if it was granted, or else nil and the outcome.
+func (h *WebhookHandler) claim(base context.Context, log *deliveryLog, n *Notification) (*claim, outcome, error) {
 	lease := h.Lease
 	switch {
 	case lease <= 0:
@@ -139,70 +131,53 @@ func (h *WebhookHandler) claim(base context.Context, log *deliveryLog, n *Notifi
 	}
 	c := &claim{base: base, store: h.store(), key: n.Key(), token: newDeliveryToken(), lease: lease, log: log}
 	c.started = time.Now()
-	var (
-		state   ClaimState
-		err     error
-		heldFor time.Duration
-	)
-	if m, ok := c.store.(*MemStore); ok {
-		// Its claims live and die with this process: held without a
-		// lease, they need no heartbeat and cannot be lost.
-		c.held = true
-		state, heldFor, err = m.hold(c.key, c.token, c.started)
-	} else {
-		ctx, cancel := context.WithTimeout(base, storeCallTimeout)
-		state, err = c.store.Claim(ctx, c.key, c.token, lease)
-		cancel()
-	}
+	ctx, cancel := context.WithTimeout(base, storeCallTimeout)
+	state, err := c.store.Claim(ctx, c.key, c.token, lease)
+	cancel()
 	switch {
 	case err != nil:
 		log.error("beecloud: webhook store failed to claim the transaction", slog.Any("err", err))
-		return nil, http.StatusServiceUnavailable, "store unavailable"
+		return nil, outStoreFailed, fmt.Errorf("claiming the transaction: %w", err)
 	case state == ClaimOK:
-		return c, 0, ""
+		return c, 0, nil
 	case state == ClaimDone:
 		log.info("beecloud: webhook already handled")
-		return nil, http.StatusOK, "success"
+		return nil, outHandled, nil
 	case state == ClaimBusy:
-		if timeout := h.handleTimeout(); heldFor > timeout {
-			log.error("beecloud: webhook Handle still running past HandleTimeout; the transaction stays claimed until it returns",
-				slog.Duration("handle_timeout", timeout), slog.Duration("held_for", heldFor))
-		} else {
-			log.info("beecloud: webhook is being handled by another delivery")
-		}
-		return nil, http.StatusConflict, "busy"
+		log.info("beecloud: webhook is being handled by another delivery")
+		return nil, outBusy, ErrBusy
 	}
 	log.error("beecloud: webhook store answered an unknown claim state", slog.String("state", state.String()))
-	return nil, http.StatusServiceUnavailable, "store unavailable"
+	return nil, outStoreFailed, fmt.Errorf("claiming the transaction: unknown claim state %v", state)
 }
 
 // checkAmount asks ExpectedAmount about a payment or a refund. It returns
-// a non-zero status if n must not reach Handle.
-func (h *WebhookHandler) checkAmount(ctx context.Context, log *deliveryLog, n *Notification) (int, string) {
+// an error, and why, if n must not reach Handle.
+func (h *WebhookHandler) checkAmount(ctx context.Context, log *deliveryLog, n *Notification) (outcome, error) {
 	if h.ExpectedAmount == nil || (n.TransactionType != TransactionPay && n.TransactionType != TransactionRefund) {
-		return 0, ""
+		return 0, nil
 	}
 	want, err := h.ExpectedAmount(ctx, n)
 	if err != nil {
 		log.error("beecloud: webhook amount lookup failed", slog.Any("err", err))
-		return http.StatusInternalServerError, "amount lookup failed"
+		return outAmountLookupFailed, fmt.Errorf("ExpectedAmount: %w", err)
 	}
 	if want != n.TransactionFee {
 		err := fmt.Errorf("%w: transaction_fee is %d 分, the merchant's records say %d", ErrAmountMismatch, n.TransactionFee, want)
 		log.error("beecloud: webhook refused: the amount differs from the merchant's records", slog.Any("err", err), slog.Int64("expected", want))
-		return http.StatusUnprocessableEntity, "amount mismatch"
+		return outAmountMismatch, err
 	}
-	return 0, ""
+	return 0, nil
 }
 
 // run runs ExpectedAmount and Handle under c, then records the completion
 // with Complete.
-func (h *WebhookHandler) run(work, base context.Context, c *claim, n *Notification) (int, string) {
+func (h *WebhookHandler) run(work, base context.Context, c *claim, n *Notification) (outcome, error) {
 	log := c.log
-	if status, text := h.checkAmount(work, log, n); status != 0 {
+	if o, err := h.checkAmount(work, log, n); err != nil {
 		c.stop()
 		c.release(base)
-		return status, text
+		return o, err
 	}
 	err := h.Handle(work, n)
 	c.handleReturned(work, err)
@@ -210,7 +185,7 @@ func (h *WebhookHandler) run(work, base context.Context, c *claim, n *Notificati
 		c.stop()
 		c.release(base)
 		log.error("beecloud: webhook Handle failed", slog.Any("err", err))
-		return http.StatusInternalServerError, "handle failed"
+		return outHandleFailed, err
 	}
 	attempts, err := c.complete(base, h.budget(h.inlineBudget, completeInline), 500*time.Millisecond)
 	if err == nil {
@@ -220,7 +195,7 @@ func (h *WebhookHandler) run(work, base context.Context, c *claim, n *Notificati
 		} else {
 			log.info("beecloud: webhook handled")
 		}
-		return http.StatusOK, "success"
+		return outHandled, nil
 	}
 	// Handle did its work: answering anything but success would make
 	// BeeCloud resend, for nothing but the risk of a second Handle. The
@@ -239,16 +214,16 @@ func (h *WebhookHandler) run(work, base context.Context, c *claim, n *Notificati
 		}
 		log.warn("beecloud: webhook completion recorded in the background", slog.Int("attempts", attempts+more))
 	}()
-	return http.StatusOK, "success"
+	return outHandled, nil
 }
 
 // runTx runs ExpectedAmount, then Handle inside tx.CompleteTx.
-func (h *WebhookHandler) runTx(work, base context.Context, tx TxStore, c *claim, n *Notification) (int, string) {
+func (h *WebhookHandler) runTx(work, base context.Context, tx TxStore, c *claim, n *Notification) (outcome, error) {
 	log := c.log
-	if status, text := h.checkAmount(work, log, n); status != 0 {
+	if o, err := h.checkAmount(work, log, n); err != nil {
 		c.stop()
 		c.release(base)
-		return status, text
+		return o, err
 	}
 	var (
 		ran       bool
@@ -265,17 +240,17 @@ func (h *WebhookHandler) runTx(work, base context.Context, tx TxStore, c *claim,
 	case handleErr != nil:
 		c.release(base)
 		log.error("beecloud: webhook Handle failed", slog.Any("err", handleErr))
-		return http.StatusInternalServerError, "handle failed"
+		return outHandleFailed, handleErr
 	case !ran:
 		if err == nil {
 			err = errors.New("CompleteTx returned nil without running Handle")
 		}
 		c.release(base)
 		log.error("beecloud: webhook store failed to start its transaction", slog.Any("err", err))
-		return http.StatusServiceUnavailable, "store unavailable"
+		return outStoreFailed, fmt.Errorf("CompleteTx: %w", err)
 	case err == nil:
 		log.info("beecloud: webhook handled")
-		return http.StatusOK, "success"
+		return outHandled, nil
 	}
 	// Handle returned nil, but the commit failed, was refused (the claim
 	// was lost), or is in doubt: the claim's state tells which.
@@ -283,81 +258,27 @@ func (h *WebhookHandler) runTx(work, base context.Context, tx TxStore, c *claim,
 }
 
 // afterFailedCommit finds out what became of a CompleteTx whose work
-// succeeded but which returned err, and answers accordingly.
-func (h *WebhookHandler) afterFailedCommit(base context.Context, c *claim, err error) (int, string) {
+// succeeded but which returned err.
+func (h *WebhookHandler) afterFailedCommit(base context.Context, c *claim, err error) (outcome, error) {
 	log := c.log
 	state, cerr := c.recheck(base, h.budget(h.inlineBudget, completeInline))
 	switch {
 	case cerr == nil && state == ClaimDone:
 		log.warn("beecloud: webhook handled; the store reported an error but the commit happened", slog.Any("err", err))
-		return http.StatusOK, "success"
+		return outHandled, nil
 	case cerr == nil && state == ClaimBusy:
 		log.error("beecloud: webhook Handle rolled back: another delivery took the transaction over", slog.Any("err", err))
-		return http.StatusConflict, "busy"
+		return outBusy, fmt.Errorf("%w; Handle rolled back: %w", ErrBusy, err)
 	case cerr == nil:
 		c.release(base)
 		log.error("beecloud: webhook Handle rolled back: the store failed to commit", slog.Any("err", err))
-		return http.StatusServiceUnavailable, "store unavailable"
+		return outStoreFailed, fmt.Errorf("the store failed to commit, so Handle rolled back: %w", err)
 	}
 	// Committed or not, the resend will find out: done, or a clean slate.
 	c.release(base)
 	log.error("beecloud: webhook commit in doubt and the store cannot tell; answering 503 so that BeeCloud sends again",
 		slog.Any("err", err), slog.Any("claim_err", cerr))
-	return http.StatusServiceUnavailable, "store unavailable"
-}
-
-// callContext bounds one call to store by timeout. A MemStore never
-// waits for a network, so its calls go without the timer.
-func callContext(base context.Context, store Store, timeout time.Duration) (context.Context, context.CancelFunc) {
-	if _, ok := store.(*MemStore); ok {
-		return base, func() {}
-	}
-	return context.WithTimeout(base, timeout)
-}
-
-// handleContext is the context of one delivery's ExpectedAmount and
-// Handle: its request's values (without its cancellation) and a deadline
-// it shares with the deliveries that started about when it did.
-type handleContext struct {
-	context.Context // the deadline's: Deadline, Done, Err and its cancellation's values
-	request         context.Context
-}
-
-func (c *handleContext) Value(key any) any {
-	if v := c.request.Value(key); v != nil {
-		return v
-	}
-	return c.Context.Value(key)
-}
-
-// sharedDeadline is a context that ends at a deadline, shared by the
-// deliveries whose HandleTimeout ends at most deadlineSlack before it.
-type sharedDeadline struct {
-	ctx    context.Context
-	cancel context.CancelFunc // never called: the context ends at its deadline
-	at     time.Time
-}
-
-// deadlineSlack is how much later than HandleTimeout a delivery's context
-// may end, as a fraction of it: 1/256, a second of the default five
-// minutes. Deliveries that start within that much of each other share one
-// context and one timer, where each would make its own, which would cost
-// more than the rest of its store calls.
-const deadlineSlack = 256
-
-// deadline returns a context that ends between start+timeout and
-// start+timeout+timeout/deadlineSlack.
-func (h *WebhookHandler) deadline(start time.Time, timeout time.Duration) context.Context {
-	want := start.Add(timeout)
-	if d := h.shared.Load(); d != nil && !d.at.Before(want) && d.at.Sub(want) <= timeout/deadlineSlack {
-		return d.ctx
-	}
-	d := &sharedDeadline{at: want.Add(timeout / deadlineSlack)}
-	d.ctx, d.cancel = context.WithDeadline(context.Background(), d.at) //nolint:gosec // G118: it ends at its deadline, which frees its timer; cancelling it sooner would end the deliveries sharing it
-	// Of deliveries racing here, the last one's is kept: each is good for
-	// its own, and the others' end at their deadlines like any.
-	h.shared.Store(d)
-	return d.ctx
+	return outStoreFailed, fmt.Errorf("commit in doubt: %w (and the store cannot tell: %w)", err, cerr)
 }
 
 func (h *WebhookHandler) handleTimeout() time.Duration {
@@ -429,11 +350,7 @@ type claim struct {
 	log        *deliveryLog
 	lose       context.CancelCauseFunc // cancels Handle's context
 	started    time.Time
-	beat       *time.Timer // the heartbeat; nil for a held claim
-	// held means a claim without a lease, in a MemStore: no heartbeat,
-	// and no other delivery can take it.
-	held bool
-	ctx  handleContext // the parent of Handle's, allocated with the claim
+	beat       *time.Timer // the heartbeat
 
 	mu        sync.Mutex
 	until     time.Time // when the lease certainly ends in the store, by the local clock
@@ -531,13 +448,13 @@ func (c *claim) lostTo(state ClaimState) {
 }
 
 // handleReturned notes Handle's result and says loudly if Handle ran
-// past a lease that could not be renewed, or lost its claim, or, for a
-// held claim, ran past HandleTimeout (ctx, Handle's, tells).
+// past a lease that could not be renewed, or lost its claim, or ran past
+// HandleTimeout (ctx, Handle's, tells) unless the heartbeat said so.
 func (c *claim) handleReturned(ctx context.Context, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.returned, c.handleErr = true, err
-	if c.held && ctx.Err() == context.DeadlineExceeded {
+	if !c.overdue && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		c.log.error("beecloud: webhook Handle returned past HandleTimeout; the transaction stayed claimed until then",
 			slog.Duration("handle_timeout", c.timeout), slog.Duration("elapsed", time.Since(c.started)), slog.Bool("handle_ok", err == nil))
 	}
@@ -552,9 +469,7 @@ func (c *claim) handleReturned(ctx context.Context, err error) {
 func (c *claim) stop() {
 	c.mu.Lock()
 	c.stopped = true
-	if c.beat != nil {
-		c.beat.Stop()
-	}
+	c.beat.Stop()
 	running := c.renewing
 	c.mu.Unlock()
 	if running != nil {
@@ -582,26 +497,14 @@ func (c *claim) release(base context.Context) {
 // done (a completion whose answer was lost), backing off with jitter up
 // to maxWait, for at most budget. It returns the number of calls made.
 func (c *claim) complete(base context.Context, budget, maxWait time.Duration) (int, error) {
-	// The budget runs from the first call; a held claim's MemStore call
-	// takes a microsecond, not worth a clock reading until it fails.
-	var deadline time.Time
-	if !c.held {
-		deadline = time.Now().Add(budget)
-	}
+	deadline := time.Now().Add(budget)
 	wait := 10 * time.Millisecond
 	for attempts := 1; ; attempts++ {
-		timeout := min(budget, storeCallTimeout)
-		if !deadline.IsZero() {
-			timeout = min(max(time.Until(deadline), 100*time.Millisecond), storeCallTimeout)
-		}
-		ctx, cancel := callContext(base, c.store, timeout)
+		ctx, cancel := context.WithTimeout(base, min(max(time.Until(deadline), 100*time.Millisecond), storeCallTimeout))
 		err := c.store.Complete(ctx, c.key, c.token)
 		cancel()
 		if err == nil || c.sawDone() {
 			return attempts, nil
-		}
-		if deadline.IsZero() {
-			deadline = time.Now().Add(budget)
 		}
 		sleep := wait/2 + rand.N(wait/2+1) //nolint:gosec // G404: jitter spreads retries; it guards no secret
 		if time.Now().Add(sleep).After(deadline) {

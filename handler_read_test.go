@@ -57,12 +57,20 @@ func TestWebhookHandlerReadTimeout(t *testing.T) {
 	if _, err := io.WriteString(conn, rawRequest(len(body))); err != nil {
 		t.Fatal(err)
 	}
+	answered := make(chan struct{})
+	defer close(answered)
 	go func() {
+		tick := time.NewTicker(50 * time.Millisecond) // the whole body: about a minute
+		defer tick.Stop()
 		for _, b := range body {
 			if _, err := conn.Write([]byte{b}); err != nil {
 				return
 			}
-			time.Sleep(50 * time.Millisecond) // the whole body: about a minute
+			select {
+			case <-tick.C:
+			case <-answered:
+				return
+			}
 		}
 	}()
 	start := time.Now()
@@ -150,19 +158,29 @@ func TestWebhookHandlerKeepAliveAfterLongHandle(t *testing.T) {
 }
 
 // TestWebhookHandlerClientHangsUp covers BeeCloud going away: after the
-// whole body, Handle still runs to its end and is recorded, so the resend
-// is answered without it; in the middle of the body, nothing is handled.
+// whole body, Handle still runs to its end, with a live context, once the
+// server has seen the client go, and is recorded, so the resend is
+// answered without it; in the middle of the body, nothing is handled.
 func TestWebhookHandlerClientHangsUp(t *testing.T) {
-	h, rec, logs := newHandler(t)
-	returned := make(chan struct{}, 1)
+	h, rec, _ := newHandler(t)
+	cutLogged := make(chan struct{}, 1)
+	h.Logger = slog.New(&onMessage{Handler: h.Logger.Handler(), msg: "reading the body failed", seen: cutLogged})
+	store := &completeSignal{completed: make(chan struct{}, 1)}
+	h.Store = store
+	hungUp := make(chan context.Context, 1) // the request's context, cancelled when the server sees the client go
+	var handleErr error
 	h.Handle = func(ctx context.Context, n *beecloud.Notification) error {
-		time.Sleep(50 * time.Millisecond)
-		err := ctx.Err()
-		_ = rec.handle(ctx, n) // the test looks at ctx, not at the answer
-		returned <- struct{}{}
-		return err
+		<-(<-hungUp).Done()
+		handleErr = ctx.Err()
+		return rec.handle(ctx, n)
 	}
-	srv := httptest.NewServer(h)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case hungUp <- r.Context():
+		default:
+		}
+		h.ServeHTTP(w, r)
+	}))
 	defer srv.Close()
 	body := beecloudtest.NotificationBody(handlerConfig, beecloudtest.Paid(testOrder))
 
@@ -180,45 +198,67 @@ func TestWebhookHandlerClientHangsUp(t *testing.T) {
 	t.Run("after the body", func(t *testing.T) {
 		hangUp(t, rawRequest(len(body))+string(body))
 		select {
-		case <-returned:
+		case <-store.completed:
 		case <-time.After(5 * time.Second):
-			t.Fatal("Handle did not run after the client hung up")
+			t.Fatal("Handle's completion was not recorded after the client hung up")
 		}
-		// The completion is recorded just after Handle returns.
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			resp, err := http.Post(srv.URL, "application/json", strings.NewReader(string(body)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			text, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if string(text) == "success" {
-				break
-			}
-			if resp.StatusCode != http.StatusConflict || time.Now().After(deadline) {
-				t.Fatalf("resend answered %d %q; want success", resp.StatusCode, text)
-			}
-			time.Sleep(5 * time.Millisecond)
+		if handleErr != nil {
+			t.Errorf("Handle's ctx once the client had gone: %v; want live", handleErr)
 		}
-		if rec.count() != 1 {
-			t.Errorf("Handle ran %d times; want 1", rec.count())
+		resp, err := http.Post(srv.URL, "application/json", strings.NewReader(string(body)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(text) != "success" || rec.count() != 1 {
+			t.Fatalf("resend answered %d %q, Handle ran %d times; want success and once", resp.StatusCode, text, rec.count())
 		}
 	})
 	t.Run("in the body", func(t *testing.T) {
 		before := rec.count()
 		hangUp(t, rawRequest(len(body))+string(body[:len(body)/2]))
-		deadline := time.Now().Add(5 * time.Second)
-		for !strings.Contains(logs.String(), "reading the body failed") {
-			if time.Now().After(deadline) {
-				t.Fatalf("no warning about the cut body; log:\n%s", logs.String())
-			}
-			time.Sleep(5 * time.Millisecond)
+		select {
+		case <-cutLogged:
+		case <-time.After(5 * time.Second):
+			t.Fatal("no warning about the cut body")
 		}
 		if rec.count() != before {
 			t.Errorf("Handle ran for a cut body")
 		}
 	})
+}
+
+// completeSignal is a MemStore that tells when a completion is recorded.
+type completeSignal struct {
+	beecloud.MemStore
+	completed chan struct{}
+}
+
+func (s *completeSignal) Complete(ctx context.Context, key, token string) error {
+	err := s.MemStore.Complete(ctx, key, token)
+	if err == nil {
+		s.completed <- struct{}{}
+	}
+	return err
+}
+
+// onMessage is a slog.Handler that tells when a record's message
+// contains msg.
+type onMessage struct {
+	slog.Handler
+	msg  string
+	seen chan struct{}
+}
+
+func (o *onMessage) Handle(ctx context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, o.msg) {
+		select {
+		case o.seen <- struct{}{}:
+		default:
+		}
+	}
+	return o.Handler.Handle(ctx, r)
 }
 
 func TestWebhookHandlerValidate(t *testing.T) {

@@ -36,13 +36,10 @@ const DefaultMaxEntries = 100_000
 // the default size, more than 100,000 transactions within 96 hours. Claim
 // fails with [ErrStoreFull] only when every entry is a live claim.
 // Released claims are removed at once; a Claim by the holder of a live
-// claim renews its lease. A [WebhookHandler]'s claims in a MemStore have
-// no lease at all: they live in the process that runs Handle, and last
-// until the delivery completes or releases them.
+// claim renews its lease.
 //
 // Every operation takes constant time, amortized, whatever the number of
-// entries: entries expire from queues kept in time order, never by a scan.
-// A completed transaction takes about 180 bytes with a Notification.Key
+// entries. A completed transaction takes about 180 bytes with a Notification.Key
 // of 73 bytes (a UUID App ID and a 32-character transaction id), measured
 // over 100,000 entries, so the default bound holds in about 18 MB.
 type MemStore struct {
@@ -76,14 +73,13 @@ type MemStore struct {
 type memEntry struct {
 	token string // holder of the claim; empty once done
 	// until is the end of the lease, or of the retention once done (Unix
-	// ns); for a held claim, when it was made.
+	// ns).
 	until int64
 	done  bool
-	held  bool // a claim without a lease (see hold)
 }
 
-// live reports whether e still counts at now: a held claim always does.
-func (e memEntry) live(now int64) bool { return e.held || now < e.until }
+// live reports whether e still counts at now.
+func (e memEntry) live(now int64) bool { return now < e.until }
 
 // memItem is an entry in a queue: it is stale once the entry was removed
 // or replaced (its until or done differs), and is then skipped. Renewing,
@@ -96,7 +92,7 @@ type memItem struct {
 }
 
 func (it memItem) current(e memEntry, ok, done bool) bool {
-	return ok && e.done == done && !e.held && e.until == it.until
+	return ok && e.done == done && e.until == it.until
 }
 
 // Claim implements [Store]. A Claim by the current holder's token renews
@@ -142,46 +138,6 @@ func (s *MemStore) claim(key, token string, lease time.Duration, now int64) (Cla
 		s.compactClaims()
 	}
 	return ClaimOK, forgot, nil
-}
-
-// hold is Claim for a claim without a lease: it lasts until Complete or
-// Release, however long that takes, and no Claim of another token takes
-// it over. A [WebhookHandler] holds its MemStore's claims so: the claims
-// live in the process that runs Handle, so they cannot outlive a holder
-// that died, which is all a lease is for, and no heartbeat needs to
-// renew them. When the key is claimed by another token, hold also
-// returns since the holder has held it (zero if that claim has a lease).
-// at is the current time, which the caller has read already; a Now
-// function overrides it.
-func (s *MemStore) hold(key, token string, at time.Time) (state ClaimState, heldFor time.Duration, err error) {
-	if s.Now != nil {
-		at = s.Now()
-	}
-	now := at.UnixNano()
-	s.mu.Lock()
-	s.expireAt(now)
-	var forgot []memItem
-	e, ok := s.entries[key]
-	switch {
-	case ok && e.live(now) && e.done:
-		state = ClaimDone
-	case ok && e.live(now) && e.token != token:
-		state = ClaimBusy
-		if e.held {
-			heldFor = time.Duration(now - e.until)
-		}
-	default:
-		if !ok {
-			forgot, err = s.makeRoom()
-		}
-		if err == nil {
-			s.entries[key] = memEntry{token: token, until: now, held: true}
-			state = ClaimOK
-		}
-	}
-	s.mu.Unlock()
-	s.logForgotten(forgot, now)
-	return state, heldFor, err
 }
 
 // Complete implements [Store].
@@ -259,12 +215,6 @@ func (s *MemStore) Len() int {
 // only at their heads. s.mu is held.
 func (s *MemStore) expire() int64 {
 	now := s.now().UnixNano()
-	s.expireAt(now)
-	return now
-}
-
-// expireAt is expire at the time now.
-func (s *MemStore) expireAt(now int64) {
 	if s.entries == nil {
 		s.entries = make(map[string]memEntry)
 	}
@@ -284,6 +234,7 @@ func (s *MemStore) expireAt(now int64) {
 	}
 	clear(s.claims[len(kept):])
 	s.claims = kept
+	return now
 }
 
 // maxIdleLeases is how many lease queues may be left empty.

@@ -142,11 +142,16 @@ type Notification struct {
 }
 
 // Key returns the key under which a [WebhookHandler] records n in its
-// [Store]: AppID, TransactionType and TransactionID joined by colons. It
-// is unique per transaction, and BeeCloud's resends of one message share
-// it.
+// [Store]: AppID, TransactionType and TransactionID joined by colons,
+// after "test:" for a test message (Test), so that a test message and a
+// live one never share a record. It is unique per transaction, and
+// BeeCloud's resends of one message share it.
 func (n *Notification) Key() string {
-	return n.AppID + ":" + string(n.TransactionType) + ":" + n.TransactionID
+	key := n.AppID + ":" + string(n.TransactionType) + ":" + n.TransactionID
+	if n.Test {
+		return "test:" + key
+	}
+	return key
 }
 
 // checkSigned reports, as ErrMalformedNotification, a signed field of n

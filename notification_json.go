@@ -256,7 +256,9 @@ func (d *wireDecoder) set(bit int, key string, v []byte) error {
 			n.MessageDetail = append(json.RawMessage(nil), obj...)
 		}
 	case fOptional:
-		d.optional, err = decodeObject(key, v)
+		if d.optional, err = decodeObject(key, v); err == nil {
+			err = checkFlatOptional(v)
+		}
 	default:
 		if v[0] == '"' && bytes.IndexByte(v, '\\') < 0 {
 			d.plain[stringSlot(bit)] = v[1 : len(v)-1]
@@ -375,6 +377,59 @@ func decodeObject(key string, v []byte) ([]byte, error) {
 		return nil, malformed(key, "must be an object, got %s", kind(v[0]))
 	}
 	return v, nil
+}
+
+// checkFlatOptional refuses an "optional" object v that BeeCloud could not have
+// echoed: the order's optional is a flat map of strings, numbers and
+// booleans, so a key seen twice or a nested or null value is tampering.
+// The error names the entry as "optional.KEY".
+func checkFlatOptional(v []byte) error {
+	// The first keys are compared in place, without allocating; a map
+	// takes over past them, so that many keys cost no more than a map.
+	var few [16][]byte
+	var many map[string]bool
+	n := 0
+	return eachMember(v, func(key, value []byte) error {
+		dup := false
+		for _, k := range few[:n] {
+			dup = dup || bytes.Equal(k, key)
+		}
+		switch {
+		case n < len(few):
+			few[n] = key
+			n++
+		case many == nil:
+			many = map[string]bool{string(key): true}
+		default:
+			dup = dup || many[string(key)]
+			many[string(key)] = true
+		}
+		switch c := value[0]; {
+		case dup:
+			return malformed(optionalField(key), "appears more than once")
+		case c == '{' || c == '[' || c == 'n':
+			return malformed(optionalField(key), "must be a string, number or boolean, got %s: optional is a flat map", kind(c))
+		}
+		return nil
+	})
+}
+
+// optionalField names the entry key of optional for an error, quoted if
+// it is long or not plain ASCII: it comes from the sender.
+func optionalField(key []byte) string {
+	if len(key) > 40 || !isPrintableASCII(key) {
+		return "optional." + shortQuote(string(key))
+	}
+	return "optional." + string(key)
+}
+
+func isPrintableASCII(b []byte) bool {
+	for _, c := range b {
+		if c < 0x21 || c > 0x7e || c == '"' {
+			return false
+		}
+	}
+	return true
 }
 
 func decodeStringField(key string, v []byte) (string, error) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
@@ -263,11 +264,12 @@ func TestKeyBit(t *testing.T) {
 }
 
 // Inside the body's object, the scanner counts the object itself as the
-// first level, as json.Valid does.
+// first level, as json.Valid does. (An unknown key may nest; optional
+// may not.)
 func TestDecodeNotificationDepth(t *testing.T) {
-	for _, depth := range []int{maxDepth - 1, maxDepth} { // levels inside optional
+	for _, depth := range []int{maxDepth - 1, maxDepth} { // levels inside an unknown key
 		body := strings.Replace(scanBody, `"optional":{"agent_id":"Alice","user_id":12345678901234567,"vip":true}`,
-			`"optional":`+strings.Repeat(`{"a":`, depth)+`1`+strings.Repeat(`}`, depth), 1)
+			`"extra":`+strings.Repeat(`{"a":`, depth)+`1`+strings.Repeat(`}`, depth), 1)
 		_, _, _, err := decodeNotification([]byte(body))
 		if valid := json.Valid([]byte(body)); (err == nil) != valid {
 			t.Errorf("optional %d deep: got %v; json.Valid %v", depth, err, valid)
@@ -276,4 +278,66 @@ func TestDecodeNotificationDepth(t *testing.T) {
 			t.Errorf("optional %d deep: got %v; want %v", depth, err, ErrMalformedNotification)
 		}
 	}
+}
+
+// FuzzCheckFlatOptional holds checkFlatOptional to encoding/json's reading
+// of the same object: it accepts exactly the objects whose keys, as a
+// Decoder reads them, are distinct and whose values are strings, numbers
+// or booleans.
+func FuzzCheckFlatOptional(f *testing.F) {
+	for _, s := range []string{
+		`{}`, `{"agent_id":"Alice","user_id":12345678901234567,"vip":true,"x":false,"y":-1.5e3}`,
+		`{"a":1,"a":2}`, `{"a":1,"\u0061":2}`, `{"a":1,"A":2}`, `{"a":{}}`, `{"a":[]}`, `{"a":null}`,
+		`{ "a" : "\"" , "b\n" : 0 }`, `{"":1,"":2}`,
+		manyKeys(20, "k3"), manyKeys(20, "k19"), manyKeys(40, "k39"), manyKeys(40, ""),
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		b = bytes.TrimSpace(b)
+		if !json.Valid(b) || !utf8.Valid(b) || len(b) == 0 || b[0] != '{' {
+			return
+		}
+		want := true
+		seen := map[string]bool{}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		if _, err := dec.Token(); err != nil {
+			t.Fatal(err)
+		}
+		for dec.More() {
+			key, err := dec.Token()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var v json.RawMessage
+			if err := dec.Decode(&v); err != nil {
+				t.Fatal(err)
+			}
+			if c := v[0]; seen[key.(string)] || c == '{' || c == '[' || c == 'n' {
+				want = false
+			}
+			seen[key.(string)] = true
+		}
+		err := checkFlatOptional(b)
+		if (err == nil) != want {
+			t.Fatalf("checkFlatOptional(%q) = %v; encoding/json finds it flat: %v", b, err, want)
+		}
+		if err != nil && (!errors.Is(err, ErrMalformedNotification) || !strings.Contains(err.Error(), "optional.")) {
+			t.Fatalf("checkFlatOptional(%q) = %v; want a malformed notification naming the entry", b, err)
+		}
+	})
+}
+
+// manyKeys returns an optional object of n keys k0…, and then dup again
+// unless it is empty.
+func manyKeys(n int, dup string) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range n {
+		fmt.Fprintf(&b, "%q:%d,", fmt.Sprint("k", i), i)
+	}
+	if dup != "" {
+		fmt.Fprintf(&b, "%q:true,", dup)
+	}
+	return strings.TrimSuffix(b.String(), ",") + "}"
 }

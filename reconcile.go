@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"runtime/debug"
 	"strings"
-	"sync"
 )
 
 // ErrBusy means another delivery of the same transaction, a webhook or
@@ -79,11 +77,10 @@ func (h *WebhookHandler) Reconcile(ctx context.Context, c *Client, outTradeNo st
 }
 
 // runReconciled runs the webhook path for the reconciled notification n
-// and turns its answer into Reconcile's result. what names the
+// and turns its outcome into Reconcile's result. what names the
 // transaction and record the BeeCloud record it came from, for errors.
 func (h *WebhookHandler) runReconciled(ctx context.Context, n *Notification, what, record string) (bool, error) {
-	capture := &errCapture{inner: h.logger().Handler(), box: new(errBox)}
-	log := newDeliveryLog(ctx, slog.New(capture))
+	log := newDeliveryLog(ctx, h.logger())
 	log.with(
 		slog.String("source", "reconcile"),
 		slog.String("app_id", n.AppID),
@@ -92,25 +89,16 @@ func (h *WebhookHandler) runReconciled(ctx context.Context, n *Notification, wha
 		slog.Int64("transaction_fee", n.TransactionFee),
 		slog.String("record", record),
 	)
-	status, text, panicked := h.handleRecovering(ctx, log, n)
-	if panicked != nil {
-		return false, fmt.Errorf("beecloud: reconcile %s: Handle panicked: %v", what, panicked)
-	}
-	cause := capture.box.get()
-	switch {
-	case status == http.StatusOK:
+	o, err := h.handleRecovering(ctx, log, n)
+	switch o {
+	case outHandled:
 		return true, nil
-	case status == http.StatusConflict:
+	case outBusy:
 		return false, fmt.Errorf("%w: %s is done in BeeCloud (%s) and a delivery of it is under way", ErrBusy, what, record)
-	case status == http.StatusUnprocessableEntity || errors.Is(cause, ErrAmountMismatch):
-		if cause == nil || !errors.Is(cause, ErrAmountMismatch) {
-			cause = fmt.Errorf("%w: %s is %d 分", ErrAmountMismatch, record, n.TransactionFee)
-		}
-		return false, fmt.Errorf("beecloud: reconcile %s: %w", what, cause)
-	case cause != nil:
-		return false, fmt.Errorf("beecloud: reconcile %s: %s: %w", what, text, cause)
+	case outAmountMismatch:
+		return false, fmt.Errorf("beecloud: reconcile %s (%s): %w", what, record, err)
 	}
-	return false, fmt.Errorf("beecloud: reconcile %s: %s (status %d)", what, text, status)
+	return false, fmt.Errorf("beecloud: reconcile %s: %w", what, err)
 }
 
 // ReconcileRefund does for the refund refundNo what [WebhookHandler.Reconcile]
@@ -189,18 +177,16 @@ func (h *WebhookHandler) ReconcileRefund(ctx context.Context, c *Client, refundN
 }
 
 // handleRecovering runs h.handle, turning a panic (of Handle or
-// ExpectedAmount) into a logged value, as net/http does for ServeHTTP:
-// one bad order must not stop a sweep. The claim was released on the way
-// out.
-func (h *WebhookHandler) handleRecovering(ctx context.Context, log *deliveryLog, n *Notification) (status int, text string, panicked any) {
+// ExpectedAmount) into an error, as net/http does for ServeHTTP: one bad
+// order must not stop a sweep. The claim was released on the way out.
+func (h *WebhookHandler) handleRecovering(ctx context.Context, log *deliveryLog, n *Notification) (o outcome, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			log.error("beecloud: reconcile: Handle panicked", slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
-			status, text, panicked = http.StatusInternalServerError, "handle panicked", p
+			o, err = outHandleFailed, fmt.Errorf("the merchant's Handle panicked: %v", p)
 		}
 	}()
-	status, text = h.handle(ctx, log, n)
-	return status, text, nil
+	return h.handle(ctx, log, n)
 }
 
 // checkReconcile reports what keeps h and c from reconciling.
@@ -248,52 +234,4 @@ func webhookChannel(b *Bill) ChannelType {
 		return ChannelType(head)
 	}
 	return ChannelType(strings.ToUpper(string(b.Channel)))
-}
-
-// errCapture passes records to inner and keeps the error of the last
-// warning or error, so that Reconcile can return what the webhook path
-// only logs.
-type errCapture struct {
-	inner slog.Handler
-	box   *errBox
-}
-
-type errBox struct {
-	mu  sync.Mutex
-	err error
-}
-
-func (b *errBox) get() error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.err
-}
-
-func (c *errCapture) Enabled(ctx context.Context, level slog.Level) bool {
-	return level >= slog.LevelWarn || c.inner.Enabled(ctx, level)
-}
-
-func (c *errCapture) Handle(ctx context.Context, r slog.Record) error {
-	if r.Level >= slog.LevelWarn {
-		r.Attrs(func(a slog.Attr) bool {
-			if err, ok := a.Value.Any().(error); ok && a.Key == "err" {
-				c.box.mu.Lock()
-				c.box.err = err
-				c.box.mu.Unlock()
-			}
-			return true
-		})
-	}
-	if c.inner.Enabled(ctx, r.Level) {
-		return c.inner.Handle(ctx, r)
-	}
-	return nil
-}
-
-func (c *errCapture) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return &errCapture{inner: c.inner.WithAttrs(attrs), box: c.box}
-}
-
-func (c *errCapture) WithGroup(name string) slog.Handler {
-	return &errCapture{inner: c.inner.WithGroup(name), box: c.box}
 }

@@ -171,12 +171,13 @@ func (c Config) ScriptTagNonce(nonce string) (template.HTML, error) {
 }
 
 // NewNonce returns a fresh Content-Security-Policy nonce: 128 random bits
-// from crypto/rand, in base64. Make one per response and use it in both
-// the header and [Config.ScriptTagNonce].
+// from crypto/rand, in URL-safe base64 without padding, so that it reads
+// the same in the header and in an HTML attribute. Make one per response
+// and use it in both the header and [Config.ScriptTagNonce].
 func NewNonce() string {
 	var b [16]byte
 	_, _ = cryptorand.Read(b[:]) // never fails: crypto/rand.Read panics rather than return an error
-	return base64.StdEncoding.EncodeToString(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // checkNonce accepts CSP's base64-value grammar, at least 16 characters

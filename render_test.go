@@ -238,8 +238,11 @@ func TestNewNonce(t *testing.T) {
 		if err := checkNonce(n); err != nil {
 			t.Fatalf("NewNonce() = %q: %v", n, err)
 		}
-		if len(n) != 24 {
-			t.Errorf("NewNonce() = %q; want 24 characters (128 bits)", n)
+		if len(n) != 22 {
+			t.Errorf("NewNonce() = %q; want 22 characters (128 bits)", n)
+		}
+		if html := template.HTMLEscapeString(n); html != n {
+			t.Errorf("NewNonce() = %q reads %q in HTML; want it unchanged, as in the header", n, html)
 		}
 		if seen[n] {
 			t.Fatalf("NewNonce() repeated %q", n)

@@ -27,8 +27,10 @@ type Apps []Config
 // The body must be one JSON object in UTF-8 with nothing after it. Fields
 // this package knows must have BeeCloud's types and appear once:
 // transaction_fee and timestamp are non-negative JSON integers (1.5, "1",
-// 1e2 and -1 are refused, not rounded), message_detail and optional are
-// objects, and a key differing from a known one only in case is refused.
+// 1e2 and -1 are refused, not rounded), message_detail is an object,
+// optional a flat object of strings, numbers and booleans with each key
+// once (the error names the entry, as "optional.KEY"), and a key
+// differing from a known one only in case is refused.
 // signature, timestamp, channel_type, transaction_type, transaction_id and
 // transaction_fee are required; the other known fields may be missing or
 // null. Unknown keys are ignored, whatever their value, because BeeCloud

@@ -1,6 +1,6 @@
 module github.com/paybutton/beecloud/stores/redisstore
 
-go 1.24.0
+go 1.25.0
 
 require (
 	github.com/paybutton/beecloud v0.1.0
