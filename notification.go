@@ -3,7 +3,11 @@ package beecloud
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
+	"unicode/utf8"
+
+	"github.com/paybutton/beecloud/internal/webhookjson"
 )
 
 // Errors of [Config.ParseNotification] and [WebhookHandler], matched with
@@ -182,4 +186,54 @@ func checkSigned(n *Notification) error {
 		}
 	}
 	return nil
+}
+
+// decodeNotification reads body with the strict reader of
+// internal/webhookjson and checks its signed fields. It returns the
+// signature bytes to compare, aliasing body, and the text of the optional
+// object, undecoded.
+func decodeNotification(body []byte) (*Notification, []byte, string, error) {
+	f, sig, optional, err := webhookjson.Decode(body)
+	if err != nil {
+		sentinel := ErrMalformedNotification
+		if e := (*webhookjson.Error)(nil); errors.As(err, &e) && e.BadSignature {
+			sentinel = ErrBadSignature
+		}
+		return nil, nil, "", fmt.Errorf("%w: %w", sentinel, err)
+	}
+	n := &Notification{
+		Signature:            f.Signature,
+		Timestamp:            time.UnixMilli(f.TimestampMillis),
+		ChannelType:          ChannelType(f.ChannelType),
+		SubChannelType:       f.SubChannelType,
+		TransactionType:      TransactionType(f.TransactionType),
+		TransactionID:        f.TransactionID,
+		TransactionFee:       f.TransactionFee,
+		TradeSuccess:         f.TradeSuccess,
+		MessageDetail:        f.MessageDetail,
+		ChannelTransactionID: f.ChannelTransactionID,
+		Legacy:               f.Legacy,
+	}
+	if err := checkSigned(n); err != nil {
+		return nil, nil, "", err
+	}
+	return n, sig, optional, nil
+}
+
+func malformed(field, format string, args ...any) error {
+	return fmt.Errorf("%w: %s: %s", ErrMalformedNotification, field, fmt.Sprintf(format, args...))
+}
+
+// shortQuote quotes s for an error message, cut to a few bytes: the text
+// comes from the sender.
+func shortQuote(s string) string {
+	const limit = 40
+	if len(s) > limit {
+		cut := limit
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		return fmt.Sprintf("%q…", s[:cut])
+	}
+	return fmt.Sprintf("%q", s)
 }

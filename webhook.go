@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/paybutton/beecloud/internal/webhookjson"
 )
 
 const (
@@ -97,7 +99,7 @@ func parseNotification(body []byte, cfgs []Config) (*Notification, error) {
 	if optional != "" {
 		// Decoded only now: building maps is the costly part of a body, and
 		// a forged one should not get that far.
-		n.Optional = decodeJSONObject(optional)
+		n.Optional = webhookjson.DecodeObject(optional)
 	}
 	return n, nil
 }

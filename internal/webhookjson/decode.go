@@ -1,4 +1,15 @@
-package beecloud
+// Package webhookjson reads the JSON body of a BeeCloud webhook
+// notification, strictly: it refuses what encoding/json would read
+// silently (a key repeated, a key differing from a known one only in case,
+// 1.0 or 1e2 where an integer belongs, an "optional" object that is not
+// flat), and checks the JSON grammar and UTF-8 in the same pass. It knows
+// the body's shape, not what BeeCloud signs: the beecloud package checks
+// the signature and the signed fields' values.
+//
+// [Decode] reads a body into [Fields]; [DecodeObject] decodes the optional
+// object Decode left as text, once the signature is checked. A refusal is
+// an [*Error].
+package webhookjson
 
 import (
 	"bytes"
@@ -9,7 +20,6 @@ import (
 	"math"
 	"math/bits"
 	"strings"
-	"time"
 	"unicode/utf8"
 )
 
@@ -21,7 +31,7 @@ import (
 // catches the same things, but takes about twice the time of
 // json.Unmarshal, with six times the allocations, where this reader takes
 // less (BenchmarkDecodeTokens, BenchmarkDecodeNotification and
-// BenchmarkDecodeUnmarshal in notification_json_test.go). Its proof is
+// BenchmarkDecodeUnmarshal in decode_test.go). Its proof is
 // FuzzDecodeNotificationDifferential: for any body, it accepts exactly
 // what the same rules on the Decoder accept, and reads from it the values
 // encoding/json reads. It checks the JSON grammar itself, in the same pass
@@ -88,13 +98,47 @@ func keyBit(key []byte) int {
 	return 0
 }
 
+// Fields are the known members of a webhook body. A member that is
+// missing or null leaves its field zero.
+type Fields struct {
+	// Signature is the "signature" member, or the legacy "sign" if Legacy.
+	Signature string
+	// Legacy reports that the body is signed with "sign", not "signature".
+	Legacy bool
+	// TimestampMillis is "timestamp", in milliseconds since the epoch.
+	TimestampMillis      int64
+	ChannelType          string
+	SubChannelType       string
+	TransactionType      string
+	TransactionID        string
+	TransactionFee       int64
+	TradeSuccess         bool
+	MessageDetail        json.RawMessage
+	ChannelTransactionID string
+}
+
+// Error is why [Decode] refused a body. Its text names the member at
+// fault; it quotes at most a few bytes of the body, never the signature.
+type Error struct {
+	// BadSignature reports a signature that is not 32 lowercase hex
+	// digits; any other Error means the body is malformed.
+	BadSignature bool
+	text         string
+	err          error
+}
+
+func (e *Error) Error() string { return e.text }
+
+// Unwrap returns the *json.SyntaxError of a body that is not JSON, or nil.
+func (e *Error) Unwrap() error { return e.err }
+
 func malformed(field, format string, args ...any) error {
-	return fmt.Errorf("%w: %s: %s", ErrMalformedNotification, field, fmt.Sprintf(format, args...))
+	return &Error{text: field + ": " + fmt.Sprintf(format, args...)}
 }
 
 // wireDecoder collects the known fields of one body.
 type wireDecoder struct {
-	n        *Notification
+	f        Fields
 	seen     int    // bits of the known keys read
 	sig      []byte // the "signature" value, aliasing the body
 	sign     []byte // the legacy "sign" value, aliasing the body
@@ -107,18 +151,22 @@ type wireDecoder struct {
 	optionalText string
 }
 
-// decodeNotification reads body in one pass that also checks it is valid
-// JSON, then checks it is UTF-8. It returns the signature bytes to
-// compare, aliasing body, and the text of the optional object, undecoded.
-func decodeNotification(body []byte) (n *Notification, sig []byte, optional string, err error) {
-	d := wireDecoder{n: new(Notification)}
+// Decode reads body, one JSON object in UTF-8, in one pass that also
+// checks its grammar. It returns the known members, the signature's bytes
+// (aliasing body) to compare, and the text of the "optional" object,
+// undecoded, or "" if the body has none. It refuses, with an [*Error], a
+// body without the members every webhook has (timestamp, channel_type,
+// transaction_type, transaction_id, transaction_fee, and signature or
+// sign), or with a known member of the wrong type or given twice.
+func Decode(body []byte) (f Fields, sig []byte, optional string, err error) {
+	var d wireDecoder
 	if err := eachMember(body, d.member); err != nil {
-		return nil, nil, "", err
+		return Fields{}, nil, "", err
 	}
 	if err := d.finish(); err != nil {
-		return nil, nil, "", err
+		return Fields{}, nil, "", err
 	}
-	return d.n, d.sig, d.optionalText, nil
+	return d.f, d.sig, d.optionalText, nil
 }
 
 // bodyError describes a body that is not one JSON object in UTF-8, in the
@@ -126,7 +174,7 @@ func decodeNotification(body []byte) (n *Notification, sig []byte, optional stri
 func bodyError(body []byte, validJSON bool) error {
 	if !validJSON {
 		if len(bytes.TrimSpace(body)) == 0 {
-			return fmt.Errorf("%w: empty body", ErrMalformedNotification)
+			return &Error{text: "empty body"}
 		}
 		// Only to describe the error, with its offset; the scanner is the
 		// faster check.
@@ -134,14 +182,14 @@ func bodyError(body []byte, validJSON bool) error {
 		err := json.Unmarshal(body, &v)
 		var syntax *json.SyntaxError
 		if errors.As(err, &syntax) {
-			return fmt.Errorf("%w: body is not valid JSON: %w (at byte %d)", ErrMalformedNotification, err, syntax.Offset)
+			return &Error{text: fmt.Sprintf("body is not valid JSON: %v (at byte %d)", err, syntax.Offset), err: err}
 		}
-		return fmt.Errorf("%w: body is not valid JSON", ErrMalformedNotification)
+		return &Error{text: "body is not valid JSON"}
 	}
 	if !utf8.Valid(body) {
-		return fmt.Errorf("%w: body is not valid UTF-8", ErrMalformedNotification)
+		return &Error{text: "body is not valid UTF-8"}
 	}
-	return fmt.Errorf("%w: body is %s, not an object", ErrMalformedNotification, kind(body[skipSpace(body, 0)]))
+	return &Error{text: fmt.Sprintf("body is %s, not an object", kind(body[skipSpace(body, 0)]))}
 }
 
 // eachMember checks that body is one JSON object in UTF-8 and calls f
@@ -181,7 +229,7 @@ func eachMember(body []byte, f func(key, v []byte) error) error {
 				if escaped {
 					s, err := decodeString(body[keyStart:keyEnd])
 					if err != nil {
-						return fmt.Errorf("%w: bad key", ErrMalformedNotification)
+						return &Error{text: "bad key"}
 					}
 					key = []byte(s)
 				}
@@ -234,7 +282,7 @@ func (d *wireDecoder) member(key, v []byte) error {
 
 // set stores the value v of the known key.
 func (d *wireDecoder) set(bit int, key string, v []byte) error {
-	n := d.n
+	n := &d.f
 	var err error
 	switch bit {
 	case fSignature:
@@ -244,7 +292,7 @@ func (d *wireDecoder) set(bit int, key string, v []byte) error {
 	case fTimestamp:
 		var ms int64
 		ms, err = decodeUint(key, v)
-		n.Timestamp = time.UnixMilli(ms)
+		n.TimestampMillis = ms
 	case fTransactionFee:
 		n.TransactionFee, err = decodeUint(key, v)
 	case fTradeSuccess:
@@ -294,15 +342,15 @@ func stringSlot(bit int) int {
 func (d *wireDecoder) stringField(slot int) *string {
 	switch slot {
 	case 0:
-		return (*string)(&d.n.ChannelType)
+		return &d.f.ChannelType
 	case 1:
-		return &d.n.SubChannelType
+		return &d.f.SubChannelType
 	case 2:
-		return (*string)(&d.n.TransactionType)
+		return &d.f.TransactionType
 	case 3:
-		return &d.n.TransactionID
+		return &d.f.TransactionID
 	}
-	return &d.n.ChannelTransactionID
+	return &d.f.ChannelTransactionID
 }
 
 // copyStrings sets the string fields that have no escapes, the signature
@@ -321,7 +369,7 @@ func (d *wireDecoder) copyStrings() {
 	}
 	b.Write(d.optional)
 	text := b.String()
-	d.n.Signature, text = text[:len(d.sig)], text[len(d.sig):]
+	d.f.Signature, text = text[:len(d.sig)], text[len(d.sig):]
 	for slot, p := range d.plain {
 		if p != nil {
 			*d.stringField(slot), text = text[:len(p)], text[len(p):]
@@ -330,8 +378,8 @@ func (d *wireDecoder) copyStrings() {
 	d.optionalText = text
 }
 
-// finish checks what the members left: every required key present, a
-// signature, and signed fields BeeCloud could have sent.
+// finish checks what the members left: every required key present, and a
+// signature.
 func (d *wireDecoder) finish() error {
 	if missing := fRequired &^ d.seen; missing != 0 {
 		for i, k := range knownKeys {
@@ -343,13 +391,13 @@ func (d *wireDecoder) finish() error {
 	switch {
 	case d.sig != nil:
 	case d.sign != nil:
-		d.n.Legacy = true
+		d.f.Legacy = true
 		d.sig = d.sign
 	default:
 		return malformed("signature", "is missing")
 	}
 	d.copyStrings()
-	return checkSigned(d.n)
+	return nil
 }
 
 // decodeSignature returns the 32 lowercase hex digits of a signature.
@@ -359,7 +407,7 @@ func decodeSignature(key string, v []byte) ([]byte, error) {
 	}
 	s := v[1 : len(v)-1]
 	if !isLowerHex32(s) {
-		return nil, fmt.Errorf("%w: %s must be 32 lowercase hex digits", ErrBadSignature, key)
+		return nil, &Error{BadSignature: true, text: key + " must be 32 lowercase hex digits"}
 	}
 	return s, nil
 }
@@ -739,11 +787,13 @@ func scanNumber(b []byte, i int) (int, bool) {
 }
 
 func skipDigits(b []byte, i int) int {
-	for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+	for i < len(b) && isDigit(b[i]) {
 		i++
 	}
 	return i
 }
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // The functions below walk JSON that the scanner accepted, so they need not
 // check the grammar; they only find where each token ends.
@@ -777,8 +827,11 @@ func decodeString(v []byte) (string, error) {
 // the nesting.
 type valueDecoder string
 
-// decodeJSONObject decodes the object s.
-func decodeJSONObject(s string) map[string]any {
+// DecodeObject decodes s, the optional object's text that [Decode]
+// returned, as encoding/json decodes an object into a map[string]any with
+// UseNumber: numbers are json.Number, and of a repeated key the last
+// wins. s must come from Decode, which checked it.
+func DecodeObject(s string) map[string]any {
 	m, _ := valueDecoder(s).object(0)
 	return m
 }
@@ -808,7 +861,7 @@ func (s valueDecoder) value(i int) (any, int) {
 	}
 	// A number: it ends at the first byte that cannot be in one.
 	end := i
-	for end < len(s) && (isAlnum(s[end]) || s[end] == '-' || s[end] == '+' || s[end] == '.') {
+	for end < len(s) && (isDigit(s[end]) || s[end] == 'e' || s[end] == 'E' || s[end] == '-' || s[end] == '+' || s[end] == '.') {
 		end++
 	}
 	return json.Number(s[i:end]), end

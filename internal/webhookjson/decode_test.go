@@ -1,4 +1,4 @@
-package beecloud
+package webhookjson
 
 import (
 	"bytes"
@@ -13,15 +13,15 @@ import (
 )
 
 // This file holds the proof and the measurement behind the hand-written
-// reader of notification_json.go: decodeTokens, the same strict rules on
+// reader of decode.go: decodeTokens, the same strict rules on
 // encoding/json's Decoder walking tokens, is both the oracle of the
 // differential fuzz and the alternative the benchmarks weigh.
 
-// decodeTokens is decodeNotification written on encoding/json's Decoder:
+// decodeTokens is Decode written on encoding/json's Decoder:
 // Token for the keys, Decode into a json.RawMessage for each value, and
 // the same wireDecoder for the rules. It returns the optional object
 // decoded, as a caller would need it.
-func decodeTokens(body []byte) (*Notification, []byte, map[string]any, error) {
+func decodeTokens(body []byte) (*Fields, []byte, map[string]any, error) {
 	if !utf8.Valid(body) {
 		return nil, nil, nil, malformed("body", "is not valid UTF-8")
 	}
@@ -29,7 +29,7 @@ func decodeTokens(body []byte) (*Notification, []byte, map[string]any, error) {
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
 		return nil, nil, nil, malformed("body", "is not an object: %v", err)
 	}
-	d := wireDecoder{n: new(Notification)}
+	var d wireDecoder
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -60,17 +60,20 @@ func decodeTokens(body []byte) (*Notification, []byte, map[string]any, error) {
 			return nil, nil, nil, malformed("optional", "%v", err)
 		}
 	}
-	return d.n, d.sig, optional, nil
+	return &d.f, d.sig, optional, nil
 }
 
-// decodeAll is decodeNotification with the optional object decoded, as
-// parseNotification does once the signature is verified.
-func decodeAll(body []byte) (*Notification, []byte, map[string]any, error) {
-	n, sig, optional, err := decodeNotification(body)
-	if err != nil || optional == "" {
-		return n, sig, nil, err
+// decodeAll is Decode with the optional object decoded, as the beecloud
+// package does once the signature is verified.
+func decodeAll(body []byte) (*Fields, []byte, map[string]any, error) {
+	f, sig, optional, err := Decode(body)
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	return n, sig, decodeJSONObject(optional), nil
+	if optional == "" {
+		return &f, sig, nil, nil
+	}
+	return &f, sig, DecodeObject(optional), nil
 }
 
 // wireUnmarshal is what a plain json.Unmarshal decodes a webhook into.
@@ -78,9 +81,9 @@ type wireUnmarshal struct {
 	Signature            string          `json:"signature"`
 	Sign                 string          `json:"sign"`
 	Timestamp            int64           `json:"timestamp"`
-	ChannelType          ChannelType     `json:"channel_type"`
+	ChannelType          string          `json:"channel_type"`
 	SubChannelType       string          `json:"sub_channel_type"`
-	TransactionType      TransactionType `json:"transaction_type"`
+	TransactionType      string          `json:"transaction_type"`
 	TransactionID        string          `json:"transaction_id"`
 	TransactionFee       int64           `json:"transaction_fee"`
 	TradeSuccess         bool            `json:"trade_success"`
@@ -106,8 +109,8 @@ func FuzzDecodeNotificationDifferential(f *testing.F) {
 			t.Fatalf("hand-written: %v; Decoder-based: %v", err, terr)
 		}
 		if err != nil {
-			if !errors.Is(err, ErrMalformedNotification) && !errors.Is(err, ErrBadSignature) {
-				t.Fatalf("error %v matches no sentinel", err)
+			if e := (*Error)(nil); !errors.As(err, &e) {
+				t.Fatalf("error %v is not an *Error", err)
 			}
 			return
 		}
@@ -126,11 +129,11 @@ func FuzzDecodeNotificationDifferential(f *testing.F) {
 		}
 		if w.TransactionID != n.TransactionID || w.TransactionType != n.TransactionType ||
 			w.ChannelType != n.ChannelType || w.TransactionFee != n.TransactionFee ||
-			w.Timestamp != n.Timestamp.UnixMilli() || w.TradeSuccess != n.TradeSuccess ||
+			w.Timestamp != n.TimestampMillis || w.TradeSuccess != n.TradeSuccess ||
 			w.SubChannelType != n.SubChannelType || w.ChannelTransactionID != n.ChannelTransactionID ||
 			signature != n.Signature || !reflect.DeepEqual(w.Optional, optional) ||
 			!bytes.Equal(w.MessageDetail, n.MessageDetail) && !(w.MessageDetail == nil && string(n.MessageDetail) == "null") {
-			t.Fatalf("encoding/json reads %+v; decodeNotification %+v", w, n)
+			t.Fatalf("encoding/json reads %+v; Decode %+v", w, n)
 		}
 	})
 }
@@ -270,12 +273,12 @@ func TestDecodeNotificationDepth(t *testing.T) {
 	for _, depth := range []int{maxDepth - 1, maxDepth} { // levels inside an unknown key
 		body := strings.Replace(scanBody, `"optional":{"agent_id":"Alice","user_id":12345678901234567,"vip":true}`,
 			`"extra":`+strings.Repeat(`{"a":`, depth)+`1`+strings.Repeat(`}`, depth), 1)
-		_, _, _, err := decodeNotification([]byte(body))
+		_, _, _, err := Decode([]byte(body))
 		if valid := json.Valid([]byte(body)); (err == nil) != valid {
 			t.Errorf("optional %d deep: got %v; json.Valid %v", depth, err, valid)
 		}
-		if depth == maxDepth && !errors.Is(err, ErrMalformedNotification) {
-			t.Errorf("optional %d deep: got %v; want %v", depth, err, ErrMalformedNotification)
+		if e := (*Error)(nil); depth == maxDepth && (!errors.As(err, &e) || e.BadSignature) {
+			t.Errorf("optional %d deep: got %v; want a malformed body", depth, err)
 		}
 	}
 }
@@ -322,7 +325,7 @@ func FuzzCheckFlatOptional(f *testing.F) {
 		if (err == nil) != want {
 			t.Fatalf("checkFlatOptional(%q) = %v; encoding/json finds it flat: %v", b, err, want)
 		}
-		if err != nil && (!errors.Is(err, ErrMalformedNotification) || !strings.Contains(err.Error(), "optional.")) {
+		if e := (*Error)(nil); err != nil && (!errors.As(err, &e) || e.BadSignature || !strings.Contains(err.Error(), "optional.")) {
 			t.Fatalf("checkFlatOptional(%q) = %v; want a malformed notification naming the entry", b, err)
 		}
 	})
