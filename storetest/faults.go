@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -68,7 +67,9 @@ type FaultOptions struct {
 	// Lease is the handlers' Lease; zero means 3s.
 	Lease time.Duration
 	// Timeout bounds the whole run: a transaction not answered "success"
-	// by then is lost. Zero means Spread plus 40s.
+	// by then is lost. Zero means Spread plus 3 minutes: BeeCloud resends
+	// for a day and a half, and a loaded machine may take minutes to
+	// recover from the faults. A healthy run ends long before.
 	Timeout time.Duration
 }
 
@@ -104,7 +105,12 @@ type FaultReport struct {
 	ErrorLogs    int // records the handlers logged at error level
 	Elapsed      time.Duration
 
-	HandledTwice         int // transactions whose effect exists more than once
+	HandledTwice int // transactions whose effect exists more than once
+	// Explained counts the transactions handled twice by the documented
+	// exception the handlers' own records announce for them; Unexplained
+	// those whose records announce none.
+	Explained            map[Exception]int
+	Unexplained          int
 	SuccessWithoutEffect int // "success" answers for a transaction with no effect yet
 	Lost                 int // transactions with no effect at the end
 }
@@ -125,12 +131,21 @@ func (r *FaultReport) String() string {
 		}
 		answers = append(answers, fmt.Sprintf("%s:%d", name, r.Answers[c]))
 	}
+	var explained []string
+	for _, e := range []Exception{LeaseRanOut, ClaimLost, CompletionAbandoned} {
+		if n := r.Explained[e]; n != 0 {
+			explained = append(explained, fmt.Sprintf("%s %d", e, n))
+		}
+	}
+	if len(explained) == 0 {
+		explained = []string{"none"}
+	}
 	return fmt.Sprintf("%d transactions, %d deliveries (answers %s; %d hung up early), "+
 		"%d Handle calls (%d failed, %d panicked, %d slow, %d overlapping), %d cuts, %d restarts, %d error logs, %v: "+
-		"handled twice %d, success without effect %d, lost %d",
+		"handled twice %d (explained: %s; unexplained %d), success without effect %d, lost %d",
 		r.Transactions, r.Deliveries, strings.Join(answers, " "), r.HungUp,
 		r.HandleCalls, r.Failed, r.Panicked, r.Slow, r.Overlaps, r.Cuts, r.Restarts, r.ErrorLogs, r.Elapsed.Round(time.Millisecond),
-		r.HandledTwice, r.SuccessWithoutEffect, r.Lost)
+		r.HandledTwice, strings.Join(explained, ", "), r.Unexplained, r.SuccessWithoutEffect, r.Lost)
 }
 
 // RunFaults checks that a store keeps the exactly-once promise of
@@ -183,7 +198,7 @@ func RunFaults(t *testing.T, opts FaultOptions) *FaultReport {
 		opts.Lease = 3 * time.Second
 	}
 	if opts.Timeout <= 0 {
-		opts.Timeout = opts.Spread + 40*time.Second
+		opts.Timeout = opts.Spread + 3*time.Minute
 	}
 	f := &faultRun{opts: opts, t: t, handled: map[string]int{}, running: map[string]int{}, traces: map[string][]string{}}
 	seed := rand.Uint64()
@@ -404,7 +419,7 @@ func (f *faultRun) run() *FaultReport {
 		AppID:        "c5d1cba1-5e3f-4ba0-941d-9b0a09f7a7c4",
 		MasterSecret: "storetest-master-secret-" + randomID(),
 	}
-	logs := &countingHandler{}
+	logs := NewHandlerLog()
 	f.start = time.Now()
 	servers := make([]*httptest.Server, faultInstances)
 	for i := range servers {
@@ -417,7 +432,7 @@ func (f *faultRun) run() *FaultReport {
 			Store:  store,
 			Handle: f.handle,
 			Lease:  f.opts.Lease,
-			Logger: slog.New(logs),
+			Logger: slog.New(logs.Handler()),
 		}
 		srv := httptest.NewUnstartedServer(h)
 		// net/http logs the planned panics with their stacks.
@@ -526,9 +541,10 @@ func (f *faultRun) run() *FaultReport {
 	if f.opts.Proxy != nil {
 		rep.Cuts = f.opts.Proxy.Cuts()
 	}
-	rep.ErrorLogs = int(logs.errors.Load())
+	rep.ErrorLogs = logs.Errors()
+	rep.Explained = map[Exception]int{}
 	final := time.Now().Add(30 * time.Second)
-	var broken []string
+	var broken, unexplained []string
 	for i, id := range ids {
 		n, err := f.effects(id, final)
 		switch {
@@ -536,7 +552,14 @@ func (f *faultRun) run() *FaultReport {
 			t.Errorf("storetest: counting the effects of %s: %v", id, err)
 		case n > 1:
 			rep.HandledTwice++
-			f.problem("transaction %s: effect %d times", id, n)
+			ex := logs.Exception(id)
+			if ex == NoException {
+				rep.Unexplained++
+				unexplained = append(unexplained, id)
+			} else {
+				rep.Explained[ex]++
+			}
+			f.problem("transaction %s: effect %d times; the handlers' records explain it by: %v", id, n, ex)
 			broken = append(broken, id)
 		case n == 0:
 			rep.Lost++
@@ -550,7 +573,7 @@ func (f *faultRun) run() *FaultReport {
 	f.mu.Unlock()
 	rep.Elapsed = time.Since(start)
 	t.Logf("storetest: RunFaults: %v", &rep)
-	for _, m := range logs.top(5) {
+	for _, m := range logs.Top(5) {
 		t.Logf("storetest: handlers logged %s", m)
 	}
 	for _, p := range problems {
@@ -563,9 +586,12 @@ func (f *faultRun) run() *FaultReport {
 		t.Logf("storetest: history of %s:\n\t%s", id, strings.Join(f.traces[id], "\n\t"))
 	}
 	f.traceM.Unlock()
-	if rep.HandledTwice != 0 || rep.SuccessWithoutEffect != 0 || rep.Lost != 0 {
-		t.Errorf("storetest: exactly-once broken: handled twice %d, success without effect %d, lost %d; want 0, 0, 0",
-			rep.HandledTwice, rep.SuccessWithoutEffect, rep.Lost)
+	// A double that the handlers' own records explain is a documented
+	// exception (a lease that ran out unrenewed): reported, not failed.
+	if rep.Unexplained != 0 || rep.SuccessWithoutEffect != 0 || rep.Lost != 0 {
+		shown := append(unexplained[:min(3, len(unexplained)):min(3, len(unexplained))], f.early[:min(2, len(f.early))]...)
+		t.Errorf("storetest: exactly-once broken: handled twice %d (unexplained %d), success without effect %d, lost %d; want no unexplained double, 0, 0\n%s",
+			rep.HandledTwice, rep.Unexplained, rep.SuccessWithoutEffect, rep.Lost, logs.Tail(shown, 200))
 	}
 	return &rep
 }
@@ -645,48 +671,4 @@ func (t *statusTally) add(status int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.counts[status]++
-}
-
-// countingHandler is a slog.Handler that counts records by message and
-// level, and drops them.
-type countingHandler struct {
-	errors atomic.Int64
-	mu     sync.Mutex
-	byMsg  map[string]int
-}
-
-func (h *countingHandler) Enabled(context.Context, slog.Level) bool { return true }
-func (h *countingHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
-func (h *countingHandler) WithGroup(string) slog.Handler            { return h }
-
-func (h *countingHandler) Handle(_ context.Context, r slog.Record) error {
-	if r.Level >= slog.LevelError {
-		h.errors.Add(1)
-	}
-	if r.Level < slog.LevelWarn {
-		return nil
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.byMsg == nil {
-		h.byMsg = map[string]int{}
-	}
-	h.byMsg[r.Level.String()+" "+r.Message]++
-	return nil
-}
-
-// top returns the n most frequent warnings and errors with their counts.
-func (h *countingHandler) top(n int) []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	msgs := make([]string, 0, len(h.byMsg))
-	for m := range h.byMsg {
-		msgs = append(msgs, m)
-	}
-	sort.Slice(msgs, func(i, j int) bool { return h.byMsg[msgs[i]] > h.byMsg[msgs[j]] })
-	out := make([]string, 0, n)
-	for _, m := range msgs[:min(n, len(msgs))] {
-		out = append(out, fmt.Sprintf("%d× %q", h.byMsg[m], m))
-	}
-	return out
 }

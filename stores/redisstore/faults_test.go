@@ -124,7 +124,7 @@ func TestFaults(t *testing.T) {
 				Addr:        proxy.Addr(),
 				DialTimeout: time.Second,
 				ReadTimeout: time.Second,
-				PoolSize:    50,
+				PoolSize:    10,
 			})
 			t.Cleanup(func() { c.Close() })
 			return redisstore.New(c, &redisstore.Options{Prefix: prefix})
