@@ -161,7 +161,7 @@ type logHandler struct {
 }
 
 func (h *logHandler) Enabled(context.Context, slog.Level) bool { return true }
-func (h *logHandler) WithGroup(string) slog.Handler             { return h }
+func (h *logHandler) WithGroup(string) slog.Handler            { return h }
 
 func (h *logHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	return &logHandler{l: h.l, attrs: append(h.attrs[:len(h.attrs):len(h.attrs)], attrs...)}
