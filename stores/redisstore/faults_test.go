@@ -28,11 +28,14 @@ type redisServer struct {
 	dir  string
 	addr string
 	cmd  *exec.Cmd
+	args []string // more settings, as command-line options
 }
 
-// startRedis starts a redisServer on a free loopback port, or skips t (fails
-// it under CI) when redis-server is not installed.
-func startRedis(t testing.TB) *redisServer {
+// startRedis starts a redisServer on a free loopback port, with an
+// append-only file flushed at every write (appendfsync always) and the
+// settings args, or skips t (fails it under CI) when redis-server is not
+// installed.
+func startRedis(t testing.TB, args ...string) *redisServer {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -42,7 +45,7 @@ func startRedis(t testing.TB) *redisServer {
 		}
 		t.Skip(msg)
 	}
-	s := &redisServer{t: t, aof: "yes", bin: bin, dir: t.TempDir(), addr: freeAddr(t)}
+	s := &redisServer{t: t, aof: "yes", bin: bin, dir: t.TempDir(), addr: freeAddr(t), args: args}
 	if os.Getenv(envControl) != "" {
 		s.aof = "no"
 	}
@@ -65,8 +68,9 @@ func freeAddr(t testing.TB) string {
 
 func (s *redisServer) start() error {
 	_, port, _ := net.SplitHostPort(s.addr)
-	s.cmd = exec.Command(s.bin, "--port", port, "--bind", "127.0.0.1",
-		"--appendonly", s.aof, "--dir", s.dir, "--save", "", "--daemonize", "no")
+	args := append([]string{"--port", port, "--bind", "127.0.0.1", "--appendonly", s.aof, "--appendfsync", "always",
+		"--dir", s.dir, "--save", "", "--daemonize", "no"}, s.args...)
+	s.cmd = exec.Command(s.bin, args...)
 	if err := s.cmd.Start(); err != nil {
 		return err
 	}
@@ -127,7 +131,9 @@ func TestFaults(t *testing.T) {
 				PoolSize:    10,
 			})
 			t.Cleanup(func() { c.Close() })
-			return redisstore.New(c, &redisstore.Options{Prefix: prefix})
+			// The control's Redis has no append-only file: New would
+			// refuse it.
+			return newStore(t, c, &redisstore.Options{Prefix: prefix, AcceptDataLoss: control})
 		},
 		Proxy:        proxy,
 		RestartCount: 2,
