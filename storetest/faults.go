@@ -200,7 +200,8 @@ func RunFaults(t *testing.T, opts FaultOptions) *FaultReport {
 	if opts.Timeout <= 0 {
 		opts.Timeout = opts.Spread + 3*time.Minute
 	}
-	f := &faultRun{opts: opts, t: t, handled: map[string]int{}, running: map[string]int{}, traces: map[string][]string{}}
+	f := &faultRun{opts: opts, t: t, handled: map[string]int{}, running: map[string]int{}, traces: map[string][]string{},
+		acked: map[string]time.Duration{}, grants: map[string][]time.Duration{}}
 	seed := rand.Uint64()
 	t.Logf("storetest: RunFaults seed %d", seed)
 	f.rng = rand.New(rand.NewPCG(seed, seed^0x5eed))
@@ -228,6 +229,11 @@ type faultRun struct {
 	start  time.Time
 	traceM sync.Mutex
 	traces map[string][]string // what happened to each transaction, in order
+	// acked is, per transaction, when the first completion the store
+	// acknowledged (a Complete or CompleteTx that returned nil) returned;
+	// grants, when each Claim answered ClaimOK had been sent.
+	acked  map[string]time.Duration
+	grants map[string][]time.Duration
 }
 
 // trace notes an event in the history of transaction id, printed if the
@@ -250,12 +256,49 @@ type tracedStore struct {
 	f    *faultRun
 }
 
+// noteGrant records that a Claim of id sent at sent was answered ClaimOK.
+func (f *faultRun) noteGrant(id string, sent time.Duration) {
+	f.traceM.Lock()
+	defer f.traceM.Unlock()
+	f.grants[id] = append(f.grants[id], sent)
+}
+
+// noteAck records that a completion of id was acknowledged now.
+func (f *faultRun) noteAck(id string) {
+	now := time.Since(f.start)
+	f.traceM.Lock()
+	defer f.traceM.Unlock()
+	if at, ok := f.acked[id]; !ok || now < at {
+		f.acked[id] = now
+	}
+}
+
+// forgotten reports whether the store granted a claim of id by a Claim
+// sent after it had acknowledged the completion of id: it lost an
+// acknowledged write (or broke its contract), whatever the handlers did.
+func (f *faultRun) forgotten(id string) bool {
+	f.traceM.Lock()
+	defer f.traceM.Unlock()
+	at, ok := f.acked[id]
+	if !ok {
+		return false
+	}
+	for _, sent := range f.grants[id] {
+		if sent > at {
+			return true
+		}
+	}
+	return false
+}
+
 func (s tracedStore) Claim(ctx context.Context, key, token string, lease time.Duration) (beecloud.ClaimState, error) {
 	t0 := time.Since(s.f.start)
 	st, err := s.s.Claim(ctx, key, token, lease)
 	answer := st.String()
 	if err != nil {
 		answer = "error: " + err.Error()
+	} else if st == beecloud.ClaimOK {
+		s.f.noteGrant(idOf(key), t0)
 	}
 	s.f.trace(idOf(key), "i%d Claim %s -> %s (sent at %.3fs)", s.inst, token, answer, t0.Seconds())
 	return st, err
@@ -264,6 +307,9 @@ func (s tracedStore) Claim(ctx context.Context, key, token string, lease time.Du
 func (s tracedStore) Complete(ctx context.Context, key, token string) error {
 	t0 := time.Since(s.f.start)
 	err := s.s.Complete(ctx, key, token)
+	if err == nil {
+		s.f.noteAck(idOf(key))
+	}
 	s.f.trace(idOf(key), "i%d Complete %s -> %v (sent at %.3fs)", s.inst, token, errText(err), t0.Seconds())
 	return err
 }
@@ -285,6 +331,9 @@ func (s tracedTxStore) CompleteTx(ctx context.Context, key, token string, work f
 	t0 := time.Since(s.f.start)
 	s.f.trace(idOf(key), "i%d CompleteTx %s begins", s.inst, token)
 	err := s.tx.CompleteTx(ctx, key, token, work)
+	if err == nil {
+		s.f.noteAck(idOf(key))
+	}
 	s.f.trace(idOf(key), "i%d CompleteTx %s -> %v (began at %.3fs)", s.inst, token, errText(err), t0.Seconds())
 	return err
 }
@@ -553,6 +602,13 @@ func (f *faultRun) run() *FaultReport {
 		case n > 1:
 			rep.HandledTwice++
 			ex := logs.Exception(id)
+			if f.forgotten(id) {
+				// Whatever the handlers logged, a lease that ran out does
+				// not let a Claim sent after the completion was
+				// acknowledged succeed.
+				ex = NoException
+				f.problem("transaction %s: the store granted a claim sent after it had acknowledged the completion: it lost an acknowledged write", id)
+			}
 			if ex == NoException {
 				rep.Unexplained++
 				unexplained = append(unexplained, id)
