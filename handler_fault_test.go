@@ -16,6 +16,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/paybutton/beecloud"
@@ -218,15 +219,16 @@ func bodies(n int, prefix string) (ids []string, bs [][]byte) {
 }
 
 // resend delivers body through send until it is answered success, as
-// BeeCloud does (faster), and records every answer in l.
-func resend(t *testing.T, l *ledger, id string, body []byte, send func([]byte) (int, string), deadline time.Time) {
+// BeeCloud does (faster: every gap to 3 gaps), and records every answer
+// in l.
+func resend(t *testing.T, l *ledger, id string, body []byte, send func([]byte) (int, string), gap time.Duration, deadline time.Time) {
 	for time.Now().Before(deadline) {
 		code, text := send(body)
 		l.answered(id, code, text)
 		if code == http.StatusOK && text == "success" {
 			return
 		}
-		time.Sleep(time.Duration(2+rand.IntN(5)) * time.Millisecond)
+		time.Sleep(gap + rand.N(2*gap))
 	}
 	t.Errorf("transaction %s never answered success", id)
 }
@@ -267,43 +269,55 @@ func TestWebhookHandlerStoreOutage(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			const transactions, senders = 10, 4
-			store := newFaultStore(new(beecloud.MemStore))
-			store.lostReplies = true
-			l := newLedger()
-			var once sync.Once
-			logs := new(syncBuffer)
-			h := &beecloud.WebhookHandler{
-				Apps:  beecloud.Apps{handlerConfig},
-				Store: store,
-				Lease: 3 * time.Second, // longer than the outage
-				Handle: l.wrap(func(ctx context.Context, n *beecloud.Notification) error {
-					time.Sleep(20 * time.Millisecond)
-					once.Do(func() { store.outage(time.Second) })
-					return nil
-				}),
-				Logger: slog.New(slog.NewTextHandler(logs, nil)),
-			}
-			beecloud.SetCompleteBudgets(h, tt.inline, tt.background)
-			ids, bs := bodies(transactions, "outage"+tt.name)
-			var wg sync.WaitGroup
-			deadline := time.Now().Add(20 * time.Second)
-			for i := range ids {
-				for range senders {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
-						resend(t, l, ids[i], bs[i], direct(h), deadline)
-					}()
-				}
-			}
-			wg.Wait()
-			shutdown(t, h)
-			l.check(t, ids)
-			if tt.name == "background" && !strings.Contains(logs.String(), "completion recorded in the background") {
-				t.Errorf("no completion went to the background; log:\n%s", logs.String())
-			}
+			synctest.Test(t, func(t *testing.T) { testStoreOutage(t, tt.name, tt.inline, tt.background) })
 		})
+	}
+}
+
+// testStoreOutage is a TestWebhookHandlerStoreOutage case, on synctest's
+// clock: the outage ends, and the lease lasts, exactly as written.
+func testStoreOutage(t *testing.T, name string, inline, background time.Duration) {
+	tt := struct {
+		name               string
+		inline, background time.Duration
+	}{name, inline, background}
+	const transactions, senders = 10, 4
+	store := newFaultStore(new(beecloud.MemStore))
+	store.lostReplies = true
+	l := newLedger()
+	var once sync.Once
+	logs := new(syncBuffer)
+	h := &beecloud.WebhookHandler{
+		Apps:  beecloud.Apps{handlerConfig},
+		Store: store,
+		Lease: 3 * time.Second, // longer than the outage
+		Handle: l.wrap(func(ctx context.Context, n *beecloud.Notification) error {
+			time.Sleep(20 * time.Millisecond)
+			once.Do(func() { store.outage(time.Second) })
+			return nil
+		}),
+		Logger: slog.New(slog.NewTextHandler(logs, nil)),
+	}
+	beecloud.SetCompleteBudgets(h, tt.inline, tt.background)
+	ids, bs := bodies(transactions, "outage"+tt.name)
+	var wg sync.WaitGroup
+	deadline := time.Now().Add(20 * time.Second)
+	for i := range ids {
+		for range senders {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				// Each resend costs real CPU, whatever the clock: 20 ms
+				// apart, a few hundred of them cover the outage.
+				resend(t, l, ids[i], bs[i], direct(h), 20*time.Millisecond, deadline)
+			}()
+		}
+	}
+	wg.Wait()
+	shutdown(t, h)
+	l.check(t, ids)
+	if tt.name == "background" && !strings.Contains(logs.String(), "completion recorded in the background") {
+		t.Errorf("no completion went to the background; log:\n%s", logs.String())
 	}
 }
 
@@ -312,16 +326,20 @@ func TestWebhookHandlerStoreOutage(t *testing.T) {
 // keeps the claim (a MemStore's needs none), every resend meanwhile is
 // answered busy, and Handle runs once.
 func TestWebhookHandlerLongHandle(t *testing.T) {
-	t.Run("heartbeat", func(t *testing.T) { testLongHandle(t, newFaultStore(new(beecloud.MemStore))) })
-	t.Run("MemStore", func(t *testing.T) { testLongHandle(t, nil) })
+	// On synctest's clock: the renewals come exactly every third of the
+	// lease, however busy the machine.
+	t.Run("heartbeat", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) { testLongHandle(t, newFaultStore(new(beecloud.MemStore))) })
+	})
+	t.Run("MemStore", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) { testLongHandle(t, nil) })
+	})
 }
 
 // testLongHandle is TestWebhookHandlerLongHandle with store, which, if
 // not nil, counts the renewals.
 func testLongHandle(t *testing.T, store *faultStore) {
-	// Not MinLease: on a loaded machine (the race detector, other tests) a
-	// renewal may come a few hundred milliseconds late.
-	const lease = 500 * time.Millisecond
+	const lease = beecloud.MinLease
 	l := newLedger()
 	var returned atomic.Bool
 	h := &beecloud.WebhookHandler{
@@ -401,6 +419,11 @@ func testLongHandle(t *testing.T, store *faultStore) {
 // first Handle's context is cancelled with ErrClaimLost once a renewal
 // learns it, and both are logged at error level.
 func TestWebhookHandlerClaimLost(t *testing.T) {
+	// On synctest's clock: the lease runs out exactly when the test says.
+	synctest.Test(t, testClaimLost)
+}
+
+func testClaimLost(t *testing.T) {
 	const lease = beecloud.MinLease
 	store := newFaultStore(new(beecloud.MemStore))
 	logs := new(syncBuffer)
@@ -568,7 +591,7 @@ func TestWebhookHandlerFaults(t *testing.T) {
 						text = "no answer"
 					}
 					return code, text
-				}, deadline)
+				}, 2*time.Millisecond, deadline)
 			}()
 		}
 	}
@@ -661,6 +684,10 @@ func TestWebhookHandlerTradeSuccessReplay(t *testing.T) {
 // beside it), the overrun is logged at error level, and its success is
 // recorded.
 func TestWebhookHandlerHandleOverdue(t *testing.T) {
+	synctest.Test(t, testHandleOverdue)
+}
+
+func testHandleOverdue(t *testing.T) {
 	logs := new(syncBuffer)
 	var ctxErr atomic.Value
 	l := newLedger()
@@ -742,6 +769,10 @@ func (s *orderStore) Release(ctx context.Context, key, token string) error {
 // that the renewal cannot bring back a claim that was let go, and the
 // resend runs Handle at once rather than after the lease.
 func TestWebhookHandlerReleaseAfterRenewal(t *testing.T) {
+	synctest.Test(t, testReleaseAfterRenewal)
+}
+
+func testReleaseAfterRenewal(t *testing.T) {
 	store := &orderStore{tokens: map[string]bool{}, renewing: make(chan struct{}), unblock: make(chan struct{})}
 	var calls atomic.Int32
 	h := &beecloud.WebhookHandler{
