@@ -201,7 +201,7 @@ func RunFaults(t *testing.T, opts FaultOptions) *FaultReport {
 		opts.Timeout = opts.Spread + 3*time.Minute
 	}
 	f := &faultRun{opts: opts, t: t, handled: map[string]int{}, running: map[string]int{}, traces: map[string][]string{},
-		acked: map[string]time.Duration{}, grants: map[string][]time.Duration{}}
+		acked: map[string]time.Duration{}, grants: map[string][]grant{}, releases: map[string][]grant{}}
 	seed := rand.Uint64()
 	t.Logf("storetest: RunFaults seed %d", seed)
 	f.rng = rand.New(rand.NewPCG(seed, seed^0x5eed))
@@ -231,9 +231,10 @@ type faultRun struct {
 	traces map[string][]string // what happened to each transaction, in order
 	// acked is, per transaction, when the first completion the store
 	// acknowledged (a Complete or CompleteTx that returned nil) returned;
-	// grants, when each Claim answered ClaimOK had been sent.
-	acked  map[string]time.Duration
-	grants map[string][]time.Duration
+	// grants are the Claims answered ClaimOK, releases the Releases sent.
+	acked    map[string]time.Duration
+	grants   map[string][]grant
+	releases map[string][]grant
 }
 
 // trace notes an event in the history of transaction id, printed if the
@@ -256,11 +257,27 @@ type tracedStore struct {
 	f    *faultRun
 }
 
-// noteGrant records that a Claim of id sent at sent was answered ClaimOK.
-func (f *faultRun) noteGrant(id string, sent time.Duration) {
+// grant is a Claim answered ClaimOK (or a Release sent), with when it was
+// sent and when it returned, since the start of the run.
+type grant struct {
+	token          string
+	sent, returned time.Duration
+	lease          time.Duration
+}
+
+// noteGrant records a Claim of id answered ClaimOK.
+func (f *faultRun) noteGrant(id string, g grant) {
 	f.traceM.Lock()
 	defer f.traceM.Unlock()
-	f.grants[id] = append(f.grants[id], sent)
+	f.grants[id] = append(f.grants[id], g)
+}
+
+// noteRelease records a Release of id, whatever its answer: it may have
+// taken effect.
+func (f *faultRun) noteRelease(id string, g grant) {
+	f.traceM.Lock()
+	defer f.traceM.Unlock()
+	f.releases[id] = append(f.releases[id], g)
 }
 
 // noteAck records that a completion of id was acknowledged now.
@@ -273,22 +290,45 @@ func (f *faultRun) noteAck(id string) {
 	}
 }
 
-// forgotten reports whether the store granted a claim of id by a Claim
-// sent after it had acknowledged the completion of id: it lost an
-// acknowledged write (or broke its contract), whatever the handlers did.
-func (f *faultRun) forgotten(id string) bool {
+// storeBroke returns, if the store's own answers about id prove that it
+// lost an acknowledged write or broke its contract, whatever the handlers
+// did, what they prove; otherwise "". Two proofs, from the times measured
+// around the calls (a call takes effect between its sending and its
+// return; a lease lasts at least lease from the sending of the Claim that
+// granted it):
+//   - a Claim sent after a completion was acknowledged was granted;
+//   - a Claim by one token was granted, and returned, while a lease that
+//     the store had granted another token earlier was still running, and
+//     that token had sent no Release.
+func (f *faultRun) storeBroke(id string) string {
 	f.traceM.Lock()
 	defer f.traceM.Unlock()
-	at, ok := f.acked[id]
-	if !ok {
-		return false
-	}
-	for _, sent := range f.grants[id] {
-		if sent > at {
-			return true
+	if at, ok := f.acked[id]; ok {
+		for _, g := range f.grants[id] {
+			if g.sent > at {
+				return fmt.Sprintf("the store granted %s a claim sent at %.3fs, after it had acknowledged the completion at %.3fs: it lost an acknowledged write",
+					g.token, g.sent.Seconds(), at.Seconds())
+			}
 		}
 	}
-	return false
+	for _, a := range f.grants[id] {
+		for _, b := range f.grants[id] {
+			if a.token == b.token || a.returned > b.sent || b.returned >= a.sent+a.lease {
+				continue
+			}
+			released := false
+			for _, r := range f.releases[id] {
+				if r.token == a.token && r.sent < b.returned {
+					released = true
+				}
+			}
+			if !released {
+				return fmt.Sprintf("the store granted %s a claim (sent %.3fs, returned %.3fs) while %s's lease, granted by a claim sent at %.3fs that returned at %.3fs, still ran: it lost an acknowledged claim",
+					b.token, b.sent.Seconds(), b.returned.Seconds(), a.token, a.sent.Seconds(), a.returned.Seconds())
+			}
+		}
+	}
+	return ""
 }
 
 func (s tracedStore) Claim(ctx context.Context, key, token string, lease time.Duration) (beecloud.ClaimState, error) {
@@ -298,7 +338,7 @@ func (s tracedStore) Claim(ctx context.Context, key, token string, lease time.Du
 	if err != nil {
 		answer = "error: " + err.Error()
 	} else if st == beecloud.ClaimOK {
-		s.f.noteGrant(idOf(key), t0)
+		s.f.noteGrant(idOf(key), grant{token: token, sent: t0, returned: time.Since(s.f.start), lease: lease})
 	}
 	s.f.trace(idOf(key), "i%d Claim %s -> %s (sent at %.3fs)", s.inst, token, answer, t0.Seconds())
 	return st, err
@@ -316,6 +356,7 @@ func (s tracedStore) Complete(ctx context.Context, key, token string) error {
 
 func (s tracedStore) Release(ctx context.Context, key, token string) error {
 	t0 := time.Since(s.f.start)
+	s.f.noteRelease(idOf(key), grant{token: token, sent: t0})
 	err := s.s.Release(ctx, key, token)
 	s.f.trace(idOf(key), "i%d Release %s -> %v (sent at %.3fs)", s.inst, token, errText(err), t0.Seconds())
 	return err
@@ -602,12 +643,11 @@ func (f *faultRun) run() *FaultReport {
 		case n > 1:
 			rep.HandledTwice++
 			ex := logs.Exception(id)
-			if f.forgotten(id) {
-				// Whatever the handlers logged, a lease that ran out does
-				// not let a Claim sent after the completion was
-				// acknowledged succeed.
+			if broke := f.storeBroke(id); broke != "" {
+				// Whatever the handlers logged, no lease that ran out lets
+				// the store answer so.
 				ex = NoException
-				f.problem("transaction %s: the store granted a claim sent after it had acknowledged the completion: it lost an acknowledged write", id)
+				f.problem("transaction %s: %s", id, broke)
 			}
 			if ex == NoException {
 				rep.Unexplained++

@@ -145,7 +145,9 @@ func TestFaults(t *testing.T) {
 		},
 	}
 	if control {
-		opts.Transactions, opts.Spread = 80, 5*time.Second
+		// Shorter, but long enough that the restarts forget completions
+		// and claims that later deliveries find missing.
+		opts.Transactions, opts.Spread = 150, 8*time.Second
 	}
 	storetest.RunFaults(t, opts)
 }
