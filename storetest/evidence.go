@@ -15,16 +15,17 @@ import (
 type Exception int
 
 const (
-	// NoException: the handler logged nothing that allows a second Handle.
+	// NoException means the handler logged nothing that allows a second
+	// Handle.
 	NoException Exception = iota
-	// LeaseRanOut: a delivery's lease ran out unrenewed by the handler's
+	// LeaseRanOut means a delivery's lease ran out unrenewed by the handler's
 	// own clock (the store unreachable or too slow for the lease, or the
 	// process starved), so another delivery could claim the transaction.
 	LeaseRanOut
-	// ClaimLost: a delivery's renewal found another delivery holding the
+	// ClaimLost means a delivery's renewal found another delivery holding the
 	// transaction, or its completion, while it ran: its lease had run out.
 	ClaimLost
-	// CompletionAbandoned: Handle succeeded but the handler gave up
+	// CompletionAbandoned means Handle succeeded but the handler gave up
 	// recording the completion, so a later resend ran Handle again.
 	CompletionAbandoned
 )
