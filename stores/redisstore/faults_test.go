@@ -72,14 +72,16 @@ func (s *redisServer) start() error {
 	}
 	c := redis.NewClient(&redis.Options{Addr: s.addr, MaxRetries: -1})
 	defer c.Close()
-	for range 100 {
+	// A loaded machine may take seconds to start it (and to replay its
+	// append-only file).
+	for range 600 {
 		if c.Ping(context.Background()).Err() == nil {
 			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	s.kill()
-	return errors.New("redis-server did not answer PING within 5s")
+	return errors.New("redis-server did not answer PING within 30s")
 }
 
 // kill kills the server with SIGKILL: no chance to save anything beyond
