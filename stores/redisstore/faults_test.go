@@ -120,7 +120,7 @@ func TestFaults(t *testing.T) {
 				Addr:        proxy.Addr(),
 				DialTimeout: time.Second,
 				ReadTimeout: time.Second,
-				PoolSize:    10,
+				PoolSize:    50,
 			})
 			t.Cleanup(func() { c.Close() })
 			return newStore(t, c, &redisstore.Options{Prefix: prefix})
