@@ -138,6 +138,14 @@ func (h *WebhookHandler) claim(base context.Context, log *deliveryLog, n *Notifi
 	case err != nil:
 		log.error("beecloud: webhook store failed to claim the transaction", slog.Any("err", err))
 		return nil, outStoreFailed, fmt.Errorf("claiming the transaction: %w", err)
+	case state == ClaimOK && time.Since(c.started) >= lease:
+		// The answer came later than the lease (a slow store, a starved
+		// process): another delivery may hold the claim by now, and Handle
+		// run under it could run twice. Let it go; BeeCloud sends again.
+		c.release(base)
+		log.warn("beecloud: webhook claim granted too late to be used: the store answered after the lease",
+			slog.Duration("lease", lease), slog.Duration("elapsed", time.Since(c.started)))
+		return nil, outStoreFailed, errors.New("claiming the transaction: the store answered after the lease")
 	case state == ClaimOK:
 		return c, 0, nil
 	case state == ClaimDone:
@@ -399,6 +407,11 @@ func (c *claim) renew() {
 	defer c.mu.Unlock()
 	defer close(running)
 	c.renewing = nil
+	if start.After(c.until) {
+		// The heartbeat came too late (a slow renewal before it, a starved
+		// process): another delivery may have claimed meanwhile.
+		c.ranOut(err, "renewal")
+	}
 	next := c.lease / 3
 	if !c.returned && !c.overdue && time.Since(c.started) > c.timeout {
 		// Its ctx has ended: a Handle that does not return holds the
@@ -419,10 +432,8 @@ func (c *claim) renew() {
 			err = fmt.Errorf("unknown claim state %v", state)
 		}
 		next = max(c.lease/10, 10*time.Millisecond)
-		if !c.expired && time.Now().After(c.until) {
-			c.expired = true
-			c.log.error("beecloud: webhook claim ran out: the store could not renew it, so another delivery may handle the transaction too",
-				slog.Any("err", err), slog.Duration("lease", c.lease), slog.Bool("handle_returned", c.returned))
+		if time.Now().After(c.until) {
+			c.ranOut(err, "renewal")
 		} else {
 			c.log.warn("beecloud: webhook claim renewal failed; retrying", slog.Any("err", err))
 		}
@@ -430,6 +441,20 @@ func (c *claim) renew() {
 	if !c.stopped {
 		c.beat.Reset(next)
 	}
+}
+
+// ranOut records, once, that by the local clock the lease may have run
+// out unrenewed before the step named by at (a renewal, Handle's return,
+// the completion): another delivery may then have claimed the key and
+// handled it too. c.mu is held.
+func (c *claim) ranOut(err error, at string) {
+	if c.expired {
+		return
+	}
+	c.expired = true
+	c.log.error("beecloud: webhook claim ran out: the store could not renew it, so another delivery may handle the transaction too",
+		slog.Any("err", err), slog.Duration("lease", c.lease), slog.String("at", at),
+		slog.Duration("overdue", time.Since(c.until)), slog.Bool("handle_returned", c.returned))
 }
 
 // lostTo records that a renewal found the key done or claimed by another
@@ -454,6 +479,9 @@ func (c *claim) handleReturned(ctx context.Context, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.returned, c.handleErr = true, err
+	if err == nil && time.Now().After(c.until) {
+		c.ranOut(nil, "handle returned")
+	}
 	if !c.overdue && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		c.log.error("beecloud: webhook Handle returned past HandleTimeout; the transaction stayed claimed until then",
 			slog.Duration("handle_timeout", c.timeout), slog.Duration("elapsed", time.Since(c.started)), slog.Bool("handle_ok", err == nil))
@@ -474,6 +502,16 @@ func (c *claim) stop() {
 	c.mu.Unlock()
 	if running != nil {
 		<-running
+	}
+}
+
+// completed notes a completion recorded after the lease may have run out:
+// it may have landed after another delivery claimed the key.
+func (c *claim) completed() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if time.Now().After(c.until) {
+		c.ranOut(nil, "completion")
 	}
 }
 
@@ -504,6 +542,7 @@ func (c *claim) complete(base context.Context, budget, maxWait time.Duration) (i
 		err := c.store.Complete(ctx, c.key, c.token)
 		cancel()
 		if err == nil || c.sawDone() {
+			c.completed()
 			return attempts, nil
 		}
 		sleep := wait/2 + rand.N(wait/2+1) //nolint:gosec // G404: jitter spreads retries; it guards no secret

@@ -4,8 +4,11 @@
 # output:  eval "$(bash .ci/services.sh)"
 # Needs Debian's postgresql and redis-server packages; safe to run twice.
 # PostgreSQL allows 200 connections: the store tests give each of several
-# handler instances a pool of its own. Redis keeps an append-only file, as
-# the redisstore documentation asks of a production Redis. (The
+# handler instances a pool of its own. Redis keeps an append-only file
+# flushed before every answer (appendfsync always) and never evicts, as
+# redisstore.New demands of a Redis that must not lose an acknowledged
+# write; a server started by an older version of this script is switched
+# to appendfsync always. (The
 # fault-injection tests start servers of their own, which they stop and
 # restart; these shared ones are never stopped by a test.)
 set -euo pipefail
@@ -30,9 +33,10 @@ fi
 
 if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
   mkdir -p "$REDIS_DIR"
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly yes --dir "$REDIS_DIR" --maxmemory-policy noeviction --daemonize yes >/dev/null
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly yes --appendfsync always --dir "$REDIS_DIR" --maxmemory-policy noeviction --daemonize yes >/dev/null
   for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
 fi
+redis-cli -p "$REDIS_PORT" config set appendfsync always >/dev/null
 
 echo "export BEECLOUD_POSTGRES=postgres://postgres@127.0.0.1:$PG_PORT/beecloud_test?sslmode=disable"
 echo "export BEECLOUD_REDIS=redis://127.0.0.1:$REDIS_PORT/0"

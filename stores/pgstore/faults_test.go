@@ -12,6 +12,13 @@ import (
 	"github.com/paybutton/beecloud/storetest"
 )
 
+// faultPoolSize is each handler instance's pool in the fault tests. A few
+// connections carry the load; more would, after every cut, make the
+// server start that many backends at once, which on a loaded machine
+// outlasts the connect timeout, so that every connection attempt fails
+// and none recovers.
+const faultPoolSize = 6
+
 // TestFaults runs the fault-injection suite: three handlers on one
 // PostgreSQL of the test's own, through a proxy that cuts their
 // connections, the server stopped (immediate mode, as a crash) and started
@@ -35,7 +42,7 @@ func TestFaults(t *testing.T) {
 	}
 	storetest.RunFaults(t, storetest.FaultOptions{
 		NewInstance: func(t *testing.T) beecloud.Store {
-			return pgstore.New(srv.pool(t, proxy.Addr(), 40), &opts)
+			return pgstore.New(srv.pool(t, proxy.Addr(), faultPoolSize), &opts)
 		},
 		Proxy:        proxy,
 		RestartCount: 2,
@@ -80,7 +87,7 @@ func TestFaultsPlainStore(t *testing.T) {
 	storetest.RunFaults(t, storetest.FaultOptions{
 		NewInstance: func(t *testing.T) beecloud.Store {
 			// Hidden CompleteTx: the handler takes the plain path.
-			return struct{ beecloud.Store }{pgstore.New(srv.pool(t, proxy.Addr(), 40), &opts)}
+			return struct{ beecloud.Store }{pgstore.New(srv.pool(t, proxy.Addr(), faultPoolSize), &opts)}
 		},
 		Proxy:        proxy,
 		RestartCount: 2,

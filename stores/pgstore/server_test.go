@@ -112,7 +112,7 @@ func (s *pgServer) addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
 // url returns the URL of database postgres through addr (the server's own
 // address, or a proxy's).
 func (s *pgServer) url(addr string, maxConns int) string {
-	return fmt.Sprintf("postgres://postgres@%s/postgres?sslmode=disable&connect_timeout=2&pool_max_conns=%d", addr, maxConns)
+	return fmt.Sprintf("postgres://postgres@%s/postgres?sslmode=disable&connect_timeout=5&pool_max_conns=%d", addr, maxConns)
 }
 
 func (s *pgServer) run(name string, args ...string) ([]byte, error) {

@@ -12,12 +12,6 @@ import (
 
 var _ beecloud.TxStore = (*Store)(nil)
 
-// ErrClaimLost is returned by [Store.CompleteTx] when the delivery's token
-// no longer holds the claim on the key: its lease ran out and another
-// delivery took the claim over, or the key was completed meanwhile. The
-// work was rolled back.
-var ErrClaimLost = errors.New("pgstore: the claim is no longer held by this delivery")
-
 // ErrTxOwned is returned by Commit and Rollback of the transaction that
 // [Tx] returns: [Store.CompleteTx] ends that transaction itself.
 var ErrTxOwned = errors.New("pgstore: the transaction belongs to CompleteTx, which commits or rolls it back")
@@ -85,8 +79,10 @@ func (ownedTx) Rollback(context.Context) error { return ErrTxOwned }
 // the server handles at once, or they wait for each other.
 //
 // If work returns an error or panics, or token no longer holds the claim
-// ([ErrClaimLost]), the transaction is rolled back and CompleteTx returns
-// an error (a panic is re-raised after the rollback). If the commit itself
+// (its lease ran out and another delivery took it over, or the key was
+// completed meanwhile: [beecloud.ErrClaimLost]), the transaction is rolled
+// back and CompleteTx returns an error (a panic is re-raised after the
+// rollback). If the commit itself
 // fails, the outcome is unknown to PostgreSQL's client: the next Claim of
 // key tells whether it happened (ClaimDone) or not.
 func (s *Store) CompleteTx(ctx context.Context, key, token string, work func(ctx context.Context) error) error {
@@ -119,7 +115,7 @@ func (s *Store) CompleteTx(ctx context.Context, key, token string, work func(ctx
 		return fmt.Errorf("pgstore: complete: %w", err)
 	}
 	if tag.RowsAffected() != 1 {
-		return ErrClaimLost
+		return beecloud.ErrClaimLost
 	}
 	// Whatever Commit returns, the transaction has ended: a failed
 	// commit is rolled back by PostgreSQL, or its outcome is unknown.

@@ -139,7 +139,7 @@ func TestCompleteTx(t *testing.T) {
 		mustClaim(t, s, "lost", "a", 20*time.Millisecond, beecloud.ClaimOK)
 		time.Sleep(50 * time.Millisecond)
 		mustClaim(t, s, "lost", "b", time.Minute, beecloud.ClaimOK)
-		if err := s.CompleteTx(ctx, "lost", "a", effect(effects, "lost", nil)); !errors.Is(err, pgstore.ErrClaimLost) {
+		if err := s.CompleteTx(ctx, "lost", "a", effect(effects, "lost", nil)); !errors.Is(err, beecloud.ErrClaimLost) {
 			t.Fatalf("CompleteTx by the old holder = %v; want ErrClaimLost", err)
 		}
 		if n := count("lost"); n != 0 {
@@ -159,7 +159,7 @@ func TestCompleteTx(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, tok := range []string{"a", "b"} {
-			if err := s.CompleteTx(ctx, "done", tok, effect(effects, "done", nil)); !errors.Is(err, pgstore.ErrClaimLost) {
+			if err := s.CompleteTx(ctx, "done", tok, effect(effects, "done", nil)); !errors.Is(err, beecloud.ErrClaimLost) {
 				t.Errorf("CompleteTx(%q) of a done key = %v; want ErrClaimLost", tok, err)
 			}
 		}
@@ -285,7 +285,7 @@ func TestCompleteTxRace(t *testing.T) {
 		if n := count(key); n != 1 {
 			t.Errorf("%s: effects = %d; want 1", key, n)
 		}
-		if !errors.Is(errs[i][0], pgstore.ErrClaimLost) || errs[i][1] != nil {
+		if !errors.Is(errs[i][0], beecloud.ErrClaimLost) || errs[i][1] != nil {
 			t.Errorf("%s: CompleteTx old, new = %v, %v; want ErrClaimLost, nil", key, errs[i][0], errs[i][1])
 		}
 	}
@@ -338,40 +338,4 @@ func TestCompleteTxLeavesClaimsFree(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustClaim(t, s, "k", "b", time.Minute, beecloud.ClaimDone)
-}
-
-// TestRenewal checks that a Claim by the holder's token renews its lease:
-// another token stays busy past the first lease, until the renewed one
-// runs out.
-func TestRenewal(t *testing.T) {
-	s, _ := newStore(t, pgstore.Options{})
-	testRenewal(t, s)
-}
-
-func testRenewal(t *testing.T, s beecloud.Store) {
-	const lease = 400 * time.Millisecond
-	start := time.Now()
-	mustClaim(t, s, "k", "a", lease, beecloud.ClaimOK)
-	time.Sleep(lease / 2)
-	renewed := time.Now()
-	mustClaim(t, s, "k", "a", lease, beecloud.ClaimOK)
-	time.Sleep(time.Until(start.Add(lease + 100*time.Millisecond)))
-	// Past the first lease, within the renewed one.
-	st, err := s.Claim(context.Background(), "k", "b", lease)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if time.Since(renewed) < lease && st != beecloud.ClaimBusy {
-		t.Fatalf("Claim by another token after the first lease, within the renewed one = %v; want busy", st)
-	}
-	time.Sleep(time.Until(renewed.Add(lease + 100*time.Millisecond)))
-	mustClaim(t, s, "k", "b", lease, beecloud.ClaimOK)
-	// The old holder's renewal now fails: b holds the claim.
-	mustClaim(t, s, "k", "a", lease, beecloud.ClaimBusy)
-	if err := s.Complete(context.Background(), "k", "b"); err != nil {
-		t.Fatal(err)
-	}
-	// Renewing a done key reports done and does not reopen it.
-	mustClaim(t, s, "k", "b", lease, beecloud.ClaimDone)
-	mustClaim(t, s, "k", "a", lease, beecloud.ClaimDone)
 }

@@ -20,13 +20,19 @@ func Example() {
 	}
 	rdb := redis.NewClient(opts)
 	defer rdb.Close()
+	// New refuses a Redis that can lose an acknowledged write: run it with
+	// appendonly yes, appendfsync always and maxmemory-policy noeviction.
+	store, err := redisstore.New(context.Background(), rdb, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	http.Handle("/beecloud/webhook", &beecloud.WebhookHandler{
 		Apps: beecloud.Apps{{
 			AppID:        os.Getenv("BEECLOUD_APP_ID"),
 			MasterSecret: os.Getenv("BEECLOUD_MASTER_SECRET"),
 		}},
-		Store: redisstore.New(rdb, nil),
+		Store: store,
 		Handle: func(ctx context.Context, n *beecloud.Notification) error {
 			if n.TransactionType != "PAY" || !n.TradeSuccess {
 				return nil // refunds and transfers: not handled here

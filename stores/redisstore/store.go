@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/paybutton/beecloud"
@@ -24,6 +25,14 @@ type Options struct {
 	// a resend that arrives after it run the work again: shorten it only
 	// in tests.
 	Retention time.Duration
+	// AcceptDataLoss makes [New] skip its check of the server's settings:
+	// the Store then runs on a Redis that may lose an acknowledged claim or
+	// completion (no append-only file, appendfsync everysec or no, an
+	// eviction policy that may drop keys), and a lost completion lets a
+	// resend run Handle a second time. Set it for tests, or for a server
+	// whose CONFIG command is disabled once you have checked its settings
+	// yourself.
+	AcceptDataLoss bool
 }
 
 // Store is a beecloud.Store in Redis, shared by every server instance that
@@ -46,7 +55,14 @@ var _ beecloud.Store = (*Store)(nil)
 
 // New returns a Store that keeps its claims in Redis through client. A nil
 // opts means the zero Options.
-func New(client redis.UniversalClient, opts *Options) *Store {
+//
+// Unless opts.AcceptDataLoss is set, New first reads the server's settings
+// with CONFIG GET (on every shard of a Cluster or Ring client) and returns
+// an [ErrNotDurable] error naming the first setting with which Redis can
+// lose a write it has acknowledged: appendonly must be yes, appendfsync
+// always, and maxmemory-policy noeviction (or maxmemory 0). If CONFIG is
+// renamed or disabled, New returns an error saying so.
+func New(ctx context.Context, client redis.UniversalClient, opts *Options) (*Store, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
@@ -57,7 +73,90 @@ func New(client redis.UniversalClient, opts *Options) *Store {
 	if o.Retention <= 0 {
 		o.Retention = beecloud.MinRetention
 	}
-	return &Store{client: client, prefix: o.Prefix, ret: o.Retention}
+	if client == nil {
+		return nil, errNoClient
+	}
+	if !o.AcceptDataLoss {
+		if err := checkDurable(ctx, client); err != nil {
+			return nil, err
+		}
+	}
+	return &Store{client: client, prefix: o.Prefix, ret: o.Retention}, nil
+}
+
+// ErrNotDurable is returned, wrapped, by [New] for a Redis whose settings
+// let it lose an acknowledged claim or completion; the error names the
+// setting.
+var ErrNotDurable = errors.New("redisstore: Redis can lose acknowledged writes")
+
+// durableSettings are the settings with which Redis keeps every write it
+// acknowledged through a crash of its process or machine, and never evicts
+// a key before its TTL, with what each must be.
+var durableSettings = []struct {
+	name, want string
+	why        string
+}{
+	{"appendonly", "yes", "without the append-only file a restart forgets every completion"},
+	{"appendfsync", "always", "with anything but always, a crash loses the writes of up to the last second, though Redis acknowledged them"},
+}
+
+// checkDurable reads the persistence and eviction settings of every
+// server behind client.
+func checkDurable(ctx context.Context, client redis.UniversalClient) error {
+	if shards, ok := client.(interface {
+		ForEachShard(context.Context, func(context.Context, *redis.Client) error) error
+	}); ok {
+		return shards.ForEachShard(ctx, func(ctx context.Context, c *redis.Client) error {
+			return checkServer(ctx, c, c.Options().Addr)
+		})
+	}
+	return checkServer(ctx, client, "")
+}
+
+func checkServer(ctx context.Context, c redis.Cmdable, addr string) error {
+	where := ""
+	if addr != "" {
+		where = " on " + addr
+	}
+	get := func(name string) (string, error) {
+		m, err := c.ConfigGet(ctx, name).Result()
+		if err != nil {
+			return "", fmt.Errorf("redisstore: cannot read the server's %s setting%s with CONFIG GET (%w); "+
+				"if CONFIG is renamed or disabled, check that appendonly is yes, appendfsync always and maxmemory-policy noeviction, "+
+				"then set Options.AcceptDataLoss", name, where, err)
+		}
+		v, ok := m[name]
+		if !ok {
+			return "", fmt.Errorf("redisstore: CONFIG GET %s%s answered no value; set Options.AcceptDataLoss only after checking it otherwise", name, where)
+		}
+		return v, nil
+	}
+	for _, s := range durableSettings {
+		v, err := get(s.name)
+		if err != nil {
+			return err
+		}
+		if !strings.EqualFold(v, s.want) {
+			return fmt.Errorf("%w: %s is %q%s, want %q: %s (or set Options.AcceptDataLoss to accept that a resend may then run Handle twice)",
+				ErrNotDurable, s.name, v, where, s.want, s.why)
+		}
+	}
+	policy, err := get("maxmemory-policy")
+	if err != nil {
+		return err
+	}
+	if policy == "noeviction" {
+		return nil
+	}
+	limit, err := get("maxmemory")
+	if err != nil {
+		return err
+	}
+	if limit != "0" {
+		return fmt.Errorf("%w: maxmemory-policy is %q%s with maxmemory %s, want \"noeviction\": every key of this package has a TTL, so the policy may evict completions when memory runs short (or set Options.AcceptDataLoss)",
+			ErrNotDurable, policy, where, limit)
+	}
+	return nil
 }
 
 // Values of the Redis keys: "c" followed by the holder's token for a

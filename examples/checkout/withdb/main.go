@@ -75,6 +75,11 @@ var redisStore = shopcmd.Store{
 			client.Close()
 			return nil, nil, fmt.Errorf("cannot reach %s: %w", opts.Addr, err)
 		}
-		return redisstore.New(client, nil), func() { client.Close() }, nil
+		store, err := redisstore.New(ctx, client, nil)
+		if err != nil {
+			client.Close()
+			return nil, nil, err
+		}
+		return store, func() { client.Close() }, nil
 	},
 }
