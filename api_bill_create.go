@@ -572,7 +572,7 @@ func scalarText(raw json.RawMessage) (string, error) {
 // A bill is never sent twice: BeeCloud makes a second bill for an
 // out_trade_no sent again. When the answer is lost (the connection broke,
 // a timeout, a 5xx or 429 answer), CreateBill only looks the bill up by
-// its out_trade_no. If BeeCloud has it, the error wraps [ErrBillAnswerLost]:
+// its out_trade_no, patiently, as [Client.Refund] does, within ctx. If BeeCloud has it, the error wraps [ErrBillAnswerLost]:
 // the bill exists but what pays it was in the lost answer, so pay the
 // order with a new bill under a new out_trade_no. Otherwise the error
 // wraps [ErrUnknownOutcome]: look the out_trade_no up with [Client.Bills]
@@ -594,61 +594,42 @@ func (c *Client) CreateBill(ctx context.Context, r BillRequest) (*BillResult, er
 	if err := c.checkCall(k); err != nil {
 		return nil, err
 	}
-	for sends := 1; ; sends++ {
-		a := c.roundTrip(ctx, k)
-		v := a.outcome(k)
-		if v.err == nil {
-			res, err := decodeBillResult(a.body, r.Channel)
+	var found *Bill
+	var malformed error // a success BeeCloud sent whose pay data is unreadable
+	res, recovered, err := sendOnce[*BillResult]{
+		call:   k,
+		what:   "bill " + r.OutTradeNo + " (" + string(r.Channel) + ")",
+		settle: "look its out_trade_no up with Client.Bills before making another bill for this order",
+		decode: func(body []byte) (*BillResult, error) {
+			res, err := decodeBillResult(body, r.Channel)
 			if err != nil {
-				return nil, fmt.Errorf("%w: bill %s: BeeCloud made it (result_code 0) but the answer is malformed: %w", ErrBillAnswerLost, r.OutTradeNo, err)
+				// result_code 0 says BeeCloud made the bill: a look-up
+				// could find it, never what pays it.
+				malformed = err
+				return nil, nil
 			}
 			return res, nil
-		}
-		if !a.sent && v.retry && sends < queryAttempts {
-			// The connection was never made: sending again is safe.
-			if werr := c.wait(ctx, sends); werr == nil {
-				continue
+		},
+		find: func(ctx context.Context) (*BillResult, bool, error) {
+			b, err := c.findBill(ctx, r)
+			if err != nil || b == nil {
+				return nil, false, err
 			}
-		}
-		if !billAnswerLost(a, v) {
-			return nil, v.err
-		}
-		return nil, c.settleLostBill(ctx, r, v.err)
-	}
-}
-
-// billAnswerLost reports whether a failed bill may have been made: no
-// complete answer from a request that left, or a 5xx or 429 answer, which
-// a proxy may give for a request BeeCloud handled.
-func billAnswerLost(a answer, v verdict) bool {
+			found = b
+			return nil, true, nil
+		},
+	}.do(ctx, c)
 	switch {
-	case a.err != nil:
-		return a.sent
-	case a.status >= 500, a.status == http.StatusTooManyRequests:
-		return true
+	case malformed != nil:
+		return nil, fmt.Errorf("%w: bill %s: BeeCloud made it (result_code 0) but the answer is malformed: %w", ErrBillAnswerLost, r.OutTradeNo, malformed)
+	case recovered:
+		// BeeCloud has the bill, but what pays it was in the lost answer.
+		return nil, fmt.Errorf("%w: bill %s (id %s) of %d 分 through %s: BeeCloud made it but its answer was lost: pay the order with a new bill under a new out_trade_no",
+			ErrBillAnswerLost, r.OutTradeNo, found.ID, found.Amount, r.Channel)
+	case err != nil:
+		return nil, err
 	}
-	return v.lost
-}
-
-// settleLostBill looks up the bill r whose answer was lost (cause).
-func (c *Client) settleLostBill(ctx context.Context, r BillRequest, cause error) error {
-	// Give BeeCloud a moment to finish a bill it received.
-	werr := c.wait(ctx, 1)
-	var found *Bill
-	if werr == nil {
-		found, werr = c.findBill(ctx, r)
-	}
-	switch {
-	case werr != nil:
-		return fmt.Errorf("%w: bill %s: the answer was lost (%w), and looking it up by bill_no failed (%w): look it up before making another bill for this order, and never send this bill_no again", ErrUnknownOutcome, r.OutTradeNo, cause, werr)
-	case found == nil:
-		return fmt.Errorf("%w: bill %s: the answer was lost (%w), and BeeCloud has no such bill yet: look it up by bill_no before making another bill for this order, and never send this bill_no again", ErrUnknownOutcome, r.OutTradeNo, cause)
-	}
-	id := found.ID
-	if id == "" {
-		id = "unknown"
-	}
-	return fmt.Errorf("%w: bill %s (id %s) of %d 分 through %s: BeeCloud made it but the answer was lost (%w): pay the order with a new bill under a new out_trade_no", ErrBillAnswerLost, r.OutTradeNo, id, found.Amount, r.Channel, cause)
+	return res, nil
 }
 
 // findBill looks up the bill r by its bill_no; nil means BeeCloud has no
