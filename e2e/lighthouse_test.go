@@ -47,7 +47,7 @@ func TestLighthouse(t *testing.T) {
 		t.Run(p.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 			defer cancel()
-			cmd := exec.CommandContext(ctx, bin, p.url, //nolint:gosec // G204: the test's own tool, chosen by the developer
+			cmd := exec.CommandContext(ctx, bin, p.url, // the test's own tool, chosen by the developer
 				"--output=json", "--output-path=stdout", "--quiet",
 				"--only-categories="+strings.Join(lighthouseCategories, ","),
 				"--chrome-path="+chromiumPath(),

@@ -131,7 +131,7 @@ func (w *writer) close() {
 		w.decide() //nolint:errcheck // the client went away; nothing to tell it
 	}
 	if w.gz != nil {
-		w.gz.Close() //nolint:errcheck // the client went away
+		_ = w.gz.Close() // the client went away
 		w.gz.Reset(io.Discard)
 		writers.Put(w.gz)
 		w.gz = nil
@@ -144,7 +144,7 @@ func (w *writer) Flush() {
 		w.decide() //nolint:errcheck // the client went away
 	}
 	if w.gz != nil {
-		w.gz.Flush() //nolint:errcheck // the client went away
+		_ = w.gz.Flush() // the client went away
 	}
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()

@@ -33,7 +33,7 @@ func TestGzip(t *testing.T) {
 				w.WriteHeader(tt.status)
 				// In pieces, as templates write.
 				for i := 0; i < len(tt.body); i += 100 {
-					io.WriteString(w, tt.body[i:min(i+100, len(tt.body))]) //nolint:errcheck // a recorder
+					_, _ = io.WriteString(w, tt.body[i:min(i+100, len(tt.body))]) // a recorder
 				}
 			}))
 			req := httptest.NewRequest("GET", "/", nil)
