@@ -24,8 +24,10 @@ func FuzzKeys(f *testing.F) {
 	}
 	// One table for every fuzzing process and run, kept small by a short
 	// retention and the cleanup in Complete, so that no worker leaves a
-	// table behind.
-	s, _ := newStore(f, pgstore.Options{Table: "beecloud_test_fuzz", Retention: time.Second, CleanupInterval: time.Second})
+	// table behind. The retention must outlast one input's checks on a
+	// loaded machine: a completion forgotten before its check is read as
+	// lost.
+	s, _ := newStore(f, pgstore.Options{Table: "beecloud_test_fuzz", Retention: time.Minute, CleanupInterval: time.Second})
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	var n atomic.Int64
 	f.Fuzz(func(t *testing.T, key, token string) {

@@ -23,7 +23,7 @@ func FuzzKeys(f *testing.F) {
 		f.Add(seed[0], seed[1])
 	}
 	// One prefix for every fuzzing process and run: the keys expire.
-	s := newStore(f, newClient(f), &redisstore.Options{Prefix: "beecloud-test:fuzz:", Retention: time.Second})
+	s := newStore(f, newClient(f), &redisstore.Options{Prefix: "beecloud-test:fuzz:", Retention: time.Minute})
 	run := strconv.FormatInt(time.Now().UnixNano(), 36)
 	var n atomic.Int64
 	f.Fuzz(func(t *testing.T, key, token string) {
