@@ -149,7 +149,7 @@ func TestBuyShowsPayPage(t *testing.T) {
 			}
 			// Under the page's CSP, its own script, the click runtime and
 			// BeeCloud's tag carry the nonce; nothing else is a script.
-			if nonces := regexp.MustCompile(`<script nonce="[A-Za-z0-9+/=&#;]{20,}"|<script id="spay-script"[^>]* nonce="`).FindAllString(page, -1); len(nonces) != 3 {
+			if nonces := regexp.MustCompile(`<script nonce="[A-Za-z0-9+/=&#;_-]{20,}"|<script id="spay-script"[^>]* nonce="`).FindAllString(page, -1); len(nonces) != 3 {
 				t.Errorf("pay page: got %d scripts with a nonce; want 3 (the page's, the runtime, BeeCloud's tag)", len(nonces))
 			}
 			if direct := regexp.MustCompile(`"out_trade_no":"` + no + `"[^<]*"instant_channel":"wxmp"`); !direct.MatchString(page) {
