@@ -316,7 +316,7 @@ func (s *Sandbox) testBillFilter(q *restReq) (func(*Bill) bool, *restErr) {
 		created := b.Created.UnixMilli()
 		return b.AppID == appID && b.Test &&
 			(billNo == "" || b.Order.OutTradeNo == billNo) &&
-			(ch == "" || b.SubChannel == ch || channelType(b.Channel) == ch) &&
+			channelMatches(b, ch) &&
 			created >= from && created <= to
 	}, nil
 }
