@@ -21,7 +21,8 @@ const (
 	completeInline = 3 * time.Second
 	// completeBackground is how long the background keeps retrying.
 	completeBackground = time.Hour
-	// storeCallTimeout bounds one Store call outside Handle.
+	// storeCallTimeout bounds one Store call after the claim: Complete,
+	// Release, or the Claim that checks a failed commit.
 	storeCallTimeout = 10 * time.Second
 )
 
@@ -88,17 +89,20 @@ func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notifi
 	// The records about this delivery may outlive the request too (the
 	// heartbeat's, the background's).
 	log.ctx = base
-	c, o, err := h.claim(base, log, n)
+	// HandleTimeout runs from the claim: its context bounds the Claim
+	// call, and then ExpectedAmount and Handle.
+	timeout := h.handleTimeout()
+	timed, cancel := context.WithTimeout(base, timeout)
+	defer cancel()
+	c, o, err := h.claim(timed, base, log, n)
 	if c == nil {
 		return o, err
 	}
 	// Handle's context ends at HandleTimeout, when Handle returns, or with
 	// cause ErrClaimLost.
-	lost, lose := context.WithCancelCause(base)
+	work, lose := context.WithCancelCause(timed)
 	defer lose(nil)
-	c.timeout = h.handleTimeout()
-	work, cancel := context.WithTimeout(lost, c.timeout)
-	defer cancel()
+	c.timeout = timeout
 	c.hold(lose)
 
 	finished := false
@@ -119,9 +123,10 @@ func (h *WebhookHandler) handle(ctx context.Context, log *deliveryLog, n *Notifi
 	return o, err
 }
 
-// claim claims n's transaction for a new delivery token. It returns the
+// claim claims n's transaction for a new delivery token, calling the
+// Store under ctx; the claim's later store calls use base. It returns the
 // claim if it was granted, or else nil and the outcome.
-func (h *WebhookHandler) claim(base context.Context, log *deliveryLog, n *Notification) (*claim, outcome, error) {
+func (h *WebhookHandler) claim(ctx, base context.Context, log *deliveryLog, n *Notification) (*claim, outcome, error) {
 	lease := h.Lease
 	switch {
 	case lease <= 0:
@@ -131,9 +136,7 @@ func (h *WebhookHandler) claim(base context.Context, log *deliveryLog, n *Notifi
 	}
 	c := &claim{base: base, store: h.store(), key: n.Key(), token: newDeliveryToken(), lease: lease, log: log}
 	c.started = time.Now()
-	ctx, cancel := context.WithTimeout(base, storeCallTimeout)
 	state, err := c.store.Claim(ctx, c.key, c.token, lease)
-	cancel()
 	switch {
 	case err != nil:
 		log.error("beecloud: webhook store failed to claim the transaction", slog.Any("err", err))

@@ -25,7 +25,8 @@ const (
 	// unless renewed; the handler renews it every third of the lease while
 	// the delivery runs.
 	DefaultLease = 5 * time.Minute
-	// DefaultHandleTimeout bounds ExpectedAmount and Handle together.
+	// DefaultHandleTimeout bounds the claim, ExpectedAmount and Handle
+	// together.
 	DefaultHandleTimeout = 5 * time.Minute
 	// DefaultReadTimeout bounds reading a webhook's body.
 	DefaultReadTimeout = 10 * time.Second
@@ -138,8 +139,8 @@ type WebhookHandler struct {
 	// recorded, a resend may run Handle again. So keep Lease well above
 	// your store's longest outage.
 	Lease time.Duration
-	// HandleTimeout bounds ExpectedAmount and Handle together: their ctx
-	// ends then. Zero means DefaultHandleTimeout (5 minutes). A Handle
+	// HandleTimeout bounds the claim, ExpectedAmount and Handle together:
+	// their ctx ends then. Zero means DefaultHandleTimeout (5 minutes). A Handle
 	// that ignores its ctx keeps the transaction claimed until it returns,
 	// so that no resend runs it twice; the overrun is logged at error
 	// level.
