@@ -93,9 +93,11 @@ const (
 	QRPayModeSmall QRPayMode = "3" // at least 75×75 px
 )
 
-// PrepaidCardTypes lists the card types (frqid) a [BillYeeNoBankCard]
-// bill takes.
-var PrepaidCardTypes = []string{
+// PrepaidCardTypes returns the card types (frqid) a [BillYeeNoBankCard]
+// bill takes, in a new slice each time.
+func PrepaidCardTypes() []string { return slices.Clone(prepaidCardTypes) }
+
+var prepaidCardTypes = []string{
 	"JUNNET", "SNDACARD", "SZX", "ZHENGTU", "QQCARD", "UNICOM", "JIUYOU", "YICHONGCARD",
 	"NETEASE", "WANMEI", "SOHU", "TELECOM", "ZONGYOU", "TIANXIA", "TIANHONG", "THIRTYTWOCARD",
 }
@@ -108,7 +110,7 @@ type PrepaidCard struct {
 	// Password is the card's password (cardpwd); it is sent to BeeCloud and
 	// never printed.
 	Password string
-	// Type is the card's kind (frqid), one of PrepaidCardTypes.
+	// Type is the card's kind (frqid), one of [PrepaidCardTypes].
 	Type string
 }
 
@@ -347,9 +349,9 @@ func (r BillRequest) checkChannelFields(p *problems, known bool) {
 	}
 	switch {
 	case c.Type == "":
-		p.add("frqid", "is required for YEE_NOBANKCARD (Card.Type), one of PrepaidCardTypes")
-	case !slices.Contains(PrepaidCardTypes, c.Type):
-		p.add("frqid", fmt.Sprintf("unknown card type %q: one of PrepaidCardTypes, such as \"SZX\"", shortText(c.Type, 20)))
+		p.add("frqid", "is required for YEE_NOBANKCARD (Card.Type), one of PrepaidCardTypes()")
+	case !slices.Contains(prepaidCardTypes, c.Type):
+		p.add("frqid", fmt.Sprintf("unknown card type %q: one of PrepaidCardTypes(), such as \"SZX\"", shortText(c.Type, 20)))
 	}
 }
 

@@ -246,7 +246,7 @@ var channelFields = map[string][]channelField{
 	"YEE_WAP":    {{"identity_id", func(v string) bool { return alnum(v, 1, 50) }, "must be 1 to 50 letters or digits"}},
 	"YEE_NOBANKCARD": {
 		{key: "cardno"}, {key: "cardpwd"},
-		{"frqid", func(v string) bool { return slices.Contains(beecloud.PrepaidCardTypes, v) }, "must be a card type such as SZX"},
+		{"frqid", func(v string) bool { return slices.Contains(beecloud.PrepaidCardTypes(), v) }, "must be a card type such as SZX"},
 	},
 }
 
