@@ -3,6 +3,8 @@ package beecloud
 import (
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // FuzzDecodeBillResult: no answer makes the decoder panic, and a decoded
@@ -28,17 +30,14 @@ func FuzzDecodeBillResult(f *testing.F) {
 		}
 		switch BillChannel(ch) {
 		case BillWxNative:
-			if res.CodeURL == "" {
-				t.Errorf("WX_NATIVE without a code_url: %s", body)
-			}
+			assert.NotEmpty(t, res.CodeURL, "WX_NATIVE without a code_url: %s", body)
 		case BillWxJSAPI:
-			if res.JSAPI == nil || res.JSAPI.Package == "" || res.JSAPI.PaySign == "" {
-				t.Errorf("WX_JSAPI without its parameters: %s", body)
+			if assert.NotNil(t, res.JSAPI, "WX_JSAPI without its parameters: %s", body) {
+				assert.NotEmpty(t, res.JSAPI.Package, "WX_JSAPI without its package: %s", body)
+				assert.NotEmpty(t, res.JSAPI.PaySign, "WX_JSAPI without its pay_sign: %s", body)
 			}
 		case BillAliApp:
-			if res.OrderString == "" {
-				t.Errorf("ALI_APP without an order_string: %s", body)
-			}
+			assert.NotEmpty(t, res.OrderString, "ALI_APP without an order_string: %s", body)
 		}
 	})
 }
@@ -58,12 +57,10 @@ func FuzzBillRequestParams(f *testing.F) {
 			return
 		}
 		for _, key := range []string{"channel", "bill_no", "title", "total_fee"} {
-			if _, ok := m[key]; !ok {
-				t.Errorf("accepted without %s: %+v", key, r)
-			}
+			assert.Contains(t, m, key, "params() accepted without %s: %+v", key, r)
 		}
-		if r.Channel == BillWxJSAPI && m["openid"] == nil {
-			t.Errorf("WX_JSAPI accepted without openid: %+v", r)
+		if r.Channel == BillWxJSAPI {
+			assert.NotNil(t, m["openid"], "params(): WX_JSAPI accepted without openid: %+v", r)
 		}
 	})
 }

@@ -1,6 +1,10 @@
 package beecloud
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
 
 func TestCodeString(t *testing.T) {
 	tests := []struct {
@@ -14,16 +18,12 @@ func TestCodeString(t *testing.T) {
 		{-1, "Code(-1)"},
 	}
 	for _, tt := range tests {
-		if got := tt.code.String(); got != tt.want {
-			t.Errorf("Code(%d).String() = %q; want %q", int(tt.code), got, tt.want)
-		}
+		assert.Equal(t, tt.want, tt.code.String(), "Code(%d).String()", int(tt.code))
 	}
 }
 
 // An unknown code is shown as its number alone, not as Code(N).
 func TestAPIErrorUnknownCode(t *testing.T) {
 	e := &APIError{Code: 99, Message: "SOMETHING_NEW"}
-	if got, want := e.Error(), "beecloud: BeeCloud result_code 99: SOMETHING_NEW"; got != want {
-		t.Errorf("Error() = %q; want %q", got, want)
-	}
+	assert.EqualError(t, e, "beecloud: BeeCloud result_code 99: SOMETHING_NEW", "Error()")
 }

@@ -6,6 +6,9 @@ import (
 	"testing"
 	"unicode"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/paybutton/beecloud/internal/channel"
 )
 
@@ -42,41 +45,22 @@ func TestChannels(t *testing.T) {
 	for _, tt := range channelTests {
 		t.Run(tt.code, func(t *testing.T) {
 			c := tt.c
-			if string(c) != tt.code {
-				t.Errorf("constant = %q; want %q", c, tt.code)
-			}
-			if !c.Known() {
-				t.Errorf("Known() = false; want true")
-			}
-			if name := c.Name(); !strings.ContainsFunc(name, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
-				t.Errorf("Name() = %q; want a Chinese name", name)
-			}
-			if got := c.NeedsOpenID(); got != tt.openID {
-				t.Errorf("NeedsOpenID() = %t; want %t", got, tt.openID)
-			}
-			if got := c.SupportsReturnURL(); got != !tt.noURL {
-				t.Errorf("SupportsReturnURL() = %t; want %t", got, !tt.noURL)
-			}
-			if got := channel.QRCode(string(c)); got != tt.qr {
-				t.Errorf("QRCode = %t; want %t", got, tt.qr)
-			}
-			if got := channel.Sub(string(c), false); got != tt.web {
-				t.Errorf("Sub(false) = %q; want %q", got, tt.web)
-			}
-			if got := channel.Sub(string(c), true); got != tt.wap {
-				t.Errorf("Sub(true) = %q; want %q", got, tt.wap)
-			}
-			if got := channel.Type(string(c)); got != tt.chanType {
-				t.Errorf("Type = %q; want %q", got, tt.chanType)
-			}
-			if !slices.Contains(webhookChannelTypes, channel.Type(string(c))) {
-				t.Errorf("Type = %q is not a webhook channel_type", channel.Type(string(c)))
-			}
+			assert.Equal(t, tt.code, string(c), "constant")
+			assert.True(t, c.Known(), "Known()")
+			name := c.Name()
+			assert.True(t, strings.ContainsFunc(name, func(r rune) bool { return unicode.Is(unicode.Han, r) }),
+				"Name() = %q; want a Chinese name", name)
+			assert.Equal(t, tt.openID, c.NeedsOpenID(), "NeedsOpenID()")
+			assert.Equal(t, !tt.noURL, c.SupportsReturnURL(), "SupportsReturnURL()")
+			assert.Equal(t, tt.qr, channel.QRCode(string(c)), "QRCode")
+			assert.Equal(t, tt.web, channel.Sub(string(c), false), "Sub(false)")
+			assert.Equal(t, tt.wap, channel.Sub(string(c), true), "Sub(true)")
+			assert.Equal(t, tt.chanType, channel.Type(string(c)), "Type")
+			assert.Contains(t, webhookChannelTypes, channel.Type(string(c)), "Type; want a webhook channel_type")
 			// A webhook's sub_channel_type starts with its channel_type.
 			for _, sub := range []string{channel.Sub(string(c), false), channel.Sub(string(c), true)} {
-				if !strings.HasPrefix(sub, channel.Type(string(c))+"_") {
-					t.Errorf("Sub %q does not start with Type %q", sub, channel.Type(string(c)))
-				}
+				assert.True(t, strings.HasPrefix(sub, channel.Type(string(c))+"_"),
+					"Sub %q does not start with Type %q", sub, channel.Type(string(c)))
 			}
 		})
 	}
@@ -84,49 +68,33 @@ func TestChannels(t *testing.T) {
 
 func TestChannelsList(t *testing.T) {
 	got := Channels()
-	if len(got) != len(channelTests) {
-		t.Fatalf("Channels() has %d channels; want %d", len(got), len(channelTests))
-	}
+	require.Len(t, got, len(channelTests), "Channels()")
 	for _, tt := range channelTests {
-		if !slices.Contains(got, tt.c) {
-			t.Errorf("Channels() lacks %q", tt.c)
-		}
+		assert.Contains(t, got, tt.c, "Channels()")
 	}
 	for i, c := range got {
-		if slices.Index(got, c) != i {
-			t.Errorf("Channels() lists %q twice", c)
-		}
+		assert.Equal(t, i, slices.Index(got, c), "Channels() lists %q twice", c)
 	}
-	if got[0] != ChannelAli {
-		t.Errorf("Channels()[0] = %q; want %q, first on BeeCloud's menu", got[0], ChannelAli)
-	}
+	assert.Equal(t, ChannelAli, got[0], "Channels()[0]; want the first on BeeCloud's menu")
 
 	// The caller owns the slice: changing it changes nothing for others.
 	got[0] = "changed"
 	slices.Reverse(got)
-	if again := Channels(); again[0] != ChannelAli || slices.Contains(again, "changed") {
-		t.Errorf("after changing a returned slice, Channels() = %q", again)
-	}
+	again := Channels()
+	assert.Equal(t, ChannelAli, again[0], "after changing a returned slice, Channels()[0]")
+	assert.NotContains(t, again, Channel("changed"), "after changing a returned slice, Channels()")
 }
 
 func TestChannelUnknown(t *testing.T) {
 	for _, c := range []Channel{"", "alipay", "ALI", "wechat", "paypal", " ali"} {
-		if c.Known() {
-			t.Errorf("Channel(%q).Known() = true; want false", c)
-		}
-		if got := c.Name(); got != string(c) {
-			t.Errorf("Channel(%q).Name() = %q; want the code itself", c, got)
-		}
-		if c.NeedsOpenID() || channel.QRCode(string(c)) || c.SupportsReturnURL() {
-			t.Errorf("Channel(%q): NeedsOpenID %t, QRCode %t, SupportsReturnURL %t; want all false",
-				c, c.NeedsOpenID(), channel.QRCode(string(c)), c.SupportsReturnURL())
-		}
-		if got := channel.Type(string(c)); got != "" {
-			t.Errorf("Channel(%q).Type = %q; want \"\"", c, got)
-		}
-		if web, wap := channel.Sub(string(c), false), channel.Sub(string(c), true); web != "" || wap != "" {
-			t.Errorf("Channel(%q) Sub = %q, %q; want \"\"", c, web, wap)
-		}
+		assert.False(t, c.Known(), "Channel(%q).Known()", c)
+		assert.Equal(t, string(c), c.Name(), "Channel(%q).Name(); want the code itself", c)
+		assert.False(t, c.NeedsOpenID(), "Channel(%q).NeedsOpenID()", c)
+		assert.False(t, channel.QRCode(string(c)), "Channel(%q): QRCode", c)
+		assert.False(t, c.SupportsReturnURL(), "Channel(%q).SupportsReturnURL()", c)
+		assert.Empty(t, channel.Type(string(c)), "Channel(%q): Type", c)
+		assert.Empty(t, channel.Sub(string(c), false), "Channel(%q): Sub(false)", c)
+		assert.Empty(t, channel.Sub(string(c), true), "Channel(%q): Sub(true)", c)
 	}
 }
 
@@ -157,17 +125,13 @@ func TestSubChannelName(t *testing.T) {
 		{"", ""},
 	}
 	for _, tt := range tests {
-		if got := SubChannelName(tt.sub); got != tt.want {
-			t.Errorf("SubChannelName(%q) = %q; want %q", tt.sub, got, tt.want)
-		}
+		assert.Equal(t, tt.want, SubChannelName(tt.sub), "SubChannelName(%q)", tt.sub)
 	}
 	// Every BeeCloud channel the button pays through has its channel's name.
 	for _, c := range Channels() {
 		for _, mobile := range []bool{false, true} {
 			sub := channel.Sub(string(c), mobile)
-			if got := SubChannelName(sub); got == sub {
-				t.Errorf("SubChannelName(%q) = %q; want a name", sub, got)
-			}
+			assert.NotEqual(t, sub, SubChannelName(sub), "SubChannelName(%q); want a name", sub)
 		}
 	}
 }

@@ -3,12 +3,13 @@ package beecloud
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const (
@@ -37,14 +38,10 @@ func assertRedacted(t *testing.T, how, out string) {
 	t.Helper()
 	for _, secret := range []string{testAppSecret, testMasterSecret, testTestSecret} {
 		for _, part := range []string{secret, secret[len(secret)-8:], secret[:len(secret)-9]} {
-			if strings.Contains(out, part) {
-				t.Errorf("%s shows secret text %q: %s", how, part, out)
-			}
+			assert.NotContains(t, out, part, "%s shows secret text", how)
 		}
 	}
-	if !strings.Contains(out, testAppID) {
-		t.Errorf("%s does not show the AppID %q: %s", how, testAppID, out)
-	}
+	assert.Contains(t, out, testAppID, "%s does not show the AppID", how)
 }
 
 func TestConfigRedactsFmt(t *testing.T) {
@@ -64,9 +61,7 @@ func TestConfigRedactsFmt(t *testing.T) {
 			if name == "pointer in exported field" {
 				// fmt prints a nested pointer as an address.
 				for _, s := range []string{testAppSecret, testMasterSecret, testTestSecret} {
-					if strings.Contains(out, s) {
-						t.Errorf("Sprintf(%q, %s) shows a secret: %s", verb, name, out)
-					}
+					assert.NotContains(t, out, s, "Sprintf(%q, %s) shows a secret", verb, name)
 				}
 				continue
 			}
@@ -78,12 +73,8 @@ func TestConfigRedactsFmt(t *testing.T) {
 func TestConfigStringShowsWhatIsSet(t *testing.T) {
 	got := Config{AppID: "app", MasterSecret: "m"}.String()
 	want := `beecloud.Config{AppID:"app", AppSecret:"", MasterSecret:"[redacted]", TestSecret:"", ScriptURL:"", LegacyWebhook:false, LegacyWindow:0s}`
-	if got != want {
-		t.Errorf("String() = %q; want %q", got, want)
-	}
-	if got := fmt.Sprintf("%#v", Config{AppID: "app", MasterSecret: "m"}); got != want {
-		t.Errorf("%%#v = %q; want %q", got, want)
-	}
+	assert.Equal(t, want, got, "String()")
+	assert.Equal(t, want, fmt.Sprintf("%#v", Config{AppID: "app", MasterSecret: "m"}), "Sprintf(%q)", "%#v")
 }
 
 func TestConfigRedactsSlog(t *testing.T) {
@@ -116,34 +107,26 @@ func TestConfigSlogShape(t *testing.T) {
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("m", "cfg", Config{AppID: "app", AppSecret: "s"})
 	var rec struct{ Cfg map[string]any }
-	if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &rec), "json.Unmarshal(%s)", buf.Bytes())
 	want := map[string]any{
 		"app_id": "app", "app_secret": "[redacted]", "master_secret": "", "test_secret": "",
 		"script_url": "", "legacy_webhook": false,
 	}
-	if got, wantS := fmt.Sprint(rec.Cfg), fmt.Sprint(want); got != wantS {
-		t.Errorf("logged cfg = %s; want %s", got, wantS)
-	}
+	assert.Equal(t, want, rec.Cfg, "logged cfg")
 }
 
 func TestConfigMarshalJSON(t *testing.T) {
 	cfg := secretConfig()
 	b, err := json.Marshal(struct{ Config Config }{cfg})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "json.Marshal")
 	assertRedacted(t, "json.Marshal", string(b))
 
 	// Unmarshalling the output must not set a secret to "[redacted]".
 	var back Config
-	if err := json.Unmarshal(b[len(`{"Config":`):len(b)-1], &back); err != nil {
-		t.Fatal(err)
-	}
-	if back.AppSecret != "" || back.MasterSecret != "" || back.TestSecret != "" {
-		t.Errorf("round trip set secrets: %q %q %q", back.AppSecret, back.MasterSecret, back.TestSecret)
-	}
+	require.NoError(t, json.Unmarshal(b[len(`{"Config":`):len(b)-1], &back), "json.Unmarshal(%s)", b)
+	assert.Empty(t, back.AppSecret, "round trip set AppSecret")
+	assert.Empty(t, back.MasterSecret, "round trip set MasterSecret")
+	assert.Empty(t, back.TestSecret, "round trip set TestSecret")
 }
 
 func TestConfigCheckSigning(t *testing.T) {
@@ -157,32 +140,21 @@ func TestConfigCheckSigning(t *testing.T) {
 	}
 	for _, tt := range tests {
 		err := tt.cfg.checkSigning()
-		if !errors.Is(err, ErrInvalidConfig) {
-			t.Errorf("%v.checkSigning() = %v; want ErrInvalidConfig", tt.cfg, err)
-			continue
-		}
+		require.ErrorIs(t, err, ErrInvalidConfig, "%v.checkSigning()", tt.cfg)
 		for _, m := range tt.mention {
-			if !strings.Contains(err.Error(), m) {
-				t.Errorf("%v.checkSigning() = %q; want it to name %s", tt.cfg, err, m)
-			}
+			require.ErrorContains(t, err, m, "%v.checkSigning(); want it to name %s", tt.cfg, m)
 		}
-		if strings.Contains(err.Error(), testAppSecret) || strings.Contains(err.Error(), testMasterSecret) {
-			t.Errorf("checkSigning() error shows a secret: %q", err)
-		}
+		assert.NotContains(t, err.Error(), testAppSecret, "checkSigning() error shows a secret")
+		assert.NotContains(t, err.Error(), testMasterSecret, "checkSigning() error shows a secret")
 	}
-	if err := secretConfig().checkSigning(); err != nil {
-		t.Errorf("checkSigning() of a complete config = %v; want nil", err)
-	}
+	assert.NoError(t, secretConfig().checkSigning(), "checkSigning() of a complete config")
 }
 
 func TestConfigNow(t *testing.T) {
 	fixed := time.Date(2015, 3, 20, 2, 11, 50, 0, time.UTC)
-	if got := (Config{Now: func() time.Time { return fixed }}).now(); !got.Equal(fixed) {
-		t.Errorf("now() with Now set = %v; want %v", got, fixed)
-	}
+	got := (Config{Now: func() time.Time { return fixed }}).now()
+	assert.True(t, got.Equal(fixed), "now() with Now set = %v; want %v", got, fixed)
 	before := time.Now()
-	got := Config{}.now()
-	if got.Before(before) || got.After(time.Now()) {
-		t.Errorf("now() with nil Now = %v; want the current time", got)
-	}
+	got = Config{}.now()
+	assert.WithinRange(t, got, before, time.Now(), "now() with nil Now; want the current time")
 }

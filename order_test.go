@@ -3,17 +3,16 @@ package beecloud
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
-	"reflect"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // validOrder is the order every validation case starts from.
@@ -154,31 +153,18 @@ func TestOrderValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.order.Validate()
 			if tt.field == "" {
-				if err != nil {
-					t.Fatalf("Validate() = %v; want nil", err)
-				}
+				require.NoError(t, err, "Validate()")
 				return
 			}
-			if !errors.Is(err, ErrInvalidOrder) || errors.Is(err, ErrInvalidRequest) {
-				t.Fatalf("Validate() = %v; want an error matching ErrInvalidOrder, not ErrInvalidRequest", err)
-			}
+			require.ErrorIs(t, err, ErrInvalidOrder, "Validate()")
+			require.NotErrorIs(t, err, ErrInvalidRequest, "Validate()")
 			var verr *ValidationError
-			if !errors.As(err, &verr) {
-				t.Fatalf("Validate() = %T; want a *ValidationError", err)
-			}
-			if len(verr.Problems) != 1 {
-				t.Errorf("Problems = %q; want one, for %q", verr.Problems, tt.field)
-			}
+			require.ErrorAs(t, err, &verr, "Validate()")
+			assert.Len(t, verr.Problems, 1, "Validate() problems; want one, for %q", tt.field)
 			p, ok := verr.Field(tt.field)
-			if !ok {
-				t.Fatalf("Problems = %q; want one for %q", verr.Problems, tt.field)
-			}
-			if !strings.Contains(p.Reason, tt.reason) {
-				t.Errorf("reason for %q = %q; want it to contain %q", tt.field, p.Reason, tt.reason)
-			}
-			if want := "beecloud: invalid order: " + tt.field + ": " + p.Reason; err.Error() != want {
-				t.Errorf("Error() = %q; want %q", err.Error(), want)
-			}
+			require.True(t, ok, "Validate() problems = %q; want one for %q", verr.Problems, tt.field)
+			assert.Contains(t, p.Reason, tt.reason, "Validate() reason for %q", tt.field)
+			assert.EqualError(t, err, "beecloud: invalid order: "+tt.field+": "+p.Reason, "Validate()")
 		})
 	}
 }
@@ -195,39 +181,27 @@ func TestOrderValidateReportsAllProblems(t *testing.T) {
 	}
 	err := o.Validate()
 	var verr *ValidationError
-	if !errors.As(err, &verr) {
-		t.Fatalf("Validate() = %v; want a *ValidationError", err)
-	}
+	require.ErrorAs(t, err, &verr, "Validate()")
 	var fields []string
 	for _, p := range verr.Problems {
 		fields = append(fields, p.Field)
-		if p.Reason == "" {
-			t.Errorf("problem %q has no reason", p.Field)
-		}
+		assert.NotEmpty(t, p.Reason, "Validate(): problem %q has no reason", p.Field)
 	}
 	want := []string{"out_trade_no", "title", "amount", "return_url", "optional.a", "optional.b", "instant_channel", "openid"}
-	if !slices.Equal(fields, want) {
-		t.Errorf("problem fields = %q; want %q", fields, want)
-	}
+	assert.Equal(t, want, fields, "Validate() problem fields")
 	for _, f := range want {
-		if !strings.Contains(err.Error(), f+": ") {
-			t.Errorf("Error() = %q; want it to name %q", err, f)
-		}
+		assert.Contains(t, err.Error(), f+": ", "Validate() error; want it to name %q", f)
 	}
 
 	// The zero Order lacks its three required fields.
 	verr = nil
-	if !errors.As(Order{}.Validate(), &verr) {
-		t.Fatal("Order{}.Validate() is not a *ValidationError")
-	}
+	require.ErrorAs(t, Order{}.Validate(), &verr, "Order{}.Validate()")
 	fields = fields[:0]
 	for _, p := range verr.Problems {
 		fields = append(fields, p.Field+": "+p.Reason)
 	}
 	want = []string{"out_trade_no: is required", "title: is required", "amount: must be a positive number of 分 (1 = ¥0.01), got 0"}
-	if !slices.Equal(fields, want) {
-		t.Errorf("Order{}.Validate() problems = %q; want %q", fields, want)
-	}
+	assert.Equal(t, want, fields, "Order{}.Validate() problems")
 }
 
 // One ValidationError serves orders and Client requests: its Op decides
@@ -246,36 +220,23 @@ func TestValidationErrorOp(t *testing.T) {
 	}
 	for _, tt := range tests {
 		e := &ValidationError{Op: tt.op, Problems: problems}
-		if !errors.Is(e, tt.sentinel) {
-			t.Errorf("Op %q: errors.Is(err, %v) = false; want true", tt.op, tt.sentinel)
-		}
-		if errors.Is(e, tt.other) {
-			t.Errorf("Op %q: errors.Is(err, %v) = true; want false", tt.op, tt.other)
-		}
-		if got := e.Error(); got != tt.text {
-			t.Errorf("Op %q: Error() = %q; want %q", tt.op, got, tt.text)
-		}
+		require.ErrorIs(t, e, tt.sentinel, "Op %q", tt.op)
+		require.NotErrorIs(t, e, tt.other, "Op %q", tt.op)
+		assert.EqualError(t, e, tt.text, "Op %q: Error()", tt.op)
 	}
 }
 
 func TestValidationErrorField(t *testing.T) {
 	e := &ValidationError{Problems: []FieldError{{"title", "first"}, {"amount", "a"}, {"title", "second"}}}
-	if p, ok := e.Field("title"); !ok || p.Reason != "first" {
-		t.Errorf("Field(%q) = %v, %t; want the first title problem", "title", p, ok)
-	}
-	if p, ok := e.Field("openid"); ok {
-		t.Errorf("Field(%q) = %v, true; want false", "openid", p)
-	}
-	if got, want := (FieldError{"title", "is required"}).Error(), "title: is required"; got != want {
-		t.Errorf("FieldError.Error() = %q; want %q", got, want)
-	}
-	if errors.Is(e, ErrInvalidConfig) {
-		t.Error("a ValidationError matches ErrInvalidConfig")
-	}
+	p, ok := e.Field("title")
+	assert.True(t, ok, "Field(%q); want the first title problem", "title")
+	assert.Equal(t, "first", p.Reason, "Field(%q); want the first title problem", "title")
+	p, ok = e.Field("openid")
+	assert.False(t, ok, "Field(%q) = %v", "openid", p)
+	require.EqualError(t, FieldError{"title", "is required"}, "title: is required", "FieldError.Error()")
+	require.NotErrorIs(t, e, ErrInvalidConfig, "a ValidationError matches ErrInvalidConfig")
 	wrapped := fmt.Errorf("checkout: %w", e)
-	if !errors.Is(wrapped, ErrInvalidOrder) {
-		t.Error("a wrapped ValidationError does not match ErrInvalidOrder")
-	}
+	assert.ErrorIs(t, wrapped, ErrInvalidOrder, "a wrapped ValidationError")
 }
 
 func testConfig() Config {
@@ -295,51 +256,33 @@ func TestParamsInvalidConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p, err := tt.cfg.Params(validOrder())
-			if !errors.Is(err, ErrInvalidConfig) {
-				t.Fatalf("Params() error = %v; want ErrInvalidConfig", err)
-			}
-			if errors.Is(err, ErrInvalidOrder) {
-				t.Errorf("Params() error %v matches ErrInvalidOrder", err)
-			}
-			if !strings.Contains(err.Error(), tt.mention) {
-				t.Errorf("Params() error = %q; want it to name %s", err, tt.mention)
-			}
-			if !reflect.DeepEqual(p, Params{}) {
-				t.Errorf("Params() = %+v with an error; want the zero Params", p)
-			}
+			require.ErrorIs(t, err, ErrInvalidConfig, "Params()")
+			require.NotErrorIs(t, err, ErrInvalidOrder, "Params()")
+			require.ErrorContains(t, err, tt.mention, "Params(); want the error to name %s", tt.mention)
+			assert.Zero(t, p, "Params() with an error; want the zero Params")
 		})
 	}
 }
 
 func TestParamsInvalidOrder(t *testing.T) {
 	p, err := testConfig().Params(withOrder(func(o *Order) { o.Amount = 0 }))
+	require.ErrorIs(t, err, ErrInvalidOrder, "Params()")
 	var verr *ValidationError
-	if !errors.Is(err, ErrInvalidOrder) || !errors.As(err, &verr) {
-		t.Fatalf("Params() error = %v; want a *ValidationError", err)
-	}
-	if _, ok := verr.Field("amount"); !ok {
-		t.Errorf("Problems = %q; want one for amount", verr.Problems)
-	}
-	if !reflect.DeepEqual(p, Params{}) {
-		t.Errorf("Params() = %+v with an error; want the zero Params", p)
-	}
+	require.ErrorAs(t, err, &verr, "Params()")
+	_, ok := verr.Field("amount")
+	assert.True(t, ok, "Params() problems = %q; want one for amount", verr.Problems)
+	assert.Zero(t, p, "Params() with an error; want the zero Params")
 }
 
 func TestParamsJSON(t *testing.T) {
 	cfg := testConfig()
 	o := Order{Title: publicTitle, Amount: publicAmount, OutTradeNo: publicOutTradeNo}
 	p, err := cfg.Params(o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "Params()")
 	b, err := json.Marshal(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "json.Marshal(Params)")
 	want := `{"title":"test","amount":1,"out_trade_no":"test0001","sign":"` + publicSign + `"}`
-	if string(b) != want {
-		t.Errorf("json.Marshal(Params) = %s; want %s", b, want)
-	}
+	assert.Equal(t, want, string(b), "json.Marshal(Params)")
 
 	full := Order{
 		Title: "中文 node.js water", Amount: 150, OutTradeNo: "0123456789abcdef",
@@ -347,16 +290,14 @@ func TestParamsJSON(t *testing.T) {
 		InstantChannel: ChannelAli, OpenID: "o6_bmjrPTlm6_2sgVt7hMZOPfL2M", Debug: true, NoAliGuide: true, NoAliApp: true,
 	}
 	p, err = cfg.Params(full)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "Params()")
 	b, err = json.Marshal(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "json.Marshal(Params)")
 	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
+	require.NoError(t, json.Unmarshal(b, &m), "json.Unmarshal(%s)", b)
+	got := make(map[string]string, len(m))
+	for k, v := range m {
+		got[k] = string(v)
 	}
 	wantRaw := map[string]string{
 		"title":           `"中文 node.js water"`,
@@ -371,24 +312,7 @@ func TestParamsJSON(t *testing.T) {
 		"openid":          `"o6_bmjrPTlm6_2sgVt7hMZOPfL2M"`,
 		"use_app":         `false`,
 	}
-	if len(m) != len(wantRaw) {
-		t.Errorf("json.Marshal(Params) has keys %v; want exactly %v", slices.Sorted(mapsKeys(m)), slices.Sorted(mapsKeys(wantRaw)))
-	}
-	for k, want := range wantRaw {
-		if got := string(m[k]); got != want {
-			t.Errorf("key %q = %s; want %s", k, got, want)
-		}
-	}
-}
-
-func mapsKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
+	assert.Equal(t, wantRaw, got, "json.Marshal(Params): its keys and their values")
 }
 
 func TestParamsAliFlags(t *testing.T) {
@@ -405,14 +329,10 @@ func TestParamsAliFlags(t *testing.T) {
 		o := validOrder()
 		o.NoAliGuide, o.NoAliApp = tt.noGuide, tt.noApp
 		p, err := testConfig().Params(o)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, "Params()")
 		b, _ := json.Marshal(p)
 		want := `{"title":"测试商品 test","amount":150,"out_trade_no":"test0001","sign":"` + p.Sign + `"` + tt.want + `}`
-		if string(b) != want {
-			t.Errorf("NoAliGuide=%t NoAliApp=%t: json = %s; want %s", tt.noGuide, tt.noApp, b, want)
-		}
+		assert.Equal(t, want, string(b), "NoAliGuide=%t NoAliApp=%t: json.Marshal(Params)", tt.noGuide, tt.noApp)
 	}
 }
 
@@ -420,18 +340,12 @@ func TestParamsOptionalIsCopy(t *testing.T) {
 	o := validOrder()
 	o.Optional = map[string]any{"agent_id": "Alice"}
 	p, err := testConfig().Params(o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "Params()")
 	o.Optional["agent_id"] = "Mallory"
 	o.Optional["extra"] = 1
-	if want := map[string]any{"agent_id": "Alice"}; !reflect.DeepEqual(p.Optional, want) {
-		t.Errorf("after changing the order's map, Params.Optional = %v; want %v", p.Optional, want)
-	}
+	assert.Equal(t, map[string]any{"agent_id": "Alice"}, p.Optional, "after changing the order's map, Params.Optional")
 	p.Optional["from_params"] = true
-	if _, ok := o.Optional["from_params"]; ok {
-		t.Error("changing Params.Optional changed the order's map")
-	}
+	assert.NotContains(t, o.Optional, "from_params", "changing Params.Optional changed the order's map")
 }
 
 func TestParamsSignsEveryVector(t *testing.T) {
@@ -445,16 +359,10 @@ func TestParamsSignsEveryVector(t *testing.T) {
 		}
 		n++
 		p, err := Config{AppID: v.AppID, AppSecret: v.AppSecret}.Params(o)
-		if err != nil {
-			t.Fatalf("Params(%+v) = %v", o, err)
-		}
-		if want := v.Sign["node"]; p.Sign != want {
-			t.Errorf("Params(%q, %d, %q).Sign = %q; want %q", v.Title, v.Amount, v.OutTradeNo, p.Sign, want)
-		}
+		require.NoError(t, err, "Params(%+v)", o)
+		assert.Equal(t, v.Sign["node"], p.Sign, "Params(%q, %d, %q).Sign", v.Title, v.Amount, v.OutTradeNo)
 	}
-	if n < 100 {
-		t.Errorf("only %d vectors are valid orders; want at least 100", n)
-	}
+	assert.GreaterOrEqual(t, n, 100, "vectors that are valid orders")
 }
 
 var (
@@ -468,19 +376,13 @@ func TestNewOutTradeNo(t *testing.T) {
 	seen := make(map[string]bool, n)
 	for range n {
 		no := NewOutTradeNo()
-		if !outTradeNoRE.MatchString(no) {
-			t.Fatalf("NewOutTradeNo() = %q; want 32 lowercase hex digits", no)
-		}
-		if reason := checkOutTradeNo(no); reason != "" {
-			t.Fatalf("NewOutTradeNo() = %q is invalid: %s", no, reason)
-		}
+		require.Regexp(t, outTradeNoRE, no, "NewOutTradeNo(); want 32 lowercase hex digits")
+		require.Empty(t, checkOutTradeNo(no), "NewOutTradeNo() = %q is invalid", no)
 		id, err := uuid.Parse(no)
-		if err != nil || id.Version() != 4 || id.Variant() != uuid.RFC4122 {
-			t.Fatalf("NewOutTradeNo() = %q; want the digits of a random UUID (version 4)", no)
-		}
-		if seen[no] {
-			t.Fatalf("NewOutTradeNo() returned %q twice", no)
-		}
+		require.NoError(t, err, "NewOutTradeNo() = %q; want the digits of a random UUID", no)
+		require.Equal(t, uuid.Version(4), id.Version(), "NewOutTradeNo() = %q: UUID version", no)
+		require.Equal(t, uuid.RFC4122, id.Variant(), "NewOutTradeNo() = %q: UUID variant", no)
+		require.False(t, seen[no], "NewOutTradeNo() returned %q twice", no)
 		seen[no] = true
 	}
 }
@@ -520,42 +422,34 @@ func FuzzParams(f *testing.F) {
 		}
 		verr := o.Validate()
 		p, err := cfg.Params(o)
-		if (verr == nil) != (err == nil) {
-			t.Fatalf("Validate() = %v but Params() error = %v", verr, err)
-		}
+		require.Equal(t, verr == nil, err == nil, "Validate() = %v but Params() error = %v", verr, err)
 		if err != nil {
 			var ve *ValidationError
-			if !errors.Is(err, ErrInvalidOrder) || !errors.As(err, &ve) || len(ve.Problems) == 0 {
-				t.Fatalf("Params() error = %v; want a *ValidationError with problems", err)
-			}
+			require.ErrorIs(t, err, ErrInvalidOrder, "Params()")
+			require.ErrorAs(t, err, &ve, "Params()")
+			require.NotEmpty(t, ve.Problems, "Params() = %v; want a *ValidationError with problems", err)
 			for _, pr := range ve.Problems {
-				if pr.Field == "" || pr.Reason == "" {
-					t.Fatalf("problem %+v lacks a field or a reason", pr)
-				}
+				require.NotEmpty(t, pr.Field, "Params(): problem %+v lacks a field", pr)
+				require.NotEmpty(t, pr.Reason, "Params(): problem %+v lacks a reason", pr)
 			}
 			return
 		}
-		if want := Sign(cfg.AppID, title, amount, no, cfg.AppSecret); p.Sign != want {
-			t.Fatalf("Params().Sign = %q; want %q", p.Sign, want)
-		}
-		if !utf8.ValidString(p.Title) || gbkLen(p.Title) > MaxTitleBytes || strings.ContainsAny(p.Title, `'"`) {
-			t.Fatalf("Params() accepted the title %q", p.Title)
-		}
-		if p.Amount < 1 || p.Amount > MaxAmount || !specOutTradeNoRE.MatchString(p.OutTradeNo) {
-			t.Fatalf("Params() accepted amount %d, out_trade_no %q", p.Amount, p.OutTradeNo)
-		}
+		require.Equal(t, Sign(cfg.AppID, title, amount, no, cfg.AppSecret), p.Sign, "Params().Sign")
+		require.True(t, utf8.ValidString(p.Title), "Params() accepted the title %q: not UTF-8", p.Title)
+		require.LessOrEqual(t, gbkLen(p.Title), MaxTitleBytes, "Params() accepted the title %q: GBK bytes", p.Title)
+		require.False(t, strings.ContainsAny(p.Title, `'"`), "Params() accepted the title %q: a quote", p.Title)
+		require.GreaterOrEqual(t, p.Amount, int64(1), "Params() accepted the amount")
+		require.LessOrEqual(t, p.Amount, int64(MaxAmount), "Params() accepted the amount")
+		require.Regexp(t, specOutTradeNoRE, p.OutTradeNo, "Params() accepted the out_trade_no")
 		b, err := json.Marshal(p)
-		if err != nil {
-			t.Fatalf("json.Marshal(Params) = %v", err)
-		}
+		require.NoError(t, err, "json.Marshal(Params)")
 		var back Params
 		d := json.NewDecoder(bytes.NewReader(b))
 		d.UseNumber()
-		if err := d.Decode(&back); err != nil {
-			t.Fatalf("decoding %s: %v", b, err)
-		}
-		if back.Title != p.Title || back.Amount != p.Amount || back.OutTradeNo != p.OutTradeNo || back.Sign != p.Sign {
-			t.Fatalf("JSON round trip changed %+v into %+v", p, back)
-		}
+		require.NoError(t, d.Decode(&back), "decoding %s", b)
+		require.Equal(t, p.Title, back.Title, "JSON round trip of %+v: title", p)
+		require.Equal(t, p.Amount, back.Amount, "JSON round trip of %+v: amount", p)
+		require.Equal(t, p.OutTradeNo, back.OutTradeNo, "JSON round trip of %+v: out_trade_no", p)
+		require.Equal(t, p.Sign, back.Sign, "JSON round trip of %+v: sign", p)
 	})
 }

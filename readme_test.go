@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestREADMEIntegrationCompiles type-checks the README's "Integrate in 30
@@ -15,24 +18,15 @@ func TestREADMEIntegrationCompiles(t *testing.T) {
 		t.Skip("runs the go command")
 	}
 	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	_, after, ok := strings.Cut(string(readme), "## Integrate in 30 lines")
-	if !ok {
-		t.Fatal(`README.md has no "## Integrate in 30 lines" section`)
-	}
+	require.True(t, ok, `README.md has no "## Integrate in 30 lines" section`)
 	_, block, ok := strings.Cut(after, "```go\n")
-	if !ok {
-		t.Fatal("the integration section has no ```go block")
-	}
+	require.True(t, ok, "the integration section has no ```go block")
 	snippet, _, ok := strings.Cut(block, "```")
-	if !ok {
-		t.Fatal("the integration section's ```go block is not closed")
-	}
-	if n := strings.Count(strings.TrimSpace(snippet), "\n") + 1; n > 30 {
-		t.Errorf("the integration snippet has %d lines; keep it short", n)
-	}
+	require.True(t, ok, "the integration section's ```go block is not closed")
+	n := strings.Count(strings.TrimSpace(snippet), "\n") + 1
+	assert.LessOrEqual(t, n, 30, "lines of the integration snippet; keep it short")
 
 	// The snippet stands for the body of main; orders stands for the
 	// merchant's own records.
@@ -61,15 +55,9 @@ func main() {
 ` + snippet + `}
 `
 	dir, err := os.MkdirTemp(".", "readme-snippet-")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644))
 	out, err := exec.Command("go", "vet", "./"+filepath.Base(dir)).CombinedOutput()
-	if err != nil {
-		t.Fatalf("the README's integration snippet does not build:\n%s\n%s", out, src)
-	}
+	require.NoError(t, err, "the README's integration snippet does not build:\n%s\n%s", out, src)
 }

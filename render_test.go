@@ -1,19 +1,19 @@
 package beecloud
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"flag"
 	"html"
 	"html/template"
 	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The golden files are rewritten by: go test -run Golden -update .
@@ -57,20 +57,12 @@ func renderGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
 	path := filepath.Join("testdata", "render", name)
 	if updatingGolden() {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, got, 0o644))
 	}
 	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it)\ngot:\n%s\nwant:\n%s", name, got, want)
-	}
+	require.NoError(t, err, "run go test -update to create it")
+	assert.Equal(t, string(want), string(got), "%s differs from the golden file (go test -update rewrites it)", name)
 }
 
 func TestScriptTagGolden(t *testing.T) {
@@ -82,29 +74,21 @@ func TestButtonGolden(t *testing.T) {
 	o.ReturnURL = "https://shop.example/paid"
 	o.Optional = map[string]any{"agent_id": "Alice", "n": 3}
 	p, err := renderConfig.Params(o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "Params()")
 	h, err := renderConfig.button("beecloud-test0001-0000000000000000", "支付 ¥0.01", p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "button()")
 	renderGolden(t, "button.golden", []byte(h+"\n"))
 }
 
 func TestClickScriptGolden(t *testing.T) {
 	p, err := renderConfig.Params(renderOrder())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "Params()")
 	h, err := renderConfig.clickScript("pay", p, Callbacks{
 		DataError:     "shop.onDataError",
 		WxJsapiFinish: "onFinish",
 		Err:           "shop.onPayError",
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "clickScript()")
 	renderGolden(t, "click_script.golden", []byte(h+"\n"))
 }
 
@@ -113,14 +97,10 @@ func TestClickScriptGolden(t *testing.T) {
 func TestClickScriptMatchesInternal(t *testing.T) {
 	cb := Callbacks{DataError: "shop.onDataError", WxJsapiFinish: "onFinish", Err: "shop.onPayError"}
 	got, err := renderConfig.ClickScript("pay", renderOrder(), cb)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "ClickScript()")
 	p, _ := renderConfig.Params(renderOrder())
 	want, _ := renderConfig.clickScript("pay", p, cb)
-	if got != want {
-		t.Errorf("got %q; want %q", got, want)
-	}
+	assert.Equal(t, want, got, "ClickScript(); want clickScript's")
 }
 
 func TestScriptTag(t *testing.T) {
@@ -142,9 +122,7 @@ func TestScriptTag(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := Config{AppID: tt.appID, ScriptURL: tt.scriptURL}
 			got := string(c.ScriptTag())
-			if !strings.Contains(got, tt.want) {
-				t.Errorf("got %q; want it to contain %q", got, tt.want)
-			}
+			assert.Contains(t, got, tt.want, "ScriptTag()")
 			checkScriptTag(t, got, "")
 		})
 	}
@@ -155,9 +133,8 @@ func TestScriptTag(t *testing.T) {
 func checkScriptTag(t *testing.T, h, nonce string) {
 	t.Helper()
 	lower := renderASCIILower(h)
-	if n, m := strings.Count(lower, "<script"), strings.Count(lower, "</script"); n != 2 || m != 2 {
-		t.Fatalf("got %d <script and %d </script in %q; want 2 of each", n, m, h)
-	}
+	require.Equal(t, 2, strings.Count(lower, "<script"), "<script in %q", h)
+	require.Equal(t, 2, strings.Count(lower, "</script"), "</script in %q", h)
 	open := "<script>"
 	attr := ""
 	if nonce != "" {
@@ -165,16 +142,14 @@ func checkScriptTag(t *testing.T, h, nonce string) {
 		attr = ` nonce="` + nonce + `"`
 	}
 	runtime, tag, ok := strings.Cut(h, "</script>")
-	if !ok || !strings.HasPrefix(runtime, open) {
-		t.Fatalf("got %q; want it to start with %s", h, open)
-	}
-	if !strings.Contains(runtime, `window.__beecloud`) || !strings.Contains(runtime, `"beecloud:onready"`) {
-		t.Errorf("the first script %q is not the click runtime", runtime)
-	}
-	if !strings.HasPrefix(tag, `<script id="spay-script" type="text/javascript" src="`) ||
-		!regexp.MustCompile(`" async data-beecloud-wait="[0-9]+"`+regexp.QuoteMeta(attr)+`></script>$`).MatchString(tag) {
-		t.Errorf("got %q; want the dashboard's tag, async, with the wait%s", tag, attr)
-	}
+	require.True(t, ok, "no </script> in %q", h)
+	require.True(t, strings.HasPrefix(runtime, open), "got %q; want it to start with %s", h, open)
+	assert.Contains(t, runtime, `window.__beecloud`, "the first script is not the click runtime")
+	assert.Contains(t, runtime, `"beecloud:onready"`, "the first script is not the click runtime")
+	assert.True(t, strings.HasPrefix(tag, `<script id="spay-script" type="text/javascript" src="`),
+		"got %q; want the dashboard's tag", tag)
+	assert.Regexp(t, `" async data-beecloud-wait="[0-9]+"`+regexp.QuoteMeta(attr)+`></script>$`, tag,
+		"want the dashboard's tag, async, with the wait%s", attr)
 }
 
 // TestRuntimeIsConstant pins that the click runtime has nothing the
@@ -182,16 +157,12 @@ func checkScriptTag(t *testing.T, h, nonce string) {
 // gets it once with its tag.
 func TestRuntimeIsConstant(t *testing.T) {
 	for _, bad := range []string{"{{", "</script", "<!--", "<script", "\u2028", "`"} {
-		if strings.Contains(renderASCIILower(runtimeJS), bad) {
-			t.Errorf("render_runtime.js contains %q", bad)
-		}
+		assert.NotContains(t, renderASCIILower(runtimeJS), bad, "render_runtime.js")
 	}
 	a, b := renderConfig.ScriptTag(), Config{AppID: "other", ScriptURL: "https://x.test/"}.ScriptTag()
 	ra, _, _ := strings.Cut(string(a), "</script>")
 	rb, _, _ := strings.Cut(string(b), "</script>")
-	if ra != rb {
-		t.Errorf("the runtime differs between configs:\n%s\n%s", ra, rb)
-	}
+	assert.Equal(t, ra, rb, "the runtime differs between configs")
 }
 
 func TestScriptTagNonce(t *testing.T) {
@@ -218,14 +189,11 @@ func TestScriptTagNonce(t *testing.T) {
 		t.Run(tt.nonce, func(t *testing.T) {
 			h, err := renderConfig.ScriptTagNonce(tt.nonce)
 			if tt.want == "" {
-				if !errors.Is(err, ErrInvalidNonce) || h != "" {
-					t.Fatalf("got %q, %v; want no HTML and ErrInvalidNonce", h, err)
-				}
+				require.ErrorIs(t, err, ErrInvalidNonce, "ScriptTagNonce(%q)", tt.nonce)
+				assert.Empty(t, h, "ScriptTagNonce(%q); want no HTML", tt.nonce)
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err, "ScriptTagNonce(%q)", tt.nonce)
 			checkScriptTag(t, string(h), tt.want)
 		})
 	}
@@ -235,18 +203,10 @@ func TestNewNonce(t *testing.T) {
 	seen := map[string]bool{}
 	for range 100 {
 		n := NewNonce()
-		if err := checkNonce(n); err != nil {
-			t.Fatalf("NewNonce() = %q: %v", n, err)
-		}
-		if len(n) != 22 {
-			t.Errorf("NewNonce() = %q; want 22 characters (128 bits)", n)
-		}
-		if html := template.HTMLEscapeString(n); html != n {
-			t.Errorf("NewNonce() = %q reads %q in HTML; want it unchanged, as in the header", n, html)
-		}
-		if seen[n] {
-			t.Fatalf("NewNonce() repeated %q", n)
-		}
+		require.NoError(t, checkNonce(n), "NewNonce() = %q", n)
+		assert.Len(t, n, 22, "NewNonce(); want 22 characters (128 bits)")
+		assert.Equal(t, n, template.HTMLEscapeString(n), "NewNonce() in HTML; want it unchanged, as in the header")
+		require.False(t, seen[n], "NewNonce() repeated %q", n)
 		seen[n] = true
 	}
 }
@@ -266,36 +226,25 @@ func TestButtonInvalidOrder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := tt.order.Validate(); !errors.Is(err, ErrInvalidOrder) {
-				t.Errorf("Validate: got %v; want ErrInvalidOrder", err)
-			}
+			require.ErrorIs(t, tt.order.Validate(), ErrInvalidOrder, "Validate()")
 			h, err := renderConfig.Button("支付", tt.order)
-			if !errors.Is(err, ErrInvalidOrder) {
-				t.Fatalf("got error %v; want one matching ErrInvalidOrder", err)
-			}
+			require.ErrorIs(t, err, ErrInvalidOrder, "Button()")
 			var ve *ValidationError
-			if !errors.As(err, &ve) {
-				t.Fatalf("got %T; want *ValidationError", err)
-			}
-			if _, ok := ve.Field(tt.field); !ok {
-				t.Errorf("got %v; want a problem with %q", err, tt.field)
-			}
-			if h != "" {
-				t.Errorf("got HTML %q with the error; want none", h)
-			}
+			require.ErrorAs(t, err, &ve, "Button()")
+			_, ok := ve.Field(tt.field)
+			assert.True(t, ok, "Button() = %v; want a problem with %q", err, tt.field)
+			assert.Empty(t, h, "Button(); want no HTML with the error")
 			h, err = renderConfig.ClickScript("pay", tt.order, Callbacks{})
-			if !errors.Is(err, ErrInvalidOrder) || h != "" {
-				t.Errorf("ClickScript: got %q, %v; want no HTML and ErrInvalidOrder", h, err)
-			}
+			assert.Empty(t, h, "ClickScript(); want no HTML with the error")
+			assert.ErrorIs(t, err, ErrInvalidOrder, "ClickScript()")
 		})
 	}
 }
 
 func TestButtonInvalidConfig(t *testing.T) {
 	h, err := Config{AppID: "app"}.Button("支付", renderOrder())
-	if !errors.Is(err, ErrInvalidConfig) || h != "" {
-		t.Errorf("got %q, %v; want no HTML and ErrInvalidConfig", h, err)
-	}
+	assert.Empty(t, h, "Button(); want no HTML with the error")
+	assert.ErrorIs(t, err, ErrInvalidConfig, "Button()")
 }
 
 func TestClickScriptCallbacks(t *testing.T) {
@@ -309,9 +258,8 @@ func TestClickScriptCallbacks(t *testing.T) {
 	for _, name := range valid {
 		t.Run("valid "+name, func(t *testing.T) {
 			for _, cb := range everyCallbackField(name) {
-				if _, err := renderConfig.ClickScript("pay", renderOrder(), cb); err != nil {
-					t.Errorf("%+v: got %v; want no error", cb, err)
-				}
+				_, err := renderConfig.ClickScript("pay", renderOrder(), cb)
+				assert.NoError(t, err, "ClickScript() with %+v", cb)
 			}
 		})
 	}
@@ -319,9 +267,8 @@ func TestClickScriptCallbacks(t *testing.T) {
 		t.Run("invalid "+name, func(t *testing.T) {
 			for _, cb := range everyCallbackField(name) {
 				h, err := renderConfig.ClickScript("pay", renderOrder(), cb)
-				if !errors.Is(err, ErrInvalidCallback) || h != "" {
-					t.Errorf("%+v: got %q, %v; want no HTML and ErrInvalidCallback", cb, h, err)
-				}
+				assert.Empty(t, h, "ClickScript() with %+v; want no HTML with the error", cb)
+				assert.ErrorIs(t, err, ErrInvalidCallback, "ClickScript() with %+v", cb)
 			}
 		})
 	}
@@ -338,26 +285,17 @@ func everyCallbackField(name string) []Callbacks {
 func TestClickScriptReportsEveryProblem(t *testing.T) {
 	_, err := renderConfig.ClickScript("", Order{}, Callbacks{DataError: "eval", Err: "a b"})
 	for _, want := range []error{ErrInvalidOrder, ErrInvalidCallback} {
-		if !errors.Is(err, want) {
-			t.Errorf("got %v; want it to match %v", err, want)
-		}
+		require.ErrorIs(t, err, want, "ClickScript()")
 	}
 	for _, want := range []string{"empty element id", `DataError "eval"`, `Err "a b"`} {
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("got %v; want it to mention %q", err, want)
-		}
+		assert.ErrorContains(t, err, want, "ClickScript()")
 	}
 }
 
 func TestClickScriptElementIDIsData(t *testing.T) {
 	h, err := renderConfig.ClickScript(`x");alert(1);//</script>`, renderOrder(), Callbacks{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := `data-beecloud-for="x&#34;);alert(1);//&lt;/script&gt;"`
-	if !strings.Contains(string(h), want) {
-		t.Errorf("got %s; want it to contain %s", h, want)
-	}
+	require.NoError(t, err, "ClickScript()")
+	assert.Contains(t, string(h), `data-beecloud-for="x&#34;);alert(1);//&lt;/script&gt;"`, "ClickScript()")
 	checkDataBlock(t, string(h))
 }
 
@@ -372,26 +310,16 @@ func TestButtonHostile(t *testing.T) {
 			o.Title = s
 			o.Optional = map[string]any{s: s, "k": s}
 			h, err := renderConfig.Button(s, o)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err, "Button()")
 			checkNoScript(t, string(h))
-			if !strings.Contains(string(h), ">"+template.HTMLEscapeString(s)+"</button>") {
-				t.Errorf("got %s; want the label %q escaped as text", h, s)
-			}
+			assert.Contains(t, string(h), ">"+template.HTMLEscapeString(s)+"</button>", "Button(); want the label escaped as text")
 			want, _ := renderConfig.Params(o)
-			if got := clickArgument(t, string(h)); !reflect.DeepEqual(got, renderRoundTrip(t, want)) {
-				t.Errorf("BC.click gets %#v; want %#v", got, renderRoundTrip(t, want))
-			}
+			assert.Equal(t, renderRoundTrip(t, want), clickArgument(t, string(h)), "Button(): what BC.click gets")
 			cb := Callbacks{Err: "shop.onErr"}
 			h, err = renderConfig.ClickScript("pay", o, cb)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err, "ClickScript()")
 			checkDataBlock(t, string(h))
-			if got := clickArgument(t, string(h)); !reflect.DeepEqual(got, renderRoundTrip(t, want)) {
-				t.Errorf("ClickScript: BC.click gets %#v; want %#v", got, renderRoundTrip(t, want))
-			}
+			assert.Equal(t, renderRoundTrip(t, want), clickArgument(t, string(h)), "ClickScript(): what BC.click gets")
 		})
 	}
 }
@@ -412,27 +340,21 @@ func clickArgument(t *testing.T, h string) map[string]any {
 	} else if m := blockSettingsRe.FindStringSubmatch(h); m != nil {
 		raw = m[1]
 	} else {
-		t.Fatalf("no click settings in %s", h)
+		require.Fail(t, "no click settings", "in %s", h)
 	}
 	var v struct {
 		Params map[string]any `json:"params"`
 	}
-	if err := json.Unmarshal([]byte(raw), &v); err != nil {
-		t.Fatalf("the click settings %s are not JSON: %v", raw, err)
-	}
+	require.NoError(t, json.Unmarshal([]byte(raw), &v), "the click settings %s are not JSON", raw)
 	return v.Params
 }
 
 func renderRoundTrip(t *testing.T, p Params) map[string]any {
 	t.Helper()
 	b, err := json.Marshal(p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "json.Marshal(Params)")
 	var v map[string]any
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(b, &v), "json.Unmarshal(%s)", b)
 	return v
 }
 
@@ -442,13 +364,9 @@ func checkNoScript(t *testing.T, h string) {
 	t.Helper()
 	lower := renderASCIILower(h)
 	for _, bad := range []string{"<script", "</script", "<!--", "-->"} {
-		if strings.Contains(lower, bad) {
-			t.Fatalf("got %q in %s", bad, h)
-		}
+		require.NotContains(t, lower, bad, "the button")
 	}
-	if n := strings.Count(h, "<"); n != 2 {
-		t.Errorf("got %d tags in %s; want the button's two", n, h)
-	}
+	assert.Equal(t, 2, strings.Count(h, "<"), "tags in %s; want the button's two", h)
 }
 
 // checkDataBlock fails unless h holds exactly one script element, a JSON
@@ -456,19 +374,12 @@ func checkNoScript(t *testing.T, h string) {
 func checkDataBlock(t *testing.T, h string) {
 	t.Helper()
 	lower := renderASCIILower(h)
-	if n := strings.Count(lower, "<script"); n != 1 {
-		t.Fatalf("got %d <script; want 1 in %s", n, h)
-	}
-	if n := strings.Count(lower, "</script"); n != 1 {
-		t.Fatalf("got %d </script; want 1 in %s", n, h)
-	}
-	if !strings.HasPrefix(h, `<script type="application/json" `) || !strings.HasSuffix(h, "</script>") {
-		t.Errorf("got %s; want one JSON data block", h)
-	}
+	require.Equal(t, 1, strings.Count(lower, "<script"), "<script in %s", h)
+	require.Equal(t, 1, strings.Count(lower, "</script"), "</script in %s", h)
+	assert.True(t, strings.HasPrefix(h, `<script type="application/json" `) && strings.HasSuffix(h, "</script>"),
+		"got %s; want one JSON data block", h)
 	for _, bad := range []string{"<!--", "-->", "\u2028", "\u2029"} {
-		if strings.Contains(h, bad) {
-			t.Errorf("got %q in %s", bad, h)
-		}
+		assert.NotContains(t, h, bad, "the data block")
 	}
 }
 
@@ -490,16 +401,10 @@ func TestButtonIDs(t *testing.T) {
 	seen := map[string]bool{}
 	for i := 0; i < 100; i++ {
 		h, err := renderConfig.Button("支付", renderOrder())
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, "Button()")
 		m := buttonIDRe.FindStringSubmatch(string(h))
-		if m == nil {
-			t.Fatalf("got %s; want a button with id beecloud-test0001-<16 hex digits>", h)
-		}
-		if seen[m[1]] {
-			t.Fatalf("id %q repeated", m[1])
-		}
+		require.NotNil(t, m, "Button() = %s; want a button with id beecloud-test0001-<16 hex digits>", h)
+		require.False(t, seen[m[1]], "Button(): id %q repeated", m[1])
 		seen[m[1]] = true
 	}
 }
@@ -516,9 +421,7 @@ func TestFuncMap(t *testing.T) {
 	}{"<shop>", &Order{Title: "test", Amount: 1, OutTradeNo: "test0001"}, Callbacks{DataError: "onErr"}}
 
 	var b strings.Builder
-	if err := page.Execute(&b, data); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, page.Execute(&b, data), "Execute()")
 	got := b.String()
 	for _, want := range []string{
 		"<title>&lt;shop&gt;</title>",
@@ -528,36 +431,24 @@ func TestFuncMap(t *testing.T) {
 		`<script type="application/json" data-beecloud-for="own">`,
 		`"events":{"dataError":"onErr"}`,
 	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("got %s; want it to contain %s", got, want)
-		}
+		assert.Contains(t, got, want, "the executed page")
 	}
 	ids := buttonIDRe.FindAllStringSubmatch(got, -1)
-	if len(ids) != 2 || ids[0][1] == ids[1][1] {
-		t.Errorf("got button ids %q; want two distinct ones", ids)
+	if assert.Len(t, ids, 2, "button ids; want two distinct ones") {
+		assert.NotEqual(t, ids[0][1], ids[1][1], "button ids; want two distinct ones")
 	}
 
 	data.Order.Title = `"quoted"`
-	err := page.Execute(&b, data)
-	if !errors.Is(err, ErrInvalidOrder) {
-		t.Errorf("got %v; want Execute to fail with ErrInvalidOrder", err)
-	}
+	require.ErrorIs(t, page.Execute(&b, data), ErrInvalidOrder, "Execute() with an invalid order")
 
 	nonced := template.Must(template.New("page").Funcs(renderConfig.FuncMap()).Parse(`{{beecloudScript .}}`))
 	b.Reset()
-	if err := nonced.Execute(&b, "abcdefghijklmnop"); err != nil {
-		t.Fatal(err)
-	}
-	if want, _ := renderConfig.ScriptTagNonce("abcdefghijklmnop"); b.String() != string(want) {
-		t.Errorf("{{beecloudScript .Nonce}}: got %s; want ScriptTagNonce's %s", b.String(), want)
-	}
-	if err := nonced.Execute(&b, "bad nonce"); !errors.Is(err, ErrInvalidNonce) {
-		t.Errorf("got %v; want Execute to fail with ErrInvalidNonce", err)
-	}
+	require.NoError(t, nonced.Execute(&b, "abcdefghijklmnop"), "Execute() with a nonce")
+	want, _ := renderConfig.ScriptTagNonce("abcdefghijklmnop")
+	assert.Equal(t, string(want), b.String(), "{{beecloudScript .Nonce}}; want ScriptTagNonce's")
+	require.ErrorIs(t, nonced.Execute(&b, "bad nonce"), ErrInvalidNonce, "Execute() with a bad nonce")
 	two := template.Must(template.New("page").Funcs(renderConfig.FuncMap()).Parse(`{{beecloudScript . .}}`))
-	if err := two.Execute(&b, "abcdefghijklmnop"); err == nil || !strings.Contains(err.Error(), "at most one argument") {
-		t.Errorf("got %v; want Execute to fail naming the extra argument", err)
-	}
+	assert.ErrorContains(t, two.Execute(&b, "abcdefghijklmnop"), "at most one argument", "Execute() with two arguments; want it to name the extra one")
 }
 
 func FuzzButton(f *testing.F) {
@@ -569,16 +460,13 @@ func FuzzButton(f *testing.F) {
 		o := Order{Title: title, Amount: 1, OutTradeNo: "test0001", Optional: map[string]any{"k": optional}}
 		h, err := renderConfig.Button(label, o)
 		if err != nil {
-			if !errors.Is(err, ErrInvalidOrder) || h != "" {
-				t.Fatalf("got %q, %v; want no HTML and ErrInvalidOrder", h, err)
-			}
+			require.Empty(t, h, "Button(); want no HTML with the error")
+			require.ErrorIs(t, err, ErrInvalidOrder, "Button()")
 			return
 		}
 		checkNoScript(t, string(h))
 		want, _ := renderConfig.Params(o)
-		if got := clickArgument(t, string(h)); !reflect.DeepEqual(got, renderRoundTrip(t, want)) {
-			t.Fatalf("BC.click gets %#v; want %#v", got, renderRoundTrip(t, want))
-		}
+		require.Equal(t, renderRoundTrip(t, want), clickArgument(t, string(h)), "Button(): what BC.click gets")
 	})
 }
 
@@ -591,13 +479,11 @@ func FuzzCallbackName(f *testing.F) {
 	f.Fuzz(func(t *testing.T, name string) {
 		h, err := renderConfig.ClickScript("pay", renderOrder(), Callbacks{DataError: name, Err: name})
 		if err != nil {
-			if !errors.Is(err, ErrInvalidCallback) {
-				t.Fatalf("got %v; want ErrInvalidCallback", err)
-			}
+			require.ErrorIs(t, err, ErrInvalidCallback, "ClickScript()")
 			return
 		}
-		if name != "" && !callbackRe.MatchString(name) {
-			t.Fatalf("accepted %q, which is not an identifier path", name)
+		if name != "" {
+			require.Regexp(t, callbackRe, name, "ClickScript() accepted a name that is not an identifier path")
 		}
 		checkDataBlock(t, string(h))
 	})
@@ -658,9 +544,7 @@ func TestScriptTagWait(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := renderConfig
 			c.ScriptTimeout = tt.timeout
-			if h := c.ScriptTag(); !strings.Contains(string(h), tt.want) {
-				t.Errorf("got %s; want it to contain %q", h, tt.want)
-			}
+			assert.Contains(t, string(c.ScriptTag()), tt.want, "ScriptTag()")
 		})
 	}
 }

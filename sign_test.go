@@ -6,11 +6,15 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // BeeCloud's public order vector (the beecloud-button README).
@@ -56,12 +60,8 @@ type legacyVector struct {
 func loadJSON(t testing.TB, name string, v any) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		t.Fatalf("testdata/%s: %v", name, err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, v), "testdata/%s", name)
 }
 
 func loadSignVectors(t testing.TB) []signVector {
@@ -70,6 +70,9 @@ func loadSignVectors(t testing.TB) []signVector {
 	return file.Vectors
 }
 
+// md5HexRE is a signature: 32 lowercase hex digits.
+var md5HexRE = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
 // agreed returns the signature every reference language computed, failing
 // the test if one is missing or they differ.
 func agreed(t *testing.T, signs map[string]string) string {
@@ -77,29 +80,21 @@ func agreed(t *testing.T, signs map[string]string) string {
 	want := signs[referenceLanguages[0]]
 	for _, lang := range referenceLanguages {
 		got, ok := signs[lang]
-		switch {
-		case !ok:
-			t.Fatalf("no %s signature in %v", lang, signs)
-		case len(got) != 32 || strings.Trim(got, "0123456789abcdef") != "":
-			t.Fatalf("%s signature %q is not 32 lowercase hex digits", lang, got)
-		case got != want:
-			t.Fatalf("%s signed %q; %s signed %q", lang, got, referenceLanguages[0], want)
-		}
+		require.True(t, ok, "no %s signature in %v", lang, signs)
+		require.Regexp(t, md5HexRE, got, "%s signature; want 32 lowercase hex digits", lang)
+		require.Equal(t, want, got, "%s signature; %s signed %q", lang, referenceLanguages[0], want)
 	}
 	return want
 }
 
 func TestSignVectors(t *testing.T) {
 	vectors := loadSignVectors(t)
-	if len(vectors) < 200 {
-		t.Fatalf("testdata/sign_vectors.json has %d vectors; want at least 200", len(vectors))
-	}
+	require.GreaterOrEqual(t, len(vectors), 200, "vectors in testdata/sign_vectors.json")
 	for i, v := range vectors {
 		want := agreed(t, v.Sign)
-		if got := Sign(v.AppID, v.Title, v.Amount, v.OutTradeNo, v.AppSecret); got != want {
-			t.Errorf("vector %d: Sign(%q, %q, %d, %q, %q) = %q; want %q (node, python, java)",
-				i, v.AppID, v.Title, v.Amount, v.OutTradeNo, v.AppSecret, got, want)
-		}
+		assert.Equal(t, want, Sign(v.AppID, v.Title, v.Amount, v.OutTradeNo, v.AppSecret),
+			"vector %d: Sign(%q, %q, %d, %q, %q); want what node, python and java signed",
+			i, v.AppID, v.Title, v.Amount, v.OutTradeNo, v.AppSecret)
 	}
 }
 
@@ -129,14 +124,10 @@ func TestSignVectorsCoverage(t *testing.T) {
 		long = long || len(SignString(v.AppID, v.Title, v.Amount, v.OutTradeNo, v.AppSecret)) > 256
 	}
 	for _, a := range []int64{1, 10, 100, 150, 999999, MaxAmount} {
-		if !amounts[a] {
-			t.Errorf("no vector with amount %d", a)
-		}
+		assert.True(t, amounts[a], "no vector with amount %d", a)
 	}
 	for name, ok := range map[string]bool{"Chinese": han, "emoji": emoji, "space": space, "mixed-script": mixed, "longer than 256 bytes": long} {
-		if !ok {
-			t.Errorf("no vector with a %s title", name)
-		}
+		assert.True(t, ok, "no vector with a %s title", name)
 	}
 }
 
@@ -145,14 +136,10 @@ func TestSignVectorsCoverage(t *testing.T) {
 // hand-edited vector cannot slip in.
 func TestSignVectorsMatchInputs(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join("testdata", "gen", "inputs.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	unhex := func(h string) string {
 		b, err := hex.DecodeString(h)
-		if err != nil {
-			t.Fatalf("inputs.tsv: %v", err)
-		}
+		require.NoError(t, err, "inputs.tsv")
 		return string(b)
 	}
 	var inputs []signVector
@@ -161,33 +148,23 @@ func TestSignVectorsMatchInputs(t *testing.T) {
 		if f[0] != "order" {
 			continue
 		}
-		if len(f) != 6 {
-			t.Fatalf("inputs.tsv: order line with %d fields", len(f))
-		}
+		require.Len(t, f, 6, "inputs.tsv: fields of an order line")
 		amount, err := strconv.ParseInt(f[3], 10, 64)
-		if err != nil {
-			t.Fatalf("inputs.tsv: %v", err)
-		}
+		require.NoError(t, err, "inputs.tsv")
 		inputs = append(inputs, signVector{AppID: unhex(f[1]), Title: unhex(f[2]), Amount: amount, OutTradeNo: unhex(f[4]), AppSecret: unhex(f[5])})
 	}
 	vectors := loadSignVectors(t)
-	if len(vectors) != len(inputs) {
-		t.Fatalf("sign_vectors.json has %d vectors; inputs.tsv has %d orders", len(vectors), len(inputs))
-	}
+	require.Len(t, vectors, len(inputs), "vectors in sign_vectors.json; want one per order of inputs.tsv")
 	for i, in := range inputs {
 		v := vectors[i]
-		if v.AppID != in.AppID || v.Title != in.Title || v.Amount != in.Amount || v.OutTradeNo != in.OutTradeNo || v.AppSecret != in.AppSecret {
-			t.Errorf("vector %d = %q %q %d %q %q; inputs.tsv has %q %q %d %q %q", i,
-				v.AppID, v.Title, v.Amount, v.OutTradeNo, v.AppSecret, in.AppID, in.Title, in.Amount, in.OutTradeNo, in.AppSecret)
-		}
+		got := signVector{AppID: v.AppID, Title: v.Title, Amount: v.Amount, OutTradeNo: v.OutTradeNo, AppSecret: v.AppSecret}
+		assert.Equal(t, in, got, "vector %d; want the inputs.tsv order", i)
 	}
 }
 
 func TestSignPublicVector(t *testing.T) {
 	got := Sign(publicAppID, publicTitle, publicAmount, publicOutTradeNo, publicAppSecret)
-	if got != publicSign {
-		t.Errorf("Sign(public vector) = %q; want %q", got, publicSign)
-	}
+	assert.Equal(t, publicSign, got, "Sign(public vector)")
 }
 
 func TestSignString(t *testing.T) {
@@ -206,17 +183,15 @@ func TestSignString(t *testing.T) {
 		{"", "", 0, "", "", "0"},
 	}
 	for _, tt := range tests {
-		if got := SignString(tt.appID, tt.title, tt.amount, tt.no, tt.secret); got != tt.want {
-			t.Errorf("SignString(%q, %q, %d, %q, %q) = %q; want %q", tt.appID, tt.title, tt.amount, tt.no, tt.secret, got, tt.want)
-		}
+		assert.Equal(t, tt.want, SignString(tt.appID, tt.title, tt.amount, tt.no, tt.secret),
+			"SignString(%q, %q, %d, %q, %q)", tt.appID, tt.title, tt.amount, tt.no, tt.secret)
 	}
 	// SignString is what Sign hashes, for every vector.
 	for _, v := range loadSignVectors(t) {
 		s := SignString(v.AppID, v.Title, v.Amount, v.OutTradeNo, v.AppSecret)
 		sum := md5.Sum([]byte(s))
-		if got, want := hex.EncodeToString(sum[:]), Sign(v.AppID, v.Title, v.Amount, v.OutTradeNo, v.AppSecret); got != want {
-			t.Errorf("md5(SignString(%q, …)) = %q; Sign = %q", v.Title, got, want)
-		}
+		assert.Equal(t, Sign(v.AppID, v.Title, v.Amount, v.OutTradeNo, v.AppSecret), hex.EncodeToString(sum[:]),
+			"md5(SignString(%q, …)); want Sign's", v.Title)
 	}
 }
 
@@ -234,9 +209,7 @@ func TestSignAllocs(t *testing.T) {
 		if len(title) > MaxTitleBytes*2 {
 			want = 2
 		}
-		if n > want {
-			t.Errorf("Sign with a %d-byte title: %v allocations; want at most %v", len(title), n, want)
-		}
+		assert.LessOrEqual(t, n, want, "allocations of Sign with a %d-byte title", len(title))
 	}
 }
 
@@ -245,22 +218,16 @@ func TestWebhookSignature(t *testing.T) {
 	const want = "e204d63775d3d29dafe6788a0a978755"
 	got := WebhookSignature("afae2a33-c9cb-4139-88c9-af5c1df472e1", "5f0c1466d8bd11e6b66d00163e005bb3",
 		"PAY", "BC", 1, "506371c7-b095-45da-bfce-9ae857c41a85")
-	if got != want {
-		t.Errorf("WebhookSignature(public vector) = %q; want %q", got, want)
-	}
+	assert.Equal(t, want, got, "WebhookSignature(public vector)")
 
 	var file struct{ Webhook []webhookVector }
 	loadJSON(t, "webhook_vectors.json", &file)
-	if len(file.Webhook) < 20 {
-		t.Fatalf("testdata/webhook_vectors.json has %d webhook vectors; want at least 20", len(file.Webhook))
-	}
+	require.GreaterOrEqual(t, len(file.Webhook), 20, "webhook vectors in testdata/webhook_vectors.json")
 	for i, v := range file.Webhook {
 		want := agreed(t, v.Sign)
 		got := WebhookSignature(v.AppID, v.TransactionID, v.TransactionType, v.ChannelType, v.TransactionFee, v.MasterSecret)
-		if got != want {
-			t.Errorf("vector %d: WebhookSignature(%q, %q, %q, %q, %d, %q) = %q; want %q",
-				i, v.AppID, v.TransactionID, v.TransactionType, v.ChannelType, v.TransactionFee, v.MasterSecret, got, want)
-		}
+		assert.Equal(t, want, got, "vector %d: WebhookSignature(%q, %q, %q, %q, %d, %q)",
+			i, v.AppID, v.TransactionID, v.TransactionType, v.ChannelType, v.TransactionFee, v.MasterSecret)
 	}
 }
 
@@ -268,20 +235,15 @@ func TestLegacyWebhookSign(t *testing.T) {
 	// BeeCloud's demo app at its webhook example's timestamp, as Node.js,
 	// Python and Java compute it (testdata/gen/gen.sh).
 	const want = "856e43f6e96ee84355fc358513fb7868"
-	if got := LegacyWebhookSign(publicAppID, publicAppSecret, 1426817510111); got != want {
-		t.Errorf("LegacyWebhookSign(demo app, 1426817510111) = %q; want %q", got, want)
-	}
+	assert.Equal(t, want, LegacyWebhookSign(publicAppID, publicAppSecret, 1426817510111), "LegacyWebhookSign(demo app, 1426817510111)")
 
 	var file struct{ Legacy []legacyVector }
 	loadJSON(t, "webhook_vectors.json", &file)
-	if len(file.Legacy) < 10 {
-		t.Fatalf("testdata/webhook_vectors.json has %d legacy vectors; want at least 10", len(file.Legacy))
-	}
+	require.GreaterOrEqual(t, len(file.Legacy), 10, "legacy vectors in testdata/webhook_vectors.json")
 	for i, v := range file.Legacy {
 		want := agreed(t, v.Sign)
-		if got := LegacyWebhookSign(v.AppID, v.Secret, v.Timestamp); got != want {
-			t.Errorf("vector %d: LegacyWebhookSign(%q, %q, %d) = %q; want %q", i, v.AppID, v.Secret, v.Timestamp, got, want)
-		}
+		assert.Equal(t, want, LegacyWebhookSign(v.AppID, v.Secret, v.Timestamp),
+			"vector %d: LegacyWebhookSign(%q, %q, %d)", i, v.AppID, v.Secret, v.Timestamp)
 	}
 }
 
@@ -294,12 +256,10 @@ func FuzzSign(f *testing.F) {
 		msg := appID + title + strconv.FormatInt(amount, 10) + outTradeNo + appSecret
 		sum := md5.Sum([]byte(msg))
 		want := hex.EncodeToString(sum[:])
-		if got := Sign(appID, title, amount, outTradeNo, appSecret); got != want {
-			t.Errorf("Sign(%q, %q, %d, %q, %q) = %q; want %q", appID, title, amount, outTradeNo, appSecret, got, want)
-		}
-		if got := SignString(appID, title, amount, outTradeNo, appSecret); got != msg {
-			t.Errorf("SignString(%q, %q, %d, %q, %q) = %q; want %q", appID, title, amount, outTradeNo, appSecret, got, msg)
-		}
+		assert.Equal(t, want, Sign(appID, title, amount, outTradeNo, appSecret),
+			"Sign(%q, %q, %d, %q, %q)", appID, title, amount, outTradeNo, appSecret)
+		assert.Equal(t, msg, SignString(appID, title, amount, outTradeNo, appSecret),
+			"SignString(%q, %q, %d, %q, %q)", appID, title, amount, outTradeNo, appSecret)
 	})
 }
 

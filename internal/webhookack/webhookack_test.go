@@ -5,6 +5,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestOK(t *testing.T) {
@@ -30,9 +33,7 @@ func TestOK(t *testing.T) {
 		{500, "success", false},
 	}
 	for _, tt := range tests {
-		if got := OK(tt.status, []byte(tt.body)); got != tt.want {
-			t.Errorf("OK(%d, %q) = %t; want %t", tt.status, tt.body, got, tt.want)
-		}
+		assert.Equal(t, tt.want, OK(tt.status, []byte(tt.body)), "OK(%d, %q)", tt.status, tt.body)
 	}
 }
 
@@ -53,15 +54,10 @@ func TestRead(t *testing.T) {
 			r := strings.NewReader(tt.body)
 			resp := &http.Response{StatusCode: tt.status, Body: io.NopCloser(r)}
 			body, ok, err := Read(resp)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if ok != tt.want || len(body) != tt.kept {
-				t.Errorf("got ok %t, %d bytes; want %t, %d", ok, len(body), tt.want, tt.kept)
-			}
-			if r.Len() != 0 {
-				t.Errorf("got %d bytes left unread; want the body drained", r.Len())
-			}
+			require.NoError(t, err, "Read()")
+			assert.Equal(t, tt.want, ok, "Read(): ok")
+			assert.Len(t, body, tt.kept, "Read(): the body kept")
+			assert.Zero(t, r.Len(), "Read(): bytes left unread; want the body drained")
 		})
 	}
 }

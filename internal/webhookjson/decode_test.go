@@ -3,13 +3,14 @@ package webhookjson
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // This file holds the proof and the measurement behind the hand-written
@@ -105,36 +106,37 @@ func FuzzDecodeNotificationDifferential(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		n, sig, optional, err := decodeAll(body)
 		tn, tsig, toptional, terr := decodeTokens(body)
-		if (err == nil) != (terr == nil) {
-			t.Fatalf("hand-written: %v; Decoder-based: %v", err, terr)
-		}
+		require.Equal(t, terr == nil, err == nil, "accepted? hand-written: %v; Decoder-based: %v", err, terr)
 		if err != nil {
-			if e := (*Error)(nil); !errors.As(err, &e) {
-				t.Fatalf("error %v is not an *Error", err)
-			}
+			var e *Error
+			require.ErrorAs(t, err, &e, "the hand-written reader's error")
 			return
 		}
-		if !reflect.DeepEqual(n, tn) || !bytes.Equal(sig, tsig) || !reflect.DeepEqual(optional, toptional) {
-			t.Fatalf("hand-written read %+v %q %v; Decoder-based %+v %q %v", n, sig, optional, tn, tsig, toptional)
-		}
+		require.Equal(t, tn, n, "fields read by the hand-written reader; want the Decoder-based reader's")
+		require.True(t, bytes.Equal(tsig, sig), "signature read by the hand-written reader: %q; Decoder-based: %q", sig, tsig)
+		require.Equal(t, toptional, optional, "optional read by the hand-written reader; want the Decoder-based reader's")
 		var w wireUnmarshal
 		d := json.NewDecoder(bytes.NewReader(body))
 		d.UseNumber()
-		if err := d.Decode(&w); err != nil {
-			t.Fatalf("accepted a body encoding/json refuses: %v", err)
-		}
+		require.NoError(t, d.Decode(&w), "accepted a body encoding/json refuses")
 		signature := w.Signature
 		if n.Legacy {
 			signature = w.Sign
 		}
-		if w.TransactionID != n.TransactionID || w.TransactionType != n.TransactionType ||
-			w.ChannelType != n.ChannelType || w.TransactionFee != n.TransactionFee ||
-			w.Timestamp != n.TimestampMillis || w.TradeSuccess != n.TradeSuccess ||
-			w.SubChannelType != n.SubChannelType || w.ChannelTransactionID != n.ChannelTransactionID ||
-			signature != n.Signature || !reflect.DeepEqual(w.Optional, optional) ||
-			!bytes.Equal(w.MessageDetail, n.MessageDetail) && !(w.MessageDetail == nil && string(n.MessageDetail) == "null") {
-			t.Fatalf("encoding/json reads %+v; Decode %+v", w, n)
-		}
+		msg := "encoding/json reads %+v; Decode %+v"
+		require.Equal(t, w.TransactionID, n.TransactionID, msg, w, n)
+		require.Equal(t, w.TransactionType, n.TransactionType, msg, w, n)
+		require.Equal(t, w.ChannelType, n.ChannelType, msg, w, n)
+		require.Equal(t, w.TransactionFee, n.TransactionFee, msg, w, n)
+		require.Equal(t, w.Timestamp, n.TimestampMillis, msg, w, n)
+		require.Equal(t, w.TradeSuccess, n.TradeSuccess, msg, w, n)
+		require.Equal(t, w.SubChannelType, n.SubChannelType, msg, w, n)
+		require.Equal(t, w.ChannelTransactionID, n.ChannelTransactionID, msg, w, n)
+		require.Equal(t, signature, n.Signature, msg, w, n)
+		require.Equal(t, w.Optional, optional, msg, w, n)
+		// A null message_detail is absent for encoding/json.
+		require.True(t, bytes.Equal(w.MessageDetail, n.MessageDetail) || w.MessageDetail == nil && string(n.MessageDetail) == "null",
+			"message_detail: encoding/json reads %q; Decode %q", w.MessageDetail, n.MessageDetail)
 	})
 }
 
@@ -199,9 +201,7 @@ func FuzzScanValue(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		end, ok := scanValue(b, skipSpace(b, 0), 0)
 		got := ok && skipSpace(b, end) == len(b)
-		if want := json.Valid(b); got != want {
-			t.Fatalf("scanValue accepts %q: %v; json.Valid: %v", b, got, want)
-		}
+		require.Equal(t, json.Valid(b), got, "scanValue accepts %q; want what json.Valid says", b)
 	})
 }
 
@@ -226,9 +226,7 @@ func TestSkipPlain(t *testing.T) {
 						b[pos] = c
 					}
 					for start := range min(n, 9) + 1 {
-						if got, want := skipPlain(b, start), naive(b, start); got != want {
-							t.Fatalf("skipPlain(%q, %d) = %d; want %d", b, start, got, want)
-						}
+						require.Equal(t, naive(b, start), skipPlain(b, start), "skipPlain(%q, %d)", b, start)
 					}
 				}
 			}
@@ -246,23 +244,17 @@ func FuzzSkipPlain(f *testing.F) {
 		for want < len(b) && plain[b[want]] {
 			want++
 		}
-		if got := skipPlain(b, start); got != want {
-			t.Fatalf("skipPlain(%q, %d) = %d; want %d", b, start, got, want)
-		}
+		require.Equal(t, want, skipPlain(b, start), "skipPlain(%q, %d)", b, start)
 	})
 }
 
 // keyBit's switch and knownKeys name the same keys with the same bits.
 func TestKeyBit(t *testing.T) {
 	for i, k := range knownKeys {
-		if got := keyBit([]byte(k)); got != 1<<i {
-			t.Errorf("keyBit(%q) = %#x; want %#x", k, got, 1<<i)
-		}
+		assert.Equal(t, 1<<i, keyBit([]byte(k)), "keyBit(%q)", k)
 	}
 	for _, k := range []string{"", "Signature", "signature ", "optiona", "x"} {
-		if got := keyBit([]byte(k)); got != 0 {
-			t.Errorf("keyBit(%q) = %#x; want 0", k, got)
-		}
+		assert.Zero(t, keyBit([]byte(k)), "keyBit(%q)", k)
 	}
 }
 
@@ -274,11 +266,12 @@ func TestDecodeNotificationDepth(t *testing.T) {
 		body := strings.Replace(scanBody, `"optional":{"agent_id":"Alice","user_id":12345678901234567,"vip":true}`,
 			`"extra":`+strings.Repeat(`{"a":`, depth)+`1`+strings.Repeat(`}`, depth), 1)
 		_, _, _, err := Decode([]byte(body))
-		if valid := json.Valid([]byte(body)); (err == nil) != valid {
-			t.Errorf("optional %d deep: got %v; json.Valid %v", depth, err, valid)
-		}
-		if e := (*Error)(nil); depth == maxDepth && (!errors.As(err, &e) || e.BadSignature) {
-			t.Errorf("optional %d deep: got %v; want a malformed body", depth, err)
+		assert.Equal(t, json.Valid([]byte(body)), err == nil, "optional %d deep: Decode() = %v; want it to accept what json.Valid does", depth, err)
+		if depth == maxDepth {
+			var e *Error
+			if assert.ErrorAs(t, err, &e, "optional %d deep: Decode(); want a malformed body", depth) {
+				assert.False(t, e.BadSignature, "optional %d deep: Decode() = %v; want a malformed body", depth, err)
+			}
 		}
 	}
 }
@@ -304,29 +297,25 @@ func FuzzCheckFlatOptional(f *testing.F) {
 		want := true
 		seen := map[string]bool{}
 		dec := json.NewDecoder(bytes.NewReader(b))
-		if _, err := dec.Token(); err != nil {
-			t.Fatal(err)
-		}
+		_, err := dec.Token()
+		require.NoError(t, err, "Token()")
 		for dec.More() {
 			key, err := dec.Token()
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err, "Token()")
 			var v json.RawMessage
-			if err := dec.Decode(&v); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, dec.Decode(&v), "Decode()")
 			if c := v[0]; seen[key.(string)] || c == '{' || c == '[' || c == 'n' {
 				want = false
 			}
 			seen[key.(string)] = true
 		}
-		err := checkFlatOptional(b)
-		if (err == nil) != want {
-			t.Fatalf("checkFlatOptional(%q) = %v; encoding/json finds it flat: %v", b, err, want)
-		}
-		if e := (*Error)(nil); err != nil && (!errors.As(err, &e) || e.BadSignature || !strings.Contains(err.Error(), "optional.")) {
-			t.Fatalf("checkFlatOptional(%q) = %v; want a malformed notification naming the entry", b, err)
+		err = checkFlatOptional(b)
+		require.Equal(t, want, err == nil, "checkFlatOptional(%q) = %v; want it to accept what encoding/json finds flat", b, err)
+		if err != nil {
+			var e *Error
+			require.ErrorAs(t, err, &e, "checkFlatOptional(%q); want a malformed notification", b)
+			require.False(t, e.BadSignature, "checkFlatOptional(%q) = %v; want a malformed notification", b, err)
+			require.ErrorContains(t, err, "optional.", "checkFlatOptional(%q); want it to name the entry", b)
 		}
 	})
 }
