@@ -2,12 +2,13 @@ package main
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/beecloudtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // newAPISandbox returns a sandbox for the test app with order test0001
@@ -17,12 +18,9 @@ func newAPISandbox(t *testing.T) (*beecloudtest.Sandbox, map[string]string) {
 	sb := beecloudtest.NewSandbox(beecloudtest.App{Config: testConfig})
 	t.Cleanup(sb.Close)
 	params, err := testConfig.Params(beecloud.Order{Title: "tea", Amount: 150, OutTradeNo: "test0001"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := sb.Pay(testAppID, params, beecloud.ChannelAli); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "Params")
+	_, err = sb.Pay(testAppID, params, beecloud.ChannelAli)
+	require.NoError(t, err, "Sandbox.Pay")
 	return sb, map[string]string{envAppID: testAppID, envAppSecret: testAppSecret, envMasterSecret: testMasterSecret}
 }
 
@@ -60,26 +58,18 @@ func TestAPICommands(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runCLI(t, tt.env, tt.stdin, tt.args...)
-			if r.code != tt.code {
-				t.Errorf("exit code %d; want %d\nstdout: %s\nstderr: %s", r.code, tt.code, r.stdout, r.stderr)
-			}
-			if !strings.Contains(r.stdout, tt.stdout) {
-				t.Errorf("stdout:\n%s\nwant it to contain %q", r.stdout, tt.stdout)
-			}
-			if !strings.Contains(r.stderr, tt.stderr) {
-				t.Errorf("stderr:\n%s\nwant it to contain %q", r.stderr, tt.stderr)
-			}
+			assert.Equal(t, tt.code, r.code, "%s: exit code\nstdout: %s\nstderr: %s", r.cmd, r.stdout, r.stderr)
+			assert.Contains(t, r.stdout, tt.stdout, "%s: stdout", r.cmd)
+			assert.Contains(t, r.stderr, tt.stderr, "%s: stderr", r.cmd)
 			for _, secret := range []string{testAppSecret, testMasterSecret} {
-				if strings.Contains(r.stdout+r.stderr, secret) {
-					t.Error("the output shows a secret")
-				}
+				assert.NotContains(t, r.stdout+r.stderr, secret, "%s: the output shows a secret", r.cmd)
 			}
 		})
 	}
 	refunds := sb.Refunds()
-	if len(refunds) != 1 || refunds[0].RefundNo != refundNo || refunds[0].Amount != 50 {
-		t.Errorf("the sandbox's refunds: %+v; want the one confirmed refund of 50 分", refunds)
-	}
+	require.Len(t, refunds, 1, "Sandbox.Refunds(); want the one confirmed refund")
+	assert.Equal(t, refundNo, refunds[0].RefundNo, "Sandbox.Refunds()[0].RefundNo")
+	assert.Equal(t, int64(50), refunds[0].Amount, "Sandbox.Refunds()[0].Amount, in 分")
 }
 
 // TestRefundOutcomeUnknown checks that a refund whose answer is lost is
@@ -96,46 +86,35 @@ func TestRefundOutcomeUnknown(t *testing.T) {
 	c.ctx = ctx
 	no := beecloud.NewRefundNo(time.Now())
 	code := c.run(append([]string{"refund", "-out-trade-no", "test0001", "-amount", "50", "-refund-no", no, "-yes"}, api...))
-	if code != exitUnknown {
-		t.Errorf("exit code %d; want %d (unknown)\nstdout: %s\nstderr: %s", code, exitUnknown, stdout, stderr)
-	}
+	assert.Equal(t, exitUnknown, code, "refund with a lost answer: exit code\nstdout: %s\nstderr: %s", stdout, stderr)
 	for _, want := range []string{"OUTCOME UNKNOWN", "Do NOT refund again", "beecloud refund-outcome -refund-no " + no} {
-		if !strings.Contains(stdout.String(), want) {
-			t.Errorf("stdout:\n%s\nwant it to contain %q", stdout, want)
-		}
+		assert.Contains(t, stdout.String(), want, "refund with a lost answer: stdout")
 	}
-	if strings.Contains(stdout.String()+stderr.String(), "beecloud refund -") {
-		t.Errorf("the output offers to refund again:\n%s%s", stdout, stderr)
-	}
-	if !strings.Contains(stderr.String(), "outcome unknown") {
-		t.Errorf("stderr:\n%s\nwant the error", stderr)
-	}
-	if n := len(sb.Refunds()); n != 0 {
-		t.Errorf("the sandbox made %d refunds; want none (the 502 came before it)", n)
-	}
+	assert.NotContains(t, stdout.String()+stderr.String(), "beecloud refund -", "refund with a lost answer: the output offers to refund again")
+	assert.Contains(t, stderr.String(), "outcome unknown", "refund with a lost answer: stderr; want the error")
+	assert.Empty(t, sb.Refunds(), "Sandbox.Refunds(); want none (the 502 came before it)")
 
 	r := runCLI(t, env, "", append([]string{"refund-outcome", "-refund-no", no}, api...)...)
-	if r.code != exitFailure || !strings.Contains(r.stdout, "BeeCloud has no refund "+no+" yet") || !strings.Contains(r.stdout, "Do NOT refund again yet") {
-		t.Errorf("refund-outcome of a refund BeeCloud lacks: %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
+	// refund-outcome of a refund BeeCloud lacks.
+	assert.Equal(t, exitFailure, r.code, "%s: exit code\nstdout: %s\nstderr: %s", r.cmd, r.stdout, r.stderr)
+	assert.Contains(t, r.stdout, "BeeCloud has no refund "+no+" yet", "%s: stdout", r.cmd)
+	assert.Contains(t, r.stdout, "Do NOT refund again yet", "%s: stdout", r.cmd)
 	made := runCLI(t, env, "", append([]string{"refund", "-out-trade-no", "test0001", "-amount", "30", "-yes"}, api...)...)
-	if made.code != exitOK {
-		t.Fatalf("refund: %d %s %s", made.code, made.stdout, made.stderr)
-	}
-	other := sb.Refunds()[0].RefundNo
+	require.Equal(t, exitOK, made.code, "%s: exit code\nstdout: %s\nstderr: %s", made.cmd, made.stdout, made.stderr)
+	refunds := sb.Refunds()
+	require.NotEmpty(t, refunds, "Sandbox.Refunds() after %s", made.cmd)
+	other := refunds[0].RefundNo
+	// refund-outcome of a refund BeeCloud has.
 	r = runCLI(t, env, "", append([]string{"refund-outcome", "-refund-no", other}, api...)...)
-	if r.code != exitOK || !strings.Contains(r.stdout, "Refund "+other+" of ¥0.30 for order test0001: BeeCloud has it") {
-		t.Errorf("refund-outcome of a refund BeeCloud has: %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
+	assert.Equal(t, exitOK, r.code, "%s: exit code\nstdout: %s\nstderr: %s", r.cmd, r.stdout, r.stderr)
+	assert.Contains(t, r.stdout, "Refund "+other+" of ¥0.30 for order test0001: BeeCloud has it", "%s: stdout", r.cmd)
 	// A number BeeCloud has is never sent again: it would refund twice.
 	r = runCLI(t, env, "", append([]string{"refund", "-out-trade-no", "test0001", "-amount", "30", "-refund-no", other, "-yes"}, api...)...)
-	if r.code != exitFailure || !strings.Contains(r.stdout, "exists already") || !strings.Contains(r.stdout, "nothing was sent") {
-		t.Errorf("refund with a number BeeCloud has: %d\n%s%s", r.code, r.stdout, r.stderr)
-	}
-	if n := len(sb.Refunds()); n != 1 {
-		t.Errorf("the sandbox made %d refunds; want 1", n)
-	}
-	if r := runCLI(t, env, "", append([]string{"refund-outcome"}, api...)...); r.code != exitUsage || !strings.Contains(r.stderr, "missing -refund-no") {
-		t.Errorf("refund-outcome without -refund-no: %d %s", r.code, r.stderr)
-	}
+	assert.Equal(t, exitFailure, r.code, "%s: exit code\nstdout: %s\nstderr: %s", r.cmd, r.stdout, r.stderr)
+	assert.Contains(t, r.stdout, "exists already", "%s: stdout", r.cmd)
+	assert.Contains(t, r.stdout, "nothing was sent", "%s: stdout", r.cmd)
+	assert.Len(t, sb.Refunds(), 1, "Sandbox.Refunds()")
+	r = runCLI(t, env, "", append([]string{"refund-outcome"}, api...)...)
+	assert.Equal(t, exitUsage, r.code, "%s: exit code\nstderr: %s", r.cmd, r.stderr)
+	assert.Contains(t, r.stderr, "missing -refund-no", "%s: stderr", r.cmd)
 }

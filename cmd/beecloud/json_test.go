@@ -11,15 +11,16 @@ import (
 	"time"
 
 	"github.com/paybutton/beecloud"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // decodeStdout decodes the whole of stdout as one JSON value into v: a
 // script reading it must not meet any text besides the JSON.
 func decodeStdout(t *testing.T, r result, v any) {
 	t.Helper()
-	if err := json.Unmarshal([]byte(r.stdout), v); err != nil {
-		t.Fatalf("stdout is not one JSON value: %v\nstdout: %s\nstderr: %s", err, r.stdout, r.stderr)
-	}
+	err := json.Unmarshal([]byte(r.stdout), v)
+	require.NoError(t, err, "%s: stdout is not one JSON value\nstdout: %s\nstderr: %s", r.cmd, r.stdout, r.stderr)
 }
 
 func TestJSONBillsAndRefunds(t *testing.T) {
@@ -27,29 +28,21 @@ func TestJSONBillsAndRefunds(t *testing.T) {
 	api := []string{"-api-url", sb.URL}
 
 	r := runCLI(t, env, "", append([]string{"bills", "-json"}, api...)...)
-	if r.code != exitOK {
-		t.Fatalf("bills -json: exit %d, stderr %s", r.code, r.stderr)
-	}
+	require.Equal(t, exitOK, r.code, "%s: exit code\nstderr: %s", r.cmd, r.stderr)
 	var bills []map[string]any
 	decodeStdout(t, r, &bills)
-	if len(bills) != 1 {
-		t.Fatalf("bills -json printed %d bills; want 1: %s", len(bills), r.stdout)
-	}
+	require.Len(t, bills, 1, "%s: bills printed", r.cmd)
 	b := bills[0]
 	for key, want := range map[string]any{
 		"out_trade_no": "test0001", "title": "tea", "channel": "ALI", "sub_channel": "ALI_WEB",
 		"amount": 150.0, "paid": true, "refunded": false, "reverted": false,
 	} {
-		if b[key] != want {
-			t.Errorf("bill %s = %v; want %v", key, b[key], want)
-		}
+		assert.Equal(t, want, b[key], "%s: bill %s", r.cmd, key)
 	}
-	if id, _ := b["id"].(string); id == "" {
-		t.Errorf("bill id = %v; want BeeCloud's record id", b["id"])
-	}
-	if _, err := time.Parse(time.RFC3339, b["created_at"].(string)); err != nil {
-		t.Errorf("created_at %v is not RFC 3339: %v", b["created_at"], err)
-	}
+	id, _ := b["id"].(string)
+	assert.NotEmpty(t, id, "%s: bill id %v; want BeeCloud's record id", r.cmd, b["id"])
+	_, err := time.Parse(time.RFC3339, b["created_at"].(string))
+	require.NoError(t, err, "%s: bill created_at %v is not RFC 3339", r.cmd, b["created_at"])
 
 	// With -out-trade-no the exit code still answers "is it paid?", and
 	// stdout holds the JSON alone.
@@ -61,33 +54,28 @@ func TestJSONBillsAndRefunds(t *testing.T) {
 		r := runCLI(t, env, "", append([]string{"bills", "-json", "-out-trade-no", tt.order}, api...)...)
 		var got []map[string]any
 		decodeStdout(t, r, &got)
-		if r.code != tt.code || len(got) != tt.n || got == nil {
-			t.Errorf("bills -json -out-trade-no %s: exit %d, %d bills (%s); want exit %d, %d bills", tt.order, r.code, len(got), r.stdout, tt.code, tt.n)
-		}
+		assert.Equal(t, tt.code, r.code, "%s: exit code", r.cmd)
+		assert.Len(t, got, tt.n, "%s: bills printed", r.cmd)
+		assert.NotNil(t, got, "%s: bills printed; want a list, not null", r.cmd)
 	}
 
 	r = runCLI(t, env, "", append([]string{"refunds", "-json"}, api...)...)
-	if r.code != exitOK || strings.TrimSpace(r.stdout) != "[]" {
-		t.Errorf("refunds -json with none: exit %d, stdout %q; want 0 and []", r.code, r.stdout)
-	}
+	// refunds -json with none.
+	assert.Equal(t, exitOK, r.code, "%s: exit code\nstderr: %s", r.cmd, r.stderr)
+	assert.Equal(t, "[]", strings.TrimSpace(r.stdout), "%s: stdout", r.cmd)
 	refundNo := beecloud.NewRefundNo(time.Now())
 	client := &beecloud.Client{Config: testConfig, BaseURL: sb.URL}
-	if _, err := client.Refund(context.Background(), beecloud.RefundRequest{OutTradeNo: "test0001", RefundNo: refundNo, Amount: 50}); err != nil {
-		t.Fatal(err)
-	}
+	_, err = client.Refund(context.Background(), beecloud.RefundRequest{OutTradeNo: "test0001", RefundNo: refundNo, Amount: 50})
+	require.NoError(t, err, "Client.Refund")
 	r = runCLI(t, env, "", append([]string{"refunds", "-json"}, api...)...)
 	var refunds []map[string]any
 	decodeStdout(t, r, &refunds)
-	if len(refunds) != 1 {
-		t.Fatalf("refunds -json printed %d refunds; want 1: %s", len(refunds), r.stdout)
-	}
+	require.Len(t, refunds, 1, "%s: refunds printed", r.cmd)
 	for key, want := range map[string]any{
 		"refund_no": refundNo, "out_trade_no": "test0001", "amount": 50.0, "bill_amount": 150.0,
 		"state": "succeeded", "channel": "ALI", "sub_channel": "ALI_WEB",
 	} {
-		if refunds[0][key] != want {
-			t.Errorf("refund %s = %v; want %v", key, refunds[0][key], want)
-		}
+		assert.Equal(t, want, refunds[0][key], "%s: refund %s", r.cmd, key)
 	}
 }
 
@@ -103,52 +91,47 @@ type verdict struct {
 func TestJSONVerify(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.json")
-	if err := os.WriteFile(good, []byte(paidBody(testConfig)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(good, []byte(paidBody(testConfig)), 0o600), "WriteFile")
 	creds := []string{"-app-id", testAppID, "-master-secret", testMasterSecret}
 
 	r := runCLI(t, nil, "", append(append([]string{"verify", "-json"}, creds...), good)...)
 	var ok verdict
 	decodeStdout(t, r, &ok)
-	if r.code != exitOK || !ok.OK || ok.Source != good || ok.Notification == nil {
-		t.Fatalf("verify -json of a good body: exit %d, %s", r.code, r.stdout)
-	}
+	// verify -json of a good body.
+	require.Equal(t, exitOK, r.code, "%s: exit code\nstdout: %s", r.cmd, r.stdout)
+	require.True(t, ok.OK, "%s: ok\nstdout: %s", r.cmd, r.stdout)
+	require.Equal(t, good, ok.Source, "%s: source", r.cmd)
+	require.NotNil(t, ok.Notification, "%s: notification\nstdout: %s", r.cmd, r.stdout)
 	for key, want := range map[string]any{
 		"app_id": testAppID, "transaction_type": "PAY", "transaction_id": "test0001", "transaction_fee": 150.0,
 		"trade_success": true, "channel_type": "ALI", "sub_channel_type": "ALI_WEB", "legacy": false, "test": false,
 	} {
-		if ok.Notification[key] != want {
-			t.Errorf("notification %s = %v; want %v", key, ok.Notification[key], want)
-		}
+		assert.Equal(t, want, ok.Notification[key], "%s: notification %s", r.cmd, key)
 	}
-	if opt, _ := ok.Notification["optional"].(map[string]any); opt["agent_id"] != "Alice" {
-		t.Errorf("notification optional = %v; want agent_id Alice", ok.Notification["optional"])
-	}
-	if _, err := time.Parse(time.RFC3339, ok.Notification["timestamp"].(string)); err != nil {
-		t.Errorf("timestamp %v is not RFC 3339: %v", ok.Notification["timestamp"], err)
-	}
+	opt, _ := ok.Notification["optional"].(map[string]any)
+	assert.Equal(t, "Alice", opt["agent_id"], "%s: notification optional %v: agent_id", r.cmd, ok.Notification["optional"])
+	_, err := time.Parse(time.RFC3339, ok.Notification["timestamp"].(string))
+	require.NoError(t, err, "%s: notification timestamp %v is not RFC 3339", r.cmd, ok.Notification["timestamp"])
 
 	wrong := testConfig
 	wrong.MasterSecret = "00000000-0000-0000-0000-000000000000"
 	r = runCLI(t, nil, paidBody(wrong), append(append([]string{"verify", "-json"}, creds...), "-")...)
 	var bad verdict
 	decodeStdout(t, r, &bad)
-	if r.code != exitFailure || bad.OK || bad.Problem != "signature" || bad.Notification != nil || bad.Source != "stdin" {
-		t.Errorf("verify -json of a forged body: exit %d, %s; want exit 1, problem signature", r.code, r.stdout)
-	}
-	if !strings.HasPrefix(bad.Error, "bad signature") {
-		t.Errorf("error %q; want it to start with the cause, with no package prefix", bad.Error)
-	}
-	if r.stderr != "" {
-		t.Errorf("stderr %q; want nothing besides the JSON verdict", r.stderr)
-	}
+	// verify -json of a forged body.
+	assert.Equal(t, exitFailure, r.code, "%s: exit code\nstdout: %s", r.cmd, r.stdout)
+	assert.False(t, bad.OK, "%s: ok", r.cmd)
+	assert.Equal(t, "signature", bad.Problem, "%s: problem", r.cmd)
+	assert.Nil(t, bad.Notification, "%s: notification", r.cmd)
+	assert.Equal(t, "stdin", bad.Source, "%s: source", r.cmd)
+	assert.True(t, strings.HasPrefix(bad.Error, "bad signature"), "%s: error %q; want it to start with the cause, with no package prefix", r.cmd, bad.Error)
+	assert.Empty(t, r.stderr, "%s: stderr; want nothing besides the JSON verdict", r.cmd)
 
 	r = runCLI(t, nil, "{", append(append([]string{"verify", "-json"}, creds...), "-")...)
 	decodeStdout(t, r, &bad)
-	if r.code != exitFailure || bad.Problem != "malformed" {
-		t.Errorf("verify -json of a broken body: exit %d, %s; want problem malformed", r.code, r.stdout)
-	}
+	// verify -json of a broken body.
+	assert.Equal(t, exitFailure, r.code, "%s: exit code\nstdout: %s", r.cmd, r.stdout)
+	assert.Equal(t, "malformed", bad.Problem, "%s: problem", r.cmd)
 }
 
 func TestJSONSendDryRun(t *testing.T) {
@@ -162,24 +145,19 @@ func TestJSONSendDryRun(t *testing.T) {
 		Body    json.RawMessage   `json:"body"`
 	}
 	decodeStdout(t, r, &req)
-	if r.code != exitOK || req.Method != "POST" || req.Headers["Content-Type"] != "application/json" {
-		t.Fatalf("send -dry-run -json: exit %d, %s", r.code, r.stdout)
-	}
-	if req.URL != "http://shop:xxxxx@127.0.0.1:1/webhook" {
-		t.Errorf("url %q; want the -url with its password hidden", req.URL)
-	}
+	require.Equal(t, exitOK, r.code, "%s: exit code\nstdout: %s", r.cmd, r.stdout)
+	require.Equal(t, "POST", req.Method, "%s: method", r.cmd)
+	require.Equal(t, "application/json", req.Headers["Content-Type"], "%s: Content-Type", r.cmd)
+	assert.Equal(t, "http://shop:xxxxx@127.0.0.1:1/webhook", req.URL, "%s: url; want the -url with its password hidden", r.cmd)
 	n, err := testConfig.ParseNotification(req.Body)
-	if err != nil {
-		t.Fatalf("the body does not verify: %v", err)
-	}
-	if n.TransactionID != "test0001" || n.TransactionFee != 150 {
-		t.Errorf("the body's notification: %+v", n)
-	}
+	require.NoError(t, err, "%s: ParseNotification of the body", r.cmd)
+	assert.Equal(t, "test0001", n.TransactionID, "%s: the body's transaction_id", r.cmd)
+	assert.Equal(t, int64(150), n.TransactionFee, "%s: the body's transaction_fee", r.cmd)
 
 	r = runCLI(t, nil, "", "send", "-json", "-url", "http://127.0.0.1:1/", "-app-id", testAppID, "-master-secret", testMasterSecret, "-out-trade-no", "test0001", "-amount", "1")
-	if r.code != exitUsage || !strings.Contains(r.stderr, "-json goes with -dry-run") {
-		t.Errorf("send -json without -dry-run: exit %d, stderr %q; want a usage error", r.code, r.stderr)
-	}
+	// -json without -dry-run is a usage error.
+	assert.Equal(t, exitUsage, r.code, "%s: exit code\nstderr: %s", r.cmd, r.stderr)
+	assert.Contains(t, r.stderr, "-json goes with -dry-run", "%s: stderr", r.cmd)
 }
 
 // TestMissingFlagsAtOnce: a command names every required flag that is
@@ -211,9 +189,8 @@ func TestMissingFlagsAtOnce(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runCLI(t, tt.env, "", tt.args...)
 			first, _, _ := strings.Cut(r.stderr, "\n")
-			if r.code != exitUsage || first != tt.want {
-				t.Errorf("exit %d, first line of stderr:\n%s\nwant exit %d and:\n%s", r.code, first, exitUsage, tt.want)
-			}
+			assert.Equal(t, exitUsage, r.code, "%s: exit code", r.cmd)
+			assert.Equal(t, tt.want, first, "%s: first line of stderr", r.cmd)
 		})
 	}
 }
@@ -224,9 +201,7 @@ func TestMissingFlagsAtOnce(t *testing.T) {
 func TestOneErrorPrefix(t *testing.T) {
 	sb, env := newAPISandbox(t)
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "net.Listen")
 	defer busy.Close()
 	wrong := map[string]string{envAppID: testAppID, envAppSecret: "00000000-0000-0000-0000-000000000000"}
 	tests := []struct {
@@ -247,21 +222,15 @@ func TestOneErrorPrefix(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runCLI(t, tt.env, tt.stdin, tt.args...)
-			if r.code == exitOK {
-				t.Fatalf("exit 0; want a failure\nstdout: %s", r.stdout)
-			}
+			require.NotEqual(t, exitOK, r.code, "%s: exit code; want a failure\nstdout: %s", r.cmd, r.stdout)
 			first, _, _ := strings.Cut(r.stderr, "\n")
 			if prefix, ok := strings.CutSuffix(tt.first, "…"); ok {
-				if !strings.HasPrefix(first, prefix) {
-					t.Errorf("first line of stderr:\n%s\nwant it to start with:\n%s", first, prefix)
-				}
-			} else if first != tt.first {
-				t.Errorf("first line of stderr:\n%s\nwant:\n%s", first, tt.first)
+				assert.True(t, strings.HasPrefix(first, prefix), "%s: first line of stderr:\n%s\nwant it to start with:\n%s", r.cmd, first, prefix)
+			} else {
+				assert.Equal(t, tt.first, first, "%s: first line of stderr", r.cmd)
 			}
 			for _, stacked := range []string{"beecloud: ", "beecloudtest: "} {
-				if strings.Contains(r.stderr, stacked) {
-					t.Errorf("stderr stacks the library's prefix %q:\n%s", stacked, r.stderr)
-				}
+				assert.NotContains(t, r.stderr, stacked, "%s: stderr stacks the library's prefix", r.cmd)
 			}
 		})
 	}
@@ -278,8 +247,6 @@ func TestMessageDropsLibraryPrefixes(t *testing.T) {
 		{"lost (beecloud: POST /2/rest/refund: EOF)", "lost (POST /2/rest/refund: EOF)"},
 	}
 	for _, tt := range tests {
-		if got := message("%s", tt.in); got != tt.want {
-			t.Errorf("message(%q) = %q; want %q", tt.in, got, tt.want)
-		}
+		assert.Equal(t, tt.want, message("%s", tt.in), "message(%q, %q)", "%s", tt.in)
 	}
 }

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Credentials of BeeCloud's public examples (beecloud-button README).
@@ -18,6 +21,7 @@ const (
 
 // result is what one run of the program did.
 type result struct {
+	cmd            string // the command line, "beecloud args…", for messages
 	code           int
 	stdout, stderr string
 }
@@ -41,7 +45,7 @@ func runCLI(t *testing.T, env map[string]string, stdin string, args ...string) r
 	t.Helper()
 	c, stdout, stderr := testCLI(env, stdin)
 	code := c.run(args)
-	return result{code, stdout.String(), stderr.String()}
+	return result{"beecloud " + strings.Join(args, " "), code, stdout.String(), stderr.String()}
 }
 
 func TestRunCommands(t *testing.T) {
@@ -62,17 +66,11 @@ func TestRunCommands(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runCLI(t, nil, "", tt.args...)
-			if r.code != tt.code {
-				t.Errorf("exit code %d; want %d (stderr %q)", r.code, tt.code, r.stderr)
-			}
-			if !strings.Contains(r.stdout, tt.stdout) {
-				t.Errorf("stdout %q; want it to contain %q", r.stdout, tt.stdout)
-			}
-			if !strings.Contains(r.stderr, tt.stderr) {
-				t.Errorf("stderr %q; want it to contain %q", r.stderr, tt.stderr)
-			}
-			if tt.noStdout && r.stdout != "" {
-				t.Errorf("stdout %q; want nothing", r.stdout)
+			assert.Equal(t, tt.code, r.code, "%s: exit code (stderr %q)", r.cmd, r.stderr)
+			assert.Contains(t, r.stdout, tt.stdout, "%s: stdout", r.cmd)
+			assert.Contains(t, r.stderr, tt.stderr, "%s: stderr", r.cmd)
+			if tt.noStdout {
+				assert.Empty(t, r.stdout, "%s: stdout", r.cmd)
 			}
 		})
 	}
@@ -84,14 +82,10 @@ func TestHelpEveryCommand(t *testing.T) {
 	for _, cmd := range commands {
 		t.Run(cmd.name, func(t *testing.T) {
 			r := runCLI(t, nil, "", cmd.name, "-h")
-			if r.code != exitOK {
-				t.Errorf("exit code %d; want 0", r.code)
-			}
-			if want := "Usage: beecloud " + cmd.name; !strings.Contains(r.stderr, want) {
-				t.Errorf("-h printed %q; want it to contain %q", r.stderr, want)
-			}
-			if cmd.name != "version" && !strings.Contains(r.stderr, "-app-id") {
-				t.Errorf("-h printed %q; want the flags listed", r.stderr)
+			assert.Equal(t, exitOK, r.code, "%s: exit code", r.cmd)
+			assert.Contains(t, r.stderr, "Usage: beecloud "+cmd.name, "%s: stderr", r.cmd)
+			if cmd.name != "version" {
+				assert.Contains(t, r.stderr, "-app-id", "%s: stderr; want the flags listed", r.cmd)
 			}
 		})
 	}
@@ -103,10 +97,6 @@ func TestRunEntry(t *testing.T) {
 	t.Setenv(envAppSecret, testAppSecret)
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"sign", "-title", "test", "-amount", "1", "-out-trade-no", "test0001"}, strings.NewReader(""), &stdout, &stderr)
-	if code != exitOK {
-		t.Fatalf("exit code %d; want 0 (stderr %q)", code, stderr.String())
-	}
-	if got, want := stdout.String(), "e68639606d2d0a99b2e2c8872729d004\n"; got != want {
-		t.Errorf("got %q; want %q", got, want)
-	}
+	require.Equal(t, exitOK, code, "run(sign …): exit code (stderr %q)", stderr.String())
+	assert.Equal(t, "e68639606d2d0a99b2e2c8872729d004\n", stdout.String(), "run(sign …): stdout")
 }

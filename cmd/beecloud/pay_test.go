@@ -1,10 +1,10 @@
 package main
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/paybutton/beecloud/beecloudtest"
+	"github.com/stretchr/testify/assert"
 )
 
 const testTestSecret = "4bfdd244-574d-4bf3-b034-0c751ed34fee"
@@ -42,19 +42,11 @@ func TestPay(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runCLI(t, tt.env, "", tt.args...)
-			if r.code != tt.code {
-				t.Errorf("exit code %d; want %d\nstdout: %s\nstderr: %s", r.code, tt.code, r.stdout, r.stderr)
-			}
-			if !strings.Contains(r.stdout, tt.stdout) {
-				t.Errorf("stdout:\n%s\nwant it to contain %q", r.stdout, tt.stdout)
-			}
-			if !strings.Contains(r.stderr, tt.stderr) {
-				t.Errorf("stderr:\n%s\nwant it to contain %q", r.stderr, tt.stderr)
-			}
+			assert.Equal(t, tt.code, r.code, "%s: exit code\nstdout: %s\nstderr: %s", r.cmd, r.stdout, r.stderr)
+			assert.Contains(t, r.stdout, tt.stdout, "%s: stdout", r.cmd)
+			assert.Contains(t, r.stderr, tt.stderr, "%s: stderr", r.cmd)
 			for _, secret := range []string{testAppSecret, testMasterSecret, testTestSecret, "pw1234"} {
-				if strings.Contains(r.stdout+r.stderr, secret) {
-					t.Error("the output shows a secret")
-				}
+				assert.NotContains(t, r.stdout+r.stderr, secret, "%s: the output shows a secret", r.cmd)
 			}
 		})
 	}
@@ -68,7 +60,6 @@ func TestPay(t *testing.T) {
 			}
 		}
 	}
-	if live != 1 || test != 1 {
-		t.Errorf("bills of cli000001: %d live, %d test; want 1 and 1", live, test)
-	}
+	assert.Equal(t, 1, live, "Sandbox.Bills(): live bills of cli000001")
+	assert.Equal(t, 1, test, "Sandbox.Bills(): test bills of cli000001")
 }

@@ -17,6 +17,8 @@ import (
 
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/beecloudtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // syncBuffer is a bytes.Buffer that the command's goroutine writes while
@@ -62,7 +64,7 @@ func startSandboxStderr(t *testing.T, env map[string]string, args ...string) (st
 	case url = <-urls:
 	case code := <-done:
 		cancel()
-		t.Fatalf("sandbox exited %d before listening; stderr: %s", code, stderr.String())
+		require.Failf(t, "sandbox exited before listening", "exit code %d; stderr: %s", code, stderr.String())
 	}
 	code := -1
 	stop := func() int {
@@ -82,36 +84,24 @@ func TestSandboxServesScript(t *testing.T) {
 	url, stdout, stop := startSandbox(t, nil, "-addr", "127.0.0.1:0")
 	out := stdout.String()
 	m := scriptSrcRE.FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("output has no script tag:\n%s", out)
-	}
+	require.NotNil(t, m, "sandbox output has no script tag:\n%s", out)
 	src := strings.ReplaceAll(m[1], "&amp;", "&")
-	if !strings.HasPrefix(src, url+"/") {
-		t.Errorf("script src %q is not on the sandbox %s", src, url)
-	}
+	assert.True(t, strings.HasPrefix(src, url+"/"), "script src %q is not on the sandbox %s", src, url)
 	appID := regexp.MustCompile(`app_id:\s+(\S+)`).FindStringSubmatch(out)
-	if appID == nil || !strings.HasSuffix(src, "appId="+appID[1]) {
-		t.Errorf("output:\n%s\nwant random demo credentials whose app_id the script tag carries", out)
+	if assert.NotNil(t, appID, "sandbox output:\n%s\nwant random demo credentials", out) {
+		assert.True(t, strings.HasSuffix(src, "appId="+appID[1]), "script src %q; want the app_id of the demo credentials, %s", src, appID[1])
 	}
 	resp, err := http.Get(src)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "GET %s", src)
 	script, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(script), "BC") {
-		t.Errorf("GET %s: %d %.200s; want the button script", src, resp.StatusCode, script)
-	}
-	if code := stop(); code != exitOK {
-		t.Errorf("exit code %d after Ctrl-C; want 0", code)
-	}
-	if !strings.Contains(stdout.String(), "Stopping the sandbox") {
-		t.Errorf("output %q; want it to say it stops", stdout.String())
-	}
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "GET %s: status", src)
+	assert.Contains(t, string(script), "BC", "GET %s: want the button script", src)
+	assert.Equal(t, exitOK, stop(), "sandbox: exit code after Ctrl-C")
+	assert.Contains(t, stdout.String(), "Stopping the sandbox", "sandbox output after Ctrl-C")
 	// The port is free again.
-	if ln, err := net.Listen("tcp", strings.TrimPrefix(url, "http://")); err != nil {
-		t.Errorf("the sandbox's port is still in use after it stopped: %v", err)
-	} else {
+	ln, err := net.Listen("tcp", strings.TrimPrefix(url, "http://"))
+	if assert.NoError(t, err, "net.Listen on the port of the stopped sandbox") {
 		ln.Close()
 	}
 }
@@ -121,31 +111,23 @@ func TestSandboxGivenCredentials(t *testing.T) {
 	_, stdout, _ := startSandbox(t, env, "-addr", "127.0.0.1:0", "-webhook-url", "http://127.0.0.1:9/webhook", "-channels", "ali,wx")
 	out := stdout.String()
 	for _, want := range []string{"App " + testAppID, "Channels: ali,wx", "Webhooks: POST http://127.0.0.1:9/webhook, resent after 2s, 4s", "appId=" + testAppID} {
-		if !strings.Contains(out, want) {
-			t.Errorf("output:\n%s\nwant it to contain %q", out, want)
-		}
+		assert.Contains(t, out, want, "sandbox output")
 	}
-	if strings.Contains(out, testAppSecret) || strings.Contains(out, testMasterSecret) {
-		t.Errorf("output shows a secret that was given:\n%s", out)
+	for _, secret := range []string{testAppSecret, testMasterSecret} {
+		assert.NotContains(t, out, secret, "sandbox output shows a secret that was given")
 	}
 }
 
 func TestSandboxRedactsWebhookPassword(t *testing.T) {
 	_, stdout, _ := startSandbox(t, nil, "-addr", "127.0.0.1:0", "-webhook-url", "http://shop:hunter2@127.0.0.1:9/webhook")
 	out := stdout.String()
-	if strings.Contains(out, "hunter2") {
-		t.Errorf("output shows the webhook URL's password:\n%s", out)
-	}
-	if want := "Webhooks: POST http://shop:xxxxx@127.0.0.1:9/webhook"; !strings.Contains(out, want) {
-		t.Errorf("output:\n%s\nwant it to contain %q", out, want)
-	}
+	assert.NotContains(t, out, "hunter2", "sandbox output shows the webhook URL's password")
+	assert.Contains(t, out, "Webhooks: POST http://shop:xxxxx@127.0.0.1:9/webhook", "sandbox output")
 }
 
 func TestSandboxErrors(t *testing.T) {
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "net.Listen")
 	defer busy.Close()
 	tests := []struct {
 		name string
@@ -169,11 +151,10 @@ func TestSandboxErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runCLI(t, tt.env, "", append([]string{"sandbox"}, tt.args...)...)
-			if r.code != tt.code || !strings.Contains(r.stderr, tt.want) {
-				t.Errorf("exit code %d, stderr %q; want %d and %q", r.code, r.stderr, tt.code, tt.want)
-			}
-			if tt.name != "address in use" && strings.Contains(r.stderr, "another sandbox") {
-				t.Errorf("stderr %q blames another sandbox", r.stderr)
+			assert.Equal(t, tt.code, r.code, "%s: exit code\nstderr: %s", r.cmd, r.stderr)
+			assert.Contains(t, r.stderr, tt.want, "%s: stderr", r.cmd)
+			if tt.name != "address in use" {
+				assert.NotContains(t, r.stderr, "another sandbox", "%s: stderr blames another sandbox", r.cmd)
 			}
 		})
 	}
@@ -204,17 +185,14 @@ func TestSandboxPrintsDeliveries(t *testing.T) {
 	defer sb.Close()
 	order := beecloud.Order{Title: "测试商品", Amount: 1, OutTradeNo: "test0001"}
 	p, err := testConfig.Params(order)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := sb.Pay(testAppID, p, beecloud.ChannelAli); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "Params")
+	_, err = sb.Pay(testAppID, p, beecloud.ChannelAli)
+	require.NoError(t, err, "Sandbox.Pay")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if d, err := sb.WaitDelivery(ctx, "test0001"); err != nil || !d.Acknowledged {
-		t.Fatalf("delivery %+v, %v; want acknowledged", d, err)
-	}
+	d, err := sb.WaitDelivery(ctx, "test0001")
+	require.NoError(t, err, "WaitDelivery")
+	require.True(t, d.Acknowledged, "WaitDelivery: delivery %+v; want acknowledged", d)
 
 	c, stdout, _ := testCLI(nil, "")
 	printed := c.printDeliveries(sb, nil)
@@ -223,9 +201,7 @@ func TestSandboxPrintsDeliveries(t *testing.T) {
 	want := "webhook for order test0001, attempt 1 → 503: \"not yet\\n\"\n" +
 		"webhook for order test0001, attempt 2 → 200: success\n" +
 		"duplicate webhook for order test0001, attempt 1 → 200: success\n"
-	if got != want {
-		t.Errorf("got %q; want %q", got, want)
-	}
+	assert.Equal(t, want, got, "printDeliveries, clock times removed")
 }
 
 // TestSandboxWarnsOfSecretsInRequests: a REST call carrying the app's
@@ -238,25 +214,19 @@ func TestSandboxWarnsOfSecretsInRequests(t *testing.T) {
 		ts := time.Now().UnixMilli()
 		para, err := json.Marshal(map[string]any{"app_id": testAppID, "timestamp": ts,
 			"app_sign": beecloud.APISign(testAppID, ts, testAppSecret), "app_secret": testAppSecret, "master_secret": testMasterSecret})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, "json.Marshal")
 		resp, err := http.Get(url + "/2/rest/bills/count?para=" + neturl.QueryEscape(string(para)))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, "GET /2/rest/bills/count")
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if !strings.Contains(string(body), `"result_code":0`) {
-			t.Fatalf("a call carrying the secrets: %s; want it served", body)
-		}
+		require.Contains(t, string(body), `"result_code":0`, "GET /2/rest/bills/count carrying the secrets; want it served")
 	}
 	out := stderr.String()
 	want := "beecloud sandbox: warning: a REST call carries secrets of its app"
-	if strings.Count(out, want) != 1 || !strings.Contains(out, "secrets=App Secret, Master Secret") || !strings.Contains(out, "app_id="+testAppID) {
-		t.Errorf("stderr:\n%s\nwant one warning %q naming the app and its secrets", out, want)
-	}
-	if strings.Contains(out, testAppSecret) || strings.Contains(out, testMasterSecret) {
-		t.Error("the warning prints a secret")
+	assert.Equal(t, 1, strings.Count(out, want), "sandbox stderr:\n%s\nwant one warning %q", out, want)
+	assert.Contains(t, out, "secrets=App Secret, Master Secret", "sandbox stderr; want the warning to name the secrets")
+	assert.Contains(t, out, "app_id="+testAppID, "sandbox stderr; want the warning to name the app")
+	for _, secret := range []string{testAppSecret, testMasterSecret} {
+		assert.NotContains(t, out, secret, "sandbox stderr: the warning prints a secret")
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/paybutton/beecloud"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // merchant is a webhook endpoint built on beecloud.WebhookHandler, the
@@ -48,22 +50,19 @@ func TestSend(t *testing.T) {
 	r := runCLI(t, nil, "", "send", "-url", srv.URL, "-app-id", testAppID, "-master-secret", testMasterSecret,
 		"-out-trade-no", "test0001", "-amount", "150", "-channel", "WX", "-sub-channel", "WX_NATIVE",
 		"-optional", "product=tea", "-optional", "agent=Alice")
-	if r.code != exitOK {
-		t.Fatalf("exit code %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
-	}
-	if want := "attempt 1: 200 OK: success\n"; r.stdout != want {
-		t.Errorf("stdout %q; want %q", r.stdout, want)
-	}
-	if len(m.handled) != 1 {
-		t.Fatalf("handled %d webhooks; want 1", len(m.handled))
-	}
+	require.Equal(t, exitOK, r.code, "%s: exit code\nstdout: %s\nstderr: %s", r.cmd, r.stdout, r.stderr)
+	assert.Equal(t, "attempt 1: 200 OK: success\n", r.stdout, "%s: stdout", r.cmd)
+	require.Len(t, m.handled, 1, "webhooks the merchant handled")
+	// The notification handled carries the flags' values.
 	n := m.handled[0]
-	if n.TransactionID != "test0001" || n.TransactionFee != 150 || n.ChannelType != "WX" || n.SubChannelType != "WX_NATIVE" || n.TransactionType != "PAY" || !n.TradeSuccess {
-		t.Errorf("handled %+v; want the flags' values", n)
-	}
-	if n.Optional["product"] != "tea" || n.Optional["agent"] != "Alice" {
-		t.Errorf("optional %v; want product=tea agent=Alice", n.Optional)
-	}
+	assert.Equal(t, "test0001", n.TransactionID, "handled notification: TransactionID")
+	assert.Equal(t, int64(150), n.TransactionFee, "handled notification: TransactionFee")
+	assert.Equal(t, beecloud.ChannelType("WX"), n.ChannelType, "handled notification: ChannelType")
+	assert.Equal(t, "WX_NATIVE", n.SubChannelType, "handled notification: SubChannelType")
+	assert.Equal(t, beecloud.TransactionType("PAY"), n.TransactionType, "handled notification: TransactionType")
+	assert.True(t, n.TradeSuccess, "handled notification: TradeSuccess")
+	assert.Equal(t, "tea", n.Optional["product"], "handled notification: Optional %v: product", n.Optional)
+	assert.Equal(t, "Alice", n.Optional["agent"], "handled notification: Optional %v: agent", n.Optional)
 }
 
 func TestSendRetries(t *testing.T) {
@@ -76,17 +75,11 @@ func TestSendRetries(t *testing.T) {
 		return nil
 	}
 	code := c.run([]string{"send", "-url", srv.URL, "-out-trade-no", "test0001", "-amount", "1", "-retries", "5"})
-	if code != exitOK {
-		t.Fatalf("exit code %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
-	}
+	require.Equal(t, exitOK, code, "send -retries 5: exit code\nstdout: %s\nstderr: %s", stdout, stderr)
 	want := []time.Duration{2 * time.Second, 4 * time.Second}
-	if len(waits) != len(want) || waits[0] != want[0] || waits[1] != want[1] {
-		t.Errorf("waited %v; want %v (BeeCloud's schedule)", waits, want)
-	}
+	assert.Equal(t, want, waits, "send -retries 5: the waits between attempts; want BeeCloud's schedule")
 	for _, line := range []string{"attempt 1: 500 Internal Server Error: handle failed", "resending in 2s", "attempt 3: 200 OK: success"} {
-		if !strings.Contains(stdout.String(), line) {
-			t.Errorf("stdout:\n%s\nwant it to contain %q", stdout, line)
-		}
+		assert.Contains(t, stdout.String(), line, "send -retries 5: stdout")
 	}
 }
 
@@ -105,19 +98,11 @@ func TestSendRetryBaseAndGiveUp(t *testing.T) {
 	}
 	code := c.run([]string{"send", "-url", srv.URL, "-app-id", testAppID, "-master-secret", testMasterSecret,
 		"-out-trade-no", "test0001", "-amount", "1", "-retries", "3", "-retry-base", "10ms"})
-	if code != exitFailure {
-		t.Fatalf("exit code %d; want 1\nstdout: %s", code, stdout)
-	}
-	if calls != 4 {
-		t.Errorf("%d requests; want 4 (1 + 3 retries)", calls)
-	}
+	require.Equal(t, exitFailure, code, "send -retries 3 -retry-base 10ms: exit code\nstdout: %s", stdout)
+	assert.Equal(t, 4, calls, "send -retries 3 -retry-base 10ms: requests; want 1 + 3 retries")
 	want := []time.Duration{10 * time.Millisecond, 20 * time.Millisecond, 40 * time.Millisecond}
-	if len(waits) != 3 || waits[0] != want[0] || waits[1] != want[1] || waits[2] != want[2] {
-		t.Errorf("waited %v; want %v", waits, want)
-	}
-	if !strings.Contains(stderr.String(), `did not answer "success"`) {
-		t.Errorf("stderr %q; want it to say the answer was not success", stderr)
-	}
+	assert.Equal(t, want, waits, "send -retries 3 -retry-base 10ms: the waits between attempts")
+	assert.Contains(t, stderr.String(), `did not answer "success"`, "send -retries 3 -retry-base 10ms: stderr")
 }
 
 func TestSendFailures(t *testing.T) {
@@ -162,15 +147,9 @@ func TestSendFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runCLI(t, nil, "", append([]string{"send"}, tt.args...)...)
-			if r.code != tt.code {
-				t.Fatalf("exit code %d; want %d\nstdout: %s\nstderr: %s", r.code, tt.code, r.stdout, r.stderr)
-			}
-			if !strings.Contains(r.stdout, tt.stdout) {
-				t.Errorf("stdout:\n%s\nwant it to contain %q", r.stdout, tt.stdout)
-			}
-			if !strings.Contains(r.stderr, tt.stderr) {
-				t.Errorf("stderr:\n%s\nwant it to contain %q", r.stderr, tt.stderr)
-			}
+			require.Equal(t, tt.code, r.code, "%s: exit code\nstdout: %s\nstderr: %s", r.cmd, r.stdout, r.stderr)
+			assert.Contains(t, r.stdout, tt.stdout, "%s: stdout", r.cmd)
+			assert.Contains(t, r.stderr, tt.stderr, "%s: stderr", r.cmd)
 		})
 	}
 }
@@ -179,14 +158,10 @@ func TestSendVerbosePrintsVerifiableBody(t *testing.T) {
 	srv := (&merchant{}).server(t)
 	r := runCLI(t, nil, "", "send", "-v", "-url", srv.URL, "-app-id", testAppID, "-master-secret", testMasterSecret, "-out-trade-no", "test0001", "-amount", "1")
 	body, ok := strings.CutPrefix(strings.SplitN(r.stdout, "\n", 2)[0], "body: ")
-	if !ok {
-		t.Fatalf("stdout %q; want the body first", r.stdout)
-	}
+	require.True(t, ok, "%s: stdout %q; want the body first", r.cmd, r.stdout)
 	// What send sends, verify accepts.
 	v := runCLI(t, nil, body, "verify", "-app-id", testAppID, "-master-secret", testMasterSecret)
-	if v.code != exitOK {
-		t.Errorf("verify refused the body send sent: %s", v.stderr)
-	}
+	assert.Equal(t, exitOK, v.code, "%s of the body send sent: exit code\nstderr: %s", v.cmd, v.stderr)
 }
 
 // The answer of a webhook endpoint is printed to a terminal: a control
@@ -201,9 +176,7 @@ func TestPrintable(t *testing.T) {
 		{"ok\u202etxt", `"ok\u202etxt"`},
 		{"\xff", `"\xff"`},
 	} {
-		if got := printable([]byte(tc.in)); got != tc.want {
-			t.Errorf("printable(%q): got %s; want %s", tc.in, got, tc.want)
-		}
+		assert.Equal(t, tc.want, printable([]byte(tc.in)), "printable(%q)", tc.in)
 	}
 }
 
@@ -215,8 +188,7 @@ func TestSendNeverPrintsURLPassword(t *testing.T) {
 		strings.Replace(down.URL, "://", "://shop:hunter2@", 1) + "/x", // unreachable
 	} {
 		r := runCLI(t, nil, "", "send", "-url", target, "-app-id", testAppID, "-master-secret", testMasterSecret, "-out-trade-no", "test0001", "-amount", "1")
-		if r.code == exitOK || strings.Contains(r.stdout+r.stderr, "hunter2") {
-			t.Errorf("send -url %s: exit code %d, output:\n%s%s\nwant a failure that masks the password", target, r.code, r.stdout, r.stderr)
-		}
+		assert.NotEqual(t, exitOK, r.code, "send -url %s: exit code; want a failure", target)
+		assert.NotContains(t, r.stdout+r.stderr, "hunter2", "send -url %s: output; want the password masked", target)
 	}
 }

@@ -5,6 +5,9 @@ import (
 	"encoding/hex"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestSign(t *testing.T) {
@@ -121,25 +124,20 @@ func TestSign(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runCLI(t, tt.env, "", append([]string{"sign"}, tt.args...)...)
-			if r.code != tt.code {
-				t.Fatalf("exit code %d; want %d (stderr %q)", r.code, tt.code, r.stderr)
+			require.Equal(t, tt.code, r.code, "%s: exit code (stderr %q)", r.cmd, r.stderr)
+			if tt.stdout != "" {
+				assert.Equal(t, tt.stdout, r.stdout, "%s: stdout", r.cmd)
 			}
-			if tt.stdout != "" && r.stdout != tt.stdout {
-				t.Errorf("stdout %q; want %q", r.stdout, tt.stdout)
-			}
-			if tt.code != exitOK && r.stdout != "" {
-				t.Errorf("stdout %q; want nothing on failure", r.stdout)
-			}
-			if tt.code == exitOK && len(strings.TrimSpace(r.stdout)) != 32 {
-				t.Errorf("stdout %q; want a 32-digit sign", r.stdout)
+			if tt.code == exitOK {
+				assert.Len(t, strings.TrimSpace(r.stdout), 32, "%s: stdout; want a 32-digit sign", r.cmd)
+			} else {
+				assert.Empty(t, r.stdout, "%s: stdout; want nothing on failure", r.cmd)
 			}
 			for _, want := range tt.stderr {
-				if !strings.Contains(r.stderr, want) {
-					t.Errorf("stderr %q; want it to contain %q", r.stderr, want)
-				}
+				assert.Contains(t, r.stderr, want, "%s: stderr", r.cmd)
 			}
-			if len(tt.stderr) == 0 && r.stderr != "" {
-				t.Errorf("stderr %q; want nothing", r.stderr)
+			if len(tt.stderr) == 0 {
+				assert.Empty(t, r.stderr, "%s: stderr", r.cmd)
 			}
 		})
 	}
@@ -150,12 +148,8 @@ func TestSignVerbose(t *testing.T) {
 
 	t.Run("masked", func(t *testing.T) {
 		r := runCLI(t, nil, "", base...)
-		if r.code != exitOK {
-			t.Fatalf("exit code %d; stderr %q", r.code, r.stderr)
-		}
-		if strings.Contains(r.stdout, testAppSecret) {
-			t.Errorf("-v printed the secret:\n%s", r.stdout)
-		}
+		require.Equal(t, exitOK, r.code, "%s: exit code (stderr %q)", r.cmd, r.stderr)
+		assert.NotContains(t, r.stdout, testAppSecret, "%s: -v printed the secret", r.cmd)
 		for _, want := range []string{
 			"hashed:       " + testAppID + "中文150test0001<secret: 36 bytes>\n",
 			`title:        "中文" (UTF-8: e4 b8 ad e6 96 87)`,
@@ -163,16 +157,12 @@ func TestSignVerbose(t *testing.T) {
 			"(89 bytes of UTF-8",
 			"sign:         " + sign(testAppID+"中文150test0001"+testAppSecret),
 		} {
-			if !strings.Contains(r.stdout, want) {
-				t.Errorf("stdout:\n%s\nwant it to contain %q", r.stdout, want)
-			}
+			assert.Contains(t, r.stdout, want, "%s: stdout", r.cmd)
 		}
 	})
 	t.Run("show secret", func(t *testing.T) {
 		r := runCLI(t, nil, "", append(base, "-show-secret")...)
-		if want := "hashed:       " + testAppID + "中文150test0001" + testAppSecret + "\n"; !strings.Contains(r.stdout, want) {
-			t.Errorf("stdout:\n%s\nwant it to contain %q", r.stdout, want)
-		}
+		assert.Contains(t, r.stdout, "hashed:       "+testAppID+"中文150test0001"+testAppSecret+"\n", "%s: stdout", r.cmd)
 	})
 }
 
@@ -198,14 +188,12 @@ func TestParseFen(t *testing.T) {
 		t.Run(tt.in, func(t *testing.T) {
 			got, err := parseFen(tt.in)
 			if tt.wantErr == "" {
-				if err != nil || got != tt.want {
-					t.Errorf("parseFen(%q) = %d, %v; want %d, nil", tt.in, got, err, tt.want)
-				}
+				require.NoError(t, err, "parseFen(%q)", tt.in)
+				assert.Equal(t, tt.want, got, "parseFen(%q)", tt.in)
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("parseFen(%q) error %v; want it to contain %q", tt.in, err, tt.wantErr)
-			}
+			// The message is the hint the user reads.
+			assert.ErrorContains(t, err, tt.wantErr, "parseFen(%q)", tt.in)
 		})
 	}
 }
@@ -216,8 +204,10 @@ func FuzzParseFen(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		n, err := parseFen(s)
-		if err == nil && n == 0 && strings.TrimSpace(s) != "0" && strings.Trim(strings.TrimSpace(s), "0+-") != "" {
-			t.Errorf("parseFen(%q) = 0 without error", s)
+		if err == nil && n == 0 {
+			// Only a spelling of zero may read as 0 without an error.
+			zero := strings.TrimSpace(s) == "0" || strings.Trim(strings.TrimSpace(s), "0+-") == ""
+			assert.True(t, zero, "parseFen(%q) = 0 without error", s)
 		}
 	})
 }

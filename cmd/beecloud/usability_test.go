@@ -10,6 +10,8 @@ import (
 
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/beecloudtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestMistypedFlagIsOneLine checks that a typo gets one line naming it,
@@ -31,22 +33,20 @@ func TestMistypedFlagIsOneLine(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			r := runCLI(t, nil, "", tt.args...)
-			if r.code != exitUsage {
-				t.Errorf("exit code %d; want %d", r.code, exitUsage)
-			}
+			assert.Equal(t, exitUsage, r.code, "%s: exit code", r.cmd)
 			lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
-			if len(lines) != 2 || !strings.Contains(lines[0], tt.want) || !strings.HasPrefix(lines[1], "Run \"beecloud ") {
-				t.Errorf("stderr:\n%s\nwant 2 lines: %q and a hint to run -h", r.stderr, tt.want)
-			}
+			require.Len(t, lines, 2, "%s: stderr:\n%s\nwant 2 lines: %q and a hint to run -h", r.cmd, r.stderr, tt.want)
+			assert.Contains(t, lines[0], tt.want, "%s: first line of stderr", r.cmd)
+			assert.True(t, strings.HasPrefix(lines[1], "Run \"beecloud "), "%s: second line of stderr %q; want a hint to run -h", r.cmd, lines[1])
 		})
 	}
 }
 
 func TestVersion(t *testing.T) {
 	r := runCLI(t, nil, "", "version")
-	if r.code != exitOK || !strings.HasPrefix(r.stdout, "beecloud ") || !strings.Contains(r.stdout, "go1.") {
-		t.Errorf("version: %d %q; want the version and the Go version", r.code, r.stdout)
-	}
+	assert.Equal(t, exitOK, r.code, "%s: exit code", r.cmd)
+	assert.True(t, strings.HasPrefix(r.stdout, "beecloud "), "%s: stdout %q; want the version", r.cmd, r.stdout)
+	assert.Contains(t, r.stdout, "go1.", "%s: stdout; want the Go version", r.cmd)
 	for _, tc := range []struct {
 		info debug.BuildInfo
 		want string
@@ -57,13 +57,10 @@ func TestVersion(t *testing.T) {
 			{Key: "vcs.revision", Value: "0123456789abcdef0123"}, {Key: "vcs.time", Value: "2026-05-20T12:00:00Z"}, {Key: "vcs.modified", Value: "true"}}},
 			"beecloud (devel), commit 0123456789ab of 2026-05-20T12:00:00Z, modified (module github.com/paybutton/beecloud, go1.25.0)"},
 	} {
-		if got := describeBuild(&tc.info); got != tc.want {
-			t.Errorf("got %q; want %q", got, tc.want)
-		}
+		assert.Equal(t, tc.want, describeBuild(&tc.info), "describeBuild of version %s", tc.info.Main.Version)
 	}
-	if r := runCLI(t, nil, "", "version", "extra"); r.code != exitUsage {
-		t.Errorf("version extra: exit %d; want %d", r.code, exitUsage)
-	}
+	r = runCLI(t, nil, "", "version", "extra")
+	assert.Equal(t, exitUsage, r.code, "%s: exit code", r.cmd)
 }
 
 // TestVerifyTerminalSaysItReadsStdin checks that verify without a file,
@@ -84,11 +81,13 @@ func TestVerifyTerminalSaysItReadsStdin(t *testing.T) {
 		c, stdout, stderr := testCLI(env, body)
 		c.stdinTerminal = tc.terminal
 		code := c.run(append([]string{"verify"}, tc.args...))
-		if code != exitOK || !strings.HasPrefix(stdout.String(), "OK: stdin") {
-			t.Errorf("terminal %t, args %q: exit %d, stdout %q; want OK", tc.terminal, tc.args, code, stdout)
-		}
-		if got := strings.Contains(stderr.String(), "reading the webhook body from stdin"); got != tc.notice {
-			t.Errorf("terminal %t, args %q: stderr %q; want the notice %t", tc.terminal, tc.args, stderr, tc.notice)
+		assert.Equal(t, exitOK, code, "verify %q, terminal %t: exit code", tc.args, tc.terminal)
+		assert.True(t, strings.HasPrefix(stdout.String(), "OK: stdin"), "verify %q, terminal %t: stdout %q; want OK", tc.args, tc.terminal, stdout)
+		const notice = "reading the webhook body from stdin"
+		if tc.notice {
+			assert.Contains(t, stderr.String(), notice, "verify %q, terminal %t: stderr", tc.args, tc.terminal)
+		} else {
+			assert.NotContains(t, stderr.String(), notice, "verify %q, terminal %t: stderr", tc.args, tc.terminal)
 		}
 	}
 }
@@ -103,13 +102,12 @@ func TestVerifyShowsExpectedOnlyWhenAsked(t *testing.T) {
 	full := beecloud.WebhookSignature(testAppID, "test0001", "PAY", "ALI", 150, testMasterSecret)
 	env := map[string]string{envAppID: testAppID, envMasterSecret: testMasterSecret}
 	r := runCLI(t, env, body, "verify", "-")
-	if r.code != exitFailure || strings.Contains(r.stderr, full) || !strings.Contains(r.stderr, "expected: "+full[:6]+"…") {
-		t.Errorf("stderr:\n%s\nwant only the first characters of %s", r.stderr, full)
-	}
+	assert.Equal(t, exitFailure, r.code, "%s: exit code", r.cmd)
+	assert.NotContains(t, r.stderr, full, "%s: stderr; want only the first characters of the expected signature", r.cmd)
+	assert.Contains(t, r.stderr, "expected: "+full[:6]+"…", "%s: stderr", r.cmd)
 	r = runCLI(t, env, body, "verify", "-show-expected", "-")
-	if r.code != exitFailure || !strings.Contains(r.stderr, "expected: "+full+"\n") {
-		t.Errorf("-show-expected: stderr:\n%s\nwant %s", r.stderr, full)
-	}
+	assert.Equal(t, exitFailure, r.code, "%s: exit code", r.cmd)
+	assert.Contains(t, r.stderr, "expected: "+full+"\n", "%s: stderr", r.cmd)
 }
 
 func TestSendAcknowledgementRule(t *testing.T) {
@@ -122,9 +120,7 @@ func TestSendAcknowledgementRule(t *testing.T) {
 	}{{200, "success", exitOK}, {200, "success\n", exitOK}, {201, " success ", exitOK}, {200, "SUCCESS", exitFailure}, {302, "success", exitFailure}} {
 		srv := answerServer(t, tc.status, tc.body)
 		r := runCLI(t, nil, "", "send", "-url", srv, "-app-id", testAppID, "-master-secret", testMasterSecret, "-out-trade-no", "test0001", "-amount", "1")
-		if r.code != tc.code {
-			t.Errorf("answer %d %q: exit %d; want %d", tc.status, tc.body, r.code, tc.code)
-		}
+		assert.Equal(t, tc.code, r.code, "send to an endpoint answering %d %q: exit code", tc.status, tc.body)
 	}
 }
 
@@ -133,9 +129,7 @@ func TestIsLoopback(t *testing.T) {
 		"127.0.0.1": true, "::1": true, "localhost": true, "127.1.2.3": true,
 		"0.0.0.0": false, "::": false, "192.168.1.10": false, "example.com": false,
 	} {
-		if got := isLoopback(host); got != want {
-			t.Errorf("isLoopback(%q) = %t; want %t", host, got, want)
-		}
+		assert.Equal(t, want, isLoopback(host), "isLoopback(%q)", host)
 	}
 }
 
@@ -143,12 +137,8 @@ func TestSandboxBannerGrammar(t *testing.T) {
 	for n, want := range map[string]string{"1": "sent 1 more time,", "2": "sent 2 more times,"} {
 		_, stdout, stop := startSandbox(t, nil, "-addr", "127.0.0.1:0", "-webhook-url", "http://127.0.0.1:1/hook", "-duplicates", n)
 		stop()
-		if !strings.Contains(stdout.String(), want) {
-			t.Errorf("-duplicates %s: output:\n%s\nwant %q", n, stdout, want)
-		}
-		if strings.Contains(stdout.String(), "beyond this machine") {
-			t.Error("a loopback sandbox warns that it listens beyond this machine")
-		}
+		assert.Contains(t, stdout.String(), want, "sandbox -duplicates %s: output", n)
+		assert.NotContains(t, stdout.String(), "beyond this machine", "sandbox -duplicates %s: a loopback sandbox warns that it listens beyond this machine", n)
 	}
 }
 
@@ -167,12 +157,10 @@ func answerServer(t *testing.T, status int, body string) string {
 func TestSendDryRunThenVerify(t *testing.T) {
 	env := map[string]string{envAppID: testAppID, envMasterSecret: testMasterSecret}
 	r := runCLI(t, env, "", "send", "-dry-run", "-out-trade-no", "test0001", "-amount", "150")
-	if r.code != exitOK || !strings.HasPrefix(r.stdout, "{") {
-		t.Fatalf("send -dry-run: %d %q %q; want the body", r.code, r.stdout, r.stderr)
-	}
-	if v := runCLI(t, env, r.stdout, "verify", "-"); v.code != exitOK {
-		t.Errorf("verify of send -dry-run's body: %d %s", v.code, v.stderr)
-	}
+	require.Equal(t, exitOK, r.code, "%s: exit code\nstderr: %s", r.cmd, r.stderr)
+	require.True(t, strings.HasPrefix(r.stdout, "{"), "%s: stdout %q; want the body", r.cmd, r.stdout)
+	v := runCLI(t, env, r.stdout, "verify", "-")
+	assert.Equal(t, exitOK, v.code, "%s of send -dry-run's body: exit code\nstderr: %s", v.cmd, v.stderr)
 }
 
 // TestSandboxPayThenBills pays an order at the sandbox's start and finds
@@ -180,16 +168,14 @@ func TestSendDryRunThenVerify(t *testing.T) {
 func TestSandboxPayThenBills(t *testing.T) {
 	env := map[string]string{envAppID: testAppID, envAppSecret: testAppSecret, envMasterSecret: testMasterSecret}
 	url, stdout, _ := startSandbox(t, env, "-addr", "127.0.0.1:0", "-pay", "test0001=150")
-	if !strings.Contains(stdout.String(), "Paid order test0001: ¥1.50") {
-		t.Errorf("output:\n%s\nwant the paid order", stdout)
-	}
-	if r := runCLI(t, env, "", "bills", "-api-url", url, "-out-trade-no", "test0001"); r.code != exitOK || !strings.Contains(r.stdout, "is PAID") {
-		t.Errorf("bills: %d %s %s", r.code, r.stdout, r.stderr)
-	}
-	if r := runCLI(t, env, "yes\n", "refund", "-api-url", url, "-out-trade-no", "test0001", "-amount", "150"); r.code != exitOK {
-		t.Errorf("refund: %d %s %s", r.code, r.stdout, r.stderr)
-	}
-	if r := runCLI(t, env, "", "sandbox", "-pay", "x=1.5"); r.code != exitUsage || !strings.Contains(r.stderr, "-pay x=1.5") {
-		t.Errorf("-pay with yuan: %d %q; want a usage error", r.code, r.stderr)
-	}
+	assert.Contains(t, stdout.String(), "Paid order test0001: ¥1.50", "sandbox -pay test0001=150: output")
+	r := runCLI(t, env, "", "bills", "-api-url", url, "-out-trade-no", "test0001")
+	assert.Equal(t, exitOK, r.code, "%s: exit code\nstdout: %s\nstderr: %s", r.cmd, r.stdout, r.stderr)
+	assert.Contains(t, r.stdout, "is PAID", "%s: stdout", r.cmd)
+	r = runCLI(t, env, "yes\n", "refund", "-api-url", url, "-out-trade-no", "test0001", "-amount", "150")
+	assert.Equal(t, exitOK, r.code, "%s: exit code\nstdout: %s\nstderr: %s", r.cmd, r.stdout, r.stderr)
+	// -pay with yuan is a usage error.
+	r = runCLI(t, env, "", "sandbox", "-pay", "x=1.5")
+	assert.Equal(t, exitUsage, r.code, "%s: exit code", r.cmd)
+	assert.Contains(t, r.stderr, "-pay x=1.5", "%s: stderr", r.cmd)
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/beecloudtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 var testConfig = beecloud.Config{AppID: testAppID, AppSecret: testAppSecret, MasterSecret: testMasterSecret}
@@ -24,9 +26,7 @@ func TestVerify(t *testing.T) {
 	good := paidBody(testConfig)
 	dir := t.TempDir()
 	file := filepath.Join(dir, "webhook.json")
-	if err := os.WriteFile(file, []byte(good), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(file, []byte(good), 0o600), "WriteFile")
 	creds := []string{"-app-id", testAppID, "-master-secret", testMasterSecret}
 	env := map[string]string{envAppID: testAppID, envMasterSecret: testMasterSecret}
 	wrongMaster := testConfig
@@ -97,24 +97,18 @@ func TestVerify(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runCLI(t, tt.env, tt.stdin, append([]string{"verify"}, tt.args...)...)
-			if r.code != tt.code {
-				t.Fatalf("exit code %d; want %d\nstdout: %s\nstderr: %s", r.code, tt.code, r.stdout, r.stderr)
-			}
+			require.Equal(t, tt.code, r.code, "%s: exit code\nstdout: %s\nstderr: %s", r.cmd, r.stdout, r.stderr)
 			for _, want := range tt.stdout {
-				if !strings.Contains(r.stdout, want) {
-					t.Errorf("stdout:\n%s\nwant it to contain %q", r.stdout, want)
-				}
+				assert.Contains(t, r.stdout, want, "%s: stdout", r.cmd)
 			}
 			for _, want := range tt.stderr {
-				if !strings.Contains(r.stderr, want) {
-					t.Errorf("stderr:\n%s\nwant it to contain %q", r.stderr, want)
-				}
+				assert.Contains(t, r.stderr, want, "%s: stderr", r.cmd)
 			}
-			if tt.code != exitOK && r.stdout != "" {
-				t.Errorf("stdout %q; want nothing on failure", r.stdout)
+			if tt.code != exitOK {
+				assert.Empty(t, r.stdout, "%s: stdout; want nothing on failure", r.cmd)
 			}
-			if tt.noSecret && strings.Contains(r.stdout+r.stderr, testMasterSecret) {
-				t.Errorf("the Master Secret was printed:\n%s", r.stderr)
+			if tt.noSecret {
+				assert.NotContains(t, r.stdout+r.stderr, testMasterSecret, "%s: the Master Secret was printed", r.cmd)
 			}
 		})
 	}
@@ -128,16 +122,12 @@ func FuzzVerify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		c, stdout, stderr := testCLI(nil, body)
 		code := c.run([]string{"verify", "-app-id", testAppID, "-master-secret", testMasterSecret, "-"})
-		if code != exitOK && code != exitFailure {
-			t.Errorf("exit code %d", code)
-		}
-		if strings.Contains(stderr.String(), testMasterSecret) {
-			t.Errorf("the Master Secret was printed")
-		}
+		assert.Contains(t, []int{exitOK, exitFailure}, code, "verify -: exit code")
+		assert.NotContains(t, stderr.String(), testMasterSecret, "verify -: stderr; the Master Secret was printed")
 		out := stdout.String() + stderr.String()
-		if i := strings.IndexFunc(out, func(r rune) bool { return r != '\n' && !strconv.IsPrint(r) }); i >= 0 || !utf8.ValidString(out) {
-			t.Errorf("verify printed a control character or invalid UTF-8:\n%q", out)
-		}
+		control := strings.ContainsFunc(out, func(r rune) bool { return r != '\n' && !strconv.IsPrint(r) })
+		assert.False(t, control, "verify - printed a control character:\n%q", out)
+		assert.True(t, utf8.ValidString(out), "verify - printed invalid UTF-8:\n%q", out)
 	})
 }
 
@@ -153,8 +143,7 @@ func TestVerifyQuotesControlCharacters(t *testing.T) {
 	bad := string(beecloudtest.NotificationBody(testConfig, n))
 	for _, body := range []string{good, bad} {
 		r := runCLI(t, nil, body, "verify", "-app-id", testAppID, "-master-secret", testMasterSecret)
-		if out := r.stdout + r.stderr; strings.ContainsAny(out, "\x1b\x07\u202e") {
-			t.Errorf("verify printed a control character (exit %d):\n%q", r.code, out)
-		}
+		out := r.stdout + r.stderr
+		assert.False(t, strings.ContainsAny(out, "\x1b\x07\u202e"), "%s: printed a control character (exit %d):\n%q", r.cmd, r.code, out)
 	}
 }
