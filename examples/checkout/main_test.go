@@ -6,6 +6,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // TestNoDatabaseDriver checks that this command, the one people run first,
@@ -18,9 +20,7 @@ func TestNoDatabaseDriver(t *testing.T) {
 	}
 	for _, m := range info.Deps {
 		for _, driver := range []string{"github.com/jackc/pgx", "github.com/redis/go-redis", "github.com/paybutton/beecloud/stores/"} {
-			if strings.HasPrefix(m.Path, driver) {
-				t.Errorf("the binary links %s; want no database driver (they belong in ./withdb)", m.Path)
-			}
+			assert.False(t, strings.HasPrefix(m.Path, driver), "the binary links %s; want no database driver (they belong in ./withdb)", m.Path)
 		}
 	}
 }
@@ -29,10 +29,8 @@ func TestDatabaseStoresPointToWithDB(t *testing.T) {
 	for _, store := range []string{"postgres", "redis"} {
 		var out bytes.Buffer
 		err := command.Run(context.Background(), []string{"-store", store}, func(string) string { return "" }, &out, &out, func(string) {
-			t.Error("run served; want an error")
+			assert.Fail(t, "run served; want an error")
 		})
-		if want := "go run ./examples/checkout/withdb"; err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("-store %s: got %v; want an error naming %q", store, err, want)
-		}
+		assert.ErrorContains(t, err, "go run ./examples/checkout/withdb", "Run -store %s: want an error naming withdb", store)
 	}
 }

@@ -9,6 +9,9 @@ import (
 	"net/http/cookiejar"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestOfflineOAuthReachesPayPage(t *testing.T) {
@@ -24,49 +27,39 @@ func TestOfflineOAuthReachesPayPage(t *testing.T) {
 	select {
 	case url = <-urls:
 	case err := <-done:
-		t.Fatalf("run returned %v; stderr: %s", err, stderr.String())
+		require.FailNowf(t, "run returned before serving", "run returned %v; stderr: %s", err, stderr.String())
 	}
 
 	jar, _ := cookiejar.New(nil)
 	browser := &http.Client{Jar: jar}
 	resp, err := browser.Get(url + "/")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "GET /")
 	page, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	// Through the fake OAuth and back to the product page; the openid is
 	// in the signed cookie, never shown to the buyer.
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), `id="buy"`) || strings.Contains(string(page), "oFakeWeChatUser") {
-		t.Errorf("ended at %s with %d:\n%s\nwant the product page, without the openid", resp.Request.URL, resp.StatusCode, page)
-	}
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "GET /: ended at %s", resp.Request.URL)
+	assert.Contains(t, string(page), `id="buy"`, "GET /: ended at %s; want the product page", resp.Request.URL)
+	assert.NotContains(t, string(page), "oFakeWeChatUser", "GET /: the product page shows the openid")
 	// Its buy button makes the order and leads to the pay page.
 	resp, err = browser.Post(url+"/orders", "application/x-www-form-urlencoded", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "POST /orders")
 	page, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), `"openid":"oFakeWeChatUser`) || !strings.Contains(string(page), `"instant_channel":"wx"`) {
-		t.Errorf("ended at %s with %d:\n%s\nwant the pay page with the fake openid", resp.Request.URL, resp.StatusCode, page)
-	}
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "POST /orders: ended at %s", resp.Request.URL)
+	assert.Contains(t, string(page), `"openid":"oFakeWeChatUser`, "POST /orders: ended at %s; want the pay page with the fake openid", resp.Request.URL)
+	assert.Contains(t, string(page), `"instant_channel":"wx"`, "POST /orders: ended at %s; want the pay page", resp.Request.URL)
 
 	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("run returned %v after Ctrl-C; want nil", err)
-	}
+	require.NoError(t, <-done, "run, after Ctrl-C")
 	for _, want := range []string{"running offline with a fake WeChat OAuth", "local BeeCloud sandbox", "Ready: open " + url + "/"} {
-		if !strings.Contains(stdout.String(), want) {
-			t.Errorf("output:\n%s\nwant it to contain %q", stdout.String(), want)
-		}
+		assert.Contains(t, stdout.String(), want, "output")
 	}
 }
 
 func TestRunErrors(t *testing.T) {
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "net.Listen")
 	defer busy.Close()
 	tests := []struct {
 		name string
@@ -81,11 +74,9 @@ func TestRunErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
 			err := run(context.Background(), tt.args, func(k string) string { return tt.env[k] }, &out, &out, func(string) {
-				t.Error("run served; want an error")
+				assert.Fail(t, "run served; want an error")
 			})
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("got %v; want an error containing %q", err, tt.want)
-			}
+			assert.ErrorContains(t, err, tt.want, "run(%q)", tt.args)
 		})
 	}
 }
@@ -106,15 +97,11 @@ func TestCtrlCWithSpareConnection(t *testing.T) {
 	select {
 	case url = <-urls:
 	case err := <-done:
-		t.Fatalf("run returned %v before serving", err)
+		require.FailNowf(t, "run returned before serving", "run returned %v", err)
 	}
 	spare, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "net.Dial: the spare connection")
 	defer spare.Close()
 	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("run returned %v after Ctrl-C with a spare connection open; want nil", err)
-	}
+	assert.NoError(t, <-done, "run, after Ctrl-C with a spare connection open")
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/beecloudtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // adminBrowser is a browser that opened the admin page: it holds the
@@ -38,14 +40,10 @@ func openAdmin(t *testing.T, base string) *adminBrowser {
 func (a *adminBrowser) reload(t *testing.T) {
 	t.Helper()
 	resp, err := a.client.Get(a.base + AdminPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "GET %s", AdminPath)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("admin page: %d %s", resp.StatusCode, body)
-	}
+	require.Equal(t, http.StatusOK, resp.StatusCode, "admin page: %s", body)
 	a.page = string(body)
 	if m := tokenRE.FindStringSubmatch(a.page); m != nil {
 		a.token = m[1]
@@ -62,9 +60,7 @@ func (a *adminBrowser) post(t *testing.T, path string, form url.Values) (int, *u
 	req.Header.Set("Origin", a.base)
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	resp, err := a.client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "POST %s%s", AdminPath, path)
 	resp.Body.Close()
 	return resp.StatusCode, resp.Request.URL
 }
@@ -100,9 +96,7 @@ func TestSandboxAdminRefusesForeignHosts(t *testing.T) {
 		t.Run(tt.host, func(t *testing.T) {
 			page, _ := http.NewRequest(http.MethodGet, o.URL+AdminPath, nil)
 			page.Host = tt.host
-			if code := roundTrip(t, page); code != tt.want {
-				t.Errorf("GET /admin with Host %s: %d; want %d", tt.host, code, tt.want)
-			}
+			assert.Equal(t, tt.want, roundTrip(t, page), "GET /admin with Host %s", tt.host)
 			if tt.want == http.StatusOK {
 				return
 			}
@@ -114,22 +108,16 @@ func TestSandboxAdminRefusesForeignHosts(t *testing.T) {
 			for _, c := range admin.client.Jar.Cookies(&url.URL{Scheme: "http", Host: strings.TrimPrefix(o.URL, "http://"), Path: AdminPath}) {
 				refund.AddCookie(c)
 			}
-			if code := roundTrip(t, refund); code != http.StatusForbidden {
-				t.Errorf("POST /admin/refund with Host and Origin %s: %d; want 403", tt.host, code)
-			}
+			assert.Equal(t, http.StatusForbidden, roundTrip(t, refund), "POST /admin/refund with Host and Origin %s", tt.host)
 		})
 	}
-	if n := len(o.Sandbox.Refunds()); n != 0 {
-		t.Errorf("the sandbox made %d refunds; want none", n)
-	}
+	assert.Empty(t, o.Sandbox.Refunds(), "the sandbox's refunds")
 }
 
 func roundTrip(t *testing.T, req *http.Request) int {
 	t.Helper()
 	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "%s %s", req.Method, req.URL.Path)
 	resp.Body.Close()
 	return resp.StatusCode
 }
@@ -143,9 +131,8 @@ func TestAdminRefundNeedsSessionToken(t *testing.T) {
 	eventually(t, "the webhook", func() bool { got, _ := o.Orders.Get(no); return got.State == StatePaid })
 	admin := openAdmin(t, o.URL)
 	other := openAdmin(t, o.URL)
-	if admin.token == "" || admin.token == other.token {
-		t.Fatalf("tokens %q and %q; want one per session", admin.token, other.token)
-	}
+	require.NotEmpty(t, admin.token, "the admin page's token")
+	require.NotEqual(t, admin.token, other.token, "tokens: want one per session")
 	form := func(token string) string {
 		return url.Values{"out_trade_no": {no}, "amount": {"0.01"}, "token": {token}}.Encode()
 	}
@@ -177,20 +164,16 @@ func TestAdminRefundNeedsSessionToken(t *testing.T) {
 					req.AddCookie(c)
 				}
 			}
-			if code := roundTrip(t, req); code != http.StatusForbidden {
-				t.Errorf("got %d; want 403", code)
-			}
+			assert.Equal(t, http.StatusForbidden, roundTrip(t, req), "POST %s/refund", AdminPath)
 		})
 	}
-	if got, _ := o.Orders.Get(no); len(got.Refunds) != 0 || len(o.Sandbox.Refunds()) != 0 {
-		t.Fatalf("refunds %+v, sandbox %d; want none", got.Refunds, len(o.Sandbox.Refunds()))
-	}
-	if code, end := admin.post(t, "/refund", url.Values{"out_trade_no": {no}, "amount": {"0.01"}}); code != http.StatusOK || end.Query().Get("done") == "" {
-		t.Errorf("the admin's own form: %d at %s; want the refund asked", code, end)
-	}
-	if n := len(o.Sandbox.Refunds()); n != 1 {
-		t.Errorf("the sandbox made %d refunds; want 1", n)
-	}
+	got, _ := o.Orders.Get(no)
+	require.Empty(t, got.Refunds, "the order's refunds")
+	require.Empty(t, o.Sandbox.Refunds(), "the sandbox's refunds")
+	code, end := admin.post(t, "/refund", url.Values{"out_trade_no": {no}, "amount": {"0.01"}})
+	assert.Equal(t, http.StatusOK, code, "the admin's own form: ended at %s", end)
+	assert.NotEmpty(t, end.Query().Get("done"), "the admin's own form: ended at %s; want the refund asked", end)
+	assert.Len(t, o.Sandbox.Refunds(), 1, "the sandbox's refunds")
 }
 
 // TestAdminUnknownRefund checks that a refund whose answer is lost is
@@ -206,47 +189,37 @@ func TestAdminUnknownRefund(t *testing.T) {
 	// A gateway answers 502 before BeeCloud sees the refund.
 	o.Sandbox.FailNext(beecloudtest.Fault{Method: "POST", Path: "/2/rest/refund", Status: 502})
 	_, end := admin.post(t, "/refund", url.Values{"out_trade_no": {no}, "amount": {"1.50"}})
-	if msg := end.Query().Get("error"); !strings.Contains(msg, "OUTCOME UNKNOWN") || !strings.Contains(msg, "Do not refund again") {
-		t.Fatalf("ended at %s; want the outcome said unknown", end)
-	}
+	msg := end.Query().Get("error")
+	require.Contains(t, msg, "OUTCOME UNKNOWN", "refund: ended at %s", end)
+	require.Contains(t, msg, "Do not refund again", "refund: ended at %s", end)
 	got, _ := o.Orders.Get(no)
-	if len(got.Refunds) != 1 || !got.Refunds[0].Unknown || got.Refundable() != 0 {
-		t.Fatalf("order %+v; want one unknown refund, nothing refundable", got)
-	}
+	require.Len(t, got.Refunds, 1, "order %+v: refunds", got)
+	require.True(t, got.Refunds[0].Unknown, "order %+v: want the refund unknown", got)
+	require.Zero(t, got.Refundable(), "order %+v: Refundable()", got)
 	refundNo := got.Refunds[0].RefundNo
 	admin.reload(t)
 	row := admin.page[strings.Index(admin.page, `id="order-`+no+`"`):]
 	row = row[:strings.Index(row, "</tr>")]
 	for _, want := range []string{"Outcome unknown", `action="/admin/refund/check"`, `value="` + refundNo + `"`, "Check again"} {
-		if !strings.Contains(row, want) {
-			t.Errorf("the order's row lacks %q:\n%s", want, row)
-		}
+		assert.Contains(t, row, want, "the order's row")
 	}
-	if strings.Contains(row, `action="/admin/refund"`) {
-		t.Errorf("the order's row offers to refund again:\n%s", row)
-	}
+	assert.NotContains(t, row, `action="/admin/refund"`, "the order's row offers to refund again")
 
 	// Not found yet: it stays unknown.
 	_, end = admin.post(t, "/refund/check", url.Values{"refund_no": {refundNo}})
-	if msg := end.Query().Get("error"); !strings.Contains(msg, "no refund "+refundNo+" yet") || !strings.Contains(msg, "Do not refund again") {
-		t.Errorf("check ended at %s; want not found yet", end)
-	}
-	if got, _ := o.Orders.Get(no); !got.Refunds[0].Unknown {
-		t.Error("a refund not found is no longer unknown")
-	}
+	msg = end.Query().Get("error")
+	assert.Contains(t, msg, "no refund "+refundNo+" yet", "check: ended at %s", end)
+	assert.Contains(t, msg, "Do not refund again", "check: ended at %s", end)
+	got, _ = o.Orders.Get(no)
+	assert.True(t, got.Refunds[0].Unknown, "a refund not found is no longer unknown")
 
 	// The lost request reaches BeeCloud late: the check finds it.
 	app := o.Sandbox.Apps()[0].Config
 	late := &beecloud.Client{Config: app, BaseURL: o.Sandbox.URL}
-	if _, err := late.Refund(context.Background(), beecloud.RefundRequest{OutTradeNo: no, RefundNo: refundNo, Amount: 150}); err != nil {
-		t.Fatal(err)
-	}
+	_, err := late.Refund(context.Background(), beecloud.RefundRequest{OutTradeNo: no, RefundNo: refundNo, Amount: 150})
+	require.NoError(t, err, "Refund: the lost request, late")
 	_, end = admin.post(t, "/refund/check", url.Values{"refund_no": {refundNo}})
-	if msg := end.Query().Get("done"); !strings.Contains(msg, "BeeCloud has it") {
-		t.Errorf("check ended at %s; want found", end)
-	}
+	assert.Contains(t, end.Query().Get("done"), "BeeCloud has it", "check: ended at %s; want found", end)
 	eventually(t, "the refund settled", func() bool { got, _ := o.Orders.Get(no); return !got.Refunds[0].Unknown && got.Refunded() == 150 })
-	if n := len(o.Sandbox.Refunds()); n != 1 {
-		t.Errorf("the sandbox made %d refunds; want 1", n)
-	}
+	assert.Len(t, o.Sandbox.Refunds(), 1, "the sandbox's refunds")
 }

@@ -5,12 +5,14 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/paybutton/beecloud"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestOfflinePayFlow pays an order of the offline shop through the sandbox,
@@ -18,45 +20,31 @@ import (
 // trip, marks it paid.
 func TestOfflinePayFlow(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "net.Listen")
 	o, err := StartOffline(ln, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "StartOffline")
 	defer func() {
-		if err := o.Shutdown(context.Background()); err != nil {
-			t.Error(err)
-		}
+		assert.NoError(t, o.Shutdown(context.Background()), "Shutdown")
 	}()
 
 	no, page := buy(t, &httptest.Server{URL: o.URL}, "tea")
-	if !strings.Contains(page, o.Sandbox.ScriptURL()) || !strings.Contains(page, "Sandbox mode") {
-		t.Fatalf("page does not load the sandbox's script:\n%s", page)
-	}
+	require.Contains(t, page, o.Sandbox.ScriptURL(), "page: the sandbox's script")
+	require.Contains(t, page, "Sandbox mode", "page")
 	order, ok := o.Orders.Get(no)
-	if !ok {
-		t.Fatalf("order %s is not in the order book", no)
-	}
+	require.True(t, ok, "order %s is not in the order book", no)
 
 	app := o.Sandbox.Apps()[0]
 	params, err := app.Config.Params(beecloud.Order{Title: order.Title, Amount: order.Amount, OutTradeNo: order.OutTradeNo})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := o.Sandbox.Pay(app.Config.AppID, params, beecloud.ChannelAli); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "Params")
+	_, err = o.Sandbox.Pay(app.Config.AppID, params, beecloud.ChannelAli)
+	require.NoError(t, err, "Sandbox.Pay")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	d, err := o.Sandbox.WaitDelivery(ctx, order.OutTradeNo)
-	if err != nil || !d.Acknowledged {
-		t.Fatalf("delivery %+v, %v; want the shop to answer success", d, err)
-	}
-	if _, page := get(t, o.URL+ResultPath+order.OutTradeNo); !strings.Contains(page, `data-state="paid"`) {
-		t.Errorf("result page after the webhook:\n%s\nwant paid", page)
-	}
+	require.NoError(t, err, "WaitDelivery")
+	require.True(t, d.Acknowledged, "delivery %+v; want the shop to answer success", d)
+	_, page = get(t, o.URL+ResultPath+order.OutTradeNo)
+	assert.Contains(t, page, `data-state="paid"`, "result page after the webhook")
 }
 
 // TestOfflineShutdownClosesUnusedConnections checks that a connection that
@@ -65,34 +53,24 @@ func TestOfflinePayFlow(t *testing.T) {
 // the deadline here, and the grace is made too long to help.
 func TestOfflineShutdownClosesUnusedConnections(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "net.Listen")
 	o, err := StartOffline(ln, Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "StartOffline")
 	o.grace = time.Hour
 	spare, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "net.Dial: the spare connection")
 	defer spare.Close()
 	// The server accepts connections in order: once this request is
 	// answered, the spare connection is known to it.
-	if code, _ := get(t, o.URL+"/"); code != 200 {
-		t.Fatalf("GET /: %d", code)
-	}
+	code, _ := get(t, o.URL+"/")
+	require.Equal(t, http.StatusOK, code, "GET /")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
 	defer cancel()
-	if err := o.Shutdown(ctx); err != nil {
-		t.Fatalf("Shutdown: %v; want nil, the spare connection closed at once", err)
-	}
-	if n, err := spare.Read(make([]byte, 1)); n != 0 || err == nil {
-		t.Errorf("spare connection: read %d bytes, %v; want it closed", n, err)
-	}
-	if _, err := o.Sandbox.Redeliver(context.Background(), "x"); err == nil {
-		t.Error("the sandbox still runs after Shutdown")
-	}
+	require.NoError(t, o.Shutdown(ctx), "Shutdown: want nil, the spare connection closed at once")
+	n, err := spare.Read(make([]byte, 1))
+	assert.Zero(t, n, "spare connection: bytes read; want it closed")
+	require.Error(t, err, "spare connection: Read; want it closed")
+	_, err = o.Sandbox.Redeliver(context.Background(), "x")
+	assert.Error(t, err, "the sandbox still runs after Shutdown")
 }

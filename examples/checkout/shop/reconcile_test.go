@@ -8,29 +8,27 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/paybutton/beecloud"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // startOfflineShop starts the offline shop with cfg until t ends.
 func startOfflineShop(t *testing.T, cfg Config) *Offline {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "net.Listen")
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	o, err := StartOffline(ln, cfg, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "StartOffline")
 	t.Cleanup(func() {
-		if err := o.Shutdown(context.Background()); err != nil {
-			t.Error(err)
-		}
+		assert.NoError(t, o.Shutdown(context.Background()), "Shutdown")
 	})
 	return o
 }
@@ -47,22 +45,31 @@ func payInSandbox(t *testing.T, o *Offline, product string, ch beecloud.Channel,
 	}
 	app := o.Sandbox.Apps()[0].Config
 	params, err := app.Params(beecloud.Order{Title: order.Title, Amount: order.Amount, OutTradeNo: no})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := o.Sandbox.Pay(app.AppID, params, ch); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "Params")
+	_, err = o.Sandbox.Pay(app.AppID, params, ch)
+	require.NoError(t, err, "Sandbox.Pay")
 	return no
 }
 
-// eventually waits up to 10 s for cond.
+// eventually waits up to 10 s for cond, which it polls every 10 ms.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	require.Eventually(t, cond, 10*time.Second, 10*time.Millisecond, "timed out waiting for %s", what)
+}
+
+// sweepClock returns a Config.Now that counts in sweeps the calls made by
+// Shop.Sweep itself, which reads the clock once as it starts: the count is
+// the number of sweeps begun. Calls from anything else (an order made, a
+// payment recorded) are not counted.
+func sweepClock(sweeps *atomic.Int64) func() time.Time {
+	return func() time.Time {
+		pc := make([]uintptr, 1)
+		if runtime.Callers(2, pc) == 1 { // skip runtime.Callers and this function
+			if caller, _ := runtime.CallersFrames(pc).Next(); strings.HasSuffix(caller.Function, ".(*Shop).Sweep") {
+				sweeps.Add(1)
+			}
 		}
+		return time.Now()
 	}
 }
 
@@ -71,9 +78,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 func postForm(t *testing.T, target string, form url.Values) (int, *url.URL) {
 	t.Helper()
 	resp, err := http.PostForm(target, form)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "POST %s", target)
 	resp.Body.Close()
 	return resp.StatusCode, resp.Request.URL
 }
@@ -84,60 +89,58 @@ func postForm(t *testing.T, target string, form url.Values) (int, *url.URL) {
 func TestCheckRecoversDroppedWebhook(t *testing.T) {
 	o := startOfflineShop(t, Config{SweepEvery: -1})
 	no := payInSandbox(t, o, "tea", beecloud.ChannelAli, true)
-	if got, _ := o.Orders.Get(no); got.State != StatePending {
-		t.Fatalf("order is %s before the check; want pending (the webhook was dropped)", got.State)
-	}
+	got, _ := o.Orders.Get(no)
+	require.Equal(t, StatePending, got.State, "order before the check (the webhook was dropped)")
 	code, end := postForm(t, o.URL+ResultPath+no+"/check", nil)
-	if code != http.StatusOK || end.Query().Get("checked") != "paid" {
-		t.Fatalf("check: %d at %s; want the result page with checked=paid", code, end)
-	}
+	require.Equal(t, http.StatusOK, code, "check: status at %s", end)
+	require.Equal(t, "paid", end.Query().Get("checked"), "check: ended at %s; want the result page with checked=paid", end)
 	_, page := get(t, end.String())
 	for _, want := range []string{`data-state="paid"`, "BeeCloud confirms the payment"} {
-		if !strings.Contains(page, want) {
-			t.Errorf("result page lacks %q", want)
-		}
+		assert.Contains(t, page, want, "result page")
 	}
-	if _, admin := get(t, o.URL+AdminPath); !strings.Contains(admin, `id="paid-by-`+no+`" data-paid-by="reconciliation"`) {
-		t.Errorf("admin page does not say that a query confirmed %s:\n%s", no, admin)
-	}
+	_, admin := get(t, o.URL+AdminPath)
+	assert.Contains(t, admin, `id="paid-by-`+no+`" data-paid-by="reconciliation"`, "admin page: that a query confirmed %s", no)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if d, err := o.Sandbox.Redeliver(ctx, no); err != nil || !d.Acknowledged {
-		t.Fatalf("the late webhook: %+v, %v; want it acknowledged", d, err)
-	}
-	if got, _ := o.Orders.Get(no); got.State != StatePaid || got.Handled != 1 || got.PaidBy != "reconciliation" {
-		t.Errorf("order %+v; want paid by reconciliation, handled once", got)
-	}
+	d, err := o.Sandbox.Redeliver(ctx, no)
+	require.NoError(t, err, "Redeliver: the late webhook")
+	require.True(t, d.Acknowledged, "the late webhook: %+v; want it acknowledged", d)
+	got, _ = o.Orders.Get(no)
+	assert.Equal(t, StatePaid, got.State, "order %+v", got)
+	assert.Equal(t, 1, got.Handled, "order %+v: times handled", got)
+	assert.Equal(t, "reconciliation", got.PaidBy, "order %+v: paid by", got)
 
 	// An order never paid: BeeCloud has no bill for it. Asking again at
 	// once is refused: the button cannot flood BeeCloud with queries.
 	other, _ := buy(t, &httptest.Server{URL: o.URL}, "mug")
 	for _, want := range []string{"nobill", "wait"} {
-		if _, end := postForm(t, o.URL+ResultPath+other+"/check", nil); end.Query().Get("checked") != want {
-			t.Errorf("check of an order never paid ended at %s; want checked=%s", end, want)
-		}
+		_, end := postForm(t, o.URL+ResultPath+other+"/check", nil)
+		assert.Equal(t, want, end.Query().Get("checked"), "check of an order never paid ended at %s", end)
 	}
-	if got, _ := o.Orders.Get(other); got.State != StatePending {
-		t.Errorf("the unpaid order is %s; want pending", got.State)
-	}
+	got, _ = o.Orders.Get(other)
+	assert.Equal(t, StatePending, got.State, "the unpaid order")
 }
 
 // TestSweeperRecoversDroppedWebhook lets the shop's sweeper find a payment
 // whose webhook never came.
 func TestSweeperRecoversDroppedWebhook(t *testing.T) {
-	o := startOfflineShop(t, Config{SweepEvery: 20 * time.Millisecond, SweepAfter: time.Millisecond})
+	var sweeps atomic.Int64
+	o := startOfflineShop(t, Config{SweepEvery: 20 * time.Millisecond, SweepAfter: time.Millisecond, Now: sweepClock(&sweeps)})
 	no := payInSandbox(t, o, "test", beecloud.ChannelWxMP, true)
 	eventually(t, "the sweeper to mark the order paid", func() bool {
 		got, _ := o.Orders.Get(no)
 		return got.State == StatePaid
 	})
-	time.Sleep(100 * time.Millisecond) // more sweeps: none may run Handle again
-	if got, _ := o.Orders.Get(no); got.Handled != 1 || got.PaidBy != "reconciliation" {
-		t.Errorf("order %+v; want handled once, by reconciliation", got)
-	}
-	if ds := o.Sandbox.Deliveries(); len(ds) != 1 || !ds[0].Dropped {
-		t.Errorf("deliveries %+v; want the one dropped webhook", ds)
-	}
+	// More sweeps: none may run Handle again. The sweeper sweeps one at a
+	// time, so once three more have begun, two more have run to their end.
+	paidAt := sweeps.Load()
+	eventually(t, "three more sweeps", func() bool { return sweeps.Load() >= paidAt+3 })
+	got, _ := o.Orders.Get(no)
+	assert.Equal(t, 1, got.Handled, "order %+v: times handled", got)
+	assert.Equal(t, "reconciliation", got.PaidBy, "order %+v: paid by", got)
+	ds := o.Sandbox.Deliveries()
+	require.Len(t, ds, 1, "deliveries %+v; want the one dropped webhook", ds)
+	assert.True(t, ds[0].Dropped, "deliveries %+v; want the one dropped webhook", ds)
 }
 
 // TestAdminRefunds refunds a paid order from the admin page in two parts:
@@ -148,33 +151,26 @@ func TestAdminRefunds(t *testing.T) {
 	eventually(t, "the webhook", func() bool { got, _ := o.Orders.Get(no); return got.State == StatePaid })
 
 	admin := openAdmin(t, o.URL)
-	if !strings.Contains(admin.page, `id="order-`+no+`"`) || !strings.Contains(admin.page, `value="1.50"`) {
-		t.Fatalf("admin page lacks order %s with a refund form for ¥1.50", no)
-	}
+	require.Contains(t, admin.page, `id="order-`+no+`"`, "admin page: order %s", no)
+	require.Contains(t, admin.page, `value="1.50"`, "admin page: a refund form for ¥1.50")
 	for i, tc := range []struct {
 		amount   string
 		refunded int64
 	}{{"0.50", 50}, {"1", 150}} {
 		_, end := admin.post(t, "/refund", url.Values{"out_trade_no": {no}, "amount": {tc.amount}})
-		if end.Path != AdminPath || end.Query().Get("done") == "" {
-			t.Fatalf("refund %d ended at %s; want the admin page saying it is asked", i+1, end)
-		}
+		require.Equal(t, AdminPath, end.Path, "refund %d ended at %s; want the admin page saying it is asked", i+1, end)
+		require.NotEmpty(t, end.Query().Get("done"), "refund %d ended at %s; want the admin page saying it is asked", i+1, end)
 		eventually(t, "the REFUND webhook", func() bool { got, _ := o.Orders.Get(no); return got.Refunded() == tc.refunded })
 	}
 	got, _ := o.Orders.Get(no)
-	if len(got.Refunds) != 2 || got.Refundable() != 0 {
-		t.Errorf("order %+v; want two refunds, nothing left to refund", got)
-	}
-	if _, page := get(t, o.URL+ResultPath+no); !strings.Contains(page, `data-state="refunded"`) {
-		t.Error("the result page does not say refunded")
-	}
+	assert.Len(t, got.Refunds, 2, "order %+v: refunds", got)
+	assert.Zero(t, got.Refundable(), "order %+v: Refundable()", got)
+	_, page := get(t, o.URL+ResultPath+no)
+	assert.Contains(t, page, `data-state="refunded"`, "the result page")
 	// Nothing is left: the form refuses more, naming the bounds.
-	if _, end := admin.post(t, "/refund", url.Values{"out_trade_no": {no}, "amount": {"0.01"}}); !strings.Contains(end.Query().Get("error"), "want 1 to 0 分") {
-		t.Errorf("a refund beyond the paid amount ended at %s; want an error", end)
-	}
-	if n := len(o.Sandbox.Refunds()); n != 2 {
-		t.Errorf("the sandbox has %d refunds; want 2", n)
-	}
+	_, end := admin.post(t, "/refund", url.Values{"out_trade_no": {no}, "amount": {"0.01"}})
+	assert.Contains(t, end.Query().Get("error"), "want 1 to 0 分", "a refund beyond the paid amount ended at %s", end)
+	assert.Len(t, o.Sandbox.Refunds(), 2, "the sandbox's refunds")
 }
 
 func TestAdminRefusals(t *testing.T) {
@@ -201,20 +197,15 @@ func TestAdminRefusals(t *testing.T) {
 				req.Header[k] = v
 			}
 			resp, err := http.DefaultTransport.RoundTrip(req)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err, "%s %s", tt.method, tt.path)
 			resp.Body.Close()
-			if resp.StatusCode != tt.code {
-				t.Errorf("got %d; want %d", resp.StatusCode, tt.code)
-			}
+			assert.Equal(t, tt.code, resp.StatusCode, "%s %s", tt.method, tt.path)
 		})
 	}
 	// Without a password and outside the sandbox there is no admin page.
 	plain, _ := newTestShop(t)
-	if code, _ := get(t, plain.URL+AdminPath); code != http.StatusNotFound {
-		t.Errorf("admin page of a shop without password: %d; want 404", code)
-	}
+	code, _ := get(t, plain.URL+AdminPath)
+	assert.Equal(t, http.StatusNotFound, code, "admin page of a shop without password")
 }
 
 func TestParseYuan(t *testing.T) {
@@ -227,8 +218,11 @@ func TestParseYuan(t *testing.T) {
 		{"0", 0, false}, {"", 0, false}, {"1.234", 0, false}, {"-1", 0, false}, {"1e3", 0, false}, {".5", 0, false}, {"9999999999", 0, false},
 	} {
 		got, err := parseYuan(tc.in)
-		if (err == nil) != tc.ok || got != tc.want {
-			t.Errorf("parseYuan(%q) = %d, %v; want %d, ok %t", tc.in, got, err, tc.want, tc.ok)
+		if tc.ok {
+			require.NoError(t, err, "parseYuan(%q)", tc.in)
+		} else {
+			require.Error(t, err, "parseYuan(%q)", tc.in)
 		}
+		assert.Equal(t, tc.want, got, "parseYuan(%q)", tc.in)
 	}
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/beecloudtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 var testConfig = beecloud.Config{
@@ -37,9 +39,7 @@ func newTestShopConfig(t *testing.T, cfg Config) (*httptest.Server, *Orders) {
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg.Now = func() time.Time { return time.Date(2026, 5, 20, 13, 14, 0, 0, time.UTC) }
 	h, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "New")
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv, orders
@@ -47,22 +47,16 @@ func newTestShopConfig(t *testing.T, cfg Config) (*httptest.Server, *Orders) {
 
 func mustAdd(t *testing.T, orders *Orders, o Order) {
 	t.Helper()
-	if err := orders.Add(o); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, orders.Add(o), "Orders.Add(%s)", o.OutTradeNo)
 }
 
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
 	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "GET %s", url)
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "GET %s: reading the body", url)
 	return resp.StatusCode, string(body)
 }
 
@@ -72,9 +66,7 @@ func postWebhook(t *testing.T, srv *httptest.Server, cfg beecloud.Config, n beec
 	t.Helper()
 	body := beecloudtest.NotificationBody(cfg, n)
 	resp, err := http.Post(srv.URL+WebhookPath, "application/json", strings.NewReader(string(body)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "POST %s", WebhookPath)
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(answer)
@@ -87,15 +79,12 @@ var payPathRE = regexp.MustCompile(`^` + PayPath + `([0-9a-f]{32})$`)
 func buy(t *testing.T, srv *httptest.Server, product string) (string, string) {
 	t.Helper()
 	resp, err := http.PostForm(srv.URL+OrdersPath, url.Values{"product": {product}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "buying %s", product)
 	defer resp.Body.Close()
 	page, _ := io.ReadAll(resp.Body)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "buying %s: status at %s", product, resp.Request.URL)
 	m := payPathRE.FindStringSubmatch(resp.Request.URL.Path)
-	if resp.StatusCode != http.StatusOK || m == nil {
-		t.Fatalf("buying %s: %d at %s; want the new order's pay page", product, resp.StatusCode, resp.Request.URL)
-	}
+	require.NotNil(t, m, "buying %s: ended at %s; want the new order's pay page", product, resp.Request.URL)
 	return m[1], string(page)
 }
 
@@ -105,21 +94,14 @@ func TestIndexCreatesNoOrder(t *testing.T) {
 	srv, orders := newTestShop(t)
 	for range 5 {
 		code, page := get(t, srv.URL+"/")
-		if code != http.StatusOK {
-			t.Fatalf("status %d; want 200", code)
-		}
+		require.Equal(t, http.StatusOK, code, "GET /")
 		for _, p := range DefaultProducts() {
-			if want := `id="buy-` + p.ID + `"`; !strings.Contains(page, want) || !strings.Contains(page, p.Title) {
-				t.Errorf("page lacks the 购买 button %s of %s", want, p.Title)
-			}
+			assert.Contains(t, page, `id="buy-`+p.ID+`"`, "page: the 购买 button of %s", p.Title)
+			assert.Contains(t, page, p.Title, "page: the title of %s", p.ID)
 		}
-		if !strings.Contains(page, `<form method="post" action="/orders">`) {
-			t.Error("page lacks the order form")
-		}
+		assert.Contains(t, page, `<form method="post" action="/orders">`, "page: the order form")
 	}
-	if n := len(orders.List(0, false)); n != 0 {
-		t.Errorf("viewing the page made %d orders; want none", n)
-	}
+	assert.Empty(t, orders.List(0, false), "orders made by viewing the page")
 }
 
 func TestBuyShowsPayPage(t *testing.T) {
@@ -128,9 +110,11 @@ func TestBuyShowsPayPage(t *testing.T) {
 		t.Run(p.ID, func(t *testing.T) {
 			no, page := buy(t, srv, p.ID)
 			order, ok := orders.Get(no)
-			if !ok || order.Amount != p.Amount || order.Title != p.Title || order.State != StatePending || order.ProductID != p.ID {
-				t.Fatalf("order %+v; want a pending order for %+v", order, p)
-			}
+			require.True(t, ok, "order %s is not in the order book", no)
+			require.Equal(t, p.Amount, order.Amount, "order %+v: amount", order)
+			require.Equal(t, p.Title, order.Title, "order %+v: title", order)
+			require.Equal(t, StatePending, order.State, "order %+v: state", order)
+			require.Equal(t, p.ID, order.ProductID, "order %+v: product", order)
 			for _, want := range []string{
 				`<meta name="viewport" content="width=device-width`,
 				`<script id="spay-script" type="text/javascript" src="` + testConfig.ScriptURL,
@@ -143,27 +127,20 @@ func TestBuyShowsPayPage(t *testing.T) {
 				srv.URL + ResultPath + no, // return_url
 				`href="` + ResultPath + no + `"`,
 			} {
-				if !strings.Contains(page, want) {
-					t.Errorf("pay page lacks %q", want)
-				}
+				assert.Contains(t, page, want, "pay page")
 			}
 			// Under the page's CSP, its own script, the click runtime and
 			// BeeCloud's tag carry the nonce; nothing else is a script.
-			if nonces := regexp.MustCompile(`<script nonce="[A-Za-z0-9+/=&#;_-]{20,}"|<script id="spay-script"[^>]* nonce="`).FindAllString(page, -1); len(nonces) != 3 {
-				t.Errorf("pay page: got %d scripts with a nonce; want 3 (the page's, the runtime, BeeCloud's tag)", len(nonces))
-			}
-			if direct := regexp.MustCompile(`"out_trade_no":"` + no + `"[^<]*"instant_channel":"wxmp"`); !direct.MatchString(page) {
-				t.Errorf("page lacks order %s with instant_channel wxmp", no)
-			}
+			nonces := regexp.MustCompile(`<script nonce="[A-Za-z0-9+/=&#;_-]{20,}"|<script id="spay-script"[^>]* nonce="`).FindAllString(page, -1)
+			assert.Len(t, nonces, 3, "pay page: scripts with a nonce; want the page's, the runtime, BeeCloud's tag")
+			assert.Regexp(t, `"out_trade_no":"`+no+`"[^<]*"instant_channel":"wxmp"`, page, "page: order %s with instant_channel wxmp", no)
 			// Reloading the pay page makes no new order.
-			if code, again := get(t, srv.URL+PayPath+no); code != http.StatusOK || !strings.Contains(again, no) {
-				t.Errorf("reloading the pay page: %d", code)
-			}
+			code, again := get(t, srv.URL+PayPath+no)
+			assert.Equal(t, http.StatusOK, code, "reloading the pay page")
+			assert.Contains(t, again, no, "reloading the pay page")
 		})
 	}
-	if n := len(orders.List(0, false)); n != len(DefaultProducts()) {
-		t.Errorf("got %d orders; want one per purchase (%d)", n, len(DefaultProducts()))
-	}
+	assert.Len(t, orders.List(0, false), len(DefaultProducts()), "orders: one per purchase")
 }
 
 func TestBuyRefusals(t *testing.T) {
@@ -177,42 +154,29 @@ func TestBuyRefusals(t *testing.T) {
 			req.Header[k] = v
 		}
 		resp, err := http.DefaultTransport.RoundTrip(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, "POST %s", OrdersPath)
 		resp.Body.Close()
 		return resp
 	}
-	if resp := post(url.Values{"product": {"nosuch"}}, nil); resp.StatusCode != http.StatusBadRequest {
-		t.Errorf("unknown product: %d; want 400", resp.StatusCode)
-	}
-	if resp := post(url.Values{"product": {"tea"}}, http.Header{"Sec-Fetch-Site": {"cross-site"}}); resp.StatusCode != http.StatusForbidden {
-		t.Errorf("a cross-site form: %d; want 403", resp.StatusCode)
-	}
-	if resp := post(url.Values{"product": {"tea"}}, nil); resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("first order: %d; want 303", resp.StatusCode)
-	}
+	assert.Equal(t, http.StatusBadRequest, post(url.Values{"product": {"nosuch"}}, nil).StatusCode, "unknown product")
+	assert.Equal(t, http.StatusForbidden, post(url.Values{"product": {"tea"}}, http.Header{"Sec-Fetch-Site": {"cross-site"}}).StatusCode, "a cross-site form")
+	require.Equal(t, http.StatusSeeOther, post(url.Values{"product": {"tea"}}, nil).StatusCode, "first order")
 	resp := post(url.Values{"product": {"tea"}}, nil)
-	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" {
-		t.Errorf("order beyond MaxPending: %d, Retry-After %q; want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
-	}
-	if n := len(orders.List(0, false)); n != 1 {
-		t.Errorf("got %d orders; want the first one only", n)
-	}
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "order beyond MaxPending")
+	assert.NotEmpty(t, resp.Header.Get("Retry-After"), "order beyond MaxPending: Retry-After")
+	assert.Len(t, orders.List(0, false), 1, "orders: the first one only")
 }
 
 func TestFavicon(t *testing.T) {
 	srv, _ := newTestShop(t)
 	for _, path := range []string{"/favicon.ico", "/favicon.svg"} {
 		resp, err := http.Get(srv.URL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, "GET %s", path)
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/svg+xml" || !strings.HasPrefix(string(body), "<svg") {
-			t.Errorf("GET %s: %d %s; want 200 and an SVG icon", path, resp.StatusCode, resp.Header.Get("Content-Type"))
-		}
+		assert.Equal(t, http.StatusOK, resp.StatusCode, "GET %s", path)
+		assert.Equal(t, "image/svg+xml", resp.Header.Get("Content-Type"), "GET %s", path)
+		assert.True(t, strings.HasPrefix(string(body), "<svg"), "GET %s: body %.40q…; want an SVG icon", path, body)
 	}
 }
 
@@ -225,63 +189,46 @@ func TestWebhookMarksOrderPaidOnce(t *testing.T) {
 	// (return_url parameters are not trusted) for a bounded time.
 	_, page := get(t, srv.URL+ResultPath+"order0001?bill_no=order0001&spay_result=SUCCESS&total_fee=150")
 	for _, want := range []string{`data-state="pending" data-waiting="true"`, `fetch("/result/order0001/status"`, `deadline = Date.now() +  60000 `, `id="pay-again"`} {
-		if !strings.Contains(page, want) {
-			t.Errorf("result page before the webhook lacks %q:\n%s", want, page)
-		}
+		assert.Contains(t, page, want, "result page before the webhook")
 	}
-	if strings.Contains(page, `http-equiv="refresh"`) {
-		t.Error("the result page reloads itself for ever")
-	}
+	assert.NotContains(t, page, `http-equiv="refresh"`, "the result page reloads itself for ever")
 	// "View order" of an unpaid order says so at once and offers to pay again.
 	_, page = get(t, srv.URL+ResultPath+"order0001")
 	for _, want := range []string{`data-state="pending" data-waiting="false"`, "尚未支付", "Not paid", `href="` + PayPath + `order0001"`} {
-		if !strings.Contains(page, want) {
-			t.Errorf("unpaid order's page lacks %q", want)
-		}
+		assert.Contains(t, page, want, "unpaid order's page")
 	}
-	if strings.Contains(page, "setTimeout(poll") {
-		t.Error("the unpaid order's page polls")
-	}
+	assert.NotContains(t, page, "setTimeout(poll", "the unpaid order's page polls")
 
 	for i := range 3 { // BeeCloud resends; the order is paid once
 		code, answer := postWebhook(t, srv, testConfig, n)
-		if code != http.StatusOK || answer != "success" {
-			t.Fatalf("delivery %d answered %d %q; want 200 success", i+1, code, answer)
-		}
+		require.Equal(t, http.StatusOK, code, "delivery %d answered %q", i+1, answer)
+		require.Equal(t, "success", answer, "delivery %d", i+1)
 	}
 	order, _ := orders.Get("order0001")
-	if order.State != StatePaid || order.SubChannel != "ALI_WEB" || order.Handled != 1 || order.PaidBy != "webhook" {
-		t.Errorf("order %+v; want paid by the webhook through ALI_WEB, handled once", order)
-	}
-	if code, body := get(t, srv.URL+ResultPath+"order0001/status"); code != http.StatusOK || strings.TrimSpace(body) != `{"state":"paid"}` {
-		t.Errorf("status: %d %s; want paid", code, body)
-	}
+	assert.Equal(t, StatePaid, order.State, "order %+v", order)
+	assert.Equal(t, "ALI_WEB", order.SubChannel, "order %+v: sub-channel", order)
+	assert.Equal(t, 1, order.Handled, "order %+v: times handled", order)
+	assert.Equal(t, "webhook", order.PaidBy, "order %+v: paid by", order)
+	code, body := get(t, srv.URL+ResultPath+"order0001/status")
+	assert.Equal(t, http.StatusOK, code, "status")
+	assert.Equal(t, `{"state":"paid"}`, strings.TrimSpace(body), "status") //nolint:testifylint // encoded-compare: the exact answer, as before, not JSONEq's looser equivalence
 
 	_, page = get(t, srv.URL+ResultPath+"order0001?spay_result=SUCCESS")
-	if !strings.Contains(page, `data-state="paid"`) || strings.Contains(page, "setTimeout(poll") {
-		t.Errorf("result page after the webhook:\n%s\nwant paid, without polling", page)
-	}
+	assert.Contains(t, page, `data-state="paid"`, "result page after the webhook")
+	assert.NotContains(t, page, "setTimeout(poll", "result page after the webhook polls")
 	// Beijing time; the channel's name, not its code; an SVG icon, not a
 	// glyph some fonts lack.
 	for _, want := range []string{"已支付", "Paid", "¥1.50", "支付宝", "2026-05-20 21:14:00", "2026-05-20 21:10:00", `<svg class="icon"`} {
-		if !strings.Contains(page, want) {
-			t.Errorf("result page lacks %q", want)
-		}
+		assert.Contains(t, page, want, "result page")
 	}
 	for _, unwanted := range []string{"✓", "ALI_WEB", ":00 UTC"} {
-		if strings.Contains(page, unwanted) {
-			t.Errorf("result page shows %q", unwanted)
-		}
+		assert.NotContains(t, page, unwanted, "result page")
 	}
 	// The pay page of a paid order leads to its result.
 	resp, err := http.Get(srv.URL + PayPath + "order0001")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "GET the pay page of a paid order")
 	resp.Body.Close()
-	if resp.Request.URL.Path != ResultPath+"order0001" {
-		t.Errorf("the pay page of a paid order ended at %s; want its result page", resp.Request.URL.Path)
-	}
+	assert.Equal(t, ResultPath+"order0001", resp.Request.URL.Path, "where the pay page of a paid order ended")
 }
 
 func TestWebhookRefusals(t *testing.T) {
@@ -303,50 +250,43 @@ func TestWebhookRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, answer := postWebhook(t, srv, tt.cfg, tt.n)
-			if code != tt.code || answer == "success" {
-				t.Errorf("answered %d %q; want %d and not success", code, answer, tt.code)
-			}
-			if order, _ := orders.Get("order0001"); order.State != StatePending {
-				t.Errorf("order is %s; want it still pending", order.State)
-			}
+			assert.Equal(t, tt.code, code, "webhook answered %q", answer)
+			assert.NotEqual(t, "success", answer, "webhook answer")
+			order, _ := orders.Get("order0001")
+			assert.Equal(t, StatePending, order.State, "order: want it still pending")
 		})
 	}
 
 	// A refund notification is acknowledged and changes nothing.
 	refund := beecloudtest.Paid(beecloud.Order{OutTradeNo: "order0001", Amount: 150})
 	refund.TransactionType = "REFUND"
-	if code, answer := postWebhook(t, srv, testConfig, refund); code != http.StatusOK || answer != "success" {
-		t.Errorf("refund answered %d %q; want 200 success", code, answer)
-	}
-	if order, _ := orders.Get("order0001"); order.State != StatePending {
-		t.Errorf("a refund webhook changed the order to %s", order.State)
-	}
+	code, answer := postWebhook(t, srv, testConfig, refund)
+	assert.Equal(t, http.StatusOK, code, "refund webhook answered %q", answer)
+	assert.Equal(t, "success", answer, "refund webhook")
+	order, _ := orders.Get("order0001")
+	assert.Equal(t, StatePending, order.State, "a refund webhook changed the order")
 }
 
 func TestResultUnknownOrder(t *testing.T) {
 	srv, _ := newTestShop(t)
 	for _, path := range []string{ResultPath, PayPath} {
 		code, page := get(t, srv.URL+path+"nosuchorder")
-		if code != http.StatusNotFound || !strings.Contains(page, "There is no order nosuchorder") {
-			t.Errorf("%s: got %d %q; want 404 naming the order", path, code, page)
-		}
+		assert.Equal(t, http.StatusNotFound, code, "%s of an unknown order", path)
+		assert.Contains(t, page, "There is no order nosuchorder", "%s of an unknown order: want it named", path)
 	}
-	if code, _ := get(t, srv.URL+ResultPath+"nosuchorder/status"); code != http.StatusNotFound {
-		t.Errorf("status of an unknown order: %d; want 404", code)
-	}
+	code, _ := get(t, srv.URL+ResultPath+"nosuchorder/status")
+	assert.Equal(t, http.StatusNotFound, code, "status of an unknown order")
 	// The order number is escaped, not echoed as HTML.
 	code, page := get(t, srv.URL+ResultPath+"%3Cscript%3E")
-	if code != http.StatusNotFound || strings.Contains(page, "<script>") {
-		t.Errorf("got %d with the raw order number echoed", code)
-	}
+	assert.Equal(t, http.StatusNotFound, code, "result page of order <script>")
+	assert.NotContains(t, page, "<script>", "result page of order <script>: the raw order number echoed")
 }
 
 func TestNewRefusesIncompleteConfig(t *testing.T) {
 	cfg := testConfig
 	cfg.MasterSecret = ""
-	if _, err := New(Config{BeeCloud: cfg}); err == nil {
-		t.Error("New accepted a config without the Master Secret")
-	}
+	_, err := New(Config{BeeCloud: cfg})
+	assert.Error(t, err, "New accepted a config without the Master Secret")
 }
 
 func TestFailFirstFailsEachOrdersFirstWebhooks(t *testing.T) {
@@ -358,19 +298,16 @@ func TestFailFirstFailsEachOrdersFirstWebhooks(t *testing.T) {
 
 	for i, want := range []bool{false, false, true, true} { // BeeCloud resends until success
 		code, answer := postWebhook(t, srv, testConfig, n1)
-		if got := code == http.StatusOK && answer == "success"; got != want {
-			t.Errorf("delivery %d answered %d %q; want success %t", i+1, code, answer, want)
-		}
+		assert.Equal(t, want, code == http.StatusOK && answer == "success", "delivery %d answered %d %q; want success %t", i+1, code, answer, want)
 	}
 	order, _ := orders.Get("order0001")
-	if order.State != StatePaid || order.Handled != 1 || order.FailedWebhooks != 2 {
-		t.Errorf("order %+v; want paid, handled once after 2 failed webhooks", order)
-	}
+	assert.Equal(t, StatePaid, order.State, "order %+v", order)
+	assert.Equal(t, 1, order.Handled, "order %+v: times handled", order)
+	assert.Equal(t, 2, order.FailedWebhooks, "order %+v: failed webhooks", order)
 	// Each order fails its own first webhooks.
-	if code, answer := postWebhook(t, srv, testConfig, n2); answer == "success" {
-		t.Errorf("order0002's first delivery answered %d %q; want a failure", code, answer)
-	}
-	if order, _ := orders.Get("order0002"); order.State != StatePending || order.FailedWebhooks != 1 {
-		t.Errorf("order %+v; want pending after 1 failed webhook", order)
-	}
+	code, answer := postWebhook(t, srv, testConfig, n2)
+	assert.NotEqual(t, "success", answer, "order0002's first delivery answered %d; want a failure", code)
+	order, _ = orders.Get("order0002")
+	assert.Equal(t, StatePending, order.State, "order %+v", order)
+	assert.Equal(t, 1, order.FailedWebhooks, "order %+v: failed webhooks", order)
 }

@@ -7,13 +7,14 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/examples/checkout/internal/shopcmd"
 	"github.com/paybutton/beecloud/examples/checkout/shop"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // storeURLs returns the -postgres and -redis URLs for a test of kind, from
@@ -29,7 +30,7 @@ func storeURLs(t *testing.T, kind string) (postgresURL, redisURL string) {
 	if u == "" {
 		msg := env + ` is not set: run eval "$(bash .ci/services.sh)" to start PostgreSQL and Redis on loopback`
 		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
+			require.FailNow(t, msg)
 		}
 		t.Skip(msg)
 	}
@@ -47,7 +48,7 @@ func storeOf(t *testing.T, name string) shopcmd.Store {
 			return s
 		}
 	}
-	t.Fatalf("no -store %s", name)
+	require.FailNow(t, "no -store "+name)
 	return shopcmd.Store{}
 }
 
@@ -64,66 +65,51 @@ func TestWebhookWithEachStore(t *testing.T) {
 			defer cancel()
 			kindStore := storeOf(t, kind)
 			store, closeStore, err := kindStore.Open(ctx, pg+rd)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err, "Open the %s store", kind)
 			defer closeStore()
 
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err, "net.Listen")
 			o, err := shop.StartOffline(ln, shop.Config{Store: store, FailFirst: 1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, 0)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err, "StartOffline")
 			defer func() {
-				if err := o.Shutdown(context.Background()); err != nil {
-					t.Error(err)
-				}
+				assert.NoError(t, o.Shutdown(context.Background()), "Shutdown")
 			}()
 
 			order := shop.Order{OutTradeNo: beecloud.NewOutTradeNo(), ProductID: "tea", Title: "Green tea 绿茶", Amount: 150, Created: time.Now()}
-			if err := o.Orders.Add(order); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, o.Orders.Add(order), "Orders.Add")
 			app := o.Sandbox.Apps()[0].Config
 			params, err := app.Params(beecloud.Order{Title: order.Title, Amount: order.Amount, OutTradeNo: order.OutTradeNo})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := o.Sandbox.Pay(app.AppID, params, beecloud.ChannelAli); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err, "Params")
+			_, err = o.Sandbox.Pay(app.AppID, params, beecloud.ChannelAli)
+			require.NoError(t, err, "Sandbox.Pay")
 			d, err := o.Sandbox.WaitDelivery(ctx, order.OutTradeNo)
-			if err != nil || !d.Acknowledged || len(d.Attempts) < 2 {
-				t.Fatalf("delivery %+v, %v; want acknowledged after the failed first attempt", d, err)
-			}
-			if dup, err := o.Sandbox.Redeliver(ctx, order.OutTradeNo); err != nil || !dup.Acknowledged || len(dup.Attempts) != 1 {
-				t.Fatalf("resent webhook %+v, %v; want acknowledged at once", dup, err)
-			}
+			require.NoError(t, err, "WaitDelivery")
+			require.True(t, d.Acknowledged, "delivery %+v; want acknowledged after the failed first attempt", d)
+			require.GreaterOrEqual(t, len(d.Attempts), 2, "delivery %+v; want acknowledged after the failed first attempt", d)
+			dup, err := o.Sandbox.Redeliver(ctx, order.OutTradeNo)
+			require.NoError(t, err, "Redeliver")
+			require.True(t, dup.Acknowledged, "resent webhook %+v; want acknowledged at once", dup)
+			require.Len(t, dup.Attempts, 1, "resent webhook %+v; want acknowledged at once", dup)
 			got, _ := o.Orders.Get(order.OutTradeNo)
-			if got.State != shop.StatePaid || got.Handled != 1 || got.FailedWebhooks != 1 {
-				t.Errorf("order %+v; want paid, handled once, after 1 failed webhook", got)
-			}
+			assert.Equal(t, shop.StatePaid, got.State, "order %+v", got)
+			assert.Equal(t, 1, got.Handled, "order %+v: times handled", got)
+			assert.Equal(t, 1, got.FailedWebhooks, "order %+v: failed webhooks", got)
 
 			// Another instance's store, on the same database, knows the
 			// transaction is done.
 			other := store
 			if kind != "memory" {
 				var closeOther func()
-				if other, closeOther, err = kindStore.Open(ctx, pg+rd); err != nil {
-					t.Fatal(err)
-				}
+				other, closeOther, err = kindStore.Open(ctx, pg+rd)
+				require.NoError(t, err, "Open another %s store", kind)
 				defer closeOther()
 			}
 			n, err := app.ParseNotification(d.Body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if state, err := other.Claim(ctx, n.Key(), beecloud.NewOutTradeNo(), time.Minute); err != nil || state != beecloud.ClaimDone {
-				t.Errorf("Claim of the handled webhook = %v, %v; want ClaimDone", state, err)
-			}
+			require.NoError(t, err, "ParseNotification")
+			state, err := other.Claim(ctx, n.Key(), beecloud.NewOutTradeNo(), time.Minute)
+			require.NoError(t, err, "Claim of the handled webhook")
+			assert.Equal(t, beecloud.ClaimDone, state, "Claim of the handled webhook")
 		})
 	}
 }
@@ -147,9 +133,7 @@ func TestStoreFlags(t *testing.T) {
 				} else {
 					env[tc.env] = u
 				}
-				if out := runUntilReady(t, env, args...); !strings.Contains(out, tc.want) {
-					t.Errorf("%s: output:\n%s\nwant it to say %q", how, out, tc.want)
-				}
+				assert.Contains(t, runUntilReady(t, env, args...), tc.want, "output, with the URL from the %s", how)
 			}
 		})
 	}
@@ -163,9 +147,7 @@ func runUntilReady(t *testing.T, env map[string]string, args ...string) string {
 	defer cancel()
 	var out bytes.Buffer
 	err := command.Run(ctx, args, func(k string) string { return env[k] }, &out, io.Discard, func(string) { cancel() })
-	if err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
+	require.NoError(t, err, "Run(%q):\n%s", args, out.String())
 	return out.String()
 }
 
@@ -186,11 +168,9 @@ func TestRunErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
 			err := command.Run(context.Background(), tt.args, func(k string) string { return tt.env[k] }, &out, &out, func(string) {
-				t.Error("run served; want an error")
+				assert.Fail(t, "run served; want an error")
 			})
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("got %v; want an error containing %q", err, tt.want)
-			}
+			assert.ErrorContains(t, err, tt.want, "Run(%q)", tt.args)
 		})
 	}
 }

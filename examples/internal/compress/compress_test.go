@@ -7,6 +7,9 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestGzip(t *testing.T) {
@@ -40,33 +43,19 @@ func TestGzip(t *testing.T) {
 			req.Header.Set("Accept-Encoding", tt.accept)
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
-			if rec.Code != tt.status {
-				t.Errorf("got status %d; want %d", rec.Code, tt.status)
-			}
-			if got := rec.Header().Get("Vary"); got != "Accept-Encoding" {
-				t.Errorf("got Vary %q; want Accept-Encoding", got)
-			}
+			assert.Equal(t, tt.status, rec.Code, "status")
+			assert.Equal(t, "Accept-Encoding", rec.Header().Get("Vary"), "Vary")
 			body := rec.Body.String()
-			if got := rec.Header().Get("Content-Encoding") == "gzip"; got != tt.gzipped {
-				t.Fatalf("gzipped: got %v; want %v", got, tt.gzipped)
-			}
+			require.Equal(t, tt.gzipped, rec.Header().Get("Content-Encoding") == "gzip", "gzipped: Content-Encoding %q", rec.Header().Get("Content-Encoding"))
 			if tt.gzipped {
 				zr, err := gzip.NewReader(rec.Body)
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err, "gzip.NewReader")
 				b, err := io.ReadAll(zr)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(body) >= len(b) {
-					t.Errorf("gzipped %d bytes into %d", len(b), len(body))
-				}
+				require.NoError(t, err, "reading the gzipped body")
+				assert.Less(t, len(body), len(b), "gzipped %d bytes into %d", len(b), len(body))
 				body = string(b)
 			}
-			if body != tt.body {
-				t.Errorf("got body %.40q…; want %.40q…", body, tt.body)
-			}
+			assert.Equal(t, tt.body, body, "body")
 		})
 	}
 }

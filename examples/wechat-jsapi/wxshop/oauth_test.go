@@ -2,12 +2,14 @@ package wxshop
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestAuthCodeURL(t *testing.T) {
@@ -16,9 +18,7 @@ func TestAuthCodeURL(t *testing.T) {
 	want := "https://open.weixin.qq.com/connect/oauth2/authorize?appid=wx520c15f417810387" +
 		"&redirect_uri=https%3A%2F%2Fshop.example.com%2Foauth%2Fcallback" +
 		"&response_type=code&scope=snsapi_base&state=s1#wechat_redirect"
-	if got != want {
-		t.Errorf("got %q; want %q", got, want)
-	}
+	assert.Equal(t, want, got, "AuthCodeURL")
 }
 
 // fakeServer serves a FakeWeChat and returns an OAuth pointed at it.
@@ -42,40 +42,26 @@ func authorize(t *testing.T, o OAuth, redirectURI, state string) (code, gotState
 	t.Helper()
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Get(o.AuthCodeURL(redirectURI, state))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "GET the authorize URL")
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusFound {
-		t.Fatalf("authorize status %d; want 302", resp.StatusCode)
-	}
+	require.Equal(t, http.StatusFound, resp.StatusCode, "authorize status")
 	loc, err := url.Parse(resp.Header.Get("Location"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(loc.String(), redirectURI+"?") {
-		t.Errorf("redirected to %q; want %q with a query", loc, redirectURI)
-	}
+	require.NoError(t, err, "the authorize answer's Location")
+	assert.True(t, strings.HasPrefix(loc.String(), redirectURI+"?"), "redirected to %q; want %q with a query", loc, redirectURI)
 	return loc.Query().Get("code"), loc.Query().Get("state")
 }
 
 func TestOAuthExchange(t *testing.T) {
 	fake, o, _ := fakeServer(t)
 	code, state := authorize(t, o, "http://127.0.0.1:8081/oauth/callback", "xyz")
-	if state != "xyz" {
-		t.Errorf("state %q; want %q", state, "xyz")
-	}
+	assert.Equal(t, "xyz", state, "state")
 	openid, err := o.Exchange(context.Background(), code)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if openid != fake.OpenID {
-		t.Errorf("got %q; want %q", openid, fake.OpenID)
-	}
+	require.NoError(t, err, "Exchange")
+	assert.Equal(t, fake.OpenID, openid, "Exchange")
 	// A code works once, as WeChat's do.
-	if _, err := o.Exchange(context.Background(), code); !errors.Is(err, ErrOAuth) || !strings.Contains(err.Error(), "40029") {
-		t.Errorf("second exchange: got %v; want ErrOAuth with errcode 40029", err)
-	}
+	_, err = o.Exchange(context.Background(), code)
+	require.ErrorIs(t, err, ErrOAuth, "second Exchange")
+	assert.ErrorContains(t, err, "40029", "second Exchange: want errcode 40029")
 }
 
 func TestOAuthExchangeErrors(t *testing.T) {
@@ -105,9 +91,8 @@ func TestOAuthExchangeErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			openid, err := tt.o.Exchange(context.Background(), tt.code)
-			if !errors.Is(err, ErrOAuth) || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("got %q, %v; want ErrOAuth containing %q", openid, err, tt.want)
-			}
+			require.ErrorIs(t, err, ErrOAuth, "Exchange(%q) = %q", tt.code, openid)
+			assert.ErrorContains(t, err, tt.want, "Exchange(%q) = %q", tt.code, openid)
 		})
 	}
 }
@@ -124,13 +109,9 @@ func TestFakeWeChatRefusesBadAuthorize(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			resp, err := srv.Client().Get(o.AuthorizeURL + "?" + tt.query)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err, "GET the authorize URL")
 			resp.Body.Close()
-			if resp.StatusCode != http.StatusBadRequest {
-				t.Errorf("status %d; want 400", resp.StatusCode)
-			}
+			assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "GET the authorize URL ?%s", tt.query)
 		})
 	}
 }
@@ -152,12 +133,8 @@ func TestOAuthExchangeErrorHidesSecret(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			o := OAuth{AppID: "wxtest", Secret: "wx-secret-that-must-not-leak", TokenURL: tokenURL}
 			_, err := o.Exchange(context.Background(), "code-1")
-			if !errors.Is(err, ErrOAuth) {
-				t.Fatalf("got %v; want ErrOAuth", err)
-			}
-			if strings.Contains(err.Error(), o.Secret) {
-				t.Errorf("error %q shows the secret", err)
-			}
+			require.ErrorIs(t, err, ErrOAuth, "Exchange")
+			assert.NotContains(t, err.Error(), o.Secret, "Exchange: the error shows the secret")
 		})
 	}
 }

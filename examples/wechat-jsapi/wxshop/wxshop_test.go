@@ -9,12 +9,13 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/beecloudtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 var testConfig = beecloud.Config{
@@ -46,9 +47,7 @@ func newTestApp(t *testing.T) (*httptest.Server, *app, *FakeWeChat, *http.Client
 		},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "newApp")
 	srv := httptest.NewServer(a.routes())
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
@@ -63,24 +62,20 @@ func buy(t *testing.T, browser *http.Client, srv *httptest.Server) (string, stri
 	req.Header.Set("Origin", srv.URL)
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	resp, err := browser.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "POST %s", OrdersPath)
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "buying ended at %s", resp.Request.URL)
 	m := outTradeNoRE.FindStringSubmatch(string(body))
-	if resp.StatusCode != http.StatusOK || m == nil || resp.Request.URL.Path != PayPath+m[1] {
-		t.Fatalf("buying ended at %s with %d; want the order's pay page:\n%s", resp.Request.URL, resp.StatusCode, body)
-	}
+	require.NotNil(t, m, "buying ended at %s; want the order's pay page:\n%s", resp.Request.URL, body)
+	require.Equal(t, PayPath+m[1], resp.Request.URL.Path, "where buying ended; want the order's pay page")
 	return m[1], string(body)
 }
 
 func fetch(t *testing.T, c *http.Client, u string) (*http.Response, string) {
 	t.Helper()
 	resp, err := c.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "GET %s", u)
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return resp, string(body)
@@ -94,13 +89,13 @@ func TestOAuthThenPayInsideWeChat(t *testing.T) {
 	// The first visit goes through OAuth and lands on the product page;
 	// its button makes the order.
 	resp, page := fetch(t, browser, srv.URL+"/")
-	if resp.StatusCode != http.StatusOK || resp.Request.URL.String() != srv.URL+"/" || !strings.Contains(page, `id="buy"`) || strings.Contains(page, fake.OpenID) {
-		t.Fatalf("ended at %s with %d; want the product page:\n%s", resp.Request.URL, resp.StatusCode, page)
-	}
+	require.Equal(t, http.StatusOK, resp.StatusCode, "first visit: ended at %s", resp.Request.URL)
+	require.Equal(t, srv.URL+"/", resp.Request.URL.String(), "first visit: where it ended; want the product page")
+	require.Contains(t, page, `id="buy"`, "first visit: want the product page")
+	require.NotContains(t, page, fake.OpenID, "first visit: the product page shows the openid")
 	no, page := buy(t, browser, srv)
-	if _, again := fetch(t, browser, srv.URL+PayPath+no); !strings.Contains(again, no) {
-		t.Errorf("reloading the pay page lost the order:\n%s", again)
-	}
+	_, again := fetch(t, browser, srv.URL+PayPath+no)
+	assert.Contains(t, again, no, "reloading the pay page lost the order")
 	sign := beecloud.Sign(testConfig.AppID, "测试商品", 1, no, testConfig.AppSecret)
 	for _, want := range []string{
 		`<meta name="viewport"`,
@@ -112,44 +107,36 @@ func TestOAuthThenPayInsideWeChat(t *testing.T) {
 		`"wxJsapiSuccess":"wxshop.paid"`,
 		`"wxJsapiFail":"wxshop.failed"`,
 	} {
-		if !strings.Contains(page, want) {
-			t.Errorf("pay page lacks %q", want)
-		}
+		assert.Contains(t, page, want, "pay page")
 	}
-	if strings.Contains(page, "return_url") {
-		t.Error("pay page sets return_url, which WeChat JSAPI payment does not support")
-	}
+	assert.NotContains(t, page, "return_url", "pay page sets return_url, which WeChat JSAPI payment does not support")
 
 	// The second visit reuses the openid cookie: no OAuth round trip.
 	client := *browser
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	if resp, _ := fetch(t, &client, srv.URL+"/"); resp.StatusCode != http.StatusOK {
-		t.Errorf("second visit answered %d; want the pay page", resp.StatusCode)
-	}
+	resp, _ = fetch(t, &client, srv.URL+"/")
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "second visit; want the pay page")
 
 	// The result page waits for the webhook, then shows paid. What
 	// wxJsapiSuccess passes on from WeChat is shown, escaped, and proves
 	// nothing.
-	if _, page := fetch(t, browser, srv.URL+ResultPath+no+"?wx=get_brand_wcpay_request%3Aok%3Cb%3E"); !strings.Contains(page, `data-state="pending"`) ||
-		!strings.Contains(page, `data-wx="get_brand_wcpay_request:ok&lt;b&gt;"`) || strings.Contains(page, "openid") {
-		t.Errorf("result before the webhook:\n%s\nwant pending, with what WeChat said escaped", page)
-	}
+	_, page = fetch(t, browser, srv.URL+ResultPath+no+"?wx=get_brand_wcpay_request%3Aok%3Cb%3E")
+	assert.Contains(t, page, `data-state="pending"`, "result before the webhook")
+	assert.Contains(t, page, `data-wx="get_brand_wcpay_request:ok&lt;b&gt;"`, "result before the webhook: what WeChat said, escaped")
+	assert.NotContains(t, page, "openid", "result before the webhook")
 	n := beecloudtest.Paid(beecloud.Order{OutTradeNo: no, Amount: 1, InstantChannel: beecloud.ChannelWx, OpenID: fake.OpenID})
 	req := beecloudtest.NewRequest(testConfig, n)
 	req.URL, _ = url.Parse(srv.URL + WebhookPath)
 	req.RequestURI = ""
 	wresp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "POST %s", WebhookPath)
 	answer, _ := io.ReadAll(wresp.Body)
 	wresp.Body.Close()
-	if string(answer) != "success" {
-		t.Fatalf("webhook answered %q; want success", answer)
-	}
-	if _, page := fetch(t, browser, srv.URL+ResultPath+no); !strings.Contains(page, `data-state="paid" data-channel="WX_JSAPI"`) || !strings.Contains(page, "微信支付") || strings.Contains(page, "✓") {
-		t.Errorf("result after the webhook:\n%s\nwant paid through WX_JSAPI", page)
-	}
+	require.Equal(t, "success", string(answer), "webhook answer")
+	_, page = fetch(t, browser, srv.URL+ResultPath+no)
+	assert.Contains(t, page, `data-state="paid" data-channel="WX_JSAPI"`, "result after the webhook")
+	assert.Contains(t, page, "微信支付", "result after the webhook")
+	assert.NotContains(t, page, "✓", "result after the webhook")
 }
 
 func TestOAuthRedirect(t *testing.T) {
@@ -157,15 +144,16 @@ func TestOAuthRedirect(t *testing.T) {
 	client := *browser
 	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, _ := fetch(t, &client, srv.URL+"/")
-	if resp.StatusCode != http.StatusFound {
-		t.Fatalf("status %d; want 302 to WeChat", resp.StatusCode)
-	}
+	require.Equal(t, http.StatusFound, resp.StatusCode, "GET /: want 302 to WeChat")
 	loc, _ := url.Parse(resp.Header.Get("Location"))
 	q := loc.Query()
-	if q.Get("appid") != fake.AppID || q.Get("redirect_uri") != srv.URL+CallbackPath ||
-		q.Get("response_type") != "code" || q.Get("scope") != "snsapi_base" || len(q.Get("state")) != 32 || loc.Fragment != "wechat_redirect" {
-		t.Errorf("redirected to %s; want WeChat's authorize URL for this shop", loc)
-	}
+	// WeChat's authorize URL for this shop.
+	assert.Equal(t, fake.AppID, q.Get("appid"), "redirected to %s: appid", loc)
+	assert.Equal(t, srv.URL+CallbackPath, q.Get("redirect_uri"), "redirected to %s: redirect_uri", loc)
+	assert.Equal(t, "code", q.Get("response_type"), "redirected to %s: response_type", loc)
+	assert.Equal(t, "snsapi_base", q.Get("scope"), "redirected to %s: scope", loc)
+	assert.Len(t, q.Get("state"), 32, "redirected to %s: state", loc)
+	assert.Equal(t, "wechat_redirect", loc.Fragment, "redirected to %s: fragment", loc)
 }
 
 func TestCallbackRefusals(t *testing.T) {
@@ -183,9 +171,8 @@ func TestCallbackRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if resp, _ := fetch(t, &client, srv.URL+CallbackPath+tt.query); resp.StatusCode != tt.code {
-				t.Errorf("status %d; want %d", resp.StatusCode, tt.code)
-			}
+			resp, _ := fetch(t, &client, srv.URL+CallbackPath+tt.query)
+			assert.Equal(t, tt.code, resp.StatusCode, "GET %s%s", CallbackPath, tt.query)
 		})
 	}
 }
@@ -196,13 +183,9 @@ func TestForgedOpenIDCookieIsIgnored(t *testing.T) {
 	req.AddCookie(&http.Cookie{Name: openIDCookie, Value: "oSomeoneElse.0000"})
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "GET /")
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusFound {
-		t.Errorf("status %d; want 302 to OAuth: a forged cookie must not set the openid", resp.StatusCode)
-	}
+	assert.Equal(t, http.StatusFound, resp.StatusCode, "GET /: want 302 to OAuth: a forged cookie must not set the openid")
 }
 
 // TestWebhookPaysOnlyTheOrdersAmount checks that a payment webhook for
@@ -217,9 +200,7 @@ func TestWebhookPaysOnlyTheOrdersAmount(t *testing.T) {
 		req.URL, _ = url.Parse(srv.URL + WebhookPath)
 		req.RequestURI = ""
 		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, "POST %s", WebhookPath)
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(resp.Body)
 		return string(b)
@@ -227,17 +208,12 @@ func TestWebhookPaysOnlyTheOrdersAmount(t *testing.T) {
 	order := beecloud.Order{OutTradeNo: no, Amount: 1, InstantChannel: beecloud.ChannelWx, OpenID: fake.OpenID}
 	wrong := beecloudtest.Paid(order)
 	wrong.TransactionFee = 2
-	if got := post(wrong); got == "success" {
-		t.Errorf("webhook for 2 分 on a 1 分 order answered %q; want a refusal", got)
-	}
+	assert.NotEqual(t, "success", post(wrong), "webhook for 2 分 on a 1 分 order; want a refusal")
 	refund := beecloudtest.Paid(order)
 	refund.TransactionType = beecloud.TransactionRefund
-	if got := post(refund); got != "success" {
-		t.Errorf("a refund's webhook answered %q; want success, or BeeCloud sends it for days", got)
-	}
-	if _, page := fetch(t, browser, srv.URL+ResultPath+no); !strings.Contains(page, `data-state="pending"`) {
-		t.Errorf("result after a wrong amount and a refund:\n%s\nwant pending", page)
-	}
+	assert.Equal(t, "success", post(refund), "a refund's webhook; want success, or BeeCloud sends it for days")
+	_, page := fetch(t, browser, srv.URL+ResultPath+no)
+	assert.Contains(t, page, `data-state="pending"`, "result after a wrong amount and a refund")
 }
 
 // TestOrdersNeverForgetYoungUnpaid fills the order book with unpaid
@@ -247,26 +223,14 @@ func TestWebhookPaysOnlyTheOrdersAmount(t *testing.T) {
 func TestOrdersNeverForgetYoungUnpaid(t *testing.T) {
 	a := &app{orders: make(map[string]*order)}
 	t0 := time.Date(2026, 5, 20, 12, 0, 0, 0, time.UTC)
-	if !a.addOrder(&order{OutTradeNo: "paid", Created: t0, Paid: true}) {
-		t.Fatal("the first order was refused")
-	}
+	require.True(t, a.addOrder(&order{OutTradeNo: "paid", Created: t0, Paid: true}), "the first order was refused")
 	for i := range maxOrders {
-		if !a.addOrder(&order{OutTradeNo: fmt.Sprint("u", i), Created: t0.Add(time.Duration(i) * time.Millisecond)}) {
-			t.Fatalf("order %d of %d was refused", i+1, maxOrders)
-		}
+		require.True(t, a.addOrder(&order{OutTradeNo: fmt.Sprint("u", i), Created: t0.Add(time.Duration(i) * time.Millisecond)}), "order %d of %d was refused", i+1, maxOrders)
 	}
-	if a.addOrder(&order{OutTradeNo: "late", Created: t0.Add(unpaidTTL - time.Second)}) {
-		t.Error("an order beyond maxOrders unpaid ones was accepted while all are young")
-	}
-	if len(a.orders) != maxOrders+1 {
-		t.Errorf("%d orders; want every one kept", len(a.orders))
-	}
-	if !a.addOrder(&order{OutTradeNo: "later", Created: t0.Add(unpaidTTL + time.Second)}) {
-		t.Error("an order was refused although the unpaid ones are older than unpaidTTL")
-	}
-	if _, ok := a.orders["paid"]; !ok {
-		t.Error("the paid order was forgotten")
-	}
+	assert.False(t, a.addOrder(&order{OutTradeNo: "late", Created: t0.Add(unpaidTTL - time.Second)}), "an order beyond maxOrders unpaid ones was accepted while all are young")
+	assert.Len(t, a.orders, maxOrders+1, "orders; want every one kept")
+	assert.True(t, a.addOrder(&order{OutTradeNo: "later", Created: t0.Add(unpaidTTL + time.Second)}), "an order was refused although the unpaid ones are older than unpaidTTL")
+	assert.Contains(t, a.orders, "paid", "the paid order was forgotten")
 }
 
 // TestViewingMakesNoOrder checks that only the buy button's POST makes an
@@ -277,44 +241,32 @@ func TestViewingMakesNoOrder(t *testing.T) {
 	srv, a, _, browser := newTestApp(t)
 	for range 20 {
 		resp, page := fetch(t, browser, srv.URL+"/")
-		if resp.StatusCode != http.StatusOK || outTradeNoRE.MatchString(page) || strings.Contains(page, "BC.click") {
-			t.Fatalf("GET / answered %d with an order:\n%s", resp.StatusCode, page)
-		}
+		require.Equal(t, http.StatusOK, resp.StatusCode, "GET /")
+		require.NotRegexp(t, outTradeNoRE, page, "GET / answered with an order")
+		require.NotContains(t, page, "BC.click", "GET / answered with an order")
 	}
 	count := func() int {
 		a.mu.Lock()
 		defer a.mu.Unlock()
 		return len(a.orders)
 	}
-	if n := count(); n != 0 {
-		t.Fatalf("%d orders after viewing the page; want none", n)
-	}
+	require.Zero(t, count(), "orders after viewing the page")
 
 	forged, _ := http.NewRequest(http.MethodPost, srv.URL+OrdersPath, nil)
 	forged.Header.Set("Sec-Fetch-Site", "cross-site")
 	resp, err := browser.Do(forged)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "a cross-site POST")
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusForbidden || count() != 0 {
-		t.Errorf("a cross-site POST answered %d and made %d orders; want 403 and none", resp.StatusCode, count())
-	}
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "a cross-site POST")
+	assert.Zero(t, count(), "orders made by a cross-site POST")
 	anonymous, err := http.Post(srv.URL+OrdersPath, "application/x-www-form-urlencoded", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "a POST without the openid cookie")
 	anonymous.Body.Close()
-	if count() != 0 {
-		t.Errorf("a POST without the openid cookie made %d orders; want none", count())
-	}
+	assert.Zero(t, count(), "orders made by a POST without the openid cookie")
 
 	no, _ := buy(t, browser, srv)
-	if n := count(); n != 1 {
-		t.Errorf("%d orders after one press of the button; want 1", n)
-	}
+	assert.Equal(t, 1, count(), "orders after one press of the button")
 	// Another buyer cannot open this buyer's pay page.
-	if resp, _ := fetch(t, &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}, srv.URL+PayPath+no); resp.StatusCode == http.StatusOK {
-		t.Errorf("a stranger opened the pay page: %d", resp.StatusCode)
-	}
+	resp, _ = fetch(t, &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}, srv.URL+PayPath+no)
+	assert.NotEqual(t, http.StatusOK, resp.StatusCode, "a stranger opened the pay page")
 }

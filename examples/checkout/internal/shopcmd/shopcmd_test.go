@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/paybutton/beecloud"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // testCommand is examples/checkout's command.
@@ -33,16 +35,14 @@ func start(t *testing.T, env map[string]string, args ...string) (string, func() 
 	case url = <-urls:
 	case err := <-done:
 		cancel()
-		t.Fatalf("run returned %v before serving; stderr: %s", err, stderr.String())
+		require.FailNowf(t, "run returned before serving", "run returned %v; stderr: %s", err, stderr.String())
 	}
 	stopped := false
 	stop := func() string {
 		if !stopped {
 			stopped = true
 			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("run returned %v after Ctrl-C; want nil", err)
-			}
+			require.NoError(t, <-done, "run, after Ctrl-C")
 		}
 		return stdout.String()
 	}
@@ -53,14 +53,10 @@ func start(t *testing.T, env map[string]string, args ...string) (string, func() 
 func getPage(t *testing.T, url string) string {
 	t.Helper()
 	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "GET %s", url)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %d", url, resp.StatusCode)
-	}
+	require.Equal(t, http.StatusOK, resp.StatusCode, "GET %s", url)
 	return string(b)
 }
 
@@ -69,14 +65,11 @@ func getPage(t *testing.T, url string) string {
 func buy(t *testing.T, shopURL, product string) string {
 	t.Helper()
 	resp, err := http.PostForm(shopURL+"/orders", url.Values{"product": {product}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "buying %s", product)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Request.URL.Path, "/pay/") {
-		t.Fatalf("buying %s: %d at %s; want the order's pay page", product, resp.StatusCode, resp.Request.URL)
-	}
+	require.Equal(t, http.StatusOK, resp.StatusCode, "buying %s: status at %s", product, resp.Request.URL)
+	require.Contains(t, resp.Request.URL.Path, "/pay/", "buying %s: where it ended; want the order's pay page", product)
 	return string(b)
 }
 
@@ -84,22 +77,16 @@ func TestOfflineRunsShopAndSandbox(t *testing.T) {
 	url, stop := start(t, nil, "-addr", "127.0.0.1:0")
 	page := buy(t, url, "test")
 	i := strings.Index(page, `<script id="spay-script" type="text/javascript" src="`)
-	if i < 0 {
-		t.Fatalf("page has no script tag:\n%s", page)
-	}
+	require.GreaterOrEqual(t, i, 0, "page has no script tag:\n%s", page)
 	src, _, _ := strings.Cut(page[i+len(`<script id="spay-script" type="text/javascript" src="`):], `"`)
 	src = strings.ReplaceAll(src, "&amp;", "&")
-	if !strings.HasPrefix(src, "http://127.0.0.1:") || strings.HasPrefix(src, beecloud.DefaultScriptURL) {
-		t.Errorf("script src %q; want the local sandbox", src)
-	}
-	if script := getPage(t, src); !strings.Contains(script, "BC") {
-		t.Errorf("the sandbox's script does not define BC:\n%.200s", script)
-	}
+	assert.True(t, strings.HasPrefix(src, "http://127.0.0.1:"), "script src %q; want the local sandbox", src)
+	assert.False(t, strings.HasPrefix(src, beecloud.DefaultScriptURL), "script src %q; want the local sandbox", src)
+	script := getPage(t, src)
+	assert.Contains(t, script, "BC", "the sandbox's script: want it to define BC")
 	out := stop()
 	for _, want := range []string{"running offline with a local BeeCloud sandbox", "Demo app for this run: app_id ", "Shop ready: open " + url + "/", "Shutting down"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("output:\n%s\nwant it to contain %q", out, want)
-		}
+		assert.Contains(t, out, want, "output")
 	}
 }
 
@@ -111,23 +98,17 @@ func TestRealCredentialsUseBeeCloud(t *testing.T) {
 	}
 	url, stop := start(t, env, "-addr", "127.0.0.1:0")
 	page := buy(t, url, "tea")
-	if want := `src="` + beecloud.DefaultScriptURL + `?appId=c5d1cba1-5e3f-4ba0-941d-9b0a371fe719"`; !strings.Contains(page, want) {
-		t.Errorf("page lacks BeeCloud's real script tag %s", want)
-	}
+	assert.Contains(t, page, `src="`+beecloud.DefaultScriptURL+`?appId=c5d1cba1-5e3f-4ba0-941d-9b0a371fe719"`, "page: BeeCloud's real script tag")
 	out := stop()
-	if !strings.Contains(out, "payments are REAL") || strings.Contains(out, "sandbox") {
-		t.Errorf("output:\n%s\nwant it to say BeeCloud itself is used", out)
-	}
-	if strings.Contains(out, env["BEECLOUD_APP_SECRET"]) || strings.Contains(out, env["BEECLOUD_MASTER_SECRET"]) {
-		t.Errorf("output shows a secret:\n%s", out)
-	}
+	assert.Contains(t, out, "payments are REAL", "output: want it to say BeeCloud itself is used")
+	assert.NotContains(t, out, "sandbox", "output: want it to say BeeCloud itself is used")
+	assert.NotContains(t, out, env["BEECLOUD_APP_SECRET"], "output shows the App Secret")
+	assert.NotContains(t, out, env["BEECLOUD_MASTER_SECRET"], "output shows the Master Secret")
 }
 
 func TestRunErrors(t *testing.T) {
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "net.Listen")
 	defer busy.Close()
 	tests := []struct {
 		name string
@@ -146,11 +127,9 @@ func TestRunErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
 			err := testCommand.Run(context.Background(), tt.args, func(k string) string { return tt.env[k] }, &out, &out, func(string) {
-				t.Error("run served; want an error")
+				assert.Fail(t, "run served; want an error")
 			})
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("got %v; want an error containing %q", err, tt.want)
-			}
+			assert.ErrorContains(t, err, tt.want, "Run(%q)", tt.args)
 		})
 	}
 }
@@ -167,9 +146,7 @@ func TestCtrlCWithSpareConnection(t *testing.T) {
 	}
 	url, stop := start(t, env, "-addr", "127.0.0.1:0")
 	spare, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "net.Dial: the spare connection")
 	defer spare.Close()
 	stop() // fails the test unless run returns nil
 }
