@@ -95,6 +95,7 @@ func (s *Shop) RunSweeper(ctx context.Context) {
 // rather than ask about each order, and the shop's instances, which share
 // the handler's Store, take turns: one sweeps each SweepEvery.
 func (s *Shop) Sweep(ctx context.Context) beecloud.SweepResult {
+	s.sweeps.Add(1)
 	if s.cfg.Client == nil {
 		return beecloud.SweepResult{}
 	}
@@ -115,3 +116,6 @@ func (s *Shop) Sweep(ctx context.Context) beecloud.SweepResult {
 	}
 	return res
 }
+
+// Sweeps returns how many sweeps have begun, for a health page or a test.
+func (s *Shop) Sweeps() int64 { return s.sweeps.Load() }

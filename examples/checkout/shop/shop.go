@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/paybutton/beecloud"
@@ -116,6 +117,7 @@ type Shop struct {
 	handler http.Handler
 
 	adminKey []byte // signs the admin forms' tokens
+	sweeps   atomic.Int64
 }
 
 // New returns the shop. It fails when cfg.BeeCloud lacks the App ID or a
