@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/paybutton/beecloud/examples/checkout/shop"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // axeScript returns axe-core's browser script, from $BEECLOUD_AXE or
@@ -20,7 +22,7 @@ func axeScript(t *testing.T) string {
 	if src == "" {
 		msg := "e2e: no axe-core: run npm install in e2e/ or set BEECLOUD_AXE to axe.min.js"
 		if os.Getenv("CI") == "true" && os.Getenv("BEECLOUD_REQUIRE_AXE") == "1" {
-			t.Fatal(msg)
+			require.Fail(t, msg)
 		}
 		t.Skip(msg)
 	}
@@ -69,7 +71,7 @@ func checkAxe(t *testing.T, b *Browser, axe, page string) {
 		});
 	})`)
 	for _, v := range vs {
-		t.Errorf("%s: axe %s (%s): %s\n\t%s", page, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n\t"))
+		assert.Failf(t, "axe violation", "%s: axe %s (%s): %s\n\t%s", page, v.ID, v.Impact, v.Help, strings.Join(v.Nodes, "\n\t"))
 	}
 }
 
@@ -106,9 +108,8 @@ func TestAccessibility(t *testing.T) {
 			page("pay")
 			// A browser hides a script's nonce attribute once a policy is in
 			// force, keeping the value in the nonce property.
-			if !Eval[bool](b, `(function (s) { return s.nonce.length >= 16 && s.getAttribute("nonce") === ""; })(document.getElementById("spay-script"))`) {
-				t.Error("pay page: want a Content-Security-Policy in force and BeeCloud's tag carrying its nonce")
-			}
+			assert.True(t, Eval[bool](b, `(function (s) { return s.nonce.length >= 16 && s.getAttribute("nonce") === ""; })(document.getElementById("spay-script"))`),
+				"pay page: want a Content-Security-Policy in force and BeeCloud's tag carrying its nonce")
 			b.Click("#pay-order")
 			sandboxMenu(b)
 			page("sandbox-menu")
@@ -148,9 +149,7 @@ func TestAccessibility(t *testing.T) {
 			// The pay page runs under a nonce-only script-src: the walk
 			// through it must not have tripped it.
 			for _, l := range b.Logs() {
-				if strings.Contains(l, "Content Security Policy") {
-					t.Errorf("browser log: %s", l)
-				}
+				assert.NotContains(t, l, "Content Security Policy", "browser log")
 			}
 		})
 	}

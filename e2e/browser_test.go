@@ -9,7 +9,7 @@
 // When the browser is missing the test is skipped with a message saying
 // so, unless CI=true: then it fails, so CI never passes without a browser.
 //
-// A Browser fails its test (t.Fatal) on any error, so tests read as steps:
+// A Browser fails its test at once (require) on any error, so tests read as steps:
 //
 //	b := NewBrowser(t)
 //	b.Navigate(srv.URL)               // waits for the load event
@@ -47,6 +47,8 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // tabTimeout bounds everything one test does in its tab; waitTimeout bounds
@@ -142,21 +144,19 @@ func newBrowser(t testing.TB, timeout time.Duration) *Browser {
 	if _, err := os.Stat(chromiumPath()); err != nil {
 		msg := fmt.Sprintf("e2e: no browser at %s (%v): install Debian's chromium package or set BEECLOUD_CHROMIUM", chromiumPath(), err)
 		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
+			require.Fail(t, msg)
 		}
 		t.Skip(msg)
 	}
 	shared.once.Do(startBrowser)
-	if shared.err != nil {
-		t.Fatalf("e2e: %v", shared.err)
-	}
+	require.NoError(t, shared.err, "e2e")
 
 	tab, closeTab := chromedp.NewContext(shared.ctx)
 	ctx, cancel := context.WithTimeout(tab, timeout)
 	b := &Browser{t: t, ctx: ctx}
 	if err := chromedp.Listen(tab, b.onEvent); err != nil {
 		closeTab()
-		t.Fatalf("e2e: opening a tab: %v", err)
+		require.NoError(t, err, "e2e: opening a tab")
 	}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -208,7 +208,7 @@ func (b *Browser) report() {
 	b.t.Logf("dialogs: %q\nexceptions: %q\nconsole: %q\nbrowser log: %q", b.dialogs, b.exceptions, b.console, b.logs)
 	b.mu.Unlock()
 	if png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot()); err == nil {
-		b.save(safeName(b.t.Name())+"-failed", png)
+		assert.NoError(b.t, b.save(safeName(b.t.Name())+"-failed", png), "e2e: saving the failed test's screenshot")
 	}
 }
 
@@ -245,9 +245,7 @@ func (b *Browser) Logs() []string {
 // Do runs chromedp actions in the tab.
 func (b *Browser) Do(actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	if err := chromedp.Do(b.ctx, actions...); err != nil {
-		b.t.Fatalf("e2e: %v", err)
-	}
+	require.NoError(b.t, chromedp.Do(b.ctx, actions...), "e2e")
 }
 
 // Navigate loads url and waits for its load event.
@@ -282,12 +280,11 @@ func (b *Browser) Click(selector string) {
 	b.t.Helper()
 	for try := 1; ; try++ {
 		err := chromedp.Do(b.ctx, chromedp.Click(chromedp.CSS(selector)))
-		if err == nil {
-			return
+		if err != nil && try < 3 && strings.Contains(err.Error(), "Could not find node with given id") {
+			continue
 		}
-		if try == 3 || !strings.Contains(err.Error(), "Could not find node with given id") {
-			b.t.Fatalf("e2e: %v", err)
-		}
+		require.NoError(b.t, err, "e2e: clicking %s", selector)
+		return
 	}
 }
 
@@ -295,9 +292,8 @@ func (b *Browser) Click(selector string) {
 // waitTimeout.
 func (b *Browser) WaitJS(expr string) {
 	b.t.Helper()
-	if _, err := chromedp.Run(b.ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(waitTimeout))); err != nil {
-		b.t.Fatalf("e2e: waiting for %s: %v", expr, err)
-	}
+	_, err := chromedp.Run(b.ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(waitTimeout)))
+	require.NoError(b.t, err, "e2e: waiting for %s", expr)
 }
 
 // WaitJSAcrossLoads waits, as WaitJS does, until the JavaScript
@@ -310,14 +306,14 @@ func (b *Browser) WaitJSAcrossLoads(expr string) {
 	for {
 		left := time.Until(deadline)
 		if left <= 0 {
-			b.t.Fatalf("e2e: waiting for %s across page loads: %v", expr, chromedp.ErrPollingTimeout)
+			require.Failf(b.t, chromedp.ErrPollingTimeout.Error(), "e2e: waiting for %s across page loads", expr)
 		}
 		_, err := chromedp.Run(b.ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(left)))
 		switch {
 		case err == nil:
 			return
 		case errors.Is(err, chromedp.ErrPollingTimeout) || b.ctx.Err() != nil:
-			b.t.Fatalf("e2e: waiting for %s across page loads: %v", expr, err)
+			require.NoError(b.t, err, "e2e: waiting for %s across page loads", expr)
 		}
 		// The document went away under the poll: wait for the next one.
 	}
@@ -328,9 +324,7 @@ func (b *Browser) WaitJSAcrossLoads(expr string) {
 func Eval[T any](b *Browser, expr string) T {
 	b.t.Helper()
 	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](expr))
-	if err != nil {
-		b.t.Fatalf("e2e: evaluating %s: %v", expr, err)
-	}
+	require.NoError(b.t, err, "e2e: evaluating %s", expr)
 	return v
 }
 
@@ -338,23 +332,21 @@ func Eval[T any](b *Browser, expr string) T {
 func (b *Browser) Screenshot(name string) {
 	b.t.Helper()
 	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		b.t.Fatalf("e2e: screenshot: %v", err)
-	}
-	b.save(name, png)
+	require.NoError(b.t, err, "e2e: screenshot")
+	assert.NoError(b.t, b.save(name, png), "e2e: saving the screenshot %s", name)
 }
 
-func (b *Browser) save(name string, png []byte) {
+// save writes png as out/name.png.
+func (b *Browser) save(name string, png []byte) error {
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		b.t.Errorf("e2e: %v", err)
-		return
+		return err
 	}
 	path := filepath.Join(outDir, name+".png")
 	if err := os.WriteFile(path, png, 0o644); err != nil {
-		b.t.Errorf("e2e: %v", err)
-		return
+		return err
 	}
 	b.t.Logf("screenshot: e2e/%s", path)
+	return nil
 }
 
 // safeName turns a test name into a file name.

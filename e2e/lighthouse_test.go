@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/paybutton/beecloud/examples/checkout/shop"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // lighthouseCategories are the Lighthouse categories scored; only
@@ -53,9 +55,7 @@ func TestLighthouse(t *testing.T) {
 				"--chrome-path="+chromiumPath(),
 				"--chrome-flags=--headless --no-sandbox --disable-gpu --disable-background-networking --disable-component-update --no-first-run")
 			out, err := cmd.Output()
-			if err != nil {
-				t.Fatalf("%s: %v", bin, err)
-			}
+			require.NoError(t, err, "%s %s", bin, p.url)
 			var report struct {
 				Categories map[string]struct {
 					Score float64 `json:"score"`
@@ -65,21 +65,18 @@ func TestLighthouse(t *testing.T) {
 					Score *float64 `json:"score"`
 				} `json:"audits"`
 			}
-			if err := json.Unmarshal(out, &report); err != nil {
-				t.Fatalf("lighthouse's report: %v", err)
-			}
+			require.NoError(t, json.Unmarshal(out, &report), "lighthouse's report")
 			var scores []string
 			for _, c := range lighthouseCategories {
 				scores = append(scores, fmt.Sprintf("%s %.0f", c, report.Categories[c].Score*100))
 			}
 			t.Logf("%s: %s", p.name, strings.Join(scores, ", "))
-			if s := report.Categories["accessibility"].Score * 100; s < 98 {
+			if s := report.Categories["accessibility"].Score * 100; !assert.GreaterOrEqual(t, s, 98.0, "%s: accessibility score", p.name) {
 				for id, a := range report.Audits {
 					if a.Score != nil && *a.Score < 1 {
 						t.Logf("audit %s: %s (%.2f)", id, a.Title, *a.Score)
 					}
 				}
-				t.Errorf("%s: accessibility %.0f; want at least 98", p.name, s)
 			}
 		})
 	}

@@ -44,7 +44,7 @@ func installNodeSDK(t *testing.T) string {
 		if _, err := exec.LookPath(tool); err != nil {
 			msg := fmt.Sprintf("e2e: %s not found (%v): install Debian's nodejs and npm packages to run BeeCloud's Node.js SDK against the sandbox", tool, err)
 			if os.Getenv("CI") == "true" {
-				t.Fatal(msg)
+				require.Fail(t, msg)
 			}
 			t.Skip(msg)
 		}
@@ -345,8 +345,7 @@ func TestNodeSDK(t *testing.T) {
 		}
 		assert.Equal(t, int(beecloud.CodeNoSuchBill), code("test mode: a live bill by id"), "test mode never shows live bills")
 		for name, check := range checks {
-			if c := code(name); c != 0 {
-				t.Errorf("%s: refused by the sandbox (result_code %d, %v)", name, c, got[name].Answer["err_detail"])
+			if !assert.Zero(t, code(name), "%s: refused by the sandbox: result_code (%v)", name, got[name].Answer["err_detail"]) {
 				continue
 			}
 			check(got[name].Answer)

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/paybutton/beecloud/examples/qrpay/qrshop"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // startQRPay runs the qrpay example offline, as "go run ./examples/qrpay"
@@ -17,18 +19,14 @@ import (
 func startQRPay(t *testing.T, test bool) *qrshop.Offline {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "net.Listen")
 	o, err := qrshop.StartOffline(ln, qrshop.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, test, 0)
 	if err != nil {
 		ln.Close()
-		t.Fatal(err)
 	}
+	require.NoError(t, err, "qrshop.StartOffline")
 	t.Cleanup(func() {
-		if err := o.Shutdown(context.Background()); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
+		assert.NoError(t, o.Shutdown(context.Background()), "Offline.Shutdown")
 	})
 	return o
 }
@@ -51,21 +49,13 @@ func TestQRPayInBrowser(t *testing.T) {
 			desk.WaitVisible("#qr")
 			no := Eval[string](desk, `document.getElementById("no").textContent`)
 			order, ok := o.Shop.Order(no)
-			if !ok {
-				t.Fatalf("the page shows order %q, which the shop does not have", no)
-			}
+			require.True(t, ok, "Shop.Order(%q): the page shows an order the shop does not have", no)
 
 			// The drawn code is the code_url's, and big enough to scan.
 			want, err := qrshop.NewQRCode(order.CodeURL)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := Eval[string](desk, `document.querySelector("#qr path").getAttribute("d")`); got != want.Path {
-				t.Fatalf("the page's QR code is not the code_url's")
-			}
-			if w := Eval[float64](desk, `document.getElementById("qr").getBoundingClientRect().width`); w < 150 {
-				t.Fatalf("the QR code is %v px wide; a phone needs more", w)
-			}
+			require.NoError(t, err, "qrshop.NewQRCode(%q)", order.CodeURL)
+			require.Equal(t, want.Path, Eval[string](desk, `document.querySelector("#qr path").getAttribute("d")`), "the page's QR code: want the code_url's")
+			require.GreaterOrEqual(t, Eval[float64](desk, `document.getElementById("qr").getBoundingClientRect().width`), 150.0, "the QR code's width: a phone needs it big enough")
 			desk.Screenshot("qrpay-" + strings.ReplaceAll(name, " ", "-") + "-qr")
 
 			// The phone scans: it opens the code_url and pays there.
@@ -74,22 +64,18 @@ func TestQRPayInBrowser(t *testing.T) {
 			phone.Click("#scan")
 
 			desk.WaitVisible("#paid")
-			if Eval[bool](desk, `!document.getElementById("waiting").hidden`) {
-				t.Fatal("the QR code is still shown after payment")
-			}
+			require.False(t, Eval[bool](desk, `!document.getElementById("waiting").hidden`), "the QR code is still shown after payment")
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			d, err := o.Sandbox.WaitDelivery(ctx, no)
-			if err != nil || !d.Acknowledged {
-				t.Fatalf("the shop did not acknowledge the webhook: %+v, %v", d, err)
-			}
+			require.NoError(t, err, "Sandbox.WaitDelivery(%q)", no)
+			require.True(t, d.Acknowledged, "the shop did not acknowledge the webhook: %+v", d)
 			pays := o.Sandbox.Payments()
-			if len(pays) != 1 || pays[0].Order.OutTradeNo != no || pays[0].Test != test {
-				t.Fatalf("payments: %+v; want one of order %s, test %v", pays, no, test)
-			}
-			if got, _ := o.Shop.Order(no); !got.Paid {
-				t.Fatal("the shop's order is not paid")
-			}
+			require.Len(t, pays, 1, "Sandbox.Payments()")
+			require.Equal(t, no, pays[0].Order.OutTradeNo, "the payment's order")
+			require.Equal(t, test, pays[0].Test, "the payment's Test")
+			got, _ := o.Shop.Order(no)
+			require.True(t, got.Paid, "Shop.Order(%q).Paid", no)
 		})
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/paybutton/beecloud"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestPayPageRendersWhileScriptHangs holds BeeCloud's script back for the
@@ -26,36 +28,23 @@ func TestPayPageRendersWhileScriptHangs(t *testing.T) {
 	opened := time.Now()
 	b.Open(s.URL)
 	b.WaitJS(`document.readyState !== "loading" && !!document.getElementById("own")`)
-	if took := time.Since(opened); took > 2*time.Second {
-		t.Errorf("the page took %v to be parsed with BeeCloud's script hanging; want it at once", took)
-	}
+	took := time.Since(opened)
+	assert.LessOrEqual(t, took, 2*time.Second, "the page took %v to be parsed with BeeCloud's script hanging; want it at once", took)
 	parsed := Eval[float64](b, `performance.getEntriesByType("navigation")[0].domContentLoadedEventEnd`)
 	t.Logf("DOMContentLoaded %.0f ms after navigation, with the script still hanging", parsed)
-	if parsed > 1000 {
-		t.Errorf("DOMContentLoaded came %.0f ms after navigation; want it not to wait for BeeCloud's script", parsed)
-	}
-	if h := Eval[string](b, `document.querySelector("h1").textContent`); h != "Hanging host" {
-		t.Errorf("got heading %q; want the page's", h)
-	}
-	if typ := Eval[string](b, `typeof BC`); typ != "undefined" {
-		t.Fatalf("typeof BC = %q; the test needs the script held back", typ)
-	}
+	assert.LessOrEqual(t, parsed, 1000.0, "DOMContentLoaded, ms after navigation: want it not to wait for BeeCloud's script")
+	assert.Equal(t, "Hanging host", Eval[string](b, `document.querySelector("h1").textContent`), "the page's heading")
+	require.Equal(t, "undefined", Eval[string](b, `typeof BC`), "typeof BC: the test needs the script held back")
 
 	b.Click("#own")
 	b.WaitJS(`window.__errs.length > 0`)
 	errs := Eval[[]stubErr](b, `window.__errs`)
-	took := time.Duration(errs[0].After * float64(time.Millisecond))
+	took = time.Duration(errs[0].After * float64(time.Millisecond))
 	t.Logf("Err after %v: %s", took.Round(time.Millisecond), errs[0].Err["ERROR"])
-	if took < timeout || took > timeout+time.Second {
-		t.Errorf("Err came %v after the click; want it within [%v, %v]", took, timeout, timeout+time.Second)
-	}
-	if !strings.Contains(errs[0].Err["ERROR"], "has not loaded 1.5 s after the click") {
-		t.Errorf("Err got %q; want it to say the script has not loaded", errs[0].Err["ERROR"])
-	}
+	assert.True(t, took >= timeout && took <= timeout+time.Second, "Err came %v after the click; want it within [%v, %v]", took, timeout, timeout+time.Second)
+	assert.Contains(t, errs[0].Err["ERROR"], "has not loaded 1.5 s after the click", "Err's ERROR: want it to say the script has not loaded")
 	b.Screenshot("pay-page-script-hanging")
-	if e := b.Exceptions(); len(e) != 0 {
-		t.Errorf("uncaught exceptions: %q", e)
-	}
+	assert.Empty(t, b.Exceptions(), "uncaught exceptions")
 }
 
 // TestButtonsUnderStrictCSP serves a page of ten buttons and one button
@@ -103,9 +92,7 @@ func TestButtonsUnderStrictCSP(t *testing.T) {
 		b.Navigate(s.URL)
 		b.Click("#own")
 		b.WaitJS(`window.__errs.length === 1`)
-		if e := Eval[[]stubErr](b, `window.__errs`)[0].Err["ERROR"]; !strings.Contains(e, "failed to load from") {
-			t.Errorf("Err got %q; want it to say the script failed to load", e)
-		}
+		assert.Contains(t, Eval[[]stubErr](b, `window.__errs`)[0].Err["ERROR"], "failed to load from", "Err's ERROR: want it to say the script failed to load")
 		checkOneRuntime(t, b)
 		checkNoViolations(t, b)
 	})
@@ -116,12 +103,9 @@ func TestButtonsUnderStrictCSP(t *testing.T) {
 		b := NewBrowser(t)
 		b.Navigate(s.URL)
 		b.WaitJS(`window.__csp.length >= 2`)
-		if Eval[bool](b, `!!window.__beecloud || typeof BC !== "undefined"`) {
-			t.Errorf("the runtime or BeeCloud's script ran without the nonce: the policy is not enforced, so the test proves nothing")
-		}
-		if !strings.Contains(strings.Join(b.Logs(), "\n"), "Content Security Policy") {
-			t.Errorf("browser log %q; want it to report the violations, as checkNoViolations expects", b.Logs())
-		}
+		assert.False(t, Eval[bool](b, `!!window.__beecloud || typeof BC !== "undefined"`),
+			"the runtime or BeeCloud's script ran without the nonce: the policy is not enforced, so the test proves nothing")
+		assert.Contains(t, strings.Join(b.Logs(), "\n"), "Content Security Policy", "browser log: want it to report the violations, as checkNoViolations expects")
 	})
 }
 
@@ -135,26 +119,19 @@ func checkOneRuntime(t *testing.T, b *Browser) {
 		tags: document.querySelectorAll("script#spay-script").length,
 		executable: Array.prototype.filter.call(document.scripts, function (s) { return !s.type || s.type === "text/javascript"; }).length
 	})`)
-	if got["runtimes"] != 1 || got["tags"] != 1 || got["executable"] != 3 {
-		t.Errorf("got %v; want 1 runtime, 1 BeeCloud tag and 3 executable scripts (the page's, the runtime, the tag)", got)
-	}
+	assert.Equal(t, map[string]int{"runtimes": 1, "tags": 1, "executable": 3}, got,
+		"scripts: want 1 runtime, 1 BeeCloud tag and 3 executable scripts (the page's, the runtime, the tag)")
 }
 
 // checkNoViolations fails if the page saw a securitypolicyviolation event
 // or the browser logged a Content Security Policy message.
 func checkNoViolations(t *testing.T, b *Browser) {
 	t.Helper()
-	if v := Eval[[]string](b, `window.__csp`); len(v) != 0 {
-		t.Errorf("securitypolicyviolation events: %q", v)
-	}
+	assert.Empty(t, Eval[[]string](b, `window.__csp`), "securitypolicyviolation events")
 	for _, l := range b.Logs() {
-		if strings.Contains(l, "Content Security Policy") {
-			t.Errorf("browser log: %s", l)
-		}
+		assert.NotContains(t, l, "Content Security Policy", "browser log")
 	}
 	for _, l := range b.Console() {
-		if strings.Contains(l, "Content Security Policy") {
-			t.Errorf("console: %s", l)
-		}
+		assert.NotContains(t, l, "Content Security Policy", "console")
 	}
 }

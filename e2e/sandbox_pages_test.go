@@ -13,6 +13,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/paybutton/beecloud"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // docsDir is where the screenshots the README shows are kept; a test run
@@ -26,20 +28,14 @@ var updateDocs = flag.Bool("update-docs", false, "write the README's screenshots
 func screenshotDoc(t *testing.T, b *Browser, name string) {
 	t.Helper()
 	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		t.Fatalf("e2e: screenshot: %v", err)
-	}
+	require.NoError(t, err, "e2e: screenshot")
 	dir := docsDir
 	if !*updateDocs {
 		dir = filepath.Join(outDir, "docs")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatalf("e2e: %v", err)
-		}
+		require.NoError(t, os.MkdirAll(dir, 0o755), "e2e: screenshot directory")
 	}
 	path := filepath.Join(dir, name+".png")
-	if err := os.WriteFile(path, png, 0o644); err != nil {
-		t.Fatalf("e2e: %v", err)
-	}
+	require.NoError(t, os.WriteFile(path, png, 0o644), "e2e: writing %s", path)
 	t.Logf("screenshot: %s", path)
 }
 
@@ -76,18 +72,12 @@ func lineCounts(b *Browser, selector string) []int {
 // text of an element matching oneLine wraps.
 func checkLayout(t *testing.T, b *Browser, page string, oneLine ...string) {
 	t.Helper()
-	if over := overflowing(b); len(over) != 0 {
-		t.Errorf("%s: elements wider than the viewport: %q", page, over)
-	}
+	assert.Empty(t, overflowing(b), "%s: elements wider than the viewport", page)
 	for _, sel := range oneLine {
 		counts := lineCounts(b, sel)
-		if len(counts) == 0 {
-			t.Errorf("%s: no element matches %s", page, sel)
-		}
+		assert.NotEmpty(t, counts, "%s: no element matches %s", page, sel)
 		for i, n := range counts {
-			if n != 1 {
-				t.Errorf("%s: %s #%d is laid out on %d lines; want 1", page, sel, i, n)
-			}
+			assert.Equal(t, 1, n, "%s: lines of %s #%d", page, sel, i)
 		}
 	}
 }
@@ -106,9 +96,11 @@ func TestSandboxPayFlowLayouts(t *testing.T) {
 		set   func(*Browser)
 		sub   string
 		sheet string // the menu's align-items: centred modal or bottom sheet
+		kinds string // how each channel of the menu pays, in words
 	}{
-		{"desktop", viewDesktop, "ALI_WEB", "center"},
-		{"phone", viewPhone, "ALI_WAP", "flex-end"},
+		{"desktop", viewDesktop, "ALI_WEB", "center", "网页支付,扫码支付,网页支付"},
+		// A phone's menu has no QR code channel.
+		{"phone", viewPhone, "ALI_WAP", "flex-end", "手机网页支付,网页支付"},
 	} {
 		t.Run(view.name, func(t *testing.T) {
 			sb := newTestSandbox(t, beecloud.ChannelAli, beecloud.ChannelWxMP, beecloud.ChannelUN)
@@ -119,15 +111,10 @@ func TestSandboxPayFlowLayouts(t *testing.T) {
 			b.Navigate(s.URL)
 			b.Click(".beecloud-button")
 			sandboxMenu(b)
-			if got := Eval[string](b, `getComputedStyle(document.querySelector("#beecloud-sandbox-menu")).alignItems`); got != view.sheet {
-				t.Errorf("menu: got align-items %q; want %q", got, view.sheet)
-			}
+			assert.Equal(t, view.sheet, Eval[string](b, `getComputedStyle(document.querySelector("#beecloud-sandbox-menu")).alignItems`), "menu: align-items")
 			// Buyers read channel names and how they pay, never codes.
 			subs := Eval[string](b, `Array.from(document.querySelectorAll("#beecloud-sandbox-menu .bcs-sub"), e => e.textContent).join(",")`)
-			// A phone's menu has no QR code channel.
-			if subs != "网页支付,扫码支付,网页支付" && subs != "手机网页支付,网页支付" {
-				t.Errorf("menu: got kinds %q; want words, not channel codes", subs)
-			}
+			assert.Equal(t, view.kinds, subs, "menu: kinds; want words, not channel codes")
 			checkLayout(t, b, "menu")
 			if view.name == "desktop" {
 				screenshotDoc(t, b, "sandbox-menu")
@@ -137,24 +124,16 @@ func TestSandboxPayFlowLayouts(t *testing.T) {
 
 			b.Click(`[data-channel="ali"]`)
 			b.WaitVisible("#pay")
-			if got := Eval[string](b, `document.getElementById("bill").dataset.sub`); got != view.sub {
-				t.Errorf("pay page: got channel %q; want %q", got, view.sub)
-			}
-			if brand := Eval[string](b, `document.querySelector(".bcs-brand").textContent`); strings.Contains(brand, "ALI_") {
-				t.Errorf("pay page: got %q; want the channel's name, not its code", brand)
-			}
+			assert.Equal(t, view.sub, Eval[string](b, `document.getElementById("bill").dataset.sub`), "pay page: channel")
+			assert.NotContains(t, Eval[string](b, `document.querySelector(".bcs-brand").textContent`), "ALI_", "pay page: want the channel's name, not its code")
 			checkLayout(t, b, "pay page", "#out-trade-no")
 			screenshotDoc(t, b, "pay-"+view.name)
 
 			b.Click("#pay")
 			b.WaitVisible("#result")
 			checkLayout(t, b, "result page", "#bill-no")
-			if got := Eval[string](b, `document.querySelector("#result h1").textContent`); got != "支付成功" {
-				t.Errorf("result page: got %q; want 支付成功", got)
-			}
-			if svg := Eval[bool](b, `!!document.querySelector("#result svg.bcs-state-icon.bcs-ok")`); !svg {
-				t.Errorf("result page: no SVG state icon")
-			}
+			assert.Equal(t, "支付成功", Eval[string](b, `document.querySelector("#result h1").textContent`), "result page: heading")
+			assert.True(t, Eval[bool](b, `!!document.querySelector("#result svg.bcs-state-icon.bcs-ok")`), "result page: no SVG state icon")
 			b.Screenshot("sandbox-result-" + view.name)
 			waitSandboxWebhook(t, sb, o, view.sub)
 
@@ -162,17 +141,14 @@ func TestSandboxPayFlowLayouts(t *testing.T) {
 			for i := range 3 {
 				d := o
 				d.OutTradeNo = fmt.Sprintf("%s%02d", o.OutTradeNo[:30], i)
-				if _, err := sb.Pay(sandboxConfig.AppID, mustParams(t, d), beecloud.ChannelWxMP); err != nil {
-					t.Fatal(err)
-				}
+				_, err := sb.Pay(sandboxConfig.AppID, mustParams(t, d), beecloud.ChannelWxMP)
+				require.NoError(t, err, "Sandbox.Pay(%s)", d.OutTradeNo)
 			}
 			b.Navigate(sb.URL)
 			b.WaitVisible("#bills")
 			checkLayout(t, b, "dashboard", "#bills .bcs-no", "#webhooks .bcs-no")
 			states := Eval[string](b, `Array.from(document.querySelectorAll("#bills .bcs-tag"), e => e.textContent).join(",")`)
-			if states != "已支付,已支付,已支付,已支付" {
-				t.Errorf("dashboard states: got %q; want Chinese states", states)
-			}
+			assert.Equal(t, "已支付,已支付,已支付,已支付", states, "dashboard states: want Chinese states")
 			b.Screenshot("sandbox-dashboard-" + view.name)
 		})
 	}
@@ -183,18 +159,14 @@ func TestSandboxPayFlowLayouts(t *testing.T) {
 func EvalAsync[T any](b *Browser, expr string) T {
 	b.t.Helper()
 	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
-	if err != nil {
-		b.t.Fatalf("e2e: evaluating %s: %v", expr, err)
-	}
+	require.NoError(b.t, err, "e2e: evaluating %s", expr)
 	return v
 }
 
 func mustParams(t *testing.T, o beecloud.Order) beecloud.Params {
 	t.Helper()
 	p, err := sandboxConfig.Params(o)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "Config.Params")
 	return p
 }
 
@@ -219,9 +191,8 @@ func TestSandboxQRCodeHint(t *testing.T) {
 			b.Click(".beecloud-button")
 			b.WaitVisible("#qr")
 			hint := Eval[string](b, `document.getElementById("qr-status").textContent`)
-			if !strings.Contains(hint, view.want) || strings.Contains(hint, view.wantNot) {
-				t.Errorf("QR hint %q; want it to say %q and not %q", hint, view.want, view.wantNot)
-			}
+			assert.Contains(t, hint, view.want, "QR hint")
+			assert.NotContains(t, hint, view.wantNot, "QR hint")
 			checkLayout(t, b, "QR page", "#out-trade-no")
 			b.Screenshot("sandbox-qr-" + view.name)
 		})
@@ -240,12 +211,9 @@ func TestSandboxMenuDialog(t *testing.T) {
 	b.Click(".beecloud-button")
 	sandboxMenu(b)
 	b.WaitJS(`document.activeElement && document.activeElement.dataset.channel === "ali"`)
-	if role := Eval[string](b, `(s => s.getAttribute("role") + "," + s.getAttribute("aria-modal") + "," + document.getElementById(s.getAttribute("aria-labelledby")).textContent)(document.querySelector("#beecloud-sandbox-menu .bcs-sheet"))`); role != "dialog,true,选择支付方式" {
-		t.Errorf("sheet: got role,aria-modal,label %q; want dialog,true,选择支付方式", role)
-	}
-	if got := Eval[string](b, `getComputedStyle(document.documentElement).overflow`); got != "hidden" {
-		t.Errorf("page behind the menu: got overflow %q; want hidden", got)
-	}
+	assert.Equal(t, "dialog,true,选择支付方式", Eval[string](b, `(s => s.getAttribute("role") + "," + s.getAttribute("aria-modal") + "," + document.getElementById(s.getAttribute("aria-labelledby")).textContent)(document.querySelector("#beecloud-sandbox-menu .bcs-sheet"))`),
+		"sheet: role,aria-modal,label")
+	assert.Equal(t, "hidden", Eval[string](b, `getComputedStyle(document.documentElement).overflow`), "page behind the menu: overflow")
 	focused := func() string {
 		return Eval[string](b, `(e => e.dataset.channel || e.dataset.action || e.tagName)(document.activeElement)`)
 	}
@@ -256,33 +224,25 @@ func TestSandboxMenuDialog(t *testing.T) {
 		b.Do(chromedp.KeyEvent(kb.Tab))
 		order = append(order, focused())
 	}
-	if got, want := strings.Join(order, ","), "wxmp,un,close,ali,wxmp"; got != want {
-		t.Errorf("Tab order: got %s; want %s", got, want)
-	}
+	assert.Equal(t, "wxmp,un,close,ali,wxmp", strings.Join(order, ","), "Tab order")
 	order = nil
 	for range 3 {
 		b.Do(chromedp.KeyEvent(kb.Tab, chromedp.KeyModifiers(chromedp.ModifierShift)))
 		order = append(order, focused())
 	}
-	if got, want := strings.Join(order, ","), "ali,close,un"; got != want {
-		t.Errorf("Shift+Tab order: got %s; want %s", got, want)
-	}
+	assert.Equal(t, "ali,close,un", strings.Join(order, ","), "Shift+Tab order")
 	b.Do(chromedp.KeyEvent(kb.Escape))
 	b.WaitJS(`!document.getElementById("beecloud-sandbox-menu")`)
 	if !Eval[bool](b, `document.activeElement === document.querySelector(".beecloud-button")`) {
-		t.Errorf("after Escape: focus on %s; want the pay button", focused())
+		assert.Fail(t, "after Escape: focus on "+focused()+"; want the pay button")
 	}
-	if got := Eval[string](b, `getComputedStyle(document.documentElement).overflow`); got != "visible" {
-		t.Errorf("after closing: got overflow %q; want visible", got)
-	}
+	assert.Equal(t, "visible", Eval[string](b, `getComputedStyle(document.documentElement).overflow`), "after closing: overflow")
 	// The close button and a click on the backdrop close it too.
 	b.Click(".beecloud-button")
 	sandboxMenu(b)
 	b.Click(`#beecloud-sandbox-menu [data-action="close"]`)
 	b.WaitJS(`!document.getElementById("beecloud-sandbox-menu") && document.activeElement === document.querySelector(".beecloud-button")`)
-	if len(sb.Bills()) != 0 {
-		t.Errorf("closing the menu made a bill")
-	}
+	assert.Empty(t, sb.Bills(), "closing the menu made a bill")
 }
 
 // TestSandboxBackAfterPaying goes back to the pay page after paying: the
@@ -304,12 +264,8 @@ func TestSandboxBackAfterPaying(t *testing.T) {
 
 	b.Do(chromedp.NavigateBack())
 	b.WaitJSAcrossLoads(`document.getElementById("settled") !== null`)
-	if got := Eval[string](b, `document.getElementById("settled").textContent`); !strings.Contains(got, "已支付") {
-		t.Errorf("pay page after Back: got %q; want it to say the bill is paid", got)
-	}
-	if Eval[bool](b, `!!document.getElementById("fail")`) {
-		t.Errorf("pay page after Back still offers 支付失败")
-	}
+	assert.Contains(t, Eval[string](b, `document.getElementById("settled").textContent`), "已支付", "pay page after Back: want it to say the bill is paid")
+	assert.False(t, Eval[bool](b, `!!document.getElementById("fail")`), "pay page after Back still offers 支付失败")
 	// "reload" when the page came from the back-forward cache and its
 	// pageshow handler loaded it again, "back_forward" when Chromium
 	// loaded it afresh.
@@ -325,20 +281,14 @@ func TestSandboxBackAfterPaying(t *testing.T) {
 	b.Click(`[data-channel="ali"]`)
 	b.WaitVisible("#fail")
 	id := Eval[string](b, `document.getElementById("bill").dataset.bill`)
-	if got := EvalAsync[int](b, `fetch("/sandbox/pay/`+id+`/pay", {method: "POST", headers: {Accept: "application/json"}}).then(r => r.status)`); got != 200 {
-		t.Fatalf("paying the bill from the page: got status %d", got)
-	}
+	require.Equal(t, 200, EvalAsync[int](b, `fetch("/sandbox/pay/`+id+`/pay", {method: "POST", headers: {Accept: "application/json"}}).then(r => r.status)`), "paying the bill from the page: status")
 	b.Click("#fail")
 	b.WaitVisible("#problem")
-	if got := Eval[string](b, `document.getElementById("problem").dataset.problem + ": " + document.querySelector("#problem h1").textContent`); got != "settled: 这笔账单已支付" {
-		t.Errorf("支付失败 on a paid bill: got %q; want the settled page", got)
-	}
-	if !Eval[bool](b, `!!document.querySelector("#problem a#next") && getComputedStyle(document.body).backgroundColor === "rgb(242, 243, 245)"`) {
-		t.Errorf("the settled page is not styled or offers no way on")
-	}
-	if msg := Eval[string](b, `document.querySelector("#problem .bcs-message").textContent`); !strings.Contains(msg, "支付成功") || !strings.Contains(msg, "北京时间") {
-		t.Errorf("the settled page says %q; want what happened, when (Beijing time)", msg)
-	}
+	assert.Equal(t, "settled: 这笔账单已支付", Eval[string](b, `document.getElementById("problem").dataset.problem + ": " + document.querySelector("#problem h1").textContent`), "支付失败 on a paid bill: want the settled page")
+	assert.True(t, Eval[bool](b, `!!document.querySelector("#problem a#next") && getComputedStyle(document.body).backgroundColor === "rgb(242, 243, 245)"`), "the settled page is not styled or offers no way on")
+	msg := Eval[string](b, `document.querySelector("#problem .bcs-message").textContent`)
+	assert.Contains(t, msg, "支付成功", "the settled page: want it to say what happened")
+	assert.Contains(t, msg, "北京时间", "the settled page: want it to say when (Beijing time)")
 	b.Screenshot("sandbox-settled")
 }
 
@@ -358,18 +308,12 @@ func TestSandboxErrorPages(t *testing.T) {
 		b.Navigate(sb.URL + tc.path)
 		b.WaitVisible("#problem")
 		got := Eval[string](b, `document.getElementById("problem").dataset.problem + ": " + document.querySelector("#problem h1").textContent`)
-		if want := tc.problem + ": " + tc.heading; got != want {
-			t.Errorf("%s: got %q; want %q", tc.path, got, want)
-		}
-		if !Eval[bool](b, `getComputedStyle(document.body).backgroundColor === "rgb(242, 243, 245)" && document.querySelector(".bcs-message").textContent.length > 10`) {
-			t.Errorf("%s: not styled, or says nothing", tc.path)
-		}
+		assert.Equal(t, tc.problem+": "+tc.heading, got, "%s: problem: heading", tc.path)
+		assert.True(t, Eval[bool](b, `getComputedStyle(document.body).backgroundColor === "rgb(242, 243, 245)" && document.querySelector(".bcs-message").textContent.length > 10`), "%s: not styled, or says nothing", tc.path)
 		checkLayout(t, b, tc.path)
 	}
 	b.Screenshot("sandbox-no-bill")
-	if got := EvalAsync[string](b, `Promise.all(["/favicon.ico", document.querySelector("link[rel=icon]").href].map(u => fetch(u).then(r => r.status + " " + r.headers.get("Content-Type")))).then(a => a.join(","))`); got != "200 image/svg+xml,200 image/svg+xml" {
-		t.Errorf("favicon: got %q", got)
-	}
+	assert.Equal(t, "200 image/svg+xml,200 image/svg+xml", EvalAsync[string](b, `Promise.all(["/favicon.ico", document.querySelector("link[rel=icon]").href].map(u => fetch(u).then(r => r.status + " " + r.headers.get("Content-Type")))).then(a => a.join(","))`), "favicon: status and type")
 }
 
 // TestSandboxDashboardLive keeps the dashboard open while bills are made
@@ -383,26 +327,18 @@ func TestSandboxDashboardLive(t *testing.T) {
 	Eval[bool](b, `window.__sameDocument = true`)
 	o := newSandboxOrder()
 	start := time.Now()
-	if _, err := sb.Pay(sandboxConfig.AppID, mustParams(t, o), beecloud.ChannelAli); err != nil {
-		t.Fatal(err)
-	}
+	_, err := sb.Pay(sandboxConfig.AppID, mustParams(t, o), beecloud.ChannelAli)
+	require.NoError(t, err, "Sandbox.Pay")
 	b.WaitJS(`document.querySelector("#bills").textContent.includes("` + o.OutTradeNo + `") && document.querySelector("#webhooks").textContent.includes("已确认")`)
 	t.Logf("the dashboard showed the payment and its webhook %v after it", time.Since(start).Round(time.Millisecond))
-	if !Eval[bool](b, `window.__sameDocument === true`) {
-		t.Errorf("the dashboard reloaded; want it to update in place")
-	}
+	assert.True(t, Eval[bool](b, `window.__sameDocument === true`), "the dashboard reloaded; want it to update in place")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := sb.WaitDelivery(ctx, o.OutTradeNo); err != nil {
-		t.Fatal(err)
-	}
+	_, err = sb.WaitDelivery(ctx, o.OutTradeNo)
+	require.NoError(t, err, "Sandbox.WaitDelivery(%q)", o.OutTradeNo)
 	b.WaitJS(`document.querySelector("#webhooks").textContent.includes("已确认")`)
 	tags := Eval[string](b, `Array.from(document.querySelectorAll("#dashboard .bcs-tag"), e => e.textContent).join(",")`)
-	if tags != "已支付,已确认" {
-		t.Errorf("dashboard states: got %q; want 已支付,已确认", tags)
-	}
-	if text := Eval[string](b, `document.getElementById("dashboard").innerText`); !strings.Contains(text, "北京时间") {
-		t.Errorf("dashboard: %q; want it to say its times are Beijing time", text)
-	}
+	assert.Equal(t, "已支付,已确认", tags, "dashboard states")
+	assert.Contains(t, Eval[string](b, `document.getElementById("dashboard").innerText`), "北京时间", "dashboard: want it to say its times are Beijing time")
 	b.Screenshot("sandbox-dashboard-live")
 }

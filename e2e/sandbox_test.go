@@ -16,6 +16,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/beecloudtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // sandboxConfig is BeeCloud's public test app, with the Master Secret of
@@ -82,9 +84,7 @@ func newSandboxShop(t *testing.T, sb *beecloudtest.Sandbox, cfg beecloud.Config,
 	page := template.Must(template.New("shop").Funcs(cfg.FuncMap()).Parse(sandboxShopPage))
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		if err := page.Execute(w, map[string]any{"Order": s.order, "Own": s.own, "Callbacks": sandboxShopCallbacks}); err != nil {
-			t.Errorf("shop page: %v", err)
-		}
+		assert.NoError(t, page.Execute(w, map[string]any{"Order": s.order, "Own": s.own, "Callbacks": sandboxShopCallbacks}), "the shop's page")
 	})
 	mux.HandleFunc("GET /done", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(`<!DOCTYPE html><meta charset="utf-8"><h1 id="done">谢谢惠顾</h1>`))
@@ -120,16 +120,14 @@ func waitSandboxWebhook(t *testing.T, sb *beecloudtest.Sandbox, o beecloud.Order
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	d, err := sb.WaitDelivery(ctx, o.OutTradeNo)
-	if err != nil || !d.Acknowledged {
-		t.Fatalf("webhook of %s: got %+v, %v; want it acknowledged", o.OutTradeNo, d, err)
-	}
+	require.NoError(t, err, "Sandbox.WaitDelivery(%q)", o.OutTradeNo)
+	require.True(t, d.Acknowledged, "webhook of %s: got %+v; want it acknowledged", o.OutTradeNo, d)
 	n, err := sandboxConfig.ParseNotification(d.Body)
-	if err != nil {
-		t.Fatalf("webhook of %s: %v", o.OutTradeNo, err)
-	}
-	if n.SubChannelType != sub || n.TransactionID != o.OutTradeNo || n.TransactionFee != o.Amount || !n.TradeSuccess {
-		t.Errorf("webhook: got %s; want %s of %s for %d", d.Body, sub, o.OutTradeNo, o.Amount)
-	}
+	require.NoError(t, err, "ParseNotification: the webhook of %s", o.OutTradeNo)
+	assert.Equal(t, sub, n.SubChannelType, "webhook %s: sub_channel_type", d.Body)
+	assert.Equal(t, o.OutTradeNo, n.TransactionID, "webhook %s: transaction_id", d.Body)
+	assert.Equal(t, o.Amount, n.TransactionFee, "webhook %s: transaction_fee", d.Body)
+	assert.True(t, n.TradeSuccess, "webhook %s: trade_success", d.Body)
 }
 
 func viewDesktop(b *Browser) { b.Do(chromedp.EmulateViewport(1280, 800)) }
@@ -165,24 +163,16 @@ func TestSandboxMenuPayReturn(t *testing.T) {
 	b.Navigate(s.URL)
 	b.Click(".beecloud-button")
 	// No openid: WeChat JSAPI is not offered outside WeChat.
-	if got, want := sandboxMenu(b), "ali:支付宝,wxmp:微信扫码支付,un:银联在线支付,jd:京东支付"; got != want {
-		t.Errorf("menu: got %q; want %q", got, want)
-	}
-	if got := Eval[string](b, `getComputedStyle(document.querySelector("#beecloud-sandbox-menu")).alignItems`); got != "center" {
-		t.Errorf("desktop menu: got align-items %q; want a centred modal", got)
-	}
+	assert.Equal(t, "ali:支付宝,wxmp:微信扫码支付,un:银联在线支付,jd:京东支付", sandboxMenu(b), "the menu's channels")
+	assert.Equal(t, "center", Eval[string](b, `getComputedStyle(document.querySelector("#beecloud-sandbox-menu")).alignItems`), "desktop menu: align-items; want a centred modal")
 	b.Screenshot("sandbox-menu-desktop")
 	b.Click(`[data-channel="ali"]`)
 	b.WaitVisible("#pay")
-	if got := Eval[string](b, `document.getElementById("title").textContent + " " + document.getElementById("amount").textContent`); got != "测试商品 ¥1.50" {
-		t.Errorf("pay page summary: got %q; want %q", got, "测试商品 ¥1.50")
-	}
+	assert.Equal(t, "测试商品 ¥1.50", Eval[string](b, `document.getElementById("title").textContent + " " + document.getElementById("amount").textContent`), "pay page summary")
 	b.Screenshot("sandbox-pay-page")
 	b.Click("#pay")
 	b.WaitVisible("#done")
-	if got, want := Eval[string](b, `location.href`), s.order.ReturnURL+"?bill_no="+o.OutTradeNo+"&spay_result=SUCCESS&total_fee=150"; got != want {
-		t.Errorf("return_url: got %q; want %q", got, want)
-	}
+	assert.Equal(t, s.order.ReturnURL+"?bill_no="+o.OutTradeNo+"&spay_result=SUCCESS&total_fee=150", Eval[string](b, `location.href`), "return_url")
 	waitSandboxWebhook(t, sb, o, "ALI_WEB")
 }
 
@@ -195,14 +185,10 @@ func TestSandboxMobileSheet(t *testing.T) {
 	b.Navigate(s.URL)
 	b.Click(".beecloud-button")
 	// No QR code channel: a phone cannot scan its own screen.
-	if got, want := sandboxMenu(b), "ali:支付宝,un:银联在线支付"; got != want {
-		t.Errorf("menu: got %q; want %q", got, want)
-	}
+	assert.Equal(t, "ali:支付宝,un:银联在线支付", sandboxMenu(b), "the menu's channels")
 	// A bottom sheet: as wide as the screen, touching its bottom.
-	if got := Eval[string](b, `(r => Math.round(r.left) + "," + Math.round(r.right - innerWidth) + "," + Math.round(r.bottom - innerHeight))(
-		document.querySelector("#beecloud-sandbox-menu .bcs-sheet").getBoundingClientRect())`); got != "0,0,0" {
-		t.Errorf("mobile menu: got left, right-innerWidth, bottom-innerHeight = %s; want 0,0,0", got)
-	}
+	assert.Equal(t, "0,0,0", Eval[string](b, `(r => Math.round(r.left) + "," + Math.round(r.right - innerWidth) + "," + Math.round(r.bottom - innerHeight))(
+		document.querySelector("#beecloud-sandbox-menu .bcs-sheet").getBoundingClientRect())`), "mobile menu: left, right-innerWidth, bottom-innerHeight")
 	b.Screenshot("sandbox-menu-mobile")
 	b.Click(`[data-channel="ali"]`)
 	b.WaitVisible("#pay")
@@ -222,14 +208,10 @@ func TestSandboxInstantChannel(t *testing.T) {
 	b.Navigate(s.URL)
 	b.Click(".beecloud-button")
 	b.WaitVisible("#pay")
-	if got := Eval[string](b, `document.getElementById("bill").dataset.channel`); got != "un" {
-		t.Errorf("pay page of channel %q; want un", got)
-	}
+	assert.Equal(t, "un", Eval[string](b, `document.getElementById("bill").dataset.channel`), "the pay page's channel")
 	b.Click("#pay")
 	b.WaitVisible("#done")
-	if shown := Eval[any](b, `sessionStorage.getItem("menuShown")`); shown != nil {
-		t.Errorf("instant_channel showed the menu")
-	}
+	assert.Nil(t, Eval[any](b, `sessionStorage.getItem("menuShown")`), "instant_channel showed the menu")
 	waitSandboxWebhook(t, sb, o, "UN_WEB")
 }
 
@@ -258,20 +240,18 @@ func TestSandboxRefusesClick(t *testing.T) {
 			b.Click("#buy")
 			b.WaitJS(`rec.errs.length > 0`)
 			got := Eval[[]map[string]string](b, `rec.errs`)
-			if len(got) != 1 || !strings.Contains(got[0]["ERROR"], tc.want) {
-				t.Errorf("BC.err got %v; want one {ERROR: …%s…}", got, tc.want)
+			if assert.Len(t, got, 1, "BC.err calls") {
+				assert.Contains(t, got[0]["ERROR"], tc.want, "BC.err's ERROR")
 			}
-			if de := Eval[[]map[string]string](b, `rec.dataErrors`); len(de) != 1 || de[0]["ERROR"] != got[0]["ERROR"] {
-				t.Errorf("event.dataError got %v; want the same error", de)
+			// got holds one call at least: WaitJS waited for it.
+			if de := Eval[[]map[string]string](b, `rec.dataErrors`); assert.Len(t, de, 1, "event.dataError calls") {
+				assert.Equal(t, got[0]["ERROR"], de[0]["ERROR"], "event.dataError's ERROR: want BC.err's")
 			}
-			if Eval[bool](b, `!!document.getElementById("beecloud-sandbox-menu")`) {
-				t.Errorf("a refused click showed the menu")
-			}
+			assert.False(t, Eval[bool](b, `!!document.getElementById("beecloud-sandbox-menu")`), "a refused click showed the menu")
 		})
 	}
-	if n, p := len(sb.Bills()), len(sb.Payments()); n != 0 || p != 0 {
-		t.Errorf("refused clicks made %d bills and %d payments; want none", n, p)
-	}
+	assert.Empty(t, sb.Bills(), "bills made by refused clicks")
+	assert.Empty(t, sb.Payments(), "payments made by refused clicks")
 }
 
 func TestSandboxQRCode(t *testing.T) {
@@ -285,9 +265,7 @@ func TestSandboxQRCode(t *testing.T) {
 	b.Click(".beecloud-button")
 	b.Click(`[data-channel="wxmp"]`)
 	b.WaitVisible("#qr")
-	if Eval[bool](b, `!!document.getElementById("pay")`) {
-		t.Errorf("the QR page offers #pay; want only the simulated scan")
-	}
+	assert.False(t, Eval[bool](b, `!!document.getElementById("pay")`), "the QR page offers #pay; want only the simulated scan")
 	b.Screenshot("sandbox-qr-page")
 	// The scan pays from "the phone"; the page learns it by polling.
 	b.Click("#scan")
@@ -329,22 +307,17 @@ func TestSandboxWeChatJSAPI(t *testing.T) {
 			if tc.paid {
 				first = "success"
 			}
-			if len(got) != 2 || got[0][0] != first || got[1][0] != "finish" {
-				t.Fatalf("callbacks: got %v; want %s then finish", got, first)
-			}
-			if res, _ := got[1][1].(map[string]any); res["err_msg"] != tc.errMsg {
-				t.Errorf("res: got %v; want err_msg %q", res, tc.errMsg)
-			}
-			if loc := Eval[string](b, `location.href`); loc != s.URL+"/" {
-				t.Errorf("JSAPI payment left the page for %q", loc)
-			}
-			if ex := b.Exceptions(); len(ex) != 0 {
-				t.Errorf("the page threw: %q", ex)
-			}
+			require.Len(t, got, 2, "callbacks: got %v; want %s then finish", got, first)
+			require.Equal(t, first, got[0][0], "callbacks: got %v; want %s then finish", got, first)
+			require.Equal(t, "finish", got[1][0], "callbacks: got %v; want %s then finish", got, first)
+			res, _ := got[1][1].(map[string]any)
+			assert.Equal(t, tc.errMsg, res["err_msg"], "wxJsapiFinish's res: err_msg")
+			assert.Equal(t, s.URL+"/", Eval[string](b, `location.href`), "JSAPI payment left the page")
+			assert.Empty(t, b.Exceptions(), "the page threw")
 			if tc.paid {
 				waitSandboxWebhook(t, sb, o, "WX_JSAPI")
-			} else if p := sb.Payments(); len(p) != 0 {
-				t.Errorf("got %d payments; want none", len(p))
+			} else {
+				assert.Empty(t, sb.Payments(), "Sandbox.Payments()")
 			}
 		})
 	}
@@ -365,19 +338,14 @@ func TestSandboxFailAndCancel(t *testing.T) {
 	b.Click(`[data-channel="ali"]`)
 	b.Click("#fail")
 	b.WaitVisible("#result")
-	if got := Eval[string](b, `document.getElementById("result").dataset.result`); got != "failed" {
-		t.Errorf("result page: got %q; want failed", got)
-	}
+	assert.Equal(t, "failed", Eval[string](b, `document.getElementById("result").dataset.result`), "result page: data-result")
 	var states []string
 	for _, bill := range sb.Bills() {
 		states = append(states, string(bill.State))
 	}
-	if got := strings.Join(states, ","); got != "cancelled,failed" {
-		t.Errorf("bills: got %s; want cancelled,failed", got)
-	}
-	if p, d := sb.Payments(), sb.Deliveries(); len(p) != 0 || len(d) != 0 {
-		t.Errorf("got %d payments and %d webhooks; want none", len(p), len(d))
-	}
+	assert.Equal(t, "cancelled,failed", strings.Join(states, ","), "the bills' states")
+	assert.Empty(t, sb.Payments(), "Sandbox.Payments()")
+	assert.Empty(t, sb.Deliveries(), "Sandbox.Deliveries(): webhooks")
 }
 
 func TestSandboxDebugPanel(t *testing.T) {
@@ -394,7 +362,5 @@ func TestSandboxDebugPanel(t *testing.T) {
 	// The panel stays under the menu: the buyer can still pick a channel.
 	b.Click(`[data-channel="ali"]`)
 	b.WaitVisible("#pay")
-	if d := b.Dialogs(); len(d) != 0 {
-		t.Errorf("debug opened dialogs: %q", d)
-	}
+	assert.Empty(t, b.Dialogs(), "dialogs opened by debug")
 }

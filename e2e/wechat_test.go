@@ -6,13 +6,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/beecloudtest"
 	"github.com/paybutton/beecloud/examples/wechat-jsapi/wxshop"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // startWeChatShop runs the wechat-jsapi example offline, wired as
@@ -39,9 +40,7 @@ func startWeChatShop(t *testing.T) (*httptest.Server, *beecloudtest.Sandbox, *wx
 		},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "wxshop.New")
 	mux.Handle("/", h)
 	mux.Handle("/fake-wechat/", fake)
 	return srv, sb, fake
@@ -58,60 +57,44 @@ func TestWeChatJSAPIPaysInPlace(t *testing.T) {
 	viewPhone(b)
 	b.Navigate(srv.URL + "/") // → fake WeChat authorize → /oauth/callback → /
 	b.WaitVisible("#buy")
-	if got := Eval[string](b, `location.pathname`); got != "/" {
-		t.Fatalf("after OAuth the browser is at %s; want the product page /", got)
-	}
+	require.Equal(t, "/", Eval[string](b, `location.pathname`), "after OAuth: want the product page")
 	b.Click("#buy") // POST /orders → the order's pay page
 	b.WaitVisible("#pay")
 	// The openid is the buyer's WeChat identity for the shop: it reaches
 	// the order (checked below) and BC.click's data, never the buyer's eyes.
-	if page := Eval[string](b, `document.body.innerText`); strings.Contains(page, fake.OpenID) {
-		t.Errorf("pay page shows the openid %s", fake.OpenID)
-	}
-	if !Eval[bool](b, `!document.getElementById("sandbox-banner").hidden && !document.getElementById("open-in-wechat").hidden`) {
-		t.Error("pay page outside WeChat: want the sandbox banner and the open-in-WeChat hint")
-	}
+	assert.NotContains(t, Eval[string](b, `document.body.innerText`), fake.OpenID, "the pay page shows the openid")
+	assert.True(t, Eval[bool](b, `!document.getElementById("sandbox-banner").hidden && !document.getElementById("open-in-wechat").hidden`),
+		"pay page outside WeChat: want the sandbox banner and the open-in-WeChat hint")
 	checkAxe(t, b, axeScriptOrEmpty(), "wechat pay page")
 	screenshotDoc(t, b, "wechat-pay-desktop")
 
 	b.Click("#pay")
 	b.WaitVisible("#beecloud-sandbox-wx")
-	if Eval[bool](b, `document.getElementById("beecloud-sandbox-menu") !== null`) {
-		t.Error("the channel menu opened; instant_channel wx pays in place")
-	}
+	assert.False(t, Eval[bool](b, `document.getElementById("beecloud-sandbox-menu") !== null`), "the channel menu opened; instant_channel wx pays in place")
 	b.Screenshot("wechat-sheet")
 	b.Click("#beecloud-sandbox-wx-pay")
 
 	// wxJsapiSuccess passed WeChat's answer on to the result page, which,
 	// until the webhook has come, tells the buyer the shop is confirming.
 	b.WaitJSAcrossLoads(`location.search.indexOf("wx=get_brand_wcpay_request%3Aok") >= 0 && !!document.getElementById("state")`)
-	if got := Eval[string](b, `(function (e) { return e ? e.dataset.wx : "paid already"; })(document.getElementById("wx-result"))`); got != "get_brand_wcpay_request:ok" && got != "paid already" {
-		t.Errorf("result page: data-wx %q; want WeChat's get_brand_wcpay_request:ok", got)
-	}
+	wx := Eval[string](b, `(function (e) { return e ? e.dataset.wx : "paid already"; })(document.getElementById("wx-result"))`)
+	assert.Contains(t, []string{"get_brand_wcpay_request:ok", "paid already"}, wx, "result page: data-wx; want WeChat's get_brand_wcpay_request:ok")
 	pays := sb.Payments()
-	if len(pays) != 1 {
-		t.Fatalf("got %d payments; want 1", len(pays))
-	}
+	require.Len(t, pays, 1, "Sandbox.Payments()")
 	p := pays[0]
-	if p.Channel != beecloud.ChannelWx || p.SubChannel != "WX_JSAPI" || p.Order.OpenID != fake.OpenID {
-		t.Errorf("payment %+v; want WX_JSAPI for openid %s", p, fake.OpenID)
-	}
-	if got := Eval[string](b, `location.pathname`); got != wxshop.ResultPath+p.Order.OutTradeNo {
-		t.Errorf("the browser is at %s; want the result page of %s", got, p.Order.OutTradeNo)
-	}
+	assert.Equal(t, beecloud.ChannelWx, p.Channel, "the payment's channel")
+	assert.Equal(t, "WX_JSAPI", p.SubChannel, "the payment's sub-channel")
+	assert.Equal(t, fake.OpenID, p.Order.OpenID, "the payment's openid")
+	assert.Equal(t, wxshop.ResultPath+p.Order.OutTradeNo, Eval[string](b, `location.pathname`), "want the result page")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if d, err := sb.WaitDelivery(ctx, p.Order.OutTradeNo); err != nil || !d.Acknowledged {
-		t.Fatalf("the shop did not acknowledge the webhook: %+v, %v", d, err)
-	}
+	d, err := sb.WaitDelivery(ctx, p.Order.OutTradeNo)
+	require.NoError(t, err, "Sandbox.WaitDelivery(%q)", p.Order.OutTradeNo)
+	require.True(t, d.Acknowledged, "the shop did not acknowledge the webhook: %+v", d)
 	waitPaidPage(b) // the page checks until the webhook has come
-	if got := Eval[string](b, `document.getElementById("state").textContent`); !strings.Contains(got, "微信支付") {
-		t.Errorf("result page says %q; want paid with 微信支付 (a name, not a code)", got)
-	}
-	if got := Eval[string](b, `document.getElementById("state").dataset.channel`); got != "WX_JSAPI" {
-		t.Errorf("result page: data-channel %q; want WX_JSAPI", got)
-	}
+	assert.Contains(t, Eval[string](b, `document.getElementById("state").textContent`), "微信支付", "result page: want paid with 微信支付 (a name, not a code)")
+	assert.Equal(t, "WX_JSAPI", Eval[string](b, `document.getElementById("state").dataset.channel`), "result page: data-channel")
 	checkAxe(t, b, axeScriptOrEmpty(), "wechat result page")
 	b.Screenshot("wechat-result")
 }
