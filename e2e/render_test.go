@@ -490,7 +490,9 @@ func TestButtonScriptNeverLoads(t *testing.T) {
 		setup func(s *stubShop, b *Browser) (afterClick func())
 		// cause is in the developer's message, buyer in the buyer's.
 		cause, buyer string
-		// min and max bound when Err is called after the click.
+		// Err is called after the click no sooner than min and, if max is
+		// set, sooner than max: a failure the browser reports comes before
+		// ScriptTimeout, however loaded the machine.
 		min, max time.Duration
 	}{
 		{
@@ -510,7 +512,7 @@ func TestButtonScriptNeverLoads(t *testing.T) {
 			// The tag failed before the click: the click fails at once.
 			cause: "failed to load from " + "SCRIPT",
 			buyer: "支付组件加载失败",
-			max:   300 * time.Millisecond,
+			max:   timeout,
 		},
 		{
 			name: "not found after the click",
@@ -521,7 +523,7 @@ func TestButtonScriptNeverLoads(t *testing.T) {
 			},
 			cause: "failed to load from " + "SCRIPT",
 			buyer: "支付组件加载失败",
-			max:   timeout - 200*time.Millisecond,
+			max:   timeout,
 		},
 		{
 			name: "never answers",
@@ -532,7 +534,6 @@ func TestButtonScriptNeverLoads(t *testing.T) {
 			cause: "from SCRIPT has not loaded 1.5 s after the click: the network is slow",
 			buyer: "支付组件加载超时",
 			min:   timeout,
-			max:   timeout + time.Second,
 		},
 		{
 			name: "loads without BC",
@@ -543,7 +544,6 @@ func TestButtonScriptNeverLoads(t *testing.T) {
 			cause: "from SCRIPT loaded but was not ready 1.5 s after the click",
 			buyer: "支付服务暂时不可用",
 			min:   timeout,
-			max:   timeout + time.Second,
 		},
 	}
 	for _, tt := range tests {
@@ -576,7 +576,10 @@ func TestButtonScriptNeverLoads(t *testing.T) {
 			require.Contains(t, errs[0].Err["ERROR"], cause, "Err's ERROR")
 			took := time.Duration(errs[0].After * float64(time.Millisecond))
 			t.Logf("Err after %v: %s", took.Round(time.Millisecond), errs[0].Err["ERROR"])
-			assert.True(t, took >= tt.min && took <= tt.max, "Err came %v after the click; want it within [%v, %v]", took, tt.min, tt.max)
+			assert.GreaterOrEqual(t, took, tt.min, "Err came %v after the click", took)
+			if tt.max > 0 {
+				assert.Less(t, took, tt.max, "Err came %v after the click; want it before ScriptTimeout", took)
+			}
 			assert.Equal(t, "error", Eval[string](b, `document.getElementById("own").getAttribute("data-beecloud-state")`), "own button: data-beecloud-state")
 			// The buyer reads a Chinese message after the button, in a
 			// live region, with no developer's detail in it; Err gets both.
