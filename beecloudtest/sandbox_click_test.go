@@ -2,11 +2,11 @@ package beecloudtest
 
 import (
 	"encoding/json"
-	"errors"
 	"testing"
 	"time"
 
 	"github.com/paybutton/beecloud"
+	"github.com/stretchr/testify/require"
 )
 
 // FuzzReadClick feeds BC.click data, which comes from any page, to the
@@ -28,17 +28,11 @@ func FuzzReadClick(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := readClick(data)
 		if err != nil {
-			if !errors.Is(err, beecloud.ErrInvalidOrder) {
-				t.Fatalf("readClick(%q): error %v does not match ErrInvalidOrder", data, err)
-			}
+			require.ErrorIs(t, err, beecloud.ErrInvalidOrder, "readClick(%q)", data)
 			return
 		}
-		if err := c.order.Validate(); err != nil {
-			t.Fatalf("readClick(%q) accepted an invalid order: %v", data, err)
-		}
+		require.NoError(t, c.order.Validate(), "readClick(%q) accepted an invalid order", data)
 		body := webhookBody(app, &Bill{Order: c.order, Channel: beecloud.ChannelAli, SubChannel: "ALI_WEB", Updated: time.Now()})
-		if !json.Valid(body) {
-			t.Fatalf("webhook body is not JSON: %s", body)
-		}
+		require.True(t, json.Valid(body), "webhook body is not JSON: %s", body)
 	})
 }

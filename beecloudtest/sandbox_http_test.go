@@ -2,15 +2,80 @@ package beecloudtest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/paybutton/beecloud"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
+
+// TestChanges checks the dashboard's long poll: it answers at once when
+// the version it has is old, and as soon as the sandbox changes when not.
+// It runs in a bubble, where synctest.Wait says when the request is
+// waiting and the clock moves only when everything waits, so "at once"
+// and "not before a change" are exact.
+func TestChanges(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		app := App{Config: beecloud.Config{AppID: "app", AppSecret: "s"}}
+		s := NewUnstartedSandbox(app)
+		defer s.Close()
+		h := s.handler()
+		// A failed check leaves no request waiting: the bubble would
+		// report it as a deadlock.
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		// changes serves a request for changes after the version given;
+		// its answer comes on the channel returned.
+		changes := func(after string) <-chan *httptest.ResponseRecorder {
+			done := make(chan *httptest.ResponseRecorder, 1)
+			go func() {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, httptest.NewRequestWithContext(ctx, "GET", changesPath+"?after="+after, nil))
+				done <- rec
+			}()
+			return done
+		}
+		// answered waits until the request is answered or waits itself,
+		// and returns the version answered, if any.
+		answered := func(done <-chan *httptest.ResponseRecorder) (uint64, bool) {
+			t.Helper()
+			synctest.Wait()
+			select {
+			case rec := <-done:
+				var v struct{ Version uint64 }
+				require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &v), "changes: %s", rec.Body)
+				return v.Version, true
+			default:
+				return 0, false
+			}
+		}
+
+		start := time.Now()
+		v0, ok := answered(changes("999999"))
+		require.True(t, ok, "changes after an old version did not answer at once")
+		require.Equal(t, start, time.Now(), "changes after an old version waited")
+
+		done := changes(strconv.FormatUint(v0, 10))
+		v, ok := answered(done)
+		require.False(t, ok, "changes answered %d before any change", v)
+		params, err := app.Config.Params(beecloud.Order{Title: "t", Amount: 1, OutTradeNo: "order0001"})
+		require.NoError(t, err)
+		_, err = s.Pay(app.Config.AppID, params, beecloud.ChannelAli)
+		require.NoError(t, err, "Pay")
+		v, ok = answered(done)
+		require.True(t, ok, "changes did not answer after a payment")
+		assert.Greater(t, v, v0, "version after a payment")
+		assert.Equal(t, start, time.Now(), "changes waited for more than the payment")
+	})
+}
 
 // FuzzHandler sends the sandbox's endpoints what any browser may: any
 // method, path, query, Host and body. No request may panic, every JSON
@@ -33,15 +98,11 @@ func FuzzHandler(f *testing.F) {
 		o := beecloud.Order{Title: hostile + ">&", Amount: 150, OutTradeNo: beecloud.NewOutTradeNo(), OpenID: hostile,
 			Optional: map[string]any{hostile: hostile + "\u2028"}}
 		b, err := s.newBill(app, click{order: o}, ch, true, "http://shop.example/"+hostile+`">`)
-		if err != nil {
-			f.Fatal(err)
-		}
+		require.NoError(f, err, "newBill")
 		return b.ID
 	}
 	pending, paid := newBill(beecloud.ChannelWxMP), newBill(beecloud.ChannelAli)
-	if err := s.settle(paid, BillPaid); err != nil {
-		f.Fatal(err)
-	}
+	require.NoError(f, s.settle(paid, BillPaid), "settle")
 	signed := `{"data":{"title":"<hostile","amount":1,"out_trade_no":"order0001","sign":"` +
 		beecloud.Sign("app", hostile, 1, "order0001", "s") + `"},"channel":"wx","mobile":true,"page":"<hostile"}`
 	for _, seed := range []struct {
@@ -90,13 +151,11 @@ func FuzzHandler(f *testing.F) {
 		h.ServeHTTP(rec, req)
 		ct := rec.Header().Get("Content-Type")
 		got := rec.Body.Bytes()
-		if strings.HasPrefix(ct, "application/json") && !json.Valid(got) {
-			t.Fatalf("%s %s: answer is not JSON: %s", method, target, got)
+		if strings.HasPrefix(ct, "application/json") {
+			require.True(t, json.Valid(got), "%s %s: answer is not JSON: %s", method, target, got)
 		}
 		if strings.HasPrefix(ct, "text/html") || strings.HasPrefix(ct, "text/javascript") || strings.HasPrefix(ct, "application/json") {
-			if bytes.Contains(got, []byte(hostile)) {
-				t.Fatalf("%s %s (Host %q): %s answer carries %q unescaped:\n%s", method, target, host, ct, hostile, got)
-			}
+			require.NotContains(t, string(got), hostile, "%s %s (Host %q): %s answer carries it unescaped", method, target, host, ct)
 		}
 	})
 }

@@ -1,9 +1,7 @@
 package beecloudtest_test
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -15,46 +13,45 @@ import (
 
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/beecloudtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestRedeliverSendsTheSameWebhookAgain(t *testing.T) {
 	rc := newReceiver(t, "success", "500 busy", "success")
 	sb := newSandbox(t, beecloudtest.App{Config: testConfig, WebhookURL: rc.URL})
-	if _, err := sb.Pay(appID, data("order0001"), beecloud.ChannelAli); err != nil {
-		t.Fatal(err)
-	}
+	_, err := sb.Pay(appID, data("order0001"), beecloud.ChannelAli)
+	require.NoError(t, err)
 	first := wait(t, sb, "order0001")
-	if !first.Acknowledged || first.Duplicate {
-		t.Fatalf("first delivery %+v; want acknowledged, not a duplicate", first)
-	}
+	require.True(t, first.Acknowledged, "first delivery acknowledged")
+	require.False(t, first.Duplicate, "first delivery is a duplicate")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	dup, err := sb.Redeliver(ctx, "order0001")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "Redeliver")
 	// The receiver answers the duplicate's first attempt 500: the
 	// sandbox resends it as it would any webhook.
-	if !dup.Acknowledged || !dup.Duplicate || len(dup.Attempts) != 2 || dup.Attempts[0].StatusCode != 500 {
-		t.Errorf("duplicate %+v; want acknowledged on the second attempt", dup)
+	assert.True(t, dup.Acknowledged, "duplicate acknowledged")
+	assert.True(t, dup.Duplicate, "duplicate marked Duplicate")
+	if assert.Len(t, dup.Attempts, 2, "duplicate: want acknowledged on the second attempt") {
+		assert.Equal(t, 500, dup.Attempts[0].StatusCode, "duplicate: first attempt's status")
 	}
-	if !bytes.Equal(dup.Body, first.Body) || dup.BillID != first.BillID || dup.URL != first.URL || dup.AppID != appID {
-		t.Errorf("duplicate %+v; want the first delivery's webhook %s", dup, first.Body)
+	// The first delivery's webhook again.
+	assert.Equal(t, first.Body, dup.Body, "duplicate: Body")
+	assert.Equal(t, first.BillID, dup.BillID, "duplicate: BillID")
+	assert.Equal(t, first.URL, dup.URL, "duplicate: URL")
+	assert.Equal(t, appID, dup.AppID, "duplicate: AppID")
+	if got := rc.received(); assert.Len(t, got, 3, "receiver's bodies") {
+		assert.Equal(t, got[0], got[1], "receiver got the same body 3 times")
+		assert.Equal(t, got[1], got[2], "receiver got the same body 3 times")
 	}
-	got := rc.received()
-	if len(got) != 3 || !bytes.Equal(got[0], got[1]) || !bytes.Equal(got[1], got[2]) {
-		t.Errorf("receiver got %d bodies; want the same body 3 times", len(got))
+	if dl := sb.Deliveries(); assert.Len(t, dl, 2, "deliveries: want the first and its duplicate") {
+		assert.False(t, dl[0].Duplicate, "deliveries[0] is a duplicate")
+		assert.True(t, dl[1].Duplicate, "deliveries[1] is no duplicate")
 	}
-	if dl := sb.Deliveries(); len(dl) != 2 || dl[0].Duplicate || !dl[1].Duplicate {
-		t.Errorf("deliveries %+v; want the first and its duplicate", dl)
-	}
-	if d := wait(t, sb, "order0001"); !d.Duplicate {
-		t.Errorf("WaitDelivery returned %+v; want the newest, the duplicate", d)
-	}
-	if n := len(sb.Payments()); n != 1 {
-		t.Errorf("got %d payments; want 1: a duplicate is no new payment", n)
-	}
+	assert.True(t, wait(t, sb, "order0001").Duplicate, "WaitDelivery: want the newest, the duplicate")
+	assert.Len(t, sb.Payments(), 1, "payments: a duplicate is no new payment")
 }
 
 func TestRedeliverIsHandledOnce(t *testing.T) {
@@ -66,19 +63,16 @@ func TestRedeliverIsHandledOnce(t *testing.T) {
 	})
 	defer hook.Close()
 	sb := newSandbox(t, beecloudtest.App{Config: testConfig, WebhookURL: hook.URL})
-	if _, err := sb.Pay(appID, data("order0001"), beecloud.ChannelWxMP); err != nil {
-		t.Fatal(err)
-	}
+	_, err := sb.Pay(appID, data("order0001"), beecloud.ChannelWxMP)
+	require.NoError(t, err)
 	wait(t, sb, "order0001")
 	for range 2 {
 		d, err := sb.Redeliver(context.Background(), "order0001")
-		if err != nil || !d.Acknowledged || d.Attempts[0].Response != "success" {
-			t.Fatalf("Redeliver = %+v, %v; want acknowledged at once", d, err)
-		}
+		require.NoError(t, err, "Redeliver")
+		require.True(t, d.Acknowledged, "Redeliver = %+v; want acknowledged at once", d)
+		require.Equal(t, "success", d.Attempts[0].Response, "Redeliver: first attempt's answer")
 	}
-	if n := handled.Load(); n != 1 {
-		t.Errorf("Handle ran %d times for a webhook delivered 3 times; want 1", n)
-	}
+	assert.Equal(t, int32(1), handled.Load(), "Handle ran for a webhook delivered 3 times")
 }
 
 func TestRedeliverErrors(t *testing.T) {
@@ -88,36 +82,32 @@ func TestRedeliverErrors(t *testing.T) {
 		beecloudtest.App{Config: beecloud.Config{AppID: "other", AppSecret: "other-secret"}},
 	)
 	sb.Close()
-	if _, err := sb.Redeliver(context.Background(), "order0001"); !errors.Is(err, beecloudtest.ErrSandboxClosed) {
-		t.Errorf("after Close: got %v; want ErrSandboxClosed", err)
-	}
+	_, err := sb.Redeliver(context.Background(), "order0001")
+	require.ErrorIs(t, err, beecloudtest.ErrSandboxClosed, "Redeliver after Close")
 
 	sb = newSandbox(t,
 		beecloudtest.App{Config: testConfig, WebhookURL: rc.URL},
 		beecloudtest.App{Config: beecloud.Config{AppID: "other", AppSecret: "other-secret"}},
 	)
 	sb.RetryBase = time.Hour // the first attempt only, within this test
-	if _, err := sb.Redeliver(context.Background(), "order0001"); !errors.Is(err, beecloudtest.ErrNoWebhook) {
-		t.Errorf("unpaid order: got %v; want ErrNoWebhook", err)
-	}
+	_, err = sb.Redeliver(context.Background(), "order0001")
+	require.ErrorIs(t, err, beecloudtest.ErrNoWebhook, "Redeliver of an unpaid order")
 	// Paid, but the other app has no WebhookURL: nothing to send again.
-	if _, err := sb.Pay("other", map[string]any{"title": "test", "amount": 1, "out_trade_no": "test0001", "sign": beecloud.Sign("other", "test", 1, "test0001", "other-secret")}, ""); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := sb.Redeliver(context.Background(), "test0001"); !errors.Is(err, beecloudtest.ErrNoWebhook) {
-		t.Errorf("app without webhook: got %v; want ErrNoWebhook", err)
-	}
+	_, err = sb.Pay("other", map[string]any{"title": "test", "amount": 1, "out_trade_no": "test0001", "sign": beecloud.Sign("other", "test", 1, "test0001", "other-secret")}, "")
+	require.NoError(t, err)
+	_, err = sb.Redeliver(context.Background(), "test0001")
+	require.ErrorIs(t, err, beecloudtest.ErrNoWebhook, "Redeliver for an app without webhook")
 
 	// A context that ends returns the delivery so far, which goes on.
-	if _, err := sb.Pay(appID, data("order0002"), ""); err != nil {
-		t.Fatal(err)
-	}
+	_, err = sb.Pay(appID, data("order0002"), "")
+	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	d, err := sb.Redeliver(ctx, "order0002")
-	if !errors.Is(err, context.Canceled) || !d.Duplicate || d.OutTradeNo != "order0002" || d.Done() {
-		t.Errorf("canceled: got %+v, %v; want the pending duplicate and context.Canceled", d, err)
-	}
+	require.ErrorIs(t, err, context.Canceled, "Redeliver with a canceled context")
+	assert.True(t, d.Duplicate, "canceled: want the pending duplicate, got %+v", d)
+	assert.Equal(t, "order0002", d.OutTradeNo, "canceled: OutTradeNo")
+	assert.False(t, d.Done(), "canceled: want the pending duplicate, got %+v", d)
 }
 
 func TestDuplicatesSendsEveryWebhookAgain(t *testing.T) {
@@ -126,26 +116,24 @@ func TestDuplicatesSendsEveryWebhookAgain(t *testing.T) {
 	sb.Duplicates = 2
 	sb.Start()
 	defer sb.Close()
-	if _, err := sb.Pay(appID, data("order0001"), ""); err != nil {
-		t.Fatal(err)
-	}
+	_, err := sb.Pay(appID, data("order0001"), "")
+	require.NoError(t, err)
 	// WaitDelivery returns once the last copy is done.
-	if d := wait(t, sb, "order0001"); !d.Duplicate || !d.Acknowledged {
-		t.Errorf("WaitDelivery returned %+v; want the last duplicate, acknowledged", d)
-	}
+	d := wait(t, sb, "order0001")
+	assert.True(t, d.Duplicate, "WaitDelivery: want the last duplicate, got %+v", d)
+	assert.True(t, d.Acknowledged, "WaitDelivery: want it acknowledged, got %+v", d)
 	dl := sb.Deliveries()
-	if len(dl) != 3 || dl[0].Duplicate || !dl[1].Duplicate || !dl[2].Duplicate {
-		t.Fatalf("got %d deliveries %+v; want the webhook and 2 duplicates", len(dl), dl)
-	}
-	got := rc.received()
-	if len(got) != 3 || !bytes.Equal(got[0], got[2]) {
-		t.Errorf("receiver got %d bodies; want the same body 3 times", len(got))
+	require.Len(t, dl, 3, "deliveries: want the webhook and 2 duplicates")
+	require.False(t, dl[0].Duplicate, "deliveries[0] is a duplicate")
+	require.True(t, dl[1].Duplicate, "deliveries[1] is no duplicate")
+	require.True(t, dl[2].Duplicate, "deliveries[2] is no duplicate")
+	if got := rc.received(); assert.Len(t, got, 3, "receiver's bodies") {
+		assert.Equal(t, got[0], got[2], "receiver got the same body 3 times")
 	}
 	// A duplicate follows only an acknowledged delivery.
 	for i := 1; i < len(dl); i++ {
-		if dl[i].Attempts[0].At.Before(dl[i-1].Attempts[len(dl[i-1].Attempts)-1].At) {
-			t.Errorf("delivery %d started before delivery %d was acknowledged", i, i-1)
-		}
+		acked := dl[i-1].Attempts[len(dl[i-1].Attempts)-1].At
+		assert.False(t, dl[i].Attempts[0].At.Before(acked), "delivery %d started before delivery %d was acknowledged", i, i-1)
 	}
 }
 
@@ -156,9 +144,8 @@ func TestCloseEndsWaits(t *testing.T) {
 	sb := beecloudtest.NewUnstartedSandbox(beecloudtest.App{Config: testConfig, WebhookURL: rc.URL})
 	sb.RetryBase = time.Hour
 	sb.Start()
-	if _, err := sb.Pay(appID, data("order0001"), ""); err != nil {
-		t.Fatal(err)
-	}
+	_, err := sb.Pay(appID, data("order0001"), "")
+	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
@@ -182,15 +169,13 @@ func TestCloseEndsWaits(t *testing.T) {
 	}()
 	// Close once the duplicate's first attempt was made, so that
 	// Redeliver is waiting for its resend.
-	for len(rc.received()) < 2 {
-		time.Sleep(time.Millisecond)
-	}
+	require.Eventually(t, func() bool { return len(rc.received()) >= 2 }, 10*time.Second, time.Millisecond,
+		"the receiver did not get the webhook and its duplicate")
 	sb.Close()
 	for range 3 {
 		r := <-results
-		if !errors.Is(r.err, beecloudtest.ErrSandboxClosed) || r.d.Done() {
-			t.Errorf("%s after Close: got done=%v, %v; want an unfinished delivery and ErrSandboxClosed", r.name, r.d.Done(), r.err)
-		}
+		require.ErrorIs(t, r.err, beecloudtest.ErrSandboxClosed, "%s after Close", r.name)
+		assert.False(t, r.d.Done(), "%s after Close: want an unfinished delivery", r.name)
 	}
 }
 
@@ -215,33 +200,26 @@ func TestCloseClosesWebhookConnections(t *testing.T) {
 	// StartAt, as the beecloud CLI runs it: httptest.Server.Close would
 	// close http.DefaultTransport's idle connections for any sandbox.
 	sb := beecloudtest.NewUnstartedSandbox(beecloudtest.App{Config: testConfig, WebhookURL: hook.URL})
-	if err := sb.StartAt("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := sb.Pay(appID, data("order0001"), ""); err != nil {
-		t.Fatal(err)
-	}
-	if d := wait(t, sb, "order0001"); !d.Acknowledged {
-		t.Fatalf("delivery %+v; want it acknowledged", d)
-	}
+	require.NoError(t, sb.StartAt("127.0.0.1:0"))
+	_, err := sb.Pay(appID, data("order0001"), "")
+	require.NoError(t, err)
+	d := wait(t, sb, "order0001")
+	require.True(t, d.Acknowledged, "delivery %+v; want it acknowledged", d)
 	sb.Close()
-	for deadline := time.Now().Add(5 * time.Second); open.Load() > 0; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d connections to the webhook URL still open after Close", open.Load())
-		}
-	}
+	// The server sees the close a moment after the sandbox made it.
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		assert.Zero(c, open.Load(), "connections to the webhook URL still open after Close")
+	}, 5*time.Second, time.Millisecond)
 }
 
 // A payment to an app without a WebhookURL sends no webhook: WaitDelivery
 // says so at once rather than waiting for its context to end.
 func TestWaitDeliveryWithoutWebhookURL(t *testing.T) {
 	sb := newSandbox(t, beecloudtest.App{Config: testConfig})
-	if _, err := sb.Pay(appID, data("order0001"), ""); err != nil {
-		t.Fatal(err)
-	}
+	_, err := sb.Pay(appID, data("order0001"), "")
+	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := sb.WaitDelivery(ctx, "order0001"); !errors.Is(err, beecloudtest.ErrNoWebhook) {
-		t.Errorf("got %v; want ErrNoWebhook", err)
-	}
+	_, err = sb.WaitDelivery(ctx, "order0001")
+	assert.ErrorIs(t, err, beecloudtest.ErrNoWebhook, "WaitDelivery")
 }

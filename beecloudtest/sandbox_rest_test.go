@@ -56,11 +56,11 @@ func newRESTShop(t *testing.T) *restShop {
 	return s
 }
 
-// afterMillisecond returns once the clock has left t's millisecond.
-func afterMillisecond(t time.Time) {
-	for time.Now().UnixMilli() <= t.UnixMilli() {
-		time.Sleep(100 * time.Microsecond)
-	}
+// afterMillisecond returns once the clock has left at's millisecond.
+func afterMillisecond(t *testing.T, at time.Time) {
+	t.Helper()
+	require.Eventually(t, func() bool { return time.Now().UnixMilli() > at.UnixMilli() }, 10*time.Second, 100*time.Microsecond,
+		"the clock did not leave %v's millisecond", at)
 }
 
 // pay pays a new order of amount through ch and waits for its webhook.
@@ -94,9 +94,9 @@ func TestRESTBills(t *testing.T) {
 	// BeeCloud's time filters work in milliseconds: each bill gets a
 	// millisecond of its own, or a fast machine makes all three at once.
 	ali := s.pay(t, 150, beecloud.ChannelAli)
-	afterMillisecond(ali.Created)
+	afterMillisecond(t, ali.Created)
 	un := s.pay(t, 20, beecloud.ChannelUN)
-	afterMillisecond(un.Created)
+	afterMillisecond(t, un.Created)
 	wx := s.pay(t, 3, beecloud.ChannelWxMP)
 
 	bills, err := s.client.Bills(ctx, beecloud.BillQuery{})

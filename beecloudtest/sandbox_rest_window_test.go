@@ -33,7 +33,7 @@ func TestRESTBillWindows(t *testing.T) {
 		return b
 	}
 	first := pay()
-	afterMillisecond(first.Created)
+	afterMillisecond(t, first.Created)
 	for range 130 {
 		pay()
 	}

@@ -12,6 +12,8 @@ import (
 
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/beecloudtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // heapAfterGC returns the live heap once the garbage is collected.
@@ -25,6 +27,7 @@ func heapAfterGC() uint64 {
 
 // soakClick returns the body the button script posts for an order with
 // large optional values and a long page address, near the sandbox's bounds.
+// postClicks' workers call it: it may only assert.
 func soakClick(t *testing.T, outTradeNo string) []byte {
 	t.Helper()
 	d := data(outTradeNo)
@@ -33,9 +36,7 @@ func soakClick(t *testing.T, outTradeNo string) []byte {
 		"data": d, "channel": beecloud.ChannelAli, "mobile": false,
 		"page": "http://shop.example/checkout?" + strings.Repeat("q", 1900),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	assert.NoError(t, err, "soakClick(%q)", outTradeNo)
 	return body
 }
 
@@ -65,9 +66,7 @@ func postClicks(t *testing.T, sb *beecloudtest.Sandbox, n int, body func(i int) 
 		}()
 	}
 	for range workers {
-		if err := <-errs; err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, <-errs)
 	}
 }
 
@@ -88,28 +87,23 @@ func TestSoakClicksKeepTheHeapBounded(t *testing.T) {
 	before := heapAfterGC()
 	postClicks(t, sb, clicks, func(int) []byte { return same })
 	afterSame := heapAfterGC()
-	if n := len(sb.Bills()); n != 1 {
-		t.Errorf("%d identical clicks made %d bills; want 1", clicks, n)
-	}
+	// The count, not the bills: a failure need not print them all.
+	n := len(sb.Bills())
+	assert.Equal(t, 1, n, "bills after %d identical clicks", clicks)
 	grew := int64(afterSame) - int64(before) //nolint:gosec // G115: heap sizes are far below 2^63
 	t.Logf("heap: %.1f MiB before, %.1f MiB after %d identical clicks (%+.2f MiB)", mib(before), mib(afterSame), clicks, float64(grew)/(1<<20))
-	if grew > 2<<20 {
-		t.Errorf("the heap grew by %d bytes for one bill; want under 2 MiB", grew)
-	}
+	assert.LessOrEqual(t, grew, int64(2<<20), "the heap's growth for one bill, in bytes; want at most 2 MiB")
 
 	postClicks(t, sb, different, func(int) []byte { return soakClick(t, beecloud.NewOutTradeNo()) })
 	afterMany := heapAfterGC()
-	if n := len(sb.Bills()); n != maxBills {
-		t.Errorf("%d different clicks left %d bills; want MaxBills, %d", different, n, maxBills)
-	}
+	n = len(sb.Bills())
+	assert.Equal(t, maxBills, n, "bills after %d different clicks: want MaxBills", different)
 	grew = int64(afterMany) - int64(before) //nolint:gosec // G115: heap sizes are far below 2^63
 	perBill := grew / maxBills
 	t.Logf("heap: %.1f MiB after %d different clicks (%+.2f MiB over the start, %d bytes per kept bill)", mib(afterMany), different, float64(grew)/(1<<20), perBill)
 	// A bill holds about 4 KB of strings here; allow three times that,
 	// and room for the runtime's own growth.
-	if limit := int64(maxBills*12<<10 + 4<<20); grew > limit {
-		t.Errorf("the heap grew by %d bytes for %d bills; want under %d", grew, maxBills, limit)
-	}
+	assert.LessOrEqual(t, grew, int64(maxBills*12<<10+4<<20), "the heap's growth for %d bills, in bytes", maxBills)
 }
 
 func mib(n uint64) float64 { return float64(n) / (1 << 20) }
@@ -123,18 +117,15 @@ func TestMaxBillsForgetsTheOldest(t *testing.T) {
 	for i := range 5 {
 		no := fmt.Sprintf("soak%04d", i)
 		nos = append(nos, no)
-		if _, err := sb.Pay(appID, data(no), beecloud.ChannelAli); err != nil {
-			t.Fatal(err)
-		}
+		_, err := sb.Pay(appID, data(no), beecloud.ChannelAli)
+		require.NoError(t, err, "Pay(%s)", no)
 	}
 	var kept []string
 	for _, b := range sb.Bills() {
 		kept = append(kept, b.Order.OutTradeNo)
 	}
-	if got, want := strings.Join(kept, ","), strings.Join(nos[2:], ","); got != want {
-		t.Errorf("bills: got %s; want the newest three, %s", got, want)
-	}
-	if p := sb.Payments(); len(p) != 3 || p[0].Order.OutTradeNo != nos[2] {
-		t.Errorf("payments: got %d starting %v; want the newest three", len(p), p)
+	assert.Equal(t, nos[2:], kept, "bills: want the newest three")
+	if p := sb.Payments(); assert.Len(t, p, 3, "payments: want the newest three") {
+		assert.Equal(t, nos[2], p[0].Order.OutTradeNo, "payments: the oldest kept")
 	}
 }

@@ -19,6 +19,8 @@ import (
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/beecloudtest"
 	"github.com/paybutton/beecloud/internal/channel"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The credentials of BeeCloud's public test vectors (button README, webhook example).
@@ -97,21 +99,13 @@ func data(outTradeNo string) map[string]any {
 func post(t *testing.T, sb *beecloudtest.Sandbox, app string, d any, ch beecloud.Channel, mobile bool) (int, map[string]any) {
 	t.Helper()
 	body, err := json.Marshal(map[string]any{"data": d, "channel": ch, "mobile": mobile, "page": "http://shop.example/checkout"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	resp, err := http.Post(sb.URL+"/2/rest/jsbutton/click?appId="+url.QueryEscape(app), "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer resp.Body.Close()
-	if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "*" {
-		t.Errorf("Access-Control-Allow-Origin: got %q; want %q", got, "*")
-	}
+	assert.Equal(t, "*", resp.Header.Get("Access-Control-Allow-Origin"), "Access-Control-Allow-Origin")
 	var out map[string]any
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		t.Fatalf("decode answer: %v", err)
-	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&out), "decode answer")
 	return resp.StatusCode, out
 }
 
@@ -122,22 +116,16 @@ var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request
 func press(t *testing.T, sb *beecloudtest.Sandbox, bill, action string) string {
 	t.Helper()
 	resp, err := noRedirect.PostForm(sb.URL+"/sandbox/pay/"+bill+"/"+action, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther {
-		t.Fatalf("%s: got status %d; want %d", action, resp.StatusCode, http.StatusSeeOther)
-	}
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode, "%s: status", action)
 	return resp.Header.Get("Location")
 }
 
 func get(t *testing.T, u string) (int, string) {
 	t.Helper()
 	resp, err := http.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
@@ -148,9 +136,7 @@ func wait(t *testing.T, sb *beecloudtest.Sandbox, outTradeNo string) beecloudtes
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	d, err := sb.WaitDelivery(ctx, outTradeNo)
-	if err != nil {
-		t.Fatalf("WaitDelivery(%q): %v", outTradeNo, err)
-	}
+	require.NoError(t, err, "WaitDelivery(%q)", outTradeNo)
 	return d
 }
 
@@ -159,21 +145,15 @@ func scriptConfig(t *testing.T, js string) map[string]any {
 	t.Helper()
 	i := strings.LastIndex(js, "})(")
 	j := strings.LastIndex(js, ");")
-	if i < 0 || j < i {
-		t.Fatalf("script does not end with its configuration:\n%s", js[max(0, len(js)-200):])
-	}
+	require.True(t, i >= 0 && j >= i, "script does not end with its configuration:\n%s", js[max(0, len(js)-200):])
 	var cfg map[string]any
-	if err := json.Unmarshal([]byte(js[i+3:j]), &cfg); err != nil {
-		t.Fatalf("script configuration: %v", err)
-	}
+	require.NoError(t, json.Unmarshal([]byte(js[i+3:j]), &cfg), "script configuration")
 	return cfg
 }
 
 func TestScript(t *testing.T) {
 	sb := newSandbox(t, beecloudtest.App{Config: testConfig})
-	if got, want := sb.ScriptURL(), sb.URL+"/1/pay/jsbutton/returnscripts"; got != want {
-		t.Errorf("ScriptURL: got %q; want %q", got, want)
-	}
+	assert.Equal(t, sb.URL+"/1/pay/jsbutton/returnscripts", sb.ScriptURL(), "ScriptURL")
 	for _, tc := range []struct {
 		name, appID string
 		known       bool
@@ -184,40 +164,34 @@ func TestScript(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, err := http.Get(sb.ScriptURL() + "?appId=" + url.QueryEscape(tc.appID))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			defer resp.Body.Close()
 			b, _ := io.ReadAll(resp.Body)
 			js := string(b)
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("status: got %d; want 200", resp.StatusCode)
-			}
-			if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/javascript") {
-				t.Errorf("Content-Type: got %q; want text/javascript", ct)
-			}
+			require.Equal(t, http.StatusOK, resp.StatusCode, "status")
+			ct := resp.Header.Get("Content-Type")
+			assert.True(t, strings.HasPrefix(ct, "text/javascript"), "Content-Type: got %q; want text/javascript", ct)
 			for _, want := range []string{"window.BC = BC", "click: function (data, event)", "err: function (e) { console.log(e); }", "document.dispatchEvent(new Event('beecloud:onready'))"} {
-				if !strings.Contains(js, want) {
-					t.Errorf("script lacks %q", want)
-				}
+				assert.Contains(t, js, want, "script")
 			}
 			cfg := scriptConfig(t, js)
-			if cfg["known"] != tc.known || cfg["appId"] != tc.appID || cfg["base"] != sb.URL {
-				t.Errorf("config: got known=%v appId=%v base=%v; want %v %q %q", cfg["known"], cfg["appId"], cfg["base"], tc.known, tc.appID, sb.URL)
-			}
+			assert.Equal(t, tc.known, cfg["known"], "config known")
+			assert.Equal(t, tc.appID, cfg["appId"], "config appId")
+			assert.Equal(t, sb.URL, cfg["base"], "config base")
 			// The paths come from the sandbox's Go constants, never from
 			// the script itself.
 			paths, _ := cfg["paths"].(map[string]any)
-			if paths["click"] != "/2/rest/jsbutton/click" || paths["pay"] != "/sandbox/pay/" || !strings.HasPrefix(fmt.Sprint(paths["css"]), "/sandbox/static/sandbox.css?v=") {
-				t.Errorf("config paths: got %v", paths)
-			}
+			assert.Equal(t, "/2/rest/jsbutton/click", paths["click"], "config paths: click")
+			assert.Equal(t, "/sandbox/pay/", paths["pay"], "config paths: pay")
+			assert.True(t, strings.HasPrefix(fmt.Sprint(paths["css"]), "/sandbox/static/sandbox.css?v="), "config paths: css %v", paths["css"])
 			code := js[:strings.LastIndex(js, "})(")]
-			if strings.Contains(code, "/sandbox/") || strings.Contains(code, "/2/rest/") {
-				t.Errorf("the script repeats a path outside its configuration")
-			}
+			assert.NotContains(t, code, "/sandbox/", "the script repeats a path outside its configuration")
+			assert.NotContains(t, code, "/2/rest/", "the script repeats a path outside its configuration")
 			msg, _ := cfg["error"].(string)
-			if tc.known != (msg == "") || !tc.known && !strings.Contains(msg, "unknown appId") {
-				t.Errorf("config error: got %q", msg)
+			if tc.known {
+				assert.Empty(t, msg, "config error")
+			} else {
+				assert.Contains(t, msg, "unknown appId", "config error")
 			}
 		})
 	}
@@ -226,12 +200,9 @@ func TestScript(t *testing.T) {
 func TestScriptEscapesAppID(t *testing.T) {
 	sb := newSandbox(t, beecloudtest.App{Config: testConfig})
 	_, js := get(t, sb.ScriptURL()+"?appId="+url.QueryEscape("</script><script>alert(1)</script>\u2028"))
-	if strings.Contains(js, "</script>") || strings.Contains(js, "\u2028") {
-		t.Errorf("the script carries the appId unescaped")
-	}
-	if cfg := scriptConfig(t, js); cfg["appId"] != "</script><script>alert(1)</script>\u2028" {
-		t.Errorf("appId: got %q", cfg["appId"])
-	}
+	assert.NotContains(t, js, "</script>", "the script carries the appId unescaped")
+	assert.NotContains(t, js, "\u2028", "the script carries the appId unescaped")
+	assert.Equal(t, "</script><script>alert(1)</script>\u2028", scriptConfig(t, js)["appId"], "appId")
 }
 
 func TestClickRefused(t *testing.T) {
@@ -303,23 +274,15 @@ func TestClickRefused(t *testing.T) {
 			tc.change(d)
 			status, out := post(t, sb, tc.app, d, "", false)
 			msg, _ := out["ERROR"].(string)
-			if status != tc.status || !strings.Contains(msg, tc.want) {
-				t.Errorf("got %d %q; want %d and a message containing %q", status, msg, tc.status, tc.want)
-			}
-			if field, _ := out["field"].(string); field != tc.field {
-				t.Errorf("field: got %q; want %q", field, tc.field)
-			}
-			if _, ok := out["channels"]; ok {
-				t.Errorf("a refused click got a menu: %v", out)
-			}
+			assert.Equal(t, tc.status, status, "status (ERROR %q)", msg)
+			assert.Contains(t, msg, tc.want, "ERROR")
+			field, _ := out["field"].(string)
+			assert.Equal(t, tc.field, field, "field")
+			assert.NotContains(t, out, "channels", "a refused click got a menu")
 		})
 	}
-	if bills := sb.Bills(); len(bills) != 0 {
-		t.Errorf("refused clicks made %d bills", len(bills))
-	}
-	if got := rc.received(); len(got) != 0 {
-		t.Errorf("refused clicks sent %d webhooks", len(got))
-	}
+	assert.Empty(t, sb.Bills(), "refused clicks made bills")
+	assert.Empty(t, rc.received(), "refused clicks sent webhooks")
 }
 
 func TestClickAccepted(t *testing.T) {
@@ -349,24 +312,18 @@ func TestClickAccepted(t *testing.T) {
 			d := data("order0001")
 			tc.change(d)
 			status, out := post(t, sb, appID, d, "", tc.mobile)
-			if status != http.StatusOK || out["ERROR"] != nil {
-				t.Fatalf("got %d %v; want 200", status, out["ERROR"])
-			}
+			require.Equal(t, http.StatusOK, status, "status (ERROR %v)", out["ERROR"])
+			require.Nil(t, out["ERROR"], "ERROR")
 			var codes []string
 			items, _ := out["channels"].([]any)
 			for _, it := range items {
 				m := it.(map[string]any)
 				codes = append(codes, m["code"].(string))
-				if want := beecloud.Channel(m["code"].(string)).Name(); m["name"] != want {
-					t.Errorf("name of %v: got %v; want %q", m["code"], m["name"], want)
-				}
+				assert.Equal(t, beecloud.Channel(m["code"].(string)).Name(), m["name"], "name of %v", m["code"])
 			}
-			if strings.Join(codes, ",") != strings.Join(tc.menu, ",") {
-				t.Errorf("menu: got %v; want %v", codes, tc.menu)
-			}
-			if out["title"] != "测试商品" || out["yuan"] != "1.50" {
-				t.Errorf("summary: got %v ¥%v; want 测试商品 ¥1.50", out["title"], out["yuan"])
-			}
+			assert.Equal(t, tc.menu, codes, "menu")
+			assert.Equal(t, "测试商品", out["title"], "summary: title")
+			assert.Equal(t, "1.50", out["yuan"], "summary: yuan")
 		})
 	}
 }
@@ -398,44 +355,30 @@ func TestPayment(t *testing.T) {
 				d["return_url"] = tc.returnURL
 			}
 			status, out := post(t, sb, appID, d, tc.channel, tc.mobile)
-			if status != http.StatusOK {
-				t.Fatalf("choose %s: got %d %v", tc.channel, status, out["ERROR"])
-			}
+			require.Equal(t, http.StatusOK, status, "choose %s (ERROR %v)", tc.channel, out["ERROR"])
 			bill, _ := out["bill"].(string)
-			if want := sb.URL + "/sandbox/pay/" + bill; out["url"] != want {
-				t.Errorf("pay page: got %v; want %q", out["url"], want)
-			}
+			assert.Equal(t, sb.URL+"/sandbox/pay/"+bill, out["url"], "pay page")
 
 			_, page := get(t, sb.URL+"/sandbox/pay/"+bill)
 			for _, want := range []string{"测试商品", "¥</span><span class=\"bcs-order-yuan\">1.50", `id="fail"`, `id="cancel"`, tc.channel.Name()} {
-				if !strings.Contains(page, want) {
-					t.Errorf("pay page lacks %q", want)
-				}
+				assert.Contains(t, page, want, "pay page")
 			}
-			if got := strings.Contains(page, `id="scan"`); got != channel.QRCode(string(tc.channel)) {
-				t.Errorf("pay page has the scan button: got %v; want %v", got, channel.QRCode(string(tc.channel)))
-			}
+			assert.Equal(t, channel.QRCode(string(tc.channel)), strings.Contains(page, `id="scan"`), "pay page has the scan button")
 
 			loc := press(t, sb, bill, "pay")
 			ret := tc.returnURL
 			if ret == "" {
 				ret = sb.URL + "/sandbox/result"
 			}
-			if want := ret + "?bill_no=order0001&spay_result=SUCCESS&total_fee=150"; loc != want {
-				t.Errorf("redirect: got %q; want %q", loc, want)
-			}
+			assert.Equal(t, ret+"?bill_no=order0001&spay_result=SUCCESS&total_fee=150", loc, "redirect")
 
 			dl := wait(t, sb, "order0001")
-			if !dl.Acknowledged || len(dl.Attempts) != 1 {
-				t.Fatalf("delivery: got acknowledged=%v after %d attempts; want true after 1", dl.Acknowledged, len(dl.Attempts))
-			}
+			require.True(t, dl.Acknowledged, "delivery acknowledged")
+			require.Len(t, dl.Attempts, 1, "delivery attempts")
 			got := rc.received()
-			if len(got) != 1 || !bytes.Equal(got[0], dl.Body) {
-				t.Fatalf("the receiver got %d bodies; want the delivery's body once", len(got))
-			}
-			if ct := rc.headers[0].Get("Content-Type"); ct != "application/json" {
-				t.Errorf("Content-Type: got %q; want application/json", ct)
-			}
+			require.Len(t, got, 1, "the receiver's bodies")
+			require.Equal(t, dl.Body, got[0], "the receiver got the delivery's body")
+			assert.Equal(t, "application/json", rc.headers[0].Get("Content-Type"), "Content-Type")
 			var n struct {
 				Signature            string               `json:"signature"`
 				Timestamp            int64                `json:"timestamp"`
@@ -449,41 +392,37 @@ func TestPayment(t *testing.T) {
 				Optional             map[string]any       `json:"optional"`
 				ChannelTransactionID string               `json:"channel_transaction_id"`
 			}
-			if err := json.Unmarshal(got[0], &n); err != nil {
-				t.Fatal(err)
-			}
-			if want := beecloud.WebhookSignature(appID, "order0001", "PAY", tc.ctype, 150, masterSecret); n.Signature != want {
-				t.Errorf("signature: got %q; want %q", n.Signature, want)
-			}
-			if n.ChannelType != tc.ctype || n.SubChannelType != tc.sub || n.TransactionType != "PAY" ||
-				n.TransactionID != "order0001" || n.TransactionFee != 150 || !n.TradeSuccess {
-				t.Errorf("body: got %s", got[0])
-			}
-			if n.Optional["agent"] != "Alice" || n.Optional["n"] != float64(3) {
-				t.Errorf("optional: got %v; want the order's", n.Optional)
-			}
-			if n.MessageDetail["out_trade_no"] == nil && n.MessageDetail["orderId"] != "order0001" {
-				t.Errorf("message_detail names no order: %v", n.MessageDetail)
-			}
+			require.NoError(t, json.Unmarshal(got[0], &n))
+			assert.Equal(t, beecloud.WebhookSignature(appID, "order0001", "PAY", tc.ctype, 150, masterSecret), n.Signature, "signature")
+			assert.Equal(t, tc.ctype, n.ChannelType, "channel_type")
+			assert.Equal(t, tc.sub, n.SubChannelType, "sub_channel_type")
+			assert.Equal(t, "PAY", n.TransactionType, "transaction_type")
+			assert.Equal(t, "order0001", n.TransactionID, "transaction_id")
+			assert.Equal(t, int64(150), n.TransactionFee, "transaction_fee")
+			assert.True(t, n.TradeSuccess, "trade_success")
+			assert.Equal(t, "Alice", n.Optional["agent"], "optional: want the order's")
+			assert.InDelta(t, 3, n.Optional["n"], 0, "optional: want the order's") // a JSON number; delta 0: exact
+			assert.True(t, n.MessageDetail["out_trade_no"] != nil || n.MessageDetail["orderId"] == "order0001", "message_detail names no order: %v", n.MessageDetail)
 			// The SDK's own parser accepts the body and reads the same.
 			parsed, err := testConfig.ParseNotification(got[0])
-			if err != nil {
-				t.Fatalf("ParseNotification: %v", err)
-			}
-			if parsed.ChannelType != tc.ctype || parsed.SubChannelType != tc.sub || parsed.TransactionID != "order0001" ||
-				parsed.TransactionFee != 150 || !parsed.TradeSuccess || parsed.TransactionType != "PAY" || parsed.AppID != appID {
-				t.Errorf("ParseNotification: got %+v", parsed)
-			}
+			require.NoError(t, err, "ParseNotification")
+			assert.Equal(t, tc.ctype, parsed.ChannelType, "ParseNotification: ChannelType")
+			assert.Equal(t, tc.sub, parsed.SubChannelType, "ParseNotification: SubChannelType")
+			assert.Equal(t, "order0001", parsed.TransactionID, "ParseNotification: TransactionID")
+			assert.Equal(t, int64(150), parsed.TransactionFee, "ParseNotification: TransactionFee")
+			assert.True(t, parsed.TradeSuccess, "ParseNotification: TradeSuccess")
+			assert.Equal(t, beecloud.TransactionType("PAY"), parsed.TransactionType, "ParseNotification: TransactionType")
+			assert.Equal(t, appID, parsed.AppID, "ParseNotification: AppID")
 			pays := sb.Payments()
-			if len(pays) != 1 || pays[0].ChannelTransactionID == "" || n.ChannelTransactionID != pays[0].ChannelTransactionID {
-				t.Errorf("channel_transaction_id: got %q; want the payment's (%v)", n.ChannelTransactionID, pays)
-			}
-			if age := time.Since(time.UnixMilli(n.Timestamp)); age < 0 || age > time.Minute {
-				t.Errorf("timestamp: %d is %v old", n.Timestamp, age)
-			}
-			if pays[0].SubChannel != tc.sub || pays[0].Mobile != tc.mobile || pays[0].State != beecloudtest.BillPaid {
-				t.Errorf("payment: got %+v", pays[0])
-			}
+			require.Len(t, pays, 1, "payments")
+			assert.NotEmpty(t, pays[0].ChannelTransactionID, "the payment's ChannelTransactionID")
+			assert.Equal(t, pays[0].ChannelTransactionID, n.ChannelTransactionID, "channel_transaction_id: want the payment's")
+			age := time.Since(time.UnixMilli(n.Timestamp))
+			assert.GreaterOrEqual(t, age, time.Duration(0), "timestamp: %d is %v old", n.Timestamp, age)
+			assert.LessOrEqual(t, age, time.Minute, "timestamp: %d is %v old", n.Timestamp, age)
+			assert.Equal(t, tc.sub, pays[0].SubChannel, "payment: SubChannel")
+			assert.Equal(t, tc.mobile, pays[0].Mobile, "payment: Mobile")
+			assert.Equal(t, beecloudtest.BillPaid, pays[0].State, "payment: State")
 		})
 	}
 }
@@ -495,29 +434,27 @@ func TestResend(t *testing.T) {
 	sb.Start()
 	defer sb.Close()
 
-	if _, err := sb.Pay(appID, data("order0001"), ""); err != nil {
-		t.Fatal(err)
-	}
+	_, err := sb.Pay(appID, data("order0001"), "")
+	require.NoError(t, err)
 	d := wait(t, sb, "order0001")
-	if !d.Acknowledged || d.GaveUp || len(d.Attempts) != 4 {
-		t.Fatalf("got acknowledged=%v gaveUp=%v after %d attempts; want acknowledged after 4", d.Acknowledged, d.GaveUp, len(d.Attempts))
-	}
+	require.True(t, d.Acknowledged, "acknowledged")
+	require.False(t, d.GaveUp, "gave up")
+	require.Len(t, d.Attempts, 4, "attempts")
 	for i, want := range []struct {
 		status int
 		body   string
 	}{{500, "oops"}, {200, "fail"}, {200, "Success"}, {200, "success\n"}} {
-		if a := d.Attempts[i]; a.StatusCode != want.status || a.Response != want.body || a.Err != nil {
-			t.Errorf("attempt %d: got %d %q %v; want %d %q", i+1, a.StatusCode, a.Response, a.Err, want.status, want.body)
-		}
+		a := d.Attempts[i]
+		require.NoError(t, a.Err, "attempt %d", i+1)
+		assert.Equal(t, want.status, a.StatusCode, "attempt %d: status", i+1)
+		assert.Equal(t, want.body, a.Response, "attempt %d: response", i+1)
 	}
 	for i := 1; i < len(d.Attempts); i++ {
 		gap := d.Attempts[i].At.Sub(d.Attempts[i-1].At)
-		if least := sb.RetryBase << (i - 1); gap < least {
-			t.Errorf("wait before attempt %d: got %v; want at least %v", i+1, gap, least)
-		}
+		assert.GreaterOrEqual(t, gap, sb.RetryBase<<(i-1), "wait before attempt %d", i+1)
 	}
-	if got := rc.received(); len(got) != 4 || !bytes.Equal(got[0], got[3]) {
-		t.Errorf("the receiver got %d bodies; want the same body 4 times", len(got))
+	if got := rc.received(); assert.Len(t, got, 4, "the receiver's bodies") {
+		assert.Equal(t, got[0], got[3], "the receiver got the same body 4 times")
 	}
 }
 
@@ -539,15 +476,18 @@ func TestGiveUp(t *testing.T) {
 			sb.RetryBase = time.Millisecond
 			sb.Start()
 			defer sb.Close()
-			if _, err := sb.Pay(appID, data("order0001"), beecloud.ChannelAli); err != nil {
-				t.Fatal(err)
-			}
+			_, err := sb.Pay(appID, data("order0001"), beecloud.ChannelAli)
+			require.NoError(t, err)
 			d := wait(t, sb, "order0001")
-			if d.Acknowledged || !d.GaveUp || len(d.Attempts) != 3 {
-				t.Fatalf("got acknowledged=%v gaveUp=%v after %d attempts; want given up after 3", d.Acknowledged, d.GaveUp, len(d.Attempts))
-			}
-			if a := d.Attempts[2]; a.StatusCode != tc.status || (tc.status == 0) != (a.Err != nil) {
-				t.Errorf("last attempt: got %d, err %v", a.StatusCode, a.Err)
+			require.False(t, d.Acknowledged, "acknowledged")
+			require.True(t, d.GaveUp, "gave up")
+			require.Len(t, d.Attempts, 3, "attempts")
+			a := d.Attempts[2]
+			assert.Equal(t, tc.status, a.StatusCode, "last attempt: status")
+			if tc.status == 0 {
+				assert.Error(t, a.Err, "last attempt")
+			} else {
+				assert.NoError(t, a.Err, "last attempt")
 			}
 		})
 	}
@@ -558,18 +498,16 @@ func TestCloseStopsResending(t *testing.T) {
 	sb := beecloudtest.NewUnstartedSandbox(beecloudtest.App{Config: testConfig, WebhookURL: rc.URL})
 	sb.RetryBase = time.Hour
 	sb.Start()
-	if _, err := sb.Pay(appID, data("order0001"), ""); err != nil {
-		t.Fatal(err)
-	}
+	_, err := sb.Pay(appID, data("order0001"), "")
+	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := sb.WaitDelivery(ctx, "order0001"); !errors.Is(err, context.Canceled) {
-		t.Errorf("WaitDelivery with a canceled context: got %v; want context.Canceled", err)
-	}
+	_, err = sb.WaitDelivery(ctx, "order0001")
+	require.ErrorIs(t, err, context.Canceled, "WaitDelivery with a canceled context")
 	sb.Close() // returns although the next resend is an hour away
-	d := sb.Deliveries()
-	if len(d) != 1 || d[0].Done() || len(d[0].Attempts) != 1 {
-		t.Errorf("after Close: got %+v; want one delivery, still open, with 1 attempt", d)
+	if d := sb.Deliveries(); assert.Len(t, d, 1, "after Close: deliveries") {
+		assert.False(t, d[0].Done(), "after Close: the delivery is done; want it still open")
+		assert.Len(t, d[0].Attempts, 1, "after Close: attempts")
 	}
 }
 
@@ -590,12 +528,11 @@ func TestFailAndCancel(t *testing.T) {
 			d["return_url"] = "https://shop.example/done"
 			_, out := post(t, sb, appID, d, beecloud.ChannelAli, false)
 			bill := out["bill"].(string)
-			if loc := press(t, sb, bill, tc.action); loc != tc.next(bill) {
-				t.Errorf("redirect: got %q; want %q", loc, tc.next(bill))
-			} else if tc.text != "" {
-				if _, page := get(t, loc); !strings.Contains(page, tc.text) || !strings.Contains(page, `href="http://shop.example/checkout"`) {
-					t.Errorf("result page lacks %q or the way back", tc.text)
-				}
+			loc := press(t, sb, bill, tc.action)
+			if assert.Equal(t, tc.next(bill), loc, "redirect") && tc.text != "" {
+				_, page := get(t, loc)
+				assert.Contains(t, page, tc.text, "result page")
+				assert.Contains(t, page, `href="http://shop.example/checkout"`, "result page: the way back")
 			}
 			var state beecloudtest.BillState
 			for _, b := range sb.Bills() {
@@ -603,26 +540,19 @@ func TestFailAndCancel(t *testing.T) {
 					state = b.State
 				}
 			}
-			if state != tc.state {
-				t.Errorf("state: got %q; want %q", state, tc.state)
-			}
+			assert.Equal(t, tc.state, state, "state")
 			resp, err := noRedirect.PostForm(sb.URL+"/sandbox/pay/"+bill+"/pay", nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			resp.Body.Close()
-			if resp.StatusCode != http.StatusConflict {
-				t.Errorf("paying a %s bill: got status %d; want %d", tc.state, resp.StatusCode, http.StatusConflict)
-			}
+			assert.Equal(t, http.StatusConflict, resp.StatusCode, "paying a %s bill: status", tc.state)
 		})
 	}
-	if p, d := sb.Payments(), sb.Deliveries(); len(p) != 0 || len(d) != 0 || len(rc.received()) != 0 {
-		t.Errorf("got %d payments and %d webhooks; want none", len(p), len(d))
-	}
+	assert.Empty(t, sb.Payments(), "payments")
+	assert.Empty(t, sb.Deliveries(), "webhooks")
+	assert.Empty(t, rc.received(), "webhooks received")
 	// The buyer may try again after failing, and pay.
-	if _, err := sb.Pay(appID, data("order0001"), beecloud.ChannelWxMP); err != nil {
-		t.Fatalf("paying after a failure: %v", err)
-	}
+	_, err := sb.Pay(appID, data("order0001"), beecloud.ChannelWxMP)
+	require.NoError(t, err, "paying after a failure")
 }
 
 func TestQRPolling(t *testing.T) {
@@ -632,32 +562,26 @@ func TestQRPolling(t *testing.T) {
 	poll := func() map[string]any {
 		_, body := get(t, sb.URL+"/sandbox/bill/"+bill)
 		var st map[string]any
-		if err := json.Unmarshal([]byte(body), &st); err != nil {
-			t.Fatalf("bill status %q: %v", body, err)
-		}
+		require.NoError(t, json.Unmarshal([]byte(body), &st), "bill status %q", body)
 		return st
 	}
-	if st := poll(); st["state"] != "pending" || st["next"] != nil {
-		t.Errorf("before paying: got %v; want pending", st)
-	}
-	if status, svg := get(t, sb.URL+"/sandbox/qr/"+bill+".svg"); status != 200 || !strings.HasPrefix(svg, "<svg") {
-		t.Errorf("QR image: got %d %.40q", status, svg)
-	}
+	st := poll()
+	assert.Equal(t, "pending", st["state"], "before paying: state")
+	assert.Nil(t, st["next"], "before paying: next")
+	status, svg := get(t, sb.URL+"/sandbox/qr/"+bill+".svg")
+	assert.Equal(t, 200, status, "QR image: status")
+	assert.True(t, strings.HasPrefix(svg, "<svg"), "QR image: got %.40q", svg)
 	// The simulated scan pays without navigating: it asks for JSON.
 	req, _ := http.NewRequest(http.MethodPost, sb.URL+"/sandbox/pay/"+bill+"/pay", nil)
 	req.Header.Set("Accept", "application/json")
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	resp.Body.Close()
-	want := sb.URL + "/sandbox/result?bill_no=order0001&spay_result=SUCCESS&total_fee=150"
-	if st := poll(); st["state"] != "paid" || st["next"] != want {
-		t.Errorf("after paying: got %v; want paid and next %q", st, want)
-	}
-	if status, _ := get(t, sb.URL+"/sandbox/qr/nosuchbill.svg"); status != http.StatusNotFound {
-		t.Errorf("QR image of no bill: got %d; want 404", status)
-	}
+	st = poll()
+	assert.Equal(t, "paid", st["state"], "after paying: state")
+	assert.Equal(t, sb.URL+"/sandbox/result?bill_no=order0001&spay_result=SUCCESS&total_fee=150", st["next"], "after paying: next")
+	status, _ = get(t, sb.URL+"/sandbox/qr/nosuchbill.svg")
+	assert.Equal(t, http.StatusNotFound, status, "QR image of no bill: status")
 }
 
 func TestWeChatJSAPI(t *testing.T) {
@@ -667,26 +591,21 @@ func TestWeChatJSAPI(t *testing.T) {
 	d["openid"] = "o3kKrjlUsMnv__cK5DYZMl0JoAkY"
 	d["return_url"] = "https://shop.example/done" // for the other channels; JSAPI never uses it
 	status, out := post(t, sb, appID, d, beecloud.ChannelWx, true)
-	if status != http.StatusOK {
-		t.Fatalf("got %d %v", status, out["ERROR"])
-	}
+	require.Equal(t, http.StatusOK, status, "status (ERROR %v)", out["ERROR"])
 	bill := out["bill"].(string)
 	args, _ := out["jsapi"].(map[string]any)
-	if args["package"] != "prepay_id=sandbox_"+bill || args["signType"] != "MD5" || args["appId"] == "" {
-		t.Errorf("getBrandWCPayRequest arguments: got %v", args)
-	}
-	if loc := press(t, sb, bill, "pay"); strings.HasPrefix(loc, "https://shop.example/") {
-		t.Errorf("JSAPI payment went to return_url: %q", loc)
-	}
+	assert.Equal(t, "prepay_id=sandbox_"+bill, args["package"], "getBrandWCPayRequest arguments: package")
+	assert.Equal(t, "MD5", args["signType"], "getBrandWCPayRequest arguments: signType")
+	assert.NotEmpty(t, args["appId"], "getBrandWCPayRequest arguments: appId")
+	loc := press(t, sb, bill, "pay")
+	assert.False(t, strings.HasPrefix(loc, "https://shop.example/"), "JSAPI payment went to return_url: %q", loc)
 	dl := wait(t, sb, "order0001")
 	var n map[string]any
-	if err := json.Unmarshal(dl.Body, &n); err != nil {
-		t.Fatalf("webhook body %s: %v", dl.Body, err)
-	}
+	require.NoError(t, json.Unmarshal(dl.Body, &n), "webhook body %s", dl.Body)
 	detail, _ := n["message_detail"].(map[string]any)
-	if n["sub_channel_type"] != "WX_JSAPI" || detail["openid"] != "o3kKrjlUsMnv__cK5DYZMl0JoAkY" || detail["trade_type"] != "JSAPI" {
-		t.Errorf("body: got %s", dl.Body)
-	}
+	assert.Equal(t, "WX_JSAPI", n["sub_channel_type"], "sub_channel_type")
+	assert.Equal(t, "o3kKrjlUsMnv__cK5DYZMl0JoAkY", detail["openid"], "message_detail: openid")
+	assert.Equal(t, "JSAPI", detail["trade_type"], "message_detail: trade_type")
 }
 
 func TestPay(t *testing.T) {
@@ -697,47 +616,36 @@ func TestPay(t *testing.T) {
 		beecloudtest.App{Config: other, Channels: []beecloud.Channel{beecloud.ChannelUN}})
 
 	params, err := testConfig.Params(beecloud.Order{Title: "test", Amount: 1, OutTradeNo: "test0001", Optional: map[string]any{"k": "v"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b, err := sb.Pay(appID, params, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b.Channel != beecloud.ChannelAli || b.State != beecloudtest.BillPaid || b.AppID != appID || b.Order.Optional["k"] != "v" {
-		t.Errorf("bill: got %+v", b)
-	}
-	if _, err := sb.Pay(appID, params, beecloud.ChannelWxMP); !errors.Is(err, beecloudtest.ErrAlreadyPaid) {
-		t.Errorf("paying twice: got %v; want ErrAlreadyPaid", err)
-	}
-	if _, err := sb.Pay("nope", params, ""); !errors.Is(err, beecloudtest.ErrUnknownApp) {
-		t.Errorf("unknown app: got %v; want ErrUnknownApp", err)
-	}
-	if _, err := sb.Pay(other.AppID, params, ""); !errors.Is(err, beecloudtest.ErrSignMismatch) {
-		t.Errorf("another app's sign: got %v; want ErrSignMismatch", err)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, beecloud.ChannelAli, b.Channel, "bill: Channel")
+	assert.Equal(t, beecloudtest.BillPaid, b.State, "bill: State")
+	assert.Equal(t, appID, b.AppID, "bill: AppID")
+	assert.Equal(t, "v", b.Order.Optional["k"], "bill: Optional")
+	_, err = sb.Pay(appID, params, beecloud.ChannelWxMP)
+	require.ErrorIs(t, err, beecloudtest.ErrAlreadyPaid, "paying twice")
+	_, err = sb.Pay("nope", params, "")
+	require.ErrorIs(t, err, beecloudtest.ErrUnknownApp, "unknown app")
+	_, err = sb.Pay(other.AppID, params, "")
+	require.ErrorIs(t, err, beecloudtest.ErrSignMismatch, "another app's sign")
 	p2, _ := other.Params(beecloud.Order{Title: "test", Amount: 1, OutTradeNo: "test0001"})
-	if _, err := sb.Pay(other.AppID, p2, beecloud.ChannelAli); !errors.Is(err, beecloudtest.ErrChannelNotEnabled) {
-		t.Errorf("disabled channel: got %v; want ErrChannelNotEnabled", err)
-	}
-	p2.Amount = 2
+	_, err = sb.Pay(other.AppID, p2, beecloud.ChannelAli)
+	require.ErrorIs(t, err, beecloudtest.ErrChannelNotEnabled, "disabled channel")
 	var verr *beecloud.ValidationError
-	if _, err := sb.Pay(other.AppID, map[string]any{"title": "test", "amount": 0, "out_trade_no": "x", "sign": "s"}, ""); !errors.As(err, &verr) || !errors.Is(err, beecloud.ErrInvalidOrder) {
-		t.Errorf("invalid order: got %v; want a *beecloud.ValidationError", err)
-	} else if _, ok := verr.Field("out_trade_no"); !ok {
-		t.Errorf("invalid order: %v does not name out_trade_no", err)
+	_, err = sb.Pay(other.AppID, map[string]any{"title": "test", "amount": 0, "out_trade_no": "x", "sign": "s"}, "")
+	if assert.ErrorAs(t, err, &verr, "invalid order") && assert.ErrorIs(t, err, beecloud.ErrInvalidOrder, "invalid order") {
+		_, ok := verr.Field("out_trade_no")
+		assert.True(t, ok, "invalid order: %v does not name out_trade_no", err)
 	}
 	// Apps are apart: the other app may use the same out_trade_no.
 	b2, err := sb.Pay(other.AppID, map[string]any{"title": "test", "amount": 1, "out_trade_no": "test0001", "sign": beecloud.Sign(other.AppID, "test", 1, "test0001", "other-secret")}, "")
-	if err != nil || b2.Channel != beecloud.ChannelUN || b2.SubChannel != "UN_WEB" {
-		t.Errorf("other app: got %+v, %v", b2, err)
-	}
-	if d := wait(t, sb, "test0001"); d.AppID != appID {
-		t.Errorf("delivery: got app %q; want %q (the other app has no webhook URL)", d.AppID, appID)
-	}
-	if n := len(sb.Deliveries()); n != 1 {
-		t.Errorf("got %d deliveries; want 1", n)
-	}
+	require.NoError(t, err, "other app")
+	assert.Equal(t, beecloud.ChannelUN, b2.Channel, "other app: Channel")
+	assert.Equal(t, "UN_WEB", b2.SubChannel, "other app: SubChannel")
+	d := wait(t, sb, "test0001")
+	assert.Equal(t, appID, d.AppID, "delivery: app (the other app has no webhook URL)")
+	assert.Len(t, sb.Deliveries(), 1, "deliveries")
 }
 
 func TestSnapshotsAreCopies(t *testing.T) {
@@ -745,9 +653,8 @@ func TestSnapshotsAreCopies(t *testing.T) {
 	sb := newSandbox(t, beecloudtest.App{Config: testConfig, WebhookURL: rc.URL})
 	d := data("order0001")
 	d["optional"] = map[string]any{"k": "v"}
-	if _, err := sb.Pay(appID, d, ""); err != nil {
-		t.Fatal(err)
-	}
+	_, err := sb.Pay(appID, d, "")
+	require.NoError(t, err)
 	wait(t, sb, "order0001")
 	b := sb.Bills()
 	b[0].Order.Optional["k"] = "changed"
@@ -755,17 +662,15 @@ func TestSnapshotsAreCopies(t *testing.T) {
 	dl := sb.Deliveries()
 	dl[0].Body[0] = 'X'
 	dl[0].Attempts[0].StatusCode = 999
-	if b := sb.Bills(); b[0].Order.Optional["k"] != "v" || b[0].State != beecloudtest.BillPaid {
-		t.Errorf("changing a snapshot changed the sandbox: %+v", b[0])
-	}
-	if dl := sb.Deliveries(); dl[0].Body[0] != '{' || dl[0].Attempts[0].StatusCode != 200 {
-		t.Errorf("changing a snapshot changed the sandbox: %+v", dl[0])
-	}
+	b = sb.Bills()
+	assert.Equal(t, "v", b[0].Order.Optional["k"], "changing a snapshot changed the sandbox's bill")
+	assert.Equal(t, beecloudtest.BillPaid, b[0].State, "changing a snapshot changed the sandbox's bill")
+	dl = sb.Deliveries()
+	assert.Equal(t, byte('{'), dl[0].Body[0], "changing a snapshot changed the sandbox's delivery")
+	assert.Equal(t, 200, dl[0].Attempts[0].StatusCode, "changing a snapshot changed the sandbox's delivery")
 	apps := sb.Apps()
 	apps[0].Channels[0] = beecloud.ChannelJD
-	if got := sb.Apps()[0].Channels[0]; got != beecloud.ChannelAli {
-		t.Errorf("changing Apps changed the sandbox: %q", got)
-	}
+	assert.Equal(t, beecloud.ChannelAli, sb.Apps()[0].Channels[0], "changing Apps changed the sandbox")
 }
 
 func TestConcurrentUse(t *testing.T) {
@@ -777,9 +682,8 @@ func TestConcurrentUse(t *testing.T) {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			if _, err := sb.Pay(appID, data(fmt.Sprintf("order%04d", i)), ""); err != nil {
-				t.Error(err)
-			}
+			_, err := sb.Pay(appID, data(fmt.Sprintf("order%04d", i)), "")
+			assert.NoError(t, err, "Pay(order%04d)", i)
 		}()
 		go func() {
 			defer wg.Done()
@@ -788,54 +692,49 @@ func TestConcurrentUse(t *testing.T) {
 			for _, d := range sb.Deliveries() {
 				_ = len(d.Attempts)
 			}
-			get(t, sb.URL+"/")
+			// Not get: its require may not end the test from here.
+			resp, err := http.Get(sb.URL + "/")
+			if assert.NoError(t, err, "GET /") {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
 		}()
 	}
 	wg.Wait()
 	for i := range n {
-		if d := wait(t, sb, fmt.Sprintf("order%04d", i)); !d.Acknowledged {
-			t.Errorf("order%04d not acknowledged", i)
-		}
+		d := wait(t, sb, fmt.Sprintf("order%04d", i))
+		assert.True(t, d.Acknowledged, "order%04d acknowledged", i)
 	}
-	if b, p, d := len(sb.Bills()), len(sb.Payments()), len(sb.Deliveries()); b != n || p != n || d != n {
-		t.Errorf("got %d bills, %d payments, %d deliveries; want %d each", b, p, d, n)
-	}
+	assert.Len(t, sb.Bills(), n, "bills")
+	assert.Len(t, sb.Payments(), n, "payments")
+	assert.Len(t, sb.Deliveries(), n, "deliveries")
 	_, index := get(t, sb.URL+"/")
-	if !strings.Contains(index, "order0019") || !strings.Contains(index, appID) {
-		t.Errorf("the index page does not list the bills and the app")
-	}
+	assert.Contains(t, index, "order0019", "the index page lists the bills")
+	assert.Contains(t, index, appID, "the index page lists the app")
 }
 
 func TestStartAt(t *testing.T) {
 	sb := beecloudtest.NewUnstartedSandbox(beecloudtest.App{Config: testConfig})
-	if err := sb.StartAt("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, sb.StartAt("127.0.0.1:0"))
 	defer sb.Close()
-	if !strings.HasPrefix(sb.URL, "http://127.0.0.1:") {
-		t.Errorf("URL: got %q", sb.URL)
-	}
-	if status, js := get(t, sb.ScriptURL()+"?appId="+appID); status != 200 || !strings.Contains(js, "beecloud:onready") {
-		t.Errorf("script: got %d", status)
-	}
+	assert.True(t, strings.HasPrefix(sb.URL, "http://127.0.0.1:"), "URL: got %q", sb.URL)
+	status, js := get(t, sb.ScriptURL()+"?appId="+appID)
+	assert.Equal(t, 200, status, "script: status")
+	assert.Contains(t, js, "beecloud:onready", "script")
 	// A page on another origin asks before it posts JSON.
 	req, _ := http.NewRequest(http.MethodOptions, sb.URL+"/2/rest/jsbutton/click?appId="+appID, nil)
 	req.Header.Set("Origin", "http://shop.example")
 	req.Header.Set("Access-Control-Request-Method", "POST")
 	req.Header.Set("Access-Control-Request-Headers", "content-type")
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	resp.Body.Close()
-	if got := resp.Header.Get("Access-Control-Allow-Origin"); resp.StatusCode != http.StatusNoContent || got != "*" ||
-		!strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Content-Type") {
-		t.Errorf("preflight: got %d, Allow-Origin %q, Allow-Headers %q", resp.StatusCode, got, resp.Header.Get("Access-Control-Allow-Headers"))
-	}
+	assert.Equal(t, http.StatusNoContent, resp.StatusCode, "preflight: status")
+	assert.Equal(t, "*", resp.Header.Get("Access-Control-Allow-Origin"), "preflight: Access-Control-Allow-Origin")
+	assert.Contains(t, resp.Header.Get("Access-Control-Allow-Headers"), "Content-Type", "preflight: Access-Control-Allow-Headers")
 	taken := beecloudtest.NewUnstartedSandbox()
-	if err := taken.StartAt(strings.TrimPrefix(sb.URL, "http://")); err == nil {
+	if err := taken.StartAt(strings.TrimPrefix(sb.URL, "http://")); !assert.Error(t, err, "StartAt on a taken address") {
 		taken.Close()
-		t.Errorf("StartAt on a taken address: got nil error")
 	}
 	sb.Close()
 	sb.Close() // a second Close does nothing
@@ -852,12 +751,7 @@ func TestNewSandboxPanics(t *testing.T) {
 		{"same AppID twice", []beecloudtest.App{{Config: testConfig}, {Config: testConfig}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("NewUnstartedSandbox did not panic")
-				}
-			}()
-			beecloudtest.NewUnstartedSandbox(tc.apps...)
+			assert.Panics(t, func() { beecloudtest.NewUnstartedSandbox(tc.apps...) }, "NewUnstartedSandbox")
 		})
 	}
 }
@@ -886,18 +780,16 @@ func TestWebhookHandlerInterop(t *testing.T) {
 	hook := httptest.NewServer(h)
 	defer hook.Close()
 	sb := newSandbox(t, beecloudtest.App{Config: testConfig, WebhookURL: hook.URL})
-	if _, err := sb.Pay(appID, data("order0001"), beecloud.ChannelWxMP); err != nil {
-		t.Fatal(err)
-	}
+	_, err := sb.Pay(appID, data("order0001"), beecloud.ChannelWxMP)
+	require.NoError(t, err)
 	d := wait(t, sb, "order0001")
-	if !d.Acknowledged || len(d.Attempts) != 2 || d.Attempts[0].StatusCode != http.StatusInternalServerError {
-		t.Errorf("delivery: got acknowledged=%v, attempts %+v; want a 500, then success", d.Acknowledged, d.Attempts)
+	assert.True(t, d.Acknowledged, "delivery acknowledged")
+	if assert.Len(t, d.Attempts, 2, "delivery attempts: want a 500, then success") {
+		assert.Equal(t, http.StatusInternalServerError, d.Attempts[0].StatusCode, "first attempt: status")
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if len(handled) != 1 || handled[0] != "order0001" {
-		t.Errorf("handled: got %q; want order0001 once", handled)
-	}
+	assert.Equal(t, []string{"order0001"}, handled, "handled")
 }
 
 func TestPayUnknownAppNamesTheApps(t *testing.T) {
@@ -912,9 +804,8 @@ func TestPayUnknownAppNamesTheApps(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			sb := newSandbox(t, tc.apps...)
 			_, err := sb.Pay("nope", data("order0001"), "")
-			if !errors.Is(err, beecloudtest.ErrUnknownApp) || err.Error() != tc.want {
-				t.Errorf("got %v; want %q", err, tc.want)
-			}
+			require.ErrorIs(t, err, beecloudtest.ErrUnknownApp, "Pay")
+			assert.EqualError(t, err, tc.want, "Pay")
 		})
 	}
 }
@@ -925,17 +816,13 @@ func TestIndexHidesWebhookPassword(t *testing.T) {
 	sb.MaxAttempts = 1
 	sb.Start()
 	defer sb.Close()
-	if _, err := sb.Pay(appID, data("order0001"), ""); err != nil {
-		t.Fatal(err)
-	}
+	_, err := sb.Pay(appID, data("order0001"), "")
+	require.NoError(t, err)
 	wait(t, sb, "order0001")
 	_, index := get(t, sb.URL+"/")
-	if strings.Contains(index, "hunter2") {
-		t.Errorf("the index page shows the webhook URL's password:\n%s", index)
-	}
-	if want := "http://shop:xxxxx@127.0.0.1:9/webhook"; strings.Count(index, want) != 2 {
-		t.Errorf("the index page shows %q %d times; want twice, for the app and its delivery", want, strings.Count(index, want))
-	}
+	assert.NotContains(t, index, "hunter2", "the index page shows the webhook URL's password")
+	want := "http://shop:xxxxx@127.0.0.1:9/webhook"
+	assert.Equal(t, 2, strings.Count(index, want), "the index page shows %q; want twice, for the app and its delivery", want)
 }
 
 func TestNoSuchBill(t *testing.T) {
@@ -952,12 +839,8 @@ func TestNoSuchBill(t *testing.T) {
 		req, _ := http.NewRequest(tc.method, sb.URL+tc.path, nil)
 		req.Header.Set("Accept", tc.accept)
 		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusNotFound {
-			t.Errorf("%s %s: got status %d; want %d", tc.method, tc.path, resp.StatusCode, http.StatusNotFound)
-		}
+		assert.Equal(t, http.StatusNotFound, resp.StatusCode, "%s %s: status", tc.method, tc.path)
 	}
 }

@@ -3,7 +3,6 @@ package beecloudtest_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,6 +12,8 @@ import (
 
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/beecloudtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 var cfg = beecloud.Config{
@@ -29,30 +30,28 @@ var order = beecloud.Order{Title: "测试", Amount: 150, OutTradeNo: "bc1234567"
 func TestNotificationBodyVector(t *testing.T) {
 	n := beecloud.Notification{ChannelType: "BC", TransactionType: "PAY", TransactionID: "5f0c1466d8bd11e6b66d00163e005bb3", TransactionFee: 1, Timestamp: time.UnixMilli(1426817510111)}
 	var got map[string]any
-	if err := json.Unmarshal(beecloudtest.NotificationBody(cfg, n), &got); err != nil {
-		t.Fatal(err)
-	}
-	if got["signature"] != "e204d63775d3d29dafe6788a0a978755" || got["timestamp"] != 1426817510111.0 || got["transaction_fee"] != 1.0 {
-		t.Errorf("got %v; want the public vector's signature, timestamp and fee", got)
-	}
-	if _, ok := got["sign"]; ok {
-		t.Errorf("current scheme body has a legacy sign: %v", got)
-	}
+	require.NoError(t, json.Unmarshal(beecloudtest.NotificationBody(cfg, n), &got))
+	assert.Equal(t, "e204d63775d3d29dafe6788a0a978755", got["signature"], "signature")
+	// JSON numbers, read as float64; delta 0 keeps the comparison exact.
+	assert.InDelta(t, 1426817510111.0, got["timestamp"], 0, "timestamp")
+	assert.InDelta(t, 1.0, got["transaction_fee"], 0, "transaction_fee")
+	assert.NotContains(t, got, "sign", "current scheme body has a legacy sign")
 }
 
 func TestPaid(t *testing.T) {
 	n := beecloudtest.Paid(order)
-	if n.TransactionType != "PAY" || n.TransactionID != order.OutTradeNo || n.TransactionFee != order.Amount ||
-		!n.TradeSuccess || n.ChannelType != "WX" || n.SubChannelType != "WX_NATIVE" || n.Optional["agent_id"] != "Alice" {
-		t.Errorf("got %+v", n)
-	}
+	assert.Equal(t, beecloud.TransactionType("PAY"), n.TransactionType, "TransactionType")
+	assert.Equal(t, order.OutTradeNo, n.TransactionID, "TransactionID")
+	assert.Equal(t, order.Amount, n.TransactionFee, "TransactionFee")
+	assert.True(t, n.TradeSuccess, "TradeSuccess")
+	assert.Equal(t, beecloud.ChannelType("WX"), n.ChannelType, "ChannelType")
+	assert.Equal(t, "WX_NATIVE", n.SubChannelType, "SubChannelType")
+	assert.Equal(t, "Alice", n.Optional["agent_id"], "Optional")
 	n.Optional["agent_id"] = "Bob"
-	if order.Optional["agent_id"] != "Alice" {
-		t.Error("Paid shares the order's Optional map")
-	}
-	if n := beecloudtest.Paid(beecloud.Order{Title: "x", Amount: 1, OutTradeNo: "12345678"}); n.ChannelType != "BC" || n.SubChannelType != "BC_NATIVE" {
-		t.Errorf("no instant channel: got %s/%s; want BC/BC_NATIVE", n.ChannelType, n.SubChannelType)
-	}
+	assert.Equal(t, "Alice", order.Optional["agent_id"], "Paid shares the order's Optional map")
+	n = beecloudtest.Paid(beecloud.Order{Title: "x", Amount: 1, OutTradeNo: "12345678"})
+	assert.Equal(t, beecloud.ChannelType("BC"), n.ChannelType, "no instant channel: ChannelType")
+	assert.Equal(t, "BC_NATIVE", n.SubChannelType, "no instant channel: SubChannelType")
 }
 
 func TestNotificationBodyVerifies(t *testing.T) {
@@ -84,12 +83,13 @@ func TestNotificationBodyVerifies(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			n, err := tt.verifier.ParseNotification(beecloudtest.NotificationBody(tt.signer, tt.n))
-			if !errors.Is(err, tt.want) || (err == nil) != (tt.want == nil) {
-				t.Fatalf("got %v; want %v", err, tt.want)
+			if tt.want != nil {
+				require.ErrorIs(t, err, tt.want, "ParseNotification")
+				return
 			}
-			if err == nil && (n.TransactionID != order.OutTradeNo || n.Legacy != tt.n.Legacy) {
-				t.Errorf("got %+v", n)
-			}
+			require.NoError(t, err, "ParseNotification")
+			assert.Equal(t, order.OutTradeNo, n.TransactionID, "TransactionID")
+			assert.Equal(t, tt.n.Legacy, n.Legacy, "Legacy")
 		})
 	}
 }
@@ -99,12 +99,8 @@ func TestNotificationBodyTimestamp(t *testing.T) {
 	c := cfg
 	c.Now = func() time.Time { return at }
 	n, err := c.ParseNotification(beecloudtest.NotificationBody(c, beecloudtest.Paid(order)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !n.Timestamp.Equal(at) {
-		t.Errorf("Timestamp %v; want cfg.Now() %v", n.Timestamp, at)
-	}
+	require.NoError(t, err)
+	assert.True(t, n.Timestamp.Equal(at), "Timestamp %v; want cfg.Now() %v", n.Timestamp, at)
 }
 
 func TestNotificationBodyTestMode(t *testing.T) {
@@ -114,12 +110,8 @@ func TestNotificationBodyTestMode(t *testing.T) {
 		n := beecloudtest.Paid(order)
 		n.Legacy, n.Test = true, test
 		got, err := c.ParseNotification(beecloudtest.NotificationBody(c, n))
-		if err != nil {
-			t.Fatalf("Test %t: %v", test, err)
-		}
-		if got.Test != test {
-			t.Errorf("a legacy body made with Test %t parses with Test %t", test, got.Test)
-		}
+		require.NoError(t, err, "Test %t", test)
+		assert.Equal(t, test, got.Test, "a legacy body made with Test %t", test)
 	}
 }
 
@@ -141,9 +133,9 @@ func TestNotificationBodyPanics(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			defer func() {
-				if r := recover(); r == nil || !strings.HasPrefix(r.(string), "beecloudtest: ") {
-					t.Errorf("panic %v; want a beecloudtest: message", r)
-				}
+				r := recover()
+				msg, _ := r.(string)
+				assert.True(t, strings.HasPrefix(msg, "beecloudtest: "), "panic %v; want a beecloudtest: message", r)
 			}()
 			beecloudtest.NotificationBody(tt.cfg, tt.n)
 		})
@@ -161,17 +153,14 @@ func TestNewRequest(t *testing.T) {
 		},
 	}
 	r := beecloudtest.NewRequest(cfg, beecloudtest.Paid(order))
-	if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" {
-		t.Errorf("request %s with Content-Type %q; want POST application/json", r.Method, r.Header.Get("Content-Type"))
-	}
+	assert.Equal(t, http.MethodPost, r.Method, "NewRequest: method")
+	assert.Equal(t, "application/json", r.Header.Get("Content-Type"), "NewRequest: Content-Type")
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
-	if w.Code != http.StatusOK || w.Body.String() != "success" {
-		t.Fatalf("answer %d %q; want 200 success", w.Code, w.Body.String())
-	}
-	if got == nil || got.TransactionFee != order.Amount {
-		t.Errorf("Handle got %+v", got)
-	}
+	require.Equal(t, http.StatusOK, w.Code, "answer: status")
+	require.Equal(t, "success", w.Body.String(), "answer: body")
+	require.NotNil(t, got, "Handle was not called")
+	assert.Equal(t, order.Amount, got.TransactionFee, "Handle got %+v", got)
 }
 
 // Whatever NotificationBody signs, ParseNotification reads back the same.
@@ -193,13 +182,13 @@ func FuzzNotificationBodyRoundTrip(f *testing.F) {
 			TradeSuccess: true, Optional: map[string]any{key: value}, Timestamp: time.UnixMilli(1426817510111),
 		}
 		n, err := cfg.ParseNotification(beecloudtest.NotificationBody(cfg, in))
-		if err != nil {
-			t.Fatalf("ParseNotification: %v", err)
-		}
-		if n.TransactionID != id || string(n.TransactionType) != typ || string(n.ChannelType) != channel || n.TransactionFee != fee ||
-			n.Optional[key] != value || !n.Timestamp.Equal(in.Timestamp) {
-			t.Fatalf("got %+v; want %+v", n, in)
-		}
+		require.NoError(t, err, "ParseNotification")
+		require.Equal(t, id, n.TransactionID, "TransactionID")
+		require.Equal(t, typ, string(n.TransactionType), "TransactionType")
+		require.Equal(t, channel, string(n.ChannelType), "ChannelType")
+		require.Equal(t, fee, n.TransactionFee, "TransactionFee")
+		require.Equal(t, value, n.Optional[key], "Optional[%q]", key)
+		require.True(t, n.Timestamp.Equal(in.Timestamp), "Timestamp %v; want %v", n.Timestamp, in.Timestamp)
 	})
 }
 

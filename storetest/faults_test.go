@@ -10,6 +10,8 @@ import (
 
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/storetest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // smallFaults are FaultOptions for a short run over an in-memory store:
@@ -32,9 +34,11 @@ func TestRunFaultsMemStore(t *testing.T) {
 	// them all.
 	shared := new(beecloud.MemStore)
 	rep := storetest.RunFaults(t, smallFaults(func(t *testing.T) beecloud.Store { return shared }))
-	if rep.HandleCalls < rep.Transactions || rep.Failed == 0 || rep.Deliveries <= rep.Transactions {
-		t.Errorf("the run did not exercise the handlers: %v", rep)
-	}
+	// The run exercised the handlers: each transaction handled, some
+	// Handle calls failed, and some deliveries sent again.
+	assert.GreaterOrEqual(t, rep.HandleCalls, rep.Transactions, "HandleCalls: %v", rep)
+	assert.NotZero(t, rep.Failed, "Failed: %v", rep)
+	assert.Greater(t, rep.Deliveries, rep.Transactions, "Deliveries: %v", rep)
 }
 
 // forgetfulStore is a MemStore whose Complete records nothing.
@@ -118,11 +122,8 @@ func TestRunFaultsCatchesBugs(t *testing.T) {
 	}
 	inChildren(t, names, func(t *testing.T, bug string) {
 		out, failed := child(t, "^TestBrokenFaults$", bug)
-		if !failed {
-			t.Fatalf("RunFaults with %q passed; want it to fail\n%s", bug, out)
-		}
-		if !regexp.MustCompile(`exactly-once broken`).Match(out) || !bugs[bug].Match(out) {
-			t.Fatalf("RunFaults with %q failed for another reason; want %v\n%s", bug, bugs[bug], out)
-		}
+		require.True(t, failed, "RunFaults with %q passed; want it to fail\n%s", bug, out)
+		require.Regexp(t, `exactly-once broken`, string(out), "RunFaults with %q failed for another reason", bug)
+		require.Regexp(t, bugs[bug], string(out), "RunFaults with %q failed for another reason", bug)
 	})
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/storetest"
+	"github.com/stretchr/testify/require"
 )
 
 func TestMemStore(t *testing.T) {
@@ -45,11 +46,7 @@ func TestRunHandlersCatchesBugs(t *testing.T) {
 	doubled := regexp.MustCompile(`handled [02-9]\d* times; want exactly once|Handle ran twice at once`)
 	inChildren(t, []string{"a store per instance", "racy claim"}, func(t *testing.T, bug string) {
 		out, failed := child(t, "^TestBrokenHandlers$", bug)
-		if !failed {
-			t.Fatalf("RunHandlers on a store with %q passed; want it to fail\n%s", bug, out)
-		}
-		if !doubled.Match(out) {
-			t.Fatalf("RunHandlers on a store with %q failed for another reason:\n%s", bug, out)
-		}
+		require.True(t, failed, "RunHandlers on a store with %q passed; want it to fail\n%s", bug, out)
+		require.Regexp(t, doubled, string(out), "RunHandlers on a store with %q failed for another reason", bug)
 	})
 }

@@ -16,6 +16,8 @@ import (
 
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/storetest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // refStore is a plain in-memory Store that honours the contract, unless
@@ -276,9 +278,9 @@ func child(t *testing.T, run, bug string) (out []byte, failed bool) {
 	cmd := exec.Command(os.Args[0], "-test.run="+run, "-test.v", "-test.count=1")
 	cmd.Env = append(os.Environ(), envBug+"="+bug)
 	out, err := cmd.CombinedOutput()
-	var exit *exec.ExitError
-	if err != nil && !errors.As(err, &exit) {
-		t.Fatalf("running %s: %v", run, err)
+	if err != nil {
+		var exit *exec.ExitError
+		require.ErrorAs(t, err, &exit, "running %s", run)
 	}
 	return out, err != nil
 }
@@ -334,16 +336,10 @@ func TestRunCatchesBugs(t *testing.T) {
 	inChildren(t, slices.Sorted(maps.Keys(bugs)), func(t *testing.T, bug string) {
 		// Only the subtests that should catch the bug run, to save time.
 		out, failed := child(t, "^TestBrokenStore$/^Store$/^("+strings.Join(bugs[bug], "|")+")$", bug)
-		if !failed {
-			t.Fatalf("suite on a store with %q passed; want it to fail\n%s", bug, out)
-		}
+		require.True(t, failed, "suite on a store with %q passed; want it to fail\n%s", bug, out)
 		got := failedRE.FindAllStringSubmatch(string(out), -1)
-		for _, f := range got {
-			if slices.Contains(bugs[bug], f[1]) {
-				return
-			}
-		}
-		t.Fatalf("suite on a store with %q failed %v; want a failure in one of %v\n%s", bug, got, bugs[bug], out)
+		caught := slices.ContainsFunc(got, func(f []string) bool { return slices.Contains(bugs[bug], f[1]) })
+		require.True(t, caught, "suite on a store with %q failed %v; want a failure in one of %v\n%s", bug, got, bugs[bug], out)
 	})
 }
 
@@ -367,9 +363,7 @@ func TestRoundTripCatchesForgetfulStore(t *testing.T) {
 		defer func() { _ = recover() }() // fakeT.Fatal ends the goroutine's work with a panic
 		storetest.RoundTrip(ft, forgetful{new(beecloud.MemStore)}, "key", "token")
 	}()
-	if !ft.failed {
-		t.Error("RoundTrip passed a store that forgets completions")
-	}
+	assert.True(t, ft.failed, "RoundTrip passed a store that forgets completions")
 }
 
 // forgetful is a Store whose Complete releases instead.
