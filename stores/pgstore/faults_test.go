@@ -10,6 +10,7 @@ import (
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/stores/pgstore"
 	"github.com/paybutton/beecloud/storetest"
+	"github.com/stretchr/testify/require"
 )
 
 // faultPoolSize is each handler instance's pool in the fault tests. A few
@@ -34,12 +35,9 @@ func TestFaults(t *testing.T) {
 	// The ledger is read directly, not through the proxy.
 	ledger := srv.pool(t, srv.addr(), 10)
 	opts := pgstore.Options{Table: "beecloud_webhooks"}
-	if err := pgstore.New(ledger, &opts).CreateSchema(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := ledger.Exec(ctx, `CREATE TABLE effects (transaction_id text NOT NULL)`); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, pgstore.New(ledger, &opts).CreateSchema(ctx), "CreateSchema")
+	_, err := ledger.Exec(ctx, `CREATE TABLE effects (transaction_id text NOT NULL)`)
+	require.NoError(t, err, "creating the effects table")
 	storetest.RunFaults(t, storetest.FaultOptions{
 		NewInstance: func(t *testing.T) beecloud.Store {
 			return pgstore.New(srv.pool(t, proxy.Addr(), faultPoolSize), &opts)
@@ -81,9 +79,7 @@ func TestFaultsPlainStore(t *testing.T) {
 	srv := startPostgres(t)
 	proxy := storetest.NewProxy(t, srv.addr())
 	opts := pgstore.Options{Table: "beecloud_webhooks"}
-	if err := pgstore.New(srv.pool(t, srv.addr(), 2), &opts).CreateSchema(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, pgstore.New(srv.pool(t, srv.addr(), 2), &opts).CreateSchema(context.Background()), "CreateSchema")
 	storetest.RunFaults(t, storetest.FaultOptions{
 		NewInstance: func(t *testing.T) beecloud.Store {
 			// Hidden CompleteTx: the handler takes the plain path.

@@ -21,6 +21,8 @@ import (
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/beecloudtest"
 	"github.com/paybutton/beecloud/stores/pgstore"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // Environment of the child process TestKill starts.
@@ -105,9 +107,7 @@ func TestKillHelper(t *testing.T) {
 		},
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "net.Listen")
 	say("addr " + ln.Addr().String())
 	_ = http.Serve(ln, http.HandlerFunc( // serves until the parent kills it
 		func(w http.ResponseWriter, r *http.Request) {
@@ -137,9 +137,7 @@ func TestKill(t *testing.T) {
 	pool := newPool(t)
 	table := newTable(t, pool)
 	store := pgstore.New(pool, &pgstore.Options{Table: table})
-	if err := store.CreateSchema(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, store.CreateSchema(context.Background()), "CreateSchema")
 	effects, count := newEffects(t, pool)
 	secret := "pgstore-kill-" + randomHex()
 	fresh := httptest.NewServer(&beecloud.WebhookHandler{
@@ -174,41 +172,35 @@ func TestKill(t *testing.T) {
 			t.Logf("killed %s: effect %d before the redelivery; child answered %q", point, before, answered)
 			switch point {
 			case killBeforeEffect:
-				if before != 0 {
-					t.Errorf("effects after a kill before the effect = %d; want 0", before)
-				}
+				assert.Equal(t, 0, before, "effects after a kill before the effect")
 			case killBeforeAnswer, killOutsideTx:
-				if before != 1 {
-					t.Errorf("effects after a kill after the commit = %d; want 1", before)
-				}
+				assert.Equal(t, 1, before, "effects after a kill after the commit")
 			}
 			// BeeCloud sends again until it is answered success: 409
-			// while the dead child's claim lasts.
-			deadline := time.Now().Add(10 * killLease)
-			for {
-				status, text := post(t, fresh.URL, body)
-				if status == http.StatusOK && text == "success" {
-					break
-				}
-				if status != http.StatusConflict || time.Now().After(deadline) {
-					t.Fatalf("redelivery answered %d %q; want success, or 409 while the claim lasts", status, text)
-				}
-				time.Sleep(100 * time.Millisecond)
-			}
-			if status, text := post(t, fresh.URL, body); status != http.StatusOK || text != "success" {
-				t.Fatalf("second redelivery answered %d %q; want success", status, text)
-			}
+			// while the dead child's claim lasts. The polling stops at
+			// the first other answer, which must be success.
+			var (
+				status int
+				text   string
+				err    error
+			)
+			require.Eventually(t, func() bool {
+				status, text, err = send(fresh.URL, body)
+				return err != nil || status != http.StatusConflict
+			}, 10*killLease, 100*time.Millisecond, "redelivery still answered 409 after %v; want success once the dead child's claim has run out", 10*killLease)
+			require.NoError(t, err, "redelivery")
+			require.Equal(t, http.StatusOK, status, "status of the redelivery's answer %q", text)
+			require.Equal(t, "success", text, "redelivery's answer")
+			status, text = post(t, fresh.URL, body)
+			require.Equal(t, http.StatusOK, status, "status of the second redelivery's answer %q", text)
+			require.Equal(t, "success", text, "second redelivery's answer")
 			if point == killOutsideTx {
 				// The control: without the transaction, the kill doubles
 				// the effect, and this test sees it.
-				if n := count(id); n != 2 {
-					t.Errorf("effects written outside the transaction, after the kill and the redeliveries = %d; want 2 (the double CompleteTx prevents)", n)
-				}
+				assert.Equal(t, 2, count(id), "effects written outside the transaction, after the kill and the redeliveries (the double CompleteTx prevents)")
 				return
 			}
-			if n := count(id); n != 1 {
-				t.Errorf("effects after the kill at %s and the redeliveries = %d; want exactly 1", point, n)
-			}
+			assert.Equal(t, 1, count(id), "effects after the kill at %s and the redeliveries", point)
 		})
 	}
 }
@@ -222,14 +214,10 @@ func killChild(t *testing.T, point, table, effects, secret string, body []byte, 
 	cmd.Env = append(os.Environ(),
 		envKillPoint+"="+point, envKillTable+"="+table, envKillEffects+"="+effects, envKillSecret+"="+secret)
 	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "StdoutPipe")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, cmd.Start(), "starting the child")
 	killed := false
 	defer func() {
 		if !killed {
@@ -238,15 +226,19 @@ func killChild(t *testing.T, point, table, effects, secret string, body []byte, 
 		}
 	}()
 	lines := bufio.NewScanner(stdout)
+	// The messages read stderr only once the child has failed: the
+	// child may still be writing to it otherwise.
 	next := func() string {
+		t.Helper()
 		if !lines.Scan() {
-			t.Fatalf("the child ended before %s: %v\n%s", point, lines.Err(), stderr.String())
+			require.FailNowf(t, "the child ended early", "before %s: %v\n%s", point, lines.Err(), stderr.String())
 		}
 		return lines.Text()
 	}
-	addr, ok := strings.CutPrefix(next(), "addr ")
+	first := next()
+	addr, ok := strings.CutPrefix(first, "addr ")
 	if !ok {
-		t.Fatalf("the child did not print its address\n%s", stderr.String())
+		require.FailNowf(t, "the child did not print its address", "it printed %q\n%s", first, stderr.String())
 	}
 	answer := make(chan string, 1)
 	go func() {
@@ -260,31 +252,38 @@ func killChild(t *testing.T, point, table, effects, secret string, body []byte, 
 		answer <- fmt.Sprintf("%d %s", resp.StatusCode, text)
 	}()
 	if point == killAnytime {
-		time.Sleep(rand.N(30 * time.Millisecond))
-	} else if line := next(); line != "at "+point {
-		t.Fatalf("the child printed %q; want %q", line, "at "+point)
+		time.Sleep(rand.N(30 * time.Millisecond)) // the random moment of the kill
+	} else {
+		require.Equal(t, "at "+point, next(), "what the child printed")
 	}
 	// SIGKILL: no deferred function, no rollback, no answer.
-	if err := cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, cmd.Process.Kill(), "killing the child")
 	killed = true
 	_ = cmd.Wait() // killed: the exit status says so
 	return count(id), <-answer
 }
 
+// post sends body to url and returns the answer's status and text.
 func post(t *testing.T, url string, body []byte) (int, string) {
 	t.Helper()
+	status, text, err := send(url, body)
+	require.NoError(t, err, "POST %s", url)
+	return status, text
+}
+
+// send is post for any goroutine: it returns the error instead of failing
+// the test.
+func send(url string, body []byte) (int, string, error) {
 	resp, err := http.Post(url, "application/json", bytes.NewReader(body))
 	if err != nil {
-		t.Fatal(err)
+		return 0, "", err
 	}
 	defer resp.Body.Close()
 	text, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatal(err)
+		return 0, "", err
 	}
-	return resp.StatusCode, string(text)
+	return resp.StatusCode, string(text), nil
 }
 
 func randomHex() string {

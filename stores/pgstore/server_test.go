@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
 )
 
 // pgServer is a PostgreSQL server of the test's own, in a temporary
@@ -36,36 +37,27 @@ func startPostgres(t testing.TB) *pgServer {
 	if bin == "" {
 		msg := "PostgreSQL's initdb and pg_ctl are not installed (apt-get install postgresql)"
 		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
+			require.FailNow(t, msg)
 		}
 		t.Skip(msg)
 	}
 	dir, err := os.MkdirTemp("", "beecloud-pg-")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "os.MkdirTemp")
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	s := &pgServer{bin: bin, dir: dir, port: freePort(t)}
 	if os.Geteuid() == 0 {
 		// initdb refuses to run as root: the server runs as postgres,
 		// which must own its directory.
 		u, err := user.Lookup("postgres")
-		if err != nil {
-			t.Fatalf("running as root, and no postgres user to run PostgreSQL as: %v", err)
-		}
+		require.NoError(t, err, "running as root, and no postgres user to run PostgreSQL as")
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
-		if err := os.Chown(dir, uid, gid); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.Chown(dir, uid, gid), "os.Chown(%s)", dir)
 		s.as = []string{"runuser", "-u", "postgres", "--"}
 	}
-	if out, err := s.run("initdb", "-D", s.data(), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"); err != nil {
-		t.Fatalf("initdb: %v\n%s", err, out)
-	}
-	if err := s.start(); err != nil {
-		t.Fatal(err)
-	}
+	out, err := s.run("initdb", "-D", s.data(), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+	require.NoError(t, err, "initdb\n%s", out)
+	require.NoError(t, s.start(), "starting PostgreSQL")
 	t.Cleanup(func() {
 		if err := s.stop(); err != nil {
 			t.Log(err)
@@ -97,9 +89,7 @@ func pgBin() string {
 func freePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "net.Listen")
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
 }
@@ -162,9 +152,7 @@ func (s *pgServer) log() string {
 func (s *pgServer) pool(t testing.TB, addr string, maxConns int) *pgxpool.Pool {
 	t.Helper()
 	pool, err := pgxpool.New(context.Background(), s.url(addr, maxConns))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "pgxpool.New")
 	t.Cleanup(pool.Close)
 	return pool
 }

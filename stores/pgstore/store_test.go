@@ -15,6 +15,8 @@ import (
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/stores/pgstore"
 	"github.com/paybutton/beecloud/storetest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const envDSN = "BEECLOUD_POSTGRES"
@@ -27,7 +29,7 @@ func dsn(t testing.TB) string {
 	if u == "" {
 		msg := envDSN + ` is not set: run eval "$(bash .ci/services.sh)" to start PostgreSQL on loopback`
 		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
+			require.FailNow(t, msg)
 		}
 		t.Skip(msg)
 	}
@@ -38,9 +40,7 @@ func dsn(t testing.TB) string {
 func newPool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	pool, err := pgxpool.New(context.Background(), dsn(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "pgxpool.New")
 	t.Cleanup(pool.Close)
 	return pool
 }
@@ -54,9 +54,7 @@ func newTable(t testing.TB, pool *pgxpool.Pool) string {
 	name := "beecloud_test_" + hex.EncodeToString(b[:])
 	t.Cleanup(func() {
 		_, err := pool.Exec(context.Background(), "DROP TABLE IF EXISTS "+pgx.Identifier{name}.Sanitize())
-		if err != nil {
-			t.Errorf("dropping %s: %v", name, err)
-		}
+		assert.NoError(t, err, "dropping %s", name)
 	})
 	return name
 }
@@ -69,9 +67,7 @@ func newStore(t testing.TB, opts pgstore.Options) (*pgstore.Store, *pgxpool.Pool
 		opts.Table = newTable(t, pool)
 	}
 	s := pgstore.New(pool, &opts)
-	if err := s.CreateSchema(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.CreateSchema(context.Background()), "CreateSchema")
 	return s, pool
 }
 
@@ -81,9 +77,7 @@ func TestContract(t *testing.T) {
 	const retention = 5 * time.Second
 	pool := newPool(t)
 	opts := pgstore.Options{Table: newTable(t, pool), Retention: retention}
-	if err := pgstore.New(pool, &opts).CreateSchema(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, pgstore.New(pool, &opts).CreateSchema(context.Background()), "CreateSchema")
 	storetest.Run(t, func(t *testing.T) beecloud.Store {
 		// A Store per subtest on one pool and one table, as several
 		// handlers in one process would have.
@@ -93,9 +87,7 @@ func TestContract(t *testing.T) {
 		Unreachable: func(t *testing.T) beecloud.Store {
 			// Port 1 on loopback refuses connections at once.
 			dead, err := pgxpool.New(context.Background(), "postgres://postgres@127.0.0.1:1/none?sslmode=disable&connect_timeout=2")
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err, "pgxpool.New")
 			t.Cleanup(dead.Close)
 			return pgstore.New(dead, nil)
 		},
@@ -118,17 +110,11 @@ func TestCreateSchemaConcurrently(t *testing.T) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		if err != nil {
-			t.Fatalf("CreateSchema: %v", err)
-		}
+		require.NoError(t, err, "CreateSchema")
 	}
 	s := pgstore.New(pool, &opts)
-	if err := s.CreateSchema(context.Background()); err != nil {
-		t.Fatalf("CreateSchema again: %v", err)
-	}
-	if st, err := s.Claim(context.Background(), "k", "t", time.Minute); err != nil || st != beecloud.ClaimOK {
-		t.Fatalf("Claim = %v, %v; want ok", st, err)
-	}
+	require.NoError(t, s.CreateSchema(context.Background()), "CreateSchema again")
+	mustClaim(t, s, "k", "t", time.Minute, beecloud.ClaimOK)
 }
 
 func TestTableNames(t *testing.T) {
@@ -136,9 +122,8 @@ func TestTableNames(t *testing.T) {
 	base := newTable(t, pool)
 	ctx := context.Background()
 	schema := base + "_schema"
-	if _, err := pool.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize()); err != nil {
-		t.Fatal(err)
-	}
+	_, err := pool.Exec(ctx, "CREATE SCHEMA "+pgx.Identifier{schema}.Sanitize())
+	require.NoError(t, err, "CREATE SCHEMA")
 	t.Cleanup(func() {
 		_, _ = pool.Exec(context.Background(), "DROP SCHEMA "+pgx.Identifier{schema}.Sanitize()+" CASCADE")
 	})
@@ -149,26 +134,17 @@ func TestTableNames(t *testing.T) {
 	} {
 		t.Run(table, func(t *testing.T) {
 			s := pgstore.New(pool, &pgstore.Options{Table: table})
-			if err := s.CreateSchema(ctx); err != nil {
-				t.Fatalf("CreateSchema: %v", err)
-			}
-			if st, err := s.Claim(ctx, "k", "a", time.Minute); err != nil || st != beecloud.ClaimOK {
-				t.Fatalf("Claim = %v, %v; want ok", st, err)
-			}
-			if err := s.Complete(ctx, "k", "a"); err != nil {
-				t.Fatal(err)
-			}
-			if st, err := s.Claim(ctx, "k", "b", time.Minute); err != nil || st != beecloud.ClaimDone {
-				t.Fatalf("Claim = %v, %v; want done", st, err)
-			}
+			require.NoError(t, s.CreateSchema(ctx), "CreateSchema")
+			mustClaim(t, s, "k", "a", time.Minute, beecloud.ClaimOK)
+			require.NoError(t, s.Complete(ctx, "k", "a"), "Complete")
+			mustClaim(t, s, "k", "b", time.Minute, beecloud.ClaimDone)
 		})
 	}
 	// Every table above was created inside the schema, none elsewhere.
 	var n int
-	err := pool.QueryRow(ctx, "SELECT count(*) FROM information_schema.tables WHERE table_schema = $1", schema).Scan(&n)
-	if err != nil || n != 3 {
-		t.Fatalf("tables in %s: %d, %v; want 3", schema, n, err)
-	}
+	err = pool.QueryRow(ctx, "SELECT count(*) FROM information_schema.tables WHERE table_schema = $1", schema).Scan(&n)
+	require.NoError(t, err, "counting the tables in %s", schema)
+	require.Equal(t, 3, n, "tables in %s", schema)
 }
 
 func TestCleanup(t *testing.T) {
@@ -178,34 +154,25 @@ func TestCleanup(t *testing.T) {
 	rows := func() int {
 		t.Helper()
 		var n int
-		if err := pool.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&n), "counting the rows")
 		return n
 	}
 	// 2500 expired completions (more than one cleanup batch), a claim
 	// that has run out, one that has not, and a fresh completion.
 	_, err := pool.Exec(ctx, "INSERT INTO "+table+` (key, token, done, expires_at)
 		SELECT convert_to('old' || i, 'UTF8'), '\x00', true, now() - interval '1 second' FROM generate_series(1, 2500) i`)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "inserting expired completions")
 	mustClaim(t, s, "short", "a", time.Millisecond, beecloud.ClaimOK)
 	mustClaim(t, s, "held", "a", time.Hour, beecloud.ClaimOK)
-	if err := s.Complete(ctx, "kept", "tok"); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(10 * time.Millisecond) // for the 1ms lease
+	require.NoError(t, s.Complete(ctx, "kept", "tok"), "Complete")
+	waitExpired(t, pool, table, "short")
 	n, err := s.Cleanup(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := rows(); n != 2501 || got != 2 {
-		t.Fatalf("Cleanup deleted %d, left %d rows; want 2501 deleted, 2 left (held, kept)", n, got)
-	}
-	if n, err := s.Cleanup(ctx); n != 0 || err != nil {
-		t.Fatalf("Cleanup again = %d, %v; want 0, nil", n, err)
-	}
+	require.NoError(t, err, "Cleanup")
+	require.Equal(t, int64(2501), n, "rows Cleanup deleted")
+	require.Equal(t, 2, rows(), "rows left after Cleanup (held, kept)")
+	n, err = s.Cleanup(ctx)
+	require.NoError(t, err, "Cleanup again")
+	require.Equal(t, int64(0), n, "rows Cleanup again deleted")
 	mustClaim(t, s, "held", "b", time.Hour, beecloud.ClaimBusy)
 	mustClaim(t, s, "kept", "b", time.Hour, beecloud.ClaimDone)
 	mustClaim(t, s, "short", "b", time.Hour, beecloud.ClaimOK)
@@ -220,34 +187,22 @@ func TestCleanupByComplete(t *testing.T) {
 		_, err := pool.Exec(ctx, "INSERT INTO "+table+` (key, token, done, expires_at)
 			VALUES ('\x01', '\x00', true, now() - interval '1 second')
 			ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at`)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, "inserting an expired completion")
 	}
 	expiredLeft := func() bool {
 		t.Helper()
 		var n int
-		if err := pool.QueryRow(ctx, "SELECT count(*) FROM "+table+` WHERE key = '\x01'`).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, pool.QueryRow(ctx, "SELECT count(*) FROM "+table+` WHERE key = '\x01'`).Scan(&n), "counting the expired row")
 		return n == 1
 	}
 	insertExpired()
 	// The first Complete of a Store cleans up…
-	if err := s.Complete(ctx, "a", "t"); err != nil {
-		t.Fatal(err)
-	}
-	if expiredLeft() {
-		t.Fatal("first Complete left an expired row; want it deleted")
-	}
+	require.NoError(t, s.Complete(ctx, "a", "t"), "Complete")
+	require.False(t, expiredLeft(), "expired row left after the first Complete; want it deleted")
 	// …and the next ones wait for CleanupInterval.
 	insertExpired()
-	if err := s.Complete(ctx, "b", "t"); err != nil {
-		t.Fatal(err)
-	}
-	if !expiredLeft() {
-		t.Fatal("second Complete within CleanupInterval cleaned up; want it to wait")
-	}
+	require.NoError(t, s.Complete(ctx, "b", "t"), "Complete")
+	require.True(t, expiredLeft(), "expired row left after a second Complete within CleanupInterval; want it kept until the interval is over")
 }
 
 // tableName finds the table s uses from its SchemaSQL.
@@ -257,27 +212,35 @@ func tableName(t testing.TB, s *pgstore.Store) string {
 	return sql[:strings.Index(sql, " ")]
 }
 
+// mustClaim claims key for token, and fails t unless Claim answers want.
 func mustClaim(t testing.TB, s beecloud.Store, key, token string, lease time.Duration, want beecloud.ClaimState) {
 	t.Helper()
 	got, err := s.Claim(context.Background(), key, token, lease)
-	if err != nil || got != want {
-		t.Fatalf("Claim(%q) = %v, %v; want %v", key, got, err, want)
-	}
+	require.NoError(t, err, "Claim(%q, %q)", key, token)
+	require.Equal(t, want, got, "Claim(%q, %q)", key, token)
+}
+
+// waitExpired waits until the lease on key in table (a quoted name) has
+// run out by the database's clock, the one Claim and Cleanup go by.
+func waitExpired(t testing.TB, pool *pgxpool.Pool, table, key string) {
+	t.Helper()
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		var expired bool
+		err := pool.QueryRow(context.Background(), "SELECT expires_at < now() FROM "+table+" WHERE key = $1", []byte(key)).Scan(&expired)
+		require.NoError(c, err, "reading the lease of %q", key)
+		assert.True(c, expired, "lease of %q ran out", key)
+	}, 10*time.Second, 2*time.Millisecond, "waiting for the lease of %q to run out", key)
 }
 
 func TestSchemaSQLInPackageDoc(t *testing.T) {
 	doc, err := os.ReadFile("doc.go")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "reading doc.go")
 	sql := pgstore.New(nil, nil).SchemaSQL()
 	var want strings.Builder
 	for _, line := range strings.Split(strings.TrimSuffix(sql, "\n"), "\n") {
 		want.WriteString("//\t" + line + "\n")
 	}
-	if !strings.Contains(string(doc), want.String()) {
-		t.Errorf("doc.go does not show the default schema; want it to contain\n%s", want.String())
-	}
+	assert.Contains(t, string(doc), want.String(), "doc.go; want it to show the default schema")
 }
 
 func TestInvalidArguments(t *testing.T) {
@@ -302,32 +265,18 @@ func TestInvalidArguments(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			st, err := tc.s.Claim(ctx, tc.key, tc.token, tc.lease)
-			if err == nil || st != 0 {
-				t.Errorf("Claim = %v, %v; want 0 and an error", st, err)
-			}
-			if !strings.HasPrefix(err.Error(), "pgstore: ") {
-				t.Errorf("error %q lacks the pgstore: prefix", err)
-			}
+			assert.Zero(t, st, "Claim")
+			require.Error(t, err, "Claim")
+			assert.Truef(t, strings.HasPrefix(err.Error(), "pgstore: "), "Claim: error %q lacks the pgstore: prefix", err)
 		})
 	}
-	if err := zero.Complete(ctx, "k", "t"); err == nil {
-		t.Error("zero Store: Complete = nil; want an error")
-	}
-	if err := zero.Release(ctx, "k", "t"); err == nil {
-		t.Error("zero Store: Release = nil; want an error")
-	}
-	if _, err := zero.Cleanup(ctx); err == nil {
-		t.Error("zero Store: Cleanup = nil; want an error")
-	}
-	if err := zero.CreateSchema(ctx); err == nil {
-		t.Error("zero Store: CreateSchema = nil; want an error")
-	}
-	if err := s.Complete(ctx, long, "t"); err == nil {
-		t.Error("Complete with a long key = nil; want an error")
-	}
-	if err := s.Release(ctx, long, "t"); err == nil {
-		t.Error("Release with a long key = nil; want an error")
-	}
+	require.Error(t, zero.Complete(ctx, "k", "t"), "zero Store: Complete")
+	require.Error(t, zero.Release(ctx, "k", "t"), "zero Store: Release")
+	_, err := zero.Cleanup(ctx)
+	require.Error(t, err, "zero Store: Cleanup")
+	require.Error(t, zero.CreateSchema(ctx), "zero Store: CreateSchema")
+	require.Error(t, s.Complete(ctx, long, "t"), "Complete with a long key")
+	require.Error(t, s.Release(ctx, long, "t"), "Release with a long key")
 }
 
 func TestHandlers(t *testing.T) {
@@ -340,9 +289,7 @@ func TestHandlers(t *testing.T) {
 		// renewals meanwhile: with the default of 4, renewals wait until
 		// the leases run out.
 		s := pgstore.New(newPoolSize(t, 25), &opts)
-		if err := s.CreateSchema(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, s.CreateSchema(context.Background()), "CreateSchema")
 		// RunHandlers counts the calls of Handle that returned nil, which
 		// with CompleteTx may still be rolled back; hiding CompleteTx
 		// makes its count the effects. TestFaults checks the CompleteTx
@@ -368,13 +315,11 @@ func TestLongTableNameGetsItsIndex(t *testing.T) {
 		t.Cleanup(func() {
 			_, _ = pool.Exec(context.Background(), "DROP TABLE IF EXISTS "+pgx.Identifier{table}.Sanitize())
 		})
-		if err := pgstore.New(pool, &pgstore.Options{Table: table}).CreateSchema(ctx); err != nil {
-			t.Fatalf("CreateSchema(%s): %v", table, err)
-		}
+		require.NoError(t, pgstore.New(pool, &pgstore.Options{Table: table}).CreateSchema(ctx), "CreateSchema(%s)", table)
 		var n int
 		err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_indexes WHERE tablename = $1 AND indexdef LIKE '%(expires_at)'`, table).Scan(&n)
-		if err != nil || n != 1 {
-			t.Errorf("expires_at indexes on %s: %d, %v; want 1", table, n, err)
+		if assert.NoError(t, err, "counting the indexes on %s", table) {
+			assert.Equal(t, 1, n, "expires_at indexes on %s", table)
 		}
 	}
 }

@@ -10,9 +10,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/stores/pgstore"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // newEffects creates a table where tests write the merchant's effect, one
@@ -21,15 +24,13 @@ import (
 func newEffects(t testing.TB, pool *pgxpool.Pool) (string, func(key string) int) {
 	t.Helper()
 	table := pgx.Identifier{newTable(t, pool)}.Sanitize()
-	if _, err := pool.Exec(context.Background(), `CREATE TABLE `+table+` (key text NOT NULL)`); err != nil {
-		t.Fatal(err)
-	}
+	_, err := pool.Exec(context.Background(), `CREATE TABLE `+table+` (key text NOT NULL)`)
+	require.NoError(t, err, "creating the effects table")
 	return table, func(key string) int {
 		t.Helper()
 		var n int
-		if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM `+table+` WHERE key = $1`, key).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
+		err := pool.QueryRow(context.Background(), `SELECT count(*) FROM `+table+` WHERE key = $1`, key).Scan(&n)
+		require.NoError(t, err, "counting the effects of %q", key)
 		return n
 	}
 }
@@ -52,52 +53,34 @@ func effect(table, key string, err error) func(ctx context.Context) error {
 func TestCompleteTx(t *testing.T) {
 	ctx := context.Background()
 	s, pool := newStore(t, pgstore.Options{})
+	table := tableName(t, s)
 	effects, count := newEffects(t, pool)
 	errWork := errors.New("work failed")
 
 	t.Run("commits the effect and the completion", func(t *testing.T) {
 		mustClaim(t, s, "ok", "a", time.Minute, beecloud.ClaimOK)
-		if err := s.CompleteTx(ctx, "ok", "a", effect(effects, "ok", nil)); err != nil {
-			t.Fatalf("CompleteTx: %v", err)
-		}
-		if n := count("ok"); n != 1 {
-			t.Errorf("effects = %d; want 1", n)
-		}
+		require.NoError(t, s.CompleteTx(ctx, "ok", "a", effect(effects, "ok", nil)), "CompleteTx")
+		assert.Equal(t, 1, count("ok"), "effects")
 		mustClaim(t, s, "ok", "b", time.Minute, beecloud.ClaimDone)
 	})
 	t.Run("work fails", func(t *testing.T) {
 		mustClaim(t, s, "fail", "a", time.Minute, beecloud.ClaimOK)
-		if err := s.CompleteTx(ctx, "fail", "a", effect(effects, "fail", errWork)); !errors.Is(err, errWork) {
-			t.Fatalf("CompleteTx = %v; want %v", err, errWork)
-		}
-		if n := count("fail"); n != 0 {
-			t.Errorf("effects = %d; want 0 (rolled back)", n)
-		}
+		require.ErrorIs(t, s.CompleteTx(ctx, "fail", "a", effect(effects, "fail", errWork)), errWork, "CompleteTx")
+		assert.Equal(t, 0, count("fail"), "effects (want them rolled back)")
 		// The claim is still a's, to release.
 		mustClaim(t, s, "fail", "b", time.Minute, beecloud.ClaimBusy)
-		if err := s.Release(ctx, "fail", "a"); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, s.Release(ctx, "fail", "a"), "Release")
 		mustClaim(t, s, "fail", "b", time.Minute, beecloud.ClaimOK)
 	})
 	t.Run("work panics", func(t *testing.T) {
 		mustClaim(t, s, "panic", "a", time.Minute, beecloud.ClaimOK)
-		func() {
-			defer func() {
-				if r := recover(); r != "boom" {
-					t.Errorf("recovered %v; want the panic of work to go on", r)
-				}
-			}()
+		assert.PanicsWithValue(t, "boom", func() {
 			_ = s.CompleteTx(ctx, "panic", "a", func(ctx context.Context) error {
-				if err := effect(effects, "panic", nil)(ctx); err != nil {
-					t.Error(err)
-				}
+				assert.NoError(t, effect(effects, "panic", nil)(ctx), "effect")
 				panic("boom")
 			})
-		}()
-		if n := count("panic"); n != 0 {
-			t.Errorf("effects = %d; want 0 (rolled back)", n)
-		}
+		}, "CompleteTx; want the panic of work to go on")
+		assert.Equal(t, 0, count("panic"), "effects (want them rolled back)")
 		mustClaim(t, s, "panic", "b", time.Minute, beecloud.ClaimBusy)
 	})
 	t.Run("work fails in SQL", func(t *testing.T) {
@@ -110,12 +93,11 @@ func TestCompleteTx(t *testing.T) {
 			_, err := tx.Exec(ctx, `SELECT 1/0`)
 			return err
 		})
-		if err == nil || !strings.Contains(err.Error(), "division by zero") {
-			t.Fatalf("CompleteTx = %v; want division by zero", err)
-		}
-		if n := count("sql"); n != 0 {
-			t.Errorf("effects = %d; want 0 (rolled back)", n)
-		}
+		// PostgreSQL's division_by_zero, whatever the server's language.
+		var pgErr *pgconn.PgError
+		require.ErrorAs(t, err, &pgErr, "CompleteTx")
+		require.Equal(t, "22012", pgErr.Code, "CompleteTx: SQLSTATE of %v; want division_by_zero", err)
+		assert.Equal(t, 0, count("sql"), "effects (want them rolled back)")
 	})
 	t.Run("ctx ends during work", func(t *testing.T) {
 		mustClaim(t, s, "cancel", "a", time.Minute, beecloud.ClaimOK)
@@ -127,78 +109,50 @@ func TestCompleteTx(t *testing.T) {
 			cancel()
 			return nil
 		})
-		if err == nil {
-			t.Fatal("CompleteTx with a cancelled context = nil; want an error")
-		}
-		if n := count("cancel"); n != 0 {
-			t.Errorf("effects = %d; want 0 (rolled back)", n)
-		}
+		require.Error(t, err, "CompleteTx with a cancelled context")
+		assert.Equal(t, 0, count("cancel"), "effects (want them rolled back)")
 		mustClaim(t, s, "cancel", "b", time.Minute, beecloud.ClaimBusy)
 	})
 	t.Run("claim taken over", func(t *testing.T) {
 		mustClaim(t, s, "lost", "a", 20*time.Millisecond, beecloud.ClaimOK)
-		time.Sleep(50 * time.Millisecond)
+		waitExpired(t, pool, table, "lost")
 		mustClaim(t, s, "lost", "b", time.Minute, beecloud.ClaimOK)
-		if err := s.CompleteTx(ctx, "lost", "a", effect(effects, "lost", nil)); !errors.Is(err, beecloud.ErrClaimLost) {
-			t.Fatalf("CompleteTx by the old holder = %v; want ErrClaimLost", err)
-		}
-		if n := count("lost"); n != 0 {
-			t.Errorf("effects = %d; want 0 (rolled back)", n)
-		}
+		require.ErrorIs(t, s.CompleteTx(ctx, "lost", "a", effect(effects, "lost", nil)), beecloud.ErrClaimLost, "CompleteTx by the old holder")
+		assert.Equal(t, 0, count("lost"), "effects (want them rolled back)")
 		mustClaim(t, s, "lost", "c", time.Minute, beecloud.ClaimBusy)
-		if err := s.CompleteTx(ctx, "lost", "b", effect(effects, "lost", nil)); err != nil {
-			t.Fatalf("CompleteTx by the new holder: %v", err)
-		}
-		if n := count("lost"); n != 1 {
-			t.Errorf("effects = %d; want 1", n)
-		}
+		require.NoError(t, s.CompleteTx(ctx, "lost", "b", effect(effects, "lost", nil)), "CompleteTx by the new holder")
+		assert.Equal(t, 1, count("lost"), "effects")
 	})
 	t.Run("already done", func(t *testing.T) {
 		mustClaim(t, s, "done", "a", time.Minute, beecloud.ClaimOK)
-		if err := s.Complete(ctx, "done", "a"); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, s.Complete(ctx, "done", "a"), "Complete")
 		for _, tok := range []string{"a", "b"} {
-			if err := s.CompleteTx(ctx, "done", tok, effect(effects, "done", nil)); !errors.Is(err, beecloud.ErrClaimLost) {
-				t.Errorf("CompleteTx(%q) of a done key = %v; want ErrClaimLost", tok, err)
-			}
+			require.ErrorIs(t, s.CompleteTx(ctx, "done", tok, effect(effects, "done", nil)), beecloud.ErrClaimLost, "CompleteTx(%q) of a done key", tok)
 		}
-		if n := count("done"); n != 0 {
-			t.Errorf("effects = %d; want 0 (rolled back)", n)
-		}
+		assert.Equal(t, 0, count("done"), "effects (want them rolled back)")
 	})
 	t.Run("claim ran out unclaimed", func(t *testing.T) {
 		// Nobody else holds it: the slow holder still completes.
 		mustClaim(t, s, "late", "a", time.Millisecond, beecloud.ClaimOK)
-		time.Sleep(10 * time.Millisecond)
-		if err := s.CompleteTx(ctx, "late", "a", effect(effects, "late", nil)); err != nil {
-			t.Fatalf("CompleteTx: %v", err)
-		}
+		waitExpired(t, pool, table, "late")
+		require.NoError(t, s.CompleteTx(ctx, "late", "a", effect(effects, "late", nil)), "CompleteTx")
 		mustClaim(t, s, "late", "b", time.Minute, beecloud.ClaimDone)
 		// Even after Cleanup deleted the run-out claim.
 		mustClaim(t, s, "gone", "a", time.Millisecond, beecloud.ClaimOK)
-		time.Sleep(10 * time.Millisecond)
-		if _, err := s.Cleanup(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.CompleteTx(ctx, "gone", "a", effect(effects, "gone", nil)); err != nil {
-			t.Fatalf("CompleteTx after cleanup: %v", err)
-		}
+		waitExpired(t, pool, table, "gone")
+		_, err := s.Cleanup(ctx)
+		require.NoError(t, err, "Cleanup")
+		require.NoError(t, s.CompleteTx(ctx, "gone", "a", effect(effects, "gone", nil)), "CompleteTx after Cleanup")
 		mustClaim(t, s, "gone", "b", time.Minute, beecloud.ClaimDone)
 	})
 	t.Run("the transaction is CompleteTx's", func(t *testing.T) {
-		if _, ok := pgstore.Tx(ctx); ok {
-			t.Error("Tx(context.Background()) reports a transaction")
-		}
+		_, ok := pgstore.Tx(ctx)
+		assert.False(t, ok, "Tx(context.Background()) reports a transaction")
 		mustClaim(t, s, "owned", "a", time.Minute, beecloud.ClaimOK)
 		err := s.CompleteTx(ctx, "owned", "a", func(ctx context.Context) error {
 			tx, _ := pgstore.Tx(ctx)
-			if err := tx.Commit(ctx); !errors.Is(err, pgstore.ErrTxOwned) {
-				t.Errorf("Commit = %v; want ErrTxOwned", err)
-			}
-			if err := tx.Rollback(ctx); !errors.Is(err, pgstore.ErrTxOwned) {
-				t.Errorf("Rollback = %v; want ErrTxOwned", err)
-			}
+			require.ErrorIs(t, tx.Commit(ctx), pgstore.ErrTxOwned, "Commit")
+			require.ErrorIs(t, tx.Rollback(ctx), pgstore.ErrTxOwned, "Rollback")
 			// A savepoint is work's own.
 			sp, err := tx.Begin(ctx)
 			if err != nil {
@@ -212,26 +166,17 @@ func TestCompleteTx(t *testing.T) {
 			}
 			return effect(effects, "owned", nil)(ctx)
 		})
-		if err != nil {
-			t.Fatalf("CompleteTx: %v", err)
-		}
-		if n, m := count("owned"), count("owned-undone"); n != 1 || m != 0 {
-			t.Errorf("effects = %d and %d; want 1 and 0 (savepoint rolled back)", n, m)
-		}
+		require.NoError(t, err, "CompleteTx")
+		assert.Equal(t, 1, count("owned"), "effects")
+		assert.Equal(t, 0, count("owned-undone"), "effects written in the savepoint (want them rolled back)")
 	})
 	t.Run("bad arguments", func(t *testing.T) {
 		var zero pgstore.Store
 		called := false
 		work := func(context.Context) error { called = true; return nil }
-		if err := zero.CompleteTx(ctx, "k", "t", work); err == nil {
-			t.Error("zero Store: CompleteTx = nil; want an error")
-		}
-		if err := s.CompleteTx(ctx, strings.Repeat("k", 513), "t", work); err == nil {
-			t.Error("CompleteTx with a long key = nil; want an error")
-		}
-		if called {
-			t.Error("work was called despite the error")
-		}
+		require.Error(t, zero.CompleteTx(ctx, "k", "t", work), "zero Store: CompleteTx")
+		require.Error(t, s.CompleteTx(ctx, strings.Repeat("k", 513), "t", work), "CompleteTx with a long key")
+		assert.False(t, called, "work was called despite the error")
 	})
 }
 
@@ -244,14 +189,18 @@ func TestCompleteTxRace(t *testing.T) {
 	// and the claims need some too.
 	pool := newPoolSize(t, 50)
 	s := pgstore.New(pool, &pgstore.Options{Table: newTable(t, pool)})
-	if err := s.CreateSchema(ctx); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.CreateSchema(ctx), "CreateSchema")
+	table := tableName(t, s)
 	effects, count := newEffects(t, pool)
 	const keys = 20
 	var wg sync.WaitGroup
 	errs := make([][2]error, keys)
 	takenOver := make(chan struct{})
+	// A check that stops the test early still ends the old holders' work,
+	// so that their connections go back to the pool, which closes at the
+	// end of the test.
+	var takeOver sync.Once
+	defer takeOver.Do(func() { close(takenOver) })
 	for i := range keys {
 		key := fmt.Sprint("race", i)
 		mustClaim(t, s, key, "old", 20*time.Millisecond, beecloud.ClaimOK)
@@ -266,7 +215,9 @@ func TestCompleteTxRace(t *testing.T) {
 			})
 		}()
 	}
-	time.Sleep(50 * time.Millisecond)
+	for i := range keys {
+		waitExpired(t, pool, table, fmt.Sprint("race", i))
+	}
 	for i := range keys {
 		mustClaim(t, s, fmt.Sprint("race", i), "new", time.Minute, beecloud.ClaimOK)
 	}
@@ -278,16 +229,13 @@ func TestCompleteTxRace(t *testing.T) {
 			errs[i][1] = s.CompleteTx(ctx, key, "new", effect(effects, key, nil))
 		}()
 	}
-	close(takenOver)
+	takeOver.Do(func() { close(takenOver) })
 	wg.Wait()
 	for i := range keys {
 		key := fmt.Sprint("race", i)
-		if n := count(key); n != 1 {
-			t.Errorf("%s: effects = %d; want 1", key, n)
-		}
-		if !errors.Is(errs[i][0], beecloud.ErrClaimLost) || errs[i][1] != nil {
-			t.Errorf("%s: CompleteTx old, new = %v, %v; want ErrClaimLost, nil", key, errs[i][0], errs[i][1])
-		}
+		assert.Equal(t, 1, count(key), "%s: effects", key)
+		require.ErrorIs(t, errs[i][0], beecloud.ErrClaimLost, "%s: CompleteTx by the old holder", key)
+		assert.NoError(t, errs[i][1], "%s: CompleteTx by the new holder", key)
 	}
 }
 
@@ -295,14 +243,10 @@ func TestCompleteTxRace(t *testing.T) {
 func newPoolSize(t testing.TB, maxConns int32) *pgxpool.Pool {
 	t.Helper()
 	cfg, err := pgxpool.ParseConfig(dsn(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "pgxpool.ParseConfig")
 	cfg.MaxConns = maxConns
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "pgxpool.NewWithConfig")
 	t.Cleanup(pool.Close)
 	return pool
 }
@@ -326,16 +270,16 @@ func TestCompleteTxLeavesClaimsFree(t *testing.T) {
 	<-inWork
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if st, err := s.Claim(cctx, "k", "b", time.Minute); err != nil || st != beecloud.ClaimBusy {
-		t.Errorf("Claim during work = %v, %v; want busy", st, err)
-	}
+	busy, errBusy := s.Claim(cctx, "k", "b", time.Minute)
 	// The holder's renewal goes through too.
-	if st, err := s.Claim(cctx, "k", "a", time.Minute); err != nil || st != beecloud.ClaimOK {
-		t.Errorf("renewal during work = %v, %v; want ok", st, err)
-	}
+	renewed, errRenewed := s.Claim(cctx, "k", "a", time.Minute)
+	// The work ends before any check can stop the test, so that no
+	// connection stays taken.
 	close(finish)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, <-done, "CompleteTx")
+	require.NoError(t, errBusy, "Claim during work")
+	assert.Equal(t, beecloud.ClaimBusy, busy, "Claim during work")
+	require.NoError(t, errRenewed, "renewal during work")
+	assert.Equal(t, beecloud.ClaimOK, renewed, "renewal during work")
 	mustClaim(t, s, "k", "b", time.Minute, beecloud.ClaimDone)
 }

@@ -2,12 +2,13 @@ package redisstore_test
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 
 	"github.com/paybutton/beecloud/stores/redisstore"
 	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestNewChecksDurability starts Redis servers with each setting that can
@@ -35,31 +36,27 @@ func TestNewChecksDurability(t *testing.T) {
 			t.Cleanup(func() { c.Close() })
 			ctx := context.Background()
 			s, err := redisstore.New(ctx, c, nil)
-			switch {
-			case tc.want == "" && err != nil:
-				t.Fatalf("New = %v; want a Store", err)
-			case tc.want == "":
+			if tc.want == "" {
+				require.NoError(t, err, "New")
 				return
-			case err == nil || s != nil:
-				t.Fatalf("New = %v, %v; want an error with %q", s, err, tc.want)
-			case !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "redisstore: "):
-				t.Fatalf("New: %v; want an error with %q", err, tc.want)
 			}
-			if !strings.Contains(tc.name, "CONFIG") && !errors.Is(err, redisstore.ErrNotDurable) {
-				t.Errorf("New: %v; want ErrNotDurable", err)
+			require.Error(t, err, "New")
+			require.Nil(t, s, "New")
+			// The message names the setting: what is tested here.
+			require.ErrorContains(t, err, tc.want, "New")
+			require.Truef(t, strings.HasPrefix(err.Error(), "redisstore: "), "New: error %q lacks the redisstore: prefix", err)
+			if !strings.Contains(tc.name, "CONFIG") {
+				require.ErrorIs(t, err, redisstore.ErrNotDurable, "New")
 			}
-			if !strings.Contains(err.Error(), "AcceptDataLoss") {
-				t.Errorf("New: %v; want the error to name Options.AcceptDataLoss", err)
-			}
-			if _, err := redisstore.New(ctx, c, &redisstore.Options{AcceptDataLoss: true}); err != nil {
-				t.Errorf("New with AcceptDataLoss = %v; want a Store", err)
-			}
+			require.ErrorContains(t, err, "AcceptDataLoss", "New: want the error to name Options.AcceptDataLoss")
+			_, err = redisstore.New(ctx, c, &redisstore.Options{AcceptDataLoss: true})
+			assert.NoError(t, err, "New with AcceptDataLoss")
 		})
 	}
 }
 
 func TestNewNilClient(t *testing.T) {
-	if s, err := redisstore.New(context.Background(), nil, &redisstore.Options{AcceptDataLoss: true}); err == nil || s != nil {
-		t.Fatalf("New(nil client) = %v, %v; want an error", s, err)
-	}
+	s, err := redisstore.New(context.Background(), nil, &redisstore.Options{AcceptDataLoss: true})
+	require.Error(t, err, "New(nil client)")
+	assert.Nil(t, s, "New(nil client)")
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/paybutton/beecloud/stores/redisstore"
 	"github.com/paybutton/beecloud/storetest"
 	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // redisServer is a Redis server of the test's own, which it may kill and
@@ -40,14 +42,12 @@ func startRedis(t testing.TB, args ...string) *redisServer {
 	if err != nil {
 		msg := "redis-server is not installed (apt-get install redis-server): " + err.Error()
 		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
+			require.FailNow(t, msg)
 		}
 		t.Skip(msg)
 	}
 	s := &redisServer{t: t, aof: "yes", bin: bin, dir: t.TempDir(), addr: freeAddr(t), args: args}
-	if err := s.start(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.start(), "starting redis-server")
 	t.Cleanup(func() { s.kill() })
 	return s
 }
@@ -55,13 +55,15 @@ func startRedis(t testing.TB, args ...string) *redisServer {
 func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "net.Listen")
 	defer ln.Close()
 	return ln.Addr().String()
 }
 
+// start starts the server and waits until it answers PING. It may run on
+// any goroutine (RunFaults restarts the server from one of its own): if the
+// server does not answer, the wait fails s.t with assert, and start
+// returns an error.
 func (s *redisServer) start() error {
 	_, port, _ := net.SplitHostPort(s.addr)
 	args := append([]string{"--port", port, "--bind", "127.0.0.1", "--appendonly", s.aof, "--appendfsync", "always",
@@ -74,11 +76,9 @@ func (s *redisServer) start() error {
 	defer c.Close()
 	// A loaded machine may take seconds to start it (and to replay its
 	// append-only file).
-	for range 600 {
-		if c.Ping(context.Background()).Err() == nil {
-			return nil
-		}
-		time.Sleep(50 * time.Millisecond)
+	answers := func() bool { return c.Ping(context.Background()).Err() == nil }
+	if assert.Eventually(s.t, answers, 30*time.Second, 50*time.Millisecond, "PING to redis-server on %s", s.addr) {
+		return nil
 	}
 	s.kill()
 	return errors.New("redis-server did not answer PING within 30s")
@@ -155,9 +155,7 @@ func TestKillKeepsWrites(t *testing.T) {
 			srv := startRedis(t)
 			if srv.aof != tc.aof {
 				srv.aof = tc.aof
-				if err := srv.restart(0); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, srv.restart(0), "restarting redis-server with appendonly %s", tc.aof)
 			}
 			c := redis.NewClient(&redis.Options{Addr: srv.addr})
 			t.Cleanup(func() { c.Close() })
@@ -167,17 +165,11 @@ func TestKillKeepsWrites(t *testing.T) {
 			for i := range n {
 				done, held := fmt.Sprintf("done%d", i), fmt.Sprintf("held%d", i)
 				for _, k := range []string{done, held} {
-					if st, err := s.Claim(ctx, k, "a", time.Hour); err != nil || st != beecloud.ClaimOK {
-						t.Fatalf("Claim(%s) = %v, %v; want ok", k, st, err)
-					}
+					mustClaim(t, s, k, "a", time.Hour, beecloud.ClaimOK)
 				}
-				if err := s.Complete(ctx, done, "a"); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, s.Complete(ctx, done, "a"), "Complete(%q)", done)
 			}
-			if err := srv.restart(0); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, srv.restart(0), "restarting redis-server")
 			kept := 0
 			for i := range n {
 				for k, want := range map[string]beecloud.ClaimState{
@@ -185,20 +177,17 @@ func TestKillKeepsWrites(t *testing.T) {
 					fmt.Sprintf("held%d", i): beecloud.ClaimBusy,
 				} {
 					st, err := s.Claim(ctx, k, "b", time.Hour)
-					if err != nil {
-						t.Fatal(err)
-					}
+					require.NoError(t, err, "Claim(%q) after the restart", k)
 					if st == want {
 						kept++
 					}
 				}
 			}
 			t.Logf("%d of %d acknowledged writes kept through SIGKILL", kept, 2*n)
-			if tc.keeps && kept != 2*n {
-				t.Errorf("%d of %d acknowledged completions and claims survived SIGKILL; want all", kept, 2*n)
-			}
-			if !tc.keeps && kept != 0 {
-				t.Errorf("control: %d of %d writes survived SIGKILL without an append-only file; want none (the kill tests nothing)", kept, 2*n)
+			if tc.keeps {
+				assert.Equal(t, 2*n, kept, "acknowledged completions and claims that survived SIGKILL; want all")
+			} else {
+				assert.Zero(t, kept, "control: writes that survived SIGKILL without an append-only file; want none (or the kill tests nothing)")
 			}
 		})
 	}

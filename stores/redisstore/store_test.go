@@ -13,6 +13,8 @@ import (
 	"github.com/paybutton/beecloud/stores/redisstore"
 	"github.com/paybutton/beecloud/storetest"
 	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 const envURL = "BEECLOUD_REDIS"
@@ -32,14 +34,12 @@ func newClientPool(t testing.TB, poolSize int) *redis.Client {
 	if u == "" {
 		msg := envURL + ` is not set: run eval "$(bash .ci/services.sh)" to start Redis on loopback`
 		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
+			require.FailNow(t, msg)
 		}
 		t.Skip(msg)
 	}
 	opts, err := redis.ParseURL(u)
-	if err != nil {
-		t.Fatalf("%s: %v", envURL, err)
-	}
+	require.NoError(t, err, "redis.ParseURL(%s)", envURL)
 	opts.PoolSize = poolSize
 	c := redis.NewClient(opts)
 	t.Cleanup(func() { c.Close() })
@@ -59,9 +59,7 @@ func newPrefix(t testing.TB, c *redis.Client) string {
 		for iter.Next(ctx) {
 			c.Del(ctx, iter.Val())
 		}
-		if err := iter.Err(); err != nil {
-			t.Errorf("deleting keys %s*: %v", prefix, err)
-		}
+		assert.NoError(t, iter.Err(), "deleting keys %s*", prefix)
 	})
 	return prefix
 }
@@ -70,9 +68,7 @@ func newPrefix(t testing.TB, c *redis.Client) string {
 func newStore(t testing.TB, c redis.UniversalClient, opts *redisstore.Options) *redisstore.Store {
 	t.Helper()
 	s, err := redisstore.New(context.Background(), c, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "redisstore.New")
 	return s
 }
 
@@ -104,30 +100,20 @@ func TestTTL(t *testing.T) {
 	ttl := func(key string) time.Duration {
 		t.Helper()
 		d, err := c.PTTL(ctx, prefix+key).Result()
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, "PTTL %s%s", prefix, key)
 		return d
 	}
-	if st, err := s.Claim(ctx, "k", "a", 90*time.Second); err != nil || st != beecloud.ClaimOK {
-		t.Fatalf("Claim = %v, %v; want ok", st, err)
-	}
-	if got := ttl("k"); got <= 80*time.Second || got > 90*time.Second {
-		t.Errorf("TTL of a claim with a 90s lease = %v; want about 90s", got)
-	}
-	if err := s.Complete(ctx, "k", "a"); err != nil {
-		t.Fatal(err)
-	}
-	if got := ttl("k"); got <= beecloud.MinRetention-time.Minute || got > beecloud.MinRetention {
-		t.Errorf("TTL of a completion with the default retention = %v; want about %v", got, beecloud.MinRetention)
-	}
+	mustClaim(t, s, "k", "a", 90*time.Second, beecloud.ClaimOK)
+	got := ttl("k")
+	assert.Greater(t, got, 80*time.Second, "TTL of a claim with a 90s lease; want about 90s")
+	assert.LessOrEqual(t, got, 90*time.Second, "TTL of a claim with a 90s lease; want about 90s")
+	require.NoError(t, s.Complete(ctx, "k", "a"), "Complete")
+	got = ttl("k")
+	assert.Greater(t, got, beecloud.MinRetention-time.Minute, "TTL of a completion with the default retention; want about %v", beecloud.MinRetention)
+	assert.LessOrEqual(t, got, beecloud.MinRetention, "TTL of a completion with the default retention; want about %v", beecloud.MinRetention)
 	// A sub-millisecond lease is rounded up, never down to no TTL at all.
-	if st, err := s.Claim(ctx, "short", "a", time.Microsecond); err != nil || st != beecloud.ClaimOK {
-		t.Fatalf("Claim = %v, %v; want ok", st, err)
-	}
-	if got := ttl("short"); got == -1 {
-		t.Error("a 1µs claim has no TTL; want it to expire")
-	}
+	mustClaim(t, s, "short", "a", time.Microsecond, beecloud.ClaimOK)
+	assert.NotEqual(t, time.Duration(-1), ttl("short"), "TTL of a 1µs claim; want one (-1 is none: it would never expire)")
 }
 
 func TestPrefix(t *testing.T) {
@@ -136,18 +122,12 @@ func TestPrefix(t *testing.T) {
 	p1, p2 := newPrefix(t, c), newPrefix(t, c)
 	s1 := newStore(t, c, &redisstore.Options{Prefix: p1})
 	s2 := newStore(t, c, &redisstore.Options{Prefix: p2})
-	if err := s1.Complete(ctx, "k", "a"); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := c.Exists(ctx, p1+"k").Result(); err != nil || n != 1 {
-		t.Fatalf("EXISTS %sk = %d, %v; want 1", p1, n, err)
-	}
-	if st, err := s2.Claim(ctx, "k", "b", time.Minute); err != nil || st != beecloud.ClaimOK {
-		t.Fatalf("Claim under another prefix = %v, %v; want ok", st, err)
-	}
-	if st, err := s1.Claim(ctx, "k", "b", time.Minute); err != nil || st != beecloud.ClaimDone {
-		t.Fatalf("Claim under the first prefix = %v, %v; want done", st, err)
-	}
+	require.NoError(t, s1.Complete(ctx, "k", "a"), "Complete")
+	n, err := c.Exists(ctx, p1+"k").Result()
+	require.NoError(t, err, "EXISTS %sk", p1)
+	require.Equal(t, int64(1), n, "EXISTS %sk", p1)
+	mustClaim(t, s2, "k", "b", time.Minute, beecloud.ClaimOK)   // under another prefix
+	mustClaim(t, s1, "k", "b", time.Minute, beecloud.ClaimDone) // under the first prefix
 }
 
 func TestScriptCacheFlushed(t *testing.T) {
@@ -156,21 +136,11 @@ func TestScriptCacheFlushed(t *testing.T) {
 	ctx := context.Background()
 	c := newClient(t)
 	s := newStore(t, c, &redisstore.Options{Prefix: newPrefix(t, c)})
-	if err := c.ScriptFlush(ctx).Err(); err != nil {
-		t.Fatal(err)
-	}
-	if st, err := s.Claim(ctx, "k", "a", time.Minute); err != nil || st != beecloud.ClaimOK {
-		t.Fatalf("Claim after SCRIPT FLUSH = %v, %v; want ok", st, err)
-	}
-	if err := c.ScriptFlush(ctx).Err(); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Release(ctx, "k", "a"); err != nil {
-		t.Fatalf("Release after SCRIPT FLUSH: %v", err)
-	}
-	if st, err := s.Claim(ctx, "k", "b", time.Minute); err != nil || st != beecloud.ClaimOK {
-		t.Fatalf("Claim after Release = %v, %v; want ok", st, err)
-	}
+	require.NoError(t, c.ScriptFlush(ctx).Err(), "SCRIPT FLUSH")
+	mustClaim(t, s, "k", "a", time.Minute, beecloud.ClaimOK) // after SCRIPT FLUSH
+	require.NoError(t, c.ScriptFlush(ctx).Err(), "SCRIPT FLUSH")
+	require.NoError(t, s.Release(ctx, "k", "a"), "Release after SCRIPT FLUSH")
+	mustClaim(t, s, "k", "b", time.Minute, beecloud.ClaimOK) // after Release
 }
 
 func TestForeignValue(t *testing.T) {
@@ -180,14 +150,14 @@ func TestForeignValue(t *testing.T) {
 	c := newClient(t)
 	prefix := newPrefix(t, c)
 	s := newStore(t, c, &redisstore.Options{Prefix: prefix})
-	c.Set(ctx, prefix+"str", "something else", time.Minute)
-	c.HSet(ctx, prefix+"hash", "f", "v")
-	if st, err := s.Claim(ctx, "str", "a", time.Minute); err != nil || st != beecloud.ClaimBusy {
-		t.Errorf("Claim of a foreign string = %v, %v; want busy", st, err)
-	}
-	if st, err := s.Claim(ctx, "hash", "a", time.Minute); err == nil || st == beecloud.ClaimDone {
-		t.Errorf("Claim of a foreign hash = %v, %v; want an error", st, err)
-	}
+	require.NoError(t, c.Set(ctx, prefix+"str", "something else", time.Minute).Err(), "SET")
+	require.NoError(t, c.HSet(ctx, prefix+"hash", "f", "v").Err(), "HSET")
+	st, err := s.Claim(ctx, "str", "a", time.Minute)
+	require.NoError(t, err, "Claim of a foreign string")
+	assert.Equal(t, beecloud.ClaimBusy, st, "Claim of a foreign string")
+	st, err = s.Claim(ctx, "hash", "a", time.Minute)
+	assert.NotEqual(t, beecloud.ClaimDone, st, "Claim of a foreign hash")
+	require.Error(t, err, "Claim of a foreign hash")
 }
 
 func TestInvalidArguments(t *testing.T) {
@@ -214,29 +184,26 @@ func TestInvalidArguments(t *testing.T) {
 		} {
 			t.Run(name+"/"+tc.name, func(t *testing.T) {
 				st, err := s.Claim(ctx, tc.key, tc.token, tc.lease)
-				if err == nil || st != 0 {
-					t.Fatalf("Claim = %v, %v; want 0 and an error", st, err)
-				}
-				if !strings.HasPrefix(err.Error(), "redisstore: ") {
-					t.Errorf("error %q lacks the redisstore: prefix", err)
-				}
+				require.Error(t, err, "Claim")
+				require.Zero(t, st, "Claim")
+				assert.Truef(t, strings.HasPrefix(err.Error(), "redisstore: "), "Claim: error %q lacks the redisstore: prefix", err)
 				if tc.lease > 0 {
-					if err := s.Complete(ctx, tc.key, tc.token); err == nil {
-						t.Error("Complete = nil; want an error")
-					}
-					if err := s.Release(ctx, tc.key, tc.token); err == nil {
-						t.Error("Release = nil; want an error")
-					}
+					require.Error(t, s.Complete(ctx, tc.key, tc.token), "Complete")
+					require.Error(t, s.Release(ctx, tc.key, tc.token), "Release")
 				}
 			})
 		}
 	}
-	if err := zero.Complete(ctx, "k", "t"); err == nil {
-		t.Error("zero Store: Complete = nil; want an error")
-	}
-	if err := zero.Release(ctx, "k", "t"); err == nil {
-		t.Error("zero Store: Release = nil; want an error")
-	}
+	require.Error(t, zero.Complete(ctx, "k", "t"), "zero Store: Complete")
+	require.Error(t, zero.Release(ctx, "k", "t"), "zero Store: Release")
+}
+
+// mustClaim claims key for token, and fails t unless Claim answers want.
+func mustClaim(t testing.TB, s beecloud.Store, key, token string, lease time.Duration, want beecloud.ClaimState) {
+	t.Helper()
+	got, err := s.Claim(context.Background(), key, token, lease)
+	require.NoError(t, err, "Claim(%q, %q)", key, token)
+	require.Equal(t, want, got, "Claim(%q, %q)", key, token)
 }
 
 func TestHandlers(t *testing.T) {
