@@ -282,16 +282,19 @@ func (r *runner) testRenew(t *testing.T) {
 	lease := 2 * r.opts.Lease
 	first := time.Now()
 	claim(t, s, k, a, lease, beecloud.ClaimOK)
-	var renewed time.Time
+	// The store renews the lease at some moment during the call: no
+	// sooner than renewedFrom and no later than renewedBy.
+	var renewedFrom, renewedBy time.Time
 	for i := range 2 {
 		sleepUntil(first.Add(time.Duration(i+1) * lease / 3))
-		renewed = time.Now()
+		renewedFrom = time.Now()
 		claimBefore(t, s, k, a, lease, beecloud.ClaimOK, first.Add(lease))
+		renewedBy = time.Now()
 	}
 	sleepUntil(first.Add(lease + r.slack(lease)))
-	claimBefore(t, s, k, b, long, beecloud.ClaimBusy, renewed.Add(lease))
+	claimBefore(t, s, k, b, long, beecloud.ClaimBusy, renewedFrom.Add(lease))
 	// Unrenewed, the claim runs out like any other.
-	sleepUntil(renewed.Add(lease + r.slack(lease)))
+	sleepUntil(renewedBy.Add(lease + r.slack(lease)))
 	claim(t, s, k, b, long, beecloud.ClaimOK)
 	// And a renewal of a completed key says so and changes nothing.
 	complete(t, s, k, b)
