@@ -218,17 +218,22 @@ func bodies(n int, prefix string) (ids []string, bs [][]byte) {
 	return ids, bs
 }
 
-// resend delivers body through send until it is answered success, as
-// BeeCloud does (faster: every gap to 3 gaps), and records every answer
-// in l.
-func resend(t *testing.T, l *ledger, id string, body []byte, send func([]byte) (int, string), gap time.Duration, deadline time.Time) {
-	for time.Now().Before(deadline) {
+// resend plays BeeCloud's schedule for one transaction: it delivers body
+// through send first (from now), then again until it is answered success
+// (faster than BeeCloud: every gap to 3 gaps), and records every answer
+// in l. The one wait is the schedule itself, not a wait for the handler:
+// on the real clock, or on a bubble's.
+func resend(t *testing.T, l *ledger, id string, body []byte, send func([]byte) (int, string), first, gap time.Duration, deadline time.Time) {
+	for wait := first; ; wait = gap + rand.N(2*gap) {
+		time.Sleep(wait)
+		if !time.Now().Before(deadline) {
+			break
+		}
 		code, text := send(body)
 		l.answered(id, code, text)
 		if code == http.StatusOK && text == "success" {
 			return
 		}
-		time.Sleep(gap + rand.N(2*gap))
 	}
 	t.Errorf("transaction %s never answered success", id)
 }
@@ -292,7 +297,7 @@ func testStoreOutage(t *testing.T, name string, inline, background time.Duration
 		Store: store,
 		Lease: 3 * time.Second, // longer than the outage
 		Handle: l.wrap(func(ctx context.Context, n *beecloud.Notification) error {
-			time.Sleep(20 * time.Millisecond)
+			advance(20 * time.Millisecond) // Handle takes its time
 			once.Do(func() { store.outage(time.Second) })
 			return nil
 		}),
@@ -309,7 +314,7 @@ func testStoreOutage(t *testing.T, name string, inline, background time.Duration
 				defer wg.Done()
 				// Each resend costs real CPU, whatever the clock: 20 ms
 				// apart, a few hundred of them cover the outage.
-				resend(t, l, ids[i], bs[i], direct(h), 20*time.Millisecond, deadline)
+				resend(t, l, ids[i], bs[i], direct(h), 0, 20*time.Millisecond, deadline)
 			}()
 		}
 	}
@@ -346,7 +351,7 @@ func testLongHandle(t *testing.T, store *faultStore) {
 		Apps:  beecloud.Apps{handlerConfig},
 		Lease: lease,
 		Handle: l.wrap(func(ctx context.Context, n *beecloud.Notification) error {
-			time.Sleep(4 * lease)
+			advance(4 * lease)
 			returned.Store(true)
 			return nil
 		}),
@@ -362,13 +367,13 @@ func testLongHandle(t *testing.T, store *faultStore) {
 		code, text := direct(h)(bs[0])
 		l.answered(ids[0], code, text)
 	}()
+	synctest.Wait() // the first delivery holds the claim, its Handle under way
 	var wg sync.WaitGroup
 	var busy, early atomic.Int32
 	for range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			time.Sleep(5 * time.Millisecond) // after the first delivery's claim
 			for {
 				done := returned.Load()
 				code, text := direct(h)(bs[0])
@@ -385,7 +390,7 @@ func testLongHandle(t *testing.T, store *faultStore) {
 					t.Errorf("answer %d %q during a long Handle; want 409 or success", code, text)
 					return
 				}
-				time.Sleep(10 * time.Millisecond)
+				advance(10 * time.Millisecond) // the next resend
 			}
 		}()
 	}
@@ -461,17 +466,12 @@ func testClaimLost(t *testing.T) {
 	}
 	store.blockRenew[holder] = true
 	store.mu.Unlock()
-	time.Sleep(lease + lease/2)
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		// Busy until the lease of the last renewal before the block ran out.
-		code, text := direct(h)(bs[0])
-		if code == http.StatusOK && text == "success" {
-			break
-		}
-		if code != http.StatusConflict || time.Now().After(deadline) {
-			t.Fatalf("resend after the lease ran out: %d %q; want success", code, text)
-		}
-		time.Sleep(10 * time.Millisecond)
+	// The block came before the first renewal (at lease/3, and the clock
+	// stood still since the claim): the lease runs out at exactly lease,
+	// and a resend half a lease later takes over at once.
+	advance(lease + lease/2)
+	if code, text := direct(h)(bs[0]); code != http.StatusOK || text != "success" {
+		t.Fatalf("resend after the lease ran out: %d %q; want success", code, text)
 	}
 	store.mu.Lock()
 	store.blockRenew[holder] = false
@@ -516,7 +516,7 @@ func TestWebhookHandlerFaults(t *testing.T) {
 	logs := storetest.NewHandlerLog()
 	var panics, failures atomic.Int32
 	handle := l.wrap(func(ctx context.Context, n *beecloud.Notification) error {
-		time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond)
+		time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond) // a Handle takes its time, up to 3 ms
 		switch r := rand.IntN(100); {
 		case r < 5:
 			panics.Add(1)
@@ -584,14 +584,13 @@ func TestWebhookHandlerFaults(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				time.Sleep(time.Duration(i) * spread)
 				resend(t, l, ids[i], bs[i], func(b []byte) (int, string) {
 					code, text := send(b)
 					if code == 0 {
 						text = "no answer"
 					}
 					return code, text
-				}, 2*time.Millisecond, deadline)
+				}, time.Duration(i)*spread, 2*time.Millisecond, deadline)
 			}()
 		}
 	}
@@ -696,7 +695,7 @@ func testHandleOverdue(t *testing.T) {
 		Lease:         500 * time.Millisecond,
 		HandleTimeout: 20 * time.Millisecond,
 		Handle: l.wrap(func(ctx context.Context, n *beecloud.Notification) error {
-			time.Sleep(time.Second)
+			advance(time.Second) // ignores its ctx past HandleTimeout
 			ctxErr.Store(fmt.Sprint(ctx.Err()))
 			return nil
 		}),
@@ -709,7 +708,7 @@ func testHandleOverdue(t *testing.T) {
 		code, text := direct(h)(bs[0])
 		l.answered(ids[0], code, text)
 	}()
-	time.Sleep(700 * time.Millisecond) // past the first lease
+	advance(700 * time.Millisecond) // past the first lease
 	code, text := direct(h)(bs[0])
 	l.answered(ids[0], code, text)
 	if code != http.StatusConflict {

@@ -19,8 +19,11 @@ import (
 // when every goroutine in it waits, so leases, heartbeats and retries are
 // checked to the nanosecond, and take no real time.
 
-// advance moves the bubble's clock on by d: the other goroutines of the
-// bubble run until each waits, then time jumps. It takes no real time.
+// advance lets d pass on the bubble's clock for the goroutine that calls
+// it (the test, or a Handle that takes its time): the other goroutines of
+// the bubble run until each waits, then time jumps. It takes no real time,
+// and is meant for synctest bubbles only; any goroutine of the bubble may
+// call it, several at once.
 func advance(d time.Duration) { time.Sleep(d) }
 
 // scriptStore is a MemStore whose calls are recorded with the bubble's
