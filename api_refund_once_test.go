@@ -39,6 +39,7 @@ type memBeeCloud struct {
 	reply        string
 	gatewayAfter time.Duration
 
+	work    sync.WaitGroup // the refunds BeeCloud is still making
 	mu      sync.Mutex
 	posts   int
 	lookups int
@@ -101,14 +102,17 @@ func (m *memBeeCloud) post(req *http.Request) (*http.Response, error) {
 	}
 	made := make(chan struct{})
 	if !m.never {
-		go func() { // BeeCloud at work, whoever still waits for it
-			time.Sleep(m.process)
+		// BeeCloud at work, whoever still waits for it: the refund is made
+		// process after the POST.
+		m.work.Add(1)
+		time.AfterFunc(m.process, func() {
+			defer m.work.Done()
 			m.mu.Lock()
 			m.refunds[p.RefundNo] = p.RefundFee
 			m.made++
 			m.mu.Unlock()
 			close(made)
-		}()
+		})
 	}
 	var gateway <-chan time.Time
 	answered := (<-chan struct{})(made)
@@ -209,8 +213,7 @@ func TestRefundPostedOnce(t *testing.T) {
 				}
 				assert.LessOrEqual(t, took, DefaultMoneyTimeout, "Refund took %s", took)
 
-				synctest.Wait()
-				time.Sleep(time.Minute) // BeeCloud finishes what it was doing
+				bc.work.Wait() // BeeCloud finishes what it was doing
 				posts, made, lookups := bc.count()
 				assert.Equal(t, 1, posts, "POSTs of refund_no %s", no)
 				assert.Equal(t, tt.wantRecorded, bc.has(no), "BeeCloud has the refund in the end")
@@ -231,6 +234,10 @@ func TestRefundPostedOnce(t *testing.T) {
 					}
 				}
 			})
+			// synctest.Test waited for every goroutine of the bubble: nothing
+			// left behind POSTed the refund_no again, however late.
+			posts, _, _ := tt.bc.count()
+			assert.Equal(t, 1, posts, "POSTs of the refund_no once the bubble ended")
 		})
 	}
 }

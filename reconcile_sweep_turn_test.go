@@ -82,7 +82,7 @@ func TestSweepInstancesTakeTurns(t *testing.T) {
 		// period is swept again.
 		r := shops[1].handler.Sweep(t.Context(), c, pending, opts)
 		assert.True(t, r.Elsewhere)
-		time.Sleep(time.Minute)
+		advance(time.Minute)
 		f.requests.Store(0)
 		r = shops[2].handler.Sweep(t.Context(), c, pending, opts)
 		assert.False(t, r.Elsewhere)
@@ -146,7 +146,7 @@ func TestSweepTakeOverFromDeadInstance(t *testing.T) {
 
 		r := live.handler.Sweep(t.Context(), c, pending, opts)
 		assert.True(t, r.Elsewhere, "the lease still runs")
-		time.Sleep(61 * time.Second)
+		advance(61 * time.Second)
 		r = live.handler.Sweep(t.Context(), c, pending, opts)
 		require.False(t, r.Elsewhere, "the lease ran out: the period is taken over")
 		require.NoError(t, r.Err())

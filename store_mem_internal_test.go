@@ -6,6 +6,9 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestMemStoreBytesPerEntry measures the memory of 100,000 transactions
@@ -28,19 +31,14 @@ func TestMemStoreBytesPerEntry(t *testing.T) {
 	for i := range entries {
 		n := Notification{AppID: appID, TransactionType: TransactionPay, TransactionID: fmt.Sprintf("%032x", i)}
 		key, token := n.Key(), NewOutTradeNo()
-		if _, err := s.Claim(ctx, key, token, 5*time.Minute); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Complete(ctx, key, token); err != nil {
-			t.Fatal(err)
-		}
+		_, err := s.Claim(ctx, key, token, 5*time.Minute)
+		require.NoError(t, err, "Claim(%q)", key)
+		require.NoError(t, s.Complete(ctx, key, token), "Complete(%q)", key)
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	perEntry := float64(after.HeapAlloc-before.HeapAlloc) / entries
 	t.Logf("%d entries: %.0f bytes per entry (key %d bytes)", s.Len(), perEntry, len(appID)+len(":PAY:")+32)
-	if perEntry > 220 {
-		t.Errorf("%.0f bytes per entry; MemStore's doc says about 180", perEntry)
-	}
+	assert.LessOrEqual(t, perEntry, 220.0, "bytes per entry; MemStore's doc says about 180")
 	runtime.KeepAlive(s)
 }

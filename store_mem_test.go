@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/beecloudtest"
 	"github.com/paybutton/beecloud/storetest"
@@ -41,12 +44,8 @@ func (c *clock) advance(d time.Duration) {
 func claim(t *testing.T, s beecloud.Store, key, token string, lease time.Duration, want beecloud.ClaimState) {
 	t.Helper()
 	got, err := s.Claim(context.Background(), key, token, lease)
-	if err != nil {
-		t.Fatalf("Claim(%q, %q): %v", key, token, err)
-	}
-	if got != want {
-		t.Fatalf("Claim(%q, %q) = %v; want %v", key, token, got, want)
-	}
+	require.NoError(t, err, "Claim(%q, %q)", key, token)
+	require.Equal(t, want, got, "Claim(%q, %q)", key, token)
 }
 
 // The contract every Store is held to, with real time.
@@ -68,32 +67,22 @@ func TestMemStoreContract(t *testing.T) {
 	claim(t, s, "other", "b", lease, beecloud.ClaimOK)
 
 	// Release by a token that does not hold the claim does nothing.
-	if err := s.Release(ctx, "k", "b"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.Release(ctx, "k", "b"), "Release(k, b)")
 	claim(t, s, "k", "c", lease, beecloud.ClaimBusy)
 	// Release by the holder frees the key.
-	if err := s.Release(ctx, "k", "a"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.Release(ctx, "k", "a"), "Release(k, a)")
 	claim(t, s, "k", "c", lease, beecloud.ClaimOK)
 
 	// A claim whose holder died runs out with its lease.
 	clk.advance(lease)
 	claim(t, s, "k", "d", lease, beecloud.ClaimOK)
 	// The old holder's Release no longer touches the new claim.
-	if err := s.Release(ctx, "k", "c"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.Release(ctx, "k", "c"), "Release(k, c)")
 	claim(t, s, "k", "e", lease, beecloud.ClaimBusy)
 
 	// Complete by whoever: done, and Release cannot undo it.
-	if err := s.Complete(ctx, "k", "c"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Release(ctx, "k", "d"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.Complete(ctx, "k", "c"), "Complete(k, c)")
+	require.NoError(t, s.Release(ctx, "k", "d"), "Release(k, d)")
 	claim(t, s, "k", "f", lease, beecloud.ClaimDone)
 	clk.advance(beecloud.MinRetention - time.Second)
 	claim(t, s, "k", "g", lease, beecloud.ClaimDone)
@@ -105,9 +94,7 @@ func TestMemStoreRetention(t *testing.T) {
 	clk := newClock()
 	s := &beecloud.MemStore{Now: clk.now, Retention: 72 * time.Hour}
 	claim(t, s, "k", "a", time.Minute, beecloud.ClaimOK)
-	if err := s.Complete(context.Background(), "k", "a"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.Complete(context.Background(), "k", "a"), "Complete(k, a)")
 	clk.advance(71 * time.Hour)
 	claim(t, s, "k", "b", time.Minute, beecloud.ClaimDone)
 }
@@ -149,60 +136,41 @@ func TestMemStoreFull(t *testing.T) {
 	s := &beecloud.MemStore{Now: clk.now, MaxEntries: 3, Logger: slog.New(log)}
 	ctx := context.Background()
 	claim(t, s, "done1", "a", time.Hour, beecloud.ClaimOK)
-	if err := s.Complete(ctx, "done1", "a"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.Complete(ctx, "done1", "a"), "Complete(done1, a)")
 	clk.advance(time.Second)
 	claim(t, s, "claimed", "a", time.Hour, beecloud.ClaimOK)
 	claim(t, s, "done2", "a", time.Hour, beecloud.ClaimOK)
-	if err := s.Complete(ctx, "done2", "a"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, s.Complete(ctx, "done2", "a"), "Complete(done2, a)")
 
 	// Full: a new payment is still recorded; the oldest completion goes,
 	// with a warning, and nothing else.
 	claim(t, s, "short", "a", time.Minute, beecloud.ClaimOK)
-	if got := log.forgot(); !slices.Equal(got, []string{"done1"}) {
-		t.Fatalf("forgot %q; want [done1]", got)
-	}
+	require.Equal(t, []string{"done1"}, log.forgot(), "keys forgotten")
 	claim(t, s, "done1", "b", time.Hour, beecloud.ClaimOK) // forgotten: handled again; done2 goes
 	claim(t, s, "claimed", "b", time.Hour, beecloud.ClaimBusy)
 	claim(t, s, "short", "b", time.Hour, beecloud.ClaimBusy)
-	if got := log.forgot(); !slices.Equal(got, []string{"done1", "done2"}) {
-		t.Fatalf("forgot %q; want [done1 done2]", got)
-	}
+	require.Equal(t, []string{"done1", "done2"}, log.forgot(), "keys forgotten")
 
 	// Only live claims left: refused, and no claim dropped.
-	if _, err := s.Claim(ctx, "new", "b", time.Minute); !errors.Is(err, beecloud.ErrStoreFull) {
-		t.Fatalf("got %v; want %v", err, beecloud.ErrStoreFull)
-	}
+	_, err := s.Claim(ctx, "new", "b", time.Minute)
+	require.ErrorIs(t, err, beecloud.ErrStoreFull, "Claim(new, b)")
 	claim(t, s, "claimed", "c", time.Hour, beecloud.ClaimBusy)
 	claim(t, s, "done1", "c", time.Hour, beecloud.ClaimBusy)
 	// The holder of a claim renews it, full or not.
 	claim(t, s, "short", "a", time.Minute, beecloud.ClaimOK)
-	if got := s.Len(); got != 3 {
-		t.Errorf("Len() = %d; want 3", got)
-	}
+	assert.Equal(t, 3, s.Len(), "Len()")
 
 	// Once a lease runs out, its entry makes room.
 	clk.advance(2 * time.Minute)
 	claim(t, s, "new", "b", time.Minute, beecloud.ClaimOK) // short's lease ran out
-	if got := s.Len(); got != 3 {
-		t.Errorf("Len() = %d; want 3", got)
-	}
-	if err := s.Complete(ctx, "new", "b"); err != nil {
-		t.Fatal(err)
-	}
+	assert.Equal(t, 3, s.Len(), "Len()")
+	require.NoError(t, s.Complete(ctx, "new", "b"), "Complete(new, b)")
 
 	// Everything runs out: claims with their lease, completions with the
 	// retention, without a scan.
 	clk.advance(beecloud.MinRetention)
-	if got := s.Len(); got != 0 {
-		t.Errorf("Len() = %d after everything expired; want 0", got)
-	}
-	if got := len(log.forgot()); got != 2 {
-		t.Errorf("%d warnings; want 2: a completion that expires is not forgotten early", got)
-	}
+	assert.Equal(t, 0, s.Len(), "Len() after everything expired")
+	assert.Len(t, log.forgot(), 2, "warnings: a completion that expires is not forgotten early")
 }
 
 // A renewed claim outlives its first lease: the queue keeps the renewal,
@@ -222,14 +190,11 @@ func TestMemStoreRenewal(t *testing.T) {
 	clk.advance(2 * lease)
 	claim(t, s, "k", "b", lease, beecloud.ClaimBusy)
 	claim(t, s, "other", "b", lease, beecloud.ClaimOK)
-	if _, err := s.Claim(context.Background(), "third", "b", lease); !errors.Is(err, beecloud.ErrStoreFull) {
-		t.Fatalf("got %v; want %v", err, beecloud.ErrStoreFull)
-	}
+	_, err := s.Claim(context.Background(), "third", "b", lease)
+	require.ErrorIs(t, err, beecloud.ErrStoreFull, "Claim(third, b)")
 	clk.advance(time.Hour)
 	claim(t, s, "k", "b", lease, beecloud.ClaimOK)
-	if got := s.Len(); got != 1 {
-		t.Errorf("Len() = %d; want 1", got)
-	}
+	assert.Equal(t, 1, s.Len(), "Len()")
 }
 
 // Claims of different leases expire each in its time: a short one that
@@ -247,9 +212,7 @@ func TestMemStoreMixedLeases(t *testing.T) {
 		clk.advance(time.Hour)
 		claim(t, s, fmt.Sprint("k", i), "a", time.Duration(i+1)*time.Second, beecloud.ClaimOK)
 	}
-	if got := s.Len(); got != 1 {
-		t.Errorf("Len() = %d; want 1", got)
-	}
+	assert.Equal(t, 1, s.Len(), "Len()")
 }
 
 // A small store under more payments than it holds answers every one
@@ -275,42 +238,34 @@ func TestMemStoreFullHandler(t *testing.T) {
 		return beecloudtest.Paid(beecloud.Order{Title: "测试", Amount: int64(100 + i), OutTradeNo: fmt.Sprintf("order%05d", i)})
 	}
 	for i := range payments {
-		if rec := deliver(paid(i)); rec.Code != http.StatusOK || rec.Body.String() != "success" {
-			t.Fatalf("payment %d: answered %d %q; want 200 success", i, rec.Code, rec.Body)
-		}
+		rec := deliver(paid(i))
+		require.Equal(t, http.StatusOK, rec.Code, "payment %d: status (body %q)", i, rec.Body)
+		require.Equal(t, "success", rec.Body.String(), "payment %d: answer", i)
 	}
-	if handled != payments || store.Len() != maxEntries {
-		t.Fatalf("handled %d, store holds %d; want %d and %d", handled, store.Len(), payments, maxEntries)
-	}
-	if got := len(log.forgot()); got != payments-maxEntries {
-		t.Errorf("%d warnings of forgotten completions; want %d", got, payments-maxEntries)
-	}
+	require.Equal(t, payments, handled, "Handle runs")
+	require.Equal(t, maxEntries, store.Len(), "store.Len()")
+	forgot := log.forgot()
+	assert.Len(t, forgot, payments-maxEntries, "warnings of forgotten completions")
 	// The newest is remembered: its resend is answered without Handle.
-	if rec := deliver(paid(payments - 1)); rec.Code != http.StatusOK || rec.Body.String() != "success" || handled != payments {
-		t.Errorf("resend of the newest: %d %q, handled %d times in all; want success without Handle", rec.Code, rec.Body, handled)
-	}
+	rec := deliver(paid(payments - 1))
+	assert.Equal(t, http.StatusOK, rec.Code, "resend of the newest: status")
+	assert.Equal(t, "success", rec.Body.String(), "resend of the newest: answer")
+	assert.Equal(t, payments, handled, "Handle runs in all, after the resend of the newest: want none for it")
 	// The oldest was forgotten first, as the warning said.
-	if got, want := log.forgot()[0], vecAppID+":PAY:order00000"; got != want {
-		t.Errorf("first forgotten %q; want %q", got, want)
-	}
+	require.NotEmpty(t, forgot, "warnings of forgotten completions")
+	assert.Equal(t, vecAppID+":PAY:order00000", forgot[0], "first forgotten")
 }
 
 func TestMemStoreErrors(t *testing.T) {
 	var s beecloud.MemStore // the zero value works
-	if _, err := s.Claim(context.Background(), "k", "a", 0); err == nil {
-		t.Error("Claim with a zero lease: no error")
-	}
+	_, err := s.Claim(context.Background(), "k", "a", 0)
+	require.Error(t, err, "Claim with a zero lease")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := s.Claim(ctx, "k", "a", time.Minute); !errors.Is(err, context.Canceled) {
-		t.Errorf("Claim with a cancelled context: got %v; want %v", err, context.Canceled)
-	}
-	if err := s.Complete(ctx, "k", "a"); !errors.Is(err, context.Canceled) {
-		t.Errorf("Complete with a cancelled context: got %v; want %v", err, context.Canceled)
-	}
-	if err := s.Release(ctx, "k", "a"); !errors.Is(err, context.Canceled) {
-		t.Errorf("Release with a cancelled context: got %v; want %v", err, context.Canceled)
-	}
+	_, err = s.Claim(ctx, "k", "a", time.Minute)
+	require.ErrorIs(t, err, context.Canceled, "Claim with a cancelled context")
+	require.ErrorIs(t, s.Complete(ctx, "k", "a"), context.Canceled, "Complete with a cancelled context")
+	require.ErrorIs(t, s.Release(ctx, "k", "a"), context.Canceled, "Release with a cancelled context")
 	claim(t, &s, "k", "a", time.Minute, beecloud.ClaimOK)
 }
 
@@ -327,8 +282,7 @@ func TestMemStoreConcurrentClaims(t *testing.T) {
 			for k := range keys {
 				key := fmt.Sprint("k", k)
 				state, err := s.Claim(context.Background(), key, fmt.Sprint("t", i), time.Minute)
-				if err != nil {
-					t.Error(err)
+				if !assert.NoError(t, err, "Claim(%s, t%d)", key, i) {
 					return
 				}
 				if state == beecloud.ClaimOK {
@@ -341,9 +295,7 @@ func TestMemStoreConcurrentClaims(t *testing.T) {
 	}
 	wg.Wait()
 	for k := range keys {
-		if n := winners[fmt.Sprint("k", k)]; n != 1 {
-			t.Errorf("key k%d claimed %d times; want 1", k, n)
-		}
+		assert.Equal(t, 1, winners[fmt.Sprint("k", k)], "key k%d: claims granted", k)
 	}
 }
 
@@ -389,43 +341,34 @@ func TestMemStoreBoundUnderLoad(t *testing.T) {
 		state, err := s.Claim(ctx, key, token, lease)
 		if errors.Is(err, beecloud.ErrStoreFull) {
 			full++
-			if n := liveClaims(); n != maxEntries {
-				t.Errorf("Claim(%s) refused with %d live claims; MaxEntries is %d", key, n, maxEntries)
-			}
+			assert.Equal(t, maxEntries, liveClaims(), "Claim(%s) refused as full: live claims (MaxEntries)", key)
 			return
 		}
-		if err != nil {
-			t.Error(err)
+		if !assert.NoError(t, err, "Claim(%s)", key) { //nolint:testifylint // step runs in the workers' goroutines: no require
 			return
 		}
 		now := clk.now()
 		doneAt, done := completed[key]
 		c, claimed := claims[key]
 		switch {
-		case state == beecloud.ClaimDone && !done:
-			t.Errorf("Claim(%s) = done; nobody completed it", key)
+		case state == beecloud.ClaimDone:
+			assert.True(t, done, "Claim(%s) = done; nobody completed it", key)
 		case state == beecloud.ClaimOK && claimed && now.Before(c.until):
-			t.Errorf("Claim(%s) = ok while %s holds it for %s more", key, c.token, c.until.Sub(now))
+			assert.Fail(t, "a live claim was taken", "Claim(%s) = ok while %s holds it for %s more", key, c.token, c.until.Sub(now))
 		case state == beecloud.ClaimOK && done && now.Sub(doneAt) < retention && !forgotten(key):
-			t.Errorf("Claim(%s) = ok %s after its completion, without a warning; the retention is %s", key, now.Sub(doneAt), retention)
+			assert.Fail(t, "a completion was forgotten without a warning", "Claim(%s) = ok %s after its completion, without a warning; the retention is %s", key, now.Sub(doneAt), retention)
 		case state == beecloud.ClaimOK && keep:
 			claims[key] = held{token, now.Add(lease)}
 			delete(completed, key)
 		case state == beecloud.ClaimOK && complete:
-			if err := s.Complete(ctx, key, token); err != nil {
-				t.Error(err)
-			}
+			assert.NoError(t, s.Complete(ctx, key, token), "Complete(%s, %s)", key, token) //nolint:testifylint // in a worker's goroutine: no require
 			completed[key] = now
 			delete(claims, key)
 		case state == beecloud.ClaimOK:
-			if err := s.Release(ctx, key, token); err != nil {
-				t.Error(err)
-			}
+			assert.NoError(t, s.Release(ctx, key, token), "Release(%s, %s)", key, token) //nolint:testifylint // in a worker's goroutine: no require
 			delete(claims, key)
 		}
-		if n := s.Len(); n > maxEntries {
-			t.Errorf("Len() = %d; MaxEntries is %d", n, maxEntries)
-		}
+		assert.LessOrEqual(t, s.Len(), maxEntries, "Len() (MaxEntries)")
 	}
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -445,9 +388,7 @@ func TestMemStoreBoundUnderLoad(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if len(log.forgot()) == 0 {
-		t.Errorf("the store never forgot a completion: the test proves nothing about eviction")
-	}
+	assert.NotEmpty(t, log.forgot(), "the store never forgot a completion: the test proves nothing about eviction")
 	t.Logf("%d completions forgotten early, %d claims refused as full", len(log.forgot()), full)
 }
 
@@ -621,16 +562,18 @@ func FuzzMemStore(f *testing.F) {
 			case 2:
 				m.release(key, token)
 			}
-			if got != want || errors.Is(err, beecloud.ErrStoreFull) != (werr != nil) || err != nil && werr == nil {
-				t.Fatalf("op %d (%d %s %s %s): got %v, %v; want %v, %v", i/2, op, key, token, lease, got, err, want, werr)
+			// The model fails only with ErrStoreFull, where the MemStore
+			// must too; otherwise the MemStore must not fail.
+			require.Equal(t, want, got, "op %d (%d %s %s %s): state (error %v; the model's %v)", i/2, op, key, token, lease, err, werr)
+			if werr != nil {
+				require.ErrorIs(t, err, beecloud.ErrStoreFull, "op %d (%d %s %s %s); the model's error %v", i/2, op, key, token, lease, werr)
+			} else {
+				require.NoError(t, err, "op %d (%d %s %s %s)", i/2, op, key, token, lease)
 			}
-			if m.err != nil || len(m.pending) > 0 {
-				t.Fatalf("op %d (%d %s): %v; also forgot %q", i/2, op, key, m.err, m.pending)
-			}
+			require.NoError(t, m.err, "op %d (%d %s): the completions forgotten", i/2, op, key)
+			require.Empty(t, m.pending, "op %d (%d %s): also forgot", i/2, op, key)
 			m.expire(clk.now())
-			if got, want := s.Len(), len(m.entries); got != want {
-				t.Fatalf("op %d: Len() = %d; want %d", i/2, got, want)
-			}
+			require.Equal(t, len(m.entries), s.Len(), "op %d: Len()", i/2)
 		}
 	})
 }

@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestClaimStateString(t *testing.T) {
@@ -19,16 +22,12 @@ func TestClaimStateString(t *testing.T) {
 		{42, "ClaimState(42)"},
 	}
 	for _, tt := range tests {
-		if got := tt.s.String(); got != tt.want {
-			t.Errorf("ClaimState(%d).String() = %q; want %q", int(tt.s), got, tt.want)
-		}
+		assert.Equal(t, tt.want, tt.s.String(), "ClaimState(%d).String()", int(tt.s))
 	}
 	// The zero value is no answer at all, so a Store that forgets to set
 	// its result cannot be mistaken for one that granted or refused a claim.
 	var zero ClaimState
-	if zero == ClaimOK || zero == ClaimBusy || zero == ClaimDone {
-		t.Errorf("the zero ClaimState is %v; want it to be none of the answers", zero)
-	}
+	assert.NotContains(t, []ClaimState{ClaimOK, ClaimBusy, ClaimDone}, zero, "the zero ClaimState is %v; want it to be none of the answers", zero)
 }
 
 func TestMinRetentionCoversResends(t *testing.T) {
@@ -40,13 +39,10 @@ func TestMinRetentionCoversResends(t *testing.T) {
 		lastAt = gap
 		sumOfGaps += gap
 	}
-	if lastAt > 37*time.Hour || lastAt < 36*time.Hour {
-		t.Fatalf("last resend at %v; the guide says about 36 hours", lastAt)
-	}
+	require.GreaterOrEqual(t, lastAt, 36*time.Hour, "last resend; the guide says about 36 hours")
+	require.LessOrEqual(t, lastAt, 37*time.Hour, "last resend; the guide says about 36 hours")
 	for _, last := range []time.Duration{lastAt, sumOfGaps} {
-		if MinRetention < last+time.Hour {
-			t.Errorf("MinRetention = %v; want at least an hour more than the last resend at %v", MinRetention, last)
-		}
+		assert.GreaterOrEqual(t, MinRetention, last+time.Hour, "MinRetention; want at least an hour more than the last resend at %v", last)
 	}
 }
 
@@ -64,11 +60,11 @@ func TestCheckStoreKey(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := CheckStoreKey(tt.key, tt.token)
-			switch {
-			case tt.want == "" && err != nil:
-				t.Errorf("CheckStoreKey = %v; want nil", err)
-			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
-				t.Errorf("CheckStoreKey = %v; want an error containing %q", err, tt.want)
+			if tt.want == "" {
+				assert.NoError(t, err, "CheckStoreKey")
+			} else {
+				// A test of the message: it says which limit, and by how much.
+				assert.ErrorContains(t, err, tt.want, "CheckStoreKey")
 			}
 		})
 	}

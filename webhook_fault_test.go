@@ -19,6 +19,9 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/beecloudtest"
 	"github.com/paybutton/beecloud/storetest"
@@ -198,14 +201,13 @@ func (l *ledger) checkExplained(t *testing.T, ids []string, logs *storetest.Hand
 	sort.Strings(answers)
 	t.Logf("figures: %d transactions, %d deliveries, %d Handle runs; doubles %d, overlaps %d (explained by the handlers' records: %v; unexplained %d), lost %d, success before Handle %d; answers %s",
 		len(ids), l.deliveries, l.runs, doubles, l.overlaps, explained, len(unexplained), lost, l.early, strings.Join(answers, " "))
-	if len(unexplained) != 0 || lost != 0 || l.early != 0 {
-		tail := ""
-		if logs != nil {
-			tail = "\n" + logs.Tail(unexplained[:min(3, len(unexplained))], 200)
-		}
-		t.Errorf("doubles %d, overlaps %d, unexplained %d %v, lost %d, success before Handle %d; want no unexplained double or overlap, 0 lost, 0 early%s",
-			doubles, l.overlaps, len(unexplained), unexplained, lost, l.early, tail)
+	tail := ""
+	if logs != nil && len(unexplained) != 0 {
+		tail = "\n" + logs.Tail(unexplained[:min(3, len(unexplained))], 200)
 	}
+	assert.Empty(t, unexplained, "transactions handled twice, or by two Handles at a time, that the handlers' records do not explain (doubles %d, overlaps %d)%s", doubles, l.overlaps, tail)
+	assert.Zero(t, lost, "transactions never handled")
+	assert.Zero(t, l.early, "answers of success before a successful Handle")
 }
 
 // bodies returns n signed payment bodies and their transaction ids.
@@ -218,19 +220,24 @@ func bodies(n int, prefix string) (ids []string, bs [][]byte) {
 	return ids, bs
 }
 
-// resend delivers body through send until it is answered success, as
-// BeeCloud does (faster: every gap to 3 gaps), and records every answer
-// in l.
-func resend(t *testing.T, l *ledger, id string, body []byte, send func([]byte) (int, string), gap time.Duration, deadline time.Time) {
-	for time.Now().Before(deadline) {
+// resend plays BeeCloud's schedule for one transaction: it delivers body
+// through send first (from now), then again until it is answered success
+// (faster than BeeCloud: every gap to 3 gaps), and records every answer
+// in l. The one wait is the schedule itself, not a wait for the handler:
+// on the real clock, or on a bubble's.
+func resend(t *testing.T, l *ledger, id string, body []byte, send func([]byte) (int, string), first, gap time.Duration, deadline time.Time) {
+	for wait := first; ; wait = gap + rand.N(2*gap) {
+		time.Sleep(wait)
+		if !time.Now().Before(deadline) {
+			break
+		}
 		code, text := send(body)
 		l.answered(id, code, text)
 		if code == http.StatusOK && text == "success" {
 			return
 		}
-		time.Sleep(gap + rand.N(2*gap))
 	}
-	t.Errorf("transaction %s never answered success", id)
+	assert.Fail(t, "never answered success", "transaction %s", id)
 }
 
 // direct sends body to h without a network.
@@ -248,9 +255,7 @@ func shutdown(t *testing.T, h *beecloud.WebhookHandler) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := h.Shutdown(ctx); err != nil {
-		t.Errorf("Shutdown: %v", err)
-	}
+	assert.NoError(t, h.Shutdown(ctx), "Shutdown")
 }
 
 // TestWebhookHandlerStoreOutage takes the store down for a second just as
@@ -292,7 +297,7 @@ func testStoreOutage(t *testing.T, name string, inline, background time.Duration
 		Store: store,
 		Lease: 3 * time.Second, // longer than the outage
 		Handle: l.wrap(func(ctx context.Context, n *beecloud.Notification) error {
-			time.Sleep(20 * time.Millisecond)
+			advance(20 * time.Millisecond) // Handle takes its time
 			once.Do(func() { store.outage(time.Second) })
 			return nil
 		}),
@@ -309,15 +314,15 @@ func testStoreOutage(t *testing.T, name string, inline, background time.Duration
 				defer wg.Done()
 				// Each resend costs real CPU, whatever the clock: 20 ms
 				// apart, a few hundred of them cover the outage.
-				resend(t, l, ids[i], bs[i], direct(h), 20*time.Millisecond, deadline)
+				resend(t, l, ids[i], bs[i], direct(h), 0, 20*time.Millisecond, deadline)
 			}()
 		}
 	}
 	wg.Wait()
 	shutdown(t, h)
 	l.check(t, ids)
-	if tt.name == "background" && !strings.Contains(logs.String(), "completion recorded in the background") {
-		t.Errorf("no completion went to the background; log:\n%s", logs.String())
+	if tt.name == "background" {
+		assert.Contains(t, logs.String(), "completion recorded in the background", "log: want a completion gone to the background")
 	}
 }
 
@@ -346,7 +351,7 @@ func testLongHandle(t *testing.T, store *faultStore) {
 		Apps:  beecloud.Apps{handlerConfig},
 		Lease: lease,
 		Handle: l.wrap(func(ctx context.Context, n *beecloud.Notification) error {
-			time.Sleep(4 * lease)
+			advance(4 * lease)
 			returned.Store(true)
 			return nil
 		}),
@@ -362,13 +367,13 @@ func testLongHandle(t *testing.T, store *faultStore) {
 		code, text := direct(h)(bs[0])
 		l.answered(ids[0], code, text)
 	}()
+	synctest.Wait() // the first delivery holds the claim, its Handle under way
 	var wg sync.WaitGroup
 	var busy, early atomic.Int32
 	for range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			time.Sleep(5 * time.Millisecond) // after the first delivery's claim
 			for {
 				done := returned.Load()
 				code, text := direct(h)(bs[0])
@@ -382,22 +387,18 @@ func testLongHandle(t *testing.T, store *faultStore) {
 					}
 					return
 				default:
-					t.Errorf("answer %d %q during a long Handle; want 409 or success", code, text)
+					assert.Fail(t, "an answer during a long Handle other than 409 or success", "answer %d %q", code, text)
 					return
 				}
-				time.Sleep(10 * time.Millisecond)
+				advance(10 * time.Millisecond) // the next resend
 			}
 		}()
 	}
 	wg.Wait()
 	<-first
 	l.check(t, ids)
-	if early.Load() != 0 {
-		t.Errorf("%d resends answered success while Handle ran", early.Load())
-	}
-	if busy.Load() == 0 {
-		t.Errorf("no resend answered busy while Handle ran")
-	}
+	assert.Zero(t, early.Load(), "resends answered success while Handle ran")
+	assert.NotZero(t, busy.Load(), "resends answered busy while Handle ran")
 	if store == nil {
 		t.Logf("lease %v, Handle %v: %d resends answered busy", lease, 4*lease, busy.Load())
 		return
@@ -409,9 +410,7 @@ func testLongHandle(t *testing.T, store *faultStore) {
 	}
 	store.mu.Unlock()
 	t.Logf("lease %v, Handle %v: %d resends answered busy, %d renewals", lease, 4*lease, busy.Load(), renewals)
-	if renewals < 3 {
-		t.Errorf("%d renewals; want at least 3", renewals)
-	}
+	assert.GreaterOrEqual(t, renewals, 3, "renewals")
 }
 
 // TestWebhookHandlerClaimLost lets a delivery's lease run out unrenewed
@@ -461,40 +460,28 @@ func testClaimLost(t *testing.T) {
 	}
 	store.blockRenew[holder] = true
 	store.mu.Unlock()
-	time.Sleep(lease + lease/2)
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		// Busy until the lease of the last renewal before the block ran out.
-		code, text := direct(h)(bs[0])
-		if code == http.StatusOK && text == "success" {
-			break
-		}
-		if code != http.StatusConflict || time.Now().After(deadline) {
-			t.Fatalf("resend after the lease ran out: %d %q; want success", code, text)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	// The block came before the first renewal (at lease/3, and the clock
+	// stood still since the claim): the lease runs out at exactly lease,
+	// and a resend half a lease later takes over at once.
+	advance(lease + lease/2)
+	code, text := direct(h)(bs[0])
+	require.Equal(t, http.StatusOK, code, "status of the resend after the lease ran out (%q)", text)
+	require.Equal(t, "success", text, "answer to the resend after the lease ran out")
 	store.mu.Lock()
 	store.blockRenew[holder] = false
 	store.mu.Unlock()
 	select {
 	case code := <-first:
-		if code != http.StatusInternalServerError {
-			t.Errorf("first delivery answered %d; want 500", code)
-		}
+		assert.Equal(t, http.StatusInternalServerError, code, "first delivery's status")
 	case <-time.After(5 * time.Second):
-		t.Fatal("the first Handle's context was not cancelled")
+		require.Fail(t, "the first Handle's context was not cancelled")
 	}
-	if got, _ := cause.Load().(error); !errors.Is(got, beecloud.ErrClaimLost) {
-		t.Errorf("Handle's context cause %v; want ErrClaimLost", got)
-	}
+	got, _ := cause.Load().(error)
+	require.ErrorIs(t, got, beecloud.ErrClaimLost, "the cause of Handle's context")
 	for _, want := range []string{"claim ran out", "claim lost to another delivery", "after its claim ran out or was lost"} {
-		if !strings.Contains(logs.String(), want) {
-			t.Errorf("log lacks %q:\n%s", want, logs.String())
-		}
+		assert.Contains(t, logs.String(), want, "log")
 	}
-	if !strings.Contains(logs.String(), "level=ERROR") {
-		t.Errorf("log has no error record:\n%s", logs.String())
-	}
+	assert.Contains(t, logs.String(), "level=ERROR", "log: want an error record")
 }
 
 // TestWebhookHandlerFaults plays BeeCloud against three handler instances
@@ -516,7 +503,7 @@ func TestWebhookHandlerFaults(t *testing.T) {
 	logs := storetest.NewHandlerLog()
 	var panics, failures atomic.Int32
 	handle := l.wrap(func(ctx context.Context, n *beecloud.Notification) error {
-		time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond)
+		time.Sleep(time.Duration(rand.IntN(3000)) * time.Microsecond) // a Handle takes its time, up to 3 ms
 		switch r := rand.IntN(100); {
 		case r < 5:
 			panics.Add(1)
@@ -584,14 +571,13 @@ func TestWebhookHandlerFaults(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				time.Sleep(time.Duration(i) * spread)
 				resend(t, l, ids[i], bs[i], func(b []byte) (int, string) {
 					code, text := send(b)
 					if code == 0 {
 						text = "no answer"
 					}
 					return code, text
-				}, 2*time.Millisecond, deadline)
+				}, time.Duration(i)*spread, 2*time.Millisecond, deadline)
 			}()
 		}
 	}
@@ -603,9 +589,8 @@ func TestWebhookHandlerFaults(t *testing.T) {
 	t.Logf("figures: %d Handle panics, %d failures, %d hang-ups, %d store outages; handlers logged %s",
 		panics.Load(), failures.Load(), hangups.Load(), outages.Load(), strings.Join(logs.Top(6), ", "))
 	l.checkExplained(t, ids, logs)
-	if panics.Load() == 0 || failures.Load() == 0 {
-		t.Errorf("%d panics, %d failures: the run did not exercise them", panics.Load(), failures.Load())
-	}
+	assert.NotZero(t, panics.Load(), "Handle panics: the run did not exercise them")
+	assert.NotZero(t, failures.Load(), "Handle failures: the run did not exercise them")
 }
 
 // TestWebhookHandlerTradeSuccessReplay replays a genuine body with
@@ -637,12 +622,9 @@ func TestWebhookHandlerTradeSuccessReplay(t *testing.T) {
 	ids, bs := bodies(1, "replay")
 	genuine := bs[0]
 	replay := bytes.Replace(genuine, []byte(`"trade_success":true`), []byte(`"trade_success":false`), 1)
-	if bytes.Equal(replay, genuine) {
-		t.Fatalf("no trade_success in %s", genuine)
-	}
-	if _, err := handlerConfig.ParseNotification(replay); err != nil {
-		t.Fatalf("the replay does not verify (%v): the test proves nothing", err)
-	}
+	require.NotEqual(t, genuine, replay, "no trade_success in %s", genuine)
+	_, err := handlerConfig.ParseNotification(replay)
+	require.NoError(t, err, "the replay does not verify: the test proves nothing")
 	send := direct(h)
 	steps := []struct {
 		name   string
@@ -660,23 +642,17 @@ func TestWebhookHandlerTradeSuccessReplay(t *testing.T) {
 	for _, s := range steps {
 		code, text := send(s.body)
 		l.answered(ids[0], code, text)
-		if code != s.status || text != s.text {
-			t.Errorf("%s: answer %d %q; want %d %q", s.name, code, text, s.status, s.text)
-		}
+		assert.Equal(t, s.status, code, "%s: status (%q)", s.name, text)
+		assert.Equal(t, s.text, text, "%s: answer", s.name)
 	}
 	l.check(t, ids)
-	if sawFalse.Load() {
-		t.Error("Handle saw trade_success false")
-	}
+	assert.False(t, sawFalse.Load(), "Handle saw trade_success false")
 	store.mu.Lock()
 	claims := len(store.claims)
 	store.mu.Unlock()
-	if claims != 3 { // the genuine deliveries only
-		t.Errorf("%d tokens claimed; want 3 (the replays must not reach the Store)", claims)
-	}
-	if !strings.Contains(logs.String(), "level=WARN") || !strings.Contains(logs.String(), "trade_success is false") {
-		t.Errorf("log lacks a warning about trade_success:\n%s", logs.String())
-	}
+	assert.Equal(t, 3, claims, "tokens claimed: the genuine deliveries only (the replays must not reach the Store)")
+	assert.Contains(t, logs.String(), "level=WARN", "log: want a warning about trade_success")
+	assert.Contains(t, logs.String(), "trade_success is false", "log: want a warning about trade_success")
 }
 
 // TestWebhookHandlerHandleOverdue runs a Handle that ignores its context
@@ -696,7 +672,7 @@ func testHandleOverdue(t *testing.T) {
 		Lease:         500 * time.Millisecond,
 		HandleTimeout: 20 * time.Millisecond,
 		Handle: l.wrap(func(ctx context.Context, n *beecloud.Notification) error {
-			time.Sleep(time.Second)
+			advance(time.Second) // ignores its ctx past HandleTimeout
 			ctxErr.Store(fmt.Sprint(ctx.Err()))
 			return nil
 		}),
@@ -709,20 +685,15 @@ func testHandleOverdue(t *testing.T) {
 		code, text := direct(h)(bs[0])
 		l.answered(ids[0], code, text)
 	}()
-	time.Sleep(700 * time.Millisecond) // past the first lease
+	advance(700 * time.Millisecond) // past the first lease
 	code, text := direct(h)(bs[0])
 	l.answered(ids[0], code, text)
-	if code != http.StatusConflict {
-		t.Errorf("resend during the overdue Handle answered %d %q; want 409", code, text)
-	}
+	assert.Equal(t, http.StatusConflict, code, "status of the resend during the overdue Handle (%q)", text)
 	<-done
 	l.check(t, ids)
-	if got := ctxErr.Load(); got != context.DeadlineExceeded.Error() {
-		t.Errorf("Handle's ctx after HandleTimeout: %v; want %v", got, context.DeadlineExceeded)
-	}
-	if out := logs.String(); !strings.Contains(out, "level=ERROR") || !strings.Contains(out, "past HandleTimeout") {
-		t.Errorf("log lacks an error about the overdue Handle:\n%s", out)
-	}
+	assert.Equal(t, context.DeadlineExceeded.Error(), ctxErr.Load(), "Handle's ctx.Err() after HandleTimeout")
+	assert.Contains(t, logs.String(), "level=ERROR", "log: want an error about the overdue Handle")
+	assert.Contains(t, logs.String(), "past HandleTimeout", "log: want an error about the overdue Handle")
 }
 
 // orderStore records the order of the calls a delivery makes, and holds
@@ -790,16 +761,13 @@ func testReleaseAfterRenewal(t *testing.T) {
 		Logger: quietLogger(),
 	}
 	_, bs := bodies(1, "renewrel")
-	if code, _ := direct(h)(bs[0]); code != http.StatusInternalServerError {
-		t.Fatalf("first delivery answered %d; want 500", code)
-	}
+	code, _ := direct(h)(bs[0])
+	require.Equal(t, http.StatusInternalServerError, code, "first delivery's status")
 	store.mu.Lock()
 	got := strings.Join(store.events, ", ")
 	store.mu.Unlock()
-	if want := "claim, renewal starts, renewal ends, release"; got != want {
-		t.Errorf("store calls: %s; want %s", got, want)
-	}
-	if code, text := direct(h)(bs[0]); code != http.StatusOK || text != "success" {
-		t.Errorf("resend answered %d %q; want success at once", code, text)
-	}
+	assert.Equal(t, "claim, renewal starts, renewal ends, release", got, "store calls")
+	code, text := direct(h)(bs[0])
+	assert.Equal(t, http.StatusOK, code, "status of the resend (%q): want success at once", text)
+	assert.Equal(t, "success", text, "answer to the resend: want success at once")
 }

@@ -18,6 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/beecloudtest"
 )
@@ -99,31 +102,26 @@ func paidRequest() *http.Request {
 
 func wantAnswer(t *testing.T, w *httptest.ResponseRecorder, status int, body string) {
 	t.Helper()
-	if w.Code != status {
-		t.Errorf("status %d; want %d (body %q)", w.Code, status, w.Body.String())
+	assert.Equal(t, status, w.Code, "status (body %q)", w.Body.String())
+	if body != "" {
+		assert.Equal(t, body, w.Body.String(), "body")
 	}
-	if body != "" && w.Body.String() != body {
-		t.Errorf("body %q; want %q", w.Body.String(), body)
+	if status != http.StatusOK {
+		assert.NotEqual(t, "success", w.Body.String(), "answered success with status %d", w.Code)
 	}
-	if status != http.StatusOK && w.Body.String() == "success" {
-		t.Errorf("answered success with status %d", w.Code)
-	}
-	if ct := w.Header().Get("Content-Type"); ct != "text/plain; charset=utf-8" {
-		t.Errorf("Content-Type %q; want text/plain; charset=utf-8", ct)
-	}
+	assert.Equal(t, "text/plain; charset=utf-8", w.Header().Get("Content-Type"), "Content-Type")
 }
 
 func TestWebhookHandlerSuccess(t *testing.T) {
 	h, rec, _ := newHandler(t)
 	w := serve(h, paidRequest())
 	wantAnswer(t, w, http.StatusOK, "success")
-	if rec.count() != 1 {
-		t.Fatalf("Handle called %d times; want 1", rec.count())
-	}
+	require.Equal(t, 1, rec.count(), "Handle calls")
 	n := rec.calls[0]
-	if n.TransactionID != testOrder.OutTradeNo || n.TransactionFee != testOrder.Amount || n.AppID != vecAppID || n.ChannelType != "ALI" {
-		t.Errorf("Handle got %+v", n)
-	}
+	assert.Equal(t, testOrder.OutTradeNo, n.TransactionID, "Handle's TransactionID (%+v)", n)
+	assert.Equal(t, testOrder.Amount, n.TransactionFee, "Handle's TransactionFee")
+	assert.Equal(t, vecAppID, n.AppID, "Handle's AppID")
+	assert.Equal(t, beecloud.ChannelType("ALI"), n.ChannelType, "Handle's ChannelType")
 }
 
 func TestWebhookHandlerMethods(t *testing.T) {
@@ -134,12 +132,8 @@ func TestWebhookHandlerMethods(t *testing.T) {
 			r.Method = method
 			w := serve(h, r)
 			wantAnswer(t, w, http.StatusMethodNotAllowed, "")
-			if got := w.Header().Get("Allow"); got != "POST" {
-				t.Errorf("Allow %q; want %q", got, "POST")
-			}
-			if rec.count() != 0 {
-				t.Errorf("Handle called")
-			}
+			assert.Equal(t, "POST", w.Header().Get("Allow"), "Allow")
+			assert.Equal(t, 0, rec.count(), "Handle calls")
 		})
 	}
 }
@@ -170,8 +164,8 @@ func TestWebhookHandlerBodyLimit(t *testing.T) {
 			r.ContentLength = tt.contentLength
 			w := serve(h, r)
 			wantAnswer(t, w, tt.status, "")
-			if tt.status != http.StatusOK && rec.count() != 0 {
-				t.Errorf("Handle called %d times", rec.count())
+			if tt.status != http.StatusOK {
+				assert.Equal(t, 0, rec.count(), "Handle calls")
 			}
 		})
 	}
@@ -192,9 +186,7 @@ func TestWebhookHandlerRefusesBadBodies(t *testing.T) {
 				status = http.StatusBadRequest
 			}
 			wantAnswer(t, w, status, "")
-			if rec.count() != 0 {
-				t.Errorf("Handle called for a refused body")
-			}
+			assert.Equal(t, 0, rec.count(), "Handle calls for a refused body")
 		})
 	}
 }
@@ -215,9 +207,8 @@ func TestWebhookHandlerMisconfigured(t *testing.T) {
 			tt.h.Logger = slog.New(slog.NewTextHandler(logs, nil))
 			w := serve(tt.h, paidRequest())
 			wantAnswer(t, w, http.StatusInternalServerError, "")
-			if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "misconfigured") {
-				t.Errorf("log %q; want an error saying the handler is misconfigured", logs.String())
-			}
+			assert.Contains(t, logs.String(), "level=ERROR", "log: want an error saying the handler is misconfigured")
+			assert.Contains(t, logs.String(), "misconfigured", "log: want an error saying the handler is misconfigured")
 		})
 	}
 }
@@ -226,17 +217,13 @@ func TestWebhookHandlerHandleError(t *testing.T) {
 	h, rec, logs := newHandler(t)
 	rec.err = errors.New("database down")
 	wantAnswer(t, serve(h, paidRequest()), http.StatusInternalServerError, "")
-	if !strings.Contains(logs.String(), "database down") {
-		t.Errorf("log %q does not show Handle's error", logs.String())
-	}
+	assert.Contains(t, logs.String(), "database down", "log: want Handle's error")
 	// BeeCloud sends again: Handle runs again, and succeeds this time.
 	rec.err = nil
 	wantAnswer(t, serve(h, paidRequest()), http.StatusOK, "success")
 	// Then never again.
 	wantAnswer(t, serve(h, paidRequest()), http.StatusOK, "success")
-	if rec.count() != 2 {
-		t.Errorf("Handle called %d times; want 2", rec.count())
-	}
+	assert.Equal(t, 2, rec.count(), "Handle calls")
 }
 
 func TestWebhookHandlerDuplicates(t *testing.T) {
@@ -270,27 +257,16 @@ func TestWebhookHandlerDuplicates(t *testing.T) {
 	for range 3 {
 		wantAnswer(t, serve(h, paidRequest()), http.StatusOK, "success")
 	}
-	if got := calls.Load(); got != 3 {
-		t.Errorf("Handle called %d times; want 3 (one per transaction)", got)
-	}
+	assert.Equal(t, int32(3), calls.Load(), "Handle calls: want one per transaction")
 }
 
 func TestWebhookHandlerPanicReleases(t *testing.T) {
 	h, rec, _ := newHandler(t)
 	h.Handle = func(ctx context.Context, n *beecloud.Notification) error { panic("boom") }
-	func() {
-		defer func() {
-			if recover() == nil {
-				t.Error("the panic did not reach the server")
-			}
-		}()
-		serve(h, paidRequest())
-	}()
+	assert.Panics(t, func() { serve(h, paidRequest()) }, "the panic did not reach the server")
 	h.Handle = rec.handle
 	wantAnswer(t, serve(h, paidRequest()), http.StatusOK, "success")
-	if rec.count() != 1 {
-		t.Errorf("Handle called %d times after the panic; want 1", rec.count())
-	}
+	assert.Equal(t, 1, rec.count(), "Handle calls after the panic")
 }
 
 func TestWebhookHandlerContext(t *testing.T) {
@@ -307,12 +283,9 @@ func TestWebhookHandlerContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // BeeCloud hung up
 	wantAnswer(t, serve(h, paidRequest().WithContext(ctx)), http.StatusOK, "success")
-	if handleErr != nil {
-		t.Errorf("Handle's context: %v; want not cancelled when the client hangs up", handleErr)
-	}
-	if deadline < time.Minute-time.Second || deadline > time.Minute {
-		t.Errorf("Handle's deadline in %s; want HandleTimeout (1m)", deadline)
-	}
+	require.NoError(t, handleErr, "Handle's context: want not cancelled when the client hangs up")
+	assert.GreaterOrEqual(t, deadline, time.Minute-time.Second, "Handle's deadline: want HandleTimeout (1m) from now")
+	assert.LessOrEqual(t, deadline, time.Minute, "Handle's deadline: want HandleTimeout (1m) from now")
 }
 
 // Handle's context carries the request's values and is cancelled once
@@ -328,12 +301,8 @@ func TestWebhookHandlerContextValues(t *testing.T) {
 	}
 	ctx := context.WithValue(context.Background(), key{}, "request value")
 	wantAnswer(t, serve(h, paidRequest().WithContext(ctx)), http.StatusOK, "success")
-	if err := handleCtx.Err(); !errors.Is(err, context.Canceled) {
-		t.Errorf("Handle's ctx after it returned: %v; want %v", err, context.Canceled)
-	}
-	if value != "request value" {
-		t.Errorf("Handle's ctx value: %v; want the request's", value)
-	}
+	require.ErrorIs(t, handleCtx.Err(), context.Canceled, "Handle's ctx after it returned")
+	assert.Equal(t, "request value", value, "Handle's ctx value: want the request's")
 }
 
 func TestWebhookHandlerAmount(t *testing.T) {
@@ -354,27 +323,19 @@ func TestWebhookHandlerAmount(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h, rec, logs := newHandler(t)
 			h.ExpectedAmount = func(ctx context.Context, n *beecloud.Notification) (int64, error) {
-				if n.TransactionID != testOrder.OutTradeNo {
-					t.Errorf("ExpectedAmount asked for %q", n.TransactionID)
-				}
+				assert.Equal(t, testOrder.OutTradeNo, n.TransactionID, "ExpectedAmount asked for")
 				return tt.amount, tt.err
 			}
 			wantAnswer(t, serve(h, paidRequest()), tt.status, "")
-			if rec.count() != tt.calls {
-				t.Errorf("Handle called %d times; want %d", rec.count(), tt.calls)
-			}
-			if !strings.Contains(logs.String(), tt.log) {
-				t.Errorf("log %q; want it to contain %q", logs.String(), tt.log)
-			}
-			if tt.status != http.StatusOK && !strings.Contains(logs.String(), "level=ERROR") {
-				t.Errorf("log %q; want an error record", logs.String())
+			assert.Equal(t, tt.calls, rec.count(), "Handle calls")
+			assert.Contains(t, logs.String(), tt.log, "log")
+			if tt.status != http.StatusOK {
+				assert.Contains(t, logs.String(), "level=ERROR", "log: want an error record")
 			}
 			// Once the records are right, the resend goes through.
 			tt.amount, tt.err = testOrder.Amount, nil
 			wantAnswer(t, serve(h, paidRequest()), http.StatusOK, "success")
-			if rec.count() != 1 {
-				t.Errorf("Handle called %d times in all; want 1", rec.count())
-			}
+			assert.Equal(t, 1, rec.count(), "Handle calls in all")
 		})
 	}
 }
@@ -408,21 +369,15 @@ func TestWebhookHandlerAmountTypes(t *testing.T) {
 			if tt.asked {
 				want = []string{string(tt.txType) + " refund0001"}
 			}
-			if fmt.Sprint(asked) != fmt.Sprint(want) {
-				t.Errorf("ExpectedAmount asked %q; want %q", asked, want)
-			}
-			if rec.count() != 1 {
-				t.Errorf("Handle called %d times; want 1", rec.count())
-			}
+			assert.Equal(t, want, asked, "what ExpectedAmount was asked")
+			assert.Equal(t, 1, rec.count(), "Handle calls")
 			if !tt.asked {
 				return
 			}
 			// A refund of another amount than the one asked for is refused.
 			msg.TransactionID, msg.TransactionFee = "refund0002", 150
 			wantAnswer(t, serve(h, beecloudtest.NewRequest(handlerConfig, msg)), http.StatusUnprocessableEntity, "amount mismatch")
-			if rec.count() != 1 {
-				t.Errorf("Handle called %d times; want 1", rec.count())
-			}
+			assert.Equal(t, 1, rec.count(), "Handle calls")
 		})
 	}
 }
@@ -461,9 +416,8 @@ func TestWebhookHandlerAllowedSenders(t *testing.T) {
 				r.Header.Add("X-Forwarded-For", v)
 			}
 			wantAnswer(t, serve(h, r), tt.status, "")
-			if want := map[bool]int{true: 1, false: 0}[tt.status == http.StatusOK]; rec.count() != want {
-				t.Errorf("Handle called %d times; want %d", rec.count(), want)
-			}
+			want := map[bool]int{true: 1, false: 0}[tt.status == http.StatusOK]
+			assert.Equal(t, want, rec.count(), "Handle calls")
 		})
 	}
 	t.Run("off by default", func(t *testing.T) {
@@ -484,9 +438,7 @@ func TestWebhookHandlerAllowedSenders(t *testing.T) {
 func TestWebhookSendersIsACopy(t *testing.T) {
 	s := beecloud.WebhookSenders()
 	s[0] = netip.MustParsePrefix("0.0.0.0/0")
-	if got := beecloud.WebhookSenders()[0].String(); got != "123.57.146.46/32" {
-		t.Errorf("WebhookSenders()[0] = %q after changing a copy; want 123.57.146.46/32", got)
-	}
+	assert.Equal(t, "123.57.146.46/32", beecloud.WebhookSenders()[0].String(), "WebhookSenders()[0] after changing a copy")
 }
 
 func TestWebhookHandlerApps(t *testing.T) {
@@ -496,16 +448,17 @@ func TestWebhookHandlerApps(t *testing.T) {
 	wantAnswer(t, serve(h, paidRequest()), http.StatusOK, "success")
 	// The same order number in the other app is another transaction.
 	wantAnswer(t, serve(h, beecloudtest.NewRequest(other, beecloudtest.Paid(testOrder))), http.StatusOK, "success")
-	if rec.count() != 2 || rec.calls[0].AppID != vecAppID || rec.calls[1].AppID != other.AppID {
-		t.Errorf("Handle got %d calls; want one per app", rec.count())
+	if assert.Equal(t, 2, rec.count(), "Handle calls: want one per app") {
+		assert.Equal(t, vecAppID, rec.calls[0].AppID, "first Handle's AppID")
+		assert.Equal(t, other.AppID, rec.calls[1].AppID, "second Handle's AppID")
 	}
 
 	// The order of Apps does not matter.
 	h2, rec2, _ := newHandler(t)
 	h2.Apps = beecloud.Apps{other, handlerConfig}
 	wantAnswer(t, serve(h2, paidRequest()), http.StatusOK, "success")
-	if rec2.count() != 1 || rec2.calls[0].AppID != vecAppID {
-		t.Errorf("Handle got %d calls; want one", rec2.count())
+	if assert.Equal(t, 1, rec2.count(), "Handle calls") {
+		assert.Equal(t, vecAppID, rec2.calls[0].AppID, "Handle's AppID")
 	}
 	// But an app with only a secret, or only an AppID, is a mistake, and
 	// so is no app at all.
@@ -527,8 +480,8 @@ func TestWebhookHandlerLegacy(t *testing.T) {
 	wantAnswer(t, serve(h, beecloudtest.NewRequest(handlerConfig, legacy)), http.StatusForbidden, "stale notification")
 	h.Apps[0].Now = func() time.Time { return now.Add(time.Minute) }
 	wantAnswer(t, serve(h, beecloudtest.NewRequest(handlerConfig, legacy)), http.StatusOK, "success")
-	if rec.count() != 1 || !rec.calls[0].Legacy {
-		t.Errorf("Handle got %d calls; want one legacy notification", rec.count())
+	if assert.Equal(t, 1, rec.count(), "Handle calls") {
+		assert.True(t, rec.calls[0].Legacy, "Handle's notification: want a legacy one")
 	}
 }
 
@@ -558,18 +511,14 @@ func TestWebhookHandlerTestModeApart(t *testing.T) {
 	}
 	wantAnswer(t, serve(h, beecloudtest.NewRequest(handlerConfig, test)), http.StatusOK, "success")
 	wantAnswer(t, serve(h, beecloudtest.NewRequest(handlerConfig, live)), http.StatusOK, "success")
-	if tests != 1 || lives != 1 {
-		t.Fatalf("Handle got %d test and %d live messages; want 1 and 1: the live payment must reach Handle", tests, lives)
-	}
+	require.Equal(t, 1, tests, "test messages Handle got")
+	require.Equal(t, 1, lives, "live messages Handle got: the live payment must reach Handle")
 	// Each is a duplicate of its own kind only.
 	wantAnswer(t, serve(h, beecloudtest.NewRequest(handlerConfig, live)), http.StatusOK, "success")
 	wantAnswer(t, serve(h, beecloudtest.NewRequest(handlerConfig, test)), http.StatusOK, "success")
-	if tests != 1 || lives != 1 {
-		t.Errorf("Handle got %d test and %d live messages after resends; want 1 and 1", tests, lives)
-	}
-	if n := store.Len(); n != 2 {
-		t.Errorf("the store holds %d records; want 2, one test and one live", n)
-	}
+	assert.Equal(t, 1, tests, "test messages Handle got after resends")
+	assert.Equal(t, 1, lives, "live messages Handle got after resends")
+	assert.Equal(t, 2, store.Len(), "records in the store: want one test and one live")
 }
 
 func TestWebhookHandlerLogsNoSecret(t *testing.T) {
@@ -592,19 +541,13 @@ func TestWebhookHandlerLogsNoSecret(t *testing.T) {
 
 	out := logs.String()
 	for _, secret := range []string{handlerConfig.MasterSecret, handlerConfig.AppSecret, handlerConfig.TestSecret} {
-		if strings.Contains(out, secret) {
-			t.Errorf("log shows a secret %q:\n%s", secret, out)
-		}
+		assert.NotContains(t, out, secret, "log shows a secret")
 	}
 	for _, bodyPart := range []string{"message_detail", "TRADE_SUCCESS", "agent_id", vecSignature} {
-		if strings.Contains(out, bodyPart) {
-			t.Errorf("log shows the body (%q):\n%s", bodyPart, out)
-		}
+		assert.NotContains(t, out, bodyPart, "log shows the body")
 	}
 	for _, want := range []string{"handled", "already handled", "bad signature", "malformed", "legacy", "amount mismatch", "misconfigured", "transaction_id=" + testOrder.OutTradeNo, "client=123.57.146.46"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("log lacks %q:\n%s", want, out)
-		}
+		assert.Contains(t, out, want, "log")
 	}
 }
 
@@ -684,8 +627,7 @@ func TestWebhookHandlerConcurrentDeliveries(t *testing.T) {
 					if w.Code == http.StatusOK && w.Body.String() == "success" {
 						break
 					}
-					if w.Code != http.StatusConflict && w.Code != http.StatusInternalServerError {
-						t.Errorf("answer %d %q", w.Code, w.Body.String())
+					if !assert.Contains(t, []int{http.StatusConflict, http.StatusInternalServerError}, w.Code, "answer %d %q: want 409 or 500 until success", w.Code, w.Body.String()) {
 						return
 					}
 					runtime.Gosched()
@@ -695,23 +637,13 @@ func TestWebhookHandlerConcurrentDeliveries(t *testing.T) {
 	}
 	wg.Wait()
 
-	if n := lost.Load(); n != 0 {
-		t.Errorf("%d deliveries never answered success", n)
-	}
-	if n := overlaps.Load(); n != 0 {
-		t.Errorf("Handle ran %d times while another Handle ran for the same transaction", n)
-	}
-	if len(succeeded) != transactions {
-		t.Errorf("%d transactions handled; want %d", len(succeeded), transactions)
-	}
+	assert.Zero(t, lost.Load(), "deliveries never answered success")
+	assert.Zero(t, overlaps.Load(), "Handle runs while another Handle ran for the same transaction")
+	assert.Len(t, succeeded, transactions, "transactions handled")
 	for id, n := range succeeded {
-		if n != 1 {
-			t.Errorf("transaction %s handled successfully %d times; want 1", id, n)
-		}
+		assert.Equal(t, 1, n, "transaction %s: successful Handle runs", id)
 	}
-	if failures.Load() == 0 {
-		t.Errorf("Handle never failed: the test proves nothing about retries")
-	}
+	assert.NotZero(t, failures.Load(), "Handle never failed: the test proves nothing about retries")
 }
 
 func FuzzWebhookHandler(f *testing.F) {
@@ -733,14 +665,12 @@ func FuzzWebhookHandler(f *testing.F) {
 			return errors.New("not recorded as done")
 		}
 		w := serve(h, httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body)))
-		if called && !verifies {
-			t.Fatalf("Handle called for a body that does not verify")
+		if !verifies {
+			require.False(t, called, "Handle called for a body that does not verify")
 		}
-		if w.Body.String() == "success" {
-			t.Fatalf("answered success though Handle failed")
-		}
-		if verifies && !called && len(body) <= beecloud.DefaultMaxBodyBytes {
-			t.Fatalf("verified body not handled: %d %q", w.Code, w.Body.String())
+		require.NotEqual(t, "success", w.Body.String(), "answered success though Handle failed")
+		if verifies && len(body) <= beecloud.DefaultMaxBodyBytes {
+			require.True(t, called, "verified body not handled: %d %q", w.Code, w.Body.String())
 		}
 	})
 }
@@ -786,30 +716,23 @@ func TestWebhookHandlerOverHTTP(t *testing.T) {
 	send := func(body io.Reader) (int, string) {
 		t.Helper()
 		resp, err := http.Post(srv.URL, "application/json", body)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, "POST")
 		defer resp.Body.Close()
 		b, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, "reading the answer")
 		return resp.StatusCode, string(b)
 	}
 	body := beecloudtest.NotificationBody(handlerConfig, beecloudtest.Paid(testOrder))
-	for range 2 {
-		if code, got := send(bytes.NewReader(body)); code != http.StatusOK || got != "success" {
-			t.Errorf("answer %d %q; want 200 success", code, got)
-		}
+	for i := range 2 {
+		code, got := send(bytes.NewReader(body))
+		assert.Equal(t, http.StatusOK, code, "delivery %d: status", i)
+		assert.Equal(t, "success", got, "delivery %d: answer", i)
 	}
 	// A body of unknown length (chunked) past the limit.
 	huge := io.MultiReader(bytes.NewReader(body[:len(body)-1]), strings.NewReader(strings.Repeat(" ", 2<<20)), strings.NewReader("}"))
-	if code, _ := send(io.NopCloser(huge)); code != http.StatusRequestEntityTooLarge {
-		t.Errorf("2 MiB chunked body: status %d; want 413", code)
-	}
-	if rec.count() != 1 {
-		t.Errorf("Handle called %d times; want 1", rec.count())
-	}
+	code, _ := send(io.NopCloser(huge))
+	assert.Equal(t, http.StatusRequestEntityTooLarge, code, "2 MiB chunked body: status")
+	assert.Equal(t, 1, rec.count(), "Handle calls")
 }
 
 // callStore records the calls a handler makes, and answers Claim with
@@ -895,29 +818,24 @@ func TestWebhookHandlerStoreCalls(t *testing.T) {
 			var w *httptest.ResponseRecorder
 			func() {
 				defer func() {
-					if p := recover(); (p != nil) != (tt.status == 0) {
-						t.Errorf("panic %v; want one: %t", p, tt.status == 0)
-					}
+					p := recover()
+					assert.Equal(t, tt.status == 0, p != nil, "a panic (%v) out of ServeHTTP", p)
 				}()
 				cancel() // BeeCloud hung up: the bookkeeping must go on
 				w = serve(h, r)
 			}()
-			if tt.status != 0 && w.Code != tt.status {
-				t.Errorf("status %d; want %d", w.Code, tt.status)
+			if tt.status != 0 {
+				assert.Equal(t, tt.status, w.Code, "status")
 			}
 			var want []string
 			for _, c := range tt.calls {
 				want = append(want, c+" "+key)
 			}
-			if fmt.Sprint(store.calls) != fmt.Sprint(want) {
-				t.Fatalf("store calls %q; want %q", store.calls, want)
-			}
+			require.Equal(t, want, store.calls, "store calls")
 			for i := range store.tokens {
-				if store.tokens[i] != store.tokens[0] {
-					t.Errorf("%s with token %q; Claim had %q", store.calls[i], store.tokens[i], store.tokens[0])
-				}
-				if i > 0 && store.ctxErr[i] != nil {
-					t.Errorf("%s with a dead context: %v", store.calls[i], store.ctxErr[i])
+				assert.Equal(t, store.tokens[0], store.tokens[i], "%s: token; want Claim's", store.calls[i])
+				if i > 0 {
+					assert.NoError(t, store.ctxErr[i], "%s with a dead context", store.calls[i])
 				}
 			}
 		})

@@ -6,11 +6,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paybutton/beecloud"
 )
@@ -19,8 +21,11 @@ import (
 // when every goroutine in it waits, so leases, heartbeats and retries are
 // checked to the nanosecond, and take no real time.
 
-// advance moves the bubble's clock on by d: the other goroutines of the
-// bubble run until each waits, then time jumps. It takes no real time.
+// advance lets d pass on the bubble's clock for the goroutine that calls
+// it (the test, or a Handle that takes its time): the other goroutines of
+// the bubble run until each waits, then time jumps. It takes no real time,
+// and is meant for synctest bubbles only; any goroutine of the bubble may
+// call it, several at once.
 func advance(d time.Duration) { time.Sleep(d) }
 
 // scriptStore is a MemStore whose calls are recorded with the bubble's
@@ -104,12 +109,8 @@ func TestLeaseHeartbeat(t *testing.T) {
 			want = append(want, time.Duration(beat+1)*time.Second)
 		}
 		want = append(want, 9*time.Second+time.Second/2, 9*time.Second+time.Second/2)
-		if got := store.claimTimes(); !slices.Equal(got, want) {
-			t.Errorf("Claims at %v; want the claim, a renewal every second, and the two duplicates: %v", got, want)
-		}
-		if rec.count() != 1 {
-			t.Errorf("Handle ran %d times; want 1", rec.count())
-		}
+		assert.Equal(t, want, store.claimTimes(), "when the Claims came: want the claim, a renewal every second, and the two duplicates")
+		assert.Equal(t, 1, rec.count(), "Handle runs")
 	})
 }
 
@@ -133,12 +134,10 @@ func TestLeaseClaimLost(t *testing.T) {
 					return ctx.Err()
 				}
 				wantAnswer(t, serve(h, paidRequest()), http.StatusInternalServerError, "handle failed")
-				if !errors.Is(cause, beecloud.ErrClaimLost) || after != time.Second {
-					t.Errorf("Handle's ctx ended after %v with cause %v; want %v after 1s (Lease/3)", after, cause, beecloud.ErrClaimLost)
-				}
-				if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "claim lost") {
-					t.Errorf("log %q; want an error about the lost claim", logs.String())
-				}
+				require.ErrorIs(t, cause, beecloud.ErrClaimLost, "the cause of Handle's ctx")
+				assert.Equal(t, time.Second, after, "Handle's ctx ended after; want Lease/3")
+				assert.Contains(t, logs.String(), "level=ERROR", "log: want an error about the lost claim")
+				assert.Contains(t, logs.String(), "claim lost", "log: want an error about the lost claim")
 			})
 		})
 	}
@@ -168,17 +167,11 @@ func TestLeaseHandleTimeout(t *testing.T) {
 		advance(90 * time.Second)
 		wantAnswer(t, serve(h, paidRequest()), http.StatusConflict, "busy")
 		wantAnswer(t, <-first, http.StatusOK, "success")
-		if after != time.Minute {
-			t.Errorf("Handle's ctx ended after %v; want exactly HandleTimeout (1m)", after)
-		}
+		assert.Equal(t, time.Minute, after, "Handle's ctx ended after; want exactly HandleTimeout")
 		for i, err := range errs {
-			if !errors.Is(err, context.DeadlineExceeded) {
-				t.Errorf("Err/Cause %d after HandleTimeout: %v; want %v", i, err, context.DeadlineExceeded)
-			}
+			require.ErrorIs(t, err, context.DeadlineExceeded, "Err/Cause %d after HandleTimeout", i)
 		}
-		if !strings.Contains(logs.String(), "past HandleTimeout") {
-			t.Errorf("log %q; want the overrun logged", logs.String())
-		}
+		assert.Contains(t, logs.String(), "past HandleTimeout", "log: want the overrun logged")
 	})
 }
 
@@ -207,23 +200,18 @@ func TestLeaseCompleteRetry(t *testing.T) {
 				// The backoff is jittered: the answer comes at most the
 				// longest wait (500ms) after the store is back, or before
 				// the inline budget (3s) would be overrun.
-				if took := time.Since(start); took < tt.answered-500*time.Millisecond || took > tt.answered+500*time.Millisecond {
-					t.Errorf("answered after %v; want about %v", took, tt.answered)
-				}
+				took := time.Since(start)
+				assert.GreaterOrEqual(t, took, tt.answered-500*time.Millisecond, "answered after; want about %v", tt.answered)
+				assert.LessOrEqual(t, took, tt.answered+500*time.Millisecond, "answered after; want about %v", tt.answered)
 				if tt.downFor > time.Since(start) {
 					wantAnswer(t, serve(h, paidRequest()), http.StatusConflict, "busy")
 					advance(tt.downFor - time.Since(start))
 				}
-				if err := h.Shutdown(context.Background()); err != nil {
-					t.Fatal(err)
-				}
-				if took := time.Since(start); took > tt.downFor+5*time.Second {
-					t.Errorf("completion recorded after %v; want within 5s (the longest background wait) of the store's return at %v", took, tt.downFor)
-				}
+				require.NoError(t, h.Shutdown(context.Background()), "Shutdown")
+				assert.LessOrEqual(t, time.Since(start), tt.downFor+5*time.Second, "completion recorded after; want within 5s (the longest background wait) of the store's return at %v", tt.downFor)
 				wantAnswer(t, serve(h, paidRequest()), http.StatusOK, "success")
-				if rec.count() != 1 || store.completes < 2 {
-					t.Errorf("Handle ran %d times, Complete %d times; want 1 and several", rec.count(), store.completes)
-				}
+				assert.Equal(t, 1, rec.count(), "Handle runs")
+				assert.GreaterOrEqual(t, store.completes, 2, "Complete calls: want several")
 			})
 		})
 	}
@@ -267,11 +255,7 @@ func TestLeaseRenewalOutage(t *testing.T) {
 			want = append(want, at)
 		}
 		want = append(want, 4*time.Second+300*time.Millisecond)
-		if got := store.claimTimes(); !slices.Equal(got, want) {
-			t.Errorf("Claims at %v; want %v", got, want)
-		}
-		if !strings.Contains(logs.String(), "claim ran out") {
-			t.Errorf("log %q; want the lapsed lease logged", logs.String())
-		}
+		assert.Equal(t, want, store.claimTimes(), "when the Claims came")
+		assert.Contains(t, logs.String(), "claim ran out", "log: want the lapsed lease logged")
 	})
 }

@@ -3,7 +3,6 @@ package beecloud_test
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/beecloudtest"
 )
@@ -26,12 +28,8 @@ func TestWebhookHandlerNilBody(t *testing.T) {
 	r := paidRequest()
 	r.Body = nil
 	wantAnswer(t, serve(h, r), http.StatusBadRequest, "no body")
-	if rec.count() != 0 {
-		t.Errorf("Handle called %d times; want 0", rec.count())
-	}
-	if !strings.Contains(logs.String(), "no body") {
-		t.Errorf("log %q; want a warning about the missing body", logs.String())
-	}
+	assert.Equal(t, 0, rec.count(), "Handle calls")
+	assert.Contains(t, logs.String(), "no body", "log: want a warning about the missing body")
 }
 
 // rawRequest is the head of a webhook POST whose body is size bytes.
@@ -50,13 +48,10 @@ func TestWebhookHandlerReadTimeout(t *testing.T) {
 
 	body := beecloudtest.NotificationBody(handlerConfig, beecloudtest.Paid(testOrder))
 	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "Dial")
 	defer conn.Close()
-	if _, err := io.WriteString(conn, rawRequest(len(body))); err != nil {
-		t.Fatal(err)
-	}
+	_, err = io.WriteString(conn, rawRequest(len(body)))
+	require.NoError(t, err, "writing the request's head")
 	answered := make(chan struct{})
 	defer close(answered)
 	go func() {
@@ -76,28 +71,19 @@ func TestWebhookHandlerReadTimeout(t *testing.T) {
 	start := time.Now()
 	_ = conn.SetReadDeadline(start.Add(10 * time.Second))
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("no answer to a trickling body: %v", err)
-	}
+	require.NoError(t, err, "no answer to a trickling body")
 	resp.Body.Close()
-	if took := time.Since(start); resp.StatusCode != http.StatusRequestTimeout || took > 2*time.Second {
-		t.Errorf("answer %d after %v; want 408 after about %v", resp.StatusCode, took, h.ReadTimeout)
-	}
-	if !resp.Close {
-		t.Error("the connection stays open after a body that timed out; want Connection: close")
-	}
-	if rec.count() != 0 {
-		t.Errorf("Handle called %d times; want 0", rec.count())
-	}
+	took := time.Since(start)
+	assert.Equal(t, http.StatusRequestTimeout, resp.StatusCode, "answer to a trickling body")
+	assert.LessOrEqual(t, took, 2*time.Second, "answered 408 after %v; want after about %v", took, h.ReadTimeout)
+	assert.True(t, resp.Close, "the connection stays open after a body that timed out; want Connection: close")
+	assert.Equal(t, 0, rec.count(), "Handle calls")
 	// A body that arrives in time is handled.
 	resp, err = http.Post(srv.URL, "application/json", strings.NewReader(string(body)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "POST")
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || rec.count() != 1 {
-		t.Errorf("answer %d, %d Handle calls; want 200 and 1", resp.StatusCode, rec.count())
-	}
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "answer to a body in time")
+	assert.Equal(t, 1, rec.count(), "Handle calls")
 }
 
 // ctxLog is a slog.Handler that notes whether a record was logged with a
@@ -140,21 +126,16 @@ func TestWebhookHandlerKeepAliveAfterLongHandle(t *testing.T) {
 		body := beecloudtest.NotificationBody(handlerConfig, beecloudtest.Paid(beecloud.Order{Title: "x", Amount: 1, OutTradeNo: id}))
 		req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), http.MethodPost, srv.URL, strings.NewReader(string(body)))
 		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatalf("delivery %d: %v", i, err)
-		}
+		require.NoError(t, err, "delivery %d", i)
 		text, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || string(text) != "success" {
-			t.Errorf("delivery %d: answer %d %q; want success", i, resp.StatusCode, text)
-		}
-		if i == 1 && !reused {
-			t.Error("the second delivery needed a new connection; want the first one reused")
+		assert.Equal(t, http.StatusOK, resp.StatusCode, "delivery %d: status", i)
+		assert.Equal(t, "success", string(text), "delivery %d: answer", i)
+		if i == 1 {
+			assert.True(t, reused, "the second delivery needed a new connection; want the first one reused")
 		}
 	}
-	if logs.cancelled.Load() {
-		t.Error("the request's context was cancelled while the client waited")
-	}
+	assert.False(t, logs.cancelled.Load(), "the request's context was cancelled while the client waited")
 }
 
 // TestWebhookHandlerClientHangsUp covers BeeCloud going away: after the
@@ -187,12 +168,9 @@ func TestWebhookHandlerClientHangsUp(t *testing.T) {
 	hangUp := func(t *testing.T, data string) {
 		t.Helper()
 		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := io.WriteString(conn, data); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, "Dial")
+		_, err = io.WriteString(conn, data)
+		require.NoError(t, err, "writing the request")
 		conn.Close()
 	}
 	t.Run("after the body", func(t *testing.T) {
@@ -200,20 +178,15 @@ func TestWebhookHandlerClientHangsUp(t *testing.T) {
 		select {
 		case <-store.completed:
 		case <-time.After(5 * time.Second):
-			t.Fatal("Handle's completion was not recorded after the client hung up")
+			require.Fail(t, "Handle's completion was not recorded after the client hung up")
 		}
-		if handleErr != nil {
-			t.Errorf("Handle's ctx once the client had gone: %v; want live", handleErr)
-		}
+		require.NoError(t, handleErr, "Handle's ctx once the client had gone: want live")
 		resp, err := http.Post(srv.URL, "application/json", strings.NewReader(string(body)))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, "resend")
 		text, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if string(text) != "success" || rec.count() != 1 {
-			t.Fatalf("resend answered %d %q, Handle ran %d times; want success and once", resp.StatusCode, text, rec.count())
-		}
+		require.Equal(t, "success", string(text), "resend's answer (status %d)", resp.StatusCode)
+		require.Equal(t, 1, rec.count(), "Handle runs")
 	})
 	t.Run("in the body", func(t *testing.T) {
 		before := rec.count()
@@ -221,11 +194,9 @@ func TestWebhookHandlerClientHangsUp(t *testing.T) {
 		select {
 		case <-cutLogged:
 		case <-time.After(5 * time.Second):
-			t.Fatal("no warning about the cut body")
+			require.Fail(t, "no warning about the cut body")
 		}
-		if rec.count() != before {
-			t.Errorf("Handle ran for a cut body")
-		}
+		assert.Equal(t, before, rec.count(), "Handle runs: want none for a cut body")
 	})
 }
 
@@ -304,26 +275,19 @@ func TestWebhookHandlerValidate(t *testing.T) {
 			tt.change(h)
 			err := h.Validate()
 			if len(tt.want) == 0 {
-				if err != nil {
-					t.Fatalf("Validate() = %v; want nil", err)
-				}
+				require.NoError(t, err, "Validate()")
 				return
 			}
-			if !errors.Is(err, beecloud.ErrInvalidConfig) {
-				t.Fatalf("Validate() = %v; want an error wrapping ErrInvalidConfig", err)
-			}
+			require.ErrorIs(t, err, beecloud.ErrInvalidConfig, "Validate()")
+			// A test of the message: it names every mistake.
 			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("Validate() = %q; want it to mention %q", err, w)
-				}
+				require.ErrorContains(t, err, w, "Validate()")
 			}
 			// And ServeHTTP refuses to work, loudly.
 			logs := new(syncBuffer)
 			h.Logger = newTextLogger(logs)
 			wantAnswer(t, serve(h, paidRequest()), http.StatusInternalServerError, "handler misconfigured")
-			if !strings.Contains(logs.String(), tt.want[0]) {
-				t.Errorf("log %q; want it to say %q", logs.String(), tt.want[0])
-			}
+			assert.Contains(t, logs.String(), tt.want[0], "log")
 		})
 	}
 }

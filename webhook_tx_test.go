@@ -10,6 +10,9 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/beecloudtest"
 )
@@ -190,9 +193,9 @@ func TestWebhookHandlerTxStore(t *testing.T) {
 				body := beecloudtest.NotificationBody(handlerConfig, beecloudtest.Paid(testOrder))
 
 				store.set(tt.fault)
-				if code, text := send(body); code != tt.status || (code == http.StatusOK) != (text == "success") {
-					t.Errorf("first answer %d %q; want %d", code, text, tt.status)
-				}
+				code, text := send(body)
+				assert.Equal(t, tt.status, code, "first answer's status (%q)", text)
+				assert.Equal(t, code == http.StatusOK, text == "success", "first answer %d %q: success if and only if 200", code, text)
 				// The fault is gone; BeeCloud sends again (after the thief's
 				// claim, if any, ran out).
 				store.set(func(s *txStore) {
@@ -204,22 +207,18 @@ func TestWebhookHandlerTxStore(t *testing.T) {
 				// A claim left behind by a failed Release runs out first: the
 				// resend comes a lease later, on the bubble's clock.
 				advance(beecloud.MinLease)
-				if code, text := send(body); code != http.StatusOK || text != "success" {
-					t.Fatalf("resend answered %d %q; want success", code, text)
-				}
-				if code, text := send(body); code != http.StatusOK || text != "success" {
-					t.Errorf("duplicate answered %d %q; want success", code, text)
-				}
+				code, text = send(body)
+				require.Equal(t, http.StatusOK, code, "resend's status (%q)", text)
+				require.Equal(t, "success", text, "resend's answer")
+				code, text = send(body)
+				assert.Equal(t, http.StatusOK, code, "duplicate's status (%q)", text)
+				assert.Equal(t, "success", text, "duplicate's answer")
 				store.mu.Lock()
 				paid := store.paid[testOrder.OutTradeNo]
 				store.mu.Unlock()
 				t.Logf("Handle ran %d times; the order was marked paid %d times", runs.Load(), paid)
-				if paid != 1 {
-					t.Errorf("order marked paid %d times; want exactly 1", paid)
-				}
-				if int(runs.Load()) != tt.runs {
-					t.Errorf("Handle ran %d times; want %d", runs.Load(), tt.runs)
-				}
+				assert.Equal(t, 1, paid, "times the order was marked paid")
+				assert.Equal(t, tt.runs, int(runs.Load()), "Handle runs")
 			})
 		})
 	}
@@ -250,19 +249,10 @@ func TestWebhookHandlerTxStorePanic(t *testing.T) {
 		Logger: quietLogger(),
 	}
 	body := beecloudtest.NotificationBody(handlerConfig, beecloudtest.Paid(testOrder))
-	func() {
-		defer func() {
-			if recover() == nil {
-				t.Error("the panic did not reach the server")
-			}
-		}()
-		direct(h)(body)
-	}()
+	assert.Panics(t, func() { direct(h)(body) }, "the panic did not reach the server")
 	panicking = false
-	if code, text := direct(h)(body); code != http.StatusOK || text != "success" {
-		t.Errorf("resend answered %d %q; want success", code, text)
-	}
-	if got := store.paid[testOrder.OutTradeNo]; got != 1 {
-		t.Errorf("order marked paid %d times; want 1", got)
-	}
+	code, text := direct(h)(body)
+	assert.Equal(t, http.StatusOK, code, "resend's status (%q)", text)
+	assert.Equal(t, "success", text, "resend's answer")
+	assert.Equal(t, 1, store.paid[testOrder.OutTradeNo], "times the order was marked paid")
 }
