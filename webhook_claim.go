@@ -477,12 +477,14 @@ func (c *claim) lostTo(state ClaimState) {
 
 // handleReturned notes Handle's result and says loudly if Handle ran
 // past a lease that could not be renewed, or lost its claim, or ran past
-// HandleTimeout (ctx, Handle's, tells) unless the heartbeat said so.
+// HandleTimeout (ctx, Handle's, tells) unless the heartbeat said so. An
+// overrun is said whatever Handle returned: a failed Handle may still
+// have run beside another delivery's.
 func (c *claim) handleReturned(ctx context.Context, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.returned, c.handleErr = true, err
-	if err == nil && time.Now().After(c.until) {
+	if time.Now().After(c.until) {
 		c.ranOut(nil, "handle returned")
 	}
 	if !c.overdue && errors.Is(ctx.Err(), context.DeadlineExceeded) {
