@@ -176,7 +176,7 @@ func (s *billShop) note(t *testing.T, outTradeNo string) beecloud.Notification {
 			return n
 		}
 	}
-	t.Fatalf("no webhook handled for %s", outTradeNo)
+	require.Failf(t, "no webhook handled", "out_trade_no %s", outTradeNo)
 	return beecloud.Notification{}
 }
 
