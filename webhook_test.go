@@ -13,7 +13,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/paybutton/beecloud"
 	"github.com/paybutton/beecloud/beecloudtest"
@@ -50,17 +50,13 @@ var vecConfig = beecloud.Config{AppID: vecAppID, MasterSecret: vecMaster}
 // is not in it.
 func swap(t testing.TB, old, repl string) string {
 	t.Helper()
-	if !strings.Contains(vecBody, old) {
-		t.Fatalf("vecBody has no %q", old)
-	}
+	require.Contains(t, vecBody, old, "swap: vecBody")
 	return strings.Replace(vecBody, old, repl, 1)
 }
 
 func TestParseNotificationVector(t *testing.T) {
 	n, err := vecConfig.ParseNotification([]byte(vecBody))
-	if err != nil {
-		t.Fatalf("ParseNotification: %v", err)
-	}
+	require.NoError(t, err, "ParseNotification")
 	want := &beecloud.Notification{
 		Signature:       vecSignature,
 		Timestamp:       time.UnixMilli(1426817510111),
@@ -77,27 +73,22 @@ func TestParseNotificationVector(t *testing.T) {
 		AppID:                vecAppID,
 	}
 	assert.Equal(t, want, n, "BeeCloud's example body, decoded") // a field-by-field diff on failure
-	if got, want := n.Key(), vecAppID+":PAY:"+vecTxID; got != want {
-		t.Errorf("Key() = %q; want %q", got, want)
-	}
+	assert.Equal(t, vecAppID+":PAY:"+vecTxID, n.Key(), "Key()")
 	n.Test = true
-	if got, want := n.Key(), "test:"+vecAppID+":PAY:"+vecTxID; got != want {
-		t.Errorf("Key() of a test message = %q; want %q", got, want)
-	}
+	assert.Equal(t, "test:"+vecAppID+":PAY:"+vecTxID, n.Key(), "Key() of a test message")
 }
 
 func TestParseNotificationDoesNotAliasBody(t *testing.T) {
 	body := []byte(vecBody)
 	n, err := vecConfig.ParseNotification(body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "ParseNotification")
 	for i := range body {
 		body[i] = 'x'
 	}
-	if n.TransactionID != vecTxID || !json.Valid(n.MessageDetail) || n.Signature != vecSignature {
-		t.Errorf("Notification changed with the body: %+v", n)
-	}
+	// The Notification must not change with the body it came from.
+	assert.Equal(t, vecTxID, n.TransactionID, "ParseNotification: TransactionID after the body was overwritten")
+	assert.Truef(t, json.Valid(n.MessageDetail), "ParseNotification: MessageDetail %q after the body was overwritten; want valid JSON", n.MessageDetail)
+	assert.Equal(t, vecSignature, n.Signature, "ParseNotification: Signature after the body was overwritten")
 }
 
 func TestParseNotificationTampered(t *testing.T) {
@@ -112,22 +103,18 @@ func TestParseNotificationTampered(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := vecConfig.ParseNotification([]byte(swap(t, tt.old, tt.new)))
-			if !errors.Is(err, beecloud.ErrBadSignature) {
-				t.Errorf("got %v; want %v", err, beecloud.ErrBadSignature)
-			}
+			require.ErrorIs(t, err, beecloud.ErrBadSignature, "ParseNotification of the tampered body")
 		})
 	}
 	t.Run("other app", func(t *testing.T) {
 		cfg := beecloud.Config{AppID: "c5d1cba1-5e3f-4ba0-941d-9b0a371fe719", MasterSecret: vecMaster}
-		if _, err := cfg.ParseNotification([]byte(vecBody)); !errors.Is(err, beecloud.ErrBadSignature) {
-			t.Errorf("got %v; want %v", err, beecloud.ErrBadSignature)
-		}
+		_, err := cfg.ParseNotification([]byte(vecBody))
+		require.ErrorIs(t, err, beecloud.ErrBadSignature, "ParseNotification with another AppID")
 	})
 	t.Run("other master secret", func(t *testing.T) {
 		cfg := beecloud.Config{AppID: vecAppID, MasterSecret: "39a7a518-9ac8-4a9e-87bc-7885f33cf18c"}
-		if _, err := cfg.ParseNotification([]byte(vecBody)); !errors.Is(err, beecloud.ErrBadSignature) {
-			t.Errorf("got %v; want %v", err, beecloud.ErrBadSignature)
-		}
+		_, err := cfg.ParseNotification([]byte(vecBody))
+		require.ErrorIs(t, err, beecloud.ErrBadSignature, "ParseNotification with another MasterSecret")
 	})
 }
 
@@ -135,12 +122,8 @@ func TestParseNotificationTampered(t *testing.T) {
 // documented reason to grant goods only on the signed ones.
 func TestParseNotificationUnsignedFields(t *testing.T) {
 	n, err := vecConfig.ParseNotification([]byte(swap(t, `"agent_id":"Alice"`, `"agent_id":"Mallory"`)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := n.Optional["agent_id"]; got != "Mallory" {
-		t.Errorf("Optional[agent_id] = %v; want Mallory", got)
-	}
+	require.NoError(t, err, "ParseNotification")
+	assert.Equal(t, "Mallory", n.Optional["agent_id"], "ParseNotification: Optional[agent_id]")
 }
 
 func TestParseNotificationTolerates(t *testing.T) {
@@ -188,11 +171,9 @@ func TestParseNotificationTolerates(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			n, err := vecConfig.ParseNotification([]byte(tt.body))
-			if err != nil {
-				t.Fatalf("ParseNotification: %v", err)
-			}
-			if tt.check != nil && !tt.check(n) {
-				t.Errorf("got %+v", n)
+			require.NoError(t, err, "ParseNotification")
+			if tt.check != nil {
+				assert.Truef(t, tt.check(n), "ParseNotification: got %+v", n)
 			}
 		})
 	}
@@ -202,15 +183,11 @@ func TestParseNotificationTolerates(t *testing.T) {
 func vecBodyFor(t testing.TB, channel beecloud.ChannelType, typ beecloud.TransactionType, id string, fee int64) string {
 	t.Helper()
 	var m map[string]any
-	if err := json.Unmarshal([]byte(vecBody), &m); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal([]byte(vecBody), &m), "vecBodyFor: json.Unmarshal(vecBody)")
 	m["channel_type"], m["transaction_type"], m["transaction_id"], m["transaction_fee"] = channel, typ, id, fee
 	m["signature"] = beecloud.WebhookSignature(vecAppID, id, typ, channel, fee, vecMaster)
 	b, err := json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "vecBodyFor: json.Marshal")
 	return string(b)
 }
 
@@ -234,9 +211,7 @@ func TestParseNotificationLegacy(t *testing.T) {
 
 	t.Run("refused by default", func(t *testing.T) {
 		_, err := cfg.ParseNotification(body(cfg.AppSecret, now))
-		if !errors.Is(err, beecloud.ErrLegacyDisabled) {
-			t.Errorf("got %v; want %v", err, beecloud.ErrLegacyDisabled)
-		}
+		require.ErrorIs(t, err, beecloud.ErrLegacyDisabled, "ParseNotification of a legacy body without LegacyWebhook")
 	})
 
 	on := cfg
@@ -264,16 +239,16 @@ func TestParseNotificationLegacy(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			n, err := tt.cfg.ParseNotification(body(tt.secret, now.Add(tt.offset)))
-			if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
-				t.Fatalf("got %v; want %v", err, tt.want)
+			if tt.want != nil {
+				require.ErrorIs(t, err, tt.want, "ParseNotification")
+				return
 			}
-			if err == nil && (!n.Legacy || n.AppID != vecAppID || n.TransactionFee != 10) {
-				t.Errorf("got %+v; want a legacy notification of app %s", n, vecAppID)
-			}
+			require.NoError(t, err, "ParseNotification")
+			assert.True(t, n.Legacy, "ParseNotification: Legacy")
+			assert.Equal(t, vecAppID, n.AppID, "ParseNotification: AppID")
+			assert.Equal(t, int64(10), n.TransactionFee, "ParseNotification: TransactionFee")
 			// A sandbox payment never passes for a real one.
-			if wantTest := tt.secret == cfg.TestSecret; err == nil && n.Test != wantTest {
-				t.Errorf("Test = %t; want %t (signed with the TestSecret)", n.Test, wantTest)
-			}
+			assert.Equal(t, tt.secret == cfg.TestSecret, n.Test, "ParseNotification: Test (true when signed with the TestSecret)")
 		})
 	}
 }
@@ -300,20 +275,14 @@ func TestParseNotificationInvalidConfig(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			// The body is valid for vecConfig: only the Config is at fault.
 			_, err := tt.cfg.ParseNotification([]byte(vecBody))
-			if !errors.Is(err, beecloud.ErrInvalidConfig) {
-				t.Errorf("got %v; want %v", err, beecloud.ErrInvalidConfig)
-			}
-			if err != nil && strings.Contains(err.Error(), vecMaster) {
-				t.Errorf("error %q shows the secret", err)
-			}
+			require.ErrorIs(t, err, beecloud.ErrInvalidConfig, "ParseNotification")
+			assert.NotContains(t, err.Error(), vecMaster, "ParseNotification: the error shows the secret")
 		})
 	}
-	if _, err := (beecloud.Apps{}).ParseNotification([]byte(vecBody)); !errors.Is(err, beecloud.ErrInvalidConfig) {
-		t.Errorf("empty Apps: got %v; want %v", err, beecloud.ErrInvalidConfig)
-	}
-	if _, err := (beecloud.Apps{vecConfig, {}}).ParseNotification([]byte(vecBody)); !errors.Is(err, beecloud.ErrInvalidConfig) {
-		t.Errorf("Apps with a zero Config: got %v; want %v", err, beecloud.ErrInvalidConfig)
-	}
+	_, err := (beecloud.Apps{}).ParseNotification([]byte(vecBody))
+	require.ErrorIs(t, err, beecloud.ErrInvalidConfig, "ParseNotification of empty Apps")
+	_, err = (beecloud.Apps{vecConfig, {}}).ParseNotification([]byte(vecBody))
+	require.ErrorIs(t, err, beecloud.ErrInvalidConfig, "ParseNotification of Apps with a zero Config")
 }
 
 func TestAppsParseNotification(t *testing.T) {
@@ -333,22 +302,18 @@ func TestAppsParseNotification(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			n, err := tt.apps.ParseNotification([]byte(vecBody))
-			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil) != (err == nil) {
-				t.Fatalf("got %v; want %v", err, tt.wantErr)
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr, "Apps.ParseNotification")
+				return
 			}
-			if err == nil && n.AppID != tt.wantApp {
-				t.Errorf("AppID = %q; want %q", n.AppID, tt.wantApp)
-			}
+			require.NoError(t, err, "Apps.ParseNotification")
+			assert.Equal(t, tt.wantApp, n.AppID, "Apps.ParseNotification: AppID")
 		})
 	}
 	t.Run("other app's body", func(t *testing.T) {
 		n, err := beecloud.Apps{vecConfig, other}.ParseNotification(beecloudtest.NotificationBody(other, beecloudtest.Paid(testOrder)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n.AppID != other.AppID {
-			t.Errorf("AppID = %q; want %q", n.AppID, other.AppID)
-		}
+		require.NoError(t, err, "Apps.ParseNotification")
+		assert.Equal(t, other.AppID, n.AppID, "Apps.ParseNotification: AppID")
 	})
 	t.Run("legacy on one app only", func(t *testing.T) {
 		legacy := other
@@ -356,31 +321,24 @@ func TestAppsParseNotification(t *testing.T) {
 		paid := beecloudtest.Paid(testOrder)
 		paid.Legacy = true
 		n, err := beecloud.Apps{vecConfig, legacy}.ParseNotification(beecloudtest.NotificationBody(legacy, paid))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n.AppID != other.AppID || !n.Legacy || n.Test {
-			t.Errorf("got AppID %q, Legacy %t, Test %t; want %q, true, false", n.AppID, n.Legacy, n.Test, other.AppID)
-		}
+		require.NoError(t, err, "Apps.ParseNotification")
+		assert.Equal(t, other.AppID, n.AppID, "Apps.ParseNotification: AppID")
+		assert.True(t, n.Legacy, "Apps.ParseNotification: Legacy")
+		assert.False(t, n.Test, "Apps.ParseNotification: Test")
 		// Signed with that app's TestSecret: a sandbox payment, marked.
 		sandbox := legacy
 		sandbox.TestSecret = "legacy-test-secret"
 		n, err = beecloud.Apps{vecConfig, sandbox}.ParseNotification(beecloudtest.NotificationBody(
 			beecloud.Config{AppID: sandbox.AppID, TestSecret: sandbox.TestSecret}, paid))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n.AppID != other.AppID || !n.Test {
-			t.Errorf("got AppID %q, Test %t; want %q, true", n.AppID, n.Test, other.AppID)
-		}
+		require.NoError(t, err, "Apps.ParseNotification of a sandbox body")
+		assert.Equal(t, other.AppID, n.AppID, "Apps.ParseNotification of a sandbox body: AppID")
+		assert.True(t, n.Test, "Apps.ParseNotification of a sandbox body: Test")
 		// The same body, signed for vecConfig's app: not accepted by the
 		// legacy app, refused by vecConfig.
 		forVec := vecConfig
 		forVec.AppSecret = "legacy-app-secret"
 		_, err = beecloud.Apps{vecConfig, legacy}.ParseNotification(beecloudtest.NotificationBody(forVec, paid))
-		if !errors.Is(err, beecloud.ErrBadSignature) {
-			t.Errorf("got %v; want %v", err, beecloud.ErrBadSignature)
-		}
+		require.ErrorIs(t, err, beecloud.ErrBadSignature, "Apps.ParseNotification of a body signed for vecConfig's app")
 	})
 }
 
@@ -499,21 +457,14 @@ func badBodies(t testing.TB) []badBody {
 
 func TestParseNotificationBadBodies(t *testing.T) {
 	corpus := append(badBodies(t), hugeBody())
-	if len(corpus) < 30 {
-		t.Fatalf("corpus has %d bodies; want at least 30", len(corpus))
-	}
+	require.GreaterOrEqual(t, len(corpus), 30, "badBodies: bodies in the corpus")
 	for _, tt := range corpus {
 		t.Run(tt.name, func(t *testing.T) {
 			n, err := vecConfig.ParseNotification([]byte(tt.body))
-			if !errors.Is(err, tt.want) {
-				t.Fatalf("got %v; want %v", err, tt.want)
-			}
-			if n != nil {
-				t.Errorf("got a notification %+v with the error", n)
-			}
-			if msg := err.Error(); !strings.Contains(msg, tt.field) || strings.Contains(msg, vecMaster) {
-				t.Errorf("error %q should name %q and not the secret", msg, tt.field)
-			}
+			require.ErrorIs(t, err, tt.want, "ParseNotification")
+			assert.Nil(t, n, "ParseNotification: a notification with the error")
+			assert.Contains(t, err.Error(), tt.field, "ParseNotification: the error names the field")
+			assert.NotContains(t, err.Error(), vecMaster, "ParseNotification: the error shows the secret")
 		})
 	}
 }
@@ -521,13 +472,10 @@ func TestParseNotificationBadBodies(t *testing.T) {
 // The cause of a syntax error stays reachable, with its offset.
 func TestParseNotificationSyntaxErrorWrapped(t *testing.T) {
 	_, err := vecConfig.ParseNotification([]byte(`{"signature":}`))
+	require.ErrorIs(t, err, beecloud.ErrMalformedNotification, "ParseNotification")
 	var syntax *json.SyntaxError
-	if !errors.As(err, &syntax) || !errors.Is(err, beecloud.ErrMalformedNotification) {
-		t.Fatalf("got %v; want a %v wrapping a *json.SyntaxError", err, beecloud.ErrMalformedNotification)
-	}
-	if syntax.Offset != 14 { // encoding/json counts the bad byte
-		t.Errorf("Offset = %d; want 14", syntax.Offset)
-	}
+	require.ErrorAs(t, err, &syntax, "ParseNotification")
+	assert.Equal(t, int64(14), syntax.Offset, "ParseNotification: SyntaxError.Offset") // encoding/json counts the bad byte
 }
 
 func hugeBody() badBody {
@@ -538,16 +486,13 @@ func hugeBody() badBody {
 // testdataBodies reads testdata/webhook: each file's name starts with the
 // error it must give: malformed-, badsig- or legacy-.
 func testdataBodies(t testing.TB) []badBody {
+	t.Helper()
 	files, err := filepath.Glob(filepath.Join("testdata", "webhook", "*.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "filepath.Glob(testdata/webhook/*.json)")
 	var corpus []badBody
 	for _, f := range files {
 		body, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err, "os.ReadFile(%s)", f)
 		name := filepath.Base(f)
 		var want error
 		switch prefix, _, _ := strings.Cut(name, "-"); prefix {
@@ -558,22 +503,19 @@ func testdataBodies(t testing.TB) []badBody {
 		case "legacy":
 			want = beecloud.ErrLegacyDisabled
 		default:
-			t.Fatalf("%s: name does not say which error it gives", f)
+			require.Failf(t, "testdata/webhook: unknown prefix", "%s: name does not say which error it gives", f)
 		}
 		corpus = append(corpus, badBody{name: name, body: string(body), want: want})
 	}
-	if len(corpus) == 0 {
-		t.Fatal("no files in testdata/webhook")
-	}
+	require.NotEmpty(t, corpus, "testdata/webhook: files")
 	return corpus
 }
 
 func TestParseNotificationTestdata(t *testing.T) {
 	for _, tt := range testdataBodies(t) {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := vecConfig.ParseNotification([]byte(tt.body)); !errors.Is(err, tt.want) {
-				t.Errorf("got %v; want %v", err, tt.want)
-			}
+			_, err := vecConfig.ParseNotification([]byte(tt.body))
+			require.ErrorIs(t, err, tt.want, "ParseNotification")
 		})
 	}
 }
@@ -589,45 +531,49 @@ func FuzzParseNotification(f *testing.F) {
 	legacy := vecConfig
 	legacy.LegacyWebhook, legacy.AppSecret = true, "app-secret"
 	legacy.Now = func() time.Time { return time.UnixMilli(1426817510111) }
+	sentinels := []error{beecloud.ErrMalformedNotification, beecloud.ErrBadSignature, beecloud.ErrLegacyDisabled, beecloud.ErrStaleNotification}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		for _, cfg := range []beecloud.Config{vecConfig, legacy} {
 			n, err := cfg.ParseNotification(body)
-			if (n == nil) == (err == nil) {
-				t.Fatalf("got %v and %v; want exactly one", n, err)
-			}
+			// Exactly one of a notification and an error.
 			if err != nil {
-				if !errors.Is(err, beecloud.ErrMalformedNotification) && !errors.Is(err, beecloud.ErrBadSignature) &&
-					!errors.Is(err, beecloud.ErrLegacyDisabled) && !errors.Is(err, beecloud.ErrStaleNotification) {
-					t.Fatalf("error %v matches no sentinel", err)
-				}
+				require.Nil(t, n, "ParseNotification: a notification with the error %v", err)
+				require.Truef(t, slices.ContainsFunc(sentinels, func(s error) bool { return errors.Is(err, s) }),
+					"ParseNotification: error %v matches no sentinel", err)
 				continue
 			}
+			require.NotNil(t, n, "ParseNotification: neither a notification nor an error")
 			// Whatever verified must carry a correct signature of its fields.
 			want := beecloud.WebhookSignature(n.AppID, n.TransactionID, n.TransactionType, n.ChannelType, n.TransactionFee, vecMaster)
 			if n.Legacy {
 				want = beecloud.LegacyWebhookSign(n.AppID, "app-secret", n.Timestamp.UnixMilli())
 			}
-			if n.Signature != want || n.TransactionFee < 0 || !isBeeCloudNumber(n.TransactionID) ||
-				!slices.Contains([]beecloud.TransactionType{"PAY", "REFUND", "TRANSFER", "SUBSCRIPTION", "SIGN"}, n.TransactionType) ||
-				!slices.Contains([]beecloud.ChannelType{"WX", "ALI", "UN", "KUAIQIAN", "JD", "BD", "YEE", "PAYPAL", "BC"}, n.ChannelType) ||
-				n.Test && !n.Legacy {
-				t.Fatalf("accepted %+v", n)
-			}
+			require.Equal(t, want, n.Signature, "ParseNotification accepted %+v: Signature", n)
+			require.GreaterOrEqual(t, n.TransactionFee, int64(0), "ParseNotification accepted %+v: TransactionFee", n)
+			require.Truef(t, isBeeCloudNumber(n.TransactionID), "ParseNotification accepted %+v: TransactionID is not 1 to 32 letters and digits", n)
+			require.Contains(t, []beecloud.TransactionType{"PAY", "REFUND", "TRANSFER", "SUBSCRIPTION", "SIGN"}, n.TransactionType,
+				"ParseNotification accepted %+v: TransactionType", n)
+			require.Contains(t, []beecloud.ChannelType{"WX", "ALI", "UN", "KUAIQIAN", "JD", "BD", "YEE", "PAYPAL", "BC"}, n.ChannelType,
+				"ParseNotification accepted %+v: ChannelType", n)
+			require.Falsef(t, n.Test && !n.Legacy, "ParseNotification accepted %+v: Test on a notification that is not legacy", n)
 			// What a merchant's own encoding/json reads from the body must be
 			// what was verified.
 			var w wireBaseline
 			d := json.NewDecoder(bytes.NewReader(body))
 			d.UseNumber()
-			if err := d.Decode(&w); err != nil {
-				t.Fatalf("accepted a body encoding/json refuses: %v", err)
+			require.NoError(t, d.Decode(&w), "json.Decoder.Decode of a body ParseNotification accepted")
+			require.Equal(t, w.TransactionID, n.TransactionID, "ParseNotification: TransactionID; encoding/json reads %+v", w)
+			require.Equal(t, w.TransactionType, n.TransactionType, "ParseNotification: TransactionType; encoding/json reads %+v", w)
+			require.Equal(t, w.ChannelType, n.ChannelType, "ParseNotification: ChannelType; encoding/json reads %+v", w)
+			require.Equal(t, w.TransactionFee, n.TransactionFee, "ParseNotification: TransactionFee; encoding/json reads %+v", w)
+			require.Equal(t, w.Timestamp, n.Timestamp.UnixMilli(), "ParseNotification: Timestamp in ms; encoding/json reads %+v", w)
+			require.Equal(t, w.TradeSuccess, n.TradeSuccess, "ParseNotification: TradeSuccess; encoding/json reads %+v", w)
+			require.Equal(t, w.SubChannelType, n.SubChannelType, "ParseNotification: SubChannelType; encoding/json reads %+v", w)
+			require.Equal(t, w.ChannelTransactionID, n.ChannelTransactionID, "ParseNotification: ChannelTransactionID; encoding/json reads %+v", w)
+			if !n.Legacy {
+				require.Equal(t, w.Signature, n.Signature, "ParseNotification: Signature; encoding/json reads %+v", w)
 			}
-			if w.TransactionID != n.TransactionID || w.TransactionType != n.TransactionType ||
-				w.ChannelType != n.ChannelType || w.TransactionFee != n.TransactionFee ||
-				w.Timestamp != n.Timestamp.UnixMilli() || w.TradeSuccess != n.TradeSuccess ||
-				w.SubChannelType != n.SubChannelType || w.ChannelTransactionID != n.ChannelTransactionID ||
-				!n.Legacy && w.Signature != n.Signature || !reflect.DeepEqual(w.Optional, n.Optional) {
-				t.Fatalf("encoding/json reads %+v; ParseNotification %+v", w, n)
-			}
+			require.Equal(t, w.Optional, n.Optional, "ParseNotification: Optional; encoding/json reads %+v", w)
 		}
 	})
 }
@@ -649,9 +595,7 @@ func TestNotificationBodyRoundTrip(t *testing.T) {
 	cfg := beecloud.Config{AppID: vecAppID, MasterSecret: vecMaster, Now: func() time.Time { return time.UnixMilli(1426817510111) }}
 	want := beecloudtest.Paid(testOrder)
 	n, err := cfg.ParseNotification(beecloudtest.NotificationBody(cfg, want))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "ParseNotification")
 	want.AppID = vecAppID
 	want.Signature = n.Signature
 	want.Timestamp = time.UnixMilli(1426817510111)
@@ -776,12 +720,8 @@ func TestParseNotificationCrossLanguageVectors(t *testing.T) {
 		}
 	}
 	b, err := os.ReadFile(filepath.Join("testdata", "webhook_vectors.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &file); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err, "os.ReadFile(testdata/webhook_vectors.json)")
+	require.NoError(t, json.Unmarshal(b, &file), "json.Unmarshal(testdata/webhook_vectors.json)")
 	for _, v := range file.Webhook {
 		t.Run(v.TransactionID, func(t *testing.T) {
 			body, err := json.Marshal(map[string]any{
@@ -789,17 +729,13 @@ func TestParseNotificationCrossLanguageVectors(t *testing.T) {
 				"transaction_type": v.TransactionType, "transaction_id": v.TransactionID,
 				"transaction_fee": v.TransactionFee, "trade_success": true,
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err, "json.Marshal")
 			cfg := beecloud.Config{AppID: v.AppID, MasterSecret: v.MasterSecret}
 			n, err := cfg.ParseNotification(body)
-			if err != nil {
-				t.Fatalf("ParseNotification: %v", err)
-			}
-			if n.TransactionFee != v.TransactionFee || n.TransactionID != v.TransactionID || n.AppID != v.AppID {
-				t.Errorf("got %+v", n)
-			}
+			require.NoError(t, err, "ParseNotification")
+			assert.Equal(t, v.TransactionFee, n.TransactionFee, "ParseNotification: TransactionFee")
+			assert.Equal(t, v.TransactionID, n.TransactionID, "ParseNotification: TransactionID")
+			assert.Equal(t, v.AppID, n.AppID, "ParseNotification: AppID")
 		})
 	}
 	for _, v := range file.Legacy {
@@ -810,12 +746,9 @@ func TestParseNotificationCrossLanguageVectors(t *testing.T) {
 			cfg := beecloud.Config{AppID: v.AppID, MasterSecret: "m", AppSecret: v.Secret, LegacyWebhook: true,
 				Now: func() time.Time { return ts.Add(time.Minute) }}
 			n, err := cfg.ParseNotification([]byte(body))
-			if err != nil {
-				t.Fatalf("ParseNotification: %v", err)
-			}
-			if !n.Legacy || !n.Timestamp.Equal(ts) {
-				t.Errorf("got %+v", n)
-			}
+			require.NoError(t, err, "ParseNotification")
+			assert.True(t, n.Legacy, "ParseNotification: Legacy")
+			assert.Truef(t, n.Timestamp.Equal(ts), "ParseNotification: Timestamp = %v; want %v", n.Timestamp, ts)
 		})
 	}
 }
@@ -888,34 +821,25 @@ func TestParseNotificationResplit(t *testing.T) {
 	for _, g := range genuine {
 		sig := beecloud.WebhookSignature(vecAppID, g.id, g.typ, g.channel, g.fee, vecMaster)
 		cut := [4]string{g.id, string(g.typ), string(g.channel), strconv.FormatInt(g.fee, 10)}
-		if _, err := vecConfig.ParseNotification(resplitBody(cut, sig)); err != nil {
-			t.Fatalf("genuine %q: %v", cut, err)
-		}
+		_, err := vecConfig.ParseNotification(resplitBody(cut, sig))
+		require.NoError(t, err, "ParseNotification of genuine %q", cut)
 		for _, cut := range resplits(g.id, string(g.typ), string(g.channel), g.fee) {
 			tried++
 			body := resplitBody(cut, sig)
 			n, err := vecConfig.ParseNotification(body)
-			if !errors.Is(err, beecloud.ErrMalformedNotification) {
-				t.Errorf("re-cut %q of %+v: got %+v, %v; want %v", cut, g, n, err, beecloud.ErrMalformedNotification)
-				continue
-			}
+			require.ErrorIs(t, err, beecloud.ErrMalformedNotification, "ParseNotification of re-cut %q of %+v: got %+v", cut, g, n)
 			if tried%16 != 0 {
 				continue // the handler runs ParseNotification first: a sample shows it
 			}
 			rec := httptest.NewRecorder()
 			req := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(body))
 			h.ServeHTTP(rec, req)
-			if rec.Code != http.StatusBadRequest {
-				t.Errorf("re-cut %q: handler answered %d %q; want 400", cut, rec.Code, rec.Body)
-			}
+			assert.Equal(t, http.StatusBadRequest, rec.Code, "ServeHTTP of re-cut %q: answered %q", cut, rec.Body)
 		}
 	}
-	if handled != 0 || h.Store.(*beecloud.MemStore).Len() != 0 {
-		t.Errorf("Handle ran %d times and the store holds %d entries; want 0 and 0", handled, h.Store.(*beecloud.MemStore).Len())
-	}
-	if tried < 5000 {
-		t.Errorf("tried %d re-cuts; the genuine bodies should give thousands", tried)
-	}
+	assert.Equal(t, 0, handled, "Handle calls")
+	assert.Equal(t, 0, h.Store.(*beecloud.MemStore).Len(), "MemStore.Len()")
+	assert.GreaterOrEqual(t, tried, 5000, "re-cuts tried: the genuine bodies should give thousands")
 	t.Logf("refused all %d re-cuts of %d genuine bodies", tried, len(genuine))
 }
 
@@ -928,13 +852,9 @@ func TestParseNotificationClosedSets(t *testing.T) {
 	for _, typ := range types {
 		for _, channel := range channels {
 			n, err := vecConfig.ParseNotification([]byte(vecBodyFor(t, channel, typ, vecTxID, 1)))
-			if err != nil {
-				t.Errorf("%s %s: %v", typ, channel, err)
-				continue
-			}
-			if n.TransactionType != typ || n.ChannelType != channel {
-				t.Errorf("got %s %s; want %s %s", n.TransactionType, n.ChannelType, typ, channel)
-			}
+			require.NoError(t, err, "ParseNotification of %s %s", typ, channel)
+			assert.Equal(t, typ, n.TransactionType, "ParseNotification of %s %s: TransactionType", typ, channel)
+			assert.Equal(t, channel, n.ChannelType, "ParseNotification of %s %s: ChannelType", typ, channel)
 		}
 	}
 }
@@ -955,9 +875,7 @@ func FuzzParseNotificationResplit(f *testing.F) {
 		slices.Sort(cuts)
 		cut := [4]string{signed[:cuts[0]], signed[cuts[0]:cuts[1]], signed[cuts[1]:cuts[2]], signed[cuts[2]:]}
 		var m map[string]any
-		if err := json.Unmarshal([]byte(vecBody), &m); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, json.Unmarshal([]byte(vecBody), &m), "json.Unmarshal(vecBody)")
 		m["transaction_id"], m["transaction_type"], m["channel_type"], m["signature"] = cut[0], cut[1], cut[2], sig
 		m["transaction_fee"] = json.Number(cut[3])
 		if !json.Valid([]byte(cut[3])) {
@@ -971,8 +889,10 @@ func FuzzParseNotificationResplit(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if n.TransactionID != id || string(n.TransactionType) != typ || string(n.ChannelType) != channel || n.TransactionFee != fee {
-			t.Fatalf("signed %q read as %q %q %q %d", signed, n.TransactionID, n.TransactionType, n.ChannelType, n.TransactionFee)
-		}
+		// What verifies must be the genuine reading of the signed string.
+		require.Equal(t, id, n.TransactionID, "ParseNotification of signed %q: TransactionID", signed)
+		require.Equal(t, typ, string(n.TransactionType), "ParseNotification of signed %q: TransactionType", signed)
+		require.Equal(t, channel, string(n.ChannelType), "ParseNotification of signed %q: ChannelType", signed)
+		require.Equal(t, fee, n.TransactionFee, "ParseNotification of signed %q: TransactionFee", signed)
 	})
 }
