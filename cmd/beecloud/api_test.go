@@ -29,6 +29,8 @@ func TestAPICommands(t *testing.T) {
 	api := []string{"-api-url", sb.URL}
 	refundNo := beecloud.NewRefundNo(time.Now())
 	wrong := map[string]string{envAppID: testAppID, envAppSecret: "00000000-0000-0000-0000-000000000000"}
+	// The rows are steps on one sandbox, run in order: "refunds" lists the
+	// refund that "refund confirmed" made, so run the test whole.
 	tests := []struct {
 		name   string
 		env    map[string]string
