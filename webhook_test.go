@@ -604,20 +604,18 @@ func TestNotificationBodyRoundTrip(t *testing.T) {
 }
 
 // benchBody is a realistic webhook of about 1 KB: BeeCloud's example's shape with an
-// Alipay notification as message_detail, signed as the public vector.
-const benchBody = `{"signature":"e204d63775d3d29dafe6788a0a978755","timestamp":1426817510111,` +
-	`"channel_type":"BC","sub_channel_type":"BC_NATIVE","transaction_type":"PAY",` +
-	`"transaction_id":"5f0c1466d8bd11e6b66d00163e005bb3","transaction_fee":1,"trade_success":true,` +
-	`"message_detail":{"discount":"0.00","payment_type":"1","subject":"测试商品","trade_no":"2015052300001000620053541865",` +
-	`"buyer_email":"13909965298","gmt_create":"2015-05-23 22:26:13","notify_type":"trade_status_sync",` +
-	`"quantity":"1","out_trade_no":"5f0c1466d8bd11e6b66d00163e005bb3","seller_id":"2088911169888888",` +
-	`"notify_time":"2015-05-23 22:26:14","body":"测试商品 x1","trade_status":"TRADE_SUCCESS",` +
-	`"is_total_fee_adjust":"N","total_fee":"0.01","gmt_payment":"2015-05-23 22:26:14",` +
-	`"seller_email":"pay@example.com","price":"0.01","buyer_id":"2088202888888888",` +
-	`"notify_id":"2b5e5d0a3f8a5b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b","use_coupon":"N",` +
-	`"sign_type":"RSA","sign":"Q3VyaW91cyB0aGF0IHlvdSBkZWNvZGVkIHRoaXMuIEl0IGlzIG5vdCBhIHNpZ25hdHVyZS4="},` +
-	`"optional":{"agent_id":"Alice","user_id":12345678901234567,"vip":true},` +
-	`"channel_transaction_id":"2015052300001000620053541865"}`
+// Alipay notification as message_detail, signed as the public vector. The
+// scanner's tests in internal/webhookjson read the same file.
+var benchBody = readBody(filepath.Join("testdata", "webhook-1k.json"))
+
+// readBody returns the file at path as a string, without its final newline.
+func readBody(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic(err)
+	}
+	return strings.TrimSuffix(string(b), "\n")
+}
 
 // wireBaseline has the shape of Notification with the body's JSON types:
 // what a plain json.Unmarshal decodes a webhook into.
